@@ -1,0 +1,710 @@
+/* SPDX-License-Identifier: MIT */
+/* render.c: turns store records into markdown. Knows nothing of FUSE or
+ * parsing; docs/format.md is the grammar of what it writes. */
+#include "render.h"
+#include "names.h"
+#include "util.h"
+
+#include <math.h>
+#include <string.h>
+#include <yaml.h>
+
+const char *const notes_names[NOTES_COUNT] = {"decisions", "learnings",
+                                              "resources"};
+const char *const notes_titles[NOTES_COUNT] = {"Decisions", "Learnings",
+                                               "Resources"};
+static const char *const notes_emojis[NOTES_COUNT] = {
+    "\xf0\x9f\xa7\xad", /* 🧭 */
+    "\xf0\x9f\x92\xa1", /* 💡 */
+    "\xf0\x9f\x94\x97", /* 🔗 */
+};
+
+int notes_index(const char *name) {
+  for (int i = 0; i < NOTES_COUNT; i++)
+    if (str_eq(name, notes_names[i]))
+      return i;
+  return -1;
+}
+
+#define EMOJI_METRICS "\xf0\x9f\x93\x8a"              /* 📊 */
+#define EMOJI_OVERVIEW "\xf0\x9f\x97\x82\xef\xb8\x8f" /* 🗂️ */
+#define EMOJI_GROUPS "\xf0\x9f\x8e\xaf"               /* 🎯 */
+#define EMOJI_ACTIVITY "\xf0\x9f\x93\x9d"             /* 📝 */
+#define EMOJI_NOTES "\xf0\x9f\x93\x9d"                /* 📝 */
+#define EMOJI_INSIGHTS "\xf0\x9f\x92\xa1"             /* 💡 */
+#define EMOJI_LINKS "\xf0\x9f\x97\x92\xef\xb8\x8f"    /* 🗒️ */
+#define EMOJI_WARN "\xe2\x9a\xa0\xef\xb8\x8f"         /* ⚠️ */
+#define EMOJI_ADDED "\xe2\x9e\x95"                    /* ➕ */
+#define DASH "\xe2\x80\x94"                           /* — */
+
+/* ---- front matter ---- */
+
+static int yaml_to_buf(void *data, unsigned char *bytes, size_t n) {
+  buf_add(data, bytes, n);
+  return 1;
+}
+
+static void emit_scalar(yaml_emitter_t *e, const char *s) {
+  yaml_event_t ev;
+  yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s,
+                               (int)strlen(s), 1, 1, YAML_ANY_SCALAR_STYLE);
+  if (!yaml_emitter_emit(e, &ev))
+    die("yaml emitter: %s", e->problem ? e->problem : "failed");
+}
+
+static void emit_event(yaml_emitter_t *e, yaml_event_t *ev) {
+  if (!yaml_emitter_emit(e, ev))
+    die("yaml emitter: %s", e->problem ? e->problem : "failed");
+}
+
+void render_front_matter(struct buf *out, const char *session_id,
+                         const char *key, const char *value, int64_t rev) {
+  yaml_emitter_t e;
+  yaml_event_t ev;
+  char revs[32];
+  if (!yaml_emitter_initialize(&e))
+    die("yaml emitter: out of memory");
+  yaml_emitter_set_output(&e, yaml_to_buf, out);
+  yaml_emitter_set_unicode(&e, 1);
+  yaml_emitter_set_width(&e, -1);
+  yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING);
+  emit_event(&e, &ev);
+  yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 0);
+  emit_event(&e, &ev);
+  yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1,
+                                      YAML_BLOCK_MAPPING_STYLE);
+  emit_event(&e, &ev);
+  emit_scalar(&e, "taskfs");
+  emit_scalar(&e, "1");
+  if (session_id) {
+    emit_scalar(&e, "session");
+    emit_scalar(&e, session_id);
+  }
+  if (key) {
+    emit_scalar(&e, key);
+    emit_scalar(&e, value);
+  }
+  if (rev >= 0) {
+    snprintf(revs, sizeof revs, "%lld", (long long)rev);
+    emit_scalar(&e, "revision");
+    emit_scalar(&e, revs);
+  }
+  yaml_mapping_end_event_initialize(&ev);
+  emit_event(&e, &ev);
+  yaml_document_end_event_initialize(&ev, 1);
+  emit_event(&e, &ev);
+  yaml_stream_end_event_initialize(&ev);
+  emit_event(&e, &ev);
+  yaml_emitter_flush(&e);
+  yaml_emitter_delete(&e);
+  buf_adds(out, "---\n");
+}
+
+/* ---- small pieces ---- */
+
+/* Text for one table cell: '|' escaped, line breaks as spaces. */
+static void add_cell(struct buf *out, const char *s) {
+  for (; *s; s++) {
+    if (*s == '|')
+      buf_adds(out, "\\|");
+    else if (*s == '\n' || *s == '\r')
+      buf_addc(out, ' ');
+    else
+      buf_addc(out, *s);
+  }
+}
+
+/* Text on one line: line breaks become spaces. */
+static void add_line(struct buf *out, const char *s) {
+  for (; *s; s++)
+    buf_addc(out, (*s == '\n' || *s == '\r') ? ' ' : *s);
+}
+
+static void add_field(struct buf *out, const char *name, const char *value) {
+  buf_printf(out, "- **%s**: ", name);
+  add_line(out, value);
+  buf_addc(out, '\n');
+}
+
+static void add_time_field(struct buf *out, const char *name,
+                           const char *stored) {
+  char t[32];
+  time_display(stored, t);
+  if (*t)
+    add_field(out, name, t);
+}
+
+static void add_effort(struct buf *out, double hours) {
+  char e[32];
+  effort_format(isnan(hours) ? 0 : hours, e);
+  buf_adds(out, e);
+}
+
+static int percent(int part, int whole) {
+  return whole ? (int)((part * 100L) / whole) : 0;
+}
+
+static void add_progress_field(struct buf *out, int done, int total) {
+  buf_printf(out, "- **Progress**: %d%% (%d of %d tasks completed)\n",
+             percent(done, total), done, total);
+}
+
+/* Free text kept verbatim: a blank line, then the text, ending in a
+ * newline. */
+static void add_text_block(struct buf *out, const char *text) {
+  if (!text || !*text)
+    return;
+  buf_addc(out, '\n');
+  buf_adds(out, text);
+  if (text[strlen(text) - 1] != '\n')
+    buf_addc(out, '\n');
+}
+
+static void add_metrics(struct buf *out, const int count[STATUS_COUNT],
+                        double estimate, double actual) {
+  int total = 0;
+  for (int i = 0; i < STATUS_COUNT; i++)
+    total += count[i];
+  buf_adds(out, "\n## " EMOJI_METRICS " Metrics\n\n"
+                "| Metric | Value |\n|---|---|\n");
+  buf_printf(out, "| Total tasks | %d |\n", total);
+  for (int i = 0; i < STATUS_COUNT; i++) {
+    buf_printf(out, "| %s %s | %d", status_emoji(i), status_title(i), count[i]);
+    if (i == STATUS_COMPLETED)
+      buf_printf(out, " (%d%%)", percent(count[i], total));
+    buf_adds(out, " |\n");
+  }
+  buf_adds(out, "| Estimated effort | ");
+  add_effort(out, estimate);
+  buf_adds(out, " |\n| Actual effort | ");
+  add_effort(out, actual);
+  buf_adds(out, " |\n");
+}
+
+/* User sections: the first is preceded by a blank line, then each heading
+ * and its body exactly as stored (the body holds the blank lines that
+ * follow it). Without sections, an empty placeholder to write under. */
+static void add_sections(struct buf *out, const struct section *v, size_t n,
+                         const char *placeholder) {
+  buf_addc(out, '\n');
+  if (n == 0) {
+    buf_adds(out, placeholder);
+    buf_addc(out, '\n');
+    return;
+  }
+  for (size_t i = 0; i < n; i++) {
+    buf_adds(out, v[i].heading);
+    buf_addc(out, '\n');
+    buf_adds(out, v[i].body);
+  }
+}
+
+static void finish_info(struct store *st, struct render_info *info,
+                        int64_t rev) {
+  if (!info)
+    return;
+  info->rev = rev;
+  info->mtime_ns = store_revision_time(st, rev);
+}
+
+/* ---- tasks ---- */
+
+void render_task_body(struct buf *out, const struct task *t,
+                      const char *group_name) {
+  char v[64];
+  buf_printf(out, "- [%c] **Status**: %s\n",
+             t->status == STATUS_COMPLETED ? 'x' : ' ', status_name(t->status));
+  if (group_name)
+    add_field(out, "Group", group_name);
+  snprintf(v, sizeof v, "%d%%", t->progress);
+  add_field(out, "Progress", v);
+  add_field(out, "Priority", priority_name(t->priority));
+  if (t->specialist && *t->specialist)
+    add_field(out, "Specialist", t->specialist);
+  if (!isnan(t->estimate)) {
+    effort_format(t->estimate, v);
+    add_field(out, "Estimate", v);
+  }
+  if (!isnan(t->actual)) {
+    effort_format(t->actual, v);
+    add_field(out, "Actual", v);
+  }
+  if (t->deps.n) {
+    buf_adds(out, "- **Depends on**: ");
+    for (size_t i = 0; i < t->deps.n; i++) {
+      buf_printf(out, "%s`", i ? ", " : "");
+      add_line(out, t->deps.v[i]);
+      buf_addc(out, '`');
+    }
+    buf_addc(out, '\n');
+  }
+  add_time_field(out, "Started", t->started_at);
+  add_time_field(out, "Completed", t->completed_at);
+  add_text_block(out, t->description);
+  if (t->deliverables.n) {
+    buf_adds(out, "\n**Deliverables**:\n\n");
+    for (size_t i = 0; i < t->deliverables.n; i++) {
+      buf_adds(out, "- ");
+      for (const char *p = t->deliverables.v[i]; *p; p++) {
+        buf_addc(out, *p);
+        if (*p == '\n' && p[1])
+          buf_adds(out, "  ");
+      }
+      buf_addc(out, '\n');
+    }
+  }
+  if (t->current_status && *t->current_status) {
+    buf_adds(out, "\n**Current status**: ");
+    buf_adds(out, t->current_status);
+    if (t->current_status[strlen(t->current_status) - 1] != '\n')
+      buf_addc(out, '\n');
+  }
+}
+
+static void add_task_heading(struct buf *out, const char *marks,
+                             const struct task *t) {
+  buf_adds(out, marks);
+  buf_addc(out, ' ');
+  add_line(out, t->title);
+  buf_adds(out, " `");
+  add_line(out, t->id);
+  buf_adds(out, "`\n");
+}
+
+int render_task(struct store *st, const char *task_id, struct buf *out,
+                struct render_info *info) {
+  struct task t;
+  struct group g;
+  struct section *xs = NULL;
+  size_t nx = 0;
+  int64_t rev = 0;
+  task_init(&t);
+  group_init(&g);
+  int rc = store_read_begin(st);
+  if (rc)
+    return rc;
+  if ((rc = store_task_get(st, task_id, &t)) ||
+      (rc = store_group_get(st, t.group_id, &g)) ||
+      (rc = store_section_list(st, OWNER_TASK, task_id, false, &xs, &nx)) ||
+      (rc = store_owner_revision(st, OWNER_TASK, task_id, NULL, &rev)))
+    goto out;
+  render_front_matter(out, t.session_id, "task", t.id, rev);
+  buf_addc(out, '\n');
+  add_task_heading(out, "#", &t);
+  buf_addc(out, '\n');
+  render_task_body(out, &t, g.name);
+  add_sections(out, xs, nx, "## " EMOJI_NOTES " Notes");
+  finish_info(st, info, rev);
+out:
+  store_read_end(st);
+  store_sections_free(xs, nx);
+  task_release(&t);
+  group_release(&g);
+  return rc;
+}
+
+/* ---- groups ---- */
+
+int render_group(struct store *st, const char *group_id, struct buf *out,
+                 struct render_info *info) {
+  struct group g;
+  struct task *ts = NULL;
+  struct section *xs = NULL;
+  size_t nt = 0, nx = 0;
+  int64_t rev = 0;
+  group_init(&g);
+  int rc = store_read_begin(st);
+  if (rc)
+    return rc;
+  if ((rc = store_group_get(st, group_id, &g)) ||
+      (rc = store_task_list_group(st, group_id, false, &ts, &nt)) ||
+      (rc = store_section_list(st, OWNER_GROUP, group_id, false, &xs, &nx)) ||
+      (rc = store_owner_revision(st, OWNER_GROUP, group_id, NULL, &rev)))
+    goto out;
+
+  int count[STATUS_COUNT] = {0};
+  double estimate = 0, actual = 0;
+  for (size_t i = 0; i < nt; i++) {
+    count[ts[i].status]++;
+    if (!isnan(ts[i].estimate))
+      estimate += ts[i].estimate;
+    if (!isnan(ts[i].actual))
+      actual += ts[i].actual;
+  }
+
+  render_front_matter(out, g.session_id, "group", g.id, rev);
+  buf_adds(out, "\n# ");
+  add_line(out, g.title);
+  buf_adds(out, "\n\n");
+  add_field(out, "Status", status_name(g.status));
+  add_field(out, "Priority", priority_name(g.priority));
+  if (*g.specialist)
+    add_field(out, "Specialist focus", g.specialist);
+  add_time_field(out, "Created", g.created_at);
+  add_progress_field(out, count[STATUS_COMPLETED], (int)nt);
+  add_text_block(out, g.description);
+  add_metrics(out, count, estimate, actual);
+
+  if (nt) {
+    buf_adds(out, "\n## " EMOJI_OVERVIEW " Task Overview\n\n"
+                  "| Task | Title | Status | Progress |\n|---|---|---|---|\n");
+    for (int s = 0; s < STATUS_COUNT; s++)
+      for (size_t i = 0; i < nt; i++) {
+        if (ts[i].status != s)
+          continue;
+        buf_adds(out, "| `");
+        add_cell(out, ts[i].id);
+        buf_adds(out, "` | ");
+        add_cell(out, ts[i].title);
+        buf_printf(out, " | %s | %d%% |\n", status_name(s), ts[i].progress);
+      }
+  }
+
+  for (int s = 0; s < STATUS_COUNT; s++) {
+    buf_printf(out, "\n## %s %s\n", status_emoji(s), status_title(s));
+    for (size_t i = 0; i < nt; i++) {
+      if (ts[i].status != s)
+        continue;
+      buf_addc(out, '\n');
+      add_task_heading(out, "###", &ts[i]);
+      buf_addc(out, '\n');
+      render_task_body(out, &ts[i], NULL);
+    }
+  }
+  add_sections(out, xs, nx, "## " EMOJI_NOTES " Notes");
+  finish_info(st, info, rev);
+out:
+  store_read_end(st);
+  store_tasks_free(ts, nt);
+  store_sections_free(xs, nx);
+  group_release(&g);
+  return rc;
+}
+
+/* ---- sessions ---- */
+
+static const char *group_file_name(const struct group *g, struct buf *tmp) {
+  buf_truncate(tmp, 0);
+  name_for_file(g->name, tmp);
+  buf_adds(tmp, ".md");
+  return tmp->ptr;
+}
+
+/* Link targets in markdown: spaces and parentheses escaped. */
+static void add_link_target(struct buf *out, const char *s) {
+  for (; *s; s++) {
+    if (*s == ' ')
+      buf_adds(out, "%20");
+    else if (*s == '(')
+      buf_adds(out, "%28");
+    else if (*s == ')')
+      buf_adds(out, "%29");
+    else
+      buf_addc(out, *s);
+  }
+}
+
+static void add_activity(struct buf *out, const struct task_event *v,
+                         size_t n) {
+  buf_adds(out, "\n## " EMOJI_ACTIVITY " Recent Activity\n\n");
+  if (n == 0) {
+    buf_adds(out, "_No activity yet._\n");
+    return;
+  }
+  for (size_t i = 0; i < n; i++) {
+    char t[32];
+    int s = status_parse(v[i].status);
+    bool added = strcmp(v[i].op, "insert") == 0;
+    time_display(v[i].at, t);
+    buf_printf(out, "- %s %s " DASH " %s **",
+               added ? EMOJI_ADDED : status_emoji(s), t,
+               added ? "added"
+                     : (s == STATUS_COMPLETED ? "completed"
+                        : s == STATUS_ACTIVE  ? "started"
+                        : s == STATUS_BLOCKED ? "blocked"
+                                              : "planned"));
+    add_line(out, v[i].title);
+    buf_adds(out, "** (");
+    add_line(out, v[i].group_name);
+    buf_adds(out, ")\n");
+  }
+}
+
+int render_session(struct store *st, const char *session_id, struct buf *out,
+                   struct render_info *info) {
+  struct session s;
+  struct group *gs = NULL;
+  struct group_stats *stats = NULL;
+  struct section *xs = NULL;
+  struct task_event *ev = NULL;
+  size_t ng = 0, nstats = 0, nx = 0, nev = 0;
+  int64_t rev = 0;
+  struct buf tmp = BUF_INIT;
+  session_init(&s);
+  int rc = store_read_begin(st);
+  if (rc)
+    return rc;
+  if ((rc = store_session_get(st, session_id, &s)) ||
+      (rc = store_group_list(st, session_id, false, &gs, &ng)) ||
+      (rc = store_group_stats(st, session_id, &stats, &nstats)) ||
+      (rc = store_section_list(st, OWNER_SESSION, session_id, false, &xs,
+                               &nx)) ||
+      (rc = store_task_events(st, session_id, 10, &ev, &nev)) ||
+      (rc = store_owner_revision(st, OWNER_SESSION, session_id, NULL, &rev)))
+    goto out;
+
+  int count[STATUS_COUNT] = {0}, total = 0;
+  double estimate = 0, actual = 0;
+  for (size_t i = 0; i < nstats; i++) {
+    for (int k = 0; k < STATUS_COUNT; k++) {
+      count[k] += stats[i].count[k];
+      total += stats[i].count[k];
+    }
+    estimate += stats[i].estimate;
+    actual += stats[i].actual;
+  }
+
+  render_front_matter(out, s.id, NULL, NULL, rev);
+  buf_adds(out, "\n# ");
+  add_line(out, s.title);
+  buf_adds(out, "\n\n");
+  add_field(out, "Status", s.status);
+  if (*s.mode)
+    add_field(out, "Mode", s.mode);
+  add_time_field(out, "Created", s.created_at);
+  add_progress_field(out, count[STATUS_COMPLETED], total);
+  add_text_block(out, s.description);
+  add_metrics(out, count, estimate, actual);
+
+  buf_adds(out, "\n## " EMOJI_GROUPS " Task Groups\n\n");
+  if (ng == 0) {
+    buf_adds(out, "_No groups yet._\n");
+  } else {
+    buf_adds(out, "| Group | Status | Priority | Progress | Completed |"
+                  " Estimated | Actual |\n|---|---|---|---|---|---|---|\n");
+    for (size_t i = 0; i < ng && i < nstats; i++) {
+      const struct group_stats *gst = &stats[i];
+      int n = 0;
+      for (int k = 0; k < STATUS_COUNT; k++)
+        n += gst->count[k];
+      buf_adds(out, "| [");
+      add_cell(out, gs[i].title);
+      buf_adds(out, "](task_groups/");
+      add_link_target(out, group_file_name(&gs[i], &tmp));
+      buf_printf(out, ") | %s %s | %s | %d%% | %d/%d | ",
+                 status_emoji(gs[i].status), status_name(gs[i].status),
+                 priority_name(gs[i].priority),
+                 percent(gst->count[STATUS_COMPLETED], n),
+                 gst->count[STATUS_COMPLETED], n);
+      add_effort(out, gst->estimate);
+      buf_adds(out, " | ");
+      add_effort(out, gst->actual);
+      buf_adds(out, " |\n");
+    }
+  }
+  add_activity(out, ev, nev);
+
+  buf_adds(out, "\n## " EMOJI_LINKS " Notes\n\n");
+  for (int i = 0; i < NOTES_COUNT; i++)
+    buf_printf(out, "- [%s](notes/%s.md)\n", notes_titles[i], notes_names[i]);
+
+  /* The notes files' sections are shown there, not here. */
+  size_t keep = 0;
+  for (size_t i = 0; i < nx; i++) {
+    if (str_starts(xs[i].key, "notes/")) {
+      section_release(&xs[i]);
+      continue;
+    }
+    xs[keep++] = xs[i];
+  }
+  nx = keep;
+  add_sections(out, xs, nx, "## " EMOJI_INSIGHTS " Key Insights");
+  finish_info(st, info, rev);
+out:
+  store_read_end(st);
+  buf_release(&tmp);
+  store_groups_free(gs, ng);
+  store_group_stats_free(stats, nstats);
+  store_sections_free(xs, nx);
+  store_task_events_free(ev, nev);
+  session_release(&s);
+  return rc;
+}
+
+/* ---- notes ---- */
+
+int render_notes(struct store *st, const char *session_id, int notes,
+                 struct buf *out, struct render_info *info) {
+  struct session s;
+  struct section x;
+  int64_t rev = 0;
+  session_init(&s);
+  section_init(&x);
+  if (notes < 0 || notes >= NOTES_COUNT)
+    return ENG_NOTFOUND;
+  char key[32];
+  snprintf(key, sizeof key, "notes/%s", notes_names[notes]);
+  int rc = store_read_begin(st);
+  if (rc)
+    return rc;
+  if ((rc = store_session_get(st, session_id, &s)) ||
+      (rc = store_owner_revision(st, OWNER_SESSION, session_id, key, &rev)))
+    goto out;
+  rc = store_section_get(st, OWNER_SESSION, session_id, key, &x);
+  if (rc && rc != ENG_NOTFOUND)
+    goto out;
+  rc = ENG_OK;
+  render_front_matter(out, s.id, "notes", notes_names[notes], rev);
+  buf_printf(out, "\n# %s %s\n", notes_emojis[notes], notes_titles[notes]);
+  buf_adds(out, x.body ? x.body : "\n");
+  finish_info(st, info, rev);
+out:
+  store_read_end(st);
+  session_release(&s);
+  section_release(&x);
+  return rc;
+}
+
+/* ---- meta ---- */
+
+static void add_indented(struct buf *out, const char *text) {
+  for (const char *p = text; *p;) {
+    const char *nl = strchr(p, '\n');
+    size_t n = nl ? (size_t)(nl - p) : strlen(p);
+    if (n) {
+      buf_adds(out, "  - ");
+      buf_add(out, p, n);
+      buf_addc(out, '\n');
+    }
+    p += n + (nl ? 1 : 0);
+  }
+}
+
+int render_sync_status(struct store *st, const char *session_id,
+                       struct buf *out, struct render_info *info) {
+  struct draft *ds = NULL;
+  size_t nd = 0;
+  int64_t rev = 0;
+  int rc = store_read_begin(st);
+  if (rc)
+    return rc;
+  if ((rc = store_draft_list(st, session_id, &ds, &nd)) ||
+      (rc = store_owner_revision(st, OWNER_SESSION, session_id, NULL, &rev)))
+    goto out;
+  render_front_matter(out, session_id, "meta", "sync_status", -1);
+  buf_adds(out, "\n# " EMOJI_METRICS " Sync Status\n\n"
+                "_Generated; edits to this file are not kept._\n");
+  buf_printf(out, "\n## " EMOJI_WARN " Files held with errors (%zu)\n\n", nd);
+  if (nd == 0)
+    buf_adds(out, "_None: every saved file was applied._\n");
+  for (size_t i = 0; i < nd; i++) {
+    buf_printf(out, "- %s `%s` since ", ds[i].kind, ds[i].record);
+    char t[32];
+    time_display(ds[i].created_at, t);
+    buf_adds(out, t);
+    buf_addc(out, '\n');
+    add_indented(out, ds[i].diagnostics);
+  }
+  finish_info(st, info, rev);
+out:
+  store_read_end(st);
+  store_drafts_free(ds, nd);
+  return rc;
+}
+
+int render_edit_log(struct store *st, const char *session_id, struct buf *out,
+                    struct render_info *info) {
+  struct change *ch = NULL;
+  size_t n = 0;
+  int64_t rev = 0;
+  int rc = store_read_begin(st);
+  if (rc)
+    return rc;
+  if ((rc = store_changes_recent(st, session_id, "taskfs", 200, &ch, &n)) ||
+      (rc = store_owner_revision(st, OWNER_SESSION, session_id, NULL, &rev)))
+    goto out;
+  render_front_matter(out, session_id, "meta", "edit_log", -1);
+  buf_adds(out, "\n# " EMOJI_ACTIVITY " Edit Log\n\n"
+                "_Changes made by editing files, newest first. Generated._\n"
+                "\n");
+  if (n == 0)
+    buf_adds(out, "_No edits yet._\n");
+  for (size_t i = 0; i < n; i++) {
+    char t[32];
+    time_display(ch[i].at, t);
+    buf_printf(out, "- r%lld %s " DASH " %s `", (long long)ch[i].rev, t,
+               ch[i].table);
+    add_line(out, ch[i].record);
+    buf_addc(out, '`');
+    if (strcmp(ch[i].op, "update") == 0 && ch[i].field) {
+      buf_printf(out, " %s: ", ch[i].field);
+      bool longtext = (ch[i].old_value && strlen(ch[i].old_value) > 60) ||
+                      (ch[i].new_value && strlen(ch[i].new_value) > 60) ||
+                      (ch[i].old_value && strchr(ch[i].old_value, '\n')) ||
+                      (ch[i].new_value && strchr(ch[i].new_value, '\n'));
+      if (longtext) {
+        buf_adds(out, "text changed");
+      } else {
+        buf_adds(out, "`");
+        add_line(out, ch[i].old_value ? ch[i].old_value : "");
+        buf_adds(out, "` \xe2\x86\x92 `"); /* → */
+        add_line(out, ch[i].new_value ? ch[i].new_value : "");
+        buf_adds(out, "`");
+      }
+    } else {
+      buf_printf(out, " %s",
+                 strcmp(ch[i].op, "insert") == 0 ? "created" : "removed");
+    }
+    buf_addc(out, '\n');
+  }
+  finish_info(st, info, rev);
+out:
+  store_read_end(st);
+  store_changes_free(ch, n);
+  return rc;
+}
+
+int render_error(struct store *st, const char *kind, const char *record,
+                 const char *path, struct buf *out, struct render_info *info) {
+  struct draft d = {0};
+  int rc = store_draft_get(st, kind, record, &d);
+  if (rc)
+    return rc;
+  const char *base = strrchr(path, '/');
+  base = base ? base + 1 : path;
+  char t[32];
+  time_display(d.created_at, t);
+  render_front_matter(out, NULL, "error", path, -1);
+  buf_printf(out, "\n# " EMOJI_WARN " %s could not be applied\n\n", path);
+  buf_printf(out,
+             "The text saved to `%s` at %s is kept there, exactly as it "
+             "was written, until it is fixed or discarded. None of it was "
+             "applied to the database.\n\n## Problems\n\n",
+             base, t);
+  for (const char *p = d.diagnostics; *p;) {
+    const char *nl = strchr(p, '\n');
+    size_t n = nl ? (size_t)(nl - p) : strlen(p);
+    if (n) {
+      buf_adds(out, "- ");
+      buf_add(out, p, n);
+      buf_addc(out, '\n');
+    }
+    p += n + (nl ? 1 : 0);
+  }
+  buf_printf(out,
+             "\n## What to do\n\n"
+             "- Fix those lines in `%s` and save it again: it is applied as "
+             "soon as it reads cleanly, and this file goes away.\n"
+             "- Or delete this file to discard the held text: `%s` then "
+             "shows the database again, and the discarded text is kept as a "
+             "backup.\n",
+             base, base);
+  if (info) {
+    info->rev = 0;
+    int64_t ns = 0;
+    time_parse(d.created_at, &ns);
+    info->mtime_ns = ns;
+  }
+  store_draft_release(&d);
+  return ENG_OK;
+}

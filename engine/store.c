@@ -1,0 +1,796 @@
+/* SPDX-License-Identifier: MIT */
+/* store.c: the SQLite store: connection, schema and migrations,
+ * transactions, records, history. Knows nothing of markdown or FUSE. */
+#include "store.h"
+#include "store_impl.h"
+#include "util.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* The current time as the store keeps it, for printf-style formats. */
+#define NOWF "strftime('%%Y-%%m-%%d %%H:%%M:%%f','now')"
+
+/* ---- schema ---- */
+
+/* A versioned table: its history name, its columns, and how to find the
+ * session a row belongs to (X is replaced by new or old). */
+struct table_desc {
+  const char *table, *kind, *key, *session_expr;
+  const char *const *fields;
+  int nfields;
+  const char *snapshot_cols; /* json_object arguments for a deleted row */
+};
+
+static const struct table_desc tables[] = {
+    {"sessions", "session", "X.id", "X.id", session_field_names, SF_COUNT,
+     "'id',X.id,'title',X.title,'status',X.status,'mode',X.mode,"
+     "'description',X.description,'deleted',X.deleted,"
+     "'created_at',X.created_at,'created_rev',X.created_rev"},
+    {"task_groups", "group", "X.id", "X.session_id", group_field_names,
+     GF_COUNT,
+     "'id',X.id,'session_id',X.session_id,'name',X.name,'title',X.title,"
+     "'description',X.description,'status',X.status,'priority',X.priority,"
+     "'specialist',X.specialist,'position',X.position,'deleted',X.deleted,"
+     "'created_at',X.created_at,'created_rev',X.created_rev"},
+    {"tasks", "task", "X.id", "X.session_id", task_field_names, TF_COUNT,
+     "'id',X.id,'session_id',X.session_id,'group_id',X.group_id,"
+     "'title',X.title,'description',X.description,'status',X.status,"
+     "'progress',X.progress,'priority',X.priority,'specialist',X.specialist,"
+     "'estimate',X.estimate,'actual',X.actual,'started_at',X.started_at,"
+     "'completed_at',X.completed_at,'dependencies',X.dependencies,"
+     "'deliverables',X.deliverables,'current_status',X.current_status,"
+     "'position',X.position,'deleted',X.deleted,'created_at',X.created_at,"
+     "'created_rev',X.created_rev"},
+    {"sections", "section", "CAST(X.id AS TEXT)",
+     "CASE X.owner_kind WHEN 'session' THEN X.owner_id"
+     " WHEN 'group' THEN (SELECT session_id FROM task_groups"
+     " WHERE id = X.owner_id)"
+     " ELSE (SELECT session_id FROM tasks WHERE id = X.owner_id) END",
+     section_field_names, XF_COUNT,
+     "'id',X.id,'owner_kind',X.owner_kind,'owner_id',X.owner_id,'key',X.key,"
+     "'heading',X.heading,'body',X.body,'position',X.position,"
+     "'deleted',X.deleted,'created_at',X.created_at,"
+     "'created_rev',X.created_rev"},
+};
+
+static const char schema_base[] =
+    "CREATE TABLE revision (\n"
+    "  id INTEGER PRIMARY KEY CHECK (id = 1),\n"
+    "  rev INTEGER NOT NULL\n"
+    ");\n"
+    "INSERT INTO revision VALUES (1, 0);\n"
+    "CREATE TABLE change_source (\n"
+    "  id INTEGER PRIMARY KEY CHECK (id = 1),\n"
+    "  source TEXT NOT NULL\n"
+    ");\n"
+    "INSERT INTO change_source VALUES (1, 'sql');\n"
+    "CREATE TABLE sessions (\n"
+    "  id TEXT PRIMARY KEY,\n"
+    "  title TEXT NOT NULL,\n"
+    "  status TEXT NOT NULL DEFAULT 'active'\n"
+    "    CHECK (status IN ('active','paused','completed','archived')),\n"
+    "  mode TEXT NOT NULL DEFAULT '',\n"
+    "  description TEXT NOT NULL DEFAULT '',\n"
+    "  deleted INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1)),\n"
+    "  created_at TEXT,\n"
+    "  updated_at TEXT,\n"
+    "  rev INTEGER NOT NULL DEFAULT 0,\n"
+    "  created_rev INTEGER NOT NULL DEFAULT 0\n"
+    ");\n"
+    "CREATE TABLE task_groups (\n"
+    "  id TEXT PRIMARY KEY,\n"
+    "  session_id TEXT NOT NULL REFERENCES sessions(id),\n"
+    "  name TEXT NOT NULL CHECK (length(name) > 0),\n"
+    "  title TEXT NOT NULL,\n"
+    "  description TEXT NOT NULL DEFAULT '',\n"
+    "  status TEXT NOT NULL DEFAULT 'planned'\n"
+    "    CHECK (status IN ('planned','active','blocked','completed')),\n"
+    "  priority TEXT NOT NULL DEFAULT 'medium'\n"
+    "    CHECK (priority IN ('low','medium','high','critical')),\n"
+    "  specialist TEXT NOT NULL DEFAULT '',\n"
+    "  position REAL NOT NULL DEFAULT 0,\n"
+    "  deleted INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1)),\n"
+    "  created_at TEXT,\n"
+    "  updated_at TEXT,\n"
+    "  rev INTEGER NOT NULL DEFAULT 0,\n"
+    "  created_rev INTEGER NOT NULL DEFAULT 0,\n"
+    "  members_rev INTEGER NOT NULL DEFAULT 0\n"
+    ");\n"
+    "CREATE UNIQUE INDEX task_groups_name ON task_groups(session_id, name)\n"
+    "  WHERE deleted = 0;\n"
+    "CREATE INDEX task_groups_session ON task_groups(session_id, position);\n"
+    "CREATE TABLE tasks (\n"
+    "  id TEXT PRIMARY KEY,\n"
+    "  session_id TEXT NOT NULL REFERENCES sessions(id),\n"
+    "  group_id TEXT NOT NULL REFERENCES task_groups(id),\n"
+    "  title TEXT NOT NULL,\n"
+    "  description TEXT NOT NULL DEFAULT '',\n"
+    "  status TEXT NOT NULL DEFAULT 'planned'\n"
+    "    CHECK (status IN ('planned','active','blocked','completed')),\n"
+    "  progress INTEGER NOT NULL DEFAULT 0\n"
+    "    CHECK (progress BETWEEN 0 AND 100),\n"
+    "  priority TEXT NOT NULL DEFAULT 'medium'\n"
+    "    CHECK (priority IN ('low','medium','high','critical')),\n"
+    "  specialist TEXT NOT NULL DEFAULT '',\n"
+    "  estimate REAL CHECK (estimate IS NULL OR estimate >= 0),\n"
+    "  actual REAL CHECK (actual IS NULL OR actual >= 0),\n"
+    "  started_at TEXT,\n"
+    "  completed_at TEXT,\n"
+    "  dependencies TEXT NOT NULL DEFAULT '[]'\n"
+    "    CHECK (json_valid(dependencies)\n"
+    "           AND json_type(dependencies) = 'array'),\n"
+    "  deliverables TEXT NOT NULL DEFAULT '[]'\n"
+    "    CHECK (json_valid(deliverables)\n"
+    "           AND json_type(deliverables) = 'array'),\n"
+    "  current_status TEXT NOT NULL DEFAULT '',\n"
+    "  position REAL NOT NULL DEFAULT 0,\n"
+    "  deleted INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1)),\n"
+    "  created_at TEXT,\n"
+    "  updated_at TEXT,\n"
+    "  rev INTEGER NOT NULL DEFAULT 0,\n"
+    "  created_rev INTEGER NOT NULL DEFAULT 0\n"
+    ");\n"
+    "CREATE INDEX tasks_group ON tasks(group_id, position);\n"
+    "CREATE INDEX tasks_group_rev ON tasks(group_id, rev);\n"
+    "CREATE INDEX tasks_session_rev ON tasks(session_id, rev);\n"
+    "CREATE INDEX tasks_session_status ON tasks(session_id, status, id)\n"
+    "  WHERE deleted = 0;\n"
+    "CREATE TABLE sections (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  owner_kind TEXT NOT NULL\n"
+    "    CHECK (owner_kind IN ('session','group','task')),\n"
+    "  owner_id TEXT NOT NULL,\n"
+    "  key TEXT NOT NULL,\n"
+    "  heading TEXT NOT NULL,\n"
+    "  body TEXT NOT NULL DEFAULT '',\n"
+    "  position REAL NOT NULL DEFAULT 0,\n"
+    "  deleted INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1)),\n"
+    "  created_at TEXT,\n"
+    "  updated_at TEXT,\n"
+    "  rev INTEGER NOT NULL DEFAULT 0,\n"
+    "  created_rev INTEGER NOT NULL DEFAULT 0\n"
+    ");\n"
+    "CREATE UNIQUE INDEX sections_key ON sections(owner_kind, owner_id, key)\n"
+    "  WHERE deleted = 0;\n"
+    "CREATE INDEX sections_owner ON sections(owner_kind, owner_id, rev);\n"
+    "CREATE TABLE history (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  revision INTEGER NOT NULL,\n"
+    "  at TEXT NOT NULL,\n"
+    "  source TEXT NOT NULL,\n"
+    "  tbl TEXT NOT NULL,\n"
+    "  rec TEXT NOT NULL,\n"
+    "  op TEXT NOT NULL CHECK (op IN ('insert','update','delete')),\n"
+    "  field TEXT,\n"
+    "  old_value,\n"
+    "  new_value,\n"
+    "  session_id TEXT\n"
+    ");\n"
+    "CREATE INDEX history_revision ON history(revision);\n"
+    "CREATE INDEX history_record ON history(tbl, rec, revision);\n"
+    "CREATE INDEX history_session ON history(session_id, revision);\n"
+    "CREATE TABLE drafts (\n"
+    "  kind TEXT NOT NULL,\n"
+    "  record TEXT NOT NULL,\n"
+    "  session_id TEXT,\n"
+    "  text BLOB NOT NULL,\n"
+    "  diagnostics TEXT NOT NULL,\n"
+    "  created_at TEXT NOT NULL,\n"
+    "  PRIMARY KEY (kind, record)\n"
+    ");\n"
+    "CREATE TABLE save_memos (\n"
+    "  kind TEXT NOT NULL,\n"
+    "  record TEXT NOT NULL,\n"
+    "  text_rev INTEGER NOT NULL,\n"
+    "  applied_rev INTEGER NOT NULL,\n"
+    "  created TEXT NOT NULL DEFAULT '[]',\n"
+    "  saved_at TEXT NOT NULL,\n"
+    "  PRIMARY KEY (kind, record)\n"
+    ");\n"
+    "CREATE TABLE backups (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  session_id TEXT,\n"
+    "  kind TEXT NOT NULL,\n"
+    "  record TEXT NOT NULL,\n"
+    "  reason TEXT NOT NULL,\n"
+    "  text BLOB NOT NULL,\n"
+    "  created_at TEXT NOT NULL\n"
+    ");\n"
+    "CREATE INDEX backups_session ON backups(session_id, id);\n"
+    "CREATE TRIGGER tasks_session_insert BEFORE INSERT ON tasks\n"
+    "WHEN new.session_id IS NOT\n"
+    "  (SELECT session_id FROM task_groups WHERE id = new.group_id)\n"
+    "BEGIN SELECT RAISE(ABORT, 'a task belongs to the session of its group');"
+    " END;\n"
+    "CREATE TRIGGER tasks_session_update\n"
+    "BEFORE UPDATE OF session_id, group_id ON tasks\n"
+    "WHEN new.session_id IS NOT\n"
+    "  (SELECT session_id FROM task_groups WHERE id = new.group_id)\n"
+    "BEGIN SELECT RAISE(ABORT, 'a task belongs to the session of its group');"
+    " END;\n";
+
+/* Replaces every "X." in tmpl with prefix "." and appends it. */
+static void add_expr(struct buf *b, const char *tmpl, const char *prefix) {
+  for (const char *p = tmpl; *p; p++) {
+    if (p[0] == 'X' && p[1] == '.' &&
+        (p == tmpl || !(p[-1] == '_' || (p[-1] >= 'a' && p[-1] <= 'z') ||
+                        (p[-1] >= 'A' && p[-1] <= 'Z')))) {
+      buf_adds(b, prefix);
+    } else {
+      buf_addc(b, *p);
+    }
+  }
+}
+
+/* The history and revision triggers of one versioned table. */
+static void add_triggers(struct buf *b, const struct table_desc *t) {
+  bool tasks = strcmp(t->table, "tasks") == 0;
+  const char *rev = "(SELECT rev FROM revision)";
+  const char *src = "(SELECT source FROM change_source)";
+
+  buf_printf(b,
+             "CREATE TRIGGER %s_immutable_id BEFORE UPDATE OF id ON %s\n"
+             "WHEN old.id IS NOT new.id\n"
+             "BEGIN SELECT RAISE(ABORT, 'record ids cannot change'); END;\n",
+             t->table, t->table);
+
+  /* Insert: one revision, a history entry, the row stamped. */
+  buf_printf(b,
+             "CREATE TRIGGER %s_insert AFTER INSERT ON %s BEGIN\n"
+             "  UPDATE revision SET rev = rev + 1;\n"
+             "  UPDATE %s SET rev = %s, created_rev = %s,\n"
+             "    created_at = coalesce(new.created_at, " NOWF "),\n"
+             "    updated_at = " NOWF " WHERE rowid = new.rowid;\n"
+             "  INSERT INTO history (revision, at, source, tbl, rec, op,"
+             " session_id)\n"
+             "    VALUES (%s, " NOWF ", %s, '%s', ",
+             t->table, t->table, t->table, rev, rev, rev, src, t->kind);
+  add_expr(b, t->key, "new");
+  buf_adds(b, ", 'insert', ");
+  add_expr(b, t->session_expr, "new");
+  buf_adds(b, ");\n");
+  if (tasks)
+    buf_printf(b,
+               "  UPDATE task_groups SET members_rev = %s"
+               " WHERE id = new.group_id;\n",
+               rev);
+  buf_adds(b, "END;\n");
+
+  /* Update of any versioned field: one revision for the row, one history
+   * entry per changed field. Stamping rev and updated_at changes no
+   * versioned field, so it does not fire this trigger again. */
+  buf_printf(b, "CREATE TRIGGER %s_update AFTER UPDATE ON %s WHEN ", t->table,
+             t->table);
+  for (int i = 0; i < t->nfields; i++)
+    buf_printf(b, "%sold.%s IS NOT new.%s", i ? " OR " : "", t->fields[i],
+               t->fields[i]);
+  buf_adds(b, " BEGIN\n  UPDATE revision SET rev = rev + 1;\n");
+  buf_printf(b,
+             "  INSERT INTO history (revision, at, source, tbl, rec, op,"
+             " field, old_value, new_value, session_id)\n"
+             "    SELECT %s, " NOWF ", %s, '%s', ",
+             rev, src, t->kind);
+  add_expr(b, t->key, "new");
+  buf_adds(b, ", 'update', f, o, n, ");
+  add_expr(b, t->session_expr, "new");
+  buf_adds(b, " FROM (");
+  for (int i = 0; i < t->nfields; i++)
+    buf_printf(b,
+               "%sSELECT '%s' AS f, old.%s AS o, new.%s AS n"
+               " WHERE old.%s IS NOT new.%s",
+               i ? " UNION ALL " : "", t->fields[i], t->fields[i], t->fields[i],
+               t->fields[i], t->fields[i]);
+  buf_adds(b, ");\n");
+  buf_printf(b,
+             "  UPDATE %s SET rev = %s, updated_at = " NOWF
+             " WHERE rowid = new.rowid;\n",
+             t->table, rev);
+  if (tasks)
+    buf_printf(b,
+               "  UPDATE task_groups SET members_rev = %s\n"
+               "    WHERE id IN (old.group_id, new.group_id)\n"
+               "      AND (old.group_id IS NOT new.group_id"
+               " OR old.deleted IS NOT new.deleted);\n",
+               rev);
+  buf_adds(b, "END;\n");
+
+  /* Delete (only plain SQL deletes; taskfs deletes softly): the whole row
+   * is kept in the history so it can be read back as of earlier revisions. */
+  buf_printf(b,
+             "CREATE TRIGGER %s_delete AFTER DELETE ON %s BEGIN\n"
+             "  UPDATE revision SET rev = rev + 1;\n"
+             "  INSERT INTO history (revision, at, source, tbl, rec, op,"
+             " old_value, session_id)\n"
+             "    VALUES (%s, " NOWF ", %s, '%s', ",
+             t->table, t->table, rev, src, t->kind);
+  add_expr(b, t->key, "old");
+  buf_adds(b, ", 'delete', json_object(");
+  add_expr(b, t->snapshot_cols, "old");
+  buf_adds(b, "), ");
+  add_expr(b, t->session_expr, "old");
+  buf_adds(b, ");\n");
+  if (tasks)
+    buf_printf(b,
+               "  UPDATE task_groups SET members_rev = %s"
+               " WHERE id = old.group_id;\n",
+               rev);
+  buf_adds(b, "END;\n");
+}
+
+static int begin_write(struct store *st);
+
+/* ---- errors ---- */
+
+static int rc_from_sqlite(int rc) {
+  switch (rc & 0xff) {
+  case SQLITE_OK:
+  case SQLITE_ROW:
+  case SQLITE_DONE:
+    return ENG_OK;
+  case SQLITE_BUSY:
+  case SQLITE_LOCKED:
+    return ENG_BUSY;
+  case SQLITE_READONLY:
+  case SQLITE_PERM:
+  case SQLITE_AUTH:
+    return ENG_READONLY;
+  case SQLITE_FULL:
+    return ENG_FULL;
+  case SQLITE_CORRUPT:
+    return ENG_CORRUPT;
+  case SQLITE_NOTADB:
+    return ENG_SCHEMA;
+  case SQLITE_CANTOPEN:
+    return ENG_NOTFOUND;
+  case SQLITE_CONSTRAINT:
+    return (rc == SQLITE_CONSTRAINT_UNIQUE ||
+            rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+               ? ENG_EXISTS
+               : ENG_INVALID;
+  case SQLITE_TOOBIG:
+    return ENG_TOOBIG;
+  case SQLITE_NOMEM:
+    die("out of memory in SQLite");
+  }
+  return ENG_DB;
+}
+
+int store_fail(struct store *st, int rc, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  buf_truncate(&st->err, 0);
+  buf_vprintf(&st->err, fmt, ap);
+  va_end(ap);
+  return rc;
+}
+
+int store_sqlfail(struct store *st, int src) {
+  int rc = rc_from_sqlite(src);
+  const char *msg = sqlite3_errmsg(st->db);
+  switch (rc) {
+  case ENG_BUSY:
+    return store_fail(st, rc,
+                      "database %s is locked by another program "
+                      "(retried for %d ms)",
+                      st->path, st->busy_ms);
+  case ENG_READONLY:
+    return store_fail(st, rc, "database %s cannot be written: %s", st->path,
+                      msg);
+  case ENG_FULL:
+    return store_fail(st, rc, "no space left for database %s", st->path);
+  case ENG_CORRUPT:
+    return store_fail(st, rc, "database %s is damaged: %s", st->path, msg);
+  default:
+    return store_fail(st, rc, "%s", msg);
+  }
+}
+
+const char *store_errmsg(const struct store *st) {
+  return st ? st->err.ptr : "out of memory";
+}
+
+const char *store_path(const struct store *st) { return st->path; }
+
+/* ---- statements ---- */
+
+sqlite3_stmt *store_stmt(struct store *st, int slot, const char *sql) {
+  if (st->stmts[slot]) {
+    sqlite3_reset(st->stmts[slot]);
+    sqlite3_clear_bindings(st->stmts[slot]);
+    return st->stmts[slot];
+  }
+  int rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+                              &st->stmts[slot], NULL);
+  if (rc != SQLITE_OK) {
+    store_sqlfail(st, rc);
+    return NULL;
+  }
+  return st->stmts[slot];
+}
+
+void bind_text(sqlite3_stmt *s, int i, const char *v) {
+  if (v)
+    sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+  else
+    sqlite3_bind_null(s, i);
+}
+
+void bind_real(sqlite3_stmt *s, int i, double v) {
+  if (isnan(v))
+    sqlite3_bind_null(s, i);
+  else
+    sqlite3_bind_double(s, i, v);
+}
+
+char *col_text(sqlite3_stmt *s, int i) {
+  if (sqlite3_column_type(s, i) == SQLITE_NULL)
+    return NULL;
+  const unsigned char *t = sqlite3_column_text(s, i);
+  return xstrndup((const char *)t, (size_t)sqlite3_column_bytes(s, i));
+}
+
+char *col_text_nn(sqlite3_stmt *s, int i) {
+  char *t = col_text(s, i);
+  return t ? t : xstrdup("");
+}
+
+double col_real(sqlite3_stmt *s, int i) {
+  if (sqlite3_column_type(s, i) == SQLITE_NULL)
+    return NAN;
+  return sqlite3_column_double(s, i);
+}
+
+/* Runs sql (no parameters, no rows expected). */
+int store_exec(struct store *st, const char *sql) {
+  char *msg = NULL;
+  int rc = sqlite3_exec(st->db, sql, NULL, NULL, &msg);
+  if (rc != SQLITE_OK) {
+    int e = rc_from_sqlite(rc);
+    store_fail(st, e, "%s", msg ? msg : sqlite3_errstr(rc));
+    sqlite3_free(msg);
+    return e;
+  }
+  return ENG_OK;
+}
+
+/* Steps a statement that returns no rows and resets it. */
+int store_step_done(struct store *st, sqlite3_stmt *s) {
+  int rc = sqlite3_step(s);
+  int e = ENG_OK;
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+    e = store_sqlfail(st, sqlite3_extended_errcode(st->db));
+  sqlite3_reset(s);
+  return e;
+}
+
+/* ---- open, migrate ---- */
+
+static int migrate_to_1(struct store *st) {
+  struct buf b = BUF_INIT;
+  buf_adds(&b, schema_base);
+  for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++)
+    add_triggers(&b, &tables[i]);
+  int rc = store_exec(st, b.ptr);
+  buf_release(&b);
+  return rc;
+}
+
+static int (*const migrations[])(struct store *) = {migrate_to_1};
+
+static int schema_version(struct store *st, int *version) {
+  sqlite3_stmt *s;
+  int rc = sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL);
+  if (rc != SQLITE_OK)
+    return store_sqlfail(st, rc);
+  rc = sqlite3_step(s);
+  if (rc != SQLITE_ROW) {
+    rc = store_sqlfail(st, sqlite3_extended_errcode(st->db));
+    sqlite3_finalize(s);
+    return rc;
+  }
+  *version = sqlite3_column_int(s, 0);
+  sqlite3_finalize(s);
+  return ENG_OK;
+}
+
+static int has_user_tables(struct store *st, bool *yes) {
+  sqlite3_stmt *s;
+  int rc = sqlite3_prepare_v2(st->db,
+                              "SELECT count(*) FROM sqlite_schema"
+                              " WHERE name NOT LIKE 'sqlite_%'",
+                              -1, &s, NULL);
+  if (rc != SQLITE_OK)
+    return store_sqlfail(st, rc);
+  rc = sqlite3_step(s);
+  if (rc != SQLITE_ROW) {
+    rc = store_sqlfail(st, sqlite3_extended_errcode(st->db));
+    sqlite3_finalize(s);
+    return rc;
+  }
+  *yes = sqlite3_column_int(s, 0) > 0;
+  sqlite3_finalize(s);
+  return ENG_OK;
+}
+
+static int migrate(struct store *st, bool may_write) {
+  int version, rc;
+  bool tables_exist = false;
+  int latest = (int)(sizeof migrations / sizeof migrations[0]);
+
+  if ((rc = schema_version(st, &version)))
+    return rc;
+  if (version > latest)
+    return store_fail(st, ENG_SCHEMA,
+                      "database %s has schema version %d, newer than this "
+                      "taskfs (%d); upgrade taskfs to use it",
+                      st->path, version, latest);
+  if (version == latest)
+    return ENG_OK;
+  if ((rc = has_user_tables(st, &tables_exist)))
+    return rc;
+  if (version == 0 && tables_exist)
+    return store_fail(st, ENG_SCHEMA,
+                      "%s is an SQLite database but not a taskfs one "
+                      "(it has tables and no taskfs schema version)",
+                      st->path);
+  if (!may_write)
+    return store_fail(st, version == 0 ? ENG_NOTFOUND : ENG_SCHEMA,
+                      version == 0 ? "%s holds no taskfs database; create it "
+                                     "with 'taskctl init'"
+                                   : "database %s needs an upgrade of its "
+                                     "schema; open it once read-write",
+                      st->path);
+  if ((rc = begin_write(st)))
+    return rc;
+  /* Another process may have migrated while we waited for the lock. */
+  if ((rc = schema_version(st, &version)))
+    goto fail;
+  for (int v = version; v < latest; v++) {
+    if ((rc = migrations[v](st)))
+      goto fail;
+  }
+  char sql[64];
+  snprintf(sql, sizeof sql, "PRAGMA user_version = %d", latest);
+  if ((rc = store_exec(st, sql)))
+    goto fail;
+  return store_commit(st);
+fail:
+  store_rollback(st);
+  return rc;
+}
+
+int store_open(const char *path, int flags, struct store **out) {
+  struct store *st = xcalloc(1, sizeof *st);
+  int rc;
+  buf_init(&st->err);
+  st->path = xstrdup(path);
+  st->busy_ms = 5000;
+  st->source = xstrdup("taskfs");
+  st->readonly = (flags & STORE_READONLY) != 0;
+  *out = st;
+
+  bool memory = strcmp(path, ":memory:") == 0;
+  if (!memory && !(flags & STORE_CREATE) && access(path, F_OK) != 0)
+    return store_fail(st, ENG_NOTFOUND,
+                      "no database at %s; create one with 'taskctl init' "
+                      "or name another with -d",
+                      path);
+  int oflags =
+      SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE |
+      (st->readonly ? SQLITE_OPEN_READONLY
+                    : SQLITE_OPEN_READWRITE |
+                          ((flags & STORE_CREATE) ? SQLITE_OPEN_CREATE : 0));
+  rc = sqlite3_open_v2(path, &st->db, oflags, NULL);
+  if (rc != SQLITE_OK) {
+    if (!st->db)
+      die("out of memory opening SQLite");
+    int e = rc_from_sqlite(rc);
+    return store_fail(st, e, "cannot open database %s: %s", path,
+                      sqlite3_errmsg(st->db));
+  }
+  sqlite3_extended_result_codes(st->db, 1);
+  sqlite3_busy_timeout(st->db, st->busy_ms);
+  if ((rc = store_exec(st, "PRAGMA foreign_keys = ON")))
+    return rc;
+  if (!st->readonly && !memory) {
+    /* WAL lets readers (the mount) and one writer work at once. */
+    rc = store_exec(st, "PRAGMA journal_mode = WAL");
+    if (rc == ENG_SCHEMA || rc == ENG_CORRUPT)
+      return store_fail(st, ENG_SCHEMA, "%s is not an SQLite database", path);
+    if (rc)
+      return rc;
+    if ((rc = store_exec(st, "PRAGMA synchronous = NORMAL")))
+      return rc;
+  }
+  rc = migrate(st, !st->readonly);
+  if (rc == ENG_CORRUPT ||
+      (rc == ENG_DB && strstr(st->err.ptr, "not a database")))
+    return store_fail(st, ENG_SCHEMA, "%s is not an SQLite database", path);
+  if (rc)
+    return rc;
+  store_poll(st);
+  buf_truncate(&st->err, 0);
+  return ENG_OK;
+}
+
+void store_close(struct store *st) {
+  if (!st)
+    return;
+  for (int i = 0; i < STMT_COUNT; i++)
+    sqlite3_finalize(st->stmts[i]);
+  if (st->db)
+    sqlite3_close_v2(st->db);
+  free(st->path);
+  free(st->source);
+  buf_release(&st->err);
+  free(st);
+}
+
+const char *store_sqlite_version(void) { return sqlite3_libversion(); }
+
+void store_set_busy_ms(struct store *st, int ms) {
+  st->busy_ms = ms;
+  sqlite3_busy_timeout(st->db, ms);
+}
+
+void store_set_source(struct store *st, const char *source) {
+  str_set(&st->source, source);
+}
+
+/* ---- transactions ---- */
+
+/* BEGIN IMMEDIATE with retries, without recording a source. */
+static int begin_write(struct store *st) {
+  if (st->readonly)
+    return store_fail(st, ENG_READONLY, "database %s is open read-only",
+                      st->path);
+  if (st->in_write)
+    die("nested write transaction");
+  if (st->read_depth > 0)
+    die("write transaction inside a read snapshot");
+  /* SQLite's busy handler retries a locked database with growing sleeps
+   * (1 ms up to 100 ms) until busy_ms have passed: the bounded exponential
+   * backoff. Past it, the caller gets ENG_BUSY and nothing has changed. */
+  sqlite3_stmt *s = store_stmt(st, STMT_BEGIN, "BEGIN IMMEDIATE");
+  if (!s)
+    return ENG_DB;
+  int rc = sqlite3_step(s);
+  sqlite3_reset(s);
+  if (rc != SQLITE_DONE)
+    return store_sqlfail(st, rc);
+  st->in_write = true;
+  return ENG_OK;
+}
+
+int store_begin(struct store *st) {
+  int rc = begin_write(st);
+  if (rc)
+    return rc;
+  sqlite3_stmt *s = store_stmt(
+      st, STMT_SET_SOURCE, "UPDATE change_source SET source = ?1 WHERE id = 1");
+  if (!s) {
+    store_rollback(st);
+    return ENG_DB;
+  }
+  bind_text(s, 1, st->source);
+  if ((rc = store_step_done(st, s))) {
+    store_rollback(st);
+    return rc;
+  }
+  return ENG_OK;
+}
+
+int store_commit(struct store *st) {
+  if (!st->in_write)
+    die("commit outside a transaction");
+  /* Changes by other programs are recorded as coming from "sql". */
+  sqlite3_stmt *s = store_stmt(st, STMT_RESET_SOURCE,
+                               "UPDATE change_source SET source = 'sql'"
+                               " WHERE id = 1");
+  int rc = s ? store_step_done(st, s) : ENG_DB;
+  if (rc) {
+    store_rollback(st);
+    return rc;
+  }
+  s = store_stmt(st, STMT_COMMIT, "COMMIT");
+  if (!s) {
+    store_rollback(st);
+    return ENG_DB;
+  }
+  int src = sqlite3_step(s);
+  sqlite3_reset(s);
+  if (src != SQLITE_DONE) {
+    rc = store_sqlfail(st, src);
+    store_rollback(st);
+    return rc;
+  }
+  st->in_write = false;
+  st->own_commit = true;
+  return ENG_OK;
+}
+
+void store_rollback(struct store *st) {
+  if (!st->in_write)
+    return;
+  if (!sqlite3_get_autocommit(st->db))
+    sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+  st->in_write = false;
+}
+
+bool store_in_transaction(const struct store *st) { return st->in_write; }
+
+int store_read_begin(struct store *st) {
+  if (st->in_write || st->read_depth++ > 0)
+    return ENG_OK;
+  sqlite3_stmt *s = store_stmt(st, STMT_READ_BEGIN, "BEGIN DEFERRED");
+  int rc = s ? store_step_done(st, s) : ENG_DB;
+  if (rc) {
+    st->read_depth = 0;
+    return rc;
+  }
+  /* Take the read snapshot now, so that every later query sees it. */
+  s = store_stmt(st, STMT_REVISION, "SELECT rev FROM revision WHERE id = 1");
+  if (s) {
+    sqlite3_step(s);
+    sqlite3_reset(s);
+  }
+  return ENG_OK;
+}
+
+void store_read_end(struct store *st) {
+  if (st->in_write || st->read_depth == 0)
+    return;
+  if (--st->read_depth > 0)
+    return;
+  if (!sqlite3_get_autocommit(st->db))
+    sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+}
+
+int64_t store_revision(struct store *st) {
+  sqlite3_stmt *s =
+      store_stmt(st, STMT_REVISION, "SELECT rev FROM revision WHERE id = 1");
+  if (!s)
+    return 0;
+  int64_t rev = 0;
+  if (sqlite3_step(s) == SQLITE_ROW)
+    rev = sqlite3_column_int64(s, 0);
+  sqlite3_reset(s);
+  return rev;
+}
+
+bool store_poll(struct store *st) {
+  sqlite3_stmt *s = store_stmt(st, STMT_DATA_VERSION, "PRAGMA data_version");
+  if (!s)
+    return true;
+  bool changed = st->own_commit;
+  if (sqlite3_step(s) == SQLITE_ROW) {
+    unsigned dv = (unsigned)sqlite3_column_int(s, 0);
+    changed |= dv != st->data_version;
+    st->data_version = dv;
+  } else {
+    changed = true;
+  }
+  sqlite3_reset(s);
+  st->own_commit = false;
+  return changed;
+}
+
+int64_t store_revision_time(struct store *st, int64_t rev) {
+  sqlite3_stmt *s = store_stmt(st, STMT_REVISION_TIME,
+                               "SELECT at FROM history WHERE revision = ?1"
+                               " LIMIT 1");
+  if (!s)
+    return 0;
+  sqlite3_bind_int64(s, 1, rev);
+  int64_t ns = 0;
+  if (sqlite3_step(s) == SQLITE_ROW)
+    time_parse((const char *)sqlite3_column_text(s, 0), &ns);
+  sqlite3_reset(s);
+  return ns;
+}

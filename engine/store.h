@@ -1,0 +1,284 @@
+/* SPDX-License-Identifier: MIT */
+/* store.h: the task database behind a narrow interface. The only module
+ * that speaks SQL; render, parse and merge see records, never rows.
+ *
+ * A store is one SQLite connection. It is not thread-safe: callers
+ * serialise access (the filesystem holds its lock around every call).
+ *
+ * Every change to a session, group, task or section, by this program or
+ * any other (a plain sqlite3 UPDATE included), bumps one monotonic
+ * revision and is kept in a history table by triggers, so the state of
+ * any record as of an earlier revision can be read back (store_asof_*).
+ *
+ * Unless stated otherwise a function returns an enum eng_rc; on failure
+ * store_errmsg() describes it until the next call. Records filled by a
+ * getter are caller-owned: release them with their _release function.
+ */
+#ifndef TASKFS_STORE_H
+#define TASKFS_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "model.h"
+
+struct store;
+
+enum store_flags {
+  STORE_CREATE = 1,   /* create the file and its schema if missing */
+  STORE_READONLY = 2, /* never write; fails with ENG_READONLY if asked to */
+};
+
+/* The schema version this build writes (PRAGMA user_version). */
+#define STORE_SCHEMA_VERSION 1
+
+/*
+ * Opens (and with STORE_CREATE creates or migrates) the database at path;
+ * ":memory:" gives a private in-memory database. *out is set even on
+ * failure so that the caller can read store_errmsg(); close it with
+ * store_close() either way. Fails with ENG_NOTFOUND when the file is
+ * missing and STORE_CREATE is not given, ENG_SCHEMA when it is not a
+ * taskfs database or is newer than this build, ENG_BUSY when it stays
+ * locked.
+ */
+int store_open(const char *path, int flags, struct store **out);
+void store_close(struct store *st);
+/* The version of the SQLite library in use. */
+const char *store_sqlite_version(void);
+const char *store_errmsg(const struct store *st);
+const char *store_path(const struct store *st);
+
+/* How long a busy database is retried, in total, before ENG_BUSY. */
+void store_set_busy_ms(struct store *st, int ms);
+/* The name recorded as the source of this connection's changes in the
+ * history ("taskfs", "taskctl"; other programs appear as "sql"). Copied. */
+void store_set_source(struct store *st, const char *source);
+
+/*
+ * Transactions. store_begin() starts a write transaction (retrying a busy
+ * database with exponential backoff up to the bound); store_commit() ends
+ * it; store_rollback() undoes it whole. Writers outside a transaction run
+ * in their own. store_read_begin()/store_read_end() bracket reads that must
+ * see one consistent snapshot; they nest, and do nothing inside a write
+ * transaction.
+ */
+int store_begin(struct store *st);
+int store_commit(struct store *st);
+void store_rollback(struct store *st);
+int store_read_begin(struct store *st);
+void store_read_end(struct store *st);
+bool store_in_transaction(const struct store *st);
+
+/* The current revision; 0 on a fresh database or on error. */
+int64_t store_revision(struct store *st);
+/* True when the database changed (a commit by this or another connection)
+ * since the previous call. Cheap: reads no table. */
+bool store_poll(struct store *st);
+
+/* The time of revision rev in nanoseconds since the epoch, 0 if unknown. */
+int64_t store_revision_time(struct store *st, int64_t rev);
+
+/* ---- sessions ---- */
+int store_session_get(struct store *st, const char *id, struct session *out);
+/* *out is a malloc'd array of *n records; free with store_sessions_free. */
+int store_session_list(struct store *st, bool include_deleted,
+                       struct session **out, size_t *n);
+void store_sessions_free(struct session *v, size_t n);
+/* Inserts s; a NULL s->id gets a generated one, stored back into s. */
+int store_session_insert(struct store *st, struct session *s);
+/* Writes every versioned field of s to the row with s->id. */
+int store_session_update(struct store *st, const struct session *s);
+
+/* ---- groups ---- */
+int store_group_get(struct store *st, const char *id, struct group *out);
+/* The live (not deleted) group of session with this file name. */
+int store_group_find(struct store *st, const char *session_id, const char *name,
+                     struct group *out);
+/* Groups of a session ordered by position, then id. */
+int store_group_list(struct store *st, const char *session_id,
+                     bool include_deleted, struct group **out, size_t *n);
+void store_groups_free(struct group *v, size_t n);
+/* A NULL g->id gets "<name>_group_NNN"; a NULL g->name is derived from
+ * the title. Fails with ENG_EXISTS if the name is taken in the session. */
+int store_group_insert(struct store *st, struct group *g);
+int store_group_update(struct store *st, const struct group *g);
+
+/* ---- tasks ---- */
+int store_task_get(struct store *st, const char *id, struct task *out);
+/* Tasks of a group ordered by position, then id. */
+int store_task_list_group(struct store *st, const char *group_id,
+                          bool include_deleted, struct task **out, size_t *n);
+/* Tasks of a session (optionally of one status, -1 for all; optionally of
+ * one group, NULL for all), ordered by group position, task position. */
+int store_task_list(struct store *st, const char *session_id, int status,
+                    const char *group_id, bool include_deleted,
+                    struct task **out, size_t *n);
+void store_tasks_free(struct task *v, size_t n);
+/* Ids of the live tasks of a session with a status, sorted by id; the
+ * caller frees each string and the array. Cheaper than store_task_list. */
+int store_task_ids(struct store *st, const char *session_id, int status,
+                   char ***ids, size_t *n);
+/*
+ * Inserts t. A NULL t->id gets "<slug of the title>_NNN"; t->session_id
+ * is taken from the group when NULL. A task inserted as active or
+ * completed gets its started/completed time.
+ */
+int store_task_insert(struct store *st, struct task *t);
+/*
+ * Writes every versioned field of t to the row with t->id, keeping the
+ * timestamps the status implies: started_at is set when a task first
+ * becomes active or completed, completed_at when it becomes completed and
+ * cleared when it leaves that status.
+ */
+int store_task_update(struct store *st, const struct task *t);
+/* True when a live or deleted task with this id exists. */
+bool store_task_exists(struct store *st, const char *id);
+
+/* ---- sections ---- */
+/* Sections of one owner ordered by position, then id. */
+int store_section_list(struct store *st, int owner_kind, const char *owner_id,
+                       bool include_deleted, struct section **out, size_t *n);
+void store_sections_free(struct section *v, size_t n);
+int store_section_get(struct store *st, int owner_kind, const char *owner_id,
+                      const char *key, struct section *out);
+int store_section_insert(struct store *st, struct section *x);
+int store_section_update(struct store *st, const struct section *x);
+
+/* ---- revisions of a file's records ---- */
+/*
+ * The revision and time of the last change to anything a file of this
+ * owner shows. For a group: the group, its tasks (including tasks that
+ * left it) and its sections. For a task: the task, its group and its
+ * sections. For a session: every record of the session. A section key
+ * narrows a session to that one section (the notes files).
+ */
+int store_owner_revision(struct store *st, int owner_kind, const char *id,
+                         const char *section_key, int64_t *rev);
+
+/* ---- aggregates for overviews ---- */
+struct group_stats {
+  char *group_id;
+  int count[STATUS_COUNT];
+  int progress_sum;        /* sum of the progress of its live tasks */
+  double estimate, actual; /* sums of the set values, in hours */
+};
+/* One entry per live group of the session, in group order. */
+int store_group_stats(struct store *st, const char *session_id,
+                      struct group_stats **out, size_t *n);
+void store_group_stats_free(struct group_stats *v, size_t n);
+
+/* A task creation or status change, for activity lists. */
+struct task_event {
+  int64_t rev;
+  char *at, *task_id, *title, *group_name, *op, *status;
+};
+/* The newest task events of a session, newest first. */
+int store_task_events(struct store *st, const char *session_id, size_t limit,
+                      struct task_event **out, size_t *n);
+void store_task_events_free(struct task_event *v, size_t n);
+
+/* ---- history ---- */
+struct change {
+  int64_t rev;
+  char *at, *source, *table, *record, *op, *field, *session_id;
+  char *old_value, *new_value; /* as text; NULL for SQL NULL */
+};
+/* Changes with revision > rev of one session (NULL: of all), oldest
+ * first, at most limit (0: all). Free with store_changes_free. */
+int store_changes_since(struct store *st, int64_t rev, const char *session_id,
+                        size_t limit, struct change **out, size_t *n);
+/* The newest changes of a session made by source (NULL: any source),
+ * newest first. */
+int store_changes_recent(struct store *st, const char *session_id,
+                         const char *source, size_t limit, struct change **out,
+                         size_t *n);
+void store_changes_free(struct change *v, size_t n);
+
+/*
+ * State as of a revision. store_asof_open() reads the history after rev
+ * once; the getters then undo those changes on the current rows. A record
+ * created after rev is ENG_NOTFOUND. Records that a plain SQL DELETE
+ * removed after rev are read back from the history too.
+ */
+struct asof;
+int store_asof_open(struct store *st, int64_t rev, struct asof **out);
+void store_asof_close(struct asof *a);
+int64_t store_asof_rev(const struct asof *a);
+int store_asof_session(struct asof *a, const char *id, struct session *out);
+int store_asof_group(struct asof *a, const char *id, struct group *out);
+int store_asof_task(struct asof *a, const char *id, struct task *out);
+/* Tasks that were in the group at rev (deleted ones included, flagged),
+ * ordered by their position at rev. */
+int store_asof_group_tasks(struct asof *a, const char *group_id,
+                           struct task **out, size_t *n);
+int store_asof_sections(struct asof *a, int owner_kind, const char *owner_id,
+                        struct section **out, size_t *n);
+
+/* ---- drafts: text a save could not apply, kept at its path ---- */
+struct draft {
+  char *kind, *record; /* the file: "group", "task", "session", "notes" */
+  char *text;
+  size_t len;
+  char *diagnostics; /* one line per problem: "LINE: message" */
+  char *created_at;
+};
+int store_draft_get(struct store *st, const char *kind, const char *record,
+                    struct draft *out);
+/* Inserts or replaces the draft of kind/record. */
+int store_draft_put(struct store *st, const struct draft *d);
+int store_draft_delete(struct store *st, const char *kind, const char *record);
+int store_draft_list(struct store *st, const char *session_id,
+                     struct draft **out, size_t *n);
+void store_draft_release(struct draft *d);
+void store_drafts_free(struct draft *v, size_t n);
+
+/* ---- the last save of each file, so a stale buffer saved again is not
+ *      taken for new edits (see docs/format.md, "saving twice") ---- */
+struct save_memo {
+  char *kind, *record;
+  int64_t text_rev;    /* revision in the front matter of the saved text */
+  int64_t applied_rev; /* the file's revision right after it was applied */
+  struct strlist created_titles, created_ids; /* tasks that save created */
+};
+int store_memo_get(struct store *st, const char *kind, const char *record,
+                   struct save_memo *out);
+int store_memo_put(struct store *st, const struct save_memo *m);
+void store_memo_release(struct save_memo *m);
+
+/* ---- backups: both sides of anything a save overwrote or dropped ---- */
+int store_backup_add(struct store *st, const char *session_id, const char *kind,
+                     const char *record, const char *reason, const char *text,
+                     size_t len, int64_t *id);
+
+/* ---- JSON, produced by SQLite's json functions ---- */
+/* Appends the JSON object of a task (keys id, session, group, group_name,
+ * title, description, status, progress, priority, specialist, estimate,
+ * actual, started_at, completed_at, dependencies, deliverables,
+ * current_status, position, deleted, created_at, updated_at, revision). */
+int store_task_json(struct store *st, const char *id, struct buf *out);
+int store_group_json(struct store *st, const char *id, struct buf *out);
+int store_session_json(struct store *st, const char *id, struct buf *out);
+/* Appends a JSON array of the tasks matching store_task_list's filter. */
+int store_tasks_json(struct store *st, const char *session_id, int status,
+                     const char *group_id, bool include_deleted,
+                     struct buf *out);
+int store_groups_json(struct store *st, const char *session_id,
+                      bool include_deleted, struct buf *out);
+int store_sessions_json(struct store *st, struct buf *out);
+/* The whole database (sessions with their groups, tasks and sections). */
+int store_export_json(struct store *st, struct buf *out);
+/* Splits a JSON array text into its elements (strings as they are, other
+ * values as JSON). ENG_INVALID when text is not an array. */
+int store_json_array(struct store *st, const char *text, struct strlist *out);
+/* Runs fn for each element of a JSON array of objects, passing an object
+ * accessor. ENG_INVALID (with the element index in the message) if text
+ * is not an array of objects. */
+struct json_obj;
+const char *json_obj_get(struct json_obj *o, const char *key);
+bool json_obj_has(struct json_obj *o, const char *key);
+int store_json_each_object(struct store *st, const char *text,
+                           int (*fn)(void *ctx, struct json_obj *o, size_t i),
+                           void *ctx);
+
+#endif

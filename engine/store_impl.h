@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: MIT */
+/* store_impl.h: what the store's source files share: the connection,
+ * its cached statements and small SQLite helpers. Not for other modules. */
+#ifndef TASKFS_STORE_IMPL_H
+#define TASKFS_STORE_IMPL_H
+
+#include <sqlite3.h>
+#include <stdarg.h>
+
+#include "buf.h"
+#include "store.h"
+
+/* One slot per cached prepared statement. */
+enum stmt_slot {
+  STMT_BEGIN,
+  STMT_COMMIT,
+  STMT_READ_BEGIN,
+  STMT_SET_SOURCE,
+  STMT_RESET_SOURCE,
+  STMT_REVISION,
+  STMT_REVISION_TIME,
+  STMT_DATA_VERSION,
+  STMT_SESSION_GET,
+  STMT_SESSION_LIST,
+  STMT_SESSION_INSERT,
+  STMT_SESSION_UPDATE,
+  STMT_GROUP_GET,
+  STMT_GROUP_FIND,
+  STMT_GROUP_LIST,
+  STMT_GROUP_INSERT,
+  STMT_GROUP_UPDATE,
+  STMT_GROUP_ID_PROBE,
+  STMT_GROUP_ID_MAX,
+  STMT_TASK_GET,
+  STMT_TASK_LIST_GROUP,
+  STMT_TASK_LIST,
+  STMT_TASK_IDS,
+  STMT_TASK_INSERT,
+  STMT_TASK_UPDATE,
+  STMT_TASK_EXISTS,
+  STMT_TASK_ID_MAX,
+  STMT_SECTION_LIST,
+  STMT_SECTION_GET,
+  STMT_SECTION_INSERT,
+  STMT_SECTION_UPDATE,
+  STMT_OWNER_REV_GROUP,
+  STMT_OWNER_REV_TASK,
+  STMT_OWNER_REV_SESSION,
+  STMT_OWNER_REV_SECTION,
+  STMT_CHANGES_SINCE,
+  STMT_CHANGES_SINCE_SESSION,
+  STMT_CHANGES_RECENT,
+  STMT_CHANGES_RECENT_SOURCE,
+  STMT_HISTORY_DELETED,
+  STMT_HISTORY_GROUP_LEFT,
+  STMT_DRAFT_GET,
+  STMT_DRAFT_PUT,
+  STMT_DRAFT_DELETE,
+  STMT_DRAFT_LIST,
+  STMT_MEMO_GET,
+  STMT_MEMO_PUT,
+  STMT_BACKUP_ADD,
+  STMT_JSON_APPEND,
+  STMT_JSON_EACH,
+  STMT_JSON_TASK,
+  STMT_JSON_TASKS,
+  STMT_JSON_GROUP,
+  STMT_JSON_GROUPS,
+  STMT_JSON_SESSION,
+  STMT_JSON_SESSIONS,
+  STMT_JSON_EXPORT,
+  STMT_JSON_OBJECTS,
+  STMT_JSON_ARRAY,
+  STMT_GROUP_STATS,
+  STMT_TASK_EVENTS,
+  STMT_COUNT
+};
+
+struct store {
+  sqlite3 *db;
+  char *path, *source;
+  struct buf err;
+  int busy_ms;
+  bool readonly, in_write, own_commit;
+  int read_depth;
+  unsigned data_version;
+  sqlite3_stmt *stmts[STMT_COUNT];
+};
+
+/* Sets the error message and returns rc. */
+int store_fail(struct store *st, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Maps an SQLite result code to an eng_rc with a message. */
+int store_sqlfail(struct store *st, int sqlite_rc);
+/* The cached statement of slot, reset and unbound; NULL on error. */
+sqlite3_stmt *store_stmt(struct store *st, int slot, const char *sql);
+int store_exec(struct store *st, const char *sql);
+int store_step_done(struct store *st, sqlite3_stmt *s);
+
+void bind_text(sqlite3_stmt *s, int i, const char *v);
+void bind_real(sqlite3_stmt *s, int i, double v);
+/* Heap copy of a text column, NULL for SQL NULL. */
+char *col_text(sqlite3_stmt *s, int i);
+/* Heap copy, "" for SQL NULL. */
+char *col_text_nn(sqlite3_stmt *s, int i);
+/* NAN for SQL NULL. */
+double col_real(sqlite3_stmt *s, int i);
+
+/* Splits a NUL-separated group_concat column into l (NULL: empty). */
+void col_list(sqlite3_stmt *s, int i, struct strlist *l);
+/* The JSON array text of l, made by SQLite. Caller frees. */
+int store_list_json(struct store *st, const struct strlist *l, char **out);
+
+#endif

@@ -1,0 +1,620 @@
+/* SPDX-License-Identifier: MIT */
+/* view.c: names, listings and contents of the generated tree. */
+#include "view.h"
+#include "names.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *const status_dirs[STATUS_COUNT] = {"active", "blocked",
+                                                      "planned", "completed"};
+
+void vnode_init(struct vnode *v) { memset(v, 0, sizeof *v); }
+
+void vnode_release(struct vnode *v) {
+  free(v->session);
+  free(v->record);
+  vnode_init(v);
+}
+
+void vnode_copy(struct vnode *dst, const struct vnode *src) {
+  vnode_release(dst);
+  *dst = *src;
+  dst->session = xstrdup(src->session);
+  dst->record = xstrdup(src->record);
+}
+
+bool vnode_eq(const struct vnode *a, const struct vnode *b) {
+  return a->kind == b->kind && a->status == b->status && a->notes == b->notes &&
+         a->target == b->target && str_eq(a->session, b->session) &&
+         str_eq(a->record, b->record);
+}
+
+bool view_is_dir(int kind) { return kind <= VK_META; }
+
+bool view_is_editable(int kind) {
+  return kind == VK_SESSION_MD || kind == VK_GROUP_MD || kind == VK_TASK_MD ||
+         kind == VK_NOTES_MD;
+}
+
+static void make(struct vnode *out, int kind, const char *session,
+                 const char *record) {
+  vnode_release(out);
+  out->kind = kind;
+  out->session = xstrdup(session);
+  out->record = xstrdup(record);
+}
+
+const char *view_draft_key(const struct vnode *f, struct buf *rec) {
+  switch (f->kind) {
+  case VK_SESSION_MD:
+    buf_adds(rec, f->session);
+    return "session";
+  case VK_GROUP_MD:
+    buf_adds(rec, f->record);
+    return "group";
+  case VK_TASK_MD:
+    buf_adds(rec, f->record);
+    return "task";
+  case VK_NOTES_MD:
+    buf_printf(rec, "%s/%s", f->session, notes_names[f->notes]);
+    return "notes";
+  }
+  return NULL;
+}
+
+static bool has_draft(struct store *st, const struct vnode *f) {
+  struct buf rec = BUF_INIT;
+  const char *kind = view_draft_key(f, &rec);
+  struct draft d = {0};
+  bool yes = kind && store_draft_get(st, kind, rec.ptr, &d) == ENG_OK;
+  store_draft_release(&d);
+  buf_release(&rec);
+  return yes;
+}
+
+/* Strips suffix from name into out; false when name does not end so. */
+static bool stem(const char *name, const char *suffix, struct buf *out) {
+  if (!str_ends(name, suffix) || strlen(name) == strlen(suffix))
+    return false;
+  buf_truncate(out, 0);
+  buf_add(out, name, strlen(name) - strlen(suffix));
+  return true;
+}
+
+/* Finds the session whose directory is called name. */
+static int lookup_session(struct store *st, const char *name,
+                          struct vnode *out) {
+  struct session s;
+  session_init(&s);
+  int rc = ENG_NOTFOUND;
+  if (name_is_safe(name) && store_session_get(st, name, &s) == ENG_OK &&
+      !s.deleted) {
+    make(out, VK_SESSION, s.id, NULL);
+    rc = ENG_OK;
+  } else if (strchr(name, '~')) {
+    /* A session whose id is not a safe name: compare the made names. */
+    struct session *v;
+    size_t n;
+    if ((rc = store_session_list(st, false, &v, &n)))
+      goto out;
+    rc = ENG_NOTFOUND;
+    struct buf b = BUF_INIT;
+    for (size_t i = 0; i < n && rc; i++) {
+      buf_truncate(&b, 0);
+      name_for_file(v[i].id, &b);
+      if (strcmp(b.ptr, name) == 0) {
+        make(out, VK_SESSION, v[i].id, NULL);
+        rc = ENG_OK;
+      }
+    }
+    buf_release(&b);
+    store_sessions_free(v, n);
+  }
+out:
+  session_release(&s);
+  return rc;
+}
+
+static int lookup_group(struct store *st, const char *session,
+                        const char *stem_name, struct vnode *out) {
+  struct group g;
+  group_init(&g);
+  int rc = ENG_NOTFOUND;
+  if (name_is_safe(stem_name) &&
+      store_group_find(st, session, stem_name, &g) == ENG_OK) {
+    make(out, VK_GROUP_MD, session, g.id);
+    rc = ENG_OK;
+  } else if (strchr(stem_name, '~')) {
+    struct group *v;
+    size_t n;
+    if ((rc = store_group_list(st, session, false, &v, &n)))
+      goto out;
+    rc = ENG_NOTFOUND;
+    struct buf b = BUF_INIT;
+    for (size_t i = 0; i < n && rc; i++) {
+      buf_truncate(&b, 0);
+      name_for_file(v[i].name, &b);
+      if (strcmp(b.ptr, stem_name) == 0) {
+        make(out, VK_GROUP_MD, session, v[i].id);
+        rc = ENG_OK;
+      }
+    }
+    buf_release(&b);
+    store_groups_free(v, n);
+  }
+out:
+  group_release(&g);
+  return rc;
+}
+
+static int lookup_task(struct store *st, const char *session, int status,
+                       const char *stem_name, struct vnode *out) {
+  struct task t;
+  task_init(&t);
+  int rc = ENG_NOTFOUND;
+  if (id_is_valid(stem_name) && store_task_get(st, stem_name, &t) == ENG_OK) {
+    struct group g;
+    group_init(&g);
+    if (!t.deleted && t.status == status && str_eq(t.session_id, session) &&
+        store_group_get(st, t.group_id, &g) == ENG_OK && !g.deleted) {
+      make(out, VK_TASK_MD, session, t.id);
+      out->status = status;
+      rc = ENG_OK;
+    }
+    group_release(&g);
+  } else if (strchr(stem_name, '~')) {
+    char **ids;
+    size_t n;
+    if ((rc = store_task_ids(st, session, status, &ids, &n)))
+      goto out;
+    rc = ENG_NOTFOUND;
+    struct buf b = BUF_INIT;
+    for (size_t i = 0; i < n; i++) {
+      buf_truncate(&b, 0);
+      name_for_file(ids[i], &b);
+      if (rc && strcmp(b.ptr, stem_name) == 0) {
+        make(out, VK_TASK_MD, session, ids[i]);
+        out->status = status;
+        rc = ENG_OK;
+      }
+      free(ids[i]);
+    }
+    free(ids);
+    buf_release(&b);
+  }
+out:
+  task_release(&t);
+  return rc;
+}
+
+/* name is "<stem>.error.md" for a file of dir that holds a draft. */
+static int lookup_error(struct store *st, const struct vnode *dir,
+                        const char *name, struct vnode *out) {
+  struct buf s = BUF_INIT;
+  struct vnode target;
+  vnode_init(&target);
+  int rc = ENG_NOTFOUND;
+  if (!stem(name, ".error.md", &s))
+    goto out;
+  buf_adds(&s, ".md");
+  if (view_lookup(st, dir, s.ptr, &target) == ENG_OK &&
+      view_is_editable(target.kind) && has_draft(st, &target)) {
+    make(out, VK_ERROR_MD, target.session, target.record);
+    out->target = target.kind;
+    out->status = target.status;
+    out->notes = target.notes;
+    rc = ENG_OK;
+  }
+out:
+  vnode_release(&target);
+  buf_release(&s);
+  return rc;
+}
+
+int view_lookup(struct store *st, const struct vnode *dir, const char *name,
+                struct vnode *out) {
+  struct buf s = BUF_INIT;
+  int rc = ENG_NOTFOUND;
+  if (str_ends(name, ".error.md") && dir->kind != VK_ROOT)
+    return lookup_error(st, dir, name, out);
+  switch (dir->kind) {
+  case VK_ROOT:
+    rc = lookup_session(st, name, out);
+    break;
+  case VK_SESSION: {
+    static const struct {
+      const char *name;
+      int kind;
+    } fixed[] = {{"session.md", VK_SESSION_MD},
+                 {"task_groups", VK_GROUPS},
+                 {"tasks", VK_TASKS},
+                 {"notes", VK_NOTES},
+                 {"meta", VK_META}};
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+      if (strcmp(name, fixed[i].name) == 0) {
+        make(out, fixed[i].kind, dir->session, NULL);
+        rc = ENG_OK;
+      }
+    break;
+  }
+  case VK_GROUPS:
+    if (stem(name, ".md", &s))
+      rc = lookup_group(st, dir->session, s.ptr, out);
+    break;
+  case VK_TASKS:
+    for (int i = 0; i < STATUS_COUNT; i++)
+      if (strcmp(name, status_dirs[i]) == 0) {
+        make(out, VK_STATUS, dir->session, NULL);
+        out->status = i;
+        rc = ENG_OK;
+      }
+    break;
+  case VK_STATUS:
+    if (stem(name, ".md", &s))
+      rc = lookup_task(st, dir->session, dir->status, s.ptr, out);
+    break;
+  case VK_NOTES:
+    if (stem(name, ".md", &s) && notes_index(s.ptr) >= 0) {
+      make(out, VK_NOTES_MD, dir->session, NULL);
+      out->notes = notes_index(s.ptr);
+      rc = ENG_OK;
+    }
+    break;
+  case VK_META:
+    if (strcmp(name, "sync_status.md") == 0) {
+      make(out, VK_SYNC_STATUS, dir->session, NULL);
+      rc = ENG_OK;
+    } else if (strcmp(name, "edit_log.md") == 0) {
+      make(out, VK_EDIT_LOG, dir->session, NULL);
+      rc = ENG_OK;
+    }
+    break;
+  }
+  buf_release(&s);
+  return rc;
+}
+
+/* Lists the error files of a directory: drafts whose file lives there. */
+static int list_errors(struct store *st, const struct vnode *dir,
+                       view_list_fn fn, void *ctx) {
+  struct draft *ds;
+  size_t n;
+  int rc = store_draft_list(st, dir->session, &ds, &n);
+  if (rc)
+    return rc;
+  struct buf name = BUF_INIT;
+  for (size_t i = 0; i < n && rc == ENG_OK; i++) {
+    struct vnode f;
+    vnode_init(&f);
+    const char *k = ds[i].kind;
+    if (strcmp(k, "session") == 0 && dir->kind == VK_SESSION) {
+      make(&f, VK_SESSION_MD, dir->session, NULL);
+    } else if (strcmp(k, "group") == 0 && dir->kind == VK_GROUPS) {
+      make(&f, VK_GROUP_MD, dir->session, ds[i].record);
+    } else if (strcmp(k, "task") == 0 && dir->kind == VK_STATUS) {
+      struct task t;
+      task_init(&t);
+      if (store_task_get(st, ds[i].record, &t) == ENG_OK &&
+          t.status == dir->status && !t.deleted) {
+        make(&f, VK_TASK_MD, dir->session, ds[i].record);
+        f.status = dir->status;
+      }
+      task_release(&t);
+    } else if (strcmp(k, "notes") == 0 && dir->kind == VK_NOTES) {
+      const char *slash = strchr(ds[i].record, '/');
+      int idx = slash ? notes_index(slash + 1) : -1;
+      if (idx >= 0) {
+        make(&f, VK_NOTES_MD, dir->session, NULL);
+        f.notes = idx;
+      }
+    }
+    if (f.session) {
+      buf_truncate(&name, 0);
+      if (view_name(st, &f, &name) == ENG_OK && str_ends(name.ptr, ".md")) {
+        buf_truncate(&name, name.len - 3);
+        buf_adds(&name, ".error.md");
+        struct vnode e;
+        vnode_init(&e);
+        make(&e, VK_ERROR_MD, f.session, f.record);
+        e.target = f.kind;
+        e.status = f.status;
+        e.notes = f.notes;
+        rc = fn(ctx, name.ptr, &e);
+        vnode_release(&e);
+      }
+    }
+    vnode_release(&f);
+  }
+  buf_release(&name);
+  store_drafts_free(ds, n);
+  return rc;
+}
+
+int view_list(struct store *st, const struct vnode *dir, view_list_fn fn,
+              void *ctx) {
+  struct vnode c;
+  struct buf name = BUF_INIT;
+  int rc = ENG_OK;
+  vnode_init(&c);
+  switch (dir->kind) {
+  case VK_ROOT: {
+    struct session *v;
+    size_t n;
+    if ((rc = store_session_list(st, false, &v, &n)))
+      break;
+    for (size_t i = 0; i < n && rc == ENG_OK; i++) {
+      buf_truncate(&name, 0);
+      name_for_file(v[i].id, &name);
+      make(&c, VK_SESSION, v[i].id, NULL);
+      rc = fn(ctx, name.ptr, &c);
+    }
+    store_sessions_free(v, n);
+    break;
+  }
+  case VK_SESSION: {
+    static const struct {
+      const char *name;
+      int kind;
+    } fixed[] = {{"session.md", VK_SESSION_MD},
+                 {"task_groups", VK_GROUPS},
+                 {"tasks", VK_TASKS},
+                 {"notes", VK_NOTES},
+                 {"meta", VK_META}};
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0] && !rc; i++) {
+      make(&c, fixed[i].kind, dir->session, NULL);
+      rc = fn(ctx, fixed[i].name, &c);
+    }
+    if (!rc)
+      rc = list_errors(st, dir, fn, ctx);
+    break;
+  }
+  case VK_GROUPS: {
+    struct group *v;
+    size_t n;
+    if ((rc = store_group_list(st, dir->session, false, &v, &n)))
+      break;
+    for (size_t i = 0; i < n && rc == ENG_OK; i++) {
+      buf_truncate(&name, 0);
+      name_for_file(v[i].name, &name);
+      buf_adds(&name, ".md");
+      make(&c, VK_GROUP_MD, dir->session, v[i].id);
+      rc = fn(ctx, name.ptr, &c);
+    }
+    store_groups_free(v, n);
+    if (!rc)
+      rc = list_errors(st, dir, fn, ctx);
+    break;
+  }
+  case VK_TASKS:
+    for (int i = 0; i < STATUS_COUNT && !rc; i++) {
+      make(&c, VK_STATUS, dir->session, NULL);
+      c.status = i;
+      rc = fn(ctx, status_dirs[i], &c);
+    }
+    break;
+  case VK_STATUS: {
+    char **ids;
+    size_t n;
+    if ((rc = store_task_ids(st, dir->session, dir->status, &ids, &n)))
+      break;
+    for (size_t i = 0; i < n; i++) {
+      if (rc == ENG_OK) {
+        buf_truncate(&name, 0);
+        name_for_file(ids[i], &name);
+        buf_adds(&name, ".md");
+        make(&c, VK_TASK_MD, dir->session, ids[i]);
+        c.status = dir->status;
+        rc = fn(ctx, name.ptr, &c);
+      }
+      free(ids[i]);
+    }
+    free(ids);
+    if (!rc)
+      rc = list_errors(st, dir, fn, ctx);
+    break;
+  }
+  case VK_NOTES:
+    for (int i = 0; i < NOTES_COUNT && !rc; i++) {
+      buf_truncate(&name, 0);
+      buf_printf(&name, "%s.md", notes_names[i]);
+      make(&c, VK_NOTES_MD, dir->session, NULL);
+      c.notes = i;
+      rc = fn(ctx, name.ptr, &c);
+    }
+    if (!rc)
+      rc = list_errors(st, dir, fn, ctx);
+    break;
+  case VK_META:
+    make(&c, VK_SYNC_STATUS, dir->session, NULL);
+    rc = fn(ctx, "sync_status.md", &c);
+    if (!rc) {
+      make(&c, VK_EDIT_LOG, dir->session, NULL);
+      rc = fn(ctx, "edit_log.md", &c);
+    }
+    break;
+  }
+  vnode_release(&c);
+  buf_release(&name);
+  return rc;
+}
+
+int view_name(struct store *st, const struct vnode *v, struct buf *out) {
+  int rc = ENG_OK;
+  switch (v->kind) {
+  case VK_ROOT:
+    break;
+  case VK_SESSION:
+    name_for_file(v->session, out);
+    break;
+  case VK_GROUPS:
+    buf_adds(out, "task_groups");
+    break;
+  case VK_TASKS:
+    buf_adds(out, "tasks");
+    break;
+  case VK_STATUS:
+    buf_adds(out, status_dirs[v->status]);
+    break;
+  case VK_NOTES:
+    buf_adds(out, "notes");
+    break;
+  case VK_META:
+    buf_adds(out, "meta");
+    break;
+  case VK_SESSION_MD:
+    buf_adds(out, "session.md");
+    break;
+  case VK_GROUP_MD: {
+    struct group g;
+    group_init(&g);
+    if ((rc = store_group_get(st, v->record, &g)) == ENG_OK) {
+      name_for_file(g.name, out);
+      buf_adds(out, ".md");
+    }
+    group_release(&g);
+    break;
+  }
+  case VK_TASK_MD:
+    name_for_file(v->record, out);
+    buf_adds(out, ".md");
+    break;
+  case VK_NOTES_MD:
+    buf_printf(out, "%s.md", notes_names[v->notes]);
+    break;
+  case VK_SYNC_STATUS:
+    buf_adds(out, "sync_status.md");
+    break;
+  case VK_EDIT_LOG:
+    buf_adds(out, "edit_log.md");
+    break;
+  case VK_ERROR_MD: {
+    struct vnode t = *v;
+    t.kind = v->target;
+    size_t start = out->len;
+    rc = view_name(st, &t, out);
+    if (rc == ENG_OK && out->len >= start + 3) {
+      buf_truncate(out, out->len - 3);
+      buf_adds(out, ".error.md");
+    }
+    break;
+  }
+  }
+  return rc;
+}
+
+int view_path(struct store *st, const struct vnode *v, struct buf *out) {
+  switch (v->kind) {
+  case VK_ROOT:
+  case VK_SESSION:
+    return ENG_OK;
+  case VK_GROUPS:
+  case VK_TASKS:
+  case VK_NOTES:
+  case VK_META:
+  case VK_SESSION_MD:
+    return view_name(st, v, out);
+  case VK_STATUS:
+    buf_adds(out, "tasks/");
+    return view_name(st, v, out);
+  case VK_GROUP_MD:
+    buf_adds(out, "task_groups/");
+    return view_name(st, v, out);
+  case VK_TASK_MD:
+    buf_printf(out, "tasks/%s/", status_dirs[v->status]);
+    return view_name(st, v, out);
+  case VK_NOTES_MD:
+    buf_adds(out, "notes/");
+    return view_name(st, v, out);
+  case VK_SYNC_STATUS:
+  case VK_EDIT_LOG:
+    buf_adds(out, "meta/");
+    return view_name(st, v, out);
+  case VK_ERROR_MD: {
+    struct vnode t = *v;
+    t.kind = v->target;
+    size_t start = out->len;
+    int rc = view_path(st, &t, out);
+    if (rc == ENG_OK && out->len >= start + 3) {
+      buf_truncate(out, out->len - 3);
+      buf_adds(out, ".error.md");
+    }
+    return rc;
+  }
+  }
+  return ENG_NOTFOUND;
+}
+
+int view_revision(struct store *st, const struct vnode *f, int64_t *rev) {
+  switch (f->kind) {
+  case VK_SESSION_MD:
+  case VK_SYNC_STATUS:
+  case VK_EDIT_LOG:
+    return store_owner_revision(st, OWNER_SESSION, f->session, NULL, rev);
+  case VK_GROUP_MD:
+    return store_owner_revision(st, OWNER_GROUP, f->record, NULL, rev);
+  case VK_TASK_MD:
+    return store_owner_revision(st, OWNER_TASK, f->record, NULL, rev);
+  case VK_NOTES_MD: {
+    char key[32];
+    snprintf(key, sizeof key, "notes/%s", notes_names[f->notes]);
+    return store_owner_revision(st, OWNER_SESSION, f->session, key, rev);
+  }
+  case VK_ERROR_MD:
+    *rev = 0;
+    return ENG_OK;
+  }
+  return ENG_NOTFOUND;
+}
+
+int view_read(struct store *st, const struct vnode *f, struct buf *out,
+              struct render_info *info) {
+  if (view_is_editable(f->kind)) {
+    struct buf rec = BUF_INIT;
+    const char *kind = view_draft_key(f, &rec);
+    struct draft d = {0};
+    int rc = store_draft_get(st, kind, rec.ptr, &d);
+    buf_release(&rec);
+    if (rc == ENG_OK) {
+      buf_add(out, d.text, d.len);
+      if (info) {
+        info->rev = 0;
+        int64_t ns = 0;
+        time_parse(d.created_at, &ns);
+        info->mtime_ns = ns;
+      }
+      store_draft_release(&d);
+      return ENG_OK;
+    }
+    if (rc != ENG_NOTFOUND)
+      return rc;
+  }
+  switch (f->kind) {
+  case VK_SESSION_MD:
+    return render_session(st, f->session, out, info);
+  case VK_GROUP_MD:
+    return render_group(st, f->record, out, info);
+  case VK_TASK_MD:
+    return render_task(st, f->record, out, info);
+  case VK_NOTES_MD:
+    return render_notes(st, f->session, f->notes, out, info);
+  case VK_SYNC_STATUS:
+    return render_sync_status(st, f->session, out, info);
+  case VK_EDIT_LOG:
+    return render_edit_log(st, f->session, out, info);
+  case VK_ERROR_MD: {
+    struct vnode t = *f;
+    t.kind = f->target;
+    struct buf rec = BUF_INIT, path = BUF_INIT;
+    const char *kind = view_draft_key(&t, &rec);
+    int rc = view_path(st, &t, &path);
+    if (rc == ENG_OK)
+      rc = render_error(st, kind, rec.ptr, path.ptr, out, info);
+    buf_release(&rec);
+    buf_release(&path);
+    return rc;
+  }
+  }
+  return ENG_NOTFOUND;
+}

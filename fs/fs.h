@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: MIT */
+/* fs.h: the FUSE layer's shared state: the filesystem, its inodes and
+ * open handles. Turns FUSE requests into engine calls; writes no SQL.
+ *
+ * Locking: one mutex, fs->lock, guards every field below marked
+ * "locked", the store and the engine. It is never held while calling into
+ * the kernel for invalidation (a notification can wait for a request
+ * that needs the lock).
+ */
+#ifndef TASKFS_FS_H
+#define TASKFS_FS_H
+
+#define FUSE_USE_VERSION 312
+#include <fuse_lowlevel.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "buf.h"
+#include "hmap.h"
+#include "store.h"
+#include "view.h"
+
+/* An immutable rendering of a generated file, shared by the handles that
+ * read it. refs is locked; data never changes once made. */
+struct content {
+  unsigned refs;
+  struct buf data;
+  int64_t version; /* the file's revision, or -(time) of a held draft */
+  int64_t mtime_ns;
+};
+
+enum node_type { NT_VIRT, NT_REAL };
+
+/*
+ * One inode the kernel knows. NT_VIRT nodes stand for a directory or file
+ * of the generated tree (a vnode); NT_REAL nodes for an ordinary file,
+ * directory or symlink kept in the real directory under the mount point,
+ * named by their parent node and name. A node lives while the kernel holds
+ * lookups on it, a handle is open on it, or a real child names it as
+ * parent. All fields locked.
+ */
+struct node {
+  fuse_ino_t ino;
+  uint64_t nlookup;
+  unsigned opens, children;
+  int type;
+  char *key; /* its key in fs->virt or fs->real, NULL when detached */
+
+  /* NT_VIRT */
+  struct vnode v;
+  struct content *cache; /* the last rendering, valid at cache_gen */
+  uint64_t cache_gen;
+  int64_t kernel_version; /* what the kernel may hold in its page cache */
+  bool kernel_cached;
+  mode_t mode; /* permission bits; chmod is kept while mounted */
+
+  /* NT_REAL */
+  struct node *parent;
+  char *name;
+};
+
+enum handle_type { HT_VIRT, HT_REAL, HT_DIR };
+
+struct dir_entry {
+  char *name;
+  mode_t type;
+  fuse_ino_t ino;
+};
+
+/* An open file or directory. */
+struct handle {
+  int type;
+  struct node *node;
+  /* HT_VIRT: a read snapshot, or a private write buffer. */
+  struct content *snap;
+  struct buf wbuf;
+  bool writable, dirty;
+  /* HT_REAL */
+  int fd;
+  /* HT_DIR: the listing taken at opendir. */
+  struct dir_entry *entries;
+  size_t nentries;
+};
+
+struct fs_options {
+  char *session;  /* -o session=ID: mount one session's directory */
+  double timeout; /* attribute and entry timeout for ordinary files */
+  int busy_ms;
+};
+
+struct fs {
+  pthread_mutex_t lock;
+  struct store *st; /* locked */
+  int realfd;       /* the real directory under the mount point */
+  struct fs_options opt;
+  struct vnode root; /* VK_ROOT, or VK_SESSION with -o session */
+  struct node *root_node;
+  char *realroot;     /* path of root's real directory relative to realfd */
+  struct hmap inodes; /* locked: ino -> node */
+  struct hmap virt;   /* locked: vnode key -> node */
+  struct hmap real;   /* locked: "<parent ino>/<name>" -> node */
+  uint64_t next_ino;  /* locked */
+  uint64_t gen;       /* locked: bumped whenever the store changed */
+  uid_t uid;
+  gid_t gid;
+  int64_t mount_ns;
+  struct fuse_session *se;
+};
+
+extern const struct fuse_lowlevel_ops fs_ops;
+
+/* Maps an engine result to the errno the caller sees (positive). */
+int fs_errno(int eng_rc);
+
+#endif

@@ -1,0 +1,258 @@
+/* SPDX-License-Identifier: MIT */
+/* nodes.c: the inode table: nodes for generated entries (keyed by what
+ * they show) and for ordinary files (keyed by parent and name), lookup
+ * counts, and the real path of each node. */
+#include "nodes.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static void ino_key(fuse_ino_t ino, char out[24]) {
+  snprintf(out, 24, "%llu", (unsigned long long)ino);
+}
+
+/* A task's file is one node whatever status directory lists it, so that a
+ * task moved between folders keeps its inode. */
+void vnode_key(const struct vnode *v, struct buf *out) {
+  int status = (v->kind == VK_TASK_MD ||
+                (v->kind == VK_ERROR_MD && v->target == VK_TASK_MD))
+                   ? 0
+                   : v->status;
+  buf_printf(out, "%d/%d/%d/%d/", v->kind, status, v->notes, v->target);
+  buf_adds(out, v->session ? v->session : "");
+  buf_addc(out, '/');
+  buf_adds(out, v->record ? v->record : "");
+}
+
+static struct node *node_new(struct fs *fs, int type) {
+  struct node *n = xcalloc(1, sizeof *n);
+  n->ino = fs->next_ino++;
+  n->type = type;
+  vnode_init(&n->v);
+  char k[24];
+  ino_key(n->ino, k);
+  hmap_put(&fs->inodes, k, n);
+  return n;
+}
+
+struct node *node_get(struct fs *fs, fuse_ino_t ino) {
+  if (ino == FUSE_ROOT_ID)
+    return fs->root_node;
+  char k[24];
+  ino_key(ino, k);
+  return hmap_get(&fs->inodes, k);
+}
+
+struct node *node_virt(struct fs *fs, const struct vnode *v) {
+  struct buf key = BUF_INIT;
+  vnode_key(v, &key);
+  struct node *n = hmap_get(&fs->virt, key.ptr);
+  if (n) {
+    /* The same record may be listed elsewhere now (a task's status). */
+    n->v.status = v->status;
+    buf_release(&key);
+    return n;
+  }
+  n = node_new(fs, NT_VIRT);
+  vnode_copy(&n->v, v);
+  n->mode = view_is_dir(v->kind)        ? 0755
+            : view_is_editable(v->kind) ? 0644
+            : v->kind == VK_ERROR_MD    ? 0444
+                                        : 0444;
+  n->key = buf_detach(&key, NULL);
+  hmap_put(&fs->virt, n->key, n);
+  return n;
+}
+
+static void real_key(fuse_ino_t parent, const char *name, struct buf *out) {
+  buf_printf(out, "%llu/%s", (unsigned long long)parent, name);
+}
+
+struct node *node_real_find(struct fs *fs, struct node *parent,
+                            const char *name) {
+  struct buf key = BUF_INIT;
+  real_key(parent->ino, name, &key);
+  struct node *n = hmap_get(&fs->real, key.ptr);
+  buf_release(&key);
+  return n;
+}
+
+struct node *node_real(struct fs *fs, struct node *parent, const char *name) {
+  struct node *n = node_real_find(fs, parent, name);
+  if (n)
+    return n;
+  n = node_new(fs, NT_REAL);
+  n->parent = parent;
+  parent->children++;
+  n->name = xstrdup(name);
+  struct buf key = BUF_INIT;
+  real_key(parent->ino, name, &key);
+  n->key = buf_detach(&key, NULL);
+  hmap_put(&fs->real, n->key, n);
+  return n;
+}
+
+void node_detach(struct fs *fs, struct node *n) {
+  if (!n->key)
+    return;
+  hmap_del(n->type == NT_VIRT ? &fs->virt : &fs->real, n->key);
+  free(n->key);
+  n->key = NULL;
+}
+
+void node_move(struct fs *fs, struct node *n, struct node *parent,
+               const char *name) {
+  node_detach(fs, n);
+  if (n->parent != parent) {
+    parent->children++;
+    struct node *old = n->parent;
+    n->parent = parent;
+    old->children--;
+    node_maybe_free(fs, old);
+  }
+  str_set(&n->name, name);
+  struct buf key = BUF_INIT;
+  real_key(parent->ino, name, &key);
+  struct node *prev = hmap_get(&fs->real, key.ptr);
+  if (prev && prev != n) {
+    /* The target name was replaced: that node now names nothing. */
+    node_detach(fs, prev);
+  }
+  n->key = buf_detach(&key, NULL);
+  hmap_put(&fs->real, n->key, n);
+}
+
+void content_unref(struct content *c) {
+  if (c && --c->refs == 0) {
+    buf_release(&c->data);
+    free(c);
+  }
+}
+
+void node_maybe_free(struct fs *fs, struct node *n) {
+  if (n == fs->root_node || n->nlookup || n->opens || n->children)
+    return;
+  node_detach(fs, n);
+  char k[24];
+  ino_key(n->ino, k);
+  hmap_del(&fs->inodes, k);
+  content_unref(n->cache);
+  vnode_release(&n->v);
+  struct node *parent = n->parent;
+  free(n->name);
+  free(n);
+  if (parent) {
+    parent->children--;
+    node_maybe_free(fs, parent);
+  }
+}
+
+void node_forget(struct fs *fs, struct node *n, uint64_t count) {
+  n->nlookup = count > n->nlookup ? 0 : n->nlookup - count;
+  node_maybe_free(fs, n);
+}
+
+/* ---- real paths ---- */
+
+int node_relpath(struct fs *fs, const struct node *n, struct buf *out) {
+  if (n->type == NT_REAL) {
+    int rc = node_relpath(fs, n->parent, out);
+    if (rc)
+      return rc;
+    if (out->len && out->ptr[out->len - 1] != '/')
+      buf_addc(out, '/');
+    buf_adds(out, n->name);
+    return 0;
+  }
+  buf_adds(out, fs->realroot);
+  if (n->v.kind == VK_ROOT)
+    return 0;
+  if (n->v.kind == VK_SESSION) {
+    if (fs->root.kind == VK_ROOT) {
+      buf_addc(out, '/');
+      name_for_file(n->v.session, out);
+    }
+    return 0;
+  }
+  if (!view_is_dir(n->v.kind))
+    return -EINVAL;
+  if (fs->root.kind == VK_ROOT) {
+    buf_addc(out, '/');
+    name_for_file(n->v.session, out);
+  }
+  buf_addc(out, '/');
+  return view_path(fs->st, &n->v, out) ? -EIO : 0;
+}
+
+/* openat2 confined to the real directory: no "..", no symlinks, no
+ * magic links on the way, whatever is renamed underneath. */
+static int open_beneath(int dirfd, const char *path, int flags) {
+  struct open_how how = {
+      .flags = (uint64_t)flags | O_CLOEXEC,
+      .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+  };
+  long fd = syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+  return fd < 0 ? -errno : (int)fd;
+}
+
+/* mkdir -p of path below realfd, component by component. */
+static int make_dirs(int realfd, const char *path) {
+  char *copy = xstrdup(path);
+  int rc = 0;
+  for (char *p = copy; *p && rc == 0; p++) {
+    if (*p != '/' || p == copy)
+      continue;
+    *p = '\0';
+    int fd = open_beneath(realfd, copy, O_PATH | O_DIRECTORY);
+    if (fd >= 0)
+      close(fd);
+    else if (fd == -ENOENT && mkdirat(realfd, copy, 0755) != 0 &&
+             errno != EEXIST)
+      rc = -errno;
+    else if (fd != -ENOENT)
+      rc = fd;
+    *p = '/';
+  }
+  if (rc == 0) {
+    int fd = open_beneath(realfd, copy, O_PATH | O_DIRECTORY);
+    if (fd >= 0)
+      close(fd);
+    else if (fd == -ENOENT && mkdirat(realfd, copy, 0755) != 0 &&
+             errno != EEXIST)
+      rc = -errno;
+    else if (fd != -ENOENT)
+      rc = fd;
+  }
+  free(copy);
+  return rc;
+}
+
+int node_open_dir(struct fs *fs, const struct node *dir, bool create) {
+  struct buf path = BUF_INIT;
+  int rc = node_relpath(fs, dir, &path);
+  if (rc == 0) {
+    rc = open_beneath(fs->realfd, path.ptr, O_PATH | O_DIRECTORY);
+    if (rc == -ENOENT && create && dir->type == NT_VIRT) {
+      rc = make_dirs(fs->realfd, path.ptr);
+      if (rc == 0)
+        rc = open_beneath(fs->realfd, path.ptr, O_PATH | O_DIRECTORY);
+    }
+  }
+  buf_release(&path);
+  return rc;
+}
+
+int node_open_real(struct fs *fs, const struct node *n, int flags) {
+  struct buf path = BUF_INIT;
+  int rc = node_relpath(fs, n, &path);
+  if (rc == 0)
+    rc = open_beneath(fs->realfd, path.ptr, flags);
+  buf_release(&path);
+  return rc;
+}

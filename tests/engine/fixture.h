@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: MIT */
+/* fixture.h: a small deterministic database for engine tests. */
+#ifndef TASKFS_FIXTURE_H
+#define TASKFS_FIXTURE_H
+
+#include "store.h"
+
+/* Opens a fresh :memory: store with session "s1" ("Dashboard"), groups
+ * "frontend_group_001" (name frontend) and "backend_group_001" (backend),
+ * and tasks t1..t4 in frontend and t5 in backend. Aborts on failure. */
+struct store *fixture_open(void);
+
+#endif

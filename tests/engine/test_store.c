@@ -1,0 +1,478 @@
+/* SPDX-License-Identifier: MIT */
+/* test_store.c: revisions, history, as-of reads, triggers catching plain
+ * SQL, ids, JSON, drafts and memos, and the failure results of open. */
+#include "fixture.h"
+#include "harness.h"
+#include "store.h"
+#include "util.h"
+
+#include <math.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static char tmpdir[] = "/tmp/taskfs-test-store-XXXXXX";
+
+static char *tmp_path(const char *name) {
+  return xasprintf("%s/%s", tmpdir, name);
+}
+
+static void sql(const char *path, const char *stmt) {
+  sqlite3 *db;
+  if (sqlite3_open(path, &db) != SQLITE_OK)
+    die("open %s", path);
+  char *err = NULL;
+  if (sqlite3_exec(db, stmt, NULL, NULL, &err) != SQLITE_OK)
+    die("sql %s: %s", stmt, err);
+  sqlite3_close(db);
+}
+
+static void test_revisions(void) {
+  struct store *st = fixture_open();
+  int64_t r0 = store_revision(st);
+  OK(r0 >= 8, "fixture makes at least 8 revisions, got %lld", (long long)r0);
+
+  struct task t;
+  task_init(&t);
+  RC_OK(store_task_get(st, "t2", &t), st);
+  int64_t t2rev = t.rev;
+  STR_EQ(t.title, "Build layout");
+  INT_EQ(t.progress, 60);
+  OK(t.started_at != NULL, "active task has a start time");
+
+  /* A change bumps the revision once and stamps the row. */
+  t.progress = 75;
+  str_set(&t.title, "Build the layout");
+  RC_OK(store_begin(st), st);
+  RC_OK(store_task_update(st, &t), st);
+  RC_OK(store_commit(st), st);
+  INT_EQ(store_revision(st), r0 + 1);
+  struct task u;
+  task_init(&u);
+  RC_OK(store_task_get(st, "t2", &u), st);
+  INT_EQ(u.rev, r0 + 1);
+  INT_EQ(u.progress, 75);
+  OK(u.rev > t2rev, "row revision moved");
+
+  /* Writing the same values changes nothing. */
+  RC_OK(store_begin(st), st);
+  RC_OK(store_task_update(st, &u), st);
+  RC_OK(store_commit(st), st);
+  INT_EQ(store_revision(st), r0 + 1);
+
+  /* The history has one entry per changed field, with old and new. */
+  struct change *ch;
+  size_t n;
+  RC_OK(store_changes_since(st, r0, NULL, 0, &ch, &n), st);
+  INT_EQ(n, 2);
+  for (size_t i = 0; i < n; i++) {
+    STR_EQ(ch[i].table, "task");
+    STR_EQ(ch[i].record, "t2");
+    STR_EQ(ch[i].source, "test");
+    STR_EQ(ch[i].session_id, "s1");
+    INT_EQ(ch[i].rev, r0 + 1);
+    if (str_eq(ch[i].field, "progress")) {
+      STR_EQ(ch[i].old_value, "60");
+      STR_EQ(ch[i].new_value, "75");
+    } else {
+      STR_EQ(ch[i].field, "title");
+      STR_EQ(ch[i].old_value, "Build layout");
+    }
+  }
+  store_changes_free(ch, n);
+
+  /* As of r0 the task reads back as it was. */
+  struct asof *a;
+  RC_OK(store_asof_open(st, r0, &a), st);
+  struct task old;
+  task_init(&old);
+  RC_OK(store_asof_task(a, "t2", &old), st);
+  INT_EQ(old.progress, 60);
+  STR_EQ(old.title, "Build layout");
+  store_asof_close(a);
+
+  /* Completing a task stamps completed_at; leaving completed clears it. */
+  u.status = STATUS_COMPLETED;
+  RC_OK(store_begin(st), st);
+  RC_OK(store_task_update(st, &u), st);
+  RC_OK(store_commit(st), st);
+  RC_OK(store_task_get(st, "t2", &u), st);
+  OK(u.completed_at != NULL, "completed_at set");
+  u.status = STATUS_ACTIVE;
+  RC_OK(store_begin(st), st);
+  RC_OK(store_task_update(st, &u), st);
+  RC_OK(store_commit(st), st);
+  RC_OK(store_task_get(st, "t2", &u), st);
+  OK(u.completed_at == NULL, "completed_at cleared");
+
+  task_release(&t);
+  task_release(&u);
+  task_release(&old);
+  store_close(st);
+}
+
+static void test_asof_membership(void) {
+  struct store *st = fixture_open();
+  int64_t r0 = store_revision(st);
+  int64_t grev0, grev1;
+  RC_OK(
+      store_owner_revision(st, OWNER_GROUP, "frontend_group_001", NULL, &grev0),
+      st);
+
+  /* Move t3 to backend, create t6 in frontend, delete t4 softly. */
+  struct task t;
+  task_init(&t);
+  RC_OK(store_begin(st), st);
+  RC_OK(store_task_get(st, "t3", &t), st);
+  str_set(&t.group_id, "backend_group_001");
+  RC_OK(store_task_update(st, &t), st);
+  RC_OK(store_task_get(st, "t4", &t), st);
+  t.deleted = true;
+  RC_OK(store_task_update(st, &t), st);
+  task_release(&t);
+  t.group_id = xstrdup("frontend_group_001");
+  t.title = xstrdup("New thing");
+  RC_OK(store_task_insert(st, &t), st);
+  STR_EQ(t.id, "new_thing_001");
+  RC_OK(store_commit(st), st);
+
+  /* The frontend file's revision moved though t3 is no longer in it. */
+  RC_OK(
+      store_owner_revision(st, OWNER_GROUP, "frontend_group_001", NULL, &grev1),
+      st);
+  OK(grev1 > grev0, "group revision %lld > %lld", (long long)grev1,
+     (long long)grev0);
+
+  struct asof *a;
+  RC_OK(store_asof_open(st, r0, &a), st);
+  struct task *v;
+  size_t n;
+  RC_OK(store_asof_group_tasks(a, "frontend_group_001", &v, &n), st);
+  INT_EQ(n, 4);
+  if (n == 4) {
+    STR_EQ(v[0].id, "t1");
+    STR_EQ(v[2].id, "t3");
+    OK(!v[3].deleted, "t4 was live at r0");
+  }
+  store_tasks_free(v, n);
+  struct task nt;
+  task_init(&nt);
+  INT_EQ(store_asof_task(a, "new_thing_001", &nt), ENG_NOTFOUND);
+  task_release(&nt);
+  store_asof_close(a);
+
+  /* Now: t3 left, t6 joined, t4 is there but deleted. */
+  RC_OK(store_task_list_group(st, "frontend_group_001", false, &v, &n), st);
+  INT_EQ(n, 3);
+  store_tasks_free(v, n);
+
+  /* A second task with the same title gets the next number. */
+  task_release(&t);
+  t.group_id = xstrdup("frontend_group_001");
+  t.title = xstrdup("New thing");
+  RC_OK(store_begin(st), st);
+  RC_OK(store_task_insert(st, &t), st);
+  RC_OK(store_commit(st), st);
+  STR_EQ(t.id, "new_thing_002");
+  task_release(&t);
+  store_close(st);
+}
+
+/* Changes by another program through plain SQL are versioned too. */
+static void test_plain_sql(void) {
+  char *path = tmp_path("plain.db");
+  struct store *st;
+  RC_OK(store_open(path, STORE_CREATE, &st), st);
+  struct session s;
+  session_init(&s);
+  s.id = xstrdup("s1");
+  s.title = xstrdup("S");
+  RC_OK(store_begin(st), st);
+  RC_OK(store_session_insert(st, &s), st);
+  struct group g;
+  group_init(&g);
+  g.session_id = xstrdup("s1");
+  g.name = xstrdup("ops");
+  g.title = xstrdup("Operations");
+  RC_OK(store_group_insert(st, &g), st);
+  STR_EQ(g.id, "ops_group_001");
+  struct task t;
+  task_init(&t);
+  t.group_id = xstrdup(g.id);
+  t.title = xstrdup("Rotate keys");
+  RC_OK(store_task_insert(st, &t), st);
+  STR_EQ(t.id, "rotate_keys_001");
+  RC_OK(store_commit(st), st);
+  store_poll(st);
+  int64_t r0 = store_revision(st);
+
+  sql(path, "UPDATE tasks SET status = 'active', progress = 20"
+            " WHERE id = 'rotate_keys_001'");
+  OK(store_poll(st), "poll sees the other connection's commit");
+  OK(!store_poll(st), "and only once");
+  INT_EQ(store_revision(st), r0 + 1);
+  struct change *ch;
+  size_t n;
+  RC_OK(store_changes_since(st, r0, "s1", 0, &ch, &n), st);
+  INT_EQ(n, 2);
+  for (size_t i = 0; i < n; i++)
+    STR_EQ(ch[i].source, "sql");
+  store_changes_free(ch, n);
+
+  /* A hard DELETE keeps the row in the history; as of before, it reads
+   * back whole. */
+  int64_t r1 = store_revision(st);
+  sql(path, "DELETE FROM tasks WHERE id = 'rotate_keys_001'");
+  struct task old;
+  task_init(&old);
+  INT_EQ(store_task_get(st, "rotate_keys_001", &old), ENG_NOTFOUND);
+  struct asof *a;
+  RC_OK(store_asof_open(st, r1, &a), st);
+  RC_OK(store_asof_task(a, "rotate_keys_001", &old), st);
+  STR_EQ(old.title, "Rotate keys");
+  STR_EQ(old.group_id, "ops_group_001");
+  INT_EQ(old.progress, 20);
+  store_asof_close(a);
+
+  /* Ids cannot change, even through SQL. */
+  sqlite3 *db;
+  sqlite3_open(path, &db);
+  int rc =
+      sqlite3_exec(db, "UPDATE task_groups SET id = 'x'", NULL, NULL, NULL);
+  OK(rc != SQLITE_OK, "id update refused");
+  sqlite3_close(db);
+
+  task_release(&old);
+  task_release(&t);
+  group_release(&g);
+  session_release(&s);
+  store_close(st);
+  unlink(path);
+  free(path);
+}
+
+static void test_open_failures(void) {
+  struct store *st;
+  char *missing = tmp_path("missing.db");
+  INT_EQ(store_open(missing, 0, &st), ENG_NOTFOUND);
+  OK(strstr(store_errmsg(st), "taskctl init") != NULL, "%s", store_errmsg(st));
+  store_close(st);
+
+  char *other = tmp_path("other.db");
+  sql(other, "CREATE TABLE t (x)");
+  INT_EQ(store_open(other, STORE_CREATE, &st), ENG_SCHEMA);
+  store_close(st);
+
+  char *newer = tmp_path("newer.db");
+  RC_OK(store_open(newer, STORE_CREATE, &st), st);
+  store_close(st);
+  sql(newer, "PRAGMA user_version = 99");
+  INT_EQ(store_open(newer, 0, &st), ENG_SCHEMA);
+  OK(strstr(store_errmsg(st), "newer") != NULL, "%s", store_errmsg(st));
+  store_close(st);
+
+  char *garbage = tmp_path("garbage.db");
+  FILE *f = fopen(garbage, "w");
+  fputs("this is not a database, just some text that is long enough to "
+        "look like a header of something\n",
+        f);
+  fclose(f);
+  int rc = store_open(garbage, 0, &st);
+  OK(rc == ENG_SCHEMA || rc == ENG_CORRUPT, "garbage gives %d: %s", rc,
+     store_errmsg(st));
+  store_close(st);
+
+  /* A database locked by another writer: ENG_BUSY after the bound. */
+  char *locked = tmp_path("locked.db");
+  RC_OK(store_open(locked, STORE_CREATE, &st), st);
+  sqlite3 *db;
+  sqlite3_open(locked, &db);
+  sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+  store_set_busy_ms(st, 50);
+  INT_EQ(store_begin(st), ENG_BUSY);
+  OK(strstr(store_errmsg(st), "locked") != NULL, "%s", store_errmsg(st));
+  sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+  sqlite3_close(db);
+  RC_OK(store_begin(st), st);
+  store_rollback(st);
+  store_close(st);
+
+  unlink(missing);
+  unlink(other);
+  unlink(newer);
+  unlink(garbage);
+  free(missing);
+  free(other);
+  free(newer);
+  free(garbage);
+  free(locked);
+}
+
+static void test_constraints(void) {
+  struct store *st = fixture_open();
+  struct task t;
+  task_init(&t);
+  RC_OK(store_task_get(st, "t1", &t), st);
+  t.progress = 140;
+  RC_OK(store_begin(st), st);
+  INT_EQ(store_task_update(st, &t), ENG_INVALID);
+  t.progress = 50;
+  strlist_add(&t.deps, "t1");
+  INT_EQ(store_task_update(st, &t), ENG_INVALID);
+  store_rollback(st);
+
+  struct group g;
+  group_init(&g);
+  g.session_id = xstrdup("s1");
+  g.name = xstrdup("frontend");
+  g.title = xstrdup("Again");
+  RC_OK(store_begin(st), st);
+  INT_EQ(store_group_insert(st, &g), ENG_EXISTS);
+  str_set(&g.name, "../etc");
+  free(g.id);
+  g.id = NULL;
+  INT_EQ(store_group_insert(st, &g), ENG_INVALID);
+  store_rollback(st);
+  group_release(&g);
+  task_release(&t);
+  store_close(st);
+}
+
+static void test_json(void) {
+  struct store *st = fixture_open();
+  struct task t;
+  task_init(&t);
+  RC_OK(store_task_get(st, "t3", &t), st);
+  strlist_add(&t.deliverables, "Chart \"wrapper\"\nwith a newline");
+  strlist_add(&t.deliverables, "");
+  strlist_add(&t.deps, "t1");
+  RC_OK(store_begin(st), st);
+  RC_OK(store_task_update(st, &t), st);
+  RC_OK(store_commit(st), st);
+  struct task u;
+  task_init(&u);
+  RC_OK(store_task_get(st, "t3", &u), st);
+  INT_EQ(u.deliverables.n, 2);
+  if (u.deliverables.n == 2) {
+    STR_EQ(u.deliverables.v[0], "Chart \"wrapper\"\nwith a newline");
+    STR_EQ(u.deliverables.v[1], "");
+  }
+  INT_EQ(u.deps.n, 1);
+
+  struct buf b = BUF_INIT;
+  RC_OK(store_task_json(st, "t3", &b), st);
+  const char *keys[] = {"\"id\":\"t3\"",
+                        "\"session\":\"s1\"",
+                        "\"group\":\"frontend_group_001\"",
+                        "\"title\":",
+                        "\"description\":",
+                        "\"status\":\"planned\"",
+                        "\"progress\":0",
+                        "\"priority\":\"high\"",
+                        "\"specialist\":\"implementer\"",
+                        "\"revision\":",
+                        "\"deliverables\":[\"Chart \\\"wrapper\\\"\\nwith"};
+  for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+    OK(strstr(b.ptr, keys[i]) != NULL, "%s missing in %s", keys[i], b.ptr);
+  buf_truncate(&b, 0);
+  RC_OK(store_export_json(st, &b), st);
+  OK(strstr(b.ptr, "\"tasks\":[{\"id\":\"t1\"") != NULL, "export %.200s",
+     b.ptr);
+  buf_release(&b);
+
+  struct strlist l = {0};
+  RC_OK(store_json_array(st, "[\"a\", 2, \"c\\u00e9\"]", &l), st);
+  INT_EQ(l.n, 3);
+  if (l.n == 3)
+    STR_EQ(l.v[2], "c\xc3\xa9");
+  INT_EQ(store_json_array(st, "{\"a\":1}", &l), ENG_INVALID);
+  INT_EQ(store_json_array(st, "[1,", &l), ENG_INVALID);
+  strlist_clear(&l);
+  task_release(&t);
+  task_release(&u);
+  store_close(st);
+}
+
+static int count_objects(void *ctx, struct json_obj *o, size_t i) {
+  int *n = ctx;
+  if (i == 0 && !str_eq(json_obj_get(o, "title"), "A"))
+    return ENG_INVALID;
+  if (i == 1 && json_obj_get(o, "title") != NULL)
+    return ENG_INVALID;
+  (*n)++;
+  return ENG_OK;
+}
+
+static void test_json_objects(void) {
+  struct store *st = fixture_open();
+  int n = 0;
+  RC_OK(store_json_each_object(st, "[{\"title\":\"A\",\"x\":[1,2]},{}]",
+                               count_objects, &n),
+        st);
+  INT_EQ(n, 2);
+  INT_EQ(
+      store_json_each_object(st, "[{\"title\":\"A\"}, 3]", count_objects, &n),
+      ENG_INVALID);
+  INT_EQ(store_json_each_object(st, "nope", count_objects, &n), ENG_INVALID);
+  store_close(st);
+}
+
+static void test_drafts_and_memos(void) {
+  struct store *st = fixture_open();
+  struct draft d = {.kind = "group",
+                    .record = "frontend_group_001",
+                    .text = "bad\0bytes",
+                    .len = 9,
+                    .diagnostics = "3: progress 140% is above 100%"};
+  RC_OK(store_draft_put(st, &d), st);
+  struct draft got = {0};
+  RC_OK(store_draft_get(st, "group", "frontend_group_001", &got), st);
+  INT_EQ(got.len, 9);
+  OK(memcmp(got.text, "bad\0bytes", 9) == 0, "draft bytes kept");
+  store_draft_release(&got);
+  struct draft *v;
+  size_t n;
+  RC_OK(store_draft_list(st, "s1", &v, &n), st);
+  INT_EQ(n, 1);
+  store_drafts_free(v, n);
+  RC_OK(store_draft_delete(st, "group", "frontend_group_001"), st);
+  INT_EQ(store_draft_get(st, "group", "frontend_group_001", &got),
+         ENG_NOTFOUND);
+
+  struct save_memo m = {
+      .kind = "group", .record = "g", .text_rev = 5, .applied_rev = 9};
+  strlist_add(&m.created_titles, "One");
+  strlist_add(&m.created_ids, "one_001");
+  RC_OK(store_memo_put(st, &m), st);
+  strlist_clear(&m.created_titles);
+  strlist_clear(&m.created_ids);
+  struct save_memo g2 = {0};
+  RC_OK(store_memo_get(st, "group", "g", &g2), st);
+  INT_EQ(g2.text_rev, 5);
+  INT_EQ(g2.applied_rev, 9);
+  INT_EQ(g2.created_ids.n, 1);
+  if (g2.created_ids.n == 1) {
+    STR_EQ(g2.created_ids.v[0], "one_001");
+    STR_EQ(g2.created_titles.v[0], "One");
+  }
+  store_memo_release(&g2);
+  store_close(st);
+}
+
+int main(void) {
+  if (!mkdtemp(tmpdir))
+    die("mkdtemp");
+  test_revisions();
+  test_asof_membership();
+  test_plain_sql();
+  test_open_failures();
+  test_constraints();
+  test_json();
+  test_json_objects();
+  test_drafts_and_memos();
+  char *cmd = xasprintf("rm -rf %s", tmpdir);
+  if (system(cmd) != 0)
+    fprintf(stderr, "could not remove %s\n", tmpdir);
+  free(cmd);
+  return harness_done("store");
+}
