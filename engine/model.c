@@ -300,6 +300,12 @@ void section_copy(struct section *dst, const struct section *src) {
   dst->body = xstrdup(src->body);
 }
 
+void task_set_status(struct task *t, int status) {
+  t->status = status;
+  if (status == STATUS_COMPLETED)
+    t->progress = 100;
+}
+
 void effort_format(double hours, char out[32]) {
   if (isnan(hours)) {
     out[0] = '\0';

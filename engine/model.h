@@ -171,6 +171,10 @@ void section_init(struct section *x);
 void section_release(struct section *x);
 void section_copy(struct section *dst, const struct section *src);
 
+/* Sets a task's status with what it implies: a completed task is 100%
+ * done. (Start and completion times are kept by the store.) */
+void task_set_status(struct task *t, int status);
+
 /* Hours as written in files: "4h", "1.5h", "0.25h"; "" when NAN. */
 void effort_format(double hours, char out[32]);
 /* Accepts "4h", "4 h", "4", "1.5h", "90m", "1h30m", and "", "-", "—"

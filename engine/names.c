@@ -127,3 +127,13 @@ void name_from_title(const char *title, struct buf *out) {
   if (out->len == start)
     buf_adds(out, "group");
 }
+
+void section_key(const char *heading_line, struct buf *out) {
+  const char *p = heading_line;
+  while (*p == '#')
+    p++;
+  size_t start = out->len;
+  slug(p, 0, out);
+  if (out->len == start)
+    buf_adds(out, "section");
+}

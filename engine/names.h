@@ -37,6 +37,11 @@ void slug(const char *text, int max_words, struct buf *out);
 /* A group name for a title: the slug, or "group" when it is empty. */
 void name_from_title(const char *title, struct buf *out);
 
+/* The key of a user section from its heading line ("## 💡 Key Insights"
+ * gives "key_insights"): the slug of the heading text; "section" when the
+ * text has no ASCII letters or digits. Appends to out. */
+void section_key(const char *heading_line, struct buf *out);
+
 /* True when s is valid UTF-8. */
 bool utf8_valid(const char *s, size_t n);
 
