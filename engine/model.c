@@ -31,9 +31,7 @@ const char *status_emoji(int status) {
   return status >= 0 && status < STATUS_COUNT ? status_emojis[status] : "";
 }
 
-/* Copies the letters, digits and inner spaces of s, lower-cased, skipping
- * emoji, punctuation and markup around them. */
-static void normalize_word(const char *s, char *out, size_t size) {
+void words_normalize(const char *s, char *out, size_t size) {
   size_t n = 0;
   bool space = false;
   for (; *s && n + 1 < size; s++) {
@@ -67,7 +65,7 @@ int status_parse(const char *s) {
   char w[64];
   if (!s)
     return -1;
-  normalize_word(s, w, sizeof w);
+  words_normalize(s, w, sizeof w);
   for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
     if (strcmp(w, words[i].word) == 0)
       return words[i].status;
@@ -91,7 +89,7 @@ int priority_parse(const char *s) {
   char w[64];
   if (!s)
     return -1;
-  normalize_word(s, w, sizeof w);
+  words_normalize(s, w, sizeof w);
   for (int i = 0; i < PRIORITY_COUNT; i++)
     if (strcmp(w, priority_names[i]) == 0)
       return i;
@@ -298,6 +296,191 @@ void section_copy(struct section *dst, const struct section *src) {
   dst->key = xstrdup(src->key);
   dst->heading = xstrdup(src->heading);
   dst->body = xstrdup(src->body);
+}
+
+static bool real_eq(double a, double b) {
+  return (isnan(a) && isnan(b)) || a == b;
+}
+
+bool task_field_eq(const struct task *a, const struct task *b, int f) {
+  switch (f) {
+  case TF_GROUP:
+    return str_eq(a->group_id, b->group_id);
+  case TF_TITLE:
+    return str_eq(a->title, b->title);
+  case TF_DESCRIPTION:
+    return str_eq(a->description, b->description);
+  case TF_STATUS:
+    return a->status == b->status;
+  case TF_PROGRESS:
+    return a->progress == b->progress;
+  case TF_PRIORITY:
+    return a->priority == b->priority;
+  case TF_SPECIALIST:
+    return str_eq(a->specialist, b->specialist);
+  case TF_ESTIMATE:
+    return real_eq(a->estimate, b->estimate);
+  case TF_ACTUAL:
+    return real_eq(a->actual, b->actual);
+  case TF_STARTED:
+    return str_eq(a->started_at, b->started_at);
+  case TF_COMPLETED:
+    return str_eq(a->completed_at, b->completed_at);
+  case TF_DEPS:
+    return strlist_eq(&a->deps, &b->deps);
+  case TF_DELIVERABLES:
+    return strlist_eq(&a->deliverables, &b->deliverables);
+  case TF_CURRENT:
+    return str_eq(a->current_status, b->current_status);
+  case TF_POSITION:
+    return a->position == b->position;
+  case TF_DELETED:
+    return a->deleted == b->deleted;
+  }
+  return true;
+}
+
+void task_field_copy(struct task *dst, const struct task *src, int f) {
+  switch (f) {
+  case TF_GROUP:
+    str_set(&dst->group_id, src->group_id);
+    str_set(&dst->session_id, src->session_id);
+    break;
+  case TF_TITLE:
+    str_set(&dst->title, src->title);
+    break;
+  case TF_DESCRIPTION:
+    str_set(&dst->description, src->description);
+    break;
+  case TF_STATUS:
+    dst->status = src->status;
+    break;
+  case TF_PROGRESS:
+    dst->progress = src->progress;
+    break;
+  case TF_PRIORITY:
+    dst->priority = src->priority;
+    break;
+  case TF_SPECIALIST:
+    str_set(&dst->specialist, src->specialist);
+    break;
+  case TF_ESTIMATE:
+    dst->estimate = src->estimate;
+    break;
+  case TF_ACTUAL:
+    dst->actual = src->actual;
+    break;
+  case TF_STARTED:
+    str_set(&dst->started_at, src->started_at);
+    break;
+  case TF_COMPLETED:
+    str_set(&dst->completed_at, src->completed_at);
+    break;
+  case TF_DEPS:
+    strlist_copy(&dst->deps, &src->deps);
+    break;
+  case TF_DELIVERABLES:
+    strlist_copy(&dst->deliverables, &src->deliverables);
+    break;
+  case TF_CURRENT:
+    str_set(&dst->current_status, src->current_status);
+    break;
+  case TF_POSITION:
+    dst->position = src->position;
+    break;
+  case TF_DELETED:
+    dst->deleted = src->deleted;
+    break;
+  }
+}
+
+bool group_field_eq(const struct group *a, const struct group *b, int f) {
+  switch (f) {
+  case GF_NAME:
+    return str_eq(a->name, b->name);
+  case GF_TITLE:
+    return str_eq(a->title, b->title);
+  case GF_DESCRIPTION:
+    return str_eq(a->description, b->description);
+  case GF_STATUS:
+    return a->status == b->status;
+  case GF_PRIORITY:
+    return a->priority == b->priority;
+  case GF_SPECIALIST:
+    return str_eq(a->specialist, b->specialist);
+  case GF_POSITION:
+    return a->position == b->position;
+  case GF_DELETED:
+    return a->deleted == b->deleted;
+  }
+  return true;
+}
+
+void group_field_copy(struct group *dst, const struct group *src, int f) {
+  switch (f) {
+  case GF_NAME:
+    str_set(&dst->name, src->name);
+    break;
+  case GF_TITLE:
+    str_set(&dst->title, src->title);
+    break;
+  case GF_DESCRIPTION:
+    str_set(&dst->description, src->description);
+    break;
+  case GF_STATUS:
+    dst->status = src->status;
+    break;
+  case GF_PRIORITY:
+    dst->priority = src->priority;
+    break;
+  case GF_SPECIALIST:
+    str_set(&dst->specialist, src->specialist);
+    break;
+  case GF_POSITION:
+    dst->position = src->position;
+    break;
+  case GF_DELETED:
+    dst->deleted = src->deleted;
+    break;
+  }
+}
+
+bool session_field_eq(const struct session *a, const struct session *b,
+                      int f) {
+  switch (f) {
+  case SF_TITLE:
+    return str_eq(a->title, b->title);
+  case SF_STATUS:
+    return str_eq(a->status, b->status);
+  case SF_MODE:
+    return str_eq(a->mode, b->mode);
+  case SF_DESCRIPTION:
+    return str_eq(a->description, b->description);
+  case SF_DELETED:
+    return a->deleted == b->deleted;
+  }
+  return true;
+}
+
+void session_field_copy(struct session *dst, const struct session *src,
+                        int f) {
+  switch (f) {
+  case SF_TITLE:
+    str_set(&dst->title, src->title);
+    break;
+  case SF_STATUS:
+    str_set(&dst->status, src->status);
+    break;
+  case SF_MODE:
+    str_set(&dst->mode, src->mode);
+    break;
+  case SF_DESCRIPTION:
+    str_set(&dst->description, src->description);
+    break;
+  case SF_DELETED:
+    dst->deleted = src->deleted;
+    break;
+  }
 }
 
 void task_set_status(struct task *t, int status) {

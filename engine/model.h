@@ -10,6 +10,11 @@
 
 #include "buf.h"
 
+/* The letters and digits of s, lower-cased, one space between words;
+ * emoji, punctuation and markup dropped ("## ✅ Completed Tasks" gives
+ * "completed tasks"). */
+void words_normalize(const char *s, char *out, size_t size);
+
 /* Task and group status. The order is the order of the status sections in
  * a group file. */
 enum status {
@@ -170,6 +175,17 @@ void session_copy(struct session *dst, const struct session *src);
 void section_init(struct section *x);
 void section_release(struct section *x);
 void section_copy(struct section *dst, const struct section *src);
+
+/* Field-wise comparison and copy of tasks, groups and sessions, by the
+ * indexes of task_field_names, group_field_names, session_field_names. */
+bool task_field_eq(const struct task *a, const struct task *b, int field);
+void task_field_copy(struct task *dst, const struct task *src, int field);
+bool group_field_eq(const struct group *a, const struct group *b, int field);
+void group_field_copy(struct group *dst, const struct group *src, int field);
+bool session_field_eq(const struct session *a, const struct session *b,
+                      int field);
+void session_field_copy(struct session *dst, const struct session *src,
+                        int field);
 
 /* Sets a task's status with what it implies: a completed task is 100%
  * done. (Start and completion times are kept by the store.) */

@@ -504,7 +504,7 @@ int render_session(struct store *st, const char *session_id, struct buf *out,
   }
   add_activity(out, ev, nev);
 
-  buf_adds(out, "\n## " EMOJI_LINKS " Notes\n\n");
+  buf_adds(out, "\n## " EMOJI_LINKS " Notes Files\n\n");
   for (int i = 0; i < NOTES_COUNT; i++)
     buf_printf(out, "- [%s](notes/%s.md)\n", notes_titles[i], notes_names[i]);
 

@@ -194,6 +194,11 @@ int store_changes_recent(struct store *st, const char *session_id,
                          const char *source, size_t limit, struct change **out,
                          size_t *n);
 void store_changes_free(struct change *v, size_t n);
+/* The newest change of one field of a record (ENG_NOTFOUND if none).
+ * Release out with store_change_release. */
+int store_last_change(struct store *st, const char *table, const char *record,
+                      const char *field, struct change *out);
+void store_change_release(struct change *c);
 
 /*
  * State as of a revision. store_asof_open() reads the history after rev

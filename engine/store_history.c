@@ -89,7 +89,7 @@ int store_changes_recent(struct store *st, const char *session_id,
   return collect_changes(st, s, out, n);
 }
 
-static void change_release(struct change *c) {
+void store_change_release(struct change *c) {
   free(c->at);
   free(c->source);
   free(c->table);
@@ -99,11 +99,33 @@ static void change_release(struct change *c) {
   free(c->old_value);
   free(c->new_value);
   free(c->session_id);
+  memset(c, 0, sizeof *c);
+}
+
+int store_last_change(struct store *st, const char *table, const char *record,
+                      const char *field, struct change *out) {
+  sqlite3_stmt *s = store_stmt(st, STMT_LAST_CHANGE,
+                               "SELECT " CHANGE_COLS " FROM history"
+                               " WHERE tbl = ?1 AND rec = ?2 AND field = ?3"
+                               " ORDER BY revision DESC, id DESC LIMIT 1");
+  if (!s)
+    return ENG_DB;
+  bind_text(s, 1, table);
+  bind_text(s, 2, record);
+  bind_text(s, 3, field);
+  int rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW)
+    read_change(s, out);
+  sqlite3_reset(s);
+  if (rc == SQLITE_DONE)
+    return store_fail(st, ENG_NOTFOUND, "no change of %s of %s %s", field,
+                      table, record);
+  return rc == SQLITE_ROW ? ENG_OK : store_sqlfail(st, rc);
 }
 
 void store_changes_free(struct change *v, size_t n) {
   for (size_t i = 0; i < n; i++)
-    change_release(&v[i]);
+    store_change_release(&v[i]);
   free(v);
 }
 

@@ -1,0 +1,1486 @@
+/* SPDX-License-Identifier: MIT */
+/* parse.c: markdown of a generated file back to a document model. cmark
+ * finds the blocks (so a '#' inside a code block is no heading); the
+ * values are read from the lines themselves, so that free text can be
+ * kept byte for byte. Knows nothing of the store or of FUSE. */
+#include "parse.h"
+#include "names.h"
+#include "util.h"
+
+#include <cmark.h>
+#include <ctype.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <yaml.h>
+
+/* ---- diagnostics ---- */
+
+void diags_add(struct diags *d, int level, int line, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  char *msg = NULL;
+  if (vasprintf(&msg, fmt, ap) < 0)
+    die("out of memory");
+  va_end(ap);
+  XGROW(d->v, d->cap, d->n + 1);
+  d->v[d->n++] = (struct diag){line, level, msg};
+  if (level == DIAG_ERROR)
+    d->errors++;
+  else
+    d->warnings++;
+}
+
+void diags_release(struct diags *d) {
+  for (size_t i = 0; i < d->n; i++)
+    free(d->v[i].msg);
+  free(d->v);
+  memset(d, 0, sizeof *d);
+}
+
+void diags_format(const struct diags *d, struct buf *out) {
+  for (int pass = 0; pass < 2; pass++)
+    for (size_t i = 0; i < d->n; i++) {
+      if ((pass == 0) != (d->v[i].level == DIAG_ERROR))
+        continue;
+      if (d->v[i].line > 0)
+        buf_printf(out, "line %d: ", d->v[i].line);
+      buf_printf(out, "%s: %s\n",
+                 d->v[i].level == DIAG_ERROR ? "error" : "warning",
+                 d->v[i].msg);
+    }
+}
+
+/* ---- the text and its lines ---- */
+
+struct parser {
+  struct doc *doc;
+  const char *t; /* normalised text */
+  size_t len;
+  size_t *ls; /* ls[i]: offset of line i+1; ls[nlines] == len */
+  int nlines;
+  int body_line; /* first line of the body (after the front matter) */
+  cmark_node *root;
+  struct block *blocks;
+  size_t nblocks;
+};
+
+enum btype { B_HEADING, B_PARAGRAPH, B_LIST, B_CODE, B_OTHER };
+
+struct block {
+  int type, level;
+  int line, end; /* file lines, inclusive */
+  cmark_node *node;
+};
+
+static size_t line_start(const struct parser *p, int line) {
+  if (line < 1)
+    return 0;
+  if (line > p->nlines)
+    return p->len;
+  return p->ls[line - 1];
+}
+
+/* The bytes of a line without its newline. */
+static const char *line_at(const struct parser *p, int line, size_t *n) {
+  size_t s = line_start(p, line), e = line_start(p, line + 1);
+  if (e > s && p->t[e - 1] == '\n')
+    e--;
+  *n = e - s;
+  return p->t + s;
+}
+
+static bool line_blank(const struct parser *p, int line) {
+  size_t n;
+  const char *s = line_at(p, line, &n);
+  for (size_t i = 0; i < n; i++)
+    if (!isspace((unsigned char)s[i]))
+      return false;
+  return true;
+}
+
+/* Lines [from, to) as one string, without leading and trailing blank
+ * lines and without the final newline. */
+static char *lines_text(const struct parser *p, int from, int to) {
+  while (from < to && line_blank(p, from))
+    from++;
+  while (to > from && line_blank(p, to - 1))
+    to--;
+  if (from >= to)
+    return xstrdup("");
+  size_t s = line_start(p, from), e = line_start(p, to);
+  if (e > s && p->t[e - 1] == '\n')
+    e--;
+  return xstrndup(p->t + s, e - s);
+}
+
+static char *trim_dup(const char *s, size_t n) {
+  while (n && isspace((unsigned char)*s)) {
+    s++;
+    n--;
+  }
+  while (n && isspace((unsigned char)s[n - 1]))
+    n--;
+  return xstrndup(s, n);
+}
+
+/* Normalises the text into the parser: no BOM, LF line ends. Reports
+ * binary data and invalid UTF-8. */
+static bool normalise(struct parser *p, const char *text, size_t len) {
+  struct doc *d = p->doc;
+  if (len > PARSE_MAX_BYTES) {
+    diags_add(&d->diags, DIAG_ERROR, 0,
+              "the file is %zu bytes; taskfs reads back files of at most "
+              "%u MiB",
+              len, PARSE_MAX_BYTES >> 20);
+    return false;
+  }
+  if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0) {
+    text += 3;
+    len -= 3;
+  }
+  char *out = xmalloc(len + 1);
+  size_t n = 0;
+  int line = 1;
+  for (size_t i = 0; i < len; i++) {
+    char c = text[i];
+    if (c == '\0') {
+      diags_add(&d->diags, DIAG_ERROR, line,
+                "binary data (a NUL byte): this is not a markdown text file");
+      free(out);
+      return false;
+    }
+    if (c == '\r' && i + 1 < len && text[i + 1] == '\n')
+      continue;
+    if (c == '\n')
+      line++;
+    out[n++] = c;
+  }
+  out[n] = '\0';
+  if (!utf8_valid(out, n)) {
+    /* Find the line of the first bad byte for the message. */
+    int bad = 1;
+    size_t start = 0;
+    for (size_t i = 0; i <= n; i++) {
+      if (i == n || out[i] == '\n') {
+        if (!utf8_valid(out + start, i - start))
+          break;
+        bad++;
+        start = i + 1;
+      }
+    }
+    diags_add(&d->diags, DIAG_ERROR, bad,
+              "invalid UTF-8: save the file as UTF-8 text");
+    free(out);
+    return false;
+  }
+  d->text = out;
+  d->len = n;
+  p->t = out;
+  p->len = n;
+  size_t cap = 0;
+  p->nlines = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (i == 0 || out[i - 1] == '\n') {
+      XGROW(p->ls, cap, (size_t)p->nlines + 2);
+      p->ls[p->nlines++] = i;
+    }
+  }
+  XGROW(p->ls, cap, (size_t)p->nlines + 1);
+  p->ls[p->nlines] = n;
+  return true;
+}
+
+/* ---- front matter ---- */
+
+static bool line_is(const struct parser *p, int line, const char *what) {
+  size_t n;
+  const char *s = line_at(p, line, &n);
+  while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+    n--;
+  return n == strlen(what) && memcmp(s, what, n) == 0;
+}
+
+static void fm_set(struct parser *p, const char *key, const char *value,
+                   int line) {
+  struct doc *d = p->doc;
+  if (strcmp(key, "taskfs") == 0) {
+    if (strcmp(value, "1") != 0)
+      diags_add(&d->diags, DIAG_ERROR, line,
+                "taskfs format '%s' is not supported (this taskfs reads "
+                "format 1)",
+                value);
+  } else if (strcmp(key, "session") == 0) {
+    str_set(&d->session, value);
+  } else if (strcmp(key, "group") == 0) {
+    str_set(&d->group, value);
+  } else if (strcmp(key, "task") == 0) {
+    str_set(&d->task, value);
+  } else if (strcmp(key, "notes") == 0) {
+    str_set(&d->notes, value);
+  } else if (strcmp(key, "revision") == 0) {
+    char *end;
+    long long r = strtoll(value, &end, 10);
+    if (!*value || *end || r < 0)
+      diags_add(&d->diags, DIAG_ERROR, line,
+                "revision '%s' is not a whole number: keep the revision "
+                "line as taskfs wrote it",
+                value);
+    else
+      d->revision = r;
+  } else if (strcmp(key, "meta") == 0 || strcmp(key, "error") == 0) {
+    diags_add(&d->diags, DIAG_ERROR, line,
+              "this text is a generated, read-only file (%s: %s)", key,
+              value);
+  } else {
+    diags_add(&d->diags, DIAG_WARNING, line,
+              "front matter key '%s' is not one of taskfs's and is ignored",
+              key);
+  }
+}
+
+/* Reads the front matter between line 1 and the closing line. */
+static void parse_front_matter(struct parser *p) {
+  struct doc *d = p->doc;
+  p->body_line = 1;
+  if (p->nlines < 1 || !line_is(p, 1, "---"))
+    return;
+  int close = 0;
+  for (int l = 2; l <= p->nlines; l++)
+    if (line_is(p, l, "---") || line_is(p, l, "...")) {
+      close = l;
+      break;
+    }
+  if (!close) {
+    diags_add(&d->diags, DIAG_ERROR, 1,
+              "the front matter opened here is never closed with a '---' "
+              "line");
+    return;
+  }
+  d->has_front_matter = true;
+  d->fm_end_line = close;
+  p->body_line = close + 1;
+  size_t s = line_start(p, 2), e = line_start(p, close);
+
+  yaml_parser_t yp;
+  yaml_event_t ev;
+  if (!yaml_parser_initialize(&yp))
+    die("yaml parser: out of memory");
+  yaml_parser_set_input_string(&yp, (const unsigned char *)p->t + s, e - s);
+  char *key = NULL;
+  int depth = 0;
+  bool done = false;
+  while (!done) {
+    if (!yaml_parser_parse(&yp, &ev)) {
+      diags_add(&d->diags, DIAG_ERROR, 2 + (int)yp.problem_mark.line,
+                "the front matter is not valid YAML: %s",
+                yp.problem ? yp.problem : "syntax error");
+      break;
+    }
+    int line = 2 + (int)ev.start_mark.line;
+    switch (ev.type) {
+    case YAML_STREAM_END_EVENT:
+      done = true;
+      break;
+    case YAML_MAPPING_START_EVENT:
+    case YAML_SEQUENCE_START_EVENT:
+      if (depth == 0 && ev.type == YAML_SEQUENCE_START_EVENT)
+        diags_add(&d->diags, DIAG_ERROR, line,
+                  "the front matter must be 'key: value' lines");
+      if (depth == 1 && key) {
+        diags_add(&d->diags, DIAG_ERROR, line,
+                  "front matter '%s' must have a single value", key);
+        free(key);
+        key = NULL;
+      }
+      depth++;
+      break;
+    case YAML_MAPPING_END_EVENT:
+    case YAML_SEQUENCE_END_EVENT:
+      depth--;
+      break;
+    case YAML_SCALAR_EVENT: {
+      const char *v = (const char *)ev.data.scalar.value;
+      if (depth == 0) {
+        diags_add(&d->diags, DIAG_ERROR, line,
+                  "the front matter must be 'key: value' lines");
+      } else if (depth == 1) {
+        if (!key) {
+          key = xstrdup(v);
+        } else {
+          fm_set(p, key, v, line);
+          free(key);
+          key = NULL;
+        }
+      }
+      break;
+    }
+    default:
+      break;
+    }
+    yaml_event_delete(&ev);
+  }
+  free(key);
+  yaml_parser_delete(&yp);
+}
+
+/* ---- blocks ---- */
+
+static void collect_blocks(struct parser *p) {
+  size_t s = line_start(p, p->body_line);
+  int offset = p->body_line - 1;
+  p->root = cmark_parse_document(p->t + s, p->len - s, CMARK_OPT_SOURCEPOS);
+  size_t cap = 0;
+  for (cmark_node *n = cmark_node_first_child(p->root); n;
+       n = cmark_node_next(n)) {
+    struct block b = {.node = n};
+    switch (cmark_node_get_type(n)) {
+    case CMARK_NODE_HEADING:
+      b.type = B_HEADING;
+      b.level = cmark_node_get_heading_level(n);
+      break;
+    case CMARK_NODE_PARAGRAPH:
+      b.type = B_PARAGRAPH;
+      break;
+    case CMARK_NODE_LIST:
+      b.type = B_LIST;
+      break;
+    case CMARK_NODE_CODE_BLOCK:
+      b.type = B_CODE;
+      break;
+    default:
+      b.type = B_OTHER;
+    }
+    b.line = cmark_node_get_start_line(n) + offset;
+    b.end = cmark_node_get_end_line(n) + offset;
+    XGROW(p->blocks, cap, p->nblocks + 1);
+    p->blocks[p->nblocks++] = b;
+  }
+}
+
+/* The text of a heading block, without its marks. */
+static char *heading_text(const struct parser *p, const struct block *b) {
+  size_t n;
+  const char *s = line_at(p, b->line, &n);
+  size_t i = 0;
+  while (i < n && i < 3 && s[i] == ' ')
+    i++;
+  if (i < n && s[i] == '#') {
+    while (i < n && s[i] == '#')
+      i++;
+    size_t e = n;
+    while (e > i && isspace((unsigned char)s[e - 1]))
+      e--;
+    /* A closing run of '#' after a space belongs to the markup. */
+    size_t h = e;
+    while (h > i && s[h - 1] == '#')
+      h--;
+    if (h < e && (h == i || s[h - 1] == ' ' || s[h - 1] == '\t'))
+      e = h;
+    return trim_dup(s + i, e - i);
+  }
+  /* Setext: the lines above the underline. */
+  struct buf out = BUF_INIT;
+  for (int l = b->line; l < b->end; l++) {
+    const char *ls = line_at(p, l, &n);
+    if (out.len)
+      buf_addc(&out, ' ');
+    char *t = trim_dup(ls, n);
+    buf_adds(&out, t);
+    free(t);
+  }
+  return buf_detach(&out, NULL);
+}
+
+/* Splits "Title `id`" into title and id (NULL when there is none). */
+static void split_title_id(const char *text, char **title, char **id) {
+  size_t n = strlen(text);
+  *id = NULL;
+  if (n >= 3 && text[n - 1] == '`') {
+    const char *open = NULL;
+    for (size_t i = n - 1; i-- > 0;)
+      if (text[i] == '`') {
+        open = text + i;
+        break;
+      }
+    if (open && open + 1 < text + n - 1 && (open == text || open[-1] != '`')) {
+      char *inner = trim_dup(open + 1, (size_t)(text + n - 1 - open - 1));
+      if (*inner && !strchr(inner, ' ')) {
+        *id = inner;
+        *title = trim_dup(text, (size_t)(open - text));
+        return;
+      }
+      free(inner);
+    }
+  }
+  *title = xstrdup(text);
+}
+
+/* ---- fields ---- */
+
+struct field {
+  int checkbox;
+  char key[64];
+  char *value;
+};
+
+/*
+ * Reads "- **Key**: value", "- **Key:** value", "- Key: value", with an
+ * optional "[ ]" or "[x]" after the bullet. false for other lines.
+ */
+static bool read_field(const char *s, size_t n, struct field *f) {
+  size_t i = 0;
+  f->checkbox = -1;
+  f->value = NULL;
+  while (i < n && i < 3 && s[i] == ' ')
+    i++;
+  if (i >= n || !strchr("-*+", s[i]))
+    return false;
+  i++;
+  if (i >= n || (s[i] != ' ' && s[i] != '\t'))
+    return false;
+  while (i < n && (s[i] == ' ' || s[i] == '\t'))
+    i++;
+  if (i + 2 < n && s[i] == '[' && s[i + 2] == ']' &&
+      (s[i + 1] == ' ' || s[i + 1] == 'x' || s[i + 1] == 'X')) {
+    f->checkbox = s[i + 1] != ' ';
+    i += 3;
+    while (i < n && (s[i] == ' ' || s[i] == '\t'))
+      i++;
+  }
+  char raw[64];
+  size_t k = 0;
+  if (i + 1 < n && s[i] == '*' && s[i + 1] == '*') {
+    i += 2;
+    const char *close = NULL;
+    for (size_t j = i; j + 1 < n; j++)
+      if (s[j] == '*' && s[j + 1] == '*') {
+        close = s + j;
+        break;
+      }
+    if (!close || (size_t)(close - (s + i)) >= sizeof raw)
+      return false;
+    k = (size_t)(close - (s + i));
+    memcpy(raw, s + i, k);
+    raw[k] = '\0';
+    i = (size_t)(close - s) + 2;
+    bool colon = k && raw[k - 1] == ':';
+    if (colon)
+      raw[--k] = '\0';
+    while (i < n && (s[i] == ' ' || s[i] == '\t'))
+      i++;
+    if (i < n && s[i] == ':') {
+      colon = true;
+      i++;
+    }
+    if (!colon)
+      return false;
+  } else {
+    size_t j = i;
+    while (j < n && s[j] != ':' && j - i < sizeof raw - 1)
+      j++;
+    if (j >= n || s[j] != ':')
+      return false;
+    k = j - i;
+    memcpy(raw, s + i, k);
+    raw[k] = '\0';
+    i = j + 1;
+  }
+  words_normalize(raw, f->key, sizeof f->key);
+  if (!*f->key)
+    return false;
+  f->value = trim_dup(s + i, n - i);
+  return true;
+}
+
+enum fkey {
+  FK_NONE,
+  FK_STATUS,
+  FK_PROGRESS,
+  FK_PRIORITY,
+  FK_SPECIALIST,
+  FK_ESTIMATE,
+  FK_ACTUAL,
+  FK_DEPENDS,
+  FK_GROUP,
+  FK_STARTED,
+  FK_COMPLETED,
+  FK_CREATED,
+  FK_UPDATED,
+  FK_ID,
+  FK_MODE,
+};
+
+static int field_key(const char *k, int kind) {
+  static const struct {
+    const char *word;
+    int key;
+  } words[] = {
+      {"status", FK_STATUS},
+      {"progress", FK_PROGRESS},
+      {"priority", FK_PRIORITY},
+      {"specialist", FK_SPECIALIST},
+      {"specialists", FK_SPECIALIST},
+      {"specialist focus", FK_SPECIALIST},
+      {"estimate", FK_ESTIMATE},
+      {"estimated", FK_ESTIMATE},
+      {"estimated effort", FK_ESTIMATE},
+      {"estimate effort", FK_ESTIMATE},
+      {"actual", FK_ACTUAL},
+      {"actual effort", FK_ACTUAL},
+      {"depends on", FK_DEPENDS},
+      {"dependencies", FK_DEPENDS},
+      {"depends", FK_DEPENDS},
+      {"group", FK_GROUP},
+      {"started", FK_STARTED},
+      {"completed", FK_COMPLETED},
+      {"created", FK_CREATED},
+      {"updated", FK_UPDATED},
+      {"last updated", FK_UPDATED},
+      {"task id", FK_ID},
+      {"group id", FK_ID},
+      {"session id", FK_ID},
+      {"mode", FK_MODE},
+  };
+  for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+    if (strcmp(k, words[i].word) == 0) {
+      int key = words[i].key;
+      if (key == FK_MODE && kind != DOC_SESSION)
+        return FK_NONE;
+      if (key == FK_GROUP && kind != DOC_TASK)
+        return FK_NONE;
+      return key;
+    }
+  return FK_NONE;
+}
+
+/* "`a`, `b`" or "a, b" into ids. */
+static void read_id_list(const char *v, struct strlist *out) {
+  strlist_clear(out);
+  const char *p = v;
+  while (*p) {
+    while (*p == ' ' || *p == ',' || *p == '\t' || *p == ';')
+      p++;
+    if (!*p)
+      break;
+    const char *s = p;
+    while (*p && *p != ',' && *p != ';')
+      p++;
+    char *item = trim_dup(s, (size_t)(p - s));
+    size_t n = strlen(item);
+    if (n >= 2 && item[0] == '`' && item[n - 1] == '`') {
+      char *inner = trim_dup(item + 1, n - 2);
+      free(item);
+      item = inner;
+    }
+    bool dash = strcmp(item, "-") == 0 || strcmp(item, "\xe2\x80\x94") == 0 ||
+                strcmp(item, "none") == 0;
+    if (*item && !dash)
+      strlist_add(out, item);
+    free(item);
+  }
+}
+
+/* ---- task blocks ---- */
+
+static void ptask_init(struct ptask *t) {
+  memset(t, 0, sizeof *t);
+  t->section_status = t->checkbox = t->status = t->progress = -1;
+  t->priority = t->table_status = t->table_progress = -1;
+  t->estimate = t->actual = NAN;
+}
+
+static void psection_release(struct psection *x) {
+  free(x->key);
+  free(x->heading);
+  free(x->body);
+}
+
+static void ptask_release(struct ptask *t) {
+  free(t->id);
+  free(t->title);
+  free(t->specialist);
+  strlist_clear(&t->deps);
+  free(t->group_name);
+  free(t->description);
+  strlist_clear(&t->deliverables);
+  free(t->current_status);
+  free(t->table_title);
+  for (size_t i = 0; i < t->nsections; i++)
+    psection_release(&t->sections[i]);
+  free(t->sections);
+}
+
+static const struct block *block_at(const struct parser *p, int line) {
+  for (size_t i = 0; i < p->nblocks; i++)
+    if (p->blocks[i].line == line)
+      return &p->blocks[i];
+  return NULL;
+}
+
+/* A paragraph starting at line with a bold label like "**Deliverables**:";
+ * *rest gets the text after the label on that line. */
+static bool label_at(const struct parser *p, int line, const char *label,
+                     char **rest) {
+  const struct block *b = block_at(p, line);
+  if (!b || b->type != B_PARAGRAPH)
+    return false;
+  size_t n;
+  const char *s = line_at(p, line, &n);
+  if (n < 4 || s[0] != '*' || s[1] != '*')
+    return false;
+  const char *close = NULL;
+  for (size_t j = 2; j + 1 < n; j++)
+    if (s[j] == '*' && s[j + 1] == '*') {
+      close = s + j;
+      break;
+    }
+  if (!close)
+    return false;
+  char raw[64], word[64];
+  size_t k = (size_t)(close - s - 2);
+  if (k >= sizeof raw)
+    return false;
+  memcpy(raw, s + 2, k);
+  raw[k] = '\0';
+  bool colon = k && raw[k - 1] == ':';
+  words_normalize(raw, word, sizeof word);
+  if (strcmp(word, label) != 0)
+    return false;
+  size_t i = (size_t)(close - s) + 2;
+  while (i < n && s[i] == ' ')
+    i++;
+  if (i < n && s[i] == ':') {
+    colon = true;
+    i++;
+  }
+  if (!colon)
+    return false;
+  *rest = trim_dup(s + i, n - i);
+  return true;
+}
+
+/* The items of the list block starting at line, verbatim, markers and
+ * continuation indentation removed. */
+static void read_list_items(const struct parser *p, const struct block *b,
+                            struct strlist *out) {
+  for (cmark_node *it = cmark_node_first_child(b->node); it;
+       it = cmark_node_next(it)) {
+    int offset = p->body_line - 1;
+    int from = cmark_node_get_start_line(it) + offset;
+    int to = cmark_node_get_end_line(it) + offset;
+    struct buf item = BUF_INIT;
+    size_t indent = 0;
+    for (int l = from; l <= to; l++) {
+      size_t n;
+      const char *s = line_at(p, l, &n);
+      if (l == from) {
+        size_t i = 0;
+        while (i < n && s[i] == ' ')
+          i++;
+        if (i < n && strchr("-*+", s[i])) {
+          i++;
+        } else {
+          while (i < n && isdigit((unsigned char)s[i]))
+            i++;
+          if (i < n && (s[i] == '.' || s[i] == ')'))
+            i++;
+        }
+        while (i < n && s[i] == ' ')
+          i++;
+        indent = i;
+        buf_add(&item, s + i, n - i);
+      } else {
+        size_t i = 0;
+        while (i < n && i < indent && s[i] == ' ')
+          i++;
+        buf_addc(&item, '\n');
+        buf_add(&item, s + i, n - i);
+      }
+    }
+    while (item.len && (item.ptr[item.len - 1] == '\n' ||
+                        item.ptr[item.len - 1] == ' '))
+      buf_truncate(&item, item.len - 1);
+    strlist_add(out, item.ptr);
+    buf_release(&item);
+  }
+}
+
+/* Applies one field line of a task block. */
+static void task_field(struct parser *p, struct ptask *t,
+                       const struct field *f, int line) {
+  struct diags *dg = &p->doc->diags;
+  switch (field_key(f->key, p->doc->kind)) {
+  case FK_STATUS: {
+    t->checkbox = f->checkbox;
+    int s = status_parse(f->value);
+    if (s < 0 && *f->value)
+      diags_add(dg, DIAG_ERROR, line,
+                "status '%s' is not one of planned, active, blocked, "
+                "completed",
+                f->value);
+    t->status = s;
+    t->status_line = line;
+    break;
+  }
+  case FK_PROGRESS: {
+    int v, rc = progress_parse(f->value, &v);
+    if (rc == -1)
+      diags_add(dg, DIAG_ERROR, line,
+                "progress '%s' is not a whole number of percent (like 60%%)",
+                f->value);
+    else if (rc == -2)
+      diags_add(dg, DIAG_ERROR, line, "progress '%s' is outside 0-100%%",
+                f->value);
+    else
+      t->progress = v;
+    t->progress_line = line;
+    break;
+  }
+  case FK_PRIORITY:
+    t->priority = priority_parse(f->value);
+    if (t->priority < 0)
+      diags_add(dg, DIAG_ERROR, line,
+                "priority '%s' is not one of low, medium, high, critical",
+                f->value);
+    break;
+  case FK_SPECIALIST:
+    t->has_specialist = true;
+    str_set(&t->specialist, f->value);
+    break;
+  case FK_ESTIMATE:
+  case FK_ACTUAL: {
+    double h;
+    bool est = field_key(f->key, p->doc->kind) == FK_ESTIMATE;
+    if (!effort_parse(f->value, &h)) {
+      diags_add(dg, DIAG_ERROR, line,
+                "effort '%s' is not a duration like 4h, 1.5h or 90m",
+                f->value);
+      break;
+    }
+    if (est) {
+      t->has_estimate = true;
+      t->estimate = h;
+    } else {
+      t->has_actual = true;
+      t->actual = h;
+    }
+    break;
+  }
+  case FK_DEPENDS:
+    t->has_deps = true;
+    read_id_list(f->value, &t->deps);
+    break;
+  case FK_GROUP:
+    str_set(&t->group_name, f->value);
+    t->group_line = line;
+    break;
+  case FK_ID: {
+    char *v = trim_dup(f->value, strlen(f->value));
+    size_t n = strlen(v);
+    if (n >= 2 && v[0] == '`' && v[n - 1] == '`') {
+      char *inner = trim_dup(v + 1, n - 2);
+      free(v);
+      v = inner;
+    }
+    if (!t->id && *v)
+      t->id = xstrdup(v);
+    free(v);
+    break;
+  }
+  default:
+    /* Started, completed, created, updated: kept by the database. */
+    break;
+  }
+}
+
+/*
+ * Parses the lines (from, to) of a task block after its heading: fields,
+ * description, deliverables, current status. sections_from receives the
+ * first line of a heading that ends the block body (or to).
+ */
+static void parse_task_body(struct parser *p, struct ptask *t, int from,
+                            int to) {
+  int l = from;
+  /* Fields: list items with known keys, blank lines between them. */
+  for (;;) {
+    int k = l;
+    while (k < to && line_blank(p, k))
+      k++;
+    if (k >= to)
+      break;
+    size_t n;
+    const char *s = line_at(p, k, &n);
+    struct field f;
+    if (!read_field(s, n, &f))
+      break;
+    if (field_key(f.key, p->doc->kind) == FK_NONE) {
+      free(f.value);
+      break;
+    }
+    task_field(p, t, &f, k);
+    free(f.value);
+    l = k + 1;
+  }
+  /* The rest: description, then labelled parts. */
+  int desc_end = to, deliv = -1, current = -1;
+  char *deliv_rest = NULL, *current_rest = NULL;
+  for (int k = l; k < to; k++) {
+    char *rest = NULL;
+    if (deliv < 0 && label_at(p, k, "deliverables", &rest)) {
+      deliv = k;
+      deliv_rest = rest;
+    } else if (current < 0 && label_at(p, k, "current status", &rest)) {
+      current = k;
+      current_rest = rest;
+    } else {
+      free(rest);
+      continue;
+    }
+    if (desc_end == to)
+      desc_end = k;
+  }
+  struct buf desc = BUF_INIT;
+  char *d0 = lines_text(p, l, desc_end);
+  buf_adds(&desc, d0);
+  free(d0);
+  if (deliv >= 0) {
+    int end = current > deliv ? current : to;
+    if (*deliv_rest)
+      strlist_add(&t->deliverables, deliv_rest);
+    int k = deliv + 1;
+    while (k < end && line_blank(p, k))
+      k++;
+    const struct block *b = block_at(p, k);
+    if (b && b->type == B_LIST) {
+      read_list_items(p, b, &t->deliverables);
+      k = b->end + 1;
+    }
+    char *extra = lines_text(p, k, end);
+    if (*extra) {
+      diags_add(&p->doc->diags, DIAG_WARNING, k,
+                "text after the deliverables list is kept with the "
+                "description");
+      if (desc.len)
+        buf_adds(&desc, "\n\n");
+      buf_adds(&desc, extra);
+    }
+    free(extra);
+  }
+  if (current >= 0) {
+    int end = deliv > current ? deliv : to;
+    struct buf cs = BUF_INIT;
+    buf_adds(&cs, current_rest);
+    char *more = lines_text(p, current + 1, end);
+    if (*more) {
+      if (cs.len) {
+        /* Lines of the same paragraph continue it. */
+        bool same_para = !line_blank(p, current + 1);
+        buf_adds(&cs, same_para ? "\n" : "\n\n");
+      }
+      buf_adds(&cs, more);
+    }
+    free(more);
+    t->current_status = buf_detach(&cs, NULL);
+  }
+  free(deliv_rest);
+  free(current_rest);
+  t->description = buf_detach(&desc, NULL);
+  if (!t->current_status)
+    t->current_status = xstrdup("");
+}
+
+/* ---- documents ---- */
+
+static void add_generated(struct parser *p, const char *name, int line,
+                          int to_line) {
+  struct doc *d = p->doc;
+  d->generated = xrealloc(d->generated,
+                          (d->ngenerated + 1) * sizeof *d->generated);
+  d->generated[d->ngenerated++] = (struct pgenerated){
+      xstrdup(name), line, line_start(p, line), line_start(p, to_line)};
+}
+
+static struct psection make_section(struct parser *p, int line, int to) {
+  size_t n;
+  const char *s = line_at(p, line, &n);
+  struct psection x = {0};
+  x.heading = xstrndup(s, n);
+  struct buf key = BUF_INIT;
+  section_key(x.heading, &key);
+  x.key = buf_detach(&key, NULL);
+  size_t bs = line_start(p, line + 1), be = line_start(p, to);
+  x.body = xstrndup(p->t + bs, be - bs);
+  x.line = line;
+  return x;
+}
+
+static void add_section(struct parser *p, struct psection **v, size_t *n,
+                        struct psection x) {
+  for (size_t i = 0; i < *n; i++)
+    if (strcmp((*v)[i].key, x.key) == 0) {
+      diags_add(&p->doc->diags, DIAG_ERROR, x.line,
+                "a second section '%s' (the first is at line %d): give "
+                "each section its own heading",
+                x.heading, (*v)[i].line);
+      psection_release(&x);
+      return;
+    }
+  *v = xrealloc(*v, (*n + 1) * sizeof **v);
+  (*v)[(*n)++] = x;
+}
+
+/* Header fields of session and group files. */
+static void header_field(struct parser *p, const struct field *f, int line) {
+  struct doc *d = p->doc;
+  int key = field_key(f->key, d->kind);
+  switch (key) {
+  case FK_STATUS:
+    if (d->kind == DOC_SESSION) {
+      char w[64];
+      words_normalize(f->value, w, sizeof w);
+      str_set(&d->status_word, w);
+      if (!session_status_valid(w))
+        diags_add(&d->diags, DIAG_ERROR, line,
+                  "session status '%s' is not one of active, paused, "
+                  "completed, archived",
+                  f->value);
+    } else {
+      d->status = status_parse(f->value);
+      if (d->status < 0)
+        diags_add(&d->diags, DIAG_ERROR, line,
+                  "status '%s' is not one of planned, active, blocked, "
+                  "completed",
+                  f->value);
+    }
+    break;
+  case FK_PRIORITY:
+    d->priority = priority_parse(f->value);
+    if (d->priority < 0)
+      diags_add(&d->diags, DIAG_ERROR, line,
+                "priority '%s' is not one of low, medium, high, critical",
+                f->value);
+    break;
+  case FK_SPECIALIST:
+    d->has_specialist = true;
+    str_set(&d->specialist, f->value);
+    break;
+  case FK_MODE:
+    d->has_mode = true;
+    str_set(&d->mode, f->value);
+    break;
+  case FK_PROGRESS:
+  case FK_CREATED:
+  case FK_UPDATED: {
+    char name[80];
+    snprintf(name, sizeof name, "field:%s", f->key);
+    add_generated(p, name, line, line + 1);
+    break;
+  }
+  default:
+    break;
+  }
+}
+
+/* Title, fields and description of a session or group file: from the
+ * title line to the first section. */
+static void parse_header(struct parser *p, const struct block *h1, int to) {
+  struct doc *d = p->doc;
+  char *text = heading_text(p, h1);
+  char *title, *id;
+  split_title_id(text, &title, &id);
+  free(text);
+  free(id);
+  d->title = title;
+  d->title_line = h1->line;
+  int l = h1->end + 1;
+  for (;;) {
+    int k = l;
+    while (k < to && line_blank(p, k))
+      k++;
+    if (k >= to)
+      break;
+    size_t n;
+    const char *s = line_at(p, k, &n);
+    struct field f;
+    if (!read_field(s, n, &f))
+      break;
+    if (field_key(f.key, d->kind) == FK_NONE) {
+      free(f.value);
+      break;
+    }
+    header_field(p, &f, k);
+    free(f.value);
+    l = k + 1;
+  }
+  d->description = lines_text(p, l, to);
+}
+
+/* Section headings that taskfs writes, by file kind. */
+enum sect { S_USER, S_METRICS, S_OVERVIEW, S_GENERATED, S_STATUS };
+
+static int classify(const struct parser *p, const char *text, int *status) {
+  char w[128];
+  words_normalize(text, w, sizeof w);
+  int kind = p->doc->kind;
+  if (strcmp(w, "metrics") == 0 || strcmp(w, "group metrics") == 0 ||
+      strcmp(w, "session metrics") == 0)
+    return S_METRICS;
+  if (kind == DOC_GROUP) {
+    if (strcmp(w, "task overview") == 0 || strcmp(w, "overview") == 0)
+      return S_OVERVIEW;
+    size_t n = strlen(w);
+    if (n > 6 && strcmp(w + n - 6, " tasks") == 0)
+      w[n - 6] = '\0';
+    int s = status_parse(w);
+    if (s >= 0) {
+      *status = s;
+      return S_STATUS;
+    }
+  }
+  if (kind == DOC_SESSION &&
+      (strcmp(w, "task groups") == 0 || strcmp(w, "groups") == 0 ||
+       strcmp(w, "recent activity") == 0 || strcmp(w, "activity") == 0 ||
+       strcmp(w, "notes files") == 0 || strcmp(w, "status chart") == 0))
+    return S_GENERATED;
+  return S_USER;
+}
+
+/* Splits a table line into trimmed cells ('\|' is a literal bar). */
+static void table_cells(const char *s, size_t n, struct strlist *out) {
+  strlist_clear(out);
+  size_t i = 0;
+  while (i < n && s[i] == ' ')
+    i++;
+  if (i < n && s[i] == '|')
+    i++;
+  struct buf cell = BUF_INIT;
+  for (; i <= n; i++) {
+    if (i == n || s[i] == '|') {
+      if (i == n) {
+        char *t = trim_dup(cell.ptr, cell.len);
+        if (*t)
+          strlist_add(out, t);
+        free(t);
+        break;
+      }
+      char *t = trim_dup(cell.ptr, cell.len);
+      strlist_add(out, t);
+      free(t);
+      buf_truncate(&cell, 0);
+    } else if (s[i] == '\\' && i + 1 < n && s[i + 1] == '|') {
+      buf_addc(&cell, '|');
+      i++;
+    } else {
+      buf_addc(&cell, s[i]);
+    }
+  }
+  buf_release(&cell);
+}
+
+struct row {
+  char *id, *title;
+  int status, progress, line;
+};
+
+/* Rows of the overview table: id, title, status and progress cells. */
+static void parse_overview(struct parser *p, int from, int to,
+                           struct row **rows, size_t *nrows) {
+  struct strlist cells = {0};
+  int col_id = -1, col_title = -1, col_status = -1, col_progress = -1;
+  bool header = false;
+  for (int l = from; l < to; l++) {
+    size_t n;
+    const char *s = line_at(p, l, &n);
+    size_t i = 0;
+    while (i < n && s[i] == ' ')
+      i++;
+    if (i >= n || s[i] != '|')
+      continue;
+    table_cells(s, n, &cells);
+    if (!header) {
+      for (size_t c = 0; c < cells.n; c++) {
+        char w[64];
+        words_normalize(cells.v[c], w, sizeof w);
+        if (strcmp(w, "task") == 0 || strcmp(w, "id") == 0)
+          col_id = (int)c;
+        else if (strcmp(w, "title") == 0)
+          col_title = (int)c;
+        else if (strcmp(w, "status") == 0)
+          col_status = (int)c;
+        else if (strcmp(w, "progress") == 0)
+          col_progress = (int)c;
+      }
+      header = true;
+      continue;
+    }
+    if (cells.n && strspn(cells.v[0], ":- ") == strlen(cells.v[0]))
+      continue; /* the |---| line */
+    if (col_id < 0 || (size_t)col_id >= cells.n)
+      continue;
+    struct row r = {.status = -1, .progress = -1, .line = l};
+    char *id = cells.v[col_id];
+    size_t len = strlen(id);
+    if (len >= 2 && id[0] == '`' && id[len - 1] == '`')
+      r.id = trim_dup(id + 1, len - 2);
+    else
+      r.id = xstrdup(id);
+    if (col_title >= 0 && (size_t)col_title < cells.n)
+      r.title = xstrdup(cells.v[col_title]);
+    if (col_status >= 0 && (size_t)col_status < cells.n) {
+      r.status = status_parse(cells.v[col_status]);
+      if (r.status < 0)
+        diags_add(&p->doc->diags, DIAG_ERROR, l,
+                  "status '%s' is not one of planned, active, blocked, "
+                  "completed",
+                  cells.v[col_status]);
+    }
+    if (col_progress >= 0 && (size_t)col_progress < cells.n) {
+      int v, rc = progress_parse(cells.v[col_progress], &v);
+      if (rc == -1)
+        diags_add(&p->doc->diags, DIAG_ERROR, l,
+                  "progress '%s' is not a whole number of percent",
+                  cells.v[col_progress]);
+      else if (rc == -2)
+        diags_add(&p->doc->diags, DIAG_ERROR, l,
+                  "progress '%s' is outside 0-100%%", cells.v[col_progress]);
+      else
+        r.progress = v;
+    }
+    *rows = xrealloc(*rows, (*nrows + 1) * sizeof **rows);
+    (*rows)[(*nrows)++] = r;
+  }
+  strlist_clear(&cells);
+}
+
+static struct ptask *add_task(struct doc *d) {
+  d->tasks = xrealloc(d->tasks, (d->ntasks + 1) * sizeof *d->tasks);
+  struct ptask *t = &d->tasks[d->ntasks++];
+  ptask_init(t);
+  return t;
+}
+
+/* Reads a task heading block into a new ptask. */
+static struct ptask *task_heading(struct parser *p, const struct block *h) {
+  struct ptask *t = add_task(p->doc);
+  char *text = heading_text(p, h);
+  split_title_id(text, &t->title, &t->id);
+  free(text);
+  t->line = h->line;
+  if (!*t->title)
+    diags_add(&p->doc->diags, DIAG_ERROR, h->line,
+              "a task heading needs a title");
+  return t;
+}
+
+static void parse_group(struct parser *p) {
+  struct doc *d = p->doc;
+  const struct block *h1 = NULL;
+  size_t i = 0;
+  for (; i < p->nblocks; i++)
+    if (p->blocks[i].type == B_HEADING) {
+      if (p->blocks[i].level == 1)
+        h1 = &p->blocks[i++];
+      break;
+    }
+  if (!h1)
+    i = 0;
+  /* Section starts: headings of level 1 or 2 after the title. */
+  int first = p->nlines + 1;
+  for (size_t j = i; j < p->nblocks; j++)
+    if (p->blocks[j].type == B_HEADING && p->blocks[j].level <= 2) {
+      first = p->blocks[j].line;
+      break;
+    }
+  if (h1)
+    parse_header(p, h1, first);
+  struct row *rows = NULL;
+  size_t nrows = 0;
+  for (size_t j = i; j < p->nblocks; j++) {
+    const struct block *b = &p->blocks[j];
+    if (b->type != B_HEADING || b->level > 2)
+      continue;
+    size_t k = j + 1;
+    while (k < p->nblocks &&
+           !(p->blocks[k].type == B_HEADING && p->blocks[k].level <= 2))
+      k++;
+    int to = k < p->nblocks ? p->blocks[k].line : p->nlines + 1;
+    char *text = heading_text(p, b);
+    int status = -1;
+    int cls = classify(p, text, &status);
+    free(text);
+    size_t hn;
+    const char *hs = line_at(p, b->line, &hn);
+    char *hline = xstrndup(hs, hn);
+    if (cls == S_STATUS) {
+      struct ptask *t = NULL;
+      for (size_t m = j + 1; m < k; m++) {
+        const struct block *tb = &p->blocks[m];
+        if (tb->type == B_HEADING && tb->level == 3) {
+          size_t q = m + 1;
+          while (q < k &&
+                 !(p->blocks[q].type == B_HEADING && p->blocks[q].level <= 3))
+            q++;
+          int tend = q < k ? p->blocks[q].line : to;
+          t = task_heading(p, tb);
+          t->section_status = status;
+          t->end_line = tend - 1;
+          parse_task_body(p, t, tb->end + 1, tend);
+        } else if (!t) {
+          diags_add(&d->diags, DIAG_WARNING, tb->line,
+                    "text in section '%s' before its first task is not "
+                    "kept: put notes under a section of your own",
+                    hline);
+          t = NULL;
+        }
+      }
+    } else if (cls == S_OVERVIEW) {
+      parse_overview(p, b->line + 1, to, &rows, &nrows);
+      add_generated(p, hline, b->line, to);
+    } else if (cls == S_METRICS) {
+      add_generated(p, hline, b->line, to);
+    } else {
+      add_section(p, &d->sections, &d->nsections,
+                  make_section(p, b->line, to));
+    }
+    free(hline);
+    j = k - 1;
+  }
+  /* Table rows give the tasks of the same ids more signals. */
+  for (size_t r = 0; r < nrows; r++) {
+    struct ptask *t = NULL;
+    for (size_t q = 0; q < d->ntasks && !t; q++)
+      if (d->tasks[q].id && strcmp(d->tasks[q].id, rows[r].id) == 0)
+        t = &d->tasks[q];
+    if (!t) {
+      diags_add(&d->diags, DIAG_WARNING, rows[r].line,
+                "the overview row for '%s' has no task block in this file "
+                "and is ignored",
+                rows[r].id);
+    } else {
+      t->table_status = rows[r].status;
+      t->table_progress = rows[r].progress;
+      t->table_line = rows[r].line;
+      t->table_title = rows[r].title;
+      rows[r].title = NULL;
+    }
+    free(rows[r].id);
+    free(rows[r].title);
+  }
+  free(rows);
+}
+
+static void parse_task_file(struct parser *p) {
+  struct doc *d = p->doc;
+  size_t i = 0;
+  while (i < p->nblocks && p->blocks[i].type != B_HEADING)
+    i++;
+  if (i == p->nblocks || p->blocks[i].level != 1) {
+    diags_add(&d->diags, DIAG_ERROR, i < p->nblocks ? p->blocks[i].line : 1,
+              "a task file starts with its title line: # Title `id`");
+    return;
+  }
+  const struct block *h1 = &p->blocks[i];
+  /* The task's own sections start at the first heading of level 2 or 3;
+   * after that each level-2 heading starts another. */
+  size_t j = i + 1;
+  while (j < p->nblocks &&
+         !(p->blocks[j].type == B_HEADING && p->blocks[j].level <= 3))
+    j++;
+  int body_end = j < p->nblocks ? p->blocks[j].line : p->nlines + 1;
+  struct ptask *t = task_heading(p, h1);
+  t->end_line = body_end - 1;
+  parse_task_body(p, t, h1->end + 1, body_end);
+  while (j < p->nblocks) {
+    size_t k = j + 1;
+    while (k < p->nblocks &&
+           !(p->blocks[k].type == B_HEADING && p->blocks[k].level <= 2))
+      k++;
+    int to = k < p->nblocks ? p->blocks[k].line : p->nlines + 1;
+    add_section(p, &t->sections, &t->nsections,
+                make_section(p, p->blocks[j].line, to));
+    j = k;
+  }
+}
+
+static void parse_session(struct parser *p) {
+  struct doc *d = p->doc;
+  size_t i = 0;
+  while (i < p->nblocks && p->blocks[i].type != B_HEADING)
+    i++;
+  const struct block *h1 = NULL;
+  if (i < p->nblocks && p->blocks[i].level == 1)
+    h1 = &p->blocks[i++];
+  int first = p->nlines + 1;
+  for (size_t j = i; j < p->nblocks; j++)
+    if (p->blocks[j].type == B_HEADING && p->blocks[j].level <= 2) {
+      first = p->blocks[j].line;
+      break;
+    }
+  if (h1)
+    parse_header(p, h1, first);
+  for (size_t j = i; j < p->nblocks; j++) {
+    const struct block *b = &p->blocks[j];
+    if (b->type != B_HEADING || b->level > 2)
+      continue;
+    size_t k = j + 1;
+    while (k < p->nblocks &&
+           !(p->blocks[k].type == B_HEADING && p->blocks[k].level <= 2))
+      k++;
+    int to = k < p->nblocks ? p->blocks[k].line : p->nlines + 1;
+    char *text = heading_text(p, b);
+    int status;
+    int cls = classify(p, text, &status);
+    free(text);
+    if (cls == S_USER) {
+      add_section(p, &d->sections, &d->nsections,
+                  make_section(p, b->line, to));
+    } else {
+      size_t hn;
+      const char *hs = line_at(p, b->line, &hn);
+      char *hline = xstrndup(hs, hn);
+      add_generated(p, hline, b->line, to);
+      free(hline);
+    }
+    j = k - 1;
+  }
+}
+
+static void parse_notes(struct parser *p) {
+  struct doc *d = p->doc;
+  int l = p->body_line;
+  while (l <= p->nlines && line_blank(p, l))
+    l++;
+  const struct block *b = block_at(p, l);
+  size_t from;
+  if (b && b->type == B_HEADING && b->level == 1) {
+    from = line_start(p, b->end + 1);
+    add_generated(p, "title", b->line, b->end + 1);
+  } else {
+    from = line_start(p, p->body_line);
+  }
+  d->notes_body = xstrndup(p->t + from, p->len - from);
+}
+
+void parse_doc(const char *text, size_t len, int hint, struct doc *doc) {
+  memset(doc, 0, sizeof *doc);
+  doc->revision = -1;
+  doc->status = doc->priority = -1;
+  doc->kind = hint;
+  struct parser p = {.doc = doc};
+  if (!normalise(&p, text, len)) {
+    doc->text = xstrdup("");
+    return;
+  }
+  parse_front_matter(&p);
+  if (doc->has_front_matter) {
+    int kind = doc->task    ? DOC_TASK
+               : doc->group ? DOC_GROUP
+               : doc->notes ? DOC_NOTES
+               : doc->session ? DOC_SESSION
+                              : DOC_UNKNOWN;
+    if (kind != DOC_UNKNOWN)
+      doc->kind = kind;
+  }
+  collect_blocks(&p);
+  switch (doc->kind) {
+  case DOC_GROUP:
+    parse_group(&p);
+    break;
+  case DOC_TASK:
+    parse_task_file(&p);
+    break;
+  case DOC_SESSION:
+    parse_session(&p);
+    break;
+  case DOC_NOTES:
+    parse_notes(&p);
+    break;
+  default:
+    diags_add(&doc->diags, DIAG_ERROR, 1,
+              "cannot tell what this file is: it has no taskfs front "
+              "matter");
+  }
+  /* Duplicate ids among task blocks. */
+  for (size_t i = 0; i < doc->ntasks; i++)
+    for (size_t j = 0; j < i; j++)
+      if (doc->tasks[i].id && doc->tasks[j].id &&
+          strcmp(doc->tasks[i].id, doc->tasks[j].id) == 0) {
+        diags_add(&doc->diags, DIAG_ERROR, doc->tasks[i].line,
+                  "task '%s' appears twice (also at line %d): remove one "
+                  "block",
+                  doc->tasks[i].id, doc->tasks[j].line);
+        break;
+      }
+  cmark_node_free(p.root);
+  free(p.blocks);
+  free(p.ls);
+}
+
+void doc_release(struct doc *d) {
+  free(d->session);
+  free(d->group);
+  free(d->task);
+  free(d->notes);
+  free(d->title);
+  free(d->status_word);
+  free(d->specialist);
+  free(d->mode);
+  free(d->description);
+  for (size_t i = 0; i < d->ntasks; i++)
+    ptask_release(&d->tasks[i]);
+  free(d->tasks);
+  for (size_t i = 0; i < d->nsections; i++)
+    psection_release(&d->sections[i]);
+  free(d->sections);
+  free(d->notes_body);
+  for (size_t i = 0; i < d->ngenerated; i++)
+    free(d->generated[i].name);
+  free(d->generated);
+  free(d->text);
+  diags_release(&d->diags);
+  memset(d, 0, sizeof *d);
+}
+
+bool parse_find_generated(const char *text, size_t len, const char *name,
+                          size_t *start, size_t *end) {
+  /* A section heading line, or "field:<key>" for a header field line. */
+  const char *p = text, *stop = text + len;
+  bool field = str_starts(name, "field:");
+  while (p < stop) {
+    const char *nl = memchr(p, '\n', (size_t)(stop - p));
+    const char *le = nl ? nl : stop;
+    size_t n = (size_t)(le - p);
+    bool hit = false;
+    if (field) {
+      struct field f;
+      if (read_field(p, n, &f)) {
+        hit = strcmp(f.key, name + 6) == 0;
+        free(f.value);
+      }
+    } else {
+      hit = n == strlen(name) && memcmp(p, name, n) == 0;
+    }
+    if (hit) {
+      *start = (size_t)(p - text);
+      if (field) {
+        *end = (size_t)((nl ? nl + 1 : stop) - text);
+        return true;
+      }
+      /* To the next heading of level 1 or 2. */
+      const char *q = nl ? nl + 1 : stop;
+      while (q < stop) {
+        if (q[0] == '#' && (q + 1 < stop) &&
+            (q[1] == ' ' || (q[1] == '#' && q + 2 < stop && q[2] == ' ')))
+          break;
+        const char *n2 = memchr(q, '\n', (size_t)(stop - q));
+        q = n2 ? n2 + 1 : stop;
+      }
+      *end = (size_t)(q - text);
+      return true;
+    }
+    p = nl ? nl + 1 : stop;
+  }
+  return false;
+}

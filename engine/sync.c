@@ -1,0 +1,1527 @@
+/* SPDX-License-Identifier: MIT */
+/* sync.c: applies saved texts and file operations to the store. For every
+ * record and field of a saved file, three versions meet: the database as
+ * of the text's revision (the base), the database now, and the file. A
+ * field the file changed and the database did not is applied; a field
+ * both changed differently is a conflict. Knows nothing of FUSE. */
+#include "sync.h"
+#include "names.h"
+#include "render.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+void save_result_init(struct save_result *r) {
+  memset(r, 0, sizeof *r);
+  vnode_init(&r->file);
+  buf_init(&r->report);
+}
+
+void save_result_release(struct save_result *r) {
+  vnode_release(&r->file);
+  buf_release(&r->report);
+  memset(r, 0, sizeof *r);
+}
+
+struct ctx {
+  struct store *st;
+  struct doc *doc;
+  const struct vnode *f;
+  struct diags *dg;
+  /* The base, and when the same old text was saved before, the state
+   * that save left (a field counts as edited only if it differs from
+   * both: an editor that did not reload saves its old revision again). */
+  struct asof *base, *alt;
+  int64_t base_rev, alt_rev;
+  struct save_memo memo;
+  bool has_memo;
+  bool *memo_used;
+  struct strlist created_titles, created_ids;
+  int changes;
+};
+
+/* ---- text forms ---- */
+
+/* Free text as compared: no leading blank lines, no trailing space. */
+static char *norm_text(const char *s) {
+  if (!s)
+    return xstrdup("");
+  const char *p = s;
+  for (const char *q = s; *q; q++) {
+    if (*q == '\n')
+      p = q + 1;
+    else if (!isspace((unsigned char)*q))
+      break;
+  }
+  size_t n = strlen(p);
+  while (n && isspace((unsigned char)p[n - 1]))
+    n--;
+  return xstrndup(p, n);
+}
+
+static bool text_same(const char *a, const char *b) {
+  char *x = norm_text(a), *y = norm_text(b);
+  bool same = strcmp(x, y) == 0;
+  free(x);
+  free(y);
+  return same;
+}
+
+/* A one-line value as compared: line breaks as spaces, trimmed. */
+static char *norm_line(const char *s) {
+  if (!s)
+    return xstrdup("");
+  while (isspace((unsigned char)*s))
+    s++;
+  char *out = xstrdup(s);
+  for (char *p = out; *p; p++)
+    if (*p == '\n' || *p == '\r')
+      *p = ' ';
+  size_t n = strlen(out);
+  while (n && isspace((unsigned char)out[n - 1]))
+    out[--n] = '\0';
+  return out;
+}
+
+static bool line_same(const char *a, const char *b) {
+  char *x = norm_line(a), *y = norm_line(b);
+  bool same = strcmp(x, y) == 0;
+  free(x);
+  free(y);
+  return same;
+}
+
+static bool list_same(const struct strlist *a, const struct strlist *b) {
+  if (a->n != b->n)
+    return false;
+  for (size_t i = 0; i < a->n; i++)
+    if (!text_same(a->v[i], b->v[i]))
+      return false;
+  return true;
+}
+
+/* ---- values from the file ---- */
+
+/* Keeps the database's exact text when the file's reads the same. */
+static void pick_text(char **dst, const char *file, const char *base,
+                      const char *alt, bool line) {
+  bool (*same)(const char *, const char *) = line ? line_same : text_same;
+  if (same(file, base))
+    str_set(dst, base);
+  else if (alt && same(file, alt))
+    str_set(dst, alt);
+  else if (line) {
+    char *v = norm_line(file);
+    free(*dst);
+    *dst = v;
+  } else {
+    char *v = norm_text(file);
+    free(*dst);
+    *dst = v;
+  }
+}
+
+/* One of several places giving the same integer field. */
+struct signal {
+  int value, line;
+  const char *where;
+};
+
+/*
+ * The value the file gives a field that several places of a block show
+ * (the status word, the overview table, the section; or text and table):
+ * a place that differs from the base is an edit; edits must agree.
+ * Returns the edited value, or the base's when nothing was edited.
+ */
+static int pick_int(struct ctx *c, const char *task, const char *what,
+                    const struct signal *sig, size_t n, int base,
+                    const int *alt, bool *edited, int *line) {
+  int chosen = base, at = 0;
+  *edited = false;
+  for (size_t i = 0; i < n; i++) {
+    int v = sig[i].value;
+    if (v < 0 || v == base || (alt && v == *alt))
+      continue;
+    if (!*edited) {
+      chosen = v;
+      at = sig[i].line;
+      *edited = true;
+    } else if (v != chosen) {
+      diags_add(c->dg, DIAG_ERROR, sig[i].line,
+                "task '%s': the %s here (%s) disagrees with line %d; change "
+                "one place only",
+                task, what, sig[i].where, at);
+    }
+  }
+  if (line)
+    *line = at;
+  return chosen;
+}
+
+/*
+ * The task as the block has it: a copy of the base with the file's
+ * values. b is the base, a (may be NULL) the alternative base.
+ */
+static void resolve_task(struct ctx *c, const struct ptask *p,
+                         const struct task *b, const struct task *a,
+                         struct task *f) {
+  task_copy(f, b);
+  const char *id = b->id;
+
+  /* Title: the heading, or the overview table's cell. */
+  bool hd = !line_same(p->title, b->title) && !(a && line_same(p->title, a->title));
+  bool tb = p->table_title && !line_same(p->table_title, b->title) &&
+            !(a && line_same(p->table_title, a->title));
+  if (hd && tb && !line_same(p->title, p->table_title))
+    diags_add(c->dg, DIAG_ERROR, p->table_line,
+              "task '%s': the title in the overview table disagrees with "
+              "the heading at line %d; change one place only",
+              id, p->line);
+  if (hd)
+    pick_text(&f->title, p->title, b->title, NULL, true);
+  else if (tb)
+    pick_text(&f->title, p->table_title, b->title, NULL, true);
+
+  /* Status: the word, the table, the section, and the checkbox. */
+  int alt_status = a ? a->status : -1;
+  struct signal ss[] = {{p->status, p->status_line, "Status line"},
+                        {p->table_status, p->table_line, "overview table"},
+                        {p->section_status, p->line, "status section"}};
+  bool st_edit;
+  int st_line;
+  int status = pick_int(c, id, "status", ss, 3, b->status,
+                        a ? &alt_status : NULL, &st_edit, &st_line);
+  bool base_done = b->status == STATUS_COMPLETED ||
+                   (a && a->status == STATUS_COMPLETED);
+  if (p->checkbox == 1 && status != STATUS_COMPLETED && !base_done) {
+    if (st_edit)
+      diags_add(c->dg, DIAG_ERROR, p->status_line,
+                "task '%s': the ticked box says completed but line %d says "
+                "%s; change one place only",
+                id, st_line, status_name(status));
+    status = STATUS_COMPLETED;
+    st_edit = true;
+  } else if (p->checkbox == 0 && !st_edit && base_done &&
+             status == STATUS_COMPLETED) {
+    status = STATUS_ACTIVE; /* unticked: back to work */
+    st_edit = true;
+  }
+
+  /* Progress: the field, or the table's cell. */
+  int alt_progress = a ? a->progress : -1;
+  struct signal ps[] = {{p->progress, p->progress_line, "Progress line"},
+                        {p->table_progress, p->table_line, "overview table"}};
+  bool pr_edit;
+  int progress = pick_int(c, id, "progress", ps, 2, b->progress,
+                          a ? &alt_progress : NULL, &pr_edit, NULL);
+  if (st_edit)
+    task_set_status(f, status);
+  if (pr_edit)
+    f->progress = progress;
+  else if (!st_edit)
+    f->progress = b->progress;
+
+  if (p->priority >= 0 && p->priority != b->priority &&
+      !(a && p->priority == a->priority))
+    f->priority = p->priority;
+  pick_text(&f->specialist, p->has_specialist ? p->specialist : "",
+            b->specialist, a ? a->specialist : NULL, true);
+  double est = p->has_estimate ? p->estimate : NAN;
+  double act = p->has_actual ? p->actual : NAN;
+  struct task tmp;
+  task_init(&tmp);
+  tmp.estimate = est;
+  tmp.actual = act;
+  if (!task_field_eq(&tmp, b, TF_ESTIMATE) &&
+      !(a && task_field_eq(&tmp, a, TF_ESTIMATE)))
+    f->estimate = est;
+  if (!task_field_eq(&tmp, b, TF_ACTUAL) &&
+      !(a && task_field_eq(&tmp, a, TF_ACTUAL)))
+    f->actual = act;
+  task_release(&tmp);
+  const struct strlist empty = {0};
+  const struct strlist *deps = p->has_deps ? &p->deps : &empty;
+  if (!strlist_eq(deps, &b->deps) && !(a && strlist_eq(deps, &a->deps)))
+    strlist_copy(&f->deps, deps);
+  pick_text(&f->description, p->description, b->description,
+            a ? a->description : NULL, false);
+  if (!list_same(&p->deliverables, &b->deliverables) &&
+      !(a && list_same(&p->deliverables, &a->deliverables)))
+    strlist_copy(&f->deliverables, &p->deliverables);
+  pick_text(&f->current_status, p->current_status, b->current_status,
+            a ? a->current_status : NULL, false);
+}
+
+/* ---- three-way ---- */
+
+static const char *task_value(const struct task *t, int field, char *tmp,
+                              size_t n) {
+  switch (field) {
+  case TF_STATUS:
+    return status_name(t->status);
+  case TF_PROGRESS:
+    snprintf(tmp, n, "%d%%", t->progress);
+    return tmp;
+  case TF_PRIORITY:
+    return priority_name(t->priority);
+  case TF_TITLE:
+    return t->title;
+  case TF_GROUP:
+    return t->group_id;
+  case TF_ESTIMATE:
+  case TF_ACTUAL:
+    effort_format(field == TF_ESTIMATE ? t->estimate : t->actual, tmp);
+    return tmp;
+  default:
+    return "(text)";
+  }
+}
+
+/*
+ * Merges the file's task f into the current cur, field by field. b is
+ * the base, a the alternative base or NULL. Conflicts are reported at
+ * line. Returns the number of fields taken from the file.
+ */
+static int merge_task(struct ctx *c, const struct task *f, const struct task *b,
+                      const struct task *a, struct task *cur, int line) {
+  int taken = 0;
+  for (int i = 0; i < TF_COUNT; i++) {
+    if (i == TF_STARTED || i == TF_COMPLETED || i == TF_POSITION ||
+        i == TF_DELETED)
+      continue;
+    if (task_field_eq(f, b, i) || (a && task_field_eq(f, a, i)))
+      continue; /* not edited */
+    if (task_field_eq(f, cur, i))
+      continue; /* the database already has it */
+    const struct task *since = a ? a : b;
+    if (task_field_eq(cur, since, i) || task_field_eq(cur, b, i)) {
+      task_field_copy(cur, f, i);
+      taken++;
+      continue;
+    }
+    char t1[32], t2[32], t3[32];
+    diags_add(c->dg, DIAG_ERROR, line,
+              "conflict: task '%s' %s was changed in the database to '%s' "
+              "(it was '%s') while this file changes it to '%s'; reload the "
+              "file and make your change again",
+              cur->id, task_field_names[i], task_value(cur, i, t1, sizeof t1),
+              task_value(b, i, t2, sizeof t2),
+              task_value(f, i, t3, sizeof t3));
+  }
+  return taken;
+}
+
+/* ---- sections ---- */
+
+static bool is_blank(const char *s) {
+  for (; s && *s; s++)
+    if (!isspace((unsigned char)*s))
+      return false;
+  return true;
+}
+
+static struct section *find_section(struct section *v, size_t n,
+                                    const char *key) {
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(v[i].key, key) == 0)
+      return &v[i];
+  return NULL;
+}
+
+static bool section_same(const struct section *a, const char *heading,
+                         const char *body) {
+  return str_eq(a->heading, heading) && str_eq(a->body, body);
+}
+
+/*
+ * Merges the user sections of a file into those of one owner. A section
+ * the file adds is created (unless it is the empty placeholder); one it
+ * removes is deleted; text changed on one side is taken; text changed on
+ * both is a conflict. skip_prefix: keys of the owner that this file does
+ * not show (session notes files), left alone.
+ */
+static int merge_sections(struct ctx *c, int owner_kind, const char *owner,
+                          const struct psection *fs, size_t nf,
+                          const char *placeholder, const char *skip_prefix) {
+  struct section *bs = NULL, *as = NULL, *cs = NULL;
+  size_t nb = 0, na = 0, nc = 0;
+  int rc = ENG_OK;
+  if (c->base && (rc = store_asof_sections(c->base, owner_kind, owner, &bs,
+                                           &nb)))
+    goto out;
+  if (c->alt &&
+      (rc = store_asof_sections(c->alt, owner_kind, owner, &as, &na)))
+    goto out;
+  if ((rc = store_section_list(c->st, owner_kind, owner, false, &cs, &nc)))
+    goto out;
+  double pos = 0;
+  for (size_t i = 0; i < nf; i++) {
+    const struct psection *x = &fs[i];
+    pos += 1;
+    struct section *b = find_section(bs, nb, x->key);
+    struct section *a = find_section(as, na, x->key);
+    struct section *cur = find_section(cs, nc, x->key);
+    bool edited = !(b && section_same(b, x->heading, x->body)) &&
+                  !(a && section_same(a, x->heading, x->body));
+    if (!cur) {
+      if (!edited)
+        continue; /* deleted in the database meanwhile: keep deleted */
+      if (!b && !a && is_blank(x->body) && placeholder &&
+          strcmp(x->heading, placeholder) == 0)
+        continue; /* the empty placeholder */
+      if (b || a) {
+        diags_add(c->dg, DIAG_ERROR, x->line,
+                  "conflict: section '%s' was deleted in the database "
+                  "while this file changes it",
+                  x->heading);
+        continue;
+      }
+      struct section n;
+      section_init(&n);
+      n.owner_kind = owner_kind;
+      n.owner_id = xstrdup(owner);
+      n.key = xstrdup(x->key);
+      n.heading = xstrdup(x->heading);
+      n.body = xstrdup(x->body);
+      n.position = pos;
+      rc = store_section_insert(c->st, &n);
+      section_release(&n);
+      if (rc)
+        goto out;
+      c->changes++;
+      continue;
+    }
+    bool changed = false;
+    if (edited && !section_same(cur, x->heading, x->body)) {
+      const struct section *since = a ? a : b;
+      if (!since || section_same(cur, since->heading, since->body) ||
+          (b && section_same(cur, b->heading, b->body))) {
+        str_set(&cur->heading, x->heading);
+        str_set(&cur->body, x->body);
+        changed = true;
+      } else {
+        diags_add(c->dg, DIAG_ERROR, x->line,
+                  "conflict: section '%s' was changed in the database "
+                  "while this file changes it too; reload the file and "
+                  "make your change again",
+                  x->heading);
+        continue;
+      }
+    }
+    if (cur->position != pos) {
+      cur->position = pos;
+      changed = true;
+    }
+    if (changed) {
+      if ((rc = store_section_update(c->st, cur)))
+        goto out;
+      c->changes++;
+    }
+  }
+  /* Sections the file no longer has. */
+  for (int pass = 0; pass < 2; pass++) {
+    struct section *v = pass ? as : bs;
+    size_t n = pass ? na : nb;
+    for (size_t i = 0; i < n; i++) {
+      if (skip_prefix && str_starts(v[i].key, skip_prefix))
+        continue;
+      bool in_file = false;
+      for (size_t k = 0; k < nf && !in_file; k++)
+        in_file = strcmp(fs[k].key, v[i].key) == 0;
+      if (in_file)
+        continue;
+      struct section *cur = find_section(cs, nc, v[i].key);
+      if (!cur || cur->deleted)
+        continue;
+      if (!section_same(cur, v[i].heading, v[i].body)) {
+        diags_add(c->dg, DIAG_ERROR, 0,
+                  "conflict: this file removes section '%s', which was "
+                  "changed in the database meanwhile",
+                  v[i].heading);
+        continue;
+      }
+      cur->deleted = true;
+      if ((rc = store_section_update(c->st, cur)))
+        goto out;
+      c->changes++;
+    }
+  }
+out:
+  store_sections_free(bs, nb);
+  store_sections_free(as, na);
+  store_sections_free(cs, nc);
+  return rc;
+}
+
+/* ---- tasks of a file ---- */
+
+/* The state at the base (and the alternative base) of a task; not found
+ * tasks are given the current state (created after the base). */
+static int task_bases(struct ctx *c, const char *id, const struct task *cur,
+                      struct task *b, struct task *a, bool *has_alt) {
+  int rc = c->base ? store_asof_task(c->base, id, b) : ENG_NOTFOUND;
+  if (rc == ENG_NOTFOUND) {
+    task_copy(b, cur);
+    rc = ENG_OK;
+  }
+  *has_alt = false;
+  if (rc == ENG_OK && c->alt) {
+    int arc = store_asof_task(c->alt, id, a);
+    if (arc == ENG_OK)
+      *has_alt = true;
+    else if (arc != ENG_NOTFOUND)
+      rc = arc;
+  }
+  return rc;
+}
+
+/* Checks the ids a block depends on. */
+static void check_deps(struct ctx *c, const struct ptask *p,
+                       const struct task *f) {
+  for (size_t i = 0; i < f->deps.n; i++)
+    if (!store_task_exists(c->st, f->deps.v[i]))
+      diags_add(c->dg, DIAG_ERROR, p->line,
+                "task '%s' depends on '%s', which is not a task id",
+                f->id ? f->id : p->title, f->deps.v[i]);
+}
+
+/* A store failure on one block becomes a diagnostic there when it is a
+ * matter of the text (a bad value); other failures are returned. */
+static int block_failure(struct ctx *c, int rc, int line) {
+  if (rc == ENG_INVALID || rc == ENG_EXISTS) {
+    diags_add(c->dg, DIAG_ERROR, line, "%s", store_errmsg(c->st));
+    return ENG_OK;
+  }
+  return rc;
+}
+
+/* Saves one existing task as a block shows it (in group group, or in its
+ * own file when group is NULL). */
+static int save_task(struct ctx *c, const struct ptask *p, const char *id,
+                     const char *group, double *pos_out) {
+  struct task cur, b, a, f;
+  task_init(&cur);
+  task_init(&b);
+  task_init(&a);
+  task_init(&f);
+  bool has_alt = false;
+  int rc = store_task_get(c->st, id, &cur);
+  if (rc == ENG_NOTFOUND) {
+    diags_add(c->dg, DIAG_ERROR, p->line,
+              "'%s' is not a task id: remove the id from the heading to "
+              "make a new task",
+              id);
+    rc = ENG_OK;
+    goto out;
+  }
+  if (rc)
+    goto out;
+  if (!str_eq(cur.session_id, c->f->session)) {
+    diags_add(c->dg, DIAG_ERROR, p->line,
+              "task '%s' belongs to session %s, not to this one", id,
+              cur.session_id);
+    goto out;
+  }
+  if ((rc = task_bases(c, id, &cur, &b, &a, &has_alt)))
+    goto out;
+  resolve_task(c, p, &b, has_alt ? &a : NULL, &f);
+  if (group) {
+    str_set(&f.group_id, group);
+  } else if (p->group_name) {
+    struct group g;
+    group_init(&g);
+    struct group bg;
+    group_init(&bg);
+    int grc = store_group_get(c->st, b.group_id, &bg);
+    if (grc == ENG_OK && line_same(p->group_name, bg.name)) {
+      /* unchanged */
+    } else if (store_group_find(c->st, c->f->session, p->group_name, &g) ==
+               ENG_OK) {
+      str_set(&f.group_id, g.id);
+    } else {
+      diags_add(c->dg, DIAG_ERROR, p->group_line,
+                "no group named '%s' in this session: use the name of a "
+                "file in task_groups/",
+                p->group_name);
+    }
+    group_release(&g);
+    group_release(&bg);
+  }
+  check_deps(c, p, &f);
+  if (cur.deleted) {
+    /* A task the database deleted since the base. A block moved here from
+     * a file whose save deleted it is a move; anything else that edits it
+     * is a conflict. */
+    struct change last = {0};
+    bool ours = store_last_change(c->st, "task", id, "deleted", &last) ==
+                    ENG_OK &&
+                str_eq(last.source, "taskfs");
+    store_change_release(&last);
+    bool moved = group && !str_eq(cur.group_id, group);
+    if (ours && (moved || b.deleted)) {
+      cur.deleted = false;
+      c->changes++;
+    } else if (b.deleted) {
+      /* Deleted at the base too: the file shows it by mistake. */
+      goto out;
+    } else {
+      int edited = 0;
+      for (int i = 0; i < TF_COUNT; i++)
+        if (i != TF_POSITION && i != TF_DELETED && i != TF_STARTED &&
+            i != TF_COMPLETED && !task_field_eq(&f, &b, i))
+          edited++;
+      if (edited)
+        diags_add(c->dg, DIAG_ERROR, p->line,
+                  "conflict: task '%s' was deleted in the database while "
+                  "this file changes it; 'taskctl task restore %s' brings "
+                  "it back",
+                  id, id);
+      goto out;
+    }
+  }
+  c->changes += merge_task(c, &f, &b, has_alt ? &a : NULL, &cur, p->line);
+  if (c->dg->errors)
+    goto out;
+  if (pos_out)
+    *pos_out = cur.position;
+  rc = store_task_update(c->st, &cur);
+  if (rc)
+    rc = block_failure(c, rc, p->line);
+out:
+  task_release(&cur);
+  task_release(&b);
+  task_release(&a);
+  task_release(&f);
+  return rc;
+}
+
+/* Creates the task of a block without an id. */
+static int create_task(struct ctx *c, const struct ptask *p,
+                       const char *group, int default_status, double pos,
+                       const char *want_id, char **id_out) {
+  struct task t;
+  task_init(&t);
+  t.id = xstrdup(want_id);
+  t.group_id = xstrdup(group);
+  t.session_id = xstrdup(c->f->session);
+  t.title = norm_line(p->title);
+  int status = p->status >= 0         ? p->status
+               : p->table_status >= 0 ? p->table_status
+               : p->checkbox == 1     ? STATUS_COMPLETED
+               : p->section_status >= 0 ? p->section_status
+                                        : default_status;
+  task_set_status(&t, status);
+  if (p->progress >= 0)
+    t.progress = p->progress;
+  else if (p->table_progress >= 0)
+    t.progress = p->table_progress;
+  if (p->priority >= 0)
+    t.priority = p->priority;
+  t.specialist = xstrdup(p->has_specialist ? p->specialist : "");
+  t.estimate = p->has_estimate ? p->estimate : NAN;
+  t.actual = p->has_actual ? p->actual : NAN;
+  strlist_copy(&t.deps, &p->deps);
+  strlist_copy(&t.deliverables, &p->deliverables);
+  t.description = norm_text(p->description);
+  t.current_status = norm_text(p->current_status);
+  t.position = pos;
+  check_deps(c, p, &t);
+  int rc = ENG_OK;
+  if (!c->dg->errors) {
+    rc = store_task_insert(c->st, &t);
+    if (rc == ENG_OK) {
+      c->changes++;
+      strlist_add(&c->created_titles, t.title);
+      strlist_add(&c->created_ids, t.id);
+      if (id_out)
+        *id_out = xstrdup(t.id);
+    } else {
+      rc = block_failure(c, rc, p->line);
+    }
+  }
+  task_release(&t);
+  return rc;
+}
+
+/* The id an id-less block had after the same old text was saved before:
+ * the task that save created with the same title. */
+static const char *memo_id(struct ctx *c, const struct ptask *p) {
+  if (!c->has_memo)
+    return NULL;
+  char *title = norm_line(p->title);
+  const char *id = NULL;
+  for (size_t i = 0; i < c->memo.created_ids.n && !id; i++)
+    if (!c->memo_used[i] && strcmp(c->memo.created_titles.v[i], title) == 0) {
+      c->memo_used[i] = true;
+      id = c->memo.created_ids.v[i];
+    }
+  free(title);
+  return id;
+}
+
+/* ---- files ---- */
+
+struct placed {
+  const char *id; /* NULL until a new task is made */
+  const struct ptask *p;
+  double pos;
+  bool fresh;
+};
+
+static int cmp_double(const void *x, const void *y) {
+  double a = *(const double *)x, b = *(const double *)y;
+  return a < b ? -1 : a > b;
+}
+
+/* Orders the tasks of each status section as the file lists them: the
+ * positions they had are handed out again in the file's order. */
+static int reorder(struct ctx *c, struct placed *v, size_t n) {
+  for (int s = 0; s < STATUS_COUNT; s++) {
+    size_t m = 0;
+    double *pos = xcalloc(n + 1, sizeof *pos);
+    bool sorted = true;
+    double last = -INFINITY;
+    for (size_t i = 0; i < n; i++) {
+      if (v[i].p->section_status != s || v[i].fresh || !v[i].id)
+        continue;
+      pos[m++] = v[i].pos;
+      if (v[i].pos < last)
+        sorted = false;
+      last = v[i].pos;
+    }
+    if (!sorted) {
+      qsort(pos, m, sizeof *pos, cmp_double);
+      size_t k = 0;
+      for (size_t i = 0; i < n; i++) {
+        if (v[i].p->section_status != s || v[i].fresh || !v[i].id)
+          continue;
+        struct task t;
+        task_init(&t);
+        int rc = store_task_get(c->st, v[i].id, &t);
+        if (rc == ENG_OK && t.position != pos[k]) {
+          t.position = pos[k];
+          rc = store_task_update(c->st, &t);
+          c->changes++;
+        }
+        v[i].pos = pos[k++];
+        task_release(&t);
+        if (rc) {
+          free(pos);
+          return rc;
+        }
+      }
+    }
+    free(pos);
+  }
+  return ENG_OK;
+}
+
+/* A position for a new task between its neighbours in its section. */
+static double new_position(struct placed *v, size_t n, size_t i,
+                           double max) {
+  int s = v[i].p->section_status;
+  double prev = NAN, next = NAN;
+  for (size_t k = i; k-- > 0;)
+    if (v[k].p->section_status == s && !v[k].fresh) {
+      prev = v[k].pos;
+      break;
+    }
+  for (size_t k = i + 1; k < n; k++)
+    if (v[k].p->section_status == s && !v[k].fresh) {
+      next = v[k].pos;
+      break;
+    }
+  if (!isnan(prev) && !isnan(next))
+    return (prev + next) / 2;
+  if (!isnan(prev))
+    return isnan(next) ? fmax(prev, max) + 1 : prev + 1;
+  if (!isnan(next))
+    return next - 1;
+  return max + 1;
+}
+
+static int apply_group(struct ctx *c) {
+  const char *gid = c->f->record;
+  struct group cur, b, a, fg;
+  group_init(&cur);
+  group_init(&b);
+  group_init(&a);
+  group_init(&fg);
+  struct task *bt = NULL, *at = NULL, *ct = NULL;
+  size_t nbt = 0, nat = 0, nct = 0;
+  struct placed *pl = NULL;
+  size_t npl = 0;
+  int rc = store_group_get(c->st, gid, &cur);
+  if (rc)
+    goto out;
+  if (!c->base || store_asof_group(c->base, gid, &b) != ENG_OK)
+    group_copy(&b, &cur);
+  bool has_alt = c->alt && store_asof_group(c->alt, gid, &a) == ENG_OK;
+
+  /* The group's own fields. */
+  struct doc *d = c->doc;
+  group_copy(&fg, &b);
+  if (d->title && !line_same(d->title, b.title) &&
+      !(has_alt && line_same(d->title, a.title)))
+    pick_text(&fg.title, d->title, b.title, NULL, true);
+  if (d->status >= 0 && d->status != b.status &&
+      !(has_alt && d->status == a.status))
+    fg.status = d->status;
+  if (d->priority >= 0 && d->priority != b.priority &&
+      !(has_alt && d->priority == a.priority))
+    fg.priority = d->priority;
+  pick_text(&fg.specialist, d->has_specialist ? d->specialist : "",
+            b.specialist, has_alt ? a.specialist : NULL, true);
+  pick_text(&fg.description, d->description ? d->description : "",
+            b.description, has_alt ? a.description : NULL, false);
+  int taken = 0;
+  for (int i = 0; i < GF_COUNT; i++) {
+    if (group_field_eq(&fg, &b, i) || (has_alt && group_field_eq(&fg, &a, i)))
+      continue;
+    if (group_field_eq(&fg, &cur, i))
+      continue;
+    const struct group *since = has_alt ? &a : &b;
+    if (group_field_eq(&cur, since, i) || group_field_eq(&cur, &b, i)) {
+      group_field_copy(&cur, &fg, i);
+      taken++;
+    } else {
+      diags_add(c->dg, DIAG_ERROR, d->title_line,
+                "conflict: the group's %s was changed in the database "
+                "while this file changes it too; reload the file and make "
+                "your change again",
+                group_field_names[i]);
+    }
+  }
+  if (taken && !c->dg->errors) {
+    if ((rc = store_group_update(c->st, &cur)))
+      goto out;
+    c->changes += taken;
+  }
+
+  /* Tasks, in file order. */
+  pl = xcalloc(d->ntasks + 1, sizeof *pl);
+  for (size_t i = 0; i < d->ntasks; i++) {
+    const struct ptask *p = &d->tasks[i];
+    const char *id = p->id ? p->id : memo_id(c, p);
+    pl[npl] = (struct placed){id, p, 0, id == NULL};
+    if (id && (rc = save_task(c, p, id, gid, &pl[npl].pos)))
+      goto out;
+    npl++;
+  }
+  if (c->dg->errors)
+    goto out;
+  double max = 0;
+  if ((rc = store_task_list_group(c->st, gid, true, &ct, &nct)))
+    goto out;
+  for (size_t i = 0; i < nct; i++)
+    max = fmax(max, ct[i].position);
+  if ((rc = reorder(c, pl, npl)))
+    goto out;
+  for (size_t i = 0; i < npl; i++) {
+    if (!pl[i].fresh)
+      continue;
+    double pos = new_position(pl, npl, i, max);
+    max = fmax(max, pos);
+    char *id = NULL;
+    if ((rc = create_task(c, pl[i].p, gid, STATUS_PLANNED, pos, NULL, &id)))
+      goto out;
+    pl[i].fresh = false;
+    pl[i].pos = pos;
+    free(id);
+  }
+
+  /* Tasks the file no longer shows are deleted, unless the database
+   * changed them since. */
+  if (c->base &&
+      (rc = store_asof_group_tasks(c->base, gid, &bt, &nbt)))
+    goto out;
+  if (c->alt && (rc = store_asof_group_tasks(c->alt, gid, &at, &nat)))
+    goto out;
+  for (int pass = 0; pass < 2; pass++) {
+    struct task *v = pass ? at : bt;
+    size_t n = pass ? nat : nbt;
+    int64_t since = pass ? c->alt_rev : c->base_rev;
+    for (size_t i = 0; i < n; i++) {
+      if (v[i].deleted)
+        continue;
+      bool shown = false;
+      for (size_t k = 0; k < npl && !shown; k++)
+        shown = pl[k].id && strcmp(pl[k].id, v[i].id) == 0;
+      for (size_t k = 0; k < c->created_ids.n && !shown; k++)
+        shown = strcmp(c->created_ids.v[k], v[i].id) == 0;
+      if (shown)
+        continue;
+      struct task t;
+      task_init(&t);
+      rc = store_task_get(c->st, v[i].id, &t);
+      if (rc == ENG_NOTFOUND) {
+        rc = ENG_OK;
+      } else if (rc == ENG_OK && !t.deleted && str_eq(t.group_id, gid)) {
+        if (t.rev > since && !(c->alt && t.rev <= c->alt_rev)) {
+          diags_add(c->dg, DIAG_ERROR, 0,
+                    "conflict: this file removes task '%s', which was "
+                    "changed in the database meanwhile; reload the file",
+                    t.id);
+        } else {
+          t.deleted = true;
+          rc = store_task_update(c->st, &t);
+          c->changes++;
+        }
+      }
+      task_release(&t);
+      if (rc)
+        goto out;
+    }
+  }
+  rc = merge_sections(c, OWNER_GROUP, gid, d->sections, d->nsections,
+                      "## \xf0\x9f\x93\x9d Notes", NULL);
+out:
+  free(pl);
+  store_tasks_free(bt, nbt);
+  store_tasks_free(at, nat);
+  store_tasks_free(ct, nct);
+  group_release(&cur);
+  group_release(&b);
+  group_release(&a);
+  group_release(&fg);
+  return rc;
+}
+
+static int apply_task(struct ctx *c) {
+  struct doc *d = c->doc;
+  if (d->ntasks != 1)
+    return ENG_OK; /* reported by the parser */
+  const struct ptask *p = &d->tasks[0];
+  int rc = save_task(c, p, c->f->record, NULL, NULL);
+  if (rc || c->dg->errors)
+    return rc;
+  return merge_sections(c, OWNER_TASK, c->f->record, p->sections,
+                        p->nsections, "## \xf0\x9f\x93\x9d Notes", NULL);
+}
+
+static int apply_session(struct ctx *c) {
+  struct doc *d = c->doc;
+  const char *sid = c->f->session;
+  struct session cur, b, a, fs;
+  session_init(&cur);
+  session_init(&b);
+  session_init(&a);
+  session_init(&fs);
+  int rc = store_session_get(c->st, sid, &cur);
+  if (rc)
+    goto out;
+  if (!c->base || store_asof_session(c->base, sid, &b) != ENG_OK)
+    session_copy(&b, &cur);
+  bool has_alt = c->alt && store_asof_session(c->alt, sid, &a) == ENG_OK;
+  session_copy(&fs, &b);
+  if (d->title)
+    pick_text(&fs.title, d->title, b.title, has_alt ? a.title : NULL, true);
+  if (d->status_word && !str_eq(d->status_word, b.status) &&
+      !(has_alt && str_eq(d->status_word, a.status)))
+    str_set(&fs.status, d->status_word);
+  pick_text(&fs.mode, d->has_mode ? d->mode : "", b.mode,
+            has_alt ? a.mode : NULL, true);
+  pick_text(&fs.description, d->description ? d->description : "",
+            b.description, has_alt ? a.description : NULL, false);
+  int taken = 0;
+  for (int i = 0; i < SF_COUNT; i++) {
+    if (session_field_eq(&fs, &b, i) ||
+        (has_alt && session_field_eq(&fs, &a, i)) ||
+        session_field_eq(&fs, &cur, i))
+      continue;
+    const struct session *since = has_alt ? &a : &b;
+    if (session_field_eq(&cur, since, i) || session_field_eq(&cur, &b, i)) {
+      session_field_copy(&cur, &fs, i);
+      taken++;
+    } else {
+      diags_add(c->dg, DIAG_ERROR, d->title_line,
+                "conflict: the session's %s was changed in the database "
+                "while this file changes it too; reload the file and make "
+                "your change again",
+                session_field_names[i]);
+    }
+  }
+  if (taken && !c->dg->errors) {
+    if ((rc = store_session_update(c->st, &cur)))
+      goto out;
+    c->changes += taken;
+  }
+  rc = merge_sections(c, OWNER_SESSION, sid, d->sections, d->nsections,
+                      "## \xf0\x9f\x92\xa1 Key Insights", "notes/");
+out:
+  session_release(&cur);
+  session_release(&b);
+  session_release(&a);
+  session_release(&fs);
+  return rc;
+}
+
+static int apply_notes(struct ctx *c) {
+  char key[32];
+  snprintf(key, sizeof key, "notes/%s", notes_names[c->f->notes]);
+  struct psection x = {.key = key, .heading = "", .line = 1,
+                       .body = c->doc->notes_body ? c->doc->notes_body : ""};
+  return merge_sections(c, OWNER_SESSION, c->f->session, &x, 1, "", NULL);
+}
+
+/* ---- saving ---- */
+
+static int doc_kind_of(int vkind) {
+  switch (vkind) {
+  case VK_SESSION_MD:
+    return DOC_SESSION;
+  case VK_GROUP_MD:
+    return DOC_GROUP;
+  case VK_TASK_MD:
+    return DOC_TASK;
+  case VK_NOTES_MD:
+    return DOC_NOTES;
+  }
+  return DOC_UNKNOWN;
+}
+
+static const char *doc_kind_name(int kind) {
+  switch (kind) {
+  case DOC_SESSION:
+    return "session file";
+  case DOC_GROUP:
+    return "group file";
+  case DOC_TASK:
+    return "task file";
+  case DOC_NOTES:
+    return "notes file";
+  }
+  return "file";
+}
+
+/* The text must be the file it is saved as. */
+static void check_identity(struct ctx *c) {
+  struct doc *d = c->doc;
+  const struct vnode *f = c->f;
+  int want = doc_kind_of(f->kind);
+  if (d->kind != want) {
+    diags_add(c->dg, DIAG_ERROR, 1,
+              "this text is a %s, saved over a %s; save it under its own "
+              "name",
+              doc_kind_name(d->kind), doc_kind_name(want));
+    return;
+  }
+  if (d->session && !str_eq(d->session, f->session))
+    diags_add(c->dg, DIAG_ERROR, 1,
+              "this text belongs to session %s, saved in session %s",
+              d->session, f->session);
+  if (want == DOC_GROUP && d->group && !str_eq(d->group, f->record))
+    diags_add(c->dg, DIAG_ERROR, 1,
+              "this text is the file of group %s, saved over the file of "
+              "group %s; save it under that group's name",
+              d->group, f->record);
+  if (want == DOC_TASK) {
+    const char *id = d->task ? d->task
+                     : d->ntasks && d->tasks[0].id ? d->tasks[0].id
+                                                   : NULL;
+    if (id && !str_eq(id, f->record))
+      diags_add(c->dg, DIAG_ERROR, 1,
+                "this text is the file of task %s, saved over the file of "
+                "task %s",
+                id, f->record);
+    if (d->ntasks && d->tasks[0].id && d->task &&
+        !str_eq(d->tasks[0].id, d->task))
+      diags_add(c->dg, DIAG_ERROR, d->tasks[0].line,
+                "the heading names task %s but the front matter says %s",
+                d->tasks[0].id, d->task);
+  }
+  if (want == DOC_NOTES && d->notes &&
+      !str_eq(d->notes, notes_names[f->notes]))
+    diags_add(c->dg, DIAG_ERROR, 1,
+              "this text is notes/%s.md, saved over notes/%s.md", d->notes,
+              notes_names[f->notes]);
+}
+
+/* Warns about edits in generated parts (they are not kept) when the text
+ * is based on what was last served. */
+static void check_generated(struct ctx *c, const struct served *sv) {
+  struct doc *d = c->doc;
+  if (!sv || !sv->text || sv->rev != d->revision)
+    return;
+  for (size_t i = 0; i < d->ngenerated; i++) {
+    const struct pgenerated *g = &d->generated[i];
+    size_t s, e;
+    if (!parse_find_generated(sv->text, sv->len, g->name, &s, &e))
+      continue;
+    if (e - s != g->end - g->start ||
+        memcmp(sv->text + s, d->text + g->start, e - s) != 0) {
+      const char *name = g->name;
+      while (*name == '#' || *name == ' ')
+        name++;
+      if (str_starts(name, "field:"))
+        name += 6;
+      diags_add(c->dg, DIAG_WARNING, g->line,
+                "'%s' is computed from the database; the edit here is not "
+                "kept (the text you saved is kept as a backup)",
+                name);
+    }
+  }
+}
+
+static int hold(struct store *st, const struct vnode *f, const char *text,
+                size_t len, struct diags *dg, struct save_result *res) {
+  struct buf rec = BUF_INIT, report = BUF_INIT;
+  const char *kind = view_draft_key(f, &rec);
+  diags_format(dg, &report);
+  struct draft d = {.kind = (char *)kind,
+                    .record = rec.ptr,
+                    .text = (char *)text,
+                    .len = len,
+                    .diagnostics = report.ptr};
+  int rc = store_begin(st);
+  if (rc == ENG_OK) {
+    rc = store_draft_put(st, &d);
+    if (rc == ENG_OK)
+      rc = store_commit(st);
+    else
+      store_rollback(st);
+  }
+  buf_release(&rec);
+  res->outcome = SAVE_HELD;
+  buf_add(&res->report, report.ptr, report.len);
+  buf_release(&report);
+  return rc ? rc : ENG_PARSE;
+}
+
+int sync_save(struct store *st, const struct vnode *f, const char *text,
+              size_t len, const struct served *served,
+              struct save_result *res) {
+  struct doc doc;
+  struct ctx c = {.st = st, .f = f};
+  struct buf rec = BUF_INIT;
+  int rc;
+  vnode_copy(&res->file, f);
+  const char *dkind = view_draft_key(f, &rec);
+  if (!dkind) {
+    buf_release(&rec);
+    return ENG_PERM;
+  }
+  parse_doc(text, len, doc_kind_of(f->kind), &doc);
+  c.doc = &doc;
+  c.dg = &doc.diags;
+  if (!doc.diags.errors)
+    check_identity(&c);
+
+  /* The base: the text's revision, or what this path served last. */
+  int64_t base = doc.revision;
+  if (base < 0 && !doc.diags.errors) {
+    base = served && served->rev > 0 ? served->rev : 0;
+    if (base > 0)
+      diags_add(c.dg, DIAG_WARNING, 1,
+                "no 'revision:' in the front matter: taken as based on "
+                "revision %lld, the last one read from this file",
+                (long long)base);
+  }
+  if (!doc.diags.errors && base > 0 &&
+      store_memo_get(st, dkind, rec.ptr, &c.memo) == ENG_OK) {
+    c.has_memo = c.memo.text_rev == base && c.memo.applied_rev > base;
+    c.memo_used = xcalloc(c.memo.created_ids.n + 1, sizeof *c.memo_used);
+  }
+  if (doc.diags.errors) {
+    rc = hold(st, f, text, len, c.dg, res);
+    goto out;
+  }
+  check_generated(&c, served);
+
+  if ((rc = store_begin(st)))
+    goto out;
+  if (base > 0 && (rc = store_asof_open(st, base, &c.base)))
+    goto fail;
+  c.base_rev = base;
+  if (c.has_memo) {
+    if ((rc = store_asof_open(st, c.memo.applied_rev, &c.alt)))
+      goto fail;
+    c.alt_rev = c.memo.applied_rev;
+  }
+  switch (f->kind) {
+  case VK_GROUP_MD:
+    rc = apply_group(&c);
+    break;
+  case VK_TASK_MD:
+    rc = apply_task(&c);
+    break;
+  case VK_SESSION_MD:
+    rc = apply_session(&c);
+    break;
+  case VK_NOTES_MD:
+    rc = apply_notes(&c);
+    break;
+  }
+  if (rc)
+    goto fail;
+  if (doc.diags.errors) {
+    store_rollback(st);
+    rc = hold(st, f, text, len, c.dg, res);
+    goto out;
+  }
+  struct draft old = {0};
+  if (store_draft_get(st, dkind, rec.ptr, &old) == ENG_OK) {
+    store_draft_release(&old);
+    if ((rc = store_draft_delete(st, dkind, rec.ptr)))
+      goto fail;
+  }
+  int64_t rev = 0;
+  if ((rc = view_revision(st, f, &rev)))
+    goto fail;
+  if (c.changes) {
+    struct save_memo m = {.kind = (char *)dkind,
+                          .record = rec.ptr,
+                          .text_rev = base,
+                          .applied_rev = rev};
+    m.created_titles = c.created_titles;
+    m.created_ids = c.created_ids;
+    rc = store_memo_put(st, &m);
+    if (rc)
+      goto fail;
+  }
+  if (doc.diags.warnings) {
+    if ((rc = store_backup_add(st, f->session, dkind, rec.ptr,
+                               "saved text with parts not kept", text, len,
+                               NULL)))
+      goto fail;
+  }
+  if ((rc = store_commit(st)))
+    goto out;
+  res->outcome = SAVE_APPLIED;
+  res->changes = c.changes;
+  res->rev = rev;
+  diags_format(c.dg, &res->report);
+  goto out;
+fail:
+  store_rollback(st);
+out:
+  res->errors = doc.diags.errors;
+  res->warnings = doc.diags.warnings;
+  store_asof_close(c.base);
+  store_asof_close(c.alt);
+  store_memo_release(&c.memo);
+  free(c.memo_used);
+  strlist_clear(&c.created_titles);
+  strlist_clear(&c.created_ids);
+  doc_release(&doc);
+  buf_release(&rec);
+  return rc;
+}
+
+/* ---- new files ---- */
+
+static bool is_candidate(const char *name, struct buf *stem) {
+  if (name[0] == '.' || !str_ends(name, ".md"))
+    return false;
+  buf_truncate(stem, 0);
+  buf_add(stem, name, strlen(name) - 3);
+  return name_is_safe(stem->ptr);
+}
+
+/* Does any task block name an existing task? (Then the text is a copy of
+ * a file, not a new one.) */
+static bool names_existing_task(struct store *st, const struct doc *d) {
+  for (size_t i = 0; i < d->ntasks; i++)
+    if (d->tasks[i].id && store_task_exists(st, d->tasks[i].id))
+      return true;
+  return false;
+}
+
+static int create_group(struct store *st, const struct vnode *dir,
+                        const char *stem, const char *text, size_t len,
+                        const struct served *served,
+                        struct save_result *res) {
+  struct doc doc;
+  parse_doc(text, len, DOC_GROUP, &doc);
+  int rc = ENG_OK;
+  res->outcome = SAVE_PLAIN;
+  if (doc.diags.errors || doc.kind != DOC_GROUP || !doc.title)
+    goto out;
+  if (doc.session && !str_eq(doc.session, dir->session))
+    goto out;
+  if (doc.group) {
+    /* A file of an existing group re-created under its own name (after
+     * an unlink): a save of that group, which it brings back if it was
+     * deleted. A copy under another name stays a plain file. */
+    struct group g;
+    group_init(&g);
+    if (store_group_get(st, doc.group, &g) == ENG_OK &&
+        str_eq(g.session_id, dir->session) && str_eq(g.name, stem)) {
+      struct vnode f;
+      vnode_init(&f);
+      f.kind = VK_GROUP_MD;
+      f.session = xstrdup(dir->session);
+      f.record = xstrdup(g.id);
+      rc = ENG_OK;
+      if (g.deleted) {
+        g.deleted = false;
+        if ((rc = store_begin(st)) == ENG_OK) {
+          rc = store_group_update(st, &g);
+          rc = rc ? (store_rollback(st), rc) : store_commit(st);
+        }
+      }
+      if (rc == ENG_OK)
+        rc = sync_save(st, &f, text, len, served, res);
+      vnode_release(&f);
+    }
+    group_release(&g);
+    goto out;
+  }
+  if (names_existing_task(st, &doc))
+    goto out;
+  /* A new group named after the file, with its tasks and sections, made
+   * in one transaction: text that cannot be applied whole leaves no group
+   * behind and stays an ordinary file. */
+  struct group g;
+  group_init(&g);
+  g.session_id = xstrdup(dir->session);
+  g.name = xstrdup(stem);
+  g.title = norm_line(doc.title);
+  g.status = doc.status >= 0 ? doc.status : STATUS_PLANNED;
+  g.priority = doc.priority >= 0 ? doc.priority : PRIORITY_MEDIUM;
+  g.specialist = xstrdup(doc.has_specialist ? doc.specialist : "");
+  g.description = norm_text(doc.description);
+  struct vnode f;
+  vnode_init(&f);
+  f.kind = VK_GROUP_MD;
+  f.session = xstrdup(dir->session);
+  struct ctx c = {.st = st, .f = &f, .doc = &doc, .dg = &doc.diags};
+  if ((rc = store_begin(st)))
+    goto done;
+  rc = store_group_insert(st, &g);
+  if (rc == ENG_OK) {
+    f.record = xstrdup(g.id);
+    rc = apply_group(&c);
+  }
+  if (rc || doc.diags.errors) {
+    store_rollback(st);
+    if (rc == ENG_EXISTS || rc == ENG_INVALID)
+      rc = ENG_OK;
+    goto done;
+  }
+  if ((rc = store_commit(st)))
+    goto done;
+  res->outcome = SAVE_APPLIED;
+  res->changes = c.changes + 1;
+  vnode_copy(&res->file, &f);
+  view_revision(st, &f, &res->rev);
+done:
+  vnode_release(&f);
+  strlist_clear(&c.created_titles);
+  strlist_clear(&c.created_ids);
+  group_release(&g);
+out:
+  doc_release(&doc);
+  return rc;
+}
+
+static int create_task_file(struct store *st, const struct vnode *dir,
+                            const char *stem, const char *text, size_t len,
+                            const struct served *served,
+                            struct save_result *res) {
+  struct doc doc;
+  parse_doc(text, len, DOC_TASK, &doc);
+  int rc = ENG_OK;
+  res->outcome = SAVE_PLAIN;
+  if (doc.diags.errors || doc.kind != DOC_TASK || doc.ntasks != 1)
+    goto out;
+  if (doc.session && !str_eq(doc.session, dir->session))
+    goto out;
+  const struct ptask *p = &doc.tasks[0];
+  const char *id = doc.task ? doc.task : p->id;
+  if (id) {
+    /* A task file re-created under its own name is a save of it. */
+    struct task t;
+    task_init(&t);
+    if (strcmp(id, stem) == 0 && store_task_get(st, id, &t) == ENG_OK &&
+        str_eq(t.session_id, dir->session)) {
+      struct vnode f;
+      vnode_init(&f);
+      f.kind = VK_TASK_MD;
+      f.status = t.status;
+      f.session = xstrdup(dir->session);
+      f.record = xstrdup(id);
+      if (t.deleted) {
+        t.deleted = false;
+        if ((rc = store_begin(st)) == ENG_OK) {
+          rc = store_task_update(st, &t);
+          rc = rc ? (store_rollback(st), rc) : store_commit(st);
+        }
+      }
+      if (rc == ENG_OK)
+        rc = sync_save(st, &f, text, len, served, res);
+      vnode_release(&f);
+    }
+    task_release(&t);
+    goto out;
+  }
+  if (!p->group_name)
+    goto out;
+  struct group g;
+  group_init(&g);
+  if (store_group_find(st, dir->session, p->group_name, &g) != ENG_OK) {
+    group_release(&g);
+    goto out;
+  }
+  struct vnode f;
+  vnode_init(&f);
+  f.kind = VK_TASK_MD;
+  f.session = xstrdup(dir->session);
+  struct ctx c = {.st = st, .f = &f, .doc = &doc, .dg = &doc.diags};
+  const char *want = id_is_valid(stem) && !store_task_exists(st, stem)
+                         ? stem
+                         : NULL;
+  char *new_id = NULL;
+  if ((rc = store_begin(st)) == ENG_OK) {
+    rc = create_task(&c, p, g.id, dir->status, 0, want, &new_id);
+    if (rc == ENG_OK && !doc.diags.errors) {
+      f.record = xstrdup(new_id);
+      rc = merge_sections(&c, OWNER_TASK, new_id, p->sections, p->nsections,
+                          "## \xf0\x9f\x93\x9d Notes", NULL);
+    }
+    if (rc || doc.diags.errors || !new_id)
+      store_rollback(st);
+    else
+      rc = store_commit(st);
+  }
+  if (rc == ENG_OK && new_id && !doc.diags.errors) {
+    struct task t;
+    task_init(&t);
+    store_task_get(st, new_id, &t);
+    f.status = t.status;
+    task_release(&t);
+    res->outcome = SAVE_APPLIED;
+    res->changes = c.changes;
+    vnode_copy(&res->file, &f);
+    view_revision(st, &f, &res->rev);
+  }
+  free(new_id);
+  vnode_release(&f);
+  strlist_clear(&c.created_titles);
+  strlist_clear(&c.created_ids);
+  group_release(&g);
+out:
+  doc_release(&doc);
+  return rc;
+}
+
+int sync_create(struct store *st, const struct vnode *dir, const char *name,
+                const char *text, size_t len, const struct served *served,
+                struct save_result *res) {
+  struct buf stem = BUF_INIT;
+  int rc = ENG_OK;
+  res->outcome = SAVE_PLAIN;
+  if (!is_candidate(name, &stem))
+    goto out;
+  if (dir->kind == VK_GROUPS)
+    rc = create_group(st, dir, stem.ptr, text, len, served, res);
+  else if (dir->kind == VK_STATUS)
+    rc = create_task_file(st, dir, stem.ptr, text, len, served, res);
+out:
+  buf_release(&stem);
+  return rc;
+}
+
+/* ---- renames, deletions, discards ---- */
+
+int sync_rename(struct store *st, const struct vnode *f,
+                const struct vnode *newdir, const char *newname,
+                struct vnode *out) {
+  struct buf stem = BUF_INIT, cur = BUF_INIT;
+  int rc = ENG_PERM;
+  if (!str_eq(f->session, newdir->session))
+    goto out;
+  if (f->kind == VK_GROUP_MD && newdir->kind == VK_GROUPS &&
+      is_candidate(newname, &stem)) {
+    struct group g;
+    group_init(&g);
+    if ((rc = store_begin(st)) == ENG_OK) {
+      rc = store_group_get(st, f->record, &g);
+      if (rc == ENG_OK && !str_eq(g.name, stem.ptr)) {
+        str_set(&g.name, stem.ptr);
+        rc = store_group_update(st, &g);
+      }
+      rc = rc ? (store_rollback(st), rc) : store_commit(st);
+    }
+    group_release(&g);
+    if (rc == ENG_OK)
+      vnode_copy(out, f);
+  } else if (f->kind == VK_TASK_MD && newdir->kind == VK_STATUS &&
+             view_name(st, f, &cur) == ENG_OK &&
+             strcmp(cur.ptr, newname) == 0) {
+    struct task t;
+    task_init(&t);
+    if ((rc = store_begin(st)) == ENG_OK) {
+      rc = store_task_get(st, f->record, &t);
+      if (rc == ENG_OK && t.status != newdir->status) {
+        task_set_status(&t, newdir->status);
+        rc = store_task_update(st, &t);
+      }
+      rc = rc ? (store_rollback(st), rc) : store_commit(st);
+    }
+    task_release(&t);
+    if (rc == ENG_OK) {
+      vnode_copy(out, f);
+      out->status = newdir->status;
+    }
+  }
+out:
+  buf_release(&stem);
+  buf_release(&cur);
+  return rc;
+}
+
+int sync_delete(struct store *st, const struct vnode *f) {
+  int rc = store_begin(st);
+  if (rc)
+    return rc;
+  if (f->kind == VK_GROUP_MD) {
+    struct group g;
+    group_init(&g);
+    rc = store_group_get(st, f->record, &g);
+    if (rc == ENG_OK && !g.deleted) {
+      g.deleted = true;
+      rc = store_group_update(st, &g);
+    }
+    group_release(&g);
+  } else if (f->kind == VK_TASK_MD) {
+    struct task t;
+    task_init(&t);
+    rc = store_task_get(st, f->record, &t);
+    if (rc == ENG_OK && !t.deleted) {
+      t.deleted = true;
+      rc = store_task_update(st, &t);
+    }
+    task_release(&t);
+  } else {
+    rc = ENG_PERM;
+  }
+  if (rc) {
+    store_rollback(st);
+    return rc;
+  }
+  return store_commit(st);
+}
+
+int sync_discard(struct store *st, const struct vnode *f) {
+  struct buf rec = BUF_INIT;
+  const char *kind = view_draft_key(f, &rec);
+  struct draft d = {0};
+  int rc = kind ? store_begin(st) : ENG_PERM;
+  if (rc == ENG_OK) {
+    rc = store_draft_get(st, kind, rec.ptr, &d);
+    if (rc == ENG_OK)
+      rc = store_backup_add(st, f->session, kind, rec.ptr,
+                            "discarded text that could not be applied",
+                            d.text, d.len, NULL);
+    if (rc == ENG_OK)
+      rc = store_draft_delete(st, kind, rec.ptr);
+    rc = rc ? (store_rollback(st), rc) : store_commit(st);
+  }
+  store_draft_release(&d);
+  buf_release(&rec);
+  return rc;
+}

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: MIT */
+/* sync.h: what a file operation means for the store. A saved text is
+ * parsed and compared, field by field, with the database as of the
+ * revision the text was made from (its base) and with the database now;
+ * what only the file changed is applied in one transaction. Renames and
+ * deletions of files become renames, status changes and soft deletions
+ * of records. Knows nothing of FUSE.
+ */
+#ifndef TASKFS_SYNC_H
+#define TASKFS_SYNC_H
+
+#include <stdint.h>
+
+#include "buf.h"
+#include "parse.h"
+#include "store.h"
+#include "view.h"
+
+enum save_outcome {
+  SAVE_APPLIED, /* the database holds the edit */
+  SAVE_HELD,    /* the text is kept at its path with a diagnostic */
+  SAVE_PLAIN,   /* not a file of the tree: keep it as an ordinary file */
+};
+
+struct save_result {
+  int outcome;
+  struct vnode file;  /* the file the text was saved as */
+  struct buf report;  /* "line N: error|warning: ..." lines */
+  int errors, warnings;
+  int changes;        /* fields and records changed */
+  int64_t rev;        /* the file's revision after the save */
+};
+
+void save_result_init(struct save_result *r);
+void save_result_release(struct save_result *r);
+
+/* The last text a path served, for saves that carry no revision of their
+ * own and for telling edits of generated parts. */
+struct served {
+  int64_t rev; /* 0 when nothing was served */
+  const char *text;
+  size_t len;
+};
+
+/*
+ * Saves text written to the editable file f.
+ *
+ * Returns ENG_OK with outcome SAVE_APPLIED; or ENG_PARSE with outcome
+ * SAVE_HELD when the text cannot be applied whole (bad input, an unknown
+ * id, a change the database also made): nothing of it is applied, the
+ * text is stored as the file's draft (the file reads it until it is fixed
+ * or discarded) with the diagnostics; or another result when the store
+ * failed (busy, read-only, full): nothing changed and nothing was stored.
+ */
+int sync_save(struct store *st, const struct vnode *f, const char *text,
+              size_t len, const struct served *served,
+              struct save_result *res);
+
+/*
+ * The text of a new file called name in the generated directory dir.
+ * In task_groups/ a text with a title and no known id becomes a new group
+ * named after the file; in tasks/<status>/ a task text whose Group names a
+ * group becomes a new task with that status (its id is the file's name
+ * when that is free). res->file then names its file. A text that names an
+ * existing record at that record's own file name is a save of it (a
+ * re-created file), as with sync_save. Anything else is SAVE_PLAIN.
+ */
+int sync_create(struct store *st, const struct vnode *dir, const char *name,
+                const char *text, size_t len, const struct served *served,
+                struct save_result *res);
+
+/*
+ * Renames the file f to newname in the generated directory newdir:
+ * a group file within task_groups/ renames the group; a task file moved to
+ * another status directory (keeping its name) changes the task's status.
+ * ENG_PERM for anything else. *out receives the file's new vnode.
+ */
+int sync_rename(struct store *st, const struct vnode *f,
+                const struct vnode *newdir, const char *newname,
+                struct vnode *out);
+
+/* Soft-deletes the group or task that f shows (restorable with taskctl).
+ * ENG_PERM for other files. */
+int sync_delete(struct store *st, const struct vnode *f);
+
+/* Discards the draft held at f (an error file removed); the text is kept
+ * as a backup. */
+int sync_discard(struct store *st, const struct vnode *f);
+
+#endif

@@ -1,0 +1,649 @@
+/* SPDX-License-Identifier: MIT */
+/* taskctl.c: the command line of taskctl: global options, the command
+ * table and its help, opening the database, and the one mapping from
+ * engine results to exit statuses. The commands live in cmd_*.c. */
+#include "taskctl.h"
+#include "names.h"
+#include "taskfs_version.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define DEFAULT_DIR ".task_orchestrator"
+#define DEFAULT_DB DEFAULT_DIR "/tasks.db"
+
+/* How a command uses the database. */
+enum open_mode {
+  OPEN_CREATE, /* create it (and the default folder) when missing */
+  OPEN_WRITE,  /* it must exist; the command writes */
+  OPEN_READ,   /* it must exist; read-only files are fine */
+};
+
+struct command {
+  const char *group, *name; /* "task", "add"; group NULL at top level */
+  size_t min_pos, max_pos;  /* positional arguments after the words */
+  enum open_mode open;
+  unsigned opts; /* OPT_BIT()s of the options it accepts */
+  int (*run)(struct ctl *c);
+  const char *usage; /* the synopsis after "taskctl " */
+  const char *help;  /* what it does, then its options */
+};
+
+#define B OPT_BIT
+#define TASK_FIELDS                                                            \
+  (B(O_TITLE) | B(O_STATUS) | B(O_PROGRESS) | B(O_PRIORITY) |                  \
+   B(O_SPECIALIST) | B(O_DESCRIPTION) | B(O_ESTIMATE) | B(O_ACTUAL) |          \
+   B(O_DEPENDS) | B(O_DELIVERABLE) | B(O_CURRENT_STATUS))
+#define GROUP_FIELDS                                                           \
+  (B(O_NAME) | B(O_TITLE) | B(O_STATUS) | B(O_PRIORITY) | B(O_SPECIALIST) |    \
+   B(O_DESCRIPTION))
+
+#define TASK_FIELD_HELP                                                        \
+  "  --status S           planned, active, blocked or completed (synonyms\n"   \
+  "                       such as todo, in progress, done are accepted);\n"    \
+  "                       completed makes progress 100 unless --progress\n"    \
+  "                       is given too\n"                                      \
+  "  --progress N         0-100, as 60 or 60%\n"                               \
+  "  --priority P         low, medium, high or critical\n"                     \
+  "  --specialist F       the role that works on it (implementer, ...)\n"      \
+  "  --description D      free text; may span lines\n"                         \
+  "  --estimate E         effort as 4h, 1.5h, 90m or 1h30m\n"                  \
+  "  --actual E           effort spent, same forms\n"                          \
+  "  --depends ID         a task it depends on; repeat for more\n"             \
+  "  --deliverable TEXT   something it produces; repeat for more\n"            \
+  "  --current-status T   a one-line note on where it stands\n"
+
+static const struct command commands[] = {
+    {NULL, "init", 0, 0, OPEN_CREATE, 0, cmd_init, "init",
+     "Creates the database, and the .task_orchestrator folder when the\n"
+     "default path is used. Does nothing to an existing database. Prints\n"
+     "the path of the database.\n"},
+    {NULL, "demo", 0, 0, OPEN_CREATE, 0, cmd_demo, "demo",
+     "Creates the database if needed and loads a demo session (the\n"
+     "\"Advanced Analytics Dashboard\": four groups, 35 tasks, notes).\n"
+     "Prints the new session's id; runs any number of times.\n"},
+    {NULL, "export", 0, 0, OPEN_READ, 0, cmd_export, "export",
+     "Prints the whole database as one JSON object: sessions with their\n"
+     "groups, tasks and sections, deleted records included.\n"},
+
+    {"session", "create", 0, 0, OPEN_WRITE,
+     B(O_TITLE) | B(O_ID) | B(O_MODE) | B(O_STATUS) | B(O_DESCRIPTION),
+     cmd_session_create, "session create --title T [options]",
+     "Creates a session and prints its id.\n"
+     "\n"
+     "  --title T            its title (required)\n"
+     "  --id ID              its id (default: session_ and 8 hex digits)\n"
+     "  --mode M             the orchestrator mode, e.g. "
+     "development_roles.yaml\n"
+     "  --status S           active (default), paused, completed or "
+     "archived\n"
+     "  --description D      free text\n"},
+    {"session", "list", 0, 0, OPEN_READ, 0, cmd_session_list, "session list",
+     "Lists the sessions: id, status, counts of groups and tasks, title.\n"},
+    {"session", "show", 1, 1, OPEN_READ, 0, cmd_session_show, "session show ID",
+     "Shows a session and the counts of its tasks.\n"},
+    {"session", "set", 1, 1, OPEN_WRITE,
+     B(O_TITLE) | B(O_MODE) | B(O_STATUS) | B(O_DESCRIPTION), cmd_session_set,
+     "session set ID [--title T] [--mode M] [--status S] [--description D]",
+     "Changes fields of a session. --status is one of active, paused,\n"
+     "completed, archived.\n"},
+
+    {"group", "create", 0, 0, OPEN_WRITE, GROUP_FIELDS | B(O_SESSION) | B(O_ID),
+     cmd_group_create, "group create --session S --name NAME [options]",
+     "Creates a task group and prints its id.\n"
+     "\n"
+     "  --session S          the session (required)\n"
+     "  --name NAME          its file name, task_groups/NAME.md (default:\n"
+     "                       made from the title)\n"
+     "  --title T            its title (default: the name)\n"
+     "  --status S           planned (default), active, blocked, completed\n"
+     "  --priority P         low, medium (default), high or critical\n"
+     "  --specialist F       its specialists, e.g. \"implementer, "
+     "reviewer\"\n"
+     "  --description D      free text\n"
+     "  --id ID              its id (default: NAME_group_001, ...)\n"},
+    {"group", "list", 0, 0, OPEN_READ, B(O_SESSION) | B(O_DELETED),
+     cmd_group_list, "group list [--session S] [--deleted]",
+     "Lists the groups of a session (of all sessions without --session).\n"
+     "\n"
+     "  --session S          the session\n"
+     "  --deleted            include deleted groups\n"},
+    {"group", "show", 1, 1, OPEN_READ, B(O_SESSION), cmd_group_show,
+     "group show ID [--session S]",
+     "Shows a group. ID is its id, or its name with --session.\n"},
+    {"group", "set", 1, 1, OPEN_WRITE, GROUP_FIELDS | B(O_SESSION),
+     cmd_group_set, "group set ID [--session S] [options]",
+     "Changes fields of a group. ID is its id, or its name with --session.\n"
+     "\n"
+     "  --name N, --title T, --status S, --priority P, --specialist F,\n"
+     "  --description D      as for 'group create'\n"},
+    {"group", "rm", 1, 1, OPEN_WRITE, B(O_SESSION), cmd_group_rm,
+     "group rm ID [--session S]",
+     "Deletes a group softly: it and its tasks are hidden until 'group\n"
+     "restore'. ID is its id, or its name with --session.\n"},
+    {"group", "restore", 1, 1, OPEN_WRITE, B(O_NAME), cmd_group_restore,
+     "group restore ID [--name N]",
+     "Undoes 'group rm'. Fails when a live group of the session now has\n"
+     "its name; --name N restores it under another name.\n"},
+
+    {"task", "add", 0, 0, OPEN_WRITE,
+     TASK_FIELDS | B(O_SESSION) | B(O_GROUP) | B(O_ID), cmd_task_add,
+     "task add [--session S] --group G --title T [options]",
+     "Adds a task and prints its id.\n"
+     "\n"
+     "  --group G            its group: an id, or a name with --session\n"
+     "  --session S          the session, to find the group by name\n"
+     "  --title T            its title, one line (required)\n"
+     "  --id ID              its id (default: made from the "
+     "title)\n" TASK_FIELD_HELP},
+    {"task", "import", 0, 1, OPEN_WRITE, 0, cmd_task_import,
+     "task import [FILE|-]",
+     "Adds the tasks of a JSON array of objects read from FILE or standard\n"
+     "input, all or none, and prints their ids, one a line. Keys: session,\n"
+     "group, title, and optionally id, status, progress, priority,\n"
+     "specialist, description, estimate (hours as a number, or \"4h\"),\n"
+     "actual, dependencies (array of ids), deliverables (array of text),\n"
+     "current_status. A bad element adds nothing; the message names its\n"
+     "index, counted from 0.\n"},
+    {"task", "set", 1, 1, OPEN_WRITE,
+     TASK_FIELDS | B(O_GROUP) | B(O_NO_DEPENDS) | B(O_NO_DELIVERABLES),
+     cmd_task_set, "task set ID [options]",
+     "Changes fields of a task.\n"
+     "\n"
+     "  --title T            its title\n"
+     "  --group G            move it to group G (an id, or a name in its\n"
+     "                       session)\n" TASK_FIELD_HELP
+     "                       (--depends and --deliverable replace the "
+     "list)\n"
+     "  --no-depends         clear its dependencies\n"
+     "  --no-deliverables    clear its deliverables\n"},
+    {"task", "show", 1, 1, OPEN_READ, 0, cmd_task_show, "task show ID",
+     "Shows every field of a task.\n"},
+    {"task", "list", 0, 0, OPEN_READ,
+     B(O_SESSION) | B(O_GROUP) | B(O_STATUS) | B(O_DELETED), cmd_task_list,
+     "task list [--session S] [--group G] [--status S] [--deleted]",
+     "Lists tasks: id, status, progress, priority, group, title.\n"
+     "\n"
+     "  --session S          of this session (default: all)\n"
+     "  --group G            of this group (an id, or a name with "
+     "--session)\n"
+     "  --status S           of this status\n"
+     "  --deleted            include deleted tasks and tasks of deleted "
+     "groups\n"},
+    {"task", "rm", 1, 1, OPEN_WRITE, 0, cmd_task_rm, "task rm ID",
+     "Deletes a task softly; 'task restore' brings it back.\n"},
+    {"task", "restore", 1, 1, OPEN_WRITE, 0, cmd_task_restore,
+     "task restore ID", "Undoes 'task rm'.\n"},
+};
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+static const struct {
+  const char *name;
+  bool arg, multi;
+} opt_defs[O_COUNT] = {
+    [O_TITLE] = {"title", true, false},
+    [O_ID] = {"id", true, false},
+    [O_MODE] = {"mode", true, false},
+    [O_STATUS] = {"status", true, false},
+    [O_DESCRIPTION] = {"description", true, false},
+    [O_SESSION] = {"session", true, false},
+    [O_NAME] = {"name", true, false},
+    [O_PRIORITY] = {"priority", true, false},
+    [O_SPECIALIST] = {"specialist", true, false},
+    [O_DELETED] = {"deleted", false, false},
+    [O_GROUP] = {"group", true, false},
+    [O_PROGRESS] = {"progress", true, false},
+    [O_ESTIMATE] = {"estimate", true, false},
+    [O_ACTUAL] = {"actual", true, false},
+    [O_DEPENDS] = {"depends", true, true},
+    [O_NO_DEPENDS] = {"no-depends", false, false},
+    [O_DELIVERABLE] = {"deliverable", true, true},
+    [O_NO_DELIVERABLES] = {"no-deliverables", false, false},
+    [O_CURRENT_STATUS] = {"current-status", true, false},
+};
+
+static const char global_help[] =
+    "global options (they may also follow the command words):\n"
+    "  -d, --db DB           the database; default $TASKFS_DB, else\n"
+    "                        " DEFAULT_DB " under the current folder\n"
+    "      --json            JSON output; write commands then print the\n"
+    "                        record they changed\n"
+    "      --busy-timeout MS how long a locked database is retried (5000)\n"
+    "  -h, --help            help, for the command when one is given\n"
+    "  -V, --version         print the version\n";
+
+static const char exit_help[] =
+    "exit status:\n"
+    "  0  success\n"
+    "  1  other failure\n"
+    "  2  usage error: unknown command or option, missing argument\n"
+    "  3  no session, group or task with that id\n"
+    "  4  invalid value, id or name taken, bad JSON input\n"
+    "  5  database locked by another program (see --busy-timeout)\n"
+    "  6  database missing, not a taskfs database, or damaged\n"
+    "  7  database cannot be written (permissions, read-only, disk full)\n";
+
+/* The command being run, for usage messages; NULL before it is known. */
+static const struct command *current;
+
+/* ---- help ---- */
+
+static void print_usage_line(FILE *f, const struct command *cmd) {
+  fprintf(f, "usage: taskctl [-d DB] [--json] %s\n", cmd->usage);
+}
+
+static void print_overview(FILE *f) {
+  fputs("usage: taskctl [-d DB] [--json] COMMAND ...\n"
+        "\n"
+        "Reads and changes a taskfs task database: sessions, task groups\n"
+        "and tasks. The system side of taskfs, for orchestrators and "
+        "scripts.\n"
+        "\n"
+        "commands:\n",
+        f);
+  for (size_t i = 0; i < NCOMMANDS; i++)
+    fprintf(f, "  %s\n", commands[i].usage);
+  fputs("\nRead commands accept --json. 'taskctl COMMAND --help' tells "
+        "more.\n\n",
+        f);
+  fputs(global_help, f);
+  fputc('\n', f);
+  fputs(exit_help, f);
+}
+
+static void print_help(const char *group, const struct command *cmd) {
+  if (cmd) {
+    print_usage_line(stdout, cmd);
+    printf("\n%s\n%s\n%s", cmd->help, global_help, exit_help);
+    return;
+  }
+  if (group) {
+    printf("usage: taskctl [-d DB] [--json] %s COMMAND ...\n\ncommands:\n",
+           group);
+    for (size_t i = 0; i < NCOMMANDS; i++)
+      if (str_eq(commands[i].group, group))
+        printf("  %s\n", commands[i].usage);
+    printf("\n'taskctl %s COMMAND --help' tells more.\n", group);
+    return;
+  }
+  print_overview(stdout);
+}
+
+/* ---- errors ---- */
+
+int ctl_exit_code(int rc, bool at_open) {
+  switch (rc) {
+  case ENG_OK:
+    return EXIT_OK;
+  case ENG_NOTFOUND:
+    return at_open ? EXIT_NODB : EXIT_NOTFOUND;
+  case ENG_INVALID:
+  case ENG_EXISTS:
+  case ENG_TOOBIG:
+  case ENG_PARSE:
+    return EXIT_INVALID;
+  case ENG_BUSY:
+    return EXIT_BUSY;
+  case ENG_SCHEMA:
+  case ENG_CORRUPT:
+    return EXIT_NODB;
+  case ENG_READONLY:
+  case ENG_FULL:
+    return EXIT_RDONLY;
+  default:
+    return EXIT_FAIL;
+  }
+}
+
+/* Whether the store is open: before, a missing file is a missing
+ * database (exit 6), after, a missing record (exit 3). */
+static bool store_opened;
+
+int ctl_fail_store(struct ctl *c, int rc) {
+  const char *msg = c->st ? store_errmsg(c->st) : "";
+  const char *hint = "";
+  switch (rc) {
+  case ENG_BUSY:
+    hint = "; try again later, or wait longer with --busy-timeout MS";
+    break;
+  case ENG_READONLY:
+    hint = "; check the permissions of the file and its folder";
+    break;
+  case ENG_FULL:
+    hint = "; free some disk space and try again";
+    break;
+  case ENG_CORRUPT:
+    hint = "; restore it from a backup";
+    break;
+  }
+  fprintf(stderr, "taskctl: %s%s\n", *msg ? msg : eng_strerror(rc), hint);
+  return ctl_exit_code(rc, !store_opened);
+}
+
+int ctl_fail(int code, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("taskctl: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+  return code;
+}
+
+int ctl_usage_error(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("taskctl: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+  if (current) {
+    print_usage_line(stderr, current);
+    fprintf(stderr, "Try 'taskctl %s%s%s --help' for more.\n",
+            current->group ? current->group : "", current->group ? " " : "",
+            current->name);
+  } else {
+    fputs("usage: taskctl [-d DB] [--json] COMMAND ...\n"
+          "Try 'taskctl --help' for the commands.\n",
+          stderr);
+  }
+  return EXIT_USAGE;
+}
+
+const char *ctl_opt(const struct ctl *c, int o) {
+  const struct strlist *l = &c->opt[o];
+  return l->n ? l->v[l->n - 1] : NULL;
+}
+
+/* ---- the command line ---- */
+
+static const struct command *find_command(const char *group, const char *name) {
+  for (size_t i = 0; i < NCOMMANDS; i++)
+    if (str_eq(commands[i].group, group) && str_eq(commands[i].name, name))
+      return &commands[i];
+  return NULL;
+}
+
+static bool is_group(const char *word) {
+  for (size_t i = 0; i < NCOMMANDS; i++)
+    if (str_eq(commands[i].group, word))
+      return true;
+  return false;
+}
+
+struct cmdline {
+  struct strlist words; /* everything that is not an option */
+  bool help, version;
+  char *error; /* the first usage error, reported after --help is ruled out */
+};
+
+static void cmdline_error(struct cmdline *cl, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void cmdline_error(struct cmdline *cl, const char *fmt, ...) {
+  if (cl->error)
+    return;
+  va_list ap;
+  va_start(ap, fmt);
+  struct buf b = BUF_INIT;
+  buf_vprintf(&b, fmt, ap);
+  va_end(ap);
+  cl->error = buf_detach(&b, NULL);
+}
+
+static int find_opt(const char *name, size_t len) {
+  for (int i = 0; i < O_COUNT; i++)
+    if (strlen(opt_defs[i].name) == len &&
+        strncmp(opt_defs[i].name, name, len) == 0)
+      return i;
+  return -1;
+}
+
+static bool parse_ms(const char *s, int *out) {
+  char *end;
+  errno = 0;
+  long v = strtol(s, &end, 10);
+  if (errno || end == s || *end || v < 0 || v > 3600000)
+    return false;
+  *out = (int)v;
+  return true;
+}
+
+/*
+ * Splits argv into global options (into c), command options (into c->opt)
+ * and words. Options may come before or after the command words; "--"
+ * ends them. Whether the command accepts an option is checked later, once
+ * the words name it.
+ */
+static void parse_argv(int argc, char **argv, struct ctl *c,
+                       struct cmdline *cl) {
+  bool options = true;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (!options || a[0] != '-' || strcmp(a, "-") == 0) {
+      strlist_add(&cl->words, a);
+      continue;
+    }
+    if (strcmp(a, "--") == 0) {
+      options = false;
+      continue;
+    }
+    if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+      cl->help = true;
+      continue;
+    }
+    if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
+      cl->version = true;
+      continue;
+    }
+    if (strcmp(a, "--json") == 0) {
+      c->json = true;
+      continue;
+    }
+    /* -d DB, -dDB, --db DB, --db=DB */
+    if (str_starts(a, "-d") && !str_starts(a, "--")) {
+      if (a[2])
+        c->db_path = a + 2;
+      else if (i + 1 < argc)
+        c->db_path = argv[++i];
+      else
+        cmdline_error(cl, "option -d needs a database path");
+      c->db_default = false;
+      continue;
+    }
+    if (!str_starts(a, "--")) {
+      cmdline_error(cl, "unknown option '%s'", a);
+      continue;
+    }
+    const char *name = a + 2, *eq = strchr(name, '=');
+    size_t len = eq ? (size_t)(eq - name) : strlen(name);
+    const char *value = eq ? eq + 1 : NULL;
+    bool is_db = len == 2 && strncmp(name, "db", 2) == 0;
+    bool is_busy = len == 12 && strncmp(name, "busy-timeout", 12) == 0;
+    int o = find_opt(name, len);
+    if (!is_db && !is_busy && o < 0) {
+      cmdline_error(cl, "unknown option '--%.*s'", (int)len, name);
+      continue;
+    }
+    bool takes_arg = is_db || is_busy || opt_defs[o].arg;
+    if (!takes_arg && value) {
+      cmdline_error(cl, "option --%s takes no value", opt_defs[o].name);
+      continue;
+    }
+    if (takes_arg && !value) {
+      if (i + 1 >= argc) {
+        cmdline_error(cl, "option --%.*s needs a value", (int)len, name);
+        continue;
+      }
+      value = argv[++i];
+    }
+    if (is_db) {
+      c->db_path = value;
+      c->db_default = false;
+    } else if (is_busy) {
+      if (!parse_ms(value, &c->busy_ms))
+        cmdline_error(cl,
+                      "--busy-timeout needs milliseconds (0-3600000), "
+                      "not '%s'",
+                      value);
+    } else {
+      if (c->has[o] && !opt_defs[o].multi)
+        cmdline_error(cl, "option --%s is given twice", opt_defs[o].name);
+      c->has[o] = true;
+      if (value)
+        strlist_add(&c->opt[o], value);
+    }
+  }
+}
+
+/* The command the words name, and how many words that took; NULL with
+ * *group set when only a group word matched. */
+static const struct command *match_words(const struct strlist *w,
+                                         const char **group, size_t *used) {
+  *group = NULL;
+  *used = 0;
+  if (w->n == 0)
+    return NULL;
+  const struct command *cmd = find_command(NULL, w->v[0]);
+  if (cmd) {
+    *used = 1;
+    return cmd;
+  }
+  if (!is_group(w->v[0]))
+    return NULL;
+  *group = w->v[0];
+  *used = 1;
+  if (w->n < 2)
+    return NULL;
+  cmd = find_command(w->v[0], w->v[1]);
+  if (cmd)
+    *used = 2;
+  return cmd;
+}
+
+/* Checks that the options given are the command's, and that every string
+ * is valid UTF-8 (records are shown as UTF-8 text). */
+static int check_options(const struct command *cmd, struct ctl *c) {
+  for (int o = 0; o < O_COUNT; o++) {
+    if (!c->has[o])
+      continue;
+    if (!(cmd->opts & OPT_BIT(o)))
+      return ctl_usage_error("'%s %s' has no option --%s",
+                             cmd->group ? cmd->group : "", cmd->name,
+                             opt_defs[o].name);
+    for (size_t i = 0; i < c->opt[o].n; i++)
+      if (!utf8_valid(c->opt[o].v[i], strlen(c->opt[o].v[i])))
+        return ctl_fail(EXIT_INVALID, "the value of --%s is not valid UTF-8",
+                        opt_defs[o].name);
+  }
+  for (size_t i = 0; i < c->npos; i++)
+    if (!utf8_valid(c->pos[i], strlen(c->pos[i])))
+      return ctl_fail(EXIT_INVALID, "argument '%s' is not valid UTF-8",
+                      c->pos[i]);
+  return 0;
+}
+
+/* Creates the default folder: the one path taskctl makes on its own. */
+static int make_default_dir(void) {
+  if (mkdir(DEFAULT_DIR, 0777) == 0 || errno == EEXIST)
+    return 0;
+  int e = errno;
+  return ctl_fail(e == EACCES || e == EPERM || e == EROFS || e == ENOSPC
+                      ? EXIT_RDONLY
+                      : EXIT_FAIL,
+                  "cannot create folder %s: %s", DEFAULT_DIR, strerror(e));
+}
+
+static int open_store(struct ctl *c, enum open_mode mode) {
+  int rc;
+  if (mode == OPEN_CREATE && c->db_default && (rc = make_default_dir()))
+    return rc;
+  rc = store_open(c->db_path, mode == OPEN_CREATE ? STORE_CREATE : 0, &c->st);
+  if (rc == ENG_READONLY && mode == OPEN_READ) {
+    /* A file we may not write can still be read. */
+    store_close(c->st);
+    rc = store_open(c->db_path, STORE_READONLY, &c->st);
+  }
+  if (rc)
+    return ctl_fail_store(c, rc);
+  store_opened = true;
+  store_set_source(c->st, "taskctl");
+  store_set_busy_ms(c->st, c->busy_ms);
+  return 0;
+}
+
+static void ctl_release(struct ctl *c, struct cmdline *cl) {
+  store_close(c->st);
+  for (int o = 0; o < O_COUNT; o++)
+    strlist_clear(&c->opt[o]);
+  strlist_clear(&cl->words);
+  free(cl->error);
+}
+
+int main(int argc, char **argv) {
+  struct ctl c;
+  struct cmdline cl;
+  memset(&c, 0, sizeof c);
+  memset(&cl, 0, sizeof cl);
+  c.busy_ms = 5000;
+  c.db_path = getenv("TASKFS_DB");
+  if (!c.db_path || !*c.db_path) {
+    c.db_path = DEFAULT_DB;
+    c.db_default = true;
+  }
+  parse_argv(argc, argv, &c, &cl);
+
+  const char *group;
+  size_t used;
+  const struct command *cmd = match_words(&cl.words, &group, &used);
+  current = cmd;
+  int code = EXIT_OK;
+  if (cl.help) {
+    print_help(group, cmd);
+    goto out;
+  }
+  if (cl.version) {
+    printf("taskctl %s\n", TASKFS_VERSION);
+    goto out;
+  }
+  if (cl.error) {
+    code = ctl_usage_error("%s", cl.error);
+    goto out;
+  }
+  if (!cmd) {
+    if (cl.words.n == 0)
+      code = ctl_usage_error("no command given");
+    else if (group && cl.words.n == 1)
+      code = ctl_usage_error("'%s' needs a command; 'taskctl %s --help' "
+                             "lists them",
+                             group, group);
+    else if (group)
+      code = ctl_usage_error("unknown command '%s %s'", group, cl.words.v[1]);
+    else
+      code = ctl_usage_error("unknown command '%s'", cl.words.v[0]);
+    goto out;
+  }
+  c.pos = (const char **)cl.words.v + used;
+  c.npos = cl.words.n - used;
+  if (c.npos < cmd->min_pos) {
+    code = ctl_usage_error("missing argument");
+    goto out;
+  }
+  if (c.npos > cmd->max_pos) {
+    code = ctl_usage_error("unexpected argument '%s'", c.pos[cmd->max_pos]);
+    goto out;
+  }
+  if ((code = check_options(cmd, &c)) || (code = open_store(&c, cmd->open)))
+    goto out;
+  code = cmd->run(&c);
+out:
+  if (fflush(stdout) != 0 && code == EXIT_OK)
+    code = ctl_fail(EXIT_FAIL, "cannot write the output: %s", strerror(errno));
+  ctl_release(&c, &cl);
+  return code;
+}

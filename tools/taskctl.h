@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: MIT */
+/* taskctl.h: what the files of taskctl share: the parsed command line, the
+ * open store, error reporting with exit codes, and text output helpers.
+ * Only taskctl's own sources include it; it links the engine, never FUSE. */
+#ifndef TASKCTL_H
+#define TASKCTL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "buf.h"
+#include "model.h"
+#include "store.h"
+
+/* Exit statuses, as documented in taskctl(1) and --help. */
+enum exit_code {
+  EXIT_OK = 0,
+  EXIT_FAIL = 1,     /* anything not listed below */
+  EXIT_USAGE = 2,    /* unknown command or option, missing argument */
+  EXIT_NOTFOUND = 3, /* no session, group or task with that id */
+  EXIT_INVALID = 4,  /* a value of the wrong form, a taken id, bad JSON */
+  EXIT_BUSY = 5,     /* the database stayed locked by another program */
+  EXIT_NODB = 6,     /* the database is missing or not a taskfs database */
+  EXIT_RDONLY = 7,   /* the database cannot be written */
+};
+
+/* The command options (global options are fields of struct ctl). Each
+ * command accepts a subset, given as a bit mask of OPT_BIT(). */
+enum opt {
+  O_TITLE,
+  O_ID,
+  O_MODE,
+  O_STATUS,
+  O_DESCRIPTION,
+  O_SESSION,
+  O_NAME,
+  O_PRIORITY,
+  O_SPECIALIST,
+  O_DELETED,
+  O_GROUP,
+  O_PROGRESS,
+  O_ESTIMATE,
+  O_ACTUAL,
+  O_DEPENDS,
+  O_NO_DEPENDS,
+  O_DELIVERABLE,
+  O_NO_DELIVERABLES,
+  O_CURRENT_STATUS,
+  O_COUNT
+};
+#define OPT_BIT(o) (1u << (o))
+
+/* One run of taskctl: the command line as parsed, and the store once the
+ * command has opened it. */
+struct ctl {
+  const char *db_path; /* -d, else $TASKFS_DB, else the default path */
+  bool db_default;     /* db_path is the default under the cwd */
+  bool json;           /* --json */
+  int busy_ms;         /* --busy-timeout */
+  const char **pos;    /* positional arguments after the command words */
+  size_t npos;
+  struct strlist opt[O_COUNT]; /* values of each option, in given order */
+  bool has[O_COUNT];           /* the option was given */
+  struct store *st;            /* open while a command runs */
+};
+
+/* The last value of option o, or NULL when it was not given. */
+const char *ctl_opt(const struct ctl *c, int o);
+
+/* ---- errors: every message is one line "taskctl: ..." on stderr ---- */
+
+/* The exit status for an engine result. at_open: the result of
+ * store_open, where a missing file means a missing database. */
+int ctl_exit_code(int rc, bool at_open);
+/* Prints store_errmsg() with a hint fitting rc; returns the exit status. */
+int ctl_fail_store(struct ctl *c, int rc);
+/* Prints the formatted message and returns code. */
+int ctl_fail(int code, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Prints the message and the usage of the running command on stderr;
+ * returns EXIT_USAGE. */
+int ctl_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- value checks shared by the commands; on failure they print the
+ *      message and return the exit status, else 0 ---- */
+int ctl_parse_status(const char *what, const char *s, int *out);
+int ctl_parse_priority(const char *s, int *out);
+int ctl_parse_progress(const char *s, int *out);
+int ctl_parse_effort(const char *what, const char *s, double *out);
+
+/* ---- lookups with messages that say what to do ---- */
+/* Loads session id; ENG_NOTFOUND is reported with a hint. */
+int ctl_get_session(struct ctl *c, const char *id, struct session *out);
+/* A group by id, or by name within session_id (which may be NULL). */
+int ctl_get_group(struct ctl *c, const char *session_id, const char *ref,
+                  struct group *out);
+int ctl_get_task(struct ctl *c, const char *id, struct task *out);
+
+/* Runs fn inside store_begin()/store_commit(), rolling back when fn
+ * returns non-zero. fn returns an exit status (already reported) or 0. */
+int ctl_write(struct ctl *c, int (*fn)(struct ctl *c, void *arg), void *arg);
+
+/* What a write command prints about the record it created or changed
+ * (kind is an enum owner_kind): its id, or with --json its JSON. */
+int ctl_print_result(struct ctl *c, int kind, const char *id);
+
+/* ---- output ---- */
+/* Prints JSON text from the store with a final newline. */
+void out_json(const struct buf *json);
+/* "key:" padded to a column, then the value; continuation lines of a
+ * multi-line value are indented to the same column. */
+void out_kv(const char *key, const char *value);
+void out_kvf(const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* A text table with aligned columns; the last column is not padded. */
+#define COL(i) (1u << (i))
+struct table {
+  size_t ncols;
+  unsigned right; /* COL(i): right-align column i */
+  struct strlist cells;
+};
+void table_init(struct table *t, size_t ncols, unsigned right,
+                const char *const *header);
+/* Adds one row of ncols cells; control characters become spaces. */
+void table_row(struct table *t, const char *const *cells);
+void table_print(struct table *t, FILE *f);
+void table_release(struct table *t);
+
+/* ---- commands: each returns an exit status ---- */
+int cmd_init(struct ctl *c);
+int cmd_demo(struct ctl *c);
+int cmd_export(struct ctl *c);
+int cmd_session_create(struct ctl *c);
+int cmd_session_list(struct ctl *c);
+int cmd_session_show(struct ctl *c);
+int cmd_session_set(struct ctl *c);
+int cmd_group_create(struct ctl *c);
+int cmd_group_list(struct ctl *c);
+int cmd_group_show(struct ctl *c);
+int cmd_group_set(struct ctl *c);
+int cmd_group_rm(struct ctl *c);
+int cmd_group_restore(struct ctl *c);
+int cmd_task_add(struct ctl *c);
+int cmd_task_import(struct ctl *c);
+int cmd_task_set(struct ctl *c);
+int cmd_task_show(struct ctl *c);
+int cmd_task_list(struct ctl *c);
+int cmd_task_rm(struct ctl *c);
+int cmd_task_restore(struct ctl *c);
+
+/* Loads the demo session into the store inside the caller's transaction;
+ * *session_id receives its generated id (the caller frees it). */
+int demo_load(struct store *st, char **session_id);
+
+#endif
