@@ -1195,6 +1195,11 @@ static void parse_group(struct parser *p) {
     }
   if (h1)
     parse_header(p, h1, first);
+  else
+    diags_add(&d->diags, DIAG_ERROR, p->body_line,
+              "a group file starts with its title line (# Title); without "
+              "it nothing is applied (to delete the group, delete the "
+              "file)");
   struct row *rows = NULL;
   size_t nrows = 0;
   for (size_t j = i; j < p->nblocks; j++) {
@@ -1236,8 +1241,8 @@ static void parse_group(struct parser *p) {
         }
       }
     } else if (cls == S_OVERVIEW) {
+      /* Its cells are signals of the tasks, read with their blocks. */
       parse_overview(p, b->line + 1, to, &rows, &nrows);
-      add_generated(p, hline, b->line, to);
     } else if (cls == S_METRICS) {
       add_generated(p, hline, b->line, to);
     } else {
@@ -1320,6 +1325,10 @@ static void parse_session(struct parser *p) {
     }
   if (h1)
     parse_header(p, h1, first);
+  else
+    diags_add(&d->diags, DIAG_ERROR, p->body_line,
+              "session.md starts with its title line (# Title); without it "
+              "nothing is applied");
   for (size_t j = i; j < p->nblocks; j++) {
     const struct block *b = &p->blocks[j];
     if (b->type != B_HEADING || b->level > 2)

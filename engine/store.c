@@ -401,6 +401,10 @@ const char *store_path(const struct store *st) { return st->path; }
 
 sqlite3_stmt *store_stmt(struct store *st, int slot, const char *sql) {
   if (st->stmts[slot]) {
+    /* One slot, one statement: a slot reused for other SQL would run
+     * the wrong statement. */
+    if (sql && strcmp(sqlite3_sql(st->stmts[slot]), sql) != 0)
+      die("statement slot %d holds other SQL than '%s'", slot, sql);
     sqlite3_reset(st->stmts[slot]);
     sqlite3_clear_bindings(st->stmts[slot]);
     return st->stmts[slot];

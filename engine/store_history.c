@@ -721,7 +721,7 @@ int store_memo_put(struct store *st, const struct save_memo *m) {
   /* created is a JSON array of [title, id] pairs, built by SQLite. */
   char *created = xstrdup("[]");
   for (size_t i = 0; i < m->created_ids.n; i++) {
-    sqlite3_stmt *s = store_stmt(st, STMT_JSON_APPEND,
+    sqlite3_stmt *s = store_stmt(st, STMT_JSON_APPEND_PAIR,
                                  "SELECT json_insert(?1, '$[#]',"
                                  " json_array(?2, ?3))");
     if (!s) {

@@ -55,6 +55,13 @@ struct node {
   int64_t kernel_version; /* what the kernel may hold in its page cache */
   bool kernel_cached;
   mode_t mode; /* permission bits; chmod is kept while mounted */
+  /* The content changed while readers held this inode open: it keeps
+   * showing their snapshot, and the name has a new inode. */
+  bool frozen;
+
+  struct content *served; /* what the last open of it read */
+  struct handle *handles;  /* open handles, linked by next */
+  struct handle *writer;   /* the handle whose buffer is newest */
 
   /* NT_REAL */
   struct node *parent;
@@ -73,12 +80,15 @@ struct dir_entry {
 struct handle {
   int type;
   struct node *node;
+  struct handle *next; /* in node->handles */
   /* HT_VIRT: a read snapshot, or a private write buffer. */
   struct content *snap;
   struct buf wbuf;
   bool writable, dirty;
+  struct content *base; /* what the file read when this handle opened */
   /* HT_REAL */
   int fd;
+  bool wrote; /* written through this handle since the last flush */
   /* HT_DIR: the listing taken at opendir. */
   struct dir_entry *entries;
   size_t nentries;
@@ -87,7 +97,23 @@ struct handle {
 struct fs_options {
   char *session;  /* -o session=ID: mount one session's directory */
   double timeout; /* attribute and entry timeout for ordinary files */
+  double grace;   /* seconds an unlinked managed name waits to come back */
   int busy_ms;
+};
+
+/*
+ * A managed file name that was unlinked or renamed away. The name stays
+ * gone until it is created again (then the new text is a save of the
+ * same record) or the grace time passes (then a group or task is
+ * deleted softly; session and notes files simply come back).
+ */
+struct tomb {
+  struct tomb *next;
+  fuse_ino_t dir;
+  char *name;
+  struct vnode v;
+  int64_t expires_ns; /* CLOCK_MONOTONIC */
+  struct content *served;
 };
 
 struct fs {
@@ -107,7 +133,16 @@ struct fs {
   gid_t gid;
   int64_t mount_ns;
   struct fuse_session *se;
+  struct tomb *tombs;   /* locked */
+  pthread_cond_t wake;  /* signals the tomb timer */
+  bool stopping;        /* locked */
+  pthread_t timer;
 };
+
+/* Starts the thread that ends tombs whose grace has passed. */
+void fs_start_timer(struct fs *fs);
+/* Ends every tomb now (at unmount) and stops the timer thread. */
+void fs_stop_timer(struct fs *fs);
 
 extern const struct fuse_lowlevel_ops fs_ops;
 

@@ -36,6 +36,7 @@ struct cmdline {
 static const struct fuse_opt taskfs_opts[] = {
     OPT("session=%s", fs.session),
     OPT("timeout=%lf", fs.timeout),
+    OPT("grace=%lf", fs.grace),
     OPT("busy_timeout=%d", fs.busy_ms),
     FUSE_OPT_END,
 };
@@ -63,6 +64,10 @@ static void usage(FILE *f, const char *prog) {
           "    -o session=ID          mount only this session's directory\n"
           "    -o timeout=SECONDS     attribute cache time of ordinary "
           "files (1)\n"
+          "    -o grace=SECONDS       how long an unlinked group or task "
+          "file may\n"
+          "                           come back before the record is "
+          "deleted (2)\n"
           "    -o busy_timeout=MS     how long a locked database is "
           "retried (5000)\n"
           "    -h, --help             this help, then FUSE's options\n"
@@ -84,7 +89,7 @@ static void log_func(enum fuse_log_level level, const char *fmt, va_list ap) {
 int main(int argc, char *argv[]) {
   struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
   struct fuse_cmdline_opts opts = {0};
-  struct cmdline c = {.fs = {.timeout = 1.0, .busy_ms = 5000}};
+  struct cmdline c = {.fs = {.timeout = 1.0, .grace = 2.0, .busy_ms = 5000}};
   struct fs fs = {0};
   struct fuse_session *se = NULL;
   int ret = EXIT_FAIL;
@@ -196,6 +201,7 @@ int main(int argc, char *argv[]) {
   }
   fuse_set_log_func(log_func);
   fuse_daemonize(opts.foreground);
+  fs_start_timer(&fs);
 
   if (opts.singlethread) {
     ret = fuse_session_loop(se) ? EXIT_FAIL : EXIT_OK;
@@ -206,6 +212,7 @@ int main(int argc, char *argv[]) {
     ret = fuse_session_loop_mt(se, lc) ? EXIT_FAIL : EXIT_OK;
     fuse_loop_cfg_destroy(lc);
   }
+  fs_stop_timer(&fs);
   fuse_session_unmount(se);
 out_signals:
   fuse_remove_signal_handlers(se);

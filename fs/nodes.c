@@ -143,6 +143,7 @@ void node_maybe_free(struct fs *fs, struct node *n) {
   ino_key(n->ino, k);
   hmap_del(&fs->inodes, k);
   content_unref(n->cache);
+  content_unref(n->served);
   vnode_release(&n->v);
   struct node *parent = n->parent;
   free(n->name);

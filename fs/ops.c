@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* ops.c: the FUSE low-level operations. Generated entries are answered
- * from the engine's view of the store; every other name is an ordinary
- * file kept in the real directory under the mount point. */
+ * from the engine's view of the store and saved back through it; every
+ * other name is an ordinary file kept in the real directory under the
+ * mount point. Writes no SQL. */
 #include "fs.h"
 #include "nodes.h"
+#include "sync.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -13,6 +15,7 @@
 #include <string.h>
 #include <sys/statvfs.h>
 #include <sys/xattr.h>
+#include <time.h>
 #include <unistd.h>
 
 /* d_ino of entries the kernel has not looked up yet (it ignores it). */
@@ -22,6 +25,12 @@ static struct fs *FS(fuse_req_t req) { return fuse_req_userdata(req); }
 
 static void lock(struct fs *fs) { pthread_mutex_lock(&fs->lock); }
 static void unlock(struct fs *fs) { pthread_mutex_unlock(&fs->lock); }
+
+static int64_t mono_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 
 int fs_errno(int rc) {
   switch (rc) {
@@ -68,20 +77,38 @@ static void ts_from_ns(struct timespec *ts, int64_t ns) {
   ts->tv_nsec = ns % 1000000000;
 }
 
-/* The current rendering of a generated file, re-rendered only when what
- * it shows changed. Borrowed: valid while fs->lock is held (take a
- * reference to keep it). */
-static int virt_content(struct fs *fs, struct node *n, struct content **out) {
-  if (n->cache && n->cache_gen == fs->gen) {
-    *out = n->cache;
-    return 0;
+/* The path of a generated node, for log lines: "<session>/<path>". */
+static void node_label(struct fs *fs, const struct node *n, struct buf *out) {
+  if (n->v.session) {
+    buf_adds(out, n->v.session);
+    buf_addc(out, '/');
   }
+  view_path(fs->st, &n->v, out);
+}
+
+/* ---- contents ---- */
+
+static struct content *content_new(void) {
+  struct content *c = xcalloc(1, sizeof *c);
+  c->refs = 1;
+  buf_init(&c->data);
+  return c;
+}
+
+static struct content *content_ref(struct content *c) {
+  if (c)
+    c->refs++;
+  return c;
+}
+
+/* The version of what a generated file shows now: its revision, or the
+ * negated time of the draft held there (so a new draft or its removal
+ * shows as a change). */
+static int current_version(struct fs *fs, struct node *n, int64_t *out) {
   int64_t rev = 0;
   int rc = view_revision(fs->st, &n->v, &rev);
   if (rc)
-    return -engine_error(fs, rc, "revision");
-  /* A held draft reads instead of the rendering; its version is the
-   * negated time it was held, so a new draft or its removal shows. */
+    return rc == ENG_NOTFOUND ? -ENOENT : -engine_error(fs, rc, "revision");
   struct buf rec = BUF_INIT;
   const char *dkind = view_draft_key(&n->v, &rec);
   if (dkind) {
@@ -94,21 +121,53 @@ static int virt_content(struct fs *fs, struct node *n, struct content **out) {
     store_draft_release(&d);
   }
   buf_release(&rec);
-  if (n->cache && n->cache->version == rev && rev != 0) {
+  *out = rev;
+  return 0;
+}
+
+static bool has_readers(const struct node *n) {
+  for (const struct handle *h = n->handles; h; h = h->next)
+    if (h->snap)
+      return true;
+  return false;
+}
+
+/*
+ * The current rendering of a generated file, re-rendered only when what
+ * it shows changed. Borrowed: valid while fs->lock is held. When it
+ * changed while readers hold the inode open, the inode is frozen with
+ * their snapshot (the kernel's size and pages of it stay true to what
+ * they read) and the name gets a new inode at the next lookup, as when a
+ * file is replaced by rename on any filesystem.
+ */
+static int virt_content(struct fs *fs, struct node *n, struct content **out) {
+  if (n->cache && (n->frozen || n->cache_gen == fs->gen)) {
+    *out = n->cache;
+    return 0;
+  }
+  int64_t version = 0;
+  int rc = current_version(fs, n, &version);
+  if (rc)
+    return rc;
+  if (n->cache && n->cache->version == version && version > 0) {
     n->cache_gen = fs->gen;
     *out = n->cache;
     return 0;
   }
-  struct content *c = xcalloc(1, sizeof *c);
-  c->refs = 1;
-  buf_init(&c->data);
+  if (n->cache && has_readers(n)) {
+    node_detach(fs, n);
+    n->frozen = true;
+    *out = n->cache;
+    return 0;
+  }
+  struct content *c = content_new();
   struct render_info info = {0};
   rc = view_read(fs->st, &n->v, &c->data, &info);
   if (rc) {
     content_unref(c);
     return rc == ENG_NOTFOUND ? -ENOENT : -engine_error(fs, rc, "render");
   }
-  c->version = rev;
+  c->version = version;
   c->mtime_ns = info.mtime_ns ? info.mtime_ns : fs->mount_ns;
   content_unref(n->cache);
   n->cache = c;
@@ -117,10 +176,22 @@ static int virt_content(struct fs *fs, struct node *n, struct content **out) {
   return 0;
 }
 
-/* Fills the attributes of a node. */
+/* The node that shows v now: a node frozen for its readers is left to
+ * them. */
+static struct node *current_node(struct fs *fs, const struct vnode *v) {
+  struct node *n = node_virt(fs, v);
+  if (view_is_dir(v->kind))
+    return n;
+  struct content *c;
+  if (virt_content(fs, n, &c) == 0 && n->frozen)
+    n = node_virt(fs, v);
+  return n;
+}
+
+/* ---- attributes ---- */
+
 static int node_attr(struct fs *fs, struct node *n, struct stat *st) {
   memset(st, 0, sizeof *st);
-  st->st_ino = n->ino;
   if (n->type == NT_REAL) {
     int dfd = node_open_dir(fs, n->parent, false);
     if (dfd < 0)
@@ -130,17 +201,17 @@ static int node_attr(struct fs *fs, struct node *n, struct stat *st) {
     st->st_ino = n->ino;
     return rc;
   }
+  st->st_ino = n->ino;
   st->st_uid = fs->uid;
   st->st_gid = fs->gid;
   st->st_blksize = 4096;
   if (view_is_dir(n->v.kind)) {
     st->st_mode = S_IFDIR | n->mode;
     st->st_nlink = 2;
-    int64_t ns = fs->mount_ns;
-    int64_t rev;
+    int64_t ns = fs->mount_ns, rev;
     if (n->v.session &&
-        store_owner_revision(fs->st, OWNER_SESSION, n->v.session, NULL, &rev) ==
-            ENG_OK) {
+        store_owner_revision(fs->st, OWNER_SESSION, n->v.session, NULL,
+                             &rev) == ENG_OK) {
       int64_t t = store_revision_time(fs->st, rev);
       if (t)
         ns = t;
@@ -149,24 +220,29 @@ static int node_attr(struct fs *fs, struct node *n, struct stat *st) {
     st->st_ctim = st->st_atim = st->st_mtim;
     return 0;
   }
-  struct content *c;
-  int rc = virt_content(fs, n, &c);
-  if (rc)
-    return rc;
   st->st_mode = S_IFREG | n->mode;
   st->st_nlink = 1;
-  st->st_size = (off_t)c->data.len;
-  st->st_blocks = (blkcnt_t)((c->data.len + 511) / 512);
-  ts_from_ns(&st->st_mtim, c->mtime_ns);
+  if (n->writer && n->writer->dirty) {
+    /* Being written: what the writer holds. */
+    st->st_size = (off_t)n->writer->wbuf.len;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    st->st_mtim = now;
+  } else {
+    struct content *c;
+    int rc = virt_content(fs, n, &c);
+    if (rc)
+      return rc;
+    st->st_size = (off_t)c->data.len;
+    ts_from_ns(&st->st_mtim, c->mtime_ns);
+  }
+  st->st_blocks = (blkcnt_t)((st->st_size + 511) / 512);
   st->st_ctim = st->st_atim = st->st_mtim;
   return 0;
 }
 
-static double entry_timeout(struct fs *fs, struct node *parent,
-                            struct node *n) {
-  if (n->type == NT_VIRT || parent->type == NT_VIRT)
-    return 0;
-  return fs->opt.timeout;
+static double attr_timeout(struct fs *fs, const struct node *n) {
+  return n->type == NT_REAL ? fs->opt.timeout : 0;
 }
 
 /* Fills e for node n (found in parent) and counts the kernel's lookup. */
@@ -178,11 +254,132 @@ static int fill_entry(struct fs *fs, struct node *parent, struct node *n,
     return rc;
   e->ino = n->ino;
   e->generation = 1;
-  e->attr_timeout = n->type == NT_VIRT ? 0 : fs->opt.timeout;
-  e->entry_timeout = entry_timeout(fs, parent, n);
+  e->attr_timeout = attr_timeout(fs, n);
+  /* Names in generated directories can change with the database at any
+   * moment: the kernel asks again each time. */
+  e->entry_timeout =
+      (n->type == NT_VIRT || parent->type == NT_VIRT) ? 0 : fs->opt.timeout;
   n->nlookup++;
   return 0;
 }
+
+/* ---- tombs ---- */
+
+static struct tomb **tomb_find(struct fs *fs, fuse_ino_t dir,
+                               const char *name) {
+  for (struct tomb **t = &fs->tombs; *t; t = &(*t)->next)
+    if ((*t)->dir == dir && strcmp((*t)->name, name) == 0)
+      return t;
+  return NULL;
+}
+
+static void tomb_free(struct tomb *t) {
+  free(t->name);
+  vnode_release(&t->v);
+  content_unref(t->served);
+  free(t);
+}
+
+/* Takes the tomb out of the list and gives it to the caller. */
+static struct tomb *tomb_take(struct fs *fs, fuse_ino_t dir,
+                              const char *name) {
+  struct tomb **p = tomb_find(fs, dir, name);
+  if (!p)
+    return NULL;
+  struct tomb *t = *p;
+  *p = t->next;
+  return t;
+}
+
+static void tomb_add(struct fs *fs, struct node *dir, const char *name,
+                     const struct vnode *v, struct content *served) {
+  struct tomb *old = tomb_take(fs, dir->ino, name);
+  if (old)
+    tomb_free(old);
+  struct tomb *t = xcalloc(1, sizeof *t);
+  t->dir = dir->ino;
+  t->name = xstrdup(name);
+  vnode_init(&t->v);
+  vnode_copy(&t->v, v);
+  t->expires_ns = mono_ns() + (int64_t)(fs->opt.grace * 1e9);
+  t->served = content_ref(served);
+  t->next = fs->tombs;
+  fs->tombs = t;
+  pthread_cond_signal(&fs->wake);
+}
+
+/* The grace passed: a group or task file that did not come back means
+ * its record is deleted (softly); other files simply reappear. */
+static void tomb_expire(struct fs *fs, struct tomb *t) {
+  if (t->v.kind != VK_GROUP_MD && t->v.kind != VK_TASK_MD)
+    return;
+  struct node tmp = {.v = t->v};
+  struct buf label = BUF_INIT;
+  node_label(fs, &tmp, &label);
+  int rc = sync_delete(fs->st, &t->v);
+  if (rc && rc != ENG_NOTFOUND)
+    fuse_log(FUSE_LOG_ERR, "taskfs: delete %s: %s\n", label.ptr,
+             store_errmsg(fs->st));
+  else
+    fuse_log(FUSE_LOG_INFO, "taskfs: %s removed: %s deleted (restorable "
+                            "with taskctl)\n",
+             label.ptr, t->v.kind == VK_GROUP_MD ? "group" : "task");
+  buf_release(&label);
+  fs->gen++;
+}
+
+static void *timer_main(void *arg) {
+  struct fs *fs = arg;
+  lock(fs);
+  while (!fs->stopping) {
+    int64_t now = mono_ns(), next = INT64_MAX;
+    for (struct tomb **p = &fs->tombs; *p;) {
+      struct tomb *t = *p;
+      if (t->expires_ns <= now) {
+        *p = t->next;
+        tomb_expire(fs, t);
+        tomb_free(t);
+        continue;
+      }
+      if (t->expires_ns < next)
+        next = t->expires_ns;
+      p = &t->next;
+    }
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    int64_t wait = next == INT64_MAX ? 3600000000000LL : next - now;
+    int64_t ns = until.tv_nsec + wait % 1000000000;
+    until.tv_sec += (time_t)(wait / 1000000000 + ns / 1000000000);
+    until.tv_nsec = ns % 1000000000;
+    pthread_cond_timedwait(&fs->wake, &fs->lock, &until);
+  }
+  unlock(fs);
+  return NULL;
+}
+
+void fs_start_timer(struct fs *fs) {
+  pthread_cond_init(&fs->wake, NULL);
+  if (pthread_create(&fs->timer, NULL, timer_main, fs))
+    die("cannot start the timer thread");
+}
+
+void fs_stop_timer(struct fs *fs) {
+  lock(fs);
+  fs->stopping = true;
+  pthread_cond_signal(&fs->wake);
+  unlock(fs);
+  pthread_join(fs->timer, NULL);
+  lock(fs);
+  while (fs->tombs) {
+    struct tomb *t = fs->tombs;
+    fs->tombs = t->next;
+    tomb_expire(fs, t);
+    tomb_free(t);
+  }
+  unlock(fs);
+}
+
+/* ---- names ---- */
 
 /* What name means in parent: a generated node, an ordinary one, or
  * -ENOENT. The node is made if needed but not yet counted. */
@@ -191,17 +388,19 @@ static int resolve(struct fs *fs, struct node *parent, const char *name,
   if (parent->type == NT_VIRT) {
     if (!view_is_dir(parent->v.kind))
       return -ENOTDIR;
-    struct vnode v;
-    vnode_init(&v);
-    int rc = view_lookup(fs->st, &parent->v, name, &v);
-    if (rc == ENG_OK) {
-      *out = node_virt(fs, &v);
+    if (!tomb_find(fs, parent->ino, name)) {
+      struct vnode v;
+      vnode_init(&v);
+      int rc = view_lookup(fs->st, &parent->v, name, &v);
+      if (rc == ENG_OK) {
+        *out = current_node(fs, &v);
+        vnode_release(&v);
+        return 0;
+      }
       vnode_release(&v);
-      return 0;
+      if (rc != ENG_NOTFOUND)
+        return -engine_error(fs, rc, "lookup");
     }
-    vnode_release(&v);
-    if (rc != ENG_NOTFOUND)
-      return -engine_error(fs, rc, "lookup");
   }
   int dfd = node_open_dir(fs, parent, false);
   if (dfd < 0)
@@ -215,12 +414,18 @@ static int resolve(struct fs *fs, struct node *parent, const char *name,
   return 0;
 }
 
-static bool is_generated(struct fs *fs, struct node *parent, const char *name) {
-  if (parent->type != NT_VIRT)
+/* The generated file or directory name stands for in parent (not hidden
+ * by a tomb), or false. */
+static bool generated(struct fs *fs, struct node *parent, const char *name,
+                      struct vnode *out) {
+  if (parent->type != NT_VIRT || !view_is_dir(parent->v.kind) ||
+      tomb_find(fs, parent->ino, name))
     return false;
   struct vnode v;
   vnode_init(&v);
   bool yes = view_lookup(fs->st, &parent->v, name, &v) == ENG_OK;
+  if (yes && out)
+    vnode_copy(out, &v);
   vnode_release(&v);
   return yes;
 }
@@ -228,15 +433,15 @@ static bool is_generated(struct fs *fs, struct node *parent, const char *name) {
 /* ---- lifecycle ---- */
 
 static void fs_init(void *userdata, struct fuse_conn_info *conn) {
-  /* Writes must reach us one by one: an edit is parsed from what the
-   * handle holds when it is closed. */
+  /* Writes must reach us one by one, and an O_TRUNC open must come as
+   * one request: an edit is parsed from what a handle holds at close. */
   conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
+  if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
+    conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
   if (conn->capable & FUSE_CAP_AUTO_INVAL_DATA)
     conn->want |= FUSE_CAP_AUTO_INVAL_DATA;
   conn->want &= ~FUSE_CAP_READDIRPLUS;
 }
-
-/* ---- names ---- */
 
 static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
   struct fs *fs = FS(req);
@@ -285,13 +490,261 @@ static void fs_getattr(fuse_req_t req, fuse_ino_t ino,
   refresh(fs);
   struct node *n = node_get(fs, ino);
   int rc = n ? node_attr(fs, n, &st) : -ENOENT;
-  double timeout = n && n->type == NT_REAL ? fs->opt.timeout : 0;
+  double timeout = n ? attr_timeout(fs, n) : 0;
   unlock(fs);
   if (rc)
     fuse_reply_err(req, -rc);
   else
     fuse_reply_attr(req, &st, timeout);
 }
+
+/* ---- handles ---- */
+
+static struct handle *handle_new(int type, struct node *n) {
+  struct handle *h = xcalloc(1, sizeof *h);
+  h->type = type;
+  h->node = n;
+  h->fd = -1;
+  buf_init(&h->wbuf);
+  n->opens++;
+  h->next = n->handles;
+  n->handles = h;
+  return h;
+}
+
+static void handle_unlink(struct handle *h) {
+  struct node *n = h->node;
+  for (struct handle **p = &n->handles; *p; p = &(*p)->next)
+    if (*p == h) {
+      *p = h->next;
+      break;
+    }
+  if (n->writer == h)
+    n->writer = NULL;
+  h->next = NULL;
+}
+
+static void handle_free(struct fs *fs, struct handle *h) {
+  if (h->fd >= 0)
+    close(h->fd);
+  content_unref(h->snap);
+  content_unref(h->base);
+  buf_release(&h->wbuf);
+  for (size_t i = 0; i < h->nentries; i++)
+    free(h->entries[i].name);
+  free(h->entries);
+  handle_unlink(h);
+  h->node->opens--;
+  node_maybe_free(fs, h->node);
+  free(h);
+}
+
+/* ---- saving ---- */
+
+/*
+ * Saves text as the new content of the generated file n. served is what
+ * the file read when the text was made. Returns 0 when the database holds
+ * the edit, -EBADMSG when the text was held with a diagnostic beside the
+ * file, or another -errno when nothing could be stored.
+ */
+static int save_text(struct fs *fs, struct node *n, const char *text,
+                     size_t len, struct content *served) {
+  struct save_result res;
+  save_result_init(&res);
+  struct served sv = {0};
+  if (served && served->version > 0) {
+    sv.rev = served->version;
+    sv.text = served->data.ptr;
+    sv.len = served->data.len;
+  }
+  int rc = sync_save(fs->st, &n->v, text, len, &sv, &res);
+  struct buf label = BUF_INIT;
+  node_label(fs, n, &label);
+  int err = 0;
+  if (rc == ENG_OK) {
+    fuse_log(FUSE_LOG_INFO, "taskfs: saved %s: %d change%s, revision %lld\n",
+             label.ptr, res.changes, res.changes == 1 ? "" : "s",
+             (long long)res.rev);
+    if (res.warnings)
+      fuse_log(FUSE_LOG_WARNING, "taskfs: %s: %s", label.ptr,
+               res.report.ptr);
+  } else if (rc == ENG_PARSE) {
+    fuse_log(FUSE_LOG_WARNING,
+             "taskfs: %s could not be applied; the text is kept there, see "
+             "its .error.md file:\n%s",
+             label.ptr, res.report.ptr);
+    err = -EBADMSG;
+  } else {
+    fuse_log(FUSE_LOG_ERR, "taskfs: save %s failed: %s\n", label.ptr,
+             store_errmsg(fs->st));
+    err = -fs_errno(rc);
+  }
+  buf_release(&label);
+  save_result_release(&res);
+  fs->gen++;
+  n->kernel_cached = false;
+  return err;
+}
+
+/* Saves a writable handle's buffer if it changed. */
+static int save_handle(struct fs *fs, struct handle *h) {
+  if (h->type != HT_VIRT || !h->writable || !h->dirty)
+    return 0;
+  int rc = save_text(fs, h->node, h->wbuf.ptr, h->wbuf.len, h->base);
+  if (rc == 0 || rc == -EBADMSG)
+    h->dirty = false; /* stored (applied, or held at the path) */
+  return rc;
+}
+
+/* Reads a whole ordinary file into out. */
+static int read_real(struct fs *fs, struct node *n, struct buf *out) {
+  int fd = node_open_real(fs, n, O_RDONLY | O_NOFOLLOW);
+  if (fd < 0)
+    return fd;
+  char chunk[65536];
+  ssize_t r;
+  int rc = 0;
+  while ((r = read(fd, chunk, sizeof chunk)) > 0) {
+    if (out->len + (size_t)r > PARSE_MAX_BYTES) {
+      rc = -EFBIG;
+      break;
+    }
+    buf_add(out, chunk, (size_t)r);
+  }
+  if (r < 0)
+    rc = -errno;
+  close(fd);
+  return rc;
+}
+
+/* An ordinary node becomes the generated file v (it was renamed over it,
+ * or its text made a new record): the old node of v is detached, the
+ * real file removed, and the handles open on it read and write the text
+ * as a buffer of the generated file. */
+static void become_virt(struct fs *fs, struct node *n, const struct vnode *v,
+                        const struct buf *text) {
+  struct buf key = BUF_INIT;
+  vnode_key(v, &key);
+  struct node *old = hmap_get(&fs->virt, key.ptr);
+  buf_release(&key);
+  struct content *served = NULL;
+  if (old && old != n) {
+    served = content_ref(old->served);
+    node_detach(fs, old);
+    node_maybe_free(fs, old);
+  }
+  int dfd = node_open_dir(fs, n->parent, false);
+  if (dfd >= 0) {
+    unlinkat(dfd, n->name, 0);
+    close(dfd);
+  }
+  node_detach(fs, n);
+  struct node *parent = n->parent;
+  n->parent = NULL;
+  free(n->name);
+  n->name = NULL;
+  n->type = NT_VIRT;
+  vnode_copy(&n->v, v);
+  n->mode = 0644;
+  vnode_key(v, &key);
+  n->key = buf_detach(&key, NULL);
+  hmap_put(&fs->virt, n->key, n);
+  content_unref(n->served);
+  n->served = served;
+  for (struct handle *h = n->handles; h; h = h->next) {
+    if (h->type != HT_REAL)
+      continue;
+    close(h->fd);
+    h->fd = -1;
+    h->type = HT_VIRT;
+    h->writable = true;
+    h->dirty = false;
+    buf_truncate(&h->wbuf, 0);
+    buf_add(&h->wbuf, text->ptr, text->len);
+  }
+  parent->children--;
+  node_maybe_free(fs, parent);
+}
+
+/* A generated node becomes an ordinary file at parent/name holding its
+ * current text (it was renamed away from its managed name). */
+static int become_real(struct fs *fs, struct node *n, struct node *parent,
+                       const char *name) {
+  struct content *c = NULL;
+  const char *text;
+  size_t len;
+  if (n->writer && n->writer->dirty) {
+    text = n->writer->wbuf.ptr;
+    len = n->writer->wbuf.len;
+  } else {
+    int rc = virt_content(fs, n, &c);
+    if (rc)
+      return rc;
+    text = c->data.ptr;
+    len = c->data.len;
+  }
+  int dfd = node_open_dir(fs, parent, true);
+  if (dfd < 0)
+    return dfd;
+  int fd = openat(dfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+                                 O_CLOEXEC,
+                  n->mode & 0666);
+  int rc = 0;
+  if (fd < 0) {
+    rc = -errno;
+  } else {
+    size_t off = 0;
+    while (off < len && rc == 0) {
+      ssize_t w = write(fd, text + off, len - off);
+      if (w < 0)
+        rc = -errno;
+      else
+        off += (size_t)w;
+    }
+    if (close(fd) && rc == 0)
+      rc = -errno;
+  }
+  if (rc) {
+    if (fd >= 0)
+      unlinkat(dfd, name, 0);
+    close(dfd);
+    return rc;
+  }
+  node_detach(fs, n);
+  n->type = NT_REAL;
+  vnode_release(&n->v);
+  content_unref(n->cache);
+  n->cache = NULL;
+  struct node *other = node_real_find(fs, parent, name);
+  if (other) {
+    node_detach(fs, other);
+    node_maybe_free(fs, other);
+  }
+  n->parent = parent;
+  parent->children++;
+  n->name = xstrdup(name);
+  struct buf key = BUF_INIT;
+  buf_printf(&key, "%llu/%s", (unsigned long long)parent->ino, name);
+  n->key = buf_detach(&key, NULL);
+  hmap_put(&fs->real, n->key, n);
+  /* Handles keep reading what they read; writers now write the file. */
+  for (struct handle *h = n->handles; h; h = h->next) {
+    if (h->type != HT_VIRT || !h->writable)
+      continue;
+    int wfd = openat(dfd, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+    if (wfd >= 0) {
+      h->type = HT_REAL;
+      h->fd = wfd;
+      h->writable = false;
+      h->dirty = false;
+    }
+  }
+  n->writer = NULL;
+  close(dfd);
+  return 0;
+}
+
+/* ---- attributes ---- */
 
 /* chmod of an ordinary file without following a symlink. */
 static int real_chmod(int fd, mode_t mode) {
@@ -301,8 +754,7 @@ static int real_chmod(int fd, mode_t mode) {
 }
 
 static int real_setattr(struct fs *fs, struct node *n, struct stat *attr,
-                        int to_set, struct fuse_file_info *fi) {
-  struct handle *h = fi ? (struct handle *)(uintptr_t)fi->fh : NULL;
+                        int to_set, struct handle *h) {
   int fd = h && h->type == HT_REAL ? h->fd : -1;
   int dfd = node_open_dir(fs, n->parent, false);
   if (dfd < 0)
@@ -339,6 +791,8 @@ static int real_setattr(struct fs *fs, struct node *n, struct stat *attr,
         close(wfd);
       }
     }
+    if (h)
+      h->wrote = true;
   }
   if (!rc && (to_set & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME))) {
     struct timespec tv[2] = {{0, UTIME_OMIT}, {0, UTIME_OMIT}};
@@ -360,14 +814,41 @@ static int real_setattr(struct fs *fs, struct node *n, struct stat *attr,
 }
 
 static int virt_setattr(struct fs *fs, struct node *n, struct stat *attr,
-                        int to_set, struct fuse_file_info *fi) {
+                        int to_set, struct handle *h) {
   if (to_set & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) {
     if (((to_set & FUSE_SET_ATTR_UID) && attr->st_uid != fs->uid) ||
         ((to_set & FUSE_SET_ATTR_GID) && attr->st_gid != fs->gid))
       return -EPERM;
   }
-  if (to_set & FUSE_SET_ATTR_SIZE)
-    return view_is_dir(n->v.kind) ? -EISDIR : -EROFS;
+  if (to_set & FUSE_SET_ATTR_SIZE) {
+    if (view_is_dir(n->v.kind))
+      return -EISDIR;
+    if (!view_is_editable(n->v.kind))
+      return -EACCES;
+    if ((size_t)attr->st_size > PARSE_MAX_BYTES)
+      return -EFBIG;
+    if (h && h->type == HT_VIRT && h->writable) {
+      buf_resize(&h->wbuf, (size_t)attr->st_size);
+      h->dirty = true;
+      n->writer = h;
+      n->kernel_cached = false;
+    } else {
+      /* truncate(2) by name: a save of the shortened text. */
+      struct content *c;
+      int rc = virt_content(fs, n, &c);
+      if (rc)
+        return rc;
+      struct buf t = BUF_INIT;
+      buf_add(&t, c->data.ptr, c->data.len);
+      buf_resize(&t, (size_t)attr->st_size);
+      struct content *served = content_ref(c);
+      rc = save_text(fs, n, t.ptr, t.len, served);
+      content_unref(served);
+      buf_release(&t);
+      if (rc && rc != -EBADMSG)
+        return rc;
+    }
+  }
   if (to_set & FUSE_SET_ATTR_MODE)
     n->mode = attr->st_mode & 0777;
   /* Times of a generated file are those of the records it shows. */
@@ -378,15 +859,16 @@ static void fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
                        int to_set, struct fuse_file_info *fi) {
   struct fs *fs = FS(req);
   struct stat st;
+  struct handle *h = fi ? (struct handle *)(uintptr_t)fi->fh : NULL;
   lock(fs);
   refresh(fs);
   struct node *n = node_get(fs, ino);
-  int rc = !n                   ? -ENOENT
-           : n->type == NT_REAL ? real_setattr(fs, n, attr, to_set, fi)
-                                : virt_setattr(fs, n, attr, to_set, fi);
+  int rc = !n                    ? -ENOENT
+           : n->type == NT_REAL ? real_setattr(fs, n, attr, to_set, h)
+                                : virt_setattr(fs, n, attr, to_set, h);
   if (rc == 0)
     rc = node_attr(fs, n, &st);
-  double timeout = n && n->type == NT_REAL ? fs->opt.timeout : 0;
+  double timeout = n ? attr_timeout(fs, n) : 0;
   unlock(fs);
   if (rc)
     fuse_reply_err(req, -rc);
@@ -419,6 +901,8 @@ static void fs_readlink(fuse_req_t req, fuse_ino_t ino) {
   fuse_reply_readlink(req, target);
 }
 
+/* ---- making and removing names ---- */
+
 /* Makes an ordinary entry with fn in the real directory of parent. */
 static void make_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
                        int (*fn)(int dfd, const char *name, const void *arg),
@@ -428,9 +912,11 @@ static void make_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
   lock(fs);
   refresh(fs);
   struct node *p = node_get(fs, parent);
-  int rc = !p ? -ENOENT : is_generated(fs, p, name) ? -EEXIST : 0;
-  if (rc == 0 && p->type == NT_VIRT && !view_is_dir(p->v.kind))
-    rc = -ENOTDIR;
+  int rc = !p                              ? -ENOENT
+           : generated(fs, p, name, NULL)  ? -EEXIST
+           : tomb_find(fs, p->ino, name)   ? -EPERM
+           : p->type == NT_VIRT && !view_is_dir(p->v.kind) ? -ENOTDIR
+                                                           : 0;
   if (rc == 0) {
     int dfd = node_open_dir(fs, p, true);
     rc = dfd < 0 ? dfd : fn(dfd, name, arg);
@@ -482,23 +968,53 @@ static void fs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
   make_entry(req, parent, name, do_mknod, &a);
 }
 
+/* Unlinks a generated file: an error file discards what it explains; an
+ * editable file's name goes away until it is made again. */
+static int unlink_virt(struct fs *fs, struct node *p, const char *name,
+                       const struct vnode *v) {
+  if (v->kind == VK_ERROR_MD) {
+    struct vnode t;
+    vnode_init(&t);
+    vnode_copy(&t, v);
+    t.kind = v->target;
+    int rc = sync_discard(fs->st, &t);
+    vnode_release(&t);
+    fs->gen++;
+    return rc ? -engine_error(fs, rc, "discard") : 0;
+  }
+  if (!view_is_editable(v->kind))
+    return view_is_dir(v->kind) ? -EISDIR : -EPERM;
+  struct node *n = node_virt(fs, v);
+  tomb_add(fs, p, name, v, n->served);
+  node_detach(fs, n);
+  node_maybe_free(fs, n);
+  return 0;
+}
+
 static void fs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name) {
   struct fs *fs = FS(req);
   lock(fs);
   refresh(fs);
   struct node *p = node_get(fs, parent);
-  int rc = !p ? -ENOENT : is_generated(fs, p, name) ? -EROFS : 0;
-  if (rc == 0) {
+  struct vnode v;
+  vnode_init(&v);
+  int rc;
+  if (!p) {
+    rc = -ENOENT;
+  } else if (generated(fs, p, name, &v)) {
+    rc = unlink_virt(fs, p, name, &v);
+  } else {
     int dfd = node_open_dir(fs, p, false);
     rc = dfd < 0 ? -ENOENT : unlinkat(dfd, name, 0) ? -errno : 0;
     if (dfd >= 0)
       close(dfd);
+    if (rc == 0) {
+      struct node *n = node_real_find(fs, p, name);
+      if (n)
+        node_detach(fs, n);
+    }
   }
-  if (rc == 0) {
-    struct node *n = node_real_find(fs, p, name);
-    if (n)
-      node_detach(fs, n);
-  }
+  vnode_release(&v);
   unlock(fs);
   fuse_reply_err(req, -rc);
 }
@@ -508,7 +1024,7 @@ static void fs_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name) {
   lock(fs);
   refresh(fs);
   struct node *p = node_get(fs, parent);
-  int rc = !p ? -ENOENT : is_generated(fs, p, name) ? -EPERM : 0;
+  int rc = !p ? -ENOENT : generated(fs, p, name, NULL) ? -EPERM : 0;
   if (rc == 0) {
     int dfd = node_open_dir(fs, p, false);
     rc = dfd < 0 ? -ENOENT : unlinkat(dfd, name, AT_REMOVEDIR) ? -errno : 0;
@@ -524,6 +1040,151 @@ static void fs_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name) {
   fuse_reply_err(req, -rc);
 }
 
+/* ---- rename ---- */
+
+/* A generated file renamed to another name: the engine decides what it
+ * means (a group renamed, a task's status); otherwise the text moves to
+ * an ordinary file and the managed name goes away as with unlink. */
+static int rename_virt(struct fs *fs, struct node *p, const char *name,
+                       const struct vnode *v, struct node *np,
+                       const char *newname, unsigned flags) {
+  struct node *n = node_virt(fs, v);
+  if (!view_is_editable(v->kind))
+    return -EPERM;
+  struct vnode target;
+  vnode_init(&target);
+  bool over = generated(fs, np, newname, &target);
+  int rc = 0;
+  if (over && (flags & RENAME_NOREPLACE)) {
+    rc = -EEXIST;
+    goto out;
+  }
+  if (flags & RENAME_EXCHANGE) {
+    rc = -EINVAL;
+    goto out;
+  }
+  if (np->type == NT_VIRT && view_is_dir(np->v.kind)) {
+    struct vnode moved;
+    vnode_init(&moved);
+    int erc = ENG_PERM;
+    if (!over || (target.kind == v->kind &&
+                  (v->kind == VK_GROUP_MD || vnode_eq(&target, v)))) {
+      if (over && !vnode_eq(&target, v) && target.kind == VK_GROUP_MD) {
+        /* The group whose file is replaced is deleted (restorable). */
+        erc = sync_delete(fs->st, &target);
+        if (erc)
+          goto engine;
+        struct node *old = node_virt(fs, &target);
+        node_detach(fs, old);
+        node_maybe_free(fs, old);
+      }
+      erc = sync_rename(fs->st, v, &np->v, newname, &moved);
+    }
+  engine:
+    if (erc == ENG_OK) {
+      /* Same record, new name: the node keeps its inode. */
+      n->v.status = moved.status;
+      fs->gen++;
+      vnode_release(&moved);
+      goto out;
+    }
+    vnode_release(&moved);
+    if (erc != ENG_PERM) {
+      rc = -engine_error(fs, erc, "rename");
+      goto out;
+    }
+    if (over) {
+      /* Onto another generated file of a different kind. */
+      rc = -EPERM;
+      goto out;
+    }
+  }
+  /* Renamed away from its managed name. */
+  struct content *served = content_ref(n->served);
+  rc = become_real(fs, n, np, newname);
+  if (rc == 0)
+    tomb_add(fs, p, name, v, served);
+  content_unref(served);
+out:
+  vnode_release(&target);
+  return rc;
+}
+
+/* An ordinary file renamed onto a generated file, or onto the name of one
+ * that was unlinked: its text is a save of that file. */
+static int rename_over(struct fs *fs, struct node *src, struct node *np,
+                       const char *newname, const struct vnode *v,
+                       struct content *served) {
+  struct buf text = BUF_INIT;
+  int rc = read_real(fs, src, &text);
+  if (rc == 0) {
+    struct node *dst = node_virt(fs, v);
+    struct content *sv = content_ref(served ? served : dst->served);
+    rc = save_text(fs, dst, text.ptr, text.len, sv);
+    content_unref(sv);
+    if (rc == 0 || rc == -EBADMSG) {
+      /* The bytes are at the path, applied or held: the rename happened. */
+      struct tomb *t = tomb_take(fs, np->ino, newname);
+      if (t)
+        tomb_free(t);
+      become_virt(fs, src, v, &text);
+      rc = 0;
+    }
+  }
+  buf_release(&text);
+  return rc;
+}
+
+/* An ordinary file that lands under a name of a generated directory may
+ * be a new group or task there. */
+static void maybe_adopt(struct fs *fs, struct node *n) {
+  struct node *dir = n->parent;
+  if (dir->type != NT_VIRT ||
+      (dir->v.kind != VK_GROUPS && dir->v.kind != VK_STATUS) ||
+      n->name[0] == '.' || !str_ends(n->name, ".md"))
+    return;
+  struct stat st;
+  if (node_attr(fs, n, &st) || !S_ISREG(st.st_mode))
+    return;
+  struct buf text = BUF_INIT;
+  if (read_real(fs, n, &text) == 0) {
+    struct save_result res;
+    save_result_init(&res);
+    struct served sv = {0};
+    int rc = sync_create(fs->st, &dir->v, n->name, text.ptr, text.len, &sv,
+                         &res);
+    if (rc)
+      fuse_log(FUSE_LOG_ERR, "taskfs: new file %s: %s\n", n->name,
+               store_errmsg(fs->st));
+    else if (res.outcome != SAVE_PLAIN) {
+      struct buf label = BUF_INIT;
+      struct node tmp = {.v = res.file};
+      node_label(fs, &tmp, &label);
+      fuse_log(FUSE_LOG_INFO, "taskfs: %s: new %s from %s\n", label.ptr,
+               res.file.kind == VK_GROUP_MD ? "group" : "task", n->name);
+      buf_release(&label);
+      fs->gen++;
+      /* The file now shows the record under its own name; when that is
+       * the name the user gave, the inode stays the same. */
+      struct buf name = BUF_INIT;
+      view_name(fs->st, &res.file, &name);
+      if (strcmp(name.ptr, n->name) == 0)
+        become_virt(fs, n, &res.file, &text);
+      else {
+        int dfd = node_open_dir(fs, dir, false);
+        if (dfd >= 0) {
+          unlinkat(dfd, n->name, 0);
+          close(dfd);
+        }
+        node_detach(fs, n);
+      }
+      buf_release(&name);
+    }
+    save_result_release(&res);
+  }
+  buf_release(&text);
+}
+
 static void fs_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
                       fuse_ino_t newparent, const char *newname,
                       unsigned int flags) {
@@ -531,39 +1192,81 @@ static void fs_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
   lock(fs);
   refresh(fs);
   struct node *p = node_get(fs, parent), *np = node_get(fs, newparent);
+  struct vnode v, dst;
+  vnode_init(&v);
+  vnode_init(&dst);
   int rc = 0;
-  if (!p || !np)
+  if (!p || !np) {
     rc = -ENOENT;
-  else if (is_generated(fs, p, name) || is_generated(fs, np, newname))
-    rc = -EROFS;
-  if (rc == 0) {
-    int sfd = node_open_dir(fs, p, false);
-    int dfd = sfd < 0 ? sfd : node_open_dir(fs, np, true);
-    if (sfd < 0)
-      rc = -ENOENT;
-    else if (dfd < 0)
-      rc = dfd;
-    else if (renameat2(sfd, name, dfd, newname, flags))
-      rc = -errno;
-    if (sfd >= 0)
-      close(sfd);
-    if (dfd >= 0)
-      close(dfd);
+    goto out;
   }
+  if (np->type == NT_VIRT && !view_is_dir(np->v.kind)) {
+    rc = -ENOTDIR;
+    goto out;
+  }
+  if (generated(fs, p, name, &v)) {
+    rc = view_is_dir(v.kind) ? -EPERM
+                             : rename_virt(fs, p, name, &v, np, newname, flags);
+    goto out;
+  }
+  struct node *src = node_real_find(fs, p, name);
+  if (!src) {
+    struct node *found = NULL;
+    rc = resolve(fs, p, name, &found);
+    if (rc)
+      goto out;
+    src = found;
+  }
+  struct tomb *t = tomb_find(fs, np->ino, newname)
+                       ? *tomb_find(fs, np->ino, newname)
+                       : NULL;
+  if (generated(fs, np, newname, &dst) || t) {
+    struct stat st;
+    if ((rc = node_attr(fs, src, &st)))
+      goto out;
+    if (!S_ISREG(st.st_mode)) {
+      rc = S_ISDIR(st.st_mode) ? -EISDIR : -EPERM;
+      goto out;
+    }
+    if (flags & (RENAME_EXCHANGE | RENAME_NOREPLACE)) {
+      rc = (flags & RENAME_NOREPLACE) && !t ? -EEXIST : -EINVAL;
+      goto out;
+    }
+    const struct vnode *target = t ? &t->v : &dst;
+    if (!view_is_editable(target->kind)) {
+      rc = view_is_dir(target->kind) ? -EISDIR : -EACCES;
+      goto out;
+    }
+    rc = rename_over(fs, src, np, newname, target, t ? t->served : NULL);
+    goto out;
+  }
+  /* Both ordinary. */
+  int sfd = node_open_dir(fs, p, false);
+  int dfd = sfd < 0 ? sfd : node_open_dir(fs, np, true);
+  if (sfd < 0)
+    rc = -ENOENT;
+  else if (dfd < 0)
+    rc = dfd;
+  else if (renameat2(sfd, name, dfd, newname, flags))
+    rc = -errno;
+  if (sfd >= 0)
+    close(sfd);
+  if (dfd >= 0)
+    close(dfd);
   if (rc == 0) {
-    struct node *n = node_real_find(fs, p, name);
     struct node *other = node_real_find(fs, np, newname);
     if (flags & RENAME_EXCHANGE) {
-      if (n)
-        node_detach(fs, n);
+      node_detach(fs, src);
       if (other)
         node_detach(fs, other);
-    } else if (n) {
-      node_move(fs, n, np, newname);
-    } else if (other) {
-      node_detach(fs, other);
+    } else {
+      node_move(fs, src, np, newname);
+      maybe_adopt(fs, src);
     }
   }
+out:
+  vnode_release(&v);
+  vnode_release(&dst);
   unlock(fs);
   fuse_reply_err(req, -rc);
 }
@@ -578,7 +1281,8 @@ static void fs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
   int rc = 0;
   if (!n || !np)
     rc = -ENOENT;
-  else if (n->type != NT_REAL || is_generated(fs, np, newname))
+  else if (n->type != NT_REAL || generated(fs, np, newname, NULL) ||
+           tomb_find(fs, np->ino, newname))
     rc = -EPERM;
   if (rc == 0) {
     int sfd = node_open_dir(fs, n->parent, false);
@@ -603,57 +1307,48 @@ static void fs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 
 /* ---- files ---- */
 
-static struct handle *handle_new(int type, struct node *n) {
-  struct handle *h = xcalloc(1, sizeof *h);
-  h->type = type;
-  h->node = n;
-  h->fd = -1;
-  buf_init(&h->wbuf);
-  n->opens++;
-  return h;
-}
-
-static void handle_free(struct fs *fs, struct handle *h) {
-  if (h->fd >= 0)
-    close(h->fd);
-  content_unref(h->snap);
-  buf_release(&h->wbuf);
-  for (size_t i = 0; i < h->nentries; i++)
-    free(h->entries[i].name);
-  free(h->entries);
-  h->node->opens--;
-  node_maybe_free(fs, h->node);
-  free(h);
-}
-
-/* Opens a generated file for reading: the handle keeps the rendering of
- * this moment, so a reader never sees a torn document. The kernel keeps
- * its cached pages only when they hold this same rendering. */
+/* Opens a generated file. A reader gets the rendering of this moment, so
+ * it never sees a torn document; the kernel keeps its cached pages only
+ * when they hold this same rendering. A writer gets a private buffer that
+ * is saved when it is closed or synced. */
 static int virt_open(struct fs *fs, struct node *n, struct fuse_file_info *fi,
                      struct handle **out) {
   if (view_is_dir(n->v.kind))
     return -EISDIR;
-  if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC))
-    return -EROFS;
+  bool write = (fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC);
+  if (write && !view_is_editable(n->v.kind))
+    return -EACCES;
   struct content *c;
   int rc = virt_content(fs, n, &c);
   if (rc)
     return rc;
+  content_unref(n->served);
+  n->served = content_ref(c);
   struct handle *h = handle_new(HT_VIRT, n);
-  h->snap = c;
-  c->refs++;
-  if (n->kernel_cached && n->kernel_version == c->version) {
-    fi->keep_cache = 1;
-  } else if (n->opens > 1) {
-    /* Others still read an older rendering through the page cache:
-     * this handle reads its own snapshot directly. */
+  if (write) {
+    h->writable = true;
+    h->base = content_ref(c);
+    if (fi->flags & O_TRUNC) {
+      h->dirty = true;
+      n->writer = h;
+    } else {
+      buf_add(&h->wbuf, c->data.ptr, c->data.len);
+    }
+    /* The writer's bytes are not the file's text until they are saved:
+     * keep them out of the page cache. */
     fi->direct_io = 1;
+    n->kernel_cached = false;
   } else {
-    fi->keep_cache = 0;
-    n->kernel_cached = true;
-    n->kernel_version = c->version;
+    h->snap = content_ref(c);
+    if (n->kernel_cached && n->kernel_version == c->version) {
+      fi->keep_cache = 1;
+    } else {
+      fi->keep_cache = 0;
+      n->kernel_cached = true;
+      n->kernel_version = c->version;
+    }
+    fi->noflush = 1;
   }
-  fi->noflush = 1;
   *out = h;
   return 0;
 }
@@ -666,17 +1361,19 @@ static int real_open(struct fs *fs, struct node *n, struct fuse_file_info *fi,
     return fd;
   struct handle *h = handle_new(HT_REAL, n);
   h->fd = fd;
+  h->wrote = (fi->flags & O_TRUNC) != 0;
   *out = h;
   return 0;
 }
 
-static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
+static void fs_open(fuse_req_t req, fuse_ino_t ino,
+                    struct fuse_file_info *fi) {
   struct fs *fs = FS(req);
   struct handle *h = NULL;
   lock(fs);
   refresh(fs);
   struct node *n = node_get(fs, ino);
-  int rc = !n                   ? -ENOENT
+  int rc = !n                    ? -ENOENT
            : n->type == NT_VIRT ? virt_open(fs, n, fi, &h)
                                 : real_open(fs, n, fi, &h);
   unlock(fs);
@@ -698,41 +1395,67 @@ static void fs_create(fuse_req_t req, fuse_ino_t parent, const char *name,
   struct fs *fs = FS(req);
   struct fuse_entry_param e;
   struct handle *h = NULL;
+  struct vnode v;
+  vnode_init(&v);
   lock(fs);
   refresh(fs);
-  struct node *p = node_get(fs, parent);
+  struct node *p = node_get(fs, parent), *n = NULL;
+  struct tomb *t = NULL;
   int rc = 0;
-  if (!p)
+  if (!p) {
     rc = -ENOENT;
-  else if (p->type == NT_VIRT && !view_is_dir(p->v.kind))
+  } else if (p->type == NT_VIRT && !view_is_dir(p->v.kind)) {
     rc = -ENOTDIR;
-  else if (is_generated(fs, p, name))
-    rc = (fi->flags & O_EXCL) ? -EEXIST : -EROFS;
-  int fd = -1;
-  if (rc == 0) {
+  } else if (generated(fs, p, name, &v)) {
+    /* It appeared since the kernel looked: open it as asked. */
+    if (fi->flags & O_EXCL) {
+      rc = -EEXIST;
+    } else {
+      n = node_virt(fs, &v);
+      rc = virt_open(fs, n, fi, &h);
+    }
+  } else if ((t = tomb_take(fs, parent, name))) {
+    /* A managed name made again: its text will be a save of the same
+     * record. */
+    n = node_virt(fs, &t->v);
+    h = handle_new(HT_VIRT, n);
+    h->writable = true;
+    h->dirty = true;
+    h->base = content_ref(t->served);
+    content_unref(n->served);
+    n->served = content_ref(t->served);
+    n->writer = h;
+    n->kernel_cached = false;
+    fi->direct_io = 1;
+    tomb_free(t);
+  } else {
     int dfd = node_open_dir(fs, p, true);
     if (dfd < 0) {
       rc = dfd;
     } else {
-      fd = openat(dfd, name,
-                  (fi->flags & ~O_NOCTTY) | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-                  mode);
-      if (fd < 0)
+      int fd = openat(dfd, name,
+                      (fi->flags & ~O_NOCTTY) | O_CREAT | O_NOFOLLOW |
+                          O_CLOEXEC,
+                      mode);
+      if (fd < 0) {
         rc = -errno;
+      } else {
+        n = node_real(fs, p, name);
+        h = handle_new(HT_REAL, n);
+        h->fd = fd;
+        h->wrote = true;
+      }
       close(dfd);
     }
   }
-  struct node *n = NULL;
   if (rc == 0) {
-    n = node_real(fs, p, name);
     rc = fill_entry(fs, p, n, &e);
-    if (rc)
-      close(fd);
+    if (rc) {
+      handle_free(fs, h);
+      h = NULL;
+    }
   }
-  if (rc == 0) {
-    h = handle_new(HT_REAL, n);
-    h->fd = fd;
-  }
+  vnode_release(&v);
   unlock(fs);
   if (rc) {
     fuse_reply_err(req, -rc);
@@ -748,6 +1471,7 @@ static void fs_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 
 static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                     struct fuse_file_info *fi) {
+  struct fs *fs = FS(req);
   struct handle *h = (struct handle *)(uintptr_t)fi->fh;
   if (h->type == HT_REAL) {
     struct fuse_bufvec buf = FUSE_BUFVEC_INIT(size);
@@ -757,44 +1481,93 @@ static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
     fuse_reply_data(req, &buf, FUSE_BUF_SPLICE_MOVE);
     return;
   }
-  /* A snapshot never changes: no lock needed to copy from it. */
-  const struct buf *b = &h->snap->data;
-  if ((size_t)off >= b->len) {
-    fuse_reply_buf(req, NULL, 0);
+  if (h->snap) {
+    /* A snapshot never changes: no lock needed to copy from it. */
+    const struct buf *b = &h->snap->data;
+    size_t n = (size_t)off >= b->len ? 0 : b->len - (size_t)off;
+    fuse_reply_buf(req, n ? b->ptr + off : NULL, n < size ? n : size);
     return;
   }
-  size_t n = b->len - (size_t)off;
-  fuse_reply_buf(req, b->ptr + off, n < size ? n : size);
+  lock(fs);
+  const struct buf *b = &h->wbuf;
+  size_t n = (size_t)off >= b->len ? 0 : b->len - (size_t)off;
+  if (n > size)
+    n = size;
+  char *copy = n ? xstrndup(b->ptr + off, n) : NULL;
+  unlock(fs);
+  fuse_reply_buf(req, copy, n);
+  free(copy);
 }
 
-static void fs_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in,
-                         off_t off, struct fuse_file_info *fi) {
+static void fs_write_buf(fuse_req_t req, fuse_ino_t ino,
+                         struct fuse_bufvec *in, off_t off,
+                         struct fuse_file_info *fi) {
+  struct fs *fs = FS(req);
   struct handle *h = (struct handle *)(uintptr_t)fi->fh;
-  if (h->type != HT_REAL) {
+  size_t size = fuse_buf_size(in);
+  if (h->type == HT_REAL) {
+    struct fuse_bufvec out = FUSE_BUFVEC_INIT(size);
+    out.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+    out.buf[0].fd = h->fd;
+    out.buf[0].pos = off;
+    ssize_t n = fuse_buf_copy(&out, in, 0);
+    if (n < 0) {
+      fuse_reply_err(req, (int)-n);
+      return;
+    }
+    lock(fs);
+    h->wrote = true;
+    unlock(fs);
+    fuse_reply_write(req, (size_t)n);
+    return;
+  }
+  if (!h->writable) {
     fuse_reply_err(req, EBADF);
     return;
   }
-  struct fuse_bufvec out = FUSE_BUFVEC_INIT(fuse_buf_size(in));
-  out.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
-  out.buf[0].fd = h->fd;
-  out.buf[0].pos = off;
-  ssize_t n = fuse_buf_copy(&out, in, 0);
-  if (n < 0)
-    fuse_reply_err(req, (int)-n);
-  else
-    fuse_reply_write(req, (size_t)n);
+  if ((size_t)off + size > PARSE_MAX_BYTES) {
+    fuse_reply_err(req, EFBIG);
+    return;
+  }
+  char *data = xmalloc(size ? size : 1);
+  struct fuse_bufvec dst = FUSE_BUFVEC_INIT(size);
+  dst.buf[0].mem = data;
+  ssize_t got = fuse_buf_copy(&dst, in, 0);
+  if (got < 0) {
+    free(data);
+    fuse_reply_err(req, (int)-got);
+    return;
+  }
+  lock(fs);
+  buf_write_at(&h->wbuf, (size_t)off, data, (size_t)got);
+  h->dirty = true;
+  h->node->writer = h;
+  unlock(fs);
+  free(data);
+  fuse_reply_write(req, (size_t)got);
+}
+
+/* After an ordinary file written in a generated directory is closed, it
+ * may turn out to be a new group or task. */
+static int flush_real(struct fs *fs, struct handle *h) {
+  int fd = dup(h->fd);
+  int rc = fd < 0 ? -errno : close(fd) ? -errno : 0;
+  if (rc == 0 && h->wrote && h->node->type == NT_REAL && h->node->key) {
+    h->wrote = false;
+    maybe_adopt(fs, h->node);
+  }
+  return rc;
 }
 
 static void fs_flush(fuse_req_t req, fuse_ino_t ino,
                      struct fuse_file_info *fi) {
+  struct fs *fs = FS(req);
   struct handle *h = (struct handle *)(uintptr_t)fi->fh;
-  int rc = 0;
-  if (h->type == HT_REAL) {
-    /* Reports errors a close would (as on NFS). */
-    int fd = dup(h->fd);
-    rc = fd < 0 ? errno : close(fd) ? errno : 0;
-  }
-  fuse_reply_err(req, rc);
+  lock(fs);
+  refresh(fs);
+  int rc = h->type == HT_REAL ? flush_real(fs, h) : save_handle(fs, h);
+  unlock(fs);
+  fuse_reply_err(req, -rc);
 }
 
 static void fs_release(fuse_req_t req, fuse_ino_t ino,
@@ -802,6 +1575,11 @@ static void fs_release(fuse_req_t req, fuse_ino_t ino,
   struct fs *fs = FS(req);
   struct handle *h = (struct handle *)(uintptr_t)fi->fh;
   lock(fs);
+  if (h->type == HT_VIRT && h->dirty) {
+    /* Written without a flush (a write through mmap): save it now. */
+    refresh(fs);
+    save_handle(fs, h);
+  }
   handle_free(fs, h);
   unlock(fs);
   fuse_reply_err(req, 0);
@@ -809,17 +1587,25 @@ static void fs_release(fuse_req_t req, fuse_ino_t ino,
 
 static void fs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
                      struct fuse_file_info *fi) {
+  struct fs *fs = FS(req);
   struct handle *h = (struct handle *)(uintptr_t)fi->fh;
   int rc = 0;
-  if (h->type == HT_REAL)
-    rc = (datasync ? fdatasync(h->fd) : fsync(h->fd)) ? errno : 0;
-  fuse_reply_err(req, rc);
+  if (h->type == HT_REAL) {
+    rc = (datasync ? fdatasync(h->fd) : fsync(h->fd)) ? -errno : 0;
+  } else {
+    lock(fs);
+    refresh(fs);
+    rc = save_handle(fs, h);
+    unlock(fs);
+  }
+  fuse_reply_err(req, -rc);
 }
 
 /* ---- directories ---- */
 
 struct listing {
   struct fs *fs;
+  struct node *dir;
   struct handle *h;
   size_t cap;
 };
@@ -836,6 +1622,8 @@ static void add_entry(struct listing *l, const char *name, mode_t type,
 
 static int list_virt(void *ctx, const char *name, const struct vnode *v) {
   struct listing *l = ctx;
+  if (tomb_find(l->fs, l->dir->ino, name))
+    return 0;
   struct buf key = BUF_INIT;
   vnode_key(v, &key);
   struct node *n = hmap_get(&l->fs->virt, key.ptr);
@@ -871,13 +1659,13 @@ static int list_real(struct listing *l, struct node *dir) {
     return -errno;
   }
   /* Generated names win over ordinary files of the same name. */
-  size_t generated = l->h->nentries;
-  qsort(l->h->entries, generated, sizeof *l->h->entries, cmp_entry);
+  size_t generated_n = l->h->nentries;
+  qsort(l->h->entries, generated_n, sizeof *l->h->entries, cmp_entry);
   struct dirent *de;
   while ((de = readdir(d))) {
     if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
       continue;
-    if (listed(l->h, generated, de->d_name))
+    if (listed(l->h, generated_n, de->d_name))
       continue;
     struct node *n = node_real_find(l->fs, dir, de->d_name);
     add_entry(l, de->d_name, (mode_t)DTTOIF(de->d_type),
@@ -901,7 +1689,7 @@ static void fs_opendir(fuse_req_t req, fuse_ino_t ino,
   struct handle *h = NULL;
   if (rc == 0) {
     h = handle_new(HT_DIR, n);
-    struct listing l = {fs, h, 0};
+    struct listing l = {fs, n, h, 0};
     add_entry(&l, ".", S_IFDIR, n->ino);
     add_entry(&l, "..", S_IFDIR, UNKNOWN_INO);
     if (n->type == NT_VIRT) {
@@ -949,7 +1737,12 @@ static void fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 
 static void fs_releasedir(fuse_req_t req, fuse_ino_t ino,
                           struct fuse_file_info *fi) {
-  fs_release(req, ino, fi);
+  struct fs *fs = FS(req);
+  struct handle *h = (struct handle *)(uintptr_t)fi->fh;
+  lock(fs);
+  handle_free(fs, h);
+  unlock(fs);
+  fuse_reply_err(req, 0);
 }
 
 static void fs_statfs(fuse_req_t req, fuse_ino_t ino) {
@@ -964,7 +1757,8 @@ static void fs_statfs(fuse_req_t req, fuse_ino_t ino) {
 
 /* ---- extended attributes: ordinary files only ---- */
 
-static int xattr_path(struct fs *fs, fuse_ino_t ino, char proc[64], int *pfd) {
+static int xattr_path(struct fs *fs, fuse_ino_t ino, char proc[64],
+                      int *pfd) {
   struct node *n = node_get(fs, ino);
   if (!n)
     return -ENOENT;
