@@ -445,8 +445,7 @@ void group_field_copy(struct group *dst, const struct group *src, int f) {
   }
 }
 
-bool session_field_eq(const struct session *a, const struct session *b,
-                      int f) {
+bool session_field_eq(const struct session *a, const struct session *b, int f) {
   switch (f) {
   case SF_TITLE:
     return str_eq(a->title, b->title);
@@ -462,8 +461,7 @@ bool session_field_eq(const struct session *a, const struct session *b,
   return true;
 }
 
-void session_field_copy(struct session *dst, const struct session *src,
-                        int f) {
+void session_field_copy(struct session *dst, const struct session *src, int f) {
   switch (f) {
   case SF_TITLE:
     str_set(&dst->title, src->title);

@@ -231,8 +231,7 @@ static void fm_set(struct parser *p, const char *key, const char *value,
       d->revision = r;
   } else if (strcmp(key, "meta") == 0 || strcmp(key, "error") == 0) {
     diags_add(&d->diags, DIAG_ERROR, line,
-              "this text is a generated, read-only file (%s: %s)", key,
-              value);
+              "this text is a generated, read-only file (%s: %s)", key, value);
   } else {
     diags_add(&d->diags, DIAG_WARNING, line,
               "front matter key '%s' is not one of taskfs's and is ignored",
@@ -699,8 +698,8 @@ static void read_list_items(const struct parser *p, const struct block *b,
         buf_add(&item, s + i, n - i);
       }
     }
-    while (item.len && (item.ptr[item.len - 1] == '\n' ||
-                        item.ptr[item.len - 1] == ' '))
+    while (item.len &&
+           (item.ptr[item.len - 1] == '\n' || item.ptr[item.len - 1] == ' '))
       buf_truncate(&item, item.len - 1);
     strlist_add(out, item.ptr);
     buf_release(&item);
@@ -708,8 +707,8 @@ static void read_list_items(const struct parser *p, const struct block *b,
 }
 
 /* Applies one field line of a task block. */
-static void task_field(struct parser *p, struct ptask *t,
-                       const struct field *f, int line) {
+static void task_field(struct parser *p, struct ptask *t, const struct field *f,
+                       int line) {
   struct diags *dg = &p->doc->diags;
   switch (field_key(f->key, p->doc->kind)) {
   case FK_STATUS: {
@@ -755,8 +754,7 @@ static void task_field(struct parser *p, struct ptask *t,
     bool est = field_key(f->key, p->doc->kind) == FK_ESTIMATE;
     if (!effort_parse(f->value, &h)) {
       diags_add(dg, DIAG_ERROR, line,
-                "effort '%s' is not a duration like 4h, 1.5h or 90m",
-                f->value);
+                "effort '%s' is not a duration like 4h, 1.5h or 90m", f->value);
       break;
     }
     if (est) {
@@ -896,8 +894,8 @@ static void parse_task_body(struct parser *p, struct ptask *t, int from,
 static void add_generated(struct parser *p, const char *name, int line,
                           int to_line) {
   struct doc *d = p->doc;
-  d->generated = xrealloc(d->generated,
-                          (d->ngenerated + 1) * sizeof *d->generated);
+  d->generated =
+      xrealloc(d->generated, (d->ngenerated + 1) * sizeof *d->generated);
   d->generated[d->ngenerated++] = (struct pgenerated){
       xstrdup(name), line, line_start(p, line), line_start(p, to_line)};
 }
@@ -1246,8 +1244,7 @@ static void parse_group(struct parser *p) {
     } else if (cls == S_METRICS) {
       add_generated(p, hline, b->line, to);
     } else {
-      add_section(p, &d->sections, &d->nsections,
-                  make_section(p, b->line, to));
+      add_section(p, &d->sections, &d->nsections, make_section(p, b->line, to));
     }
     free(hline);
     j = k - 1;
@@ -1343,8 +1340,7 @@ static void parse_session(struct parser *p) {
     int cls = classify(p, text, &status);
     free(text);
     if (cls == S_USER) {
-      add_section(p, &d->sections, &d->nsections,
-                  make_section(p, b->line, to));
+      add_section(p, &d->sections, &d->nsections, make_section(p, b->line, to));
     } else {
       size_t hn;
       const char *hs = line_at(p, b->line, &hn);
@@ -1384,9 +1380,9 @@ void parse_doc(const char *text, size_t len, int hint, struct doc *doc) {
   }
   parse_front_matter(&p);
   if (doc->has_front_matter) {
-    int kind = doc->task    ? DOC_TASK
-               : doc->group ? DOC_GROUP
-               : doc->notes ? DOC_NOTES
+    int kind = doc->task      ? DOC_TASK
+               : doc->group   ? DOC_GROUP
+               : doc->notes   ? DOC_NOTES
                : doc->session ? DOC_SESSION
                               : DOC_UNKNOWN;
     if (kind != DOC_UNKNOWN)

@@ -92,7 +92,7 @@ struct doc {
   /* header of session and group files */
   char *title;
   int title_line;
-  char *status_word; /* session status as written */
+  char *status_word;    /* session status as written */
   int status, priority; /* group; -1 when not written */
   bool has_specialist, has_mode;
   char *specialist, *mode;

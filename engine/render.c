@@ -580,6 +580,34 @@ static void add_indented(struct buf *out, const char *text) {
   }
 }
 
+/* The path of the file a draft is held at, within its session. */
+static void draft_path(struct store *st, const struct draft *d,
+                       struct buf *out) {
+  if (strcmp(d->kind, "session") == 0) {
+    buf_adds(out, "session.md");
+  } else if (strcmp(d->kind, "notes") == 0) {
+    const char *slash = strchr(d->record, '/');
+    buf_printf(out, "notes/%s.md", slash ? slash + 1 : d->record);
+  } else if (strcmp(d->kind, "group") == 0) {
+    struct group g;
+    group_init(&g);
+    buf_adds(out, "task_groups/");
+    name_for_file(
+        store_group_get(st, d->record, &g) == ENG_OK ? g.name : d->record, out);
+    buf_adds(out, ".md");
+    group_release(&g);
+  } else {
+    struct task t;
+    task_init(&t);
+    int status =
+        store_task_get(st, d->record, &t) == ENG_OK ? t.status : STATUS_PLANNED;
+    buf_printf(out, "tasks/%s/", status_name(status));
+    name_for_file(d->record, out);
+    buf_adds(out, ".md");
+    task_release(&t);
+  }
+}
+
 int render_sync_status(struct store *st, const char *session_id,
                        struct buf *out, struct render_info *info) {
   struct draft *ds = NULL;
@@ -597,14 +625,19 @@ int render_sync_status(struct store *st, const char *session_id,
   buf_printf(out, "\n## " EMOJI_WARN " Files held with errors (%zu)\n\n", nd);
   if (nd == 0)
     buf_adds(out, "_None: every saved file was applied._\n");
+  struct buf path = BUF_INIT;
   for (size_t i = 0; i < nd; i++) {
-    buf_printf(out, "- %s `%s` since ", ds[i].kind, ds[i].record);
+    buf_truncate(&path, 0);
+    draft_path(st, &ds[i], &path);
     char t[32];
     time_display(ds[i].created_at, t);
-    buf_adds(out, t);
-    buf_addc(out, '\n');
+    buf_printf(
+        out, "- [%s](../%s) since %s, see [%.*s.error.md](../%.*s.error.md)\n",
+        path.ptr, path.ptr, t, (int)path.len - 3, path.ptr, (int)path.len - 3,
+        path.ptr);
     add_indented(out, ds[i].diagnostics);
   }
+  buf_release(&path);
   finish_info(st, info, rev);
 out:
   store_read_end(st);

@@ -172,7 +172,8 @@ static void resolve_task(struct ctx *c, const struct ptask *p,
   const char *id = b->id;
 
   /* Title: the heading, or the overview table's cell. */
-  bool hd = !line_same(p->title, b->title) && !(a && line_same(p->title, a->title));
+  bool hd =
+      !line_same(p->title, b->title) && !(a && line_same(p->title, a->title));
   bool tb = p->table_title && !line_same(p->table_title, b->title) &&
             !(a && line_same(p->table_title, a->title));
   if (hd && tb && !line_same(p->title, p->table_title))
@@ -194,8 +195,8 @@ static void resolve_task(struct ctx *c, const struct ptask *p,
   int st_line;
   int status = pick_int(c, id, "status", ss, 3, b->status,
                         a ? &alt_status : NULL, &st_edit, &st_line);
-  bool base_done = b->status == STATUS_COMPLETED ||
-                   (a && a->status == STATUS_COMPLETED);
+  bool base_done =
+      b->status == STATUS_COMPLETED || (a && a->status == STATUS_COMPLETED);
   if (p->checkbox == 1 && status != STATUS_COMPLETED && !base_done) {
     if (st_edit)
       diags_add(c->dg, DIAG_ERROR, p->status_line,
@@ -308,8 +309,7 @@ static int merge_task(struct ctx *c, const struct task *f, const struct task *b,
               "(it was '%s') while this file changes it to '%s'; reload the "
               "file and make your change again",
               cur->id, task_field_names[i], task_value(cur, i, t1, sizeof t1),
-              task_value(b, i, t2, sizeof t2),
-              task_value(f, i, t3, sizeof t3));
+              task_value(b, i, t2, sizeof t2), task_value(f, i, t3, sizeof t3));
   }
   return taken;
 }
@@ -349,11 +349,10 @@ static int merge_sections(struct ctx *c, int owner_kind, const char *owner,
   struct section *bs = NULL, *as = NULL, *cs = NULL;
   size_t nb = 0, na = 0, nc = 0;
   int rc = ENG_OK;
-  if (c->base && (rc = store_asof_sections(c->base, owner_kind, owner, &bs,
-                                           &nb)))
+  if (c->base &&
+      (rc = store_asof_sections(c->base, owner_kind, owner, &bs, &nb)))
     goto out;
-  if (c->alt &&
-      (rc = store_asof_sections(c->alt, owner_kind, owner, &as, &na)))
+  if (c->alt && (rc = store_asof_sections(c->alt, owner_kind, owner, &as, &na)))
     goto out;
   if ((rc = store_section_list(c->st, owner_kind, owner, false, &cs, &nc)))
     goto out;
@@ -556,9 +555,9 @@ static int save_task(struct ctx *c, const struct ptask *p, const char *id,
      * a file whose save deleted it is a move; anything else that edits it
      * is a conflict. */
     struct change last = {0};
-    bool ours = store_last_change(c->st, "task", id, "deleted", &last) ==
-                    ENG_OK &&
-                str_eq(last.source, "taskfs");
+    bool ours =
+        store_last_change(c->st, "task", id, "deleted", &last) == ENG_OK &&
+        str_eq(last.source, "taskfs");
     store_change_release(&last);
     bool moved = group && !str_eq(cur.group_id, group);
     if (ours && (moved || b.deleted)) {
@@ -599,18 +598,18 @@ out:
 }
 
 /* Creates the task of a block without an id. */
-static int create_task(struct ctx *c, const struct ptask *p,
-                       const char *group, int default_status, double pos,
-                       const char *want_id, char **id_out) {
+static int create_task(struct ctx *c, const struct ptask *p, const char *group,
+                       int default_status, double pos, const char *want_id,
+                       char **id_out) {
   struct task t;
   task_init(&t);
   t.id = xstrdup(want_id);
   t.group_id = xstrdup(group);
   t.session_id = xstrdup(c->f->session);
   t.title = norm_line(p->title);
-  int status = p->status >= 0         ? p->status
-               : p->table_status >= 0 ? p->table_status
-               : p->checkbox == 1     ? STATUS_COMPLETED
+  int status = p->status >= 0           ? p->status
+               : p->table_status >= 0   ? p->table_status
+               : p->checkbox == 1       ? STATUS_COMPLETED
                : p->section_status >= 0 ? p->section_status
                                         : default_status;
   task_set_status(&t, status);
@@ -720,8 +719,7 @@ static int reorder(struct ctx *c, struct placed *v, size_t n) {
 }
 
 /* A position for a new task between its neighbours in its section. */
-static double new_position(struct placed *v, size_t n, size_t i,
-                           double max) {
+static double new_position(struct placed *v, size_t n, size_t i, double max) {
   int s = v[i].p->section_status;
   double prev = NAN, next = NAN;
   for (size_t k = i; k-- > 0;)
@@ -835,8 +833,7 @@ static int apply_group(struct ctx *c) {
 
   /* Tasks the file no longer shows are deleted, unless the database
    * changed them since. */
-  if (c->base &&
-      (rc = store_asof_group_tasks(c->base, gid, &bt, &nbt)))
+  if (c->base && (rc = store_asof_group_tasks(c->base, gid, &bt, &nbt)))
     goto out;
   if (c->alt && (rc = store_asof_group_tasks(c->alt, gid, &at, &nat)))
     goto out;
@@ -898,8 +895,8 @@ static int apply_task(struct ctx *c) {
   int rc = save_task(c, p, c->f->record, NULL, NULL);
   if (rc || c->dg->errors)
     return rc;
-  return merge_sections(c, OWNER_TASK, c->f->record, p->sections,
-                        p->nsections, "## \xf0\x9f\x93\x9d Notes", NULL);
+  return merge_sections(c, OWNER_TASK, c->f->record, p->sections, p->nsections,
+                        "## \xf0\x9f\x93\x9d Notes", NULL);
 }
 
 static int apply_session(struct ctx *c) {
@@ -962,7 +959,9 @@ out:
 static int apply_notes(struct ctx *c) {
   char key[32];
   snprintf(key, sizeof key, "notes/%s", notes_names[c->f->notes]);
-  struct psection x = {.key = key, .heading = "", .line = 1,
+  struct psection x = {.key = key,
+                       .heading = "",
+                       .line = 1,
                        .body = c->doc->notes_body ? c->doc->notes_body : ""};
   return merge_sections(c, OWNER_SESSION, c->f->session, &x, 1, "", NULL);
 }
@@ -1019,7 +1018,7 @@ static void check_identity(struct ctx *c) {
               "group %s; save it under that group's name",
               d->group, f->record);
   if (want == DOC_TASK) {
-    const char *id = d->task ? d->task
+    const char *id = d->task                       ? d->task
                      : d->ntasks && d->tasks[0].id ? d->tasks[0].id
                                                    : NULL;
     if (id && !str_eq(id, f->record))
@@ -1033,8 +1032,7 @@ static void check_identity(struct ctx *c) {
                 "the heading names task %s but the front matter says %s",
                 d->tasks[0].id, d->task);
   }
-  if (want == DOC_NOTES && d->notes &&
-      !str_eq(d->notes, notes_names[f->notes]))
+  if (want == DOC_NOTES && d->notes && !str_eq(d->notes, notes_names[f->notes]))
     diags_add(c->dg, DIAG_ERROR, 1,
               "this text is notes/%s.md, saved over notes/%s.md", d->notes,
               notes_names[f->notes]);
@@ -1232,8 +1230,7 @@ static bool names_existing_task(struct store *st, const struct doc *d) {
 
 static int create_group(struct store *st, const struct vnode *dir,
                         const char *stem, const char *text, size_t len,
-                        const struct served *served,
-                        struct save_result *res) {
+                        const struct served *served, struct save_result *res) {
   struct doc doc;
   parse_doc(text, len, DOC_GROUP, &doc);
   int rc = ENG_OK;
@@ -1371,9 +1368,8 @@ static int create_task_file(struct store *st, const struct vnode *dir,
   f.kind = VK_TASK_MD;
   f.session = xstrdup(dir->session);
   struct ctx c = {.st = st, .f = &f, .doc = &doc, .dg = &doc.diags};
-  const char *want = id_is_valid(stem) && !store_task_exists(st, stem)
-                         ? stem
-                         : NULL;
+  const char *want =
+      id_is_valid(stem) && !store_task_exists(st, stem) ? stem : NULL;
   char *new_id = NULL;
   if ((rc = store_begin(st)) == ENG_OK) {
     rc = create_task(&c, p, g.id, dir->status, 0, want, &new_id);
@@ -1515,8 +1511,8 @@ int sync_discard(struct store *st, const struct vnode *f) {
     rc = store_draft_get(st, kind, rec.ptr, &d);
     if (rc == ENG_OK)
       rc = store_backup_add(st, f->session, kind, rec.ptr,
-                            "discarded text that could not be applied",
-                            d.text, d.len, NULL);
+                            "discarded text that could not be applied", d.text,
+                            d.len, NULL);
     if (rc == ENG_OK)
       rc = store_draft_delete(st, kind, rec.ptr);
     rc = rc ? (store_rollback(st), rc) : store_commit(st);

@@ -24,11 +24,11 @@ enum save_outcome {
 
 struct save_result {
   int outcome;
-  struct vnode file;  /* the file the text was saved as */
-  struct buf report;  /* "line N: error|warning: ..." lines */
+  struct vnode file; /* the file the text was saved as */
+  struct buf report; /* "line N: error|warning: ..." lines */
   int errors, warnings;
-  int changes;        /* fields and records changed */
-  int64_t rev;        /* the file's revision after the save */
+  int changes; /* fields and records changed */
+  int64_t rev; /* the file's revision after the save */
 };
 
 void save_result_init(struct save_result *r);
@@ -53,8 +53,7 @@ struct served {
  * failed (busy, read-only, full): nothing changed and nothing was stored.
  */
 int sync_save(struct store *st, const struct vnode *f, const char *text,
-              size_t len, const struct served *served,
-              struct save_result *res);
+              size_t len, const struct served *served, struct save_result *res);
 
 /*
  * The text of a new file called name in the generated directory dir.

@@ -60,8 +60,8 @@ struct node {
   bool frozen;
 
   struct content *served; /* what the last open of it read */
-  struct handle *handles;  /* open handles, linked by next */
-  struct handle *writer;   /* the handle whose buffer is newest */
+  struct handle *handles; /* open handles, linked by next */
+  struct handle *writer;  /* the handle whose buffer is newest */
 
   /* NT_REAL */
   struct node *parent;
@@ -133,9 +133,9 @@ struct fs {
   gid_t gid;
   int64_t mount_ns;
   struct fuse_session *se;
-  struct tomb *tombs;   /* locked */
-  pthread_cond_t wake;  /* signals the tomb timer */
-  bool stopping;        /* locked */
+  struct tomb *tombs;  /* locked */
+  pthread_cond_t wake; /* signals the tomb timer */
+  bool stopping;       /* locked */
   pthread_t timer;
 };
 

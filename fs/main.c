@@ -219,6 +219,7 @@ out_signals:
 out_session:
   fuse_session_destroy(se);
 out_fs:
+  nodes_free_all(&fs);
   close(fs.realfd);
   free(fs.realroot);
 out_store:

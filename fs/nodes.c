@@ -257,3 +257,21 @@ int node_open_real(struct fs *fs, const struct node *n, int flags) {
   buf_release(&path);
   return rc;
 }
+
+static void free_node(void *ctx, void *value) {
+  struct node *n = value;
+  content_unref(n->cache);
+  content_unref(n->served);
+  vnode_release(&n->v);
+  free(n->key);
+  free(n->name);
+  free(n);
+}
+
+void nodes_free_all(struct fs *fs) {
+  hmap_each(&fs->inodes, free_node, NULL);
+  hmap_release(&fs->inodes);
+  hmap_release(&fs->virt);
+  hmap_release(&fs->real);
+  fs->root_node = NULL;
+}

@@ -27,6 +27,10 @@ void node_maybe_free(struct fs *fs, struct node *n);
 void content_unref(struct content *c);
 void vnode_key(const struct vnode *v, struct buf *out);
 
+/* Frees every node and the tables, at unmount (handles are gone by then:
+ * the kernel released them). */
+void nodes_free_all(struct fs *fs);
+
 /* The path of a node's real counterpart relative to fs->realfd. */
 int node_relpath(struct fs *fs, const struct node *n, struct buf *out);
 /* An O_PATH descriptor of a directory node's real directory, or -errno.

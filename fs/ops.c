@@ -210,8 +210,8 @@ static int node_attr(struct fs *fs, struct node *n, struct stat *st) {
     st->st_nlink = 2;
     int64_t ns = fs->mount_ns, rev;
     if (n->v.session &&
-        store_owner_revision(fs->st, OWNER_SESSION, n->v.session, NULL,
-                             &rev) == ENG_OK) {
+        store_owner_revision(fs->st, OWNER_SESSION, n->v.session, NULL, &rev) ==
+            ENG_OK) {
       int64_t t = store_revision_time(fs->st, rev);
       if (t)
         ns = t;
@@ -281,8 +281,7 @@ static void tomb_free(struct tomb *t) {
 }
 
 /* Takes the tomb out of the list and gives it to the caller. */
-static struct tomb *tomb_take(struct fs *fs, fuse_ino_t dir,
-                              const char *name) {
+static struct tomb *tomb_take(struct fs *fs, fuse_ino_t dir, const char *name) {
   struct tomb **p = tomb_find(fs, dir, name);
   if (!p)
     return NULL;
@@ -321,8 +320,9 @@ static void tomb_expire(struct fs *fs, struct tomb *t) {
     fuse_log(FUSE_LOG_ERR, "taskfs: delete %s: %s\n", label.ptr,
              store_errmsg(fs->st));
   else
-    fuse_log(FUSE_LOG_INFO, "taskfs: %s removed: %s deleted (restorable "
-                            "with taskctl)\n",
+    fuse_log(FUSE_LOG_INFO,
+             "taskfs: %s removed: %s deleted (restorable "
+             "with taskctl)\n",
              label.ptr, t->v.kind == VK_GROUP_MD ? "group" : "task");
   buf_release(&label);
   fs->gen++;
@@ -566,8 +566,7 @@ static int save_text(struct fs *fs, struct node *n, const char *text,
              label.ptr, res.changes, res.changes == 1 ? "" : "s",
              (long long)res.rev);
     if (res.warnings)
-      fuse_log(FUSE_LOG_WARNING, "taskfs: %s: %s", label.ptr,
-               res.report.ptr);
+      fuse_log(FUSE_LOG_WARNING, "taskfs: %s: %s", label.ptr, res.report.ptr);
   } else if (rc == ENG_PARSE) {
     fuse_log(FUSE_LOG_WARNING,
              "taskfs: %s could not be applied; the text is kept there, see "
@@ -686,9 +685,9 @@ static int become_real(struct fs *fs, struct node *n, struct node *parent,
   int dfd = node_open_dir(fs, parent, true);
   if (dfd < 0)
     return dfd;
-  int fd = openat(dfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
-                                 O_CLOEXEC,
-                  n->mode & 0666);
+  int fd =
+      openat(dfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+             n->mode & 0666);
   int rc = 0;
   if (fd < 0) {
     rc = -errno;
@@ -863,7 +862,7 @@ static void fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
   lock(fs);
   refresh(fs);
   struct node *n = node_get(fs, ino);
-  int rc = !n                    ? -ENOENT
+  int rc = !n                   ? -ENOENT
            : n->type == NT_REAL ? real_setattr(fs, n, attr, to_set, h)
                                 : virt_setattr(fs, n, attr, to_set, h);
   if (rc == 0)
@@ -912,9 +911,9 @@ static void make_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
   lock(fs);
   refresh(fs);
   struct node *p = node_get(fs, parent);
-  int rc = !p                              ? -ENOENT
-           : generated(fs, p, name, NULL)  ? -EEXIST
-           : tomb_find(fs, p->ino, name)   ? -EPERM
+  int rc = !p                                              ? -ENOENT
+           : generated(fs, p, name, NULL)                  ? -EEXIST
+           : tomb_find(fs, p->ino, name)                   ? -EPERM
            : p->type == NT_VIRT && !view_is_dir(p->v.kind) ? -ENOTDIR
                                                            : 0;
   if (rc == 0) {
@@ -1151,8 +1150,8 @@ static void maybe_adopt(struct fs *fs, struct node *n) {
     struct save_result res;
     save_result_init(&res);
     struct served sv = {0};
-    int rc = sync_create(fs->st, &dir->v, n->name, text.ptr, text.len, &sv,
-                         &res);
+    int rc =
+        sync_create(fs->st, &dir->v, n->name, text.ptr, text.len, &sv, &res);
     if (rc)
       fuse_log(FUSE_LOG_ERR, "taskfs: new file %s: %s\n", n->name,
                store_errmsg(fs->st));
@@ -1217,9 +1216,8 @@ static void fs_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
       goto out;
     src = found;
   }
-  struct tomb *t = tomb_find(fs, np->ino, newname)
-                       ? *tomb_find(fs, np->ino, newname)
-                       : NULL;
+  struct tomb *t =
+      tomb_find(fs, np->ino, newname) ? *tomb_find(fs, np->ino, newname) : NULL;
   if (generated(fs, np, newname, &dst) || t) {
     struct stat st;
     if ((rc = node_attr(fs, src, &st)))
@@ -1366,14 +1364,13 @@ static int real_open(struct fs *fs, struct node *n, struct fuse_file_info *fi,
   return 0;
 }
 
-static void fs_open(fuse_req_t req, fuse_ino_t ino,
-                    struct fuse_file_info *fi) {
+static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
   struct fs *fs = FS(req);
   struct handle *h = NULL;
   lock(fs);
   refresh(fs);
   struct node *n = node_get(fs, ino);
-  int rc = !n                    ? -ENOENT
+  int rc = !n                   ? -ENOENT
            : n->type == NT_VIRT ? virt_open(fs, n, fi, &h)
                                 : real_open(fs, n, fi, &h);
   unlock(fs);
@@ -1433,10 +1430,9 @@ static void fs_create(fuse_req_t req, fuse_ino_t parent, const char *name,
     if (dfd < 0) {
       rc = dfd;
     } else {
-      int fd = openat(dfd, name,
-                      (fi->flags & ~O_NOCTTY) | O_CREAT | O_NOFOLLOW |
-                          O_CLOEXEC,
-                      mode);
+      int fd = openat(
+          dfd, name, (fi->flags & ~O_NOCTTY) | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+          mode);
       if (fd < 0) {
         rc = -errno;
       } else {
@@ -1499,9 +1495,8 @@ static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
   free(copy);
 }
 
-static void fs_write_buf(fuse_req_t req, fuse_ino_t ino,
-                         struct fuse_bufvec *in, off_t off,
-                         struct fuse_file_info *fi) {
+static void fs_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in,
+                         off_t off, struct fuse_file_info *fi) {
   struct fs *fs = FS(req);
   struct handle *h = (struct handle *)(uintptr_t)fi->fh;
   size_t size = fuse_buf_size(in);
@@ -1757,8 +1752,7 @@ static void fs_statfs(fuse_req_t req, fuse_ino_t ino) {
 
 /* ---- extended attributes: ordinary files only ---- */
 
-static int xattr_path(struct fs *fs, fuse_ino_t ino, char proc[64],
-                      int *pfd) {
+static int xattr_path(struct fs *fs, fuse_ino_t ino, char proc[64], int *pfd) {
   struct node *n = node_get(fs, ino);
   if (!n)
     return -ENOENT;
