@@ -595,24 +595,45 @@ int store_open(const char *path, int flags, struct store **out) {
     if (!st->db)
       die("out of memory opening SQLite");
     int e = rc_from_sqlite(rc);
+    if (e == ENG_NOTFOUND && !memory && access(path, F_OK) == 0)
+      return store_fail(st, ENG_READONLY,
+                        "cannot open database %s for writing: the file and "
+                        "its folder must be writable (SQLite keeps its "
+                        "-wal and -shm files beside it)",
+                        path);
     return store_fail(st, e, "cannot open database %s: %s", path,
                       sqlite3_errmsg(st->db));
   }
   sqlite3_extended_result_codes(st->db, 1);
   sqlite3_busy_timeout(st->db, st->busy_ms);
-  if ((rc = store_exec(st, "PRAGMA foreign_keys = ON")))
+  /* Statement journals of trigger-heavy inserts stay in memory. */
+  if ((rc = store_exec(st, "PRAGMA foreign_keys = ON; "
+                           "PRAGMA temp_store = MEMORY")))
     return rc;
   if (!st->readonly && !memory) {
     /* WAL lets readers (the mount) and one writer work at once. */
     rc = store_exec(st, "PRAGMA journal_mode = WAL");
     if (rc == ENG_SCHEMA || rc == ENG_CORRUPT)
       return store_fail(st, ENG_SCHEMA, "%s is not an SQLite database", path);
+    if (rc == ENG_NOTFOUND)
+      return store_fail(st, ENG_READONLY,
+                        "cannot open database %s for writing: the file and "
+                        "its folder must be writable (SQLite keeps its -wal "
+                        "and -shm files beside it)",
+                        path);
     if (rc)
       return rc;
     if ((rc = store_exec(st, "PRAGMA synchronous = NORMAL")))
       return rc;
   }
   rc = migrate(st, !st->readonly);
+  if (rc == ENG_NOTFOUND && !memory && access(path, F_OK) == 0 &&
+      strstr(st->err.ptr, "unable to open"))
+    return store_fail(st, ENG_READONLY,
+                      "cannot open database %s for writing: the file and "
+                      "its folder must be writable (SQLite keeps its -wal "
+                      "and -shm files beside it)",
+                      path);
   if (rc == ENG_CORRUPT ||
       (rc == ENG_DB && strstr(st->err.ptr, "not a database")))
     return store_fail(st, ENG_SCHEMA, "%s is not an SQLite database", path);

@@ -691,6 +691,9 @@ static const char *id_of(const char *key, char *const *ids) {
   die("demo: no task '%s'", key);
 }
 
+/* Inserts d as a planned task: work on it is recorded afterwards by
+ * advance_task, so that the history and the session's activity list show
+ * tasks being started, completed and blocked. */
 static int insert_task(struct store *st, const struct demo_task *d,
                        const char *id, const char *group_id, char *const *ids) {
   struct task t;
@@ -700,12 +703,8 @@ static int insert_task(struct store *st, const struct demo_task *d,
   t.title = xstrdup(d->title);
   t.description = xstrdup(d->description);
   t.specialist = xstrdup(d->specialist);
-  t.current_status = xstrdup(d->current_status);
-  task_set_status(&t, d->status);
-  t.progress = d->progress;
   t.priority = d->priority;
   t.estimate = d->estimate;
-  t.actual = d->actual;
   for (size_t k = 0; k < 3 && d->deps[k]; k++) {
     const char *dep = id_of(d->deps[k], ids);
     if (dep)
@@ -714,6 +713,22 @@ static int insert_task(struct store *st, const struct demo_task *d,
   for (size_t k = 0; k < 4 && d->deliverables[k]; k++)
     strlist_add(&t.deliverables, d->deliverables[k]);
   int rc = store_task_insert(st, &t);
+  task_release(&t);
+  return rc;
+}
+
+static int advance_task(struct store *st, const struct demo_task *d,
+                        const char *id) {
+  struct task t;
+  task_init(&t);
+  int rc = store_task_get(st, id, &t);
+  if (rc == ENG_OK) {
+    task_set_status(&t, d->status);
+    t.progress = d->progress;
+    t.actual = d->actual;
+    str_set(&t.current_status, d->current_status);
+    rc = store_task_update(st, &t);
+  }
   task_release(&t);
   return rc;
 }
@@ -765,6 +780,13 @@ int demo_load(struct store *st, char **session_id) {
         group_id = group_ids[k];
     rc = insert_task(st, &tasks[i], ids[i], group_id, ids);
   }
+  /* Work done: finished tasks first, then those under way, then the
+   * blocked ones, as a project would see them happen. */
+  static const int order[] = {STATUS_COMPLETED, STATUS_ACTIVE, STATUS_BLOCKED};
+  for (size_t k = 0; k < 3 && !rc; k++)
+    for (size_t i = 0; i < NTASKS && !rc; i++)
+      if (tasks[i].status == order[k])
+        rc = advance_task(st, &tasks[i], ids[i]);
 
   /* Each notes section is alone in its file; the others are numbered in
    * the order session.md shows them. */

@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <libgen.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define DEFAULT_DIR ".task_orchestrator"
 #define DEFAULT_DB DEFAULT_DIR "/tasks.db"
@@ -153,13 +155,12 @@ static const struct command commands[] = {
     {"task", "set", 1, 1, OPEN_WRITE,
      TASK_FIELDS | B(O_GROUP) | B(O_NO_DEPENDS) | B(O_NO_DELIVERABLES),
      cmd_task_set, "task set ID [options]",
-     "Changes fields of a task.\n"
+     "Changes fields of a task. --depends and --deliverable replace its\n"
+     "lists; an empty --estimate or --actual unsets it.\n"
      "\n"
      "  --title T            its title\n"
      "  --group G            move it to group G (an id, or a name in its\n"
      "                       session)\n" TASK_FIELD_HELP
-     "                       (--depends and --deliverable replace the "
-     "list)\n"
      "  --no-depends         clear its dependencies\n"
      "  --no-deliverables    clear its deliverables\n"},
     {"task", "show", 1, 1, OPEN_READ, 0, cmd_task_show, "task show ID",
@@ -209,13 +210,13 @@ static const struct {
 
 static const char global_help[] =
     "global options (they may also follow the command words):\n"
-    "  -d, --db DB           the database; default $TASKFS_DB, else\n"
-    "                        " DEFAULT_DB " under the current folder\n"
-    "      --json            JSON output; write commands then print the\n"
-    "                        record they changed\n"
-    "      --busy-timeout MS how long a locked database is retried (5000)\n"
-    "  -h, --help            help, for the command when one is given\n"
-    "  -V, --version         print the version\n";
+    "  -d, --db DB             the database; default $TASKFS_DB, else\n"
+    "                          " DEFAULT_DB " under the current folder\n"
+    "      --json              JSON output; write commands then print the\n"
+    "                          record they changed\n"
+    "      --busy-timeout MS   how long a locked database is retried (5000)\n"
+    "  -h, --help              help, for the command when one is given\n"
+    "  -V, --version           print the version\n";
 
 static const char exit_help[] =
     "exit status:\n"
@@ -228,8 +229,10 @@ static const char exit_help[] =
     "  6  database missing, not a taskfs database, or damaged\n"
     "  7  database cannot be written (permissions, read-only, disk full)\n";
 
-/* The command being run, for usage messages; NULL before it is known. */
+/* The command being run, for usage messages; NULL before it is known.
+ * current_group: the group word when only that matched ("task bogus"). */
 static const struct command *current;
+static const char *current_group;
 
 /* ---- help ---- */
 
@@ -347,6 +350,11 @@ int ctl_usage_error(const char *fmt, ...) {
     fprintf(stderr, "Try 'taskctl %s%s%s --help' for more.\n",
             current->group ? current->group : "", current->group ? " " : "",
             current->name);
+  } else if (current_group) {
+    fprintf(stderr,
+            "usage: taskctl [-d DB] [--json] %s COMMAND ...\n"
+            "Try 'taskctl %s --help' for the commands.\n",
+            current_group, current_group);
   } else {
     fputs("usage: taskctl [-d DB] [--json] COMMAND ...\n"
           "Try 'taskctl --help' for the commands.\n",
@@ -446,7 +454,7 @@ static void parse_argv(int argc, char **argv, struct ctl *c,
       continue;
     }
     /* -d DB, -dDB, --db DB, --db=DB */
-    if (str_starts(a, "-d") && !str_starts(a, "--")) {
+    if (str_starts(a, "-d")) {
       if (a[2])
         c->db_path = a + 2;
       else if (i + 1 < argc)
@@ -467,7 +475,7 @@ static void parse_argv(int argc, char **argv, struct ctl *c,
     bool is_busy = len == 12 && strncmp(name, "busy-timeout", 12) == 0;
     int o = find_opt(name, len);
     if (!is_db && !is_busy && o < 0) {
-      cmdline_error(cl, "unknown option '--%.*s'", (int)len, name);
+      cmdline_error(cl, "unknown option '%s'", a);
       continue;
     }
     bool takes_arg = is_db || is_busy || opt_defs[o].arg;
@@ -559,16 +567,40 @@ static int make_default_dir(void) {
                   "cannot create folder %s: %s", DEFAULT_DIR, strerror(e));
 }
 
+/* Whether SQLite's failure to open path is a permission problem: of the
+ * file, or of its folder, where SQLite keeps the -wal and -shm files. */
+static bool open_denied(const char *path) {
+  char *copy = xstrdup(path);
+  int r = access(path, F_OK) == 0 ? access(path, R_OK | W_OK) : 0;
+  if (r == 0)
+    r = access(dirname(copy), W_OK);
+  bool denied = r != 0 && (errno == EACCES || errno == EPERM || errno == EROFS);
+  free(copy);
+  return denied;
+}
+
 static int open_store(struct ctl *c, enum open_mode mode) {
   int rc;
   if (mode == OPEN_CREATE && c->db_default && (rc = make_default_dir()))
     return rc;
   rc = store_open(c->db_path, mode == OPEN_CREATE ? STORE_CREATE : 0, &c->st);
-  if (rc == ENG_READONLY && mode == OPEN_READ) {
+  /* SQLite says "unable to open" (ENG_NOTFOUND) for a file that exists
+   * but cannot be opened for writing, as on a read-only mount. */
+  bool present = access(c->db_path, F_OK) == 0;
+  if (mode == OPEN_READ &&
+      (rc == ENG_READONLY || (rc == ENG_NOTFOUND && present))) {
     /* A file we may not write can still be read. */
     store_close(c->st);
     rc = store_open(c->db_path, STORE_READONLY, &c->st);
   }
+  if (rc == ENG_NOTFOUND && (present || mode == OPEN_CREATE) &&
+      open_denied(c->db_path))
+    return ctl_fail(ctl_exit_code(ENG_READONLY, true),
+                    "database %s cannot be %s: SQLite must write it or the "
+                    "-wal and -shm files beside it (%s); check the "
+                    "permissions of the file and its folder",
+                    c->db_path, mode == OPEN_READ ? "read" : "written",
+                    store_errmsg(c->st));
   if (rc)
     return ctl_fail_store(c, rc);
   store_opened = true;
@@ -602,6 +634,7 @@ int main(int argc, char **argv) {
   size_t used;
   const struct command *cmd = match_words(&cl.words, &group, &used);
   current = cmd;
+  current_group = group;
   int code = EXIT_OK;
   if (cl.help) {
     print_help(group, cmd);
@@ -619,9 +652,7 @@ int main(int argc, char **argv) {
     if (cl.words.n == 0)
       code = ctl_usage_error("no command given");
     else if (group && cl.words.n == 1)
-      code = ctl_usage_error("'%s' needs a command; 'taskctl %s --help' "
-                             "lists them",
-                             group, group);
+      code = ctl_usage_error("'%s' needs a command", group);
     else if (group)
       code = ctl_usage_error("unknown command '%s %s'", group, cl.words.v[1]);
     else
@@ -631,7 +662,7 @@ int main(int argc, char **argv) {
   c.pos = (const char **)cl.words.v + used;
   c.npos = cl.words.n - used;
   if (c.npos < cmd->min_pos) {
-    code = ctl_usage_error("missing argument");
+    code = ctl_usage_error("'%s %s' needs an ID", cmd->group, cmd->name);
     goto out;
   }
   if (c.npos > cmd->max_pos) {

@@ -161,6 +161,19 @@ static void test_asof_membership(void) {
   task_release(&nt);
   store_asof_close(a);
 
+  /* Listing across groups, by status. */
+  RC_OK(store_task_list(st, "s1", STATUS_ACTIVE, NULL, false, &v, &n), st);
+  INT_EQ(n, 2);
+  if (n == 2) {
+    STR_EQ(v[0].id, "t2");
+    STR_EQ(v[1].id, "t5");
+  }
+  store_tasks_free(v, n);
+  RC_OK(store_task_list(st, NULL, -1, "backend_group_001", false, &v, &n),
+        st);
+  INT_EQ(n, 2);
+  store_tasks_free(v, n);
+
   /* Now: t3 left, t6 joined, t4 is there but deleted. */
   RC_OK(store_task_list_group(st, "frontend_group_001", false, &v, &n), st);
   INT_EQ(n, 3);

@@ -94,10 +94,9 @@ static void set_progress(struct store *st, const char *id, int progress) {
 /* parse(render(db)) changes nothing, in every view. */
 static void test_round_trip(void) {
   struct store *st = fixture_open();
-  struct vnode files[] = {group_file("frontend_group_001"),
-                          group_file("backend_group_001"),
-                          task_file("t2", STATUS_ACTIVE), session_file(),
-                          notes_file(0)};
+  struct vnode files[] = {
+      group_file("frontend_group_001"), group_file("backend_group_001"),
+      task_file("t2", STATUS_ACTIVE), session_file(), notes_file(0)};
   int64_t rev = store_revision(st);
   struct save_result r;
   save_result_init(&r);
@@ -158,8 +157,8 @@ static void test_group_edits(void) {
   char *end = strstr(block, "\n## ");
   char *blk = xstrndup(block, (size_t)(end - block) + 1);
   char *cut = edit(text, blk, "");
-  t1 = edit(cut, "## \xe2\x9c\x85 Completed\n",
-            "## \xe2\x9c\x85 Completed\n\n");
+  t1 =
+      edit(cut, "## \xe2\x9c\x85 Completed\n", "## \xe2\x9c\x85 Completed\n\n");
   char *moved = xasprintf("## \xe2\x9c\x85 Completed\n\n%s", blk);
   char *t2 = edit(t1, "## \xe2\x9c\x85 Completed\n\n", moved);
   free(moved);
@@ -259,8 +258,7 @@ static void test_new_tasks_and_stale_buffer(void) {
   STR_EQ(t.description, "Explain the API.");
   task_release(&t);
   char *fresh = read_file(st, &f);
-  OK(strstr(fresh, "### Write docs `write_docs_001`") != NULL,
-     "new id shown");
+  OK(strstr(fresh, "### Write docs `write_docs_001`") != NULL, "new id shown");
   free(fresh);
 
   /* The editor did not reload: it saves its buffer (old revision, no id)
@@ -451,7 +449,8 @@ static void test_task_file(void) {
   struct save_result r;
   save_result_init(&r);
   char *text = read_file(st, &f);
-  char *t1 = edit(text, "- [ ] **Status**: active", "- [ ] **Status**: blocked");
+  char *t1 =
+      edit(text, "- [ ] **Status**: active", "- [ ] **Status**: blocked");
   char *t2 = edit(t1, "- **Group**: frontend", "- **Group**: backend");
   char *t3 = edit(t2, "## \xf0\x9f\x93\x9d Notes\n",
                   "## \xf0\x9f\x93\x9d Notes\n\nCall Ana  \n| a | b |\n");
@@ -522,8 +521,8 @@ static void test_session_and_notes(void) {
 
   struct vnode n = notes_file(0);
   char *notes = read_file(st, &n);
-  char *n1 = xasprintf("%s- Use SQLite  \n\n```sh\n# not a heading\n```\n",
-                       notes);
+  char *n1 =
+      xasprintf("%s- Use SQLite  \n\n```sh\n# not a heading\n```\n", notes);
   RC_OK(save(st, &n, n1, &r), st);
   char *n2 = read_file(st, &n);
   char *want = edit(n1, "revision: 1\n", "");
@@ -553,9 +552,9 @@ static void test_create_rename_delete(void) {
   const char *newgroup = "# Design\n\n- **Priority**: high\n\n"
                          "## Planned\n\n### Sketch screens\n\n"
                          "## Notes\n\nStart with paper.\n";
-  RC_OK(sync_create(st, &dir, "design.md", newgroup, strlen(newgroup), NULL,
-                    &r),
-        st);
+  RC_OK(
+      sync_create(st, &dir, "design.md", newgroup, strlen(newgroup), NULL, &r),
+      st);
   INT_EQ(r.outcome, SAVE_APPLIED);
   struct group g;
   group_init(&g);
@@ -574,9 +573,9 @@ static void test_create_rename_delete(void) {
   /* So does a text that is no group, and a temp name. */
   RC_OK(sync_create(st, &dir, "tmp.md", "just words\n", 11, NULL, &r), st);
   INT_EQ(r.outcome, SAVE_PLAIN);
-  RC_OK(sync_create(st, &dir, ".hidden.md", newgroup, strlen(newgroup), NULL,
-                    &r),
-        st);
+  RC_OK(
+      sync_create(st, &dir, ".hidden.md", newgroup, strlen(newgroup), NULL, &r),
+      st);
   INT_EQ(r.outcome, SAVE_PLAIN);
 
   /* Rename a group file; move a task file between status folders. */
