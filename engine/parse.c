@@ -64,6 +64,7 @@ struct parser {
   cmark_node *root;
   struct block *blocks;
   size_t nblocks;
+  int *block_at_line; /* line -> index of the block starting there, or -1 */
 };
 
 enum btype { B_HEADING, B_PARAGRAPH, B_LIST, B_CODE, B_OTHER };
@@ -356,6 +357,12 @@ static void collect_blocks(struct parser *p) {
     XGROW(p->blocks, cap, p->nblocks + 1);
     p->blocks[p->nblocks++] = b;
   }
+  p->block_at_line = xmalloc(((size_t)p->nlines + 2) * sizeof(int));
+  for (int l = 0; l <= p->nlines + 1; l++)
+    p->block_at_line[l] = -1;
+  for (size_t i = 0; i < p->nblocks; i++)
+    if (p->blocks[i].line >= 0 && p->blocks[i].line <= p->nlines + 1)
+      p->block_at_line[p->blocks[i].line] = (int)i;
 }
 
 /* The text of a heading block, without its marks. */
@@ -612,10 +619,10 @@ static void ptask_release(struct ptask *t) {
 }
 
 static const struct block *block_at(const struct parser *p, int line) {
-  for (size_t i = 0; i < p->nblocks; i++)
-    if (p->blocks[i].line == line)
-      return &p->blocks[i];
-  return NULL;
+  if (line < 0 || line > p->nlines + 1 || !p->block_at_line)
+    return NULL;
+  int i = p->block_at_line[line];
+  return i < 0 ? NULL : &p->blocks[i];
 }
 
 /* A paragraph starting at line with a bold label like "**Deliverables**:";
@@ -1172,6 +1179,15 @@ static struct ptask *task_heading(struct parser *p, const struct block *h) {
   return t;
 }
 
+static const struct ptask *sort_tasks;
+
+/* By id, then by position in the file. */
+static int cmp_task_index(const void *x, const void *y) {
+  size_t i = *(const size_t *)x, j = *(const size_t *)y;
+  int c = strcmp(sort_tasks[i].id, sort_tasks[j].id);
+  return c ? c : (i < j ? -1 : 1);
+}
+
 static void parse_group(struct parser *p) {
   struct doc *d = p->doc;
   const struct block *h1 = NULL;
@@ -1250,11 +1266,25 @@ static void parse_group(struct parser *p) {
     j = k - 1;
   }
   /* Table rows give the tasks of the same ids more signals. */
+  size_t *order = xmalloc((d->ntasks + 1) * sizeof *order);
+  size_t nid = 0;
+  for (size_t q = 0; q < d->ntasks; q++)
+    if (d->tasks[q].id)
+      order[nid++] = q;
+  sort_tasks = d->tasks;
+  qsort(order, nid, sizeof *order, cmp_task_index);
   for (size_t r = 0; r < nrows; r++) {
     struct ptask *t = NULL;
-    for (size_t q = 0; q < d->ntasks && !t; q++)
-      if (d->tasks[q].id && strcmp(d->tasks[q].id, rows[r].id) == 0)
-        t = &d->tasks[q];
+    size_t lo = 0, hi = nid;
+    while (lo < hi) {
+      size_t mid = (lo + hi) / 2;
+      if (strcmp(d->tasks[order[mid]].id, rows[r].id) < 0)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+    if (lo < nid && strcmp(d->tasks[order[lo]].id, rows[r].id) == 0)
+      t = &d->tasks[order[lo]];
     if (!t) {
       diags_add(&d->diags, DIAG_WARNING, rows[r].line,
                 "the overview row for '%s' has no task block in this file "
@@ -1270,6 +1300,7 @@ static void parse_group(struct parser *p) {
     free(rows[r].id);
     free(rows[r].title);
   }
+  free(order);
   free(rows);
 }
 
@@ -1407,19 +1438,27 @@ void parse_doc(const char *text, size_t len, int hint, struct doc *doc) {
               "cannot tell what this file is: it has no taskfs front "
               "matter");
   }
-  /* Duplicate ids among task blocks. */
+  /* Duplicate ids among task blocks (sorted, so n log n). */
+  size_t *order = xmalloc((doc->ntasks + 1) * sizeof *order);
+  size_t nid = 0;
   for (size_t i = 0; i < doc->ntasks; i++)
-    for (size_t j = 0; j < i; j++)
-      if (doc->tasks[i].id && doc->tasks[j].id &&
-          strcmp(doc->tasks[i].id, doc->tasks[j].id) == 0) {
-        diags_add(&doc->diags, DIAG_ERROR, doc->tasks[i].line,
-                  "task '%s' appears twice (also at line %d): remove one "
-                  "block",
-                  doc->tasks[i].id, doc->tasks[j].line);
-        break;
-      }
+    if (doc->tasks[i].id)
+      order[nid++] = i;
+  sort_tasks = doc->tasks;
+  qsort(order, nid, sizeof *order, cmp_task_index);
+  for (size_t k = 1; k < nid; k++) {
+    const struct ptask *a = &doc->tasks[order[k - 1]];
+    const struct ptask *b = &doc->tasks[order[k]];
+    if (strcmp(a->id, b->id) == 0)
+      diags_add(&doc->diags, DIAG_ERROR, b->line,
+                "task '%s' appears twice (also at line %d): remove one "
+                "block",
+                b->id, a->line);
+  }
+  free(order);
   cmark_node_free(p.root);
   free(p.blocks);
+  free(p.block_at_line);
   free(p.ls);
 }
 

@@ -210,6 +210,10 @@ struct asof;
 int store_asof_open(struct store *st, int64_t rev, struct asof **out);
 void store_asof_close(struct asof *a);
 int64_t store_asof_rev(const struct asof *a);
+/* True when the record changed after the revision (then it reads back
+ * differently from now). */
+bool store_asof_touched(const struct asof *a, const char *table,
+                        const char *record);
 int store_asof_session(struct asof *a, const char *id, struct session *out);
 int store_asof_group(struct asof *a, const char *id, struct group *out);
 int store_asof_task(struct asof *a, const char *id, struct task *out);

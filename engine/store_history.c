@@ -136,7 +136,52 @@ struct asof {
   int64_t rev;
   struct change *ch; /* changes after rev, oldest first */
   size_t n;
+  size_t *by_record; /* indexes of ch sorted by table, record, age */
 };
+
+static const struct change *sort_base;
+
+static int cmp_by_record(const void *x, const void *y) {
+  const struct change *a = &sort_base[*(const size_t *)x];
+  const struct change *b = &sort_base[*(const size_t *)y];
+  int c = strcmp(a->table, b->table);
+  if (!c)
+    c = strcmp(a->record, b->record);
+  if (!c)
+    c = *(const size_t *)x < *(const size_t *)y ? -1 : 1;
+  return c;
+}
+
+/* The range [*lo, *hi) of a->by_record for one record. */
+static void record_range(const struct asof *a, const char *table,
+                         const char *record, size_t *lo, size_t *hi) {
+  size_t l = 0, h = a->n;
+  while (l < h) {
+    size_t m = (l + h) / 2;
+    const struct change *c = &a->ch[a->by_record[m]];
+    int d = strcmp(c->table, table);
+    if (!d)
+      d = strcmp(c->record, record);
+    if (d < 0)
+      l = m + 1;
+    else
+      h = m;
+  }
+  *lo = l;
+  for (h = l; h < a->n; h++) {
+    const struct change *c = &a->ch[a->by_record[h]];
+    if (strcmp(c->table, table) || strcmp(c->record, record))
+      break;
+  }
+  *hi = h;
+}
+
+bool store_asof_touched(const struct asof *a, const char *table,
+                        const char *record) {
+  size_t lo, hi;
+  record_range(a, table, record, &lo, &hi);
+  return hi > lo;
+}
 
 int store_asof_open(struct store *st, int64_t rev, struct asof **out) {
   struct asof *a = xcalloc(1, sizeof *a);
@@ -148,6 +193,12 @@ int store_asof_open(struct store *st, int64_t rev, struct asof **out) {
     *out = NULL;
     return rc;
   }
+  a->by_record = xmalloc((a->n + 1) * sizeof *a->by_record);
+  for (size_t i = 0; i < a->n; i++)
+    a->by_record[i] = i;
+  /* Not thread-safe (a static for qsort), as the store is not. */
+  sort_base = a->ch;
+  qsort(a->by_record, a->n, sizeof *a->by_record, cmp_by_record);
   *out = a;
   return ENG_OK;
 }
@@ -156,6 +207,7 @@ void store_asof_close(struct asof *a) {
   if (!a)
     return;
   store_changes_free(a->ch, a->n);
+  free(a->by_record);
   free(a);
 }
 
@@ -397,10 +449,10 @@ static int apply_snapshot(struct store *st, const char *json, void *rec,
  */
 static int revert(struct asof *a, const char *table, const char *record,
                   void *rec, bool *present, setter_fn set) {
-  for (size_t i = a->n; i-- > 0;) {
-    struct change *c = &a->ch[i];
-    if (strcmp(c->table, table) != 0 || strcmp(c->record, record) != 0)
-      continue;
+  size_t lo, hi;
+  record_range(a, table, record, &lo, &hi);
+  for (size_t i = hi; i-- > lo;) {
+    struct change *c = &a->ch[a->by_record[i]];
     if (strcmp(c->op, "update") == 0) {
       if (*present && c->field)
         set(a->st, rec, c->field, c->old_value);
@@ -491,41 +543,52 @@ int store_asof_group_tasks(struct asof *a, const char *group_id,
   struct strlist ids = {0};
   for (size_t i = 0; i < ncur; i++)
     strlist_add(&ids, cur[i].id);
-  store_tasks_free(cur, ncur);
   /* Tasks that left the group, or were deleted by SQL, after rev. */
+  struct strlist gone = {0};
   for (size_t i = 0; i < a->n; i++) {
     struct change *c = &a->ch[i];
-    if (strcmp(c->table, "task") != 0 || strlist_has(&ids, c->record))
+    if (strcmp(c->table, "task") != 0 || strlist_has(&ids, c->record) ||
+        strlist_has(&gone, c->record))
       continue;
     bool was_here =
         (str_eq(c->field, "group_id") && str_eq(c->old_value, group_id)) ||
         (str_eq(c->op, "delete") && c->old_value &&
          strstr(c->old_value, group_id));
     if (was_here)
-      strlist_add(&ids, c->record);
-  }
-  struct task *v = xcalloc(ids.n ? ids.n : 1, sizeof *v);
-  size_t len = 0;
-  for (size_t i = 0; i < ids.n; i++) {
-    task_init(&v[len]);
-    rc = store_asof_task(a, ids.v[i], &v[len]);
-    if (rc == ENG_NOTFOUND) {
-      task_release(&v[len]);
-      continue;
-    }
-    if (rc) {
-      task_release(&v[len]);
-      store_tasks_free(v, len);
-      strlist_clear(&ids);
-      return rc;
-    }
-    if (!str_eq(v[len].group_id, group_id)) {
-      task_release(&v[len]);
-      continue;
-    }
-    len++;
+      strlist_add(&gone, c->record);
   }
   strlist_clear(&ids);
+  struct task *v = xcalloc(ncur + gone.n + 1, sizeof *v);
+  size_t len = 0;
+  /* Rows of the group now: only those changed since are read back. */
+  for (size_t i = 0; i < ncur && rc == ENG_OK; i++) {
+    task_init(&v[len]);
+    bool present = true;
+    task_copy(&v[len], &cur[i]);
+    rc = revert(a, "task", cur[i].id, &v[len], &present, task_set_v);
+    if (rc == ENG_OK && present && str_eq(v[len].group_id, group_id))
+      len++;
+    else
+      task_release(&v[len]);
+  }
+  for (size_t i = 0; i < gone.n && rc == ENG_OK; i++) {
+    task_init(&v[len]);
+    rc = store_asof_task(a, gone.v[i], &v[len]);
+    if (rc == ENG_NOTFOUND) {
+      rc = ENG_OK;
+      task_release(&v[len]);
+    } else if (rc == ENG_OK && str_eq(v[len].group_id, group_id)) {
+      len++;
+    } else {
+      task_release(&v[len]);
+    }
+  }
+  store_tasks_free(cur, ncur);
+  strlist_clear(&gone);
+  if (rc) {
+    store_tasks_free(v, len);
+    return rc;
+  }
   qsort(v, len, sizeof *v, cmp_task_pos);
   *out = v;
   *n = len;

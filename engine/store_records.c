@@ -18,15 +18,17 @@
   "id, session_id, name, title, description, status, priority, specialist,"    \
   " position, deleted, created_at, updated_at, rev, created_rev, members_rev"
 #define TASK_COLS                                                              \
-  "tasks.id, tasks.session_id, tasks.group_id, tasks.title,"                  \
-  " tasks.description, tasks.status, tasks.progress, tasks.priority,"         \
-  " tasks.specialist, tasks.estimate, tasks.actual, tasks.started_at,"        \
-  " tasks.completed_at,"                                                      \
-  " (SELECT group_concat(value, char(0)) FROM (SELECT value FROM"             \
-  " json_each(tasks.dependencies) ORDER BY key)),"                            \
-  " (SELECT group_concat(value, char(0)) FROM (SELECT value FROM"             \
-  " json_each(tasks.deliverables) ORDER BY key)),"                            \
-  " tasks.current_status, tasks.position, tasks.deleted, tasks.created_at,"   \
+  "tasks.id, tasks.session_id, tasks.group_id, tasks.title,"                   \
+  " tasks.description, tasks.status, tasks.progress, tasks.priority,"          \
+  " tasks.specialist, tasks.estimate, tasks.actual, tasks.started_at,"         \
+  " tasks.completed_at,"                                                       \
+  " CASE tasks.dependencies WHEN '[]' THEN NULL ELSE"                          \
+  " (SELECT group_concat(value, char(0)) FROM (SELECT value FROM"              \
+  " json_each(tasks.dependencies) ORDER BY key)) END,"                         \
+  " CASE tasks.deliverables WHEN '[]' THEN NULL ELSE"                          \
+  " (SELECT group_concat(value, char(0)) FROM (SELECT value FROM"              \
+  " json_each(tasks.deliverables) ORDER BY key)) END,"                         \
+  " tasks.current_status, tasks.position, tasks.deleted, tasks.created_at,"    \
   " tasks.updated_at, tasks.rev, tasks.created_rev"
 #define SECTION_COLS                                                           \
   "id, owner_kind, owner_id, key, heading, body, position, deleted, rev,"      \

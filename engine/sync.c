@@ -461,13 +461,20 @@ out:
  * tasks are given the current state (created after the base). */
 static int task_bases(struct ctx *c, const char *id, const struct task *cur,
                       struct task *b, struct task *a, bool *has_alt) {
-  int rc = c->base ? store_asof_task(c->base, id, b) : ENG_NOTFOUND;
+  int rc = c->base && store_asof_touched(c->base, "task", id)
+               ? store_asof_task(c->base, id, b)
+               : ENG_NOTFOUND;
   if (rc == ENG_NOTFOUND) {
     task_copy(b, cur);
     rc = ENG_OK;
   }
   *has_alt = false;
   if (rc == ENG_OK && c->alt) {
+    if (!store_asof_touched(c->alt, "task", id)) {
+      task_copy(a, cur);
+      *has_alt = true;
+      return rc;
+    }
     int arc = store_asof_task(c->alt, id, a);
     if (arc == ENG_OK)
       *has_alt = true;
@@ -500,14 +507,19 @@ static int block_failure(struct ctx *c, int rc, int line) {
 /* Saves one existing task as a block shows it (in group group, or in its
  * own file when group is NULL). */
 static int save_task(struct ctx *c, const struct ptask *p, const char *id,
-                     const char *group, double *pos_out) {
+                     const char *group, const struct task *known,
+                     double *pos_out) {
   struct task cur, b, a, f;
   task_init(&cur);
   task_init(&b);
   task_init(&a);
   task_init(&f);
-  bool has_alt = false;
-  int rc = store_task_get(c->st, id, &cur);
+  bool has_alt = false, revived = false;
+  int rc = ENG_OK;
+  if (known)
+    task_copy(&cur, known);
+  else
+    rc = store_task_get(c->st, id, &cur);
   if (rc == ENG_NOTFOUND) {
     diags_add(c->dg, DIAG_ERROR, p->line,
               "'%s' is not a task id: remove the id from the heading to "
@@ -562,6 +574,7 @@ static int save_task(struct ctx *c, const struct ptask *p, const char *id,
     bool moved = group && !str_eq(cur.group_id, group);
     if (ours && (moved || b.deleted)) {
       cur.deleted = false;
+      revived = true;
       c->changes++;
     } else if (b.deleted) {
       /* Deleted at the base too: the file shows it by mistake. */
@@ -581,14 +594,17 @@ static int save_task(struct ctx *c, const struct ptask *p, const char *id,
       goto out;
     }
   }
-  c->changes += merge_task(c, &f, &b, has_alt ? &a : NULL, &cur, p->line);
+  int taken = merge_task(c, &f, &b, has_alt ? &a : NULL, &cur, p->line);
+  c->changes += taken;
   if (c->dg->errors)
     goto out;
   if (pos_out)
     *pos_out = cur.position;
-  rc = store_task_update(c->st, &cur);
-  if (rc)
-    rc = block_failure(c, rc, p->line);
+  if (taken || revived) {
+    rc = store_task_update(c->st, &cur);
+    if (rc)
+      rc = block_failure(c, rc, p->line);
+  }
 out:
   task_release(&cur);
   task_release(&b);
@@ -669,6 +685,14 @@ struct placed {
   double pos;
   bool fresh;
 };
+
+static int cmp_str(const void *x, const void *y) {
+  return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+static int cmp_task_id(const void *x, const void *y) {
+  return strcmp(((const struct task *)x)->id, ((const struct task *)y)->id);
+}
 
 static int cmp_double(const void *x, const void *y) {
   double a = *(const double *)x, b = *(const double *)y;
@@ -799,23 +823,29 @@ static int apply_group(struct ctx *c) {
     c->changes += taken;
   }
 
-  /* Tasks, in file order. */
+  /* Tasks, in file order; the group's current rows read in one go. */
+  if ((rc = store_task_list_group(c->st, gid, true, &ct, &nct)))
+    goto out;
+  qsort(ct, nct, sizeof *ct, cmp_task_id);
+  double max = 0;
+  for (size_t i = 0; i < nct; i++)
+    max = fmax(max, ct[i].position);
   pl = xcalloc(d->ntasks + 1, sizeof *pl);
   for (size_t i = 0; i < d->ntasks; i++) {
     const struct ptask *p = &d->tasks[i];
     const char *id = p->id ? p->id : memo_id(c, p);
     pl[npl] = (struct placed){id, p, 0, id == NULL};
-    if (id && (rc = save_task(c, p, id, gid, &pl[npl].pos)))
-      goto out;
+    if (id) {
+      struct task key = {.id = (char *)id};
+      const struct task *known =
+          bsearch(&key, ct, nct, sizeof *ct, cmp_task_id);
+      if ((rc = save_task(c, p, id, gid, known, &pl[npl].pos)))
+        goto out;
+    }
     npl++;
   }
   if (c->dg->errors)
     goto out;
-  double max = 0;
-  if ((rc = store_task_list_group(c->st, gid, true, &ct, &nct)))
-    goto out;
-  for (size_t i = 0; i < nct; i++)
-    max = fmax(max, ct[i].position);
   if ((rc = reorder(c, pl, npl)))
     goto out;
   for (size_t i = 0; i < npl; i++) {
@@ -837,19 +867,23 @@ static int apply_group(struct ctx *c) {
     goto out;
   if (c->alt && (rc = store_asof_group_tasks(c->alt, gid, &at, &nat)))
     goto out;
-  for (int pass = 0; pass < 2; pass++) {
+  /* The ids the file shows now, sorted for lookups. */
+  struct strlist shown_ids = {0};
+  for (size_t k = 0; k < npl; k++)
+    if (pl[k].id)
+      strlist_add(&shown_ids, pl[k].id);
+  for (size_t k = 0; k < c->created_ids.n; k++)
+    strlist_add(&shown_ids, c->created_ids.v[k]);
+  qsort(shown_ids.v, shown_ids.n, sizeof *shown_ids.v, cmp_str);
+  for (int pass = 0; pass < 2 && rc == ENG_OK; pass++) {
     struct task *v = pass ? at : bt;
     size_t n = pass ? nat : nbt;
     int64_t since = pass ? c->alt_rev : c->base_rev;
     for (size_t i = 0; i < n; i++) {
       if (v[i].deleted)
         continue;
-      bool shown = false;
-      for (size_t k = 0; k < npl && !shown; k++)
-        shown = pl[k].id && strcmp(pl[k].id, v[i].id) == 0;
-      for (size_t k = 0; k < c->created_ids.n && !shown; k++)
-        shown = strcmp(c->created_ids.v[k], v[i].id) == 0;
-      if (shown)
+      const char *key = v[i].id;
+      if (bsearch(&key, shown_ids.v, shown_ids.n, sizeof *shown_ids.v, cmp_str))
         continue;
       struct task t;
       task_init(&t);
@@ -870,9 +904,12 @@ static int apply_group(struct ctx *c) {
       }
       task_release(&t);
       if (rc)
-        goto out;
+        break;
     }
   }
+  strlist_clear(&shown_ids);
+  if (rc)
+    goto out;
   rc = merge_sections(c, OWNER_GROUP, gid, d->sections, d->nsections,
                       "## \xf0\x9f\x93\x9d Notes", NULL);
 out:
@@ -892,7 +929,7 @@ static int apply_task(struct ctx *c) {
   if (d->ntasks != 1)
     return ENG_OK; /* reported by the parser */
   const struct ptask *p = &d->tasks[0];
-  int rc = save_task(c, p, c->f->record, NULL, NULL);
+  int rc = save_task(c, p, c->f->record, NULL, NULL, NULL);
   if (rc || c->dg->errors)
     return rc;
   return merge_sections(c, OWNER_TASK, c->f->record, p->sections, p->nsections,
