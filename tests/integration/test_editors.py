@@ -141,13 +141,22 @@ def test_nano_in_tmux(scene):
 
 
 def test_emacs_batch(scene, workdir):
+    """emacs locks the file with a .#name symlink, auto-saves to #name#,
+    renames the original to name~ and writes the file anew."""
     env = dict(os.environ, HOME=workdir)
     lisp = ('(progn (goto-char (point-min)) (search-forward "%s") '
-            '(replace-match "%s" t t) (save-buffer))' %
+            '(replace-match "%s" t t) '
+            '(princ (format "locked=%%s\\n" (file-locked-p buffer-file-name))) '
+            '(auto-save-mode 1) (do-auto-save t) '
+            '(princ (format "autosaved=%%s\\n" '
+            '(file-exists-p buffer-auto-save-file-name))) '
+            '(save-buffer))' %
             (scene.heading(), scene.heading("By emacs")))
-    run(["emacs", "--batch", "--no-site-file", scene.path, "--eval", lisp],
-        env=env)
-    # emacs keeps its backup of the previous text, as it does anywhere.
+    p = run(["emacs", "--batch", "--no-site-file", scene.path, "--eval", lisp],
+            env=env)
+    assert "locked=t" in p.stdout and "autosaved=t" in p.stdout, p.stdout
+    # emacs keeps its backup of the previous text, as it does anywhere; the
+    # lock and the auto-save file are gone.
     scene.check("By emacs", extra_files=["frontend.md~"])
     assert scene.heading() in read(os.path.join(scene.dir, "frontend.md~"))
 
