@@ -485,7 +485,45 @@ static int migrate_to_1(struct store *st) {
   return rc;
 }
 
-static int (*const migrations[])(struct store *) = {migrate_to_1};
+/* Conflicts a save could not settle, and backups of single values. */
+static const char schema_2[] =
+    "CREATE TABLE conflicts (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  session_id TEXT NOT NULL,\n"
+    "  file_kind TEXT NOT NULL,\n"
+    "  file_record TEXT NOT NULL,\n"
+    "  type TEXT NOT NULL,\n"
+    "  target_kind TEXT NOT NULL,\n"
+    "  target_id TEXT NOT NULL,\n"
+    "  field TEXT NOT NULL,\n"
+    "  label TEXT NOT NULL,\n"
+    "  base_rev INTEGER NOT NULL DEFAULT 0,\n"
+    "  base_value,\n"
+    "  db_value,\n"
+    "  file_value,\n"
+    "  manual_value,\n"
+    "  db_display TEXT NOT NULL DEFAULT '',\n"
+    "  file_display TEXT NOT NULL DEFAULT '',\n"
+    "  db_changed_at TEXT,\n"
+    "  db_source TEXT,\n"
+    "  detected_at TEXT NOT NULL,\n"
+    "  status TEXT NOT NULL DEFAULT 'open'\n"
+    "    CHECK (status IN ('open','manual','resolved')),\n"
+    "  resolution TEXT CHECK (resolution IN ('db','file','manual')),\n"
+    "  resolved_at TEXT,\n"
+    "  manual_task TEXT,\n"
+    "  note TEXT NOT NULL DEFAULT ''\n"
+    ");\n"
+    "CREATE INDEX conflicts_file ON conflicts(file_kind, file_record, status);\n"
+    "CREATE INDEX conflicts_session ON conflicts(session_id, status);\n"
+    "ALTER TABLE backups ADD COLUMN target_kind TEXT;\n"
+    "ALTER TABLE backups ADD COLUMN target_id TEXT;\n"
+    "ALTER TABLE backups ADD COLUMN field TEXT;\n";
+
+static int migrate_to_2(struct store *st) { return store_exec(st, schema_2); }
+
+static int (*const migrations[])(struct store *) = {migrate_to_1,
+                                                     migrate_to_2};
 
 static int schema_version(struct store *st, int *version) {
   sqlite3_stmt *s;

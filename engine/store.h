@@ -31,7 +31,7 @@ enum store_flags {
 };
 
 /* The schema version this build writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 /*
  * Opens (and with STORE_CREATE creates or migrates) the database at path;
@@ -47,6 +47,10 @@ void store_close(struct store *st);
 /* The version of the SQLite library in use. */
 const char *store_sqlite_version(void);
 const char *store_errmsg(const struct store *st);
+/* Sets the message store_errmsg() returns, for engine modules that report
+ * through the store, and returns rc. */
+int store_fail(struct store *st, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 const char *store_path(const struct store *st);
 
 /* How long a busy database is retried, in total, before ENG_BUSY. */
@@ -256,9 +260,77 @@ int store_memo_put(struct store *st, const struct save_memo *m);
 void store_memo_release(struct save_memo *m);
 
 /* ---- backups: both sides of anything a save overwrote or dropped ---- */
+/* A whole text: kind and record name the file it was saved to. */
 int store_backup_add(struct store *st, const char *session_id, const char *kind,
                      const char *record, const char *reason, const char *text,
                      size_t len, int64_t *id);
+/* One value of a record's field, in the text form the store keeps. */
+int store_backup_value(struct store *st, const char *session_id,
+                       const char *target_kind, const char *target_id,
+                       const char *field, const char *value,
+                       const char *reason, int64_t *id);
+struct backup {
+  int64_t id;
+  char *session_id, *kind, *record, *reason, *created_at;
+  char *target_kind, *target_id, *field; /* NULL for whole texts */
+  char *text;
+  size_t len;
+};
+int store_backup_get(struct store *st, int64_t id, struct backup *out);
+/* Newest first; session NULL for all. */
+int store_backup_list(struct store *st, const char *session_id,
+                      struct backup **out, size_t *n);
+void store_backup_release(struct backup *b);
+void store_backups_free(struct backup *v, size_t n);
+int store_backups_json(struct store *st, const char *session_id,
+                       struct buf *out);
+
+/* ---- single fields in text form (the form history and backups keep) ---- */
+/* target_kind: "task", "group", "session" or "section" (target_id is then
+ * the section's row id). *out is NULL for SQL NULL; the caller frees it. */
+int store_field_get(struct store *st, const char *target_kind,
+                    const char *target_id, const char *field, char **out);
+/* Sets one versioned field from its text form (NULL: SQL NULL), keeping
+ * the record valid (ENG_INVALID otherwise). Call inside a transaction. */
+int store_field_set(struct store *st, const char *target_kind,
+                    const char *target_id, const char *field,
+                    const char *value);
+
+/* ---- conflicts a save could not settle ---- */
+struct conflict {
+  int64_t id;
+  char *session_id, *file_kind, *file_record; /* the file it was saved to */
+  char *type;                                 /* conflict_type_name() */
+  char *target_kind, *target_id, *field, *label;
+  int64_t base_rev;
+  char *base_value, *db_value, *file_value, *manual_value; /* text forms */
+  char *db_display, *file_display; /* as shown in the conflict file */
+  char *db_changed_at, *db_source, *detected_at;
+  char *status;     /* open, manual (a task asks to resolve it), resolved */
+  char *resolution; /* db, file, manual; NULL while unresolved */
+  char *resolved_at, *manual_task, *note;
+};
+void conflict_init(struct conflict *c);
+void conflict_release(struct conflict *c);
+/* Records c (status "open" unless set). An unresolved conflict of the
+ * same file, record and field is updated instead; c->id gets the id. */
+int store_conflict_add(struct store *st, struct conflict *c);
+int store_conflict_get(struct store *st, int64_t id, struct conflict *out);
+/* Conflicts of one file (file_kind and file_record non-NULL) or of a
+ * session (NULL: all); only unresolved ones (open, manual) when
+ * open_only. Oldest first. */
+int store_conflict_list(struct store *st, const char *session_id,
+                        const char *file_kind, const char *file_record,
+                        bool open_only, struct conflict **out, size_t *n);
+void store_conflicts_free(struct conflict *v, size_t n);
+/* Marks a conflict resolved (resolution db, file or manual). */
+int store_conflict_resolve(struct store *st, int64_t id,
+                           const char *resolution);
+/* Keeps the text a user gave for a conflict, and a note on it. */
+int store_conflict_note(struct store *st, int64_t id, const char *manual,
+                        const char *note);
+int store_conflicts_json(struct store *st, const char *session_id,
+                         bool open_only, struct buf *out);
 
 /* ---- JSON, produced by SQLite's json functions ---- */
 /* Appends the JSON object of a task (keys id, session, group, group_name,
@@ -277,6 +349,12 @@ int store_groups_json(struct store *st, const char *session_id,
 int store_sessions_json(struct store *st, struct buf *out);
 /* The whole database (sessions with their groups, tasks and sections). */
 int store_export_json(struct store *st, struct buf *out);
+/* Sets key (a plain identifier) to the string value (NULL: JSON null) in
+ * the JSON object text *json, made by SQLite; *json is replaced. */
+int store_json_set(struct store *st, char **json, const char *key,
+                   const char *value);
+/* The JSON array text of a list, made by SQLite. The caller frees *out. */
+int store_list_json(struct store *st, const struct strlist *l, char **out);
 /* Splits a JSON array text into its elements (strings as they are, other
  * values as JSON). ENG_INVALID when text is not an array. */
 int store_json_array(struct store *st, const char *text, struct strlist *out);

@@ -844,3 +844,112 @@ int store_backup_add(struct store *st, const char *session_id, const char *kind,
     *id = sqlite3_last_insert_rowid(st->db);
   return rc;
 }
+
+/* ---- single fields ---- */
+
+/* The table and column of a versioned field; NULL when it is not one. */
+static const char *field_table(const char *kind, const char *field) {
+  if (str_eq(kind, "task") &&
+      field_index(task_field_names, TF_COUNT, field) >= 0)
+    return "tasks";
+  if (str_eq(kind, "group") &&
+      field_index(group_field_names, GF_COUNT, field) >= 0)
+    return "task_groups";
+  if (str_eq(kind, "session") &&
+      field_index(session_field_names, SF_COUNT, field) >= 0)
+    return "sessions";
+  if (str_eq(kind, "section") &&
+      (field_index(section_field_names, XF_COUNT, field) >= 0 ||
+       str_eq(field, "text")))
+    return "sections";
+  return NULL;
+}
+
+int store_field_get(struct store *st, const char *kind, const char *id,
+                    const char *field, char **out) {
+  const char *table = field_table(kind, field);
+  *out = NULL;
+  if (!table)
+    return store_fail(st, ENG_INVALID, "'%s' is not a field of a %s", field,
+                      kind);
+  /* The column name comes from the fixed field tables above, never from
+   * the caller's text; the value is bound. */
+  char *sql = str_eq(field, "text")
+                  ? xasprintf("SELECT heading || char(10) || body FROM "
+                              "sections WHERE id = ?1")
+                  : xasprintf("SELECT %s FROM %s WHERE id = ?1", field,
+                              table);
+  sqlite3_stmt *s;
+  int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+  free(sql);
+  if (rc != SQLITE_OK)
+    return store_sqlfail(st, rc);
+  bind_text(s, 1, id);
+  rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW)
+    *out = col_text(s, 0);
+  sqlite3_finalize(s);
+  if (rc == SQLITE_DONE)
+    return store_fail(st, ENG_NOTFOUND, "no %s '%s'", kind, id);
+  return rc == SQLITE_ROW ? ENG_OK : store_sqlfail(st, rc);
+}
+
+int store_field_set(struct store *st, const char *kind, const char *id,
+                    const char *field, const char *value) {
+  int rc;
+  if (!field_table(kind, field))
+    return store_fail(st, ENG_INVALID, "'%s' is not a field of a %s", field,
+                      kind);
+  if (str_eq(kind, "task")) {
+    struct task t;
+    task_init(&t);
+    if ((rc = store_task_get(st, id, &t)) == ENG_OK) {
+      task_set(st, &t, field, value);
+      rc = store_task_update(st, &t);
+    }
+    task_release(&t);
+  } else if (str_eq(kind, "group")) {
+    struct group g;
+    group_init(&g);
+    if ((rc = store_group_get(st, id, &g)) == ENG_OK) {
+      group_set(&g, field, value);
+      rc = store_group_update(st, &g);
+    }
+    group_release(&g);
+  } else if (str_eq(kind, "session")) {
+    struct session x;
+    session_init(&x);
+    if ((rc = store_session_get(st, id, &x)) == ENG_OK) {
+      session_set(&x, field, value);
+      rc = store_session_update(st, &x);
+    }
+    session_release(&x);
+  } else {
+    const char *sql =
+        str_eq(field, "text")
+            ? "UPDATE sections SET heading = substr(?2, 1, instr(?2 || "
+              "char(10), char(10)) - 1), body = substr(?2, instr(?2 || "
+              "char(10), char(10)) + 1) WHERE id = ?1"
+        : str_eq(field, "deleted") ? "UPDATE sections SET deleted = ?2 "
+                                     "WHERE id = ?1"
+        : str_eq(field, "body")    ? "UPDATE sections SET body = ?2 WHERE "
+                                     "id = ?1"
+        : str_eq(field, "heading") ? "UPDATE sections SET heading = ?2 "
+                                     "WHERE id = ?1"
+                                   : NULL;
+    if (!sql)
+      return store_fail(st, ENG_INVALID, "'%s' cannot be set on a section",
+                        field);
+    sqlite3_stmt *s;
+    rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+    if (rc != SQLITE_OK)
+      return store_sqlfail(st, rc);
+    bind_text(s, 1, id);
+    bind_text(s, 2, value ? value : "");
+    rc = store_step_done(st, s);
+    if (rc == ENG_OK && sqlite3_changes(st->db) == 0)
+      rc = store_fail(st, ENG_NOTFOUND, "no section %s", id);
+    sqlite3_finalize(s);
+  }
+  return rc;
+}

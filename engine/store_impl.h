@@ -75,6 +75,19 @@ enum stmt_slot {
   STMT_GROUP_STATS,
   STMT_TASK_EVENTS,
   STMT_LAST_CHANGE,
+  STMT_BACKUP_VALUE,
+  STMT_BACKUP_GET,
+  STMT_BACKUP_LIST,
+  STMT_BACKUPS_JSON,
+  STMT_CONFLICT_FIND,
+  STMT_CONFLICT_INSERT,
+  STMT_CONFLICT_UPDATE,
+  STMT_CONFLICT_GET,
+  STMT_CONFLICT_LIST,
+  STMT_CONFLICT_RESOLVE,
+  STMT_CONFLICT_NOTE,
+  STMT_CONFLICTS_JSON,
+  STMT_JSON_SET,
   STMT_COUNT
 };
 
@@ -89,9 +102,6 @@ struct store {
   sqlite3_stmt *stmts[STMT_COUNT];
 };
 
-/* Sets the error message and returns rc. */
-int store_fail(struct store *st, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 /* Maps an SQLite result code to an eng_rc with a message. */
 int store_sqlfail(struct store *st, int sqlite_rc);
 /* The cached statement of slot, reset and unbound; NULL on error. */
@@ -110,7 +120,5 @@ double col_real(sqlite3_stmt *s, int i);
 
 /* Splits a NUL-separated group_concat column into l (NULL: empty). */
 void col_list(sqlite3_stmt *s, int i, struct strlist *l);
-/* The JSON array text of l, made by SQLite. Caller frees. */
-int store_list_json(struct store *st, const struct strlist *l, char **out);
 
 #endif

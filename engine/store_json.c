@@ -306,3 +306,22 @@ int store_json_each_object(struct store *st, const char *text,
   strlist_clear(&haskey);
   return rc;
 }
+
+int store_json_set(struct store *st, char **json, const char *key,
+                   const char *value) {
+  sqlite3_stmt *s = store_stmt(st, STMT_JSON_SET,
+                               "SELECT json_set(?1, '$.' || ?2, ?3)");
+  if (!s)
+    return ENG_DB;
+  bind_text(s, 1, *json);
+  bind_text(s, 2, key);
+  bind_text(s, 3, value);
+  int rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW) {
+    char *next = col_text(s, 0);
+    free(*json);
+    *json = next;
+  }
+  sqlite3_reset(s);
+  return rc == SQLITE_ROW ? ENG_OK : store_sqlfail(st, rc);
+}

@@ -5,6 +5,7 @@
  * field the file changed and the database did not is applied; a field
  * both changed differently is a conflict. Knows nothing of FUSE. */
 #include "sync.h"
+#include "conflict.h"
 #include "names.h"
 #include "render.h"
 #include "util.h"
@@ -13,6 +14,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 void save_result_init(struct save_result *r) {
   memset(r, 0, sizeof *r);
@@ -24,6 +26,24 @@ void save_result_release(struct save_result *r) {
   vnode_release(&r->file);
   buf_release(&r->report);
   memset(r, 0, sizeof *r);
+}
+
+static const struct policy *policy_or_default(const struct policy *p) {
+  static struct policy defaults;
+  static bool ready;
+  if (p)
+    return p;
+  if (!ready) {
+    policy_default(&defaults);
+    ready = true;
+  }
+  return &defaults;
+}
+
+static int64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 struct ctx {
@@ -41,6 +61,8 @@ struct ctx {
   bool *memo_used;
   struct strlist created_titles, created_ids;
   int changes;
+  struct settle_env env; /* the policy and where this save happens */
+  struct buf path;       /* of the file, for labels */
 };
 
 /* ---- text forms ---- */
@@ -258,38 +280,157 @@ static void resolve_task(struct ctx *c, const struct ptask *p,
 
 /* ---- three-way ---- */
 
-static const char *task_value(const struct task *t, int field, char *tmp,
-                              size_t n) {
+static char *real_text(double v) {
+  return isnan(v) ? NULL : xasprintf("%.17g", v);
+}
+
+/* A task field in the text form the store keeps (history, backups,
+ * conflicts). The caller frees *out; NULL is no value. */
+static int task_text(struct ctx *c, const struct task *t, int field,
+                     char **out) {
+  *out = NULL;
+  switch (field) {
+  case TF_GROUP:
+    *out = xstrdup(t->group_id);
+    break;
+  case TF_TITLE:
+    *out = xstrdup(t->title);
+    break;
+  case TF_DESCRIPTION:
+    *out = xstrdup(t->description ? t->description : "");
+    break;
+  case TF_STATUS:
+    *out = xstrdup(status_name(t->status));
+    break;
+  case TF_PROGRESS:
+    *out = xasprintf("%d", t->progress);
+    break;
+  case TF_PRIORITY:
+    *out = xstrdup(priority_name(t->priority));
+    break;
+  case TF_SPECIALIST:
+    *out = xstrdup(t->specialist ? t->specialist : "");
+    break;
+  case TF_ESTIMATE:
+    *out = real_text(t->estimate);
+    break;
+  case TF_ACTUAL:
+    *out = real_text(t->actual);
+    break;
+  case TF_STARTED:
+    *out = xstrdup(t->started_at);
+    break;
+  case TF_COMPLETED:
+    *out = xstrdup(t->completed_at);
+    break;
+  case TF_DEPS:
+    return store_list_json(c->st, &t->deps, out);
+  case TF_DELIVERABLES:
+    return store_list_json(c->st, &t->deliverables, out);
+  case TF_CURRENT:
+    *out = xstrdup(t->current_status ? t->current_status : "");
+    break;
+  case TF_POSITION:
+    *out = real_text(t->position);
+    break;
+  case TF_DELETED:
+    *out = xstrdup(t->deleted ? "1" : "0");
+    break;
+  }
+  return ENG_OK;
+}
+
+static char *group_text(const struct group *g, int field) {
+  switch (field) {
+  case GF_NAME:
+    return xstrdup(g->name);
+  case GF_TITLE:
+    return xstrdup(g->title);
+  case GF_DESCRIPTION:
+    return xstrdup(g->description ? g->description : "");
+  case GF_STATUS:
+    return xstrdup(status_name(g->status));
+  case GF_PRIORITY:
+    return xstrdup(priority_name(g->priority));
+  case GF_SPECIALIST:
+    return xstrdup(g->specialist ? g->specialist : "");
+  case GF_POSITION:
+    return real_text(g->position);
+  case GF_DELETED:
+    return xstrdup(g->deleted ? "1" : "0");
+  }
+  return NULL;
+}
+
+static char *session_text(const struct session *x, int field) {
+  switch (field) {
+  case SF_TITLE:
+    return xstrdup(x->title);
+  case SF_STATUS:
+    return xstrdup(x->status);
+  case SF_MODE:
+    return xstrdup(x->mode ? x->mode : "");
+  case SF_DESCRIPTION:
+    return xstrdup(x->description ? x->description : "");
+  case SF_DELETED:
+    return xstrdup(x->deleted ? "1" : "0");
+  }
+  return NULL;
+}
+
+static bool strlist_has(const struct strlist *l, const char *s) {
+  for (size_t i = 0; i < l->n; i++)
+    if (strcmp(l->v[i], s) == 0)
+      return true;
+  return false;
+}
+
+static int task_conflict_type(int field) {
   switch (field) {
   case TF_STATUS:
-    return status_name(t->status);
+    return CT_TASK_STATUS;
   case TF_PROGRESS:
-    snprintf(tmp, n, "%d%%", t->progress);
-    return tmp;
-  case TF_PRIORITY:
-    return priority_name(t->priority);
-  case TF_TITLE:
-    return t->title;
+    return CT_PROGRESS;
+  case TF_DESCRIPTION:
+  case TF_CURRENT:
+    return CT_USER_CONTENT;
   case TF_GROUP:
-    return t->group_id;
-  case TF_ESTIMATE:
-  case TF_ACTUAL:
-    effort_format(field == TF_ESTIMATE ? t->estimate : t->actual, tmp);
-    return tmp;
-  default:
-    return "(text)";
+  case TF_DELETED:
+    return CT_STRUCTURAL;
+  case TF_STARTED:
+  case TF_COMPLETED:
+  case TF_POSITION:
+    return CT_SYSTEM;
   }
+  return CT_OTHER;
+}
+
+static char *task_label(const struct task *t) {
+  char *title = norm_line(t->title);
+  char *label = xasprintf("%s `%s`", title, t->id);
+  free(title);
+  return label;
+}
+
+/* Settles one field both sides changed (conflict.c decides by policy). */
+static int settle(struct ctx *c, int type, const char *kind, const char *id,
+                  const char *field, const char *label, const char *base,
+                  const char *db, const char *file, const char *shown,
+                  int *outcome, char **merged) {
+  struct clash x = {type, kind, id, field, label, base, db, file, shown};
+  return conflict_settle(c->st, &c->env, &x, outcome, merged);
 }
 
 /*
  * Merges the file's task f into the current cur, field by field. b is
- * the base, a the alternative base or NULL. Conflicts are reported at
- * line. Returns the number of fields taken from the file.
+ * the base, a the alternative base or NULL. A field both sides changed
+ * is settled by the policy. *taken counts the fields taken from the file.
  */
-static int merge_task(struct ctx *c, const struct task *f, const struct task *b,
-                      const struct task *a, struct task *cur, int line) {
-  int taken = 0;
-  for (int i = 0; i < TF_COUNT; i++) {
+static int merge_task(struct ctx *c, const struct task *f,
+                      const struct task *b, const struct task *a,
+                      struct task *cur, int *taken) {
+  int rc = ENG_OK;
+  for (int i = 0; i < TF_COUNT && rc == ENG_OK; i++) {
     if (i == TF_STARTED || i == TF_COMPLETED || i == TF_POSITION ||
         i == TF_DELETED)
       continue;
@@ -300,18 +441,33 @@ static int merge_task(struct ctx *c, const struct task *f, const struct task *b,
     const struct task *since = a ? a : b;
     if (task_field_eq(cur, since, i) || task_field_eq(cur, b, i)) {
       task_field_copy(cur, f, i);
-      taken++;
+      (*taken)++;
       continue;
     }
-    char t1[32], t2[32], t3[32];
-    diags_add(c->dg, DIAG_ERROR, line,
-              "conflict: task '%s' %s was changed in the database to '%s' "
-              "(it was '%s') while this file changes it to '%s'; reload the "
-              "file and make your change again",
-              cur->id, task_field_names[i], task_value(cur, i, t1, sizeof t1),
-              task_value(b, i, t2, sizeof t2), task_value(f, i, t3, sizeof t3));
+    char *tb = NULL, *tc = NULL, *tf = NULL, *merged = NULL;
+    char *label = task_label(cur);
+    int outcome;
+    if ((rc = task_text(c, since, i, &tb)) == ENG_OK &&
+        (rc = task_text(c, cur, i, &tc)) == ENG_OK &&
+        (rc = task_text(c, f, i, &tf)) == ENG_OK)
+      rc = settle(c, task_conflict_type(i), "task", cur->id,
+                  task_field_names[i], label, tb, tc, tf, NULL, &outcome,
+                  &merged);
+    if (rc == ENG_OK && outcome == SETTLE_TAKE_FILE) {
+      task_field_copy(cur, f, i);
+      (*taken)++;
+    } else if (rc == ENG_OK && outcome == SETTLE_MERGED) {
+      str_set(i == TF_DESCRIPTION ? &cur->description : &cur->current_status,
+              merged);
+      (*taken)++;
+    }
+    free(tb);
+    free(tc);
+    free(tf);
+    free(merged);
+    free(label);
   }
-  return taken;
+  return rc;
 }
 
 /* ---- sections ---- */
@@ -336,28 +492,52 @@ static bool section_same(const struct section *a, const char *heading,
   return str_eq(a->heading, heading) && str_eq(a->body, body);
 }
 
+static char *section_text(const char *heading, const char *body) {
+  return xasprintf("%s\n%s", heading ? heading : "", body ? body : "");
+}
+
+/* Applies a section text (heading line, newline, body) to cur. */
+static void set_section_text(struct section *cur, const char *text) {
+  const char *nl = strchr(text, '\n');
+  char *heading = nl ? xstrndup(text, (size_t)(nl - text)) : xstrdup(text);
+  free(cur->heading);
+  cur->heading = heading;
+  str_set(&cur->body, nl ? nl + 1 : "");
+}
+
+static char *section_label(int owner_kind, const char *owner,
+                           const char *heading) {
+  const char *h = heading;
+  while (*h == '#' || *h == ' ')
+    h++;
+  return xasprintf("section '%s' of %s %s", *h ? h : "(notes)",
+                   owner_kind_name(owner_kind), owner);
+}
+
 /*
  * Merges the user sections of a file into those of one owner. A section
  * the file adds is created (unless it is the empty placeholder); one it
  * removes is deleted; text changed on one side is taken; text changed on
- * both is a conflict. skip_prefix: keys of the owner that this file does
- * not show (session notes files), left alone.
+ * both is settled by the policy (line-wise merge first). skip_prefix:
+ * keys of the owner that this file does not show (session notes files),
+ * left alone.
  */
 static int merge_sections(struct ctx *c, int owner_kind, const char *owner,
                           const struct psection *fs, size_t nf,
                           const char *placeholder, const char *skip_prefix) {
-  struct section *bs = NULL, *as = NULL, *cs = NULL;
-  size_t nb = 0, na = 0, nc = 0;
+  struct section *bs = NULL, *as = NULL, *cs = NULL, *all = NULL;
+  size_t nb = 0, na = 0, nc = 0, nall = 0;
   int rc = ENG_OK;
-  if (c->base &&
-      (rc = store_asof_sections(c->base, owner_kind, owner, &bs, &nb)))
+  if (c->base && (rc = store_asof_sections(c->base, owner_kind, owner, &bs,
+                                           &nb)))
     goto out;
-  if (c->alt && (rc = store_asof_sections(c->alt, owner_kind, owner, &as, &na)))
+  if (c->alt &&
+      (rc = store_asof_sections(c->alt, owner_kind, owner, &as, &na)))
     goto out;
   if ((rc = store_section_list(c->st, owner_kind, owner, false, &cs, &nc)))
     goto out;
   double pos = 0;
-  for (size_t i = 0; i < nf; i++) {
+  for (size_t i = 0; i < nf && rc == ENG_OK; i++) {
     const struct psection *x = &fs[i];
     pos += 1;
     struct section *b = find_section(bs, nb, x->key);
@@ -365,66 +545,82 @@ static int merge_sections(struct ctx *c, int owner_kind, const char *owner,
     struct section *cur = find_section(cs, nc, x->key);
     bool edited = !(b && section_same(b, x->heading, x->body)) &&
                   !(a && section_same(a, x->heading, x->body));
-    if (!cur) {
-      if (!edited)
-        continue; /* deleted in the database meanwhile: keep deleted */
-      if (!b && !a && is_blank(x->body) && placeholder &&
-          strcmp(x->heading, placeholder) == 0)
-        continue; /* the empty placeholder */
-      if (b || a) {
-        diags_add(c->dg, DIAG_ERROR, x->line,
-                  "conflict: section '%s' was deleted in the database "
-                  "while this file changes it",
-                  x->heading);
-        continue;
+    const struct section *since = a ? a : b;
+    char *ft = section_text(x->heading, x->body);
+    char *label = section_label(owner_kind, owner, x->heading);
+    int outcome = SETTLE_KEEP_DB;
+    char *merged = NULL;
+    if (!cur && (b || a) && edited) {
+      /* Deleted in the database while the file changed it. */
+      char *bt = section_text(since->heading, since->body);
+      char id[32];
+      snprintf(id, sizeof id, "%lld", (long long)since->id);
+      rc = settle(c, CT_STRUCTURAL, "section", id, "text", label, bt, NULL,
+                  ft, NULL, &outcome, &merged);
+      if (rc == ENG_OK && outcome != SETTLE_KEEP_DB) {
+        rc = store_field_set(c->st, "section", id, "text",
+                             merged ? merged : ft);
+        if (rc == ENG_OK)
+          rc = store_field_set(c->st, "section", id, "deleted", "0");
+        c->changes++;
       }
-      struct section n;
-      section_init(&n);
-      n.owner_kind = owner_kind;
-      n.owner_id = xstrdup(owner);
-      n.key = xstrdup(x->key);
-      n.heading = xstrdup(x->heading);
-      n.body = xstrdup(x->body);
-      n.position = pos;
-      rc = store_section_insert(c->st, &n);
-      section_release(&n);
-      if (rc)
-        goto out;
-      c->changes++;
-      continue;
-    }
-    bool changed = false;
-    if (edited && !section_same(cur, x->heading, x->body)) {
-      const struct section *since = a ? a : b;
-      if (!since || section_same(cur, since->heading, since->body) ||
-          (b && section_same(cur, b->heading, b->body))) {
-        str_set(&cur->heading, x->heading);
-        str_set(&cur->body, x->body);
+      free(bt);
+    } else if (!cur && !b && !a) {
+      if (!(is_blank(x->body) && placeholder &&
+            strcmp(x->heading, placeholder) == 0)) {
+        struct section n;
+        section_init(&n);
+        n.owner_kind = owner_kind;
+        n.owner_id = xstrdup(owner);
+        n.key = xstrdup(x->key);
+        n.heading = xstrdup(x->heading);
+        n.body = xstrdup(x->body);
+        n.position = pos;
+        rc = store_section_insert(c->st, &n);
+        section_release(&n);
+        c->changes++;
+      }
+    } else if (cur) {
+      bool changed = false;
+      if (edited && !section_same(cur, x->heading, x->body)) {
+        if (!since || section_same(cur, since->heading, since->body) ||
+            (b && section_same(cur, b->heading, b->body))) {
+          str_set(&cur->heading, x->heading);
+          str_set(&cur->body, x->body);
+          changed = true;
+        } else {
+          char *bt = section_text(since->heading, since->body);
+          char *ct = section_text(cur->heading, cur->body);
+          char id[32];
+          snprintf(id, sizeof id, "%lld", (long long)cur->id);
+          rc = settle(c, CT_USER_CONTENT, "section", id, "text", label, bt,
+                      ct, ft, NULL, &outcome, &merged);
+          if (rc == ENG_OK && outcome != SETTLE_KEEP_DB) {
+            set_section_text(cur, merged ? merged : ft);
+            changed = true;
+          }
+          free(bt);
+          free(ct);
+        }
+      }
+      if (cur->position != pos) {
+        cur->position = pos;
         changed = true;
-      } else {
-        diags_add(c->dg, DIAG_ERROR, x->line,
-                  "conflict: section '%s' was changed in the database "
-                  "while this file changes it too; reload the file and "
-                  "make your change again",
-                  x->heading);
-        continue;
+      }
+      if (changed && rc == ENG_OK) {
+        rc = store_section_update(c->st, cur);
+        c->changes++;
       }
     }
-    if (cur->position != pos) {
-      cur->position = pos;
-      changed = true;
-    }
-    if (changed) {
-      if ((rc = store_section_update(c->st, cur)))
-        goto out;
-      c->changes++;
-    }
+    free(merged);
+    free(label);
+    free(ft);
   }
   /* Sections the file no longer has. */
-  for (int pass = 0; pass < 2; pass++) {
+  for (int pass = 0; pass < 2 && rc == ENG_OK; pass++) {
     struct section *v = pass ? as : bs;
     size_t n = pass ? na : nb;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && rc == ENG_OK; i++) {
       if (skip_prefix && str_starts(v[i].key, skip_prefix))
         continue;
       bool in_file = false;
@@ -435,23 +631,29 @@ static int merge_sections(struct ctx *c, int owner_kind, const char *owner,
       struct section *cur = find_section(cs, nc, v[i].key);
       if (!cur || cur->deleted)
         continue;
+      int outcome = SETTLE_TAKE_FILE;
       if (!section_same(cur, v[i].heading, v[i].body)) {
-        diags_add(c->dg, DIAG_ERROR, 0,
-                  "conflict: this file removes section '%s', which was "
-                  "changed in the database meanwhile",
-                  v[i].heading);
-        continue;
+        char id[32];
+        snprintf(id, sizeof id, "%lld", (long long)cur->id);
+        char *label = section_label(owner_kind, owner, cur->heading);
+        char *merged = NULL;
+        rc = settle(c, CT_STRUCTURAL, "section", id, "deleted", label, "0",
+                    "0", "1", NULL, &outcome, &merged);
+        free(merged);
+        free(label);
       }
-      cur->deleted = true;
-      if ((rc = store_section_update(c->st, cur)))
-        goto out;
-      c->changes++;
+      if (rc == ENG_OK && outcome == SETTLE_TAKE_FILE) {
+        cur->deleted = true;
+        rc = store_section_update(c->st, cur);
+        c->changes++;
+      }
     }
   }
 out:
   store_sections_free(bs, nb);
   store_sections_free(as, na);
   store_sections_free(cs, nc);
+  store_sections_free(all, nall);
   return rc;
 }
 
@@ -580,21 +782,54 @@ static int save_task(struct ctx *c, const struct ptask *p, const char *id,
       /* Deleted at the base too: the file shows it by mistake. */
       goto out;
     } else {
+      /* Edited in the file, deleted in the database: a structural
+       * conflict, settled by the policy. */
       int edited = 0;
       for (int i = 0; i < TF_COUNT; i++)
         if (i != TF_POSITION && i != TF_DELETED && i != TF_STARTED &&
             i != TF_COMPLETED && !task_field_eq(&f, &b, i))
           edited++;
-      if (edited)
-        diags_add(c->dg, DIAG_ERROR, p->line,
-                  "conflict: task '%s' was deleted in the database while "
-                  "this file changes it; 'taskctl task restore %s' brings "
-                  "it back",
-                  id, id);
-      goto out;
+      if (!edited)
+        goto out;
+      char *json = xstrdup("{}");
+      for (int i = 0; i < TF_COUNT && rc == ENG_OK; i++) {
+        if (i == TF_STARTED || i == TF_COMPLETED || i == TF_DELETED ||
+            i == TF_POSITION)
+          continue;
+        char *v = NULL;
+        if ((rc = task_text(c, &f, i, &v)) == ENG_OK)
+          rc = store_json_set(c->st, &json, task_field_names[i], v);
+        free(v);
+      }
+      struct buf shown = BUF_INIT;
+      buf_printf(&shown, "### %s `%s`\n\n", f.title, f.id);
+      render_task_body(&shown, &f, NULL);
+      char *label = task_label(&f);
+      int outcome = SETTLE_KEEP_DB;
+      char *merged = NULL;
+      if (rc == ENG_OK)
+        rc = settle(c, CT_STRUCTURAL, "task", id, "block", label, NULL, "1",
+                    json, shown.ptr, &outcome, &merged);
+      if (rc == ENG_OK && outcome != SETTLE_KEEP_DB) {
+        /* The file wins: the task comes back as the file has it. */
+        cur.deleted = false;
+        revived = true;
+        c->changes++;
+        task_release(&b);
+        task_copy(&b, &cur);
+        b.deleted = false;
+      }
+      free(merged);
+      free(label);
+      free(json);
+      buf_release(&shown);
+      if (rc || !revived)
+        goto out;
     }
   }
-  int taken = merge_task(c, &f, &b, has_alt ? &a : NULL, &cur, p->line);
+  int taken = 0;
+  if ((rc = merge_task(c, &f, &b, has_alt ? &a : NULL, &cur, &taken)))
+    goto out;
   c->changes += taken;
   if (c->dg->errors)
     goto out;
@@ -809,13 +1044,33 @@ static int apply_group(struct ctx *c) {
     if (group_field_eq(&cur, since, i) || group_field_eq(&cur, &b, i)) {
       group_field_copy(&cur, &fg, i);
       taken++;
-    } else {
-      diags_add(c->dg, DIAG_ERROR, d->title_line,
-                "conflict: the group's %s was changed in the database "
-                "while this file changes it too; reload the file and make "
-                "your change again",
-                group_field_names[i]);
+      continue;
     }
+    char *tb = group_text(since, i), *tc = group_text(&cur, i),
+         *tf = group_text(&fg, i), *merged = NULL;
+    char *label = xasprintf("group %s", cur.name);
+    int outcome;
+    rc = settle(c,
+                i == GF_DESCRIPTION ? CT_USER_CONTENT
+                : i == GF_DELETED   ? CT_STRUCTURAL
+                : i == GF_POSITION  ? CT_SYSTEM
+                                    : CT_OTHER,
+                "group", gid, group_field_names[i], label, tb, tc, tf, NULL,
+                &outcome, &merged);
+    if (rc == ENG_OK && outcome == SETTLE_TAKE_FILE) {
+      group_field_copy(&cur, &fg, i);
+      taken++;
+    } else if (rc == ENG_OK && outcome == SETTLE_MERGED) {
+      str_set(&cur.description, merged);
+      taken++;
+    }
+    free(tb);
+    free(tc);
+    free(tf);
+    free(merged);
+    free(label);
+    if (rc)
+      goto out;
   }
   if (taken && !c->dg->errors) {
     if ((rc = store_group_update(c->st, &cur)))
@@ -891,12 +1146,20 @@ static int apply_group(struct ctx *c) {
       if (rc == ENG_NOTFOUND) {
         rc = ENG_OK;
       } else if (rc == ENG_OK && !t.deleted && str_eq(t.group_id, gid)) {
-        if (t.rev > since && !(c->alt && t.rev <= c->alt_rev)) {
-          diags_add(c->dg, DIAG_ERROR, 0,
-                    "conflict: this file removes task '%s', which was "
-                    "changed in the database meanwhile; reload the file",
-                    t.id);
-        } else {
+        int outcome = SETTLE_TAKE_FILE;
+        if (pass == 1 && t.created_rev > c->base_rev &&
+            !strlist_has(&c->memo.created_ids, t.id)) {
+          /* Made by the database after the text was read (not by the
+           * first save of this text): the text never showed it. */
+          outcome = SETTLE_KEEP_DB;
+        } else if (t.rev > since && !(c->alt && t.rev <= c->alt_rev)) {
+          char *label = task_label(&t), *merged = NULL;
+          rc = settle(c, CT_STRUCTURAL, "task", t.id, "deleted", label, "0",
+                      "0", "1", NULL, &outcome, &merged);
+          free(label);
+          free(merged);
+        }
+        if (rc == ENG_OK && outcome == SETTLE_TAKE_FILE) {
           t.deleted = true;
           rc = store_task_update(c->st, &t);
           c->changes++;
@@ -970,13 +1233,32 @@ static int apply_session(struct ctx *c) {
     if (session_field_eq(&cur, since, i) || session_field_eq(&cur, &b, i)) {
       session_field_copy(&cur, &fs, i);
       taken++;
-    } else {
-      diags_add(c->dg, DIAG_ERROR, d->title_line,
-                "conflict: the session's %s was changed in the database "
-                "while this file changes it too; reload the file and make "
-                "your change again",
-                session_field_names[i]);
+      continue;
     }
+    char *tb = session_text(since, i), *tc = session_text(&cur, i),
+         *tf = session_text(&fs, i), *merged = NULL;
+    char *label = xasprintf("session %s", sid);
+    int outcome;
+    rc = settle(c,
+                i == SF_DESCRIPTION ? CT_USER_CONTENT
+                : i == SF_DELETED   ? CT_STRUCTURAL
+                                    : CT_OTHER,
+                "session", sid, session_field_names[i], label, tb, tc, tf,
+                NULL, &outcome, &merged);
+    if (rc == ENG_OK && outcome == SETTLE_TAKE_FILE) {
+      session_field_copy(&cur, &fs, i);
+      taken++;
+    } else if (rc == ENG_OK && outcome == SETTLE_MERGED) {
+      str_set(&cur.description, merged);
+      taken++;
+    }
+    free(tb);
+    free(tc);
+    free(tf);
+    free(merged);
+    free(label);
+    if (rc)
+      goto out;
   }
   if (taken && !c->dg->errors) {
     if ((rc = store_session_update(c->st, &cur)))
@@ -1126,19 +1408,56 @@ static int hold(struct store *st, const struct vnode *f, const char *text,
   return rc ? rc : ENG_PARSE;
 }
 
+/* A saved conflict file: the options ticked in it are applied. */
+static int save_conflicts(struct store *st, const struct vnode *f,
+                          const char *text, size_t len,
+                          struct save_result *res) {
+  struct vnode t;
+  vnode_init(&t);
+  vnode_copy(&t, f);
+  t.kind = f->target;
+  struct buf rec = BUF_INIT;
+  const char *kind = view_draft_key(&t, &rec);
+  int rc = kind ? store_begin(st) : ENG_PERM;
+  if (rc == ENG_OK) {
+    rc = conflict_apply_file(st, kind, rec.ptr, text, len, &res->report);
+    if (rc == ENG_OK || rc == ENG_PARSE) {
+      int crc = store_commit(st);
+      if (crc)
+        rc = crc;
+    } else {
+      store_rollback(st);
+    }
+  }
+  res->outcome = rc == ENG_OK ? SAVE_APPLIED : SAVE_HELD;
+  buf_release(&rec);
+  vnode_release(&t);
+  return rc;
+}
+
 int sync_save(struct store *st, const struct vnode *f, const char *text,
               size_t len, const struct served *served,
-              struct save_result *res) {
+              const struct policy *policy, struct save_result *res) {
   struct doc doc;
   struct ctx c = {.st = st, .f = f};
   struct buf rec = BUF_INIT;
   int rc;
   vnode_copy(&res->file, f);
+  if (f->kind == VK_CONFLICT_MD)
+    return save_conflicts(st, f, text, len, res);
   const char *dkind = view_draft_key(f, &rec);
   if (!dkind) {
     buf_release(&rec);
     return ENG_PERM;
   }
+  buf_init(&c.path);
+  view_path(st, f, &c.path);
+  c.env.policy = policy_or_default(policy);
+  c.env.now_ns = now_ns();
+  c.env.session_id = f->session;
+  c.env.file_kind = dkind;
+  c.env.file_record = rec.ptr;
+  c.env.file_path = c.path.ptr;
   parse_doc(text, len, doc_kind_of(f->kind), &doc);
   c.doc = &doc;
   c.dg = &doc.diags;
@@ -1171,6 +1490,7 @@ int sync_save(struct store *st, const struct vnode *f, const char *text,
   if (base > 0 && (rc = store_asof_open(st, base, &c.base)))
     goto fail;
   c.base_rev = base;
+  c.env.base_rev = base;
   if (c.has_memo) {
     if ((rc = store_asof_open(st, c.memo.applied_rev, &c.alt)))
       goto fail;
@@ -1211,6 +1531,13 @@ int sync_save(struct store *st, const struct vnode *f, const char *text,
                           .record = rec.ptr,
                           .text_rev = base,
                           .applied_rev = rev};
+    /* Saves of the same old text build on each other: the tasks the
+     * earlier ones made are still the text's id-less blocks. */
+    if (c.has_memo)
+      for (size_t i = 0; i < c.memo.created_ids.n; i++) {
+        strlist_add(&c.created_titles, c.memo.created_titles.v[i]);
+        strlist_add(&c.created_ids, c.memo.created_ids.v[i]);
+      }
     m.created_titles = c.created_titles;
     m.created_ids = c.created_ids;
     rc = store_memo_put(st, &m);
@@ -1227,6 +1554,7 @@ int sync_save(struct store *st, const struct vnode *f, const char *text,
     goto out;
   res->outcome = SAVE_APPLIED;
   res->changes = c.changes;
+  res->conflicts = c.env.recorded;
   res->rev = rev;
   diags_format(c.dg, &res->report);
   goto out;
@@ -1243,6 +1571,7 @@ out:
   strlist_clear(&c.created_ids);
   doc_release(&doc);
   buf_release(&rec);
+  buf_release(&c.path);
   return rc;
 }
 
@@ -1267,7 +1596,9 @@ static bool names_existing_task(struct store *st, const struct doc *d) {
 
 static int create_group(struct store *st, const struct vnode *dir,
                         const char *stem, const char *text, size_t len,
-                        const struct served *served, struct save_result *res) {
+                        const struct served *served,
+                        const struct policy *policy,
+                        struct save_result *res) {
   struct doc doc;
   parse_doc(text, len, DOC_GROUP, &doc);
   int rc = ENG_OK;
@@ -1298,7 +1629,7 @@ static int create_group(struct store *st, const struct vnode *dir,
         }
       }
       if (rc == ENG_OK)
-        rc = sync_save(st, &f, text, len, served, res);
+        rc = sync_save(st, &f, text, len, served, policy, res);
       vnode_release(&f);
     }
     group_release(&g);
@@ -1323,6 +1654,12 @@ static int create_group(struct store *st, const struct vnode *dir,
   f.kind = VK_GROUP_MD;
   f.session = xstrdup(dir->session);
   struct ctx c = {.st = st, .f = &f, .doc = &doc, .dg = &doc.diags};
+  c.env.policy = policy_or_default(policy);
+  c.env.now_ns = now_ns();
+  c.env.session_id = dir->session;
+  c.env.file_kind = "new";
+  c.env.file_record = "";
+  c.env.file_path = "";
   if ((rc = store_begin(st)))
     goto done;
   rc = store_group_insert(st, &g);
@@ -1355,6 +1692,7 @@ out:
 static int create_task_file(struct store *st, const struct vnode *dir,
                             const char *stem, const char *text, size_t len,
                             const struct served *served,
+                            const struct policy *policy,
                             struct save_result *res) {
   struct doc doc;
   parse_doc(text, len, DOC_TASK, &doc);
@@ -1386,7 +1724,7 @@ static int create_task_file(struct store *st, const struct vnode *dir,
         }
       }
       if (rc == ENG_OK)
-        rc = sync_save(st, &f, text, len, served, res);
+        rc = sync_save(st, &f, text, len, served, policy, res);
       vnode_release(&f);
     }
     task_release(&t);
@@ -1405,6 +1743,12 @@ static int create_task_file(struct store *st, const struct vnode *dir,
   f.kind = VK_TASK_MD;
   f.session = xstrdup(dir->session);
   struct ctx c = {.st = st, .f = &f, .doc = &doc, .dg = &doc.diags};
+  c.env.policy = policy_or_default(policy);
+  c.env.now_ns = now_ns();
+  c.env.session_id = dir->session;
+  c.env.file_kind = "new";
+  c.env.file_record = "";
+  c.env.file_path = "";
   const char *want =
       id_is_valid(stem) && !store_task_exists(st, stem) ? stem : NULL;
   char *new_id = NULL;
@@ -1443,16 +1787,17 @@ out:
 
 int sync_create(struct store *st, const struct vnode *dir, const char *name,
                 const char *text, size_t len, const struct served *served,
-                struct save_result *res) {
+                const struct policy *policy, struct save_result *res) {
   struct buf stem = BUF_INIT;
   int rc = ENG_OK;
   res->outcome = SAVE_PLAIN;
   if (!is_candidate(name, &stem))
     goto out;
   if (dir->kind == VK_GROUPS)
-    rc = create_group(st, dir, stem.ptr, text, len, served, res);
+    rc = create_group(st, dir, stem.ptr, text, len, served, policy, res);
   else if (dir->kind == VK_STATUS)
-    rc = create_task_file(st, dir, stem.ptr, text, len, served, res);
+    rc = create_task_file(st, dir, stem.ptr, text, len, served, policy,
+                          res);
 out:
   buf_release(&stem);
   return rc;
@@ -1556,5 +1901,97 @@ int sync_discard(struct store *st, const struct vnode *f) {
   }
   store_draft_release(&d);
   buf_release(&rec);
+  return rc;
+}
+
+int sync_keep_db(struct store *st, const struct vnode *f) {
+  struct buf rec = BUF_INIT;
+  const char *kind = view_draft_key(f, &rec);
+  struct conflict *v = NULL;
+  size_t n = 0;
+  int rc = kind ? store_begin(st) : ENG_PERM;
+  if (rc == ENG_OK) {
+    rc = store_conflict_list(st, NULL, kind, rec.ptr, true, &v, &n);
+    for (size_t i = 0; i < n && rc == ENG_OK; i++)
+      rc = conflict_resolve(st, v[i].id, "db", NULL);
+    rc = rc ? (store_rollback(st), rc) : store_commit(st);
+  }
+  store_conflicts_free(v, n);
+  buf_release(&rec);
+  return rc;
+}
+
+int sync_resolve(struct store *st, int64_t id, const char *how,
+                 const char *manual) {
+  int rc = store_begin(st);
+  if (rc)
+    return rc;
+  rc = conflict_resolve(st, id, how, manual);
+  return rc ? (store_rollback(st), rc) : store_commit(st);
+}
+
+int sync_restore_backup(struct store *st, int64_t id,
+                        const struct policy *policy,
+                        struct save_result *res) {
+  struct backup b = {0};
+  int rc = store_backup_get(st, id, &b);
+  if (rc)
+    return rc;
+  res->outcome = SAVE_APPLIED;
+  if (b.field) {
+    /* A single value. */
+    bool block = str_eq(b.field, "block");
+    const char *field = block ? "deleted" : b.field;
+    char *now = NULL;
+    if ((rc = store_begin(st)))
+      goto out;
+    rc = store_field_get(st, b.target_kind, b.target_id, field, &now);
+    if (rc == ENG_OK) {
+      char reason[96];
+      snprintf(reason, sizeof reason, "before restoring backup %lld",
+               (long long)id);
+      rc = store_backup_value(st, b.session_id, b.target_kind, b.target_id,
+                              field, now, reason, NULL);
+    }
+    if (rc == ENG_OK && block) {
+      rc = conflict_restore_block(st, b.target_id, b.text);
+    } else if (rc == ENG_OK) {
+      rc = store_field_set(st, b.target_kind, b.target_id, b.field, b.text);
+    }
+    free(now);
+    rc = rc ? (store_rollback(st), rc) : store_commit(st);
+    res->changes = rc == ENG_OK;
+    goto out;
+  }
+  /* A whole text: saved to its file again. */
+  struct vnode f;
+  vnode_init(&f);
+  f.session = xstrdup(b.session_id);
+  if (str_eq(b.kind, "group")) {
+    f.kind = VK_GROUP_MD;
+    f.record = xstrdup(b.record);
+  } else if (str_eq(b.kind, "task")) {
+    struct task t;
+    task_init(&t);
+    f.kind = VK_TASK_MD;
+    f.record = xstrdup(b.record);
+    if (store_task_get(st, b.record, &t) == ENG_OK)
+      f.status = t.status;
+    task_release(&t);
+  } else if (str_eq(b.kind, "session")) {
+    f.kind = VK_SESSION_MD;
+  } else if (str_eq(b.kind, "notes")) {
+    const char *slash = strchr(b.record, '/');
+    f.kind = VK_NOTES_MD;
+    f.notes = slash ? notes_index(slash + 1) : -1;
+  }
+  if (!f.kind || f.notes < 0)
+    rc = store_fail(st, ENG_INVALID, "backup %lld has no file to go to",
+                    (long long)id);
+  else
+    rc = sync_save(st, &f, b.text, b.len, NULL, policy, res);
+  vnode_release(&f);
+out:
+  store_backup_release(&b);
   return rc;
 }

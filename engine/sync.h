@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "config.h"
 #include "parse.h"
 #include "store.h"
 #include "view.h"
@@ -27,7 +28,8 @@ struct save_result {
   struct vnode file; /* the file the text was saved as */
   struct buf report; /* "line N: error|warning: ..." lines */
   int errors, warnings;
-  int changes; /* fields and records changed */
+  int changes;   /* fields and records changed */
+  int conflicts; /* conflicts recorded for a person to resolve */
   int64_t rev; /* the file's revision after the save */
 };
 
@@ -43,17 +45,24 @@ struct served {
 };
 
 /*
- * Saves text written to the editable file f.
+ * Saves text written to the editable file f. A field the database also
+ * changed is settled by policy (NULL: the defaults of config.h): merged,
+ * taken from one side with the other backed up, or recorded as a
+ * conflict for a person (res->conflicts), shown in f's .conflict.md.
  *
  * Returns ENG_OK with outcome SAVE_APPLIED; or ENG_PARSE with outcome
  * SAVE_HELD when the text cannot be applied whole (bad input, an unknown
- * id, a change the database also made): nothing of it is applied, the
- * text is stored as the file's draft (the file reads it until it is fixed
- * or discarded) with the diagnostics; or another result when the store
- * failed (busy, read-only, full): nothing changed and nothing was stored.
+ * id): nothing of it is applied, the text is stored as the file's draft
+ * (the file reads it until it is fixed or discarded) with the
+ * diagnostics; or another result when the store failed (busy, read-only,
+ * full): nothing changed and nothing was stored.
+ *
+ * For a conflict file, applies the options ticked in it (ENG_PARSE when
+ * some could not be applied: they stay open, with a note).
  */
 int sync_save(struct store *st, const struct vnode *f, const char *text,
-              size_t len, const struct served *served, struct save_result *res);
+              size_t len, const struct served *served,
+              const struct policy *policy, struct save_result *res);
 
 /*
  * The text of a new file called name in the generated directory dir.
@@ -66,7 +75,7 @@ int sync_save(struct store *st, const struct vnode *f, const char *text,
  */
 int sync_create(struct store *st, const struct vnode *dir, const char *name,
                 const char *text, size_t len, const struct served *served,
-                struct save_result *res);
+                const struct policy *policy, struct save_result *res);
 
 /*
  * Renames the file f to newname in the generated directory newdir:
@@ -85,5 +94,23 @@ int sync_delete(struct store *st, const struct vnode *f);
 /* Discards the draft held at f (an error file removed); the text is kept
  * as a backup. */
 int sync_discard(struct store *st, const struct vnode *f);
+
+/* Resolves every open conflict of file f keeping the database's version
+ * (its conflict file removed). */
+int sync_keep_db(struct store *st, const struct vnode *f);
+
+/*
+ * Brings a backup back. A value goes back into its field (the value it
+ * replaces is backed up first); a whole text is saved to its file as
+ * sync_save would (res says how it went; its own conflicts are recorded
+ * as for any save).
+ */
+int sync_restore_backup(struct store *st, int64_t id,
+                        const struct policy *policy, struct save_result *res);
+
+/* Resolves one conflict by id: how is "db", "file" or "manual" (then with
+ * the text the user wrote). */
+int sync_resolve(struct store *st, int64_t id, const char *how,
+                 const char *manual);
 
 #endif

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* view.c: names, listings and contents of the generated tree. */
 #include "view.h"
+#include "conflict.h"
 #include "names.h"
 #include "util.h"
 
@@ -38,6 +39,10 @@ bool view_is_editable(int kind) {
          kind == VK_NOTES_MD;
 }
 
+bool view_is_writable(int kind) {
+  return view_is_editable(kind) || kind == VK_CONFLICT_MD;
+}
+
 static void make(struct vnode *out, int kind, const char *session,
                  const char *record) {
   vnode_release(out);
@@ -70,6 +75,19 @@ static bool has_draft(struct store *st, const struct vnode *f) {
   struct draft d = {0};
   bool yes = kind && store_draft_get(st, kind, rec.ptr, &d) == ENG_OK;
   store_draft_release(&d);
+  buf_release(&rec);
+  return yes;
+}
+
+static bool has_conflicts(struct store *st, const struct vnode *f) {
+  struct buf rec = BUF_INIT;
+  const char *kind = view_draft_key(f, &rec);
+  struct conflict *v = NULL;
+  size_t n = 0;
+  bool yes = kind && store_conflict_list(st, NULL, kind, rec.ptr, true, &v,
+                                         &n) == ENG_OK &&
+             n > 0;
+  store_conflicts_free(v, n);
   buf_release(&rec);
   return yes;
 }
@@ -189,19 +207,23 @@ out:
   return rc;
 }
 
-/* name is "<stem>.error.md" for a file of dir that holds a draft. */
-static int lookup_error(struct store *st, const struct vnode *dir,
-                        const char *name, struct vnode *out) {
+/* name is "<stem>.error.md" beside a file of dir that holds a draft, or
+ * "<stem>.conflict.md" beside one with unresolved conflicts. */
+static int lookup_beside(struct store *st, const struct vnode *dir,
+                         const char *name, const char *suffix, int kind,
+                         struct vnode *out) {
   struct buf s = BUF_INIT;
   struct vnode target;
   vnode_init(&target);
   int rc = ENG_NOTFOUND;
-  if (!stem(name, ".error.md", &s))
+  if (!stem(name, suffix, &s))
     goto out;
   buf_adds(&s, ".md");
   if (view_lookup(st, dir, s.ptr, &target) == ENG_OK &&
-      view_is_editable(target.kind) && has_draft(st, &target)) {
-    make(out, VK_ERROR_MD, target.session, target.record);
+      view_is_editable(target.kind) &&
+      (kind == VK_ERROR_MD ? has_draft(st, &target)
+                           : has_conflicts(st, &target))) {
+    make(out, kind, target.session, target.record);
     out->target = target.kind;
     out->status = target.status;
     out->notes = target.notes;
@@ -218,7 +240,9 @@ int view_lookup(struct store *st, const struct vnode *dir, const char *name,
   struct buf s = BUF_INIT;
   int rc = ENG_NOTFOUND;
   if (str_ends(name, ".error.md") && dir->kind != VK_ROOT)
-    return lookup_error(st, dir, name, out);
+    return lookup_beside(st, dir, name, ".error.md", VK_ERROR_MD, out);
+  if (str_ends(name, ".conflict.md") && dir->kind != VK_ROOT)
+    return lookup_beside(st, dir, name, ".conflict.md", VK_CONFLICT_MD, out);
   switch (dir->kind) {
   case VK_ROOT:
     rc = lookup_session(st, name, out);
@@ -276,59 +300,102 @@ int view_lookup(struct store *st, const struct vnode *dir, const char *name,
   return rc;
 }
 
-/* Lists the error files of a directory: drafts whose file lives there. */
-static int list_errors(struct store *st, const struct vnode *dir,
+/* The file of a draft or conflict key (kind, record) if it lives in dir. */
+static bool file_in_dir(struct store *st, const struct vnode *dir,
+                        const char *kind, const char *record,
+                        struct vnode *f) {
+  if (strcmp(kind, "session") == 0 && dir->kind == VK_SESSION) {
+    make(f, VK_SESSION_MD, dir->session, NULL);
+  } else if (strcmp(kind, "group") == 0 && dir->kind == VK_GROUPS) {
+    struct group g;
+    group_init(&g);
+    bool live = store_group_get(st, record, &g) == ENG_OK && !g.deleted &&
+                str_eq(g.session_id, dir->session);
+    group_release(&g);
+    if (!live)
+      return false;
+    make(f, VK_GROUP_MD, dir->session, record);
+  } else if (strcmp(kind, "task") == 0 && dir->kind == VK_STATUS) {
+    struct task t;
+    task_init(&t);
+    bool here = store_task_get(st, record, &t) == ENG_OK &&
+                t.status == dir->status && !t.deleted &&
+                str_eq(t.session_id, dir->session);
+    task_release(&t);
+    if (!here)
+      return false;
+    make(f, VK_TASK_MD, dir->session, record);
+    f->status = dir->status;
+  } else if (strcmp(kind, "notes") == 0 && dir->kind == VK_NOTES) {
+    const char *slash = strchr(record, '/');
+    int idx = slash ? notes_index(slash + 1) : -1;
+    if (idx < 0 || strncmp(record, dir->session, (size_t)(slash - record)))
+      return false;
+    make(f, VK_NOTES_MD, dir->session, NULL);
+    f->notes = idx;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+/* Calls fn for the file beside f named with suffix, of kind. */
+static int list_one_beside(struct store *st, const struct vnode *f,
+                           const char *suffix, int kind, view_list_fn fn,
+                           void *ctx) {
+  struct buf name = BUF_INIT;
+  int rc = ENG_OK;
+  if (view_name(st, f, &name) == ENG_OK && str_ends(name.ptr, ".md")) {
+    buf_truncate(&name, name.len - 3);
+    buf_adds(&name, suffix);
+    struct vnode e;
+    vnode_init(&e);
+    make(&e, kind, f->session, f->record);
+    e.target = f->kind;
+    e.status = f->status;
+    e.notes = f->notes;
+    rc = fn(ctx, name.ptr, &e);
+    vnode_release(&e);
+  }
+  buf_release(&name);
+  return rc;
+}
+
+/* Lists the error and conflict files of a directory. */
+static int list_beside(struct store *st, const struct vnode *dir,
                        view_list_fn fn, void *ctx) {
   struct draft *ds;
   size_t n;
   int rc = store_draft_list(st, dir->session, &ds, &n);
   if (rc)
     return rc;
-  struct buf name = BUF_INIT;
   for (size_t i = 0; i < n && rc == ENG_OK; i++) {
     struct vnode f;
     vnode_init(&f);
-    const char *k = ds[i].kind;
-    if (strcmp(k, "session") == 0 && dir->kind == VK_SESSION) {
-      make(&f, VK_SESSION_MD, dir->session, NULL);
-    } else if (strcmp(k, "group") == 0 && dir->kind == VK_GROUPS) {
-      make(&f, VK_GROUP_MD, dir->session, ds[i].record);
-    } else if (strcmp(k, "task") == 0 && dir->kind == VK_STATUS) {
-      struct task t;
-      task_init(&t);
-      if (store_task_get(st, ds[i].record, &t) == ENG_OK &&
-          t.status == dir->status && !t.deleted) {
-        make(&f, VK_TASK_MD, dir->session, ds[i].record);
-        f.status = dir->status;
-      }
-      task_release(&t);
-    } else if (strcmp(k, "notes") == 0 && dir->kind == VK_NOTES) {
-      const char *slash = strchr(ds[i].record, '/');
-      int idx = slash ? notes_index(slash + 1) : -1;
-      if (idx >= 0) {
-        make(&f, VK_NOTES_MD, dir->session, NULL);
-        f.notes = idx;
-      }
-    }
-    if (f.session) {
-      buf_truncate(&name, 0);
-      if (view_name(st, &f, &name) == ENG_OK && str_ends(name.ptr, ".md")) {
-        buf_truncate(&name, name.len - 3);
-        buf_adds(&name, ".error.md");
-        struct vnode e;
-        vnode_init(&e);
-        make(&e, VK_ERROR_MD, f.session, f.record);
-        e.target = f.kind;
-        e.status = f.status;
-        e.notes = f.notes;
-        rc = fn(ctx, name.ptr, &e);
-        vnode_release(&e);
-      }
-    }
+    if (file_in_dir(st, dir, ds[i].kind, ds[i].record, &f))
+      rc = list_one_beside(st, &f, ".error.md", VK_ERROR_MD, fn, ctx);
     vnode_release(&f);
   }
-  buf_release(&name);
   store_drafts_free(ds, n);
+  struct conflict *cs;
+  size_t nc;
+  if (rc || (rc = store_conflict_list(st, dir->session, NULL, NULL, true, &cs,
+                                      &nc)))
+    return rc;
+  for (size_t i = 0; i < nc && rc == ENG_OK; i++) {
+    bool seen = false;
+    for (size_t k = 0; k < i && !seen; k++)
+      seen = str_eq(cs[k].file_kind, cs[i].file_kind) &&
+             str_eq(cs[k].file_record, cs[i].file_record);
+    if (seen)
+      continue;
+    struct vnode f;
+    vnode_init(&f);
+    if (file_in_dir(st, dir, cs[i].file_kind, cs[i].file_record, &f))
+      rc = list_one_beside(st, &f, ".conflict.md", VK_CONFLICT_MD, fn, ctx);
+    vnode_release(&f);
+  }
+  store_conflicts_free(cs, nc);
   return rc;
 }
 
@@ -367,7 +434,7 @@ int view_list(struct store *st, const struct vnode *dir, view_list_fn fn,
       rc = fn(ctx, fixed[i].name, &c);
     }
     if (!rc)
-      rc = list_errors(st, dir, fn, ctx);
+      rc = list_beside(st, dir, fn, ctx);
     break;
   }
   case VK_GROUPS: {
@@ -384,7 +451,7 @@ int view_list(struct store *st, const struct vnode *dir, view_list_fn fn,
     }
     store_groups_free(v, n);
     if (!rc)
-      rc = list_errors(st, dir, fn, ctx);
+      rc = list_beside(st, dir, fn, ctx);
     break;
   }
   case VK_TASKS:
@@ -412,7 +479,7 @@ int view_list(struct store *st, const struct vnode *dir, view_list_fn fn,
     }
     free(ids);
     if (!rc)
-      rc = list_errors(st, dir, fn, ctx);
+      rc = list_beside(st, dir, fn, ctx);
     break;
   }
   case VK_NOTES:
@@ -424,7 +491,7 @@ int view_list(struct store *st, const struct vnode *dir, view_list_fn fn,
       rc = fn(ctx, name.ptr, &c);
     }
     if (!rc)
-      rc = list_errors(st, dir, fn, ctx);
+      rc = list_beside(st, dir, fn, ctx);
     break;
   case VK_META:
     make(&c, VK_SYNC_STATUS, dir->session, NULL);
@@ -489,14 +556,15 @@ int view_name(struct store *st, const struct vnode *v, struct buf *out) {
   case VK_EDIT_LOG:
     buf_adds(out, "edit_log.md");
     break;
-  case VK_ERROR_MD: {
+  case VK_ERROR_MD:
+  case VK_CONFLICT_MD: {
     struct vnode t = *v;
     t.kind = v->target;
     size_t start = out->len;
     rc = view_name(st, &t, out);
     if (rc == ENG_OK && out->len >= start + 3) {
       buf_truncate(out, out->len - 3);
-      buf_adds(out, ".error.md");
+      buf_adds(out, v->kind == VK_ERROR_MD ? ".error.md" : ".conflict.md");
     }
     break;
   }
@@ -531,14 +599,15 @@ int view_path(struct store *st, const struct vnode *v, struct buf *out) {
   case VK_EDIT_LOG:
     buf_adds(out, "meta/");
     return view_name(st, v, out);
-  case VK_ERROR_MD: {
+  case VK_ERROR_MD:
+  case VK_CONFLICT_MD: {
     struct vnode t = *v;
     t.kind = v->target;
     size_t start = out->len;
     int rc = view_path(st, &t, out);
     if (rc == ENG_OK && out->len >= start + 3) {
       buf_truncate(out, out->len - 3);
-      buf_adds(out, ".error.md");
+      buf_adds(out, v->kind == VK_ERROR_MD ? ".error.md" : ".conflict.md");
     }
     return rc;
   }
@@ -562,6 +631,7 @@ int view_revision(struct store *st, const struct vnode *f, int64_t *rev) {
     return store_owner_revision(st, OWNER_SESSION, f->session, key, rev);
   }
   case VK_ERROR_MD:
+  case VK_CONFLICT_MD:
     *rev = 0;
     return ENG_OK;
   }
@@ -603,14 +673,23 @@ int view_read(struct store *st, const struct vnode *f, struct buf *out,
     return render_sync_status(st, f->session, out, info);
   case VK_EDIT_LOG:
     return render_edit_log(st, f->session, out, info);
-  case VK_ERROR_MD: {
+  case VK_ERROR_MD:
+  case VK_CONFLICT_MD: {
     struct vnode t = *f;
     t.kind = f->target;
     struct buf rec = BUF_INIT, path = BUF_INIT;
     const char *kind = view_draft_key(&t, &rec);
     int rc = view_path(st, &t, &path);
-    if (rc == ENG_OK)
+    if (rc == ENG_OK && f->kind == VK_ERROR_MD) {
       rc = render_error(st, kind, rec.ptr, path.ptr, out, info);
+    } else if (rc == ENG_OK) {
+      int64_t ns = 0;
+      rc = conflict_render(st, f->session, kind, rec.ptr, path.ptr, out, &ns);
+      if (info) {
+        info->rev = 0;
+        info->mtime_ns = ns;
+      }
+    }
     buf_release(&rec);
     buf_release(&path);
     return rc;

@@ -11,6 +11,7 @@
  *   <session>/meta/sync_status.md      VK_SYNC_STATUS
  *   <session>/meta/edit_log.md         VK_EDIT_LOG
  *   <file stem>.error.md beside a file whose saved text is held
+ *   <file stem>.conflict.md beside a file with unresolved conflicts
  */
 #ifndef TASKFS_VIEW_H
 #define TASKFS_VIEW_H
@@ -36,13 +37,14 @@ enum vkind {
   VK_SYNC_STATUS,
   VK_EDIT_LOG,
   VK_ERROR_MD,
+  VK_CONFLICT_MD,
 };
 
 struct vnode {
   int kind;
   int status; /* VK_STATUS, VK_TASK_MD: the status directory */
   int notes;  /* VK_NOTES_MD: index in notes_names */
-  int target; /* VK_ERROR_MD: the kind of the file it explains */
+  int target; /* VK_ERROR_MD, VK_CONFLICT_MD: the kind of the file */
   char *session;
   char *record; /* group or task id; for VK_ERROR_MD the target's record */
 };
@@ -55,6 +57,8 @@ bool vnode_eq(const struct vnode *a, const struct vnode *b);
 bool view_is_dir(int kind);
 /* Files a user may write (their text is parsed back). */
 bool view_is_editable(int kind);
+/* Editable files, and conflict files (ticking an option resolves). */
+bool view_is_writable(int kind);
 
 /*
  * What name means in directory dir. ENG_NOTFOUND when nothing of the

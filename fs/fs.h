@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #include "buf.h"
+#include "config.h"
 #include "hmap.h"
 #include "store.h"
 #include "view.h"
@@ -96,6 +97,7 @@ struct handle {
 
 struct fs_options {
   char *session;  /* -o session=ID: mount one session's directory */
+  char *config;   /* -o config=FILE: the conflict policies (taskfs.yaml) */
   double timeout; /* attribute and entry timeout for ordinary files */
   double grace;   /* seconds an unlinked managed name waits to come back */
   int busy_ms;
@@ -121,6 +123,7 @@ struct fs {
   struct store *st; /* locked */
   int realfd;       /* the real directory under the mount point */
   struct fs_options opt;
+  struct policy policy;
   struct vnode root; /* VK_ROOT, or VK_SESSION with -o session */
   struct node *root_node;
   char *realroot;     /* path of root's real directory relative to realfd */

@@ -35,6 +35,7 @@ struct cmdline {
   { t, offsetof(struct cmdline, p), 1 }
 static const struct fuse_opt taskfs_opts[] = {
     OPT("session=%s", fs.session),
+    OPT("config=%s", fs.config),
     OPT("timeout=%lf", fs.timeout),
     OPT("grace=%lf", fs.grace),
     OPT("busy_timeout=%d", fs.busy_ms),
@@ -62,6 +63,8 @@ static void usage(FILE *f, const char *prog) {
           "\n"
           "taskfs options:\n"
           "    -o session=ID          mount only this session's directory\n"
+          "    -o config=FILE         conflict policies (default: "
+          "taskfs.yaml beside DB)\n"
           "    -o timeout=SECONDS     attribute cache time of ordinary "
           "files (1)\n"
           "    -o grace=SECONDS       how long an unlinked group or task "
@@ -136,7 +139,27 @@ int main(int argc, char *argv[]) {
     ret = EXIT_DB;
     goto out_args;
   }
+  /* The conflict policies: -o config, else taskfs.yaml beside the
+   * database, else the defaults. */
+  struct buf err = BUF_INIT;
+  char *config = c.fs.config ? xstrdup(c.fs.config) : NULL;
+  if (!config) {
+    char *slash = strrchr(db, '/');
+    config = xasprintf("%.*s/taskfs.yaml", (int)(slash - db), db);
+  }
+  rc = policy_load(config, &fs.policy, &err);
+  if (rc == ENG_NOTFOUND && c.fs.config) {
+    fprintf(stderr, "taskfs: no configuration file %s\n", config);
+    ret = EXIT_USAGE;
+  } else if (rc && rc != ENG_NOTFOUND) {
+    fprintf(stderr, "taskfs: %s\n", err.ptr);
+    ret = EXIT_USAGE;
+  }
+  buf_release(&err);
+  free(config);
   free(db);
+  if (rc && (rc != ENG_NOTFOUND || c.fs.config))
+    goto out_store;
   store_set_busy_ms(fs.st, c.fs.busy_ms);
   store_set_source(fs.st, "taskfs");
 
@@ -229,6 +252,7 @@ out_args:
   free(opts.mountpoint);
   free(c.db);
   free(c.fs.session);
+  free(c.fs.config);
   fuse_opt_free_args(&args);
   return ret;
 }

@@ -21,7 +21,8 @@ static void ino_key(fuse_ino_t ino, char out[24]) {
  * task moved between folders keeps its inode. */
 void vnode_key(const struct vnode *v, struct buf *out) {
   int status = (v->kind == VK_TASK_MD ||
-                (v->kind == VK_ERROR_MD && v->target == VK_TASK_MD))
+                ((v->kind == VK_ERROR_MD || v->kind == VK_CONFLICT_MD) &&
+                 v->target == VK_TASK_MD))
                    ? 0
                    : v->status;
   buf_printf(out, "%d/%d/%d/%d/", v->kind, status, v->notes, v->target);

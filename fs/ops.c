@@ -310,6 +310,19 @@ static void tomb_add(struct fs *fs, struct node *dir, const char *name,
 /* The grace passed: a group or task file that did not come back means
  * its record is deleted (softly); other files simply reappear. */
 static void tomb_expire(struct fs *fs, struct tomb *t) {
+  if (t->v.kind == VK_CONFLICT_MD) {
+    /* A conflict file removed: the database's versions stay. */
+    struct vnode f;
+    vnode_init(&f);
+    vnode_copy(&f, &t->v);
+    f.kind = t->v.target;
+    if (sync_keep_db(fs->st, &f))
+      fuse_log(FUSE_LOG_ERR, "taskfs: resolving conflicts: %s\n",
+               store_errmsg(fs->st));
+    vnode_release(&f);
+    fs->gen++;
+    return;
+  }
   if (t->v.kind != VK_GROUP_MD && t->v.kind != VK_TASK_MD)
     return;
   struct node tmp = {.v = t->v};
@@ -557,7 +570,7 @@ static int save_text(struct fs *fs, struct node *n, const char *text,
     sv.text = served->data.ptr;
     sv.len = served->data.len;
   }
-  int rc = sync_save(fs->st, &n->v, text, len, &sv, &res);
+  int rc = sync_save(fs->st, &n->v, text, len, &sv, &fs->policy, &res);
   struct buf label = BUF_INIT;
   node_label(fs, n, &label);
   int err = 0;
@@ -565,6 +578,11 @@ static int save_text(struct fs *fs, struct node *n, const char *text,
     fuse_log(FUSE_LOG_INFO, "taskfs: saved %s: %d change%s, revision %lld\n",
              label.ptr, res.changes, res.changes == 1 ? "" : "s",
              (long long)res.rev);
+    if (res.conflicts)
+      fuse_log(FUSE_LOG_WARNING,
+               "taskfs: %s: %d conflict%s with changes in the database; "
+               "see its .conflict.md file\n",
+               label.ptr, res.conflicts, res.conflicts == 1 ? "" : "s");
     if (res.warnings)
       fuse_log(FUSE_LOG_WARNING, "taskfs: %s: %s", label.ptr, res.report.ptr);
   } else if (rc == ENG_PARSE) {
@@ -822,7 +840,7 @@ static int virt_setattr(struct fs *fs, struct node *n, struct stat *attr,
   if (to_set & FUSE_SET_ATTR_SIZE) {
     if (view_is_dir(n->v.kind))
       return -EISDIR;
-    if (!view_is_editable(n->v.kind))
+    if (!view_is_writable(n->v.kind))
       return -EACCES;
     if ((size_t)attr->st_size > PARSE_MAX_BYTES)
       return -EFBIG;
@@ -981,7 +999,7 @@ static int unlink_virt(struct fs *fs, struct node *p, const char *name,
     fs->gen++;
     return rc ? -engine_error(fs, rc, "discard") : 0;
   }
-  if (!view_is_editable(v->kind))
+  if (!view_is_writable(v->kind))
     return view_is_dir(v->kind) ? -EISDIR : -EPERM;
   struct node *n = node_virt(fs, v);
   tomb_add(fs, p, name, v, n->served);
@@ -1048,7 +1066,7 @@ static int rename_virt(struct fs *fs, struct node *p, const char *name,
                        const struct vnode *v, struct node *np,
                        const char *newname, unsigned flags) {
   struct node *n = node_virt(fs, v);
-  if (!view_is_editable(v->kind))
+  if (!view_is_writable(v->kind))
     return -EPERM;
   struct vnode target;
   vnode_init(&target);
@@ -1150,8 +1168,8 @@ static void maybe_adopt(struct fs *fs, struct node *n) {
     struct save_result res;
     save_result_init(&res);
     struct served sv = {0};
-    int rc =
-        sync_create(fs->st, &dir->v, n->name, text.ptr, text.len, &sv, &res);
+    int rc = sync_create(fs->st, &dir->v, n->name, text.ptr, text.len, &sv,
+                         &fs->policy, &res);
     if (rc)
       fuse_log(FUSE_LOG_ERR, "taskfs: new file %s: %s\n", n->name,
                store_errmsg(fs->st));
@@ -1231,7 +1249,7 @@ static void fs_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
       goto out;
     }
     const struct vnode *target = t ? &t->v : &dst;
-    if (!view_is_editable(target->kind)) {
+    if (!view_is_writable(target->kind)) {
       rc = view_is_dir(target->kind) ? -EISDIR : -EACCES;
       goto out;
     }
@@ -1314,7 +1332,7 @@ static int virt_open(struct fs *fs, struct node *n, struct fuse_file_info *fi,
   if (view_is_dir(n->v.kind))
     return -EISDIR;
   bool write = (fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC);
-  if (write && !view_is_editable(n->v.kind))
+  if (write && !view_is_writable(n->v.kind))
     return -EACCES;
   struct content *c;
   int rc = virt_content(fs, n, &c);

@@ -61,7 +61,7 @@ static int save(struct store *st, const struct vnode *f, const char *text,
                 struct save_result *r) {
   save_result_release(r);
   save_result_init(r);
-  return sync_save(st, f, text, strlen(text), NULL, r);
+  return sync_save(st, f, text, strlen(text), NULL, NULL, r);
 }
 
 static struct task get_task(struct store *st, const char *id) {
@@ -320,31 +320,29 @@ static void test_concurrent(void) {
   task_release(&t);
   free(t1);
 
-  /* The same field, differently: refused whole, the text held. */
+  /* The same field, differently, just now: the later change (the file's)
+   * wins and the database's value is kept as a backup; the rest of the
+   * text is applied. */
   set_progress(st, "t4", 50);
   t1 = edit(text, "- **Progress**: 10%", "- **Progress**: 20%");
   char *t2 = edit(t1, "### Charts `t3`", "### Charting `t3`");
-  INT_EQ(save(st, &f, t2, &r), ENG_PARSE);
-  INT_EQ(r.outcome, SAVE_HELD);
-  OK(strstr(r.report.ptr, "conflict") != NULL, "%s", r.report.ptr);
+  RC_OK(save(st, &f, t2, &r), st);
+  INT_EQ(r.outcome, SAVE_APPLIED);
+  INT_EQ(r.conflicts, 0);
   t = get_task(st, "t4");
-  INT_EQ(t.progress, 50);
+  INT_EQ(t.progress, 20);
   task_release(&t);
-  t = get_task(st, "t3");
-  STR_EQ(t.title, "Charts");
-  task_release(&t);
-  char *held = read_file(st, &f);
-  STR_EQ(held, t2);
-  free(held);
-  /* Fixed: saved from the current text, it applies and the hold ends. */
-  char *cur = NULL;
-  RC_OK(sync_discard(st, &f), st);
-  cur = read_file(st, &f);
-  char *t3 = edit(cur, "### Charts `t3`", "### Charting `t3`");
-  RC_OK(save(st, &f, t3, &r), st);
   t = get_task(st, "t3");
   STR_EQ(t.title, "Charting");
   task_release(&t);
+  struct backup *bk;
+  size_t nbk;
+  RC_OK(store_backup_list(st, "s1", &bk, &nbk), st);
+  OK(nbk >= 1 && str_eq(bk[0].field, "progress") && str_eq(bk[0].text, "50"),
+     "backup of the database's value");
+  store_backups_free(bk, nbk);
+  char *cur = NULL;
+  char *t3 = NULL;
   free(cur);
   free(t1);
   free(t2);
@@ -361,7 +359,7 @@ static void expect_held(struct store *st, const struct vnode *f,
   struct save_result r;
   save_result_init(&r);
   int64_t rev = store_revision(st);
-  int rc = sync_save(st, f, text, len, NULL, &r);
+  int rc = sync_save(st, f, text, len, NULL, NULL, &r);
   OK(rc == ENG_PARSE && r.outcome == SAVE_HELD, "%s: rc %d", what, rc);
   OK(strstr(r.report.ptr, line) != NULL, "%s: want '%s' in: %s", what, line,
      r.report.ptr);
@@ -428,10 +426,10 @@ static void test_crlf_bom(void) {
   }
   struct save_result r;
   save_result_init(&r);
-  RC_OK(sync_save(st, &f, b.ptr, b.len, NULL, &r), st);
+  RC_OK(sync_save(st, &f, b.ptr, b.len, NULL, NULL, &r), st);
   INT_EQ(r.changes, 0);
   char *t1 = edit(b.ptr, "- **Progress**: 60%", "- **Progress**: 61%");
-  RC_OK(sync_save(st, &f, t1, strlen(t1), NULL, &r), st);
+  RC_OK(sync_save(st, &f, t1, strlen(t1), NULL, NULL, &r), st);
   struct task t = get_task(st, "t2");
   INT_EQ(t.progress, 61);
   task_release(&t);
@@ -512,7 +510,7 @@ static void test_session_and_notes(void) {
   sv.len = b.len;
   save_result_release(&r);
   save_result_init(&r);
-  RC_OK(sync_save(st, &f, t3, strlen(t3), &sv, &r), st);
+  RC_OK(sync_save(st, &f, t3, strlen(t3), &sv, NULL, &r), st);
   OK(r.warnings == 1 && strstr(r.report.ptr, "Metrics") != NULL, "%s",
      r.report.ptr);
   buf_release(&b);
@@ -553,7 +551,7 @@ static void test_create_rename_delete(void) {
                          "## Planned\n\n### Sketch screens\n\n"
                          "## Notes\n\nStart with paper.\n";
   RC_OK(
-      sync_create(st, &dir, "design.md", newgroup, strlen(newgroup), NULL, &r),
+      sync_create(st, &dir, "design.md", newgroup, strlen(newgroup), NULL, NULL, &r),
       st);
   INT_EQ(r.outcome, SAVE_APPLIED);
   struct group g;
@@ -568,13 +566,13 @@ static void test_create_rename_delete(void) {
   char *text = read_file(st, &fe);
   save_result_release(&r);
   save_result_init(&r);
-  RC_OK(sync_create(st, &dir, "copy.md", text, strlen(text), NULL, &r), st);
+  RC_OK(sync_create(st, &dir, "copy.md", text, strlen(text), NULL, NULL, &r), st);
   INT_EQ(r.outcome, SAVE_PLAIN);
   /* So does a text that is no group, and a temp name. */
-  RC_OK(sync_create(st, &dir, "tmp.md", "just words\n", 11, NULL, &r), st);
+  RC_OK(sync_create(st, &dir, "tmp.md", "just words\n", 11, NULL, NULL, &r), st);
   INT_EQ(r.outcome, SAVE_PLAIN);
   RC_OK(
-      sync_create(st, &dir, ".hidden.md", newgroup, strlen(newgroup), NULL, &r),
+      sync_create(st, &dir, ".hidden.md", newgroup, strlen(newgroup), NULL, NULL, &r),
       st);
   INT_EQ(r.outcome, SAVE_PLAIN);
 
@@ -605,7 +603,7 @@ static void test_create_rename_delete(void) {
   save_result_release(&r);
   save_result_init(&r);
   RC_OK(sync_create(st, &planned, "review_copy.md", newtask, strlen(newtask),
-                    NULL, &r),
+                    NULL, NULL, &r),
         st);
   INT_EQ(r.outcome, SAVE_APPLIED);
   t = get_task(st, "review_copy");
