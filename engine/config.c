@@ -13,7 +13,7 @@
 #include <yaml.h>
 
 static const char *const type_names[CT_COUNT] = {
-    "task_status", "progress_update",  "user_content",
+    "task_status",       "progress_update",  "user_content",
     "structural_change", "system_generated", "other"};
 static const char *const strategy_names[ST_COUNT] = {
     "auto_merge", "user_choice", "file_wins", "database_wins", "manual_task"};
@@ -65,11 +65,11 @@ static bool parse_duration(const char *s, int64_t *ns) {
   return true;
 }
 
-static int fail(struct buf *err, const char *path, size_t line,
-                const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int fail(struct buf *err, const char *path, size_t line, const char *fmt,
+                ...) __attribute__((format(printf, 4, 5)));
 
-static int fail(struct buf *err, const char *path, size_t line,
-                const char *fmt, ...) {
+static int fail(struct buf *err, const char *path, size_t line, const char *fmt,
+                ...) {
   va_list ap;
   va_start(ap, fmt);
   buf_printf(err, "%s:%zu: ", path, line);
@@ -93,8 +93,8 @@ int policy_load(const char *path, struct policy *p, struct buf *err) {
     die("yaml parser: out of memory");
   yaml_parser_set_input_file(&yp, f);
   int rc = ENG_OK, depth = 0;
-  char *key = NULL;      /* key at depth 1 */
-  char *sub = NULL;      /* key at depth 2, under "conflicts" */
+  char *key = NULL; /* key at depth 1 */
+  char *sub = NULL; /* key at depth 2, under "conflicts" */
   bool in_conflicts = false;
   for (bool done = false; !done && rc == ENG_OK;) {
     if (!yaml_parser_parse(&yp, &ev)) {
@@ -112,8 +112,8 @@ int policy_load(const char *path, struct policy *p, struct buf *err) {
       break;
     case YAML_MAPPING_START_EVENT:
       if (depth == 1 && !(key && strcmp(key, "conflicts") == 0))
-        rc = fail(err, path, line, "'%s' takes a single value",
-                  key ? key : "?");
+        rc =
+            fail(err, path, line, "'%s' takes a single value", key ? key : "?");
       else if (depth == 2)
         rc = fail(err, path, line, "'%s' takes a strategy, not a mapping",
                   sub ? sub : "?");

@@ -87,9 +87,8 @@ static char *trimmed(const char *s) {
 
 /* The text form of what a user wrote for a field; NULL and ENG_INVALID
  * (with a message) when it is no valid value. */
-static int value_parse(struct store *st, const char *session,
-                       const char *kind, const char *field, const char *text,
-                       char **out) {
+static int value_parse(struct store *st, const char *session, const char *kind,
+                       const char *field, const char *text, char **out) {
   char *t = trimmed(text);
   int rc = ENG_OK;
   *out = NULL;
@@ -193,13 +192,11 @@ static int value_parse(struct store *st, const char *session,
 
 /* ---- settling ---- */
 
-static int64_t change_time(struct store *st, const char *kind,
-                           const char *id, const char *field,
-                           struct change *last) {
+static int64_t change_time(struct store *st, const char *kind, const char *id,
+                           const char *field, struct change *last) {
   int64_t ns = 0;
   if (store_last_change(st, table_of(kind), id,
-                        str_eq(field, "text") ? "body" : field,
-                        last) == ENG_OK)
+                        str_eq(field, "text") ? "body" : field, last) == ENG_OK)
     time_parse(last->at, &ns);
   return ns;
 }
@@ -281,8 +278,8 @@ int conflict_settle(struct store *st, struct settle_env *env,
   }
   int strategy = env->policy->strategy[x->type];
   struct change last = {0};
-  int64_t changed = change_time(st, x->target_kind, x->target_id, x->field,
-                                &last);
+  int64_t changed =
+      change_time(st, x->target_kind, x->target_id, x->field, &last);
   if (strategy == ST_AUTO_MERGE)
     strategy = changed && env->now_ns - changed <= env->policy->window_ns
                    ? ST_FILE_WINS
@@ -304,6 +301,17 @@ int conflict_settle(struct store *st, struct settle_env *env,
     rc = store_backup_value(st, env->session_id, x->target_kind, x->target_id,
                             x->field, x->file, reason, NULL);
   } else {
+    /* The file's value waits for a choice; a later save of the same
+     * field replaces it in the conflict, so it is backed up now. */
+    snprintf(reason, sizeof reason,
+             "%s: the file's %s, waiting for a choice (%s)",
+             conflict_type_name(x->type), x->field, strategy_name(strategy));
+    rc = store_backup_value(st, env->session_id, x->target_kind, x->target_id,
+                            x->field, x->file, reason, NULL);
+    if (rc) {
+      store_change_release(&last);
+      return rc;
+    }
     struct conflict c;
     conflict_init(&c);
     struct buf dbd = BUF_INIT, filed = BUF_INIT;
@@ -349,8 +357,7 @@ int conflict_settle(struct store *st, struct settle_env *env,
 
 /* ---- resolving ---- */
 
-static int apply_block(struct store *st, const char *task_id,
-                       const char *json);
+static int apply_block(struct store *st, const char *task_id, const char *json);
 
 struct block_ctx {
   struct store *st;
@@ -590,8 +597,8 @@ static bool fence_close(const char *s, size_t n, int len) {
 }
 
 int conflict_apply_file(struct store *st, const char *file_kind,
-                        const char *file_record, const char *text,
-                        size_t len, struct buf *report) {
+                        const char *file_record, const char *text, size_t len,
+                        struct buf *report) {
   struct answer *ans = NULL;
   size_t nans = 0, cap = 0;
   int option = 0, fence = 0, line = 0;

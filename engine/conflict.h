@@ -90,7 +90,7 @@ int conflict_render(struct store *st, const char *session_id,
  * resolved was).
  */
 int conflict_apply_file(struct store *st, const char *file_kind,
-                        const char *file_record, const char *text,
-                        size_t len, struct buf *report);
+                        const char *file_record, const char *text, size_t len,
+                        struct buf *report);
 
 #endif

@@ -64,7 +64,7 @@ static size_t *match(const struct lines *base, const struct lines *other) {
 #define T(i, j) tab[(size_t)(i) * (m + 1) + (j)]
   for (size_t i = n; i-- > 0;)
     for (size_t j = m; j-- > 0;)
-      T(i, j) = same(base, i, other, j) ? T(i + 1, j + 1) + 1
+      T(i, j) = same(base, i, other, j)     ? T(i + 1, j + 1) + 1
                 : T(i + 1, j) > T(i, j + 1) ? T(i + 1, j)
                                             : T(i, j + 1);
   size_t i = 0, j = 0;
@@ -110,9 +110,8 @@ bool merge_lines(const char *base, const char *ours, const char *theirs,
   /* Walk stable points: base lines matched on both sides, in order. */
   size_t bi = 0, oi = 0, ti = 0;
   for (size_t k = 0; k <= b.n && clean; k++) {
-    bool stable = k == b.n ||
-                  (mo[k] != SIZE_MAX && mt[k] != SIZE_MAX && mo[k] >= oi &&
-                   mt[k] >= ti);
+    bool stable = k == b.n || (mo[k] != SIZE_MAX && mt[k] != SIZE_MAX &&
+                               mo[k] >= oi && mt[k] >= ti);
     if (!stable)
       continue;
     size_t oe = k == b.n ? o.n : mo[k], te = k == b.n ? t.n : mt[k];

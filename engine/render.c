@@ -741,3 +741,51 @@ int render_error(struct store *st, const char *kind, const char *record,
   store_draft_release(&d);
   return ENG_OK;
 }
+
+int render_backup(struct store *st, int64_t id, struct buf *out,
+                  struct render_info *info) {
+  struct backup b = {0};
+  int rc = store_backup_get(st, id, &b);
+  if (rc)
+    return rc;
+  char t[32];
+  time_display(b.created_at, t);
+  char ids[32];
+  snprintf(ids, sizeof ids, "%lld", (long long)id);
+  render_front_matter(out, b.session_id, "backup", ids, -1);
+  buf_printf(out, "\n# \xf0\x9f\x92\xbe Backup %lld\n\n", (long long)id);
+  if (b.field)
+    buf_printf(out, "- **Of**: %s `%s`, %s\n", b.target_kind, b.target_id,
+               b.field);
+  else
+    buf_printf(out, "- **Of**: the text saved to the %s file `%s`\n", b.kind,
+               b.record);
+  buf_printf(out, "- **Why**: %s\n- **Kept**: %s\n", b.reason, t);
+  buf_printf(out, "- **Bring it back**: `taskctl restore-backup %lld`\n\n",
+             (long long)id);
+  /* A fence longer than any run of backticks in the text. */
+  int run = 0, longest = 0;
+  for (size_t i = 0; i < b.len; i++) {
+    run = b.text[i] == '`' ? run + 1 : 0;
+    if (run > longest)
+      longest = run;
+  }
+  int fence = longest < 3 ? 3 : longest + 1;
+  for (int i = 0; i < fence; i++)
+    buf_addc(out, '`');
+  buf_adds(out, "text\n");
+  buf_add(out, b.text, b.len);
+  if (b.len && b.text[b.len - 1] != '\n')
+    buf_addc(out, '\n');
+  for (int i = 0; i < fence; i++)
+    buf_addc(out, '`');
+  buf_addc(out, '\n');
+  if (info) {
+    info->rev = 1;
+    int64_t ns = 0;
+    time_parse(b.created_at, &ns);
+    info->mtime_ns = ns;
+  }
+  store_backup_release(&b);
+  return ENG_OK;
+}

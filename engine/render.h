@@ -47,6 +47,9 @@ int render_sync_status(struct store *st, const char *session_id,
 /* meta/edit_log.md: the changes made through the mount, newest first. */
 int render_edit_log(struct store *st, const char *session_id, struct buf *out,
                     struct render_info *info);
+/* meta/backups/<id>-<what>.md: one backup, and how to bring it back. */
+int render_backup(struct store *st, int64_t id, struct buf *out,
+                  struct render_info *info);
 /* <name>.error.md: why the text held at a path could not be applied. */
 int render_error(struct store *st, const char *kind, const char *record,
                  const char *path, struct buf *out, struct render_info *info);

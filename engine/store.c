@@ -514,7 +514,8 @@ static const char schema_2[] =
     "  manual_task TEXT,\n"
     "  note TEXT NOT NULL DEFAULT ''\n"
     ");\n"
-    "CREATE INDEX conflicts_file ON conflicts(file_kind, file_record, status);\n"
+    "CREATE INDEX conflicts_file ON conflicts(file_kind, file_record, "
+    "status);\n"
     "CREATE INDEX conflicts_session ON conflicts(session_id, status);\n"
     "ALTER TABLE backups ADD COLUMN target_kind TEXT;\n"
     "ALTER TABLE backups ADD COLUMN target_id TEXT;\n"
@@ -522,8 +523,7 @@ static const char schema_2[] =
 
 static int migrate_to_2(struct store *st) { return store_exec(st, schema_2); }
 
-static int (*const migrations[])(struct store *) = {migrate_to_1,
-                                                     migrate_to_2};
+static int (*const migrations[])(struct store *) = {migrate_to_1, migrate_to_2};
 
 static int schema_version(struct store *st, int *version) {
   sqlite3_stmt *s;

@@ -267,8 +267,8 @@ int store_backup_add(struct store *st, const char *session_id, const char *kind,
 /* One value of a record's field, in the text form the store keeps. */
 int store_backup_value(struct store *st, const char *session_id,
                        const char *target_kind, const char *target_id,
-                       const char *field, const char *value,
-                       const char *reason, int64_t *id);
+                       const char *field, const char *value, const char *reason,
+                       int64_t *id);
 struct backup {
   int64_t id;
   char *session_id, *kind, *record, *reason, *created_at;

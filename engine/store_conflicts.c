@@ -13,8 +13,8 @@
 
 int store_backup_value(struct store *st, const char *session_id,
                        const char *target_kind, const char *target_id,
-                       const char *field, const char *value,
-                       const char *reason, int64_t *id) {
+                       const char *field, const char *value, const char *reason,
+                       int64_t *id) {
   sqlite3_stmt *s = store_stmt(
       st, STMT_BACKUP_VALUE,
       "INSERT INTO backups (session_id, kind, record, reason, text,"
@@ -35,7 +35,7 @@ int store_backup_value(struct store *st, const char *session_id,
 }
 
 #define BACKUP_COLS                                                            \
-  "id, session_id, kind, record, reason, created_at, target_kind,"            \
+  "id, session_id, kind, record, reason, created_at, target_kind,"             \
   " target_id, field, text"
 
 static void read_backup(sqlite3_stmt *s, struct backup *b) {
@@ -76,9 +76,8 @@ void store_backups_free(struct backup *v, size_t n) {
 }
 
 int store_backup_get(struct store *st, int64_t id, struct backup *out) {
-  sqlite3_stmt *s = store_stmt(st, STMT_BACKUP_GET,
-                               "SELECT " BACKUP_COLS
-                               " FROM backups WHERE id = ?1");
+  sqlite3_stmt *s = store_stmt(
+      st, STMT_BACKUP_GET, "SELECT " BACKUP_COLS " FROM backups WHERE id = ?1");
   if (!s)
     return ENG_DB;
   sqlite3_bind_int64(s, 1, id);
@@ -115,21 +114,20 @@ int store_backup_list(struct store *st, const char *session_id,
 
 int store_backups_json(struct store *st, const char *session_id,
                        struct buf *out) {
-  sqlite3_stmt *s = store_stmt(
-      st, STMT_BACKUPS_JSON,
-      "SELECT coalesce(json_group_array(json(o)), '[]') FROM (SELECT"
-      " json_object('id', id, 'session', session_id, 'kind', kind,"
-      " 'record', record, 'field', field, 'reason', reason,"
-      " 'created_at', created_at, 'size', length(text), 'text',"
-      " CAST(text AS TEXT)) AS o FROM backups"
-      " WHERE ?1 IS NULL OR session_id = ?1 ORDER BY id DESC)");
+  sqlite3_stmt *s =
+      store_stmt(st, STMT_BACKUPS_JSON,
+                 "SELECT coalesce(json_group_array(json(o)), '[]') FROM (SELECT"
+                 " json_object('id', id, 'session', session_id, 'kind', kind,"
+                 " 'record', record, 'field', field, 'reason', reason,"
+                 " 'created_at', created_at, 'size', length(text), 'text',"
+                 " CAST(text AS TEXT)) AS o FROM backups"
+                 " WHERE ?1 IS NULL OR session_id = ?1 ORDER BY id DESC)");
   if (!s)
     return ENG_DB;
   bind_text(s, 1, session_id);
   int rc = sqlite3_step(s);
   if (rc == SQLITE_ROW)
-    buf_add(out, sqlite3_column_text(s, 0),
-            (size_t)sqlite3_column_bytes(s, 0));
+    buf_add(out, sqlite3_column_text(s, 0), (size_t)sqlite3_column_bytes(s, 0));
   sqlite3_reset(s);
   return rc == SQLITE_ROW ? ENG_OK : store_sqlfail(st, rc);
 }
@@ -137,20 +135,20 @@ int store_backups_json(struct store *st, const char *session_id,
 /* ---- conflicts ---- */
 
 #define CONFLICT_COLS                                                          \
-  "id, session_id, file_kind, file_record, type, target_kind, target_id,"     \
-  " field, label, base_rev, base_value, db_value, file_value, manual_value,"  \
-  " db_display, file_display, db_changed_at, db_source, detected_at,"         \
+  "id, session_id, file_kind, file_record, type, target_kind, target_id,"      \
+  " field, label, base_rev, base_value, db_value, file_value, manual_value,"   \
+  " db_display, file_display, db_changed_at, db_source, detected_at,"          \
   " status, resolution, resolved_at, manual_task, note"
 
 void conflict_init(struct conflict *c) { memset(c, 0, sizeof *c); }
 
 void conflict_release(struct conflict *c) {
   char **fields[] = {
-      &c->session_id, &c->file_kind,    &c->file_record,   &c->type,
-      &c->target_kind, &c->target_id,   &c->field,         &c->label,
-      &c->base_value, &c->db_value,     &c->file_value,    &c->manual_value,
-      &c->db_display, &c->file_display, &c->db_changed_at, &c->db_source,
-      &c->detected_at, &c->status,      &c->resolution,    &c->resolved_at,
+      &c->session_id,  &c->file_kind,    &c->file_record,   &c->type,
+      &c->target_kind, &c->target_id,    &c->field,         &c->label,
+      &c->base_value,  &c->db_value,     &c->file_value,    &c->manual_value,
+      &c->db_display,  &c->file_display, &c->db_changed_at, &c->db_source,
+      &c->detected_at, &c->status,       &c->resolution,    &c->resolved_at,
       &c->manual_task, &c->note};
   for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
     free(*fields[i]);
@@ -267,9 +265,9 @@ int store_conflict_add(struct store *st, struct conflict *c) {
 }
 
 int store_conflict_get(struct store *st, int64_t id, struct conflict *out) {
-  sqlite3_stmt *s = store_stmt(st, STMT_CONFLICT_GET,
-                               "SELECT " CONFLICT_COLS
-                               " FROM conflicts WHERE id = ?1");
+  sqlite3_stmt *s =
+      store_stmt(st, STMT_CONFLICT_GET,
+                 "SELECT " CONFLICT_COLS " FROM conflicts WHERE id = ?1");
   if (!s)
     return ENG_DB;
   sqlite3_bind_int64(s, 1, id);
@@ -285,12 +283,12 @@ int store_conflict_get(struct store *st, int64_t id, struct conflict *out) {
 int store_conflict_list(struct store *st, const char *session_id,
                         const char *file_kind, const char *file_record,
                         bool open_only, struct conflict **out, size_t *n) {
-  sqlite3_stmt *s = store_stmt(
-      st, STMT_CONFLICT_LIST,
-      "SELECT " CONFLICT_COLS " FROM conflicts"
-      " WHERE (?1 IS NULL OR session_id = ?1)"
-      " AND (?2 IS NULL OR (file_kind = ?2 AND file_record = ?3))"
-      " AND (NOT ?4 OR status != 'resolved') ORDER BY id");
+  sqlite3_stmt *s =
+      store_stmt(st, STMT_CONFLICT_LIST,
+                 "SELECT " CONFLICT_COLS " FROM conflicts"
+                 " WHERE (?1 IS NULL OR session_id = ?1)"
+                 " AND (?2 IS NULL OR (file_kind = ?2 AND file_record = ?3))"
+                 " AND (NOT ?4 OR status != 'resolved') ORDER BY id");
   if (!s)
     return ENG_DB;
   bind_text(s, 1, session_id);
@@ -322,8 +320,7 @@ int store_conflict_resolve(struct store *st, int64_t id,
   bind_text(s, 2, resolution);
   int rc = store_step_done(st, s);
   if (rc == ENG_OK && sqlite3_changes(st->db) == 0)
-    return store_fail(st, ENG_NOTFOUND, "no open conflict %lld",
-                      (long long)id);
+    return store_fail(st, ENG_NOTFOUND, "no open conflict %lld", (long long)id);
   return rc;
 }
 
@@ -361,8 +358,7 @@ int store_conflicts_json(struct store *st, const char *session_id,
   sqlite3_bind_int(s, 2, open_only);
   int rc = sqlite3_step(s);
   if (rc == SQLITE_ROW)
-    buf_add(out, sqlite3_column_text(s, 0),
-            (size_t)sqlite3_column_bytes(s, 0));
+    buf_add(out, sqlite3_column_text(s, 0), (size_t)sqlite3_column_bytes(s, 0));
   sqlite3_reset(s);
   return rc == SQLITE_ROW ? ENG_OK : store_sqlfail(st, rc);
 }

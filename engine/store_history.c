@@ -877,8 +877,7 @@ int store_field_get(struct store *st, const char *kind, const char *id,
   char *sql = str_eq(field, "text")
                   ? xasprintf("SELECT heading || char(10) || body FROM "
                               "sections WHERE id = ?1")
-                  : xasprintf("SELECT %s FROM %s WHERE id = ?1", field,
-                              table);
+                  : xasprintf("SELECT %s FROM %s WHERE id = ?1", field, table);
   sqlite3_stmt *s;
   int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
   free(sql);

@@ -309,8 +309,8 @@ int store_json_each_object(struct store *st, const char *text,
 
 int store_json_set(struct store *st, char **json, const char *key,
                    const char *value) {
-  sqlite3_stmt *s = store_stmt(st, STMT_JSON_SET,
-                               "SELECT json_set(?1, '$.' || ?2, ?3)");
+  sqlite3_stmt *s =
+      store_stmt(st, STMT_JSON_SET, "SELECT json_set(?1, '$.' || ?2, ?3)");
   if (!s)
     return ENG_DB;
   bind_text(s, 1, *json);

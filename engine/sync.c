@@ -426,9 +426,8 @@ static int settle(struct ctx *c, int type, const char *kind, const char *id,
  * the base, a the alternative base or NULL. A field both sides changed
  * is settled by the policy. *taken counts the fields taken from the file.
  */
-static int merge_task(struct ctx *c, const struct task *f,
-                      const struct task *b, const struct task *a,
-                      struct task *cur, int *taken) {
+static int merge_task(struct ctx *c, const struct task *f, const struct task *b,
+                      const struct task *a, struct task *cur, int *taken) {
   int rc = ENG_OK;
   for (int i = 0; i < TF_COUNT && rc == ENG_OK; i++) {
     if (i == TF_STARTED || i == TF_COMPLETED || i == TF_POSITION ||
@@ -450,9 +449,9 @@ static int merge_task(struct ctx *c, const struct task *f,
     if ((rc = task_text(c, since, i, &tb)) == ENG_OK &&
         (rc = task_text(c, cur, i, &tc)) == ENG_OK &&
         (rc = task_text(c, f, i, &tf)) == ENG_OK)
-      rc = settle(c, task_conflict_type(i), "task", cur->id,
-                  task_field_names[i], label, tb, tc, tf, NULL, &outcome,
-                  &merged);
+      rc =
+          settle(c, task_conflict_type(i), "task", cur->id, task_field_names[i],
+                 label, tb, tc, tf, NULL, &outcome, &merged);
     if (rc == ENG_OK && outcome == SETTLE_TAKE_FILE) {
       task_field_copy(cur, f, i);
       (*taken)++;
@@ -528,11 +527,10 @@ static int merge_sections(struct ctx *c, int owner_kind, const char *owner,
   struct section *bs = NULL, *as = NULL, *cs = NULL, *all = NULL;
   size_t nb = 0, na = 0, nc = 0, nall = 0;
   int rc = ENG_OK;
-  if (c->base && (rc = store_asof_sections(c->base, owner_kind, owner, &bs,
-                                           &nb)))
+  if (c->base &&
+      (rc = store_asof_sections(c->base, owner_kind, owner, &bs, &nb)))
     goto out;
-  if (c->alt &&
-      (rc = store_asof_sections(c->alt, owner_kind, owner, &as, &na)))
+  if (c->alt && (rc = store_asof_sections(c->alt, owner_kind, owner, &as, &na)))
     goto out;
   if ((rc = store_section_list(c->st, owner_kind, owner, false, &cs, &nc)))
     goto out;
@@ -555,11 +553,11 @@ static int merge_sections(struct ctx *c, int owner_kind, const char *owner,
       char *bt = section_text(since->heading, since->body);
       char id[32];
       snprintf(id, sizeof id, "%lld", (long long)since->id);
-      rc = settle(c, CT_STRUCTURAL, "section", id, "text", label, bt, NULL,
-                  ft, NULL, &outcome, &merged);
+      rc = settle(c, CT_STRUCTURAL, "section", id, "text", label, bt, NULL, ft,
+                  NULL, &outcome, &merged);
       if (rc == ENG_OK && outcome != SETTLE_KEEP_DB) {
-        rc = store_field_set(c->st, "section", id, "text",
-                             merged ? merged : ft);
+        rc =
+            store_field_set(c->st, "section", id, "text", merged ? merged : ft);
         if (rc == ENG_OK)
           rc = store_field_set(c->st, "section", id, "deleted", "0");
         c->changes++;
@@ -593,8 +591,8 @@ static int merge_sections(struct ctx *c, int owner_kind, const char *owner,
           char *ct = section_text(cur->heading, cur->body);
           char id[32];
           snprintf(id, sizeof id, "%lld", (long long)cur->id);
-          rc = settle(c, CT_USER_CONTENT, "section", id, "text", label, bt,
-                      ct, ft, NULL, &outcome, &merged);
+          rc = settle(c, CT_USER_CONTENT, "section", id, "text", label, bt, ct,
+                      ft, NULL, &outcome, &merged);
           if (rc == ENG_OK && outcome != SETTLE_KEEP_DB) {
             set_section_text(cur, merged ? merged : ft);
             changed = true;
@@ -637,8 +635,8 @@ static int merge_sections(struct ctx *c, int owner_kind, const char *owner,
         snprintf(id, sizeof id, "%lld", (long long)cur->id);
         char *label = section_label(owner_kind, owner, cur->heading);
         char *merged = NULL;
-        rc = settle(c, CT_STRUCTURAL, "section", id, "deleted", label, "0",
-                    "0", "1", NULL, &outcome, &merged);
+        rc = settle(c, CT_STRUCTURAL, "section", id, "deleted", label, "0", "0",
+                    "1", NULL, &outcome, &merged);
         free(merged);
         free(label);
       }
@@ -1147,10 +1145,12 @@ static int apply_group(struct ctx *c) {
         rc = ENG_OK;
       } else if (rc == ENG_OK && !t.deleted && str_eq(t.group_id, gid)) {
         int outcome = SETTLE_TAKE_FILE;
-        if (pass == 1 && t.created_rev > c->base_rev &&
-            !strlist_has(&c->memo.created_ids, t.id)) {
-          /* Made by the database after the text was read (not by the
-           * first save of this text): the text never showed it. */
+        if (t.created_rev > since ||
+            (pass == 1 && t.created_rev > c->base_rev &&
+             !strlist_has(&c->memo.created_ids, t.id))) {
+          /* Made after the text was read (by the database, or by this
+           * very save), not by an earlier save of this text: the text
+           * never showed it. */
           outcome = SETTLE_KEEP_DB;
         } else if (t.rev > since && !(c->alt && t.rev <= c->alt_rev)) {
           char *label = task_label(&t), *merged = NULL;
@@ -1243,8 +1243,8 @@ static int apply_session(struct ctx *c) {
                 i == SF_DESCRIPTION ? CT_USER_CONTENT
                 : i == SF_DELETED   ? CT_STRUCTURAL
                                     : CT_OTHER,
-                "session", sid, session_field_names[i], label, tb, tc, tf,
-                NULL, &outcome, &merged);
+                "session", sid, session_field_names[i], label, tb, tc, tf, NULL,
+                &outcome, &merged);
     if (rc == ENG_OK && outcome == SETTLE_TAKE_FILE) {
       session_field_copy(&cur, &fs, i);
       taken++;
@@ -1435,9 +1435,24 @@ static int save_conflicts(struct store *st, const struct vnode *f,
   return rc;
 }
 
+static int save(struct store *st, const struct vnode *f, const char *text,
+                size_t len, const struct served *served,
+                const struct policy *policy, bool use_memo,
+                struct save_result *res);
+
 int sync_save(struct store *st, const struct vnode *f, const char *text,
               size_t len, const struct served *served,
               const struct policy *policy, struct save_result *res) {
+  return save(st, f, text, len, served, policy, true, res);
+}
+
+/* use_memo: a text saved again from the same old revision builds on its
+ * earlier save (an editor that did not reload); off for texts that come
+ * from elsewhere (a backup brought back). */
+static int save(struct store *st, const struct vnode *f, const char *text,
+                size_t len, const struct served *served,
+                const struct policy *policy, bool use_memo,
+                struct save_result *res) {
   struct doc doc;
   struct ctx c = {.st = st, .f = f};
   struct buf rec = BUF_INIT;
@@ -1474,7 +1489,7 @@ int sync_save(struct store *st, const struct vnode *f, const char *text,
                 "revision %lld, the last one read from this file",
                 (long long)base);
   }
-  if (!doc.diags.errors && base > 0 &&
+  if (!doc.diags.errors && base > 0 && use_memo &&
       store_memo_get(st, dkind, rec.ptr, &c.memo) == ENG_OK) {
     c.has_memo = c.memo.text_rev == base && c.memo.applied_rev > base;
     c.memo_used = xcalloc(c.memo.created_ids.n + 1, sizeof *c.memo_used);
@@ -1597,8 +1612,7 @@ static bool names_existing_task(struct store *st, const struct doc *d) {
 static int create_group(struct store *st, const struct vnode *dir,
                         const char *stem, const char *text, size_t len,
                         const struct served *served,
-                        const struct policy *policy,
-                        struct save_result *res) {
+                        const struct policy *policy, struct save_result *res) {
   struct doc doc;
   parse_doc(text, len, DOC_GROUP, &doc);
   int rc = ENG_OK;
@@ -1796,8 +1810,7 @@ int sync_create(struct store *st, const struct vnode *dir, const char *name,
   if (dir->kind == VK_GROUPS)
     rc = create_group(st, dir, stem.ptr, text, len, served, policy, res);
   else if (dir->kind == VK_STATUS)
-    rc = create_task_file(st, dir, stem.ptr, text, len, served, policy,
-                          res);
+    rc = create_task_file(st, dir, stem.ptr, text, len, served, policy, res);
 out:
   buf_release(&stem);
   return rc;
@@ -1931,8 +1944,7 @@ int sync_resolve(struct store *st, int64_t id, const char *how,
 }
 
 int sync_restore_backup(struct store *st, int64_t id,
-                        const struct policy *policy,
-                        struct save_result *res) {
+                        const struct policy *policy, struct save_result *res) {
   struct backup b = {0};
   int rc = store_backup_get(st, id, &b);
   if (rc)
@@ -1989,7 +2001,7 @@ int sync_restore_backup(struct store *st, int64_t id,
     rc = store_fail(st, ENG_INVALID, "backup %lld has no file to go to",
                     (long long)id);
   else
-    rc = sync_save(st, &f, b.text, b.len, NULL, policy, res);
+    rc = save(st, &f, b.text, b.len, NULL, policy, false, res);
   vnode_release(&f);
 out:
   store_backup_release(&b);

@@ -30,7 +30,7 @@ struct save_result {
   int errors, warnings;
   int changes;   /* fields and records changed */
   int conflicts; /* conflicts recorded for a person to resolve */
-  int64_t rev; /* the file's revision after the save */
+  int64_t rev;   /* the file's revision after the save */
 };
 
 void save_result_init(struct save_result *r);

@@ -6,6 +6,7 @@
 #include "util.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const status_dirs[STATUS_COUNT] = {"active", "blocked",
@@ -32,7 +33,7 @@ bool vnode_eq(const struct vnode *a, const struct vnode *b) {
          str_eq(a->record, b->record);
 }
 
-bool view_is_dir(int kind) { return kind <= VK_META; }
+bool view_is_dir(int kind) { return kind <= VK_BACKUPS; }
 
 bool view_is_editable(int kind) {
   return kind == VK_SESSION_MD || kind == VK_GROUP_MD || kind == VK_TASK_MD ||
@@ -79,14 +80,31 @@ static bool has_draft(struct store *st, const struct vnode *f) {
   return yes;
 }
 
+/* The file name of a backup: "<id>-<what it holds>.md". */
+static void backup_name(const struct backup *b, struct buf *out) {
+  struct buf what = BUF_INIT;
+  if (b->field)
+    buf_printf(&what, "%s-%s", b->target_id, b->field);
+  else
+    buf_printf(&what, "%s-%s", b->kind, b->record);
+  for (char *p = what.ptr; *p; p++)
+    if (*p == '/')
+      *p = '_';
+  buf_printf(out, "%lld-", (long long)b->id);
+  name_for_file(what.ptr, out);
+  buf_adds(out, ".md");
+  buf_release(&what);
+}
+
 static bool has_conflicts(struct store *st, const struct vnode *f) {
   struct buf rec = BUF_INIT;
   const char *kind = view_draft_key(f, &rec);
   struct conflict *v = NULL;
   size_t n = 0;
-  bool yes = kind && store_conflict_list(st, NULL, kind, rec.ptr, true, &v,
-                                         &n) == ENG_OK &&
-             n > 0;
+  bool yes =
+      kind &&
+      store_conflict_list(st, NULL, kind, rec.ptr, true, &v, &n) == ENG_OK &&
+      n > 0;
   store_conflicts_free(v, n);
   buf_release(&rec);
   return yes;
@@ -286,8 +304,28 @@ int view_lookup(struct store *st, const struct vnode *dir, const char *name,
       rc = ENG_OK;
     }
     break;
+  case VK_BACKUPS: {
+    char *end;
+    long long id = strtoll(name, &end, 10);
+    struct backup b = {0};
+    if (end != name && *end == '-' && store_backup_get(st, id, &b) == ENG_OK &&
+        str_eq(b.session_id, dir->session)) {
+      backup_name(&b, &s);
+      if (strcmp(s.ptr, name) == 0) {
+        char rec[32];
+        snprintf(rec, sizeof rec, "%lld", id);
+        make(out, VK_BACKUP_MD, dir->session, rec);
+        rc = ENG_OK;
+      }
+    }
+    store_backup_release(&b);
+    break;
+  }
   case VK_META:
-    if (strcmp(name, "sync_status.md") == 0) {
+    if (strcmp(name, "backups") == 0) {
+      make(out, VK_BACKUPS, dir->session, NULL);
+      rc = ENG_OK;
+    } else if (strcmp(name, "sync_status.md") == 0) {
       make(out, VK_SYNC_STATUS, dir->session, NULL);
       rc = ENG_OK;
     } else if (strcmp(name, "edit_log.md") == 0) {
@@ -302,8 +340,7 @@ int view_lookup(struct store *st, const struct vnode *dir, const char *name,
 
 /* The file of a draft or conflict key (kind, record) if it lives in dir. */
 static bool file_in_dir(struct store *st, const struct vnode *dir,
-                        const char *kind, const char *record,
-                        struct vnode *f) {
+                        const char *kind, const char *record, struct vnode *f) {
   if (strcmp(kind, "session") == 0 && dir->kind == VK_SESSION) {
     make(f, VK_SESSION_MD, dir->session, NULL);
   } else if (strcmp(kind, "group") == 0 && dir->kind == VK_GROUPS) {
@@ -379,8 +416,8 @@ static int list_beside(struct store *st, const struct vnode *dir,
   store_drafts_free(ds, n);
   struct conflict *cs;
   size_t nc;
-  if (rc || (rc = store_conflict_list(st, dir->session, NULL, NULL, true, &cs,
-                                      &nc)))
+  if (rc ||
+      (rc = store_conflict_list(st, dir->session, NULL, NULL, true, &cs, &nc)))
     return rc;
   for (size_t i = 0; i < nc && rc == ENG_OK; i++) {
     bool seen = false;
@@ -500,7 +537,27 @@ int view_list(struct store *st, const struct vnode *dir, view_list_fn fn,
       make(&c, VK_EDIT_LOG, dir->session, NULL);
       rc = fn(ctx, "edit_log.md", &c);
     }
+    if (!rc) {
+      make(&c, VK_BACKUPS, dir->session, NULL);
+      rc = fn(ctx, "backups", &c);
+    }
     break;
+  case VK_BACKUPS: {
+    struct backup *v;
+    size_t n;
+    if ((rc = store_backup_list(st, dir->session, &v, &n)))
+      break;
+    for (size_t i = 0; i < n && rc == ENG_OK; i++) {
+      buf_truncate(&name, 0);
+      backup_name(&v[i], &name);
+      char rec[32];
+      snprintf(rec, sizeof rec, "%lld", (long long)v[i].id);
+      make(&c, VK_BACKUP_MD, dir->session, rec);
+      rc = fn(ctx, name.ptr, &c);
+    }
+    store_backups_free(v, n);
+    break;
+  }
   }
   vnode_release(&c);
   buf_release(&name);
@@ -530,6 +587,16 @@ int view_name(struct store *st, const struct vnode *v, struct buf *out) {
   case VK_META:
     buf_adds(out, "meta");
     break;
+  case VK_BACKUPS:
+    buf_adds(out, "backups");
+    break;
+  case VK_BACKUP_MD: {
+    struct backup b = {0};
+    if ((rc = store_backup_get(st, strtoll(v->record, NULL, 10), &b)) == ENG_OK)
+      backup_name(&b, out);
+    store_backup_release(&b);
+    break;
+  }
   case VK_SESSION_MD:
     buf_adds(out, "session.md");
     break;
@@ -597,7 +664,11 @@ int view_path(struct store *st, const struct vnode *v, struct buf *out) {
     return view_name(st, v, out);
   case VK_SYNC_STATUS:
   case VK_EDIT_LOG:
+  case VK_BACKUPS:
     buf_adds(out, "meta/");
+    return view_name(st, v, out);
+  case VK_BACKUP_MD:
+    buf_adds(out, "meta/backups/");
     return view_name(st, v, out);
   case VK_ERROR_MD:
   case VK_CONFLICT_MD: {
@@ -633,6 +704,9 @@ int view_revision(struct store *st, const struct vnode *f, int64_t *rev) {
   case VK_ERROR_MD:
   case VK_CONFLICT_MD:
     *rev = 0;
+    return ENG_OK;
+  case VK_BACKUP_MD:
+    *rev = 1; /* a backup never changes */
     return ENG_OK;
   }
   return ENG_NOTFOUND;
@@ -673,6 +747,8 @@ int view_read(struct store *st, const struct vnode *f, struct buf *out,
     return render_sync_status(st, f->session, out, info);
   case VK_EDIT_LOG:
     return render_edit_log(st, f->session, out, info);
+  case VK_BACKUP_MD:
+    return render_backup(st, strtoll(f->record, NULL, 10), out, info);
   case VK_ERROR_MD:
   case VK_CONFLICT_MD: {
     struct vnode t = *f;

@@ -10,6 +10,7 @@
  *   <session>/notes/<name>.md          VK_NOTES_MD
  *   <session>/meta/sync_status.md      VK_SYNC_STATUS
  *   <session>/meta/edit_log.md         VK_EDIT_LOG
+ *   <session>/meta/backups/<id>-<what>.md  VK_BACKUP_MD
  *   <file stem>.error.md beside a file whose saved text is held
  *   <file stem>.conflict.md beside a file with unresolved conflicts
  */
@@ -30,6 +31,7 @@ enum vkind {
   VK_STATUS,
   VK_NOTES,
   VK_META,
+  VK_BACKUPS, /* meta/backups */
   VK_SESSION_MD,
   VK_GROUP_MD,
   VK_TASK_MD,
@@ -38,6 +40,7 @@ enum vkind {
   VK_EDIT_LOG,
   VK_ERROR_MD,
   VK_CONFLICT_MD,
+  VK_BACKUP_MD, /* meta/backups/<id>-<what>.md, read-only */
 };
 
 struct vnode {

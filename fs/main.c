@@ -34,12 +34,9 @@ struct cmdline {
 #define OPT(t, p)                                                              \
   { t, offsetof(struct cmdline, p), 1 }
 static const struct fuse_opt taskfs_opts[] = {
-    OPT("session=%s", fs.session),
-    OPT("config=%s", fs.config),
-    OPT("timeout=%lf", fs.timeout),
-    OPT("grace=%lf", fs.grace),
-    OPT("busy_timeout=%d", fs.busy_ms),
-    FUSE_OPT_END,
+    OPT("session=%s", fs.session),      OPT("config=%s", fs.config),
+    OPT("timeout=%lf", fs.timeout),     OPT("grace=%lf", fs.grace),
+    OPT("busy_timeout=%d", fs.busy_ms), FUSE_OPT_END,
 };
 
 static int take_nonopt(void *data, const char *arg, int key,

@@ -1338,12 +1338,17 @@ static int virt_open(struct fs *fs, struct node *n, struct fuse_file_info *fi,
   int rc = virt_content(fs, n, &c);
   if (rc)
     return rc;
-  content_unref(n->served);
-  n->served = content_ref(c);
+  /* What this path served: a handle that can read sees this text; one
+   * that only writes (or truncates) builds on what was last read. */
+  bool reads = (fi->flags & O_ACCMODE) != O_WRONLY && !(fi->flags & O_TRUNC);
+  if (reads || !n->served) {
+    content_unref(n->served);
+    n->served = content_ref(c);
+  }
   struct handle *h = handle_new(HT_VIRT, n);
   if (write) {
     h->writable = true;
-    h->base = content_ref(c);
+    h->base = content_ref(n->served);
     if (fi->flags & O_TRUNC) {
       h->dirty = true;
       n->writer = h;

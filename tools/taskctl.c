@@ -180,6 +180,50 @@ static const struct command commands[] = {
      "Deletes a task softly; 'task restore' brings it back.\n"},
     {"task", "restore", 1, 1, OPEN_WRITE, 0, cmd_task_restore,
      "task restore ID", "Undoes 'task rm'.\n"},
+
+    {NULL, "conflicts", 0, 0, OPEN_READ, B(O_SESSION) | B(O_ALL), cmd_conflicts,
+     "conflicts [--session S] [--all]",
+     "Lists the conflicts that saves through the mount left for a person:\n"
+     "fields that a file and the database both changed, which the policies\n"
+     "of taskfs.yaml did not settle. Columns: id, type, status (open, or\n"
+     "manual when a task asks to resolve it), the file (kind:record),\n"
+     "field and label. The JSON form has both values (database, file) and\n"
+     "their base.\n"
+     "\n"
+     "  --session S          of this session (default: all)\n"
+     "  --all                include resolved conflicts\n"},
+    {NULL, "resolve", 1, 1, OPEN_WRITE, B(O_KEEP) | B(O_VALUE), cmd_resolve,
+     "resolve ID --keep db|file | --value TEXT",
+     "Resolves conflict ID, as ticking an option of its .conflict.md file\n"
+     "does: both versions are backed up first, and a task that asks to\n"
+     "resolve it is completed. Give exactly one of:\n"
+     "\n"
+     "  --keep db            keep the database's version\n"
+     "  --keep file          take the file's version\n"
+     "  --value TEXT         set the field to TEXT, written as in a file\n"
+     "                       (60%, 4h, high); exit 4 when TEXT is not valid\n"
+     "                       for the field\n"
+     "\n"
+     "A resolved or unknown ID is exit 3; --keep with another word is 4.\n"},
+    {NULL, "backups", 0, 0, OPEN_READ, B(O_SESSION), cmd_backups,
+     "backups [--session S]",
+     "Lists the backups, newest first: every value a save or a resolution\n"
+     "overwrote or did not apply, and whole texts saved with parts that\n"
+     "were not kept or discarded with errors. Columns: id, time (UTC),\n"
+     "what (kind, record and field of a value; kind and record of a text),\n"
+     "size in bytes, reason. The JSON form has the text.\n"
+     "\n"
+     "  --session S          of this session (default: all)\n"},
+    {NULL, "restore-backup", 1, 1, OPEN_WRITE, 0, cmd_restore_backup,
+     "restore-backup ID",
+     "Brings backup ID back. A value goes back into its field (the value\n"
+     "it replaces is backed up first). A whole text is saved to its file\n"
+     "again, as a save through the mount would be, settled by the\n"
+     "policies of taskfs.yaml beside the database (the defaults when there\n"
+     "is none); it prints the number of changes and of new conflicts. A\n"
+     "text with errors is not applied: the errors are printed, the text is\n"
+     "held at its file as a failed save would be, and the exit status is\n"
+     "4.\n"},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -206,6 +250,9 @@ static const struct {
     [O_DELIVERABLE] = {"deliverable", true, true},
     [O_NO_DELIVERABLES] = {"no-deliverables", false, false},
     [O_CURRENT_STATUS] = {"current-status", true, false},
+    [O_ALL] = {"all", false, false},
+    [O_KEEP] = {"keep", true, false},
+    [O_VALUE] = {"value", true, false},
 };
 
 static const char global_help[] =
@@ -223,7 +270,7 @@ static const char exit_help[] =
     "  0  success\n"
     "  1  other failure\n"
     "  2  usage error: unknown command or option, missing argument\n"
-    "  3  no session, group or task with that id\n"
+    "  3  no session, group, task, conflict or backup with that id\n"
     "  4  invalid value, id or name taken, bad JSON input\n"
     "  5  database locked by another program (see --busy-timeout)\n"
     "  6  database missing, not a taskfs database, or damaged\n"
@@ -541,9 +588,9 @@ static int check_options(const struct command *cmd, struct ctl *c) {
     if (!c->has[o])
       continue;
     if (!(cmd->opts & OPT_BIT(o)))
-      return ctl_usage_error("'%s %s' has no option --%s",
-                             cmd->group ? cmd->group : "", cmd->name,
-                             opt_defs[o].name);
+      return ctl_usage_error(
+          "'%s%s%s' has no option --%s", cmd->group ? cmd->group : "",
+          cmd->group ? " " : "", cmd->name, opt_defs[o].name);
     for (size_t i = 0; i < c->opt[o].n; i++)
       if (!utf8_valid(c->opt[o].v[i], strlen(c->opt[o].v[i])))
         return ctl_fail(EXIT_INVALID, "the value of --%s is not valid UTF-8",
@@ -662,7 +709,8 @@ int main(int argc, char **argv) {
   c.pos = (const char **)cl.words.v + used;
   c.npos = cl.words.n - used;
   if (c.npos < cmd->min_pos) {
-    code = ctl_usage_error("'%s %s' needs an ID", cmd->group, cmd->name);
+    code = ctl_usage_error("'%s%s%s' needs an ID", cmd->group ? cmd->group : "",
+                           cmd->group ? " " : "", cmd->name);
     goto out;
   }
   if (c.npos > cmd->max_pos) {

@@ -18,7 +18,7 @@ enum exit_code {
   EXIT_OK = 0,
   EXIT_FAIL = 1,     /* anything not listed below */
   EXIT_USAGE = 2,    /* unknown command or option, missing argument */
-  EXIT_NOTFOUND = 3, /* no session, group or task with that id */
+  EXIT_NOTFOUND = 3, /* no session, group, task, conflict or backup */
   EXIT_INVALID = 4,  /* a value of the wrong form, a taken id, bad JSON */
   EXIT_BUSY = 5,     /* the database stayed locked by another program */
   EXIT_NODB = 6,     /* the database is missing or not a taskfs database */
@@ -47,6 +47,9 @@ enum opt {
   O_DELIVERABLE,
   O_NO_DELIVERABLES,
   O_CURRENT_STATUS,
+  O_ALL,
+  O_KEEP,
+  O_VALUE,
   O_COUNT
 };
 #define OPT_BIT(o) (1u << (o))
@@ -149,6 +152,10 @@ int cmd_task_show(struct ctl *c);
 int cmd_task_list(struct ctl *c);
 int cmd_task_rm(struct ctl *c);
 int cmd_task_restore(struct ctl *c);
+int cmd_conflicts(struct ctl *c);
+int cmd_resolve(struct ctl *c);
+int cmd_backups(struct ctl *c);
+int cmd_restore_backup(struct ctl *c);
 
 /* Loads the demo session into the store inside the caller's transaction;
  * *session_id receives its generated id (the caller frees it). */

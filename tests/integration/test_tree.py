@@ -23,7 +23,7 @@ def test_tree_shape(mounted):
     assert sorted(os.listdir(m.path(session, "notes"))) == [
         "decisions.md", "learnings.md", "resources.md"]
     assert sorted(os.listdir(m.path(session, "meta"))) == [
-        "edit_log.md", "sync_status.md"]
+        "backups", "edit_log.md", "sync_status.md"]
     groups = ctl.groups(session)
     assert sorted(os.listdir(m.path(session, "task_groups"))) == sorted(
         g["name"] + ".md" for g in groups)

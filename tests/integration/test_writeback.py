@@ -375,23 +375,6 @@ def test_truncate_by_name_is_held(env):
     os.unlink(gpath(m, session, "backend.error"))
 
 
-def test_conflict_is_refused(env):
-    m, ctl, session, groups = env
-    p = gpath(m, session, "frontend")
-    t = [t for t in tasks_of(ctl, groups["frontend"])
-         if t["status"] == "active"][0]
-    text = read(p)
-    ctl.run("task", "set", t["id"], "--progress", "11")
-    mine = text.replace(block(text, t["id"]), block(text, t["id"]).replace(
-        "- **Progress**: %d%%" % t["progress"], "- **Progress**: 77%"))
-    with pytest.raises(OSError) as e:
-        write(p, mine)
-    assert e.value.errno == errno.EBADMSG
-    assert ctl.task(t["id"])["progress"] == 11
-    assert "conflict" in read(gpath(m, session, "frontend.error"))
-    os.unlink(gpath(m, session, "frontend.error"))
-
-
 def test_concurrent_changes_merge(env):
     m, ctl, session, groups = env
     p = gpath(m, session, "frontend")

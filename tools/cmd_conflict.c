@@ -1,0 +1,324 @@
+/* SPDX-License-Identifier: MIT */
+/* cmd_conflict.c: taskctl conflicts, resolve, backups and restore-backup:
+ * what saves through the mount could not settle, and the values they
+ * overwrote. The deciding is the engine's (sync_resolve,
+ * sync_restore_backup); this file only asks and reports. */
+#include "taskctl.h"
+#include "config.h"
+#include "sync.h"
+#include "util.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The ID argument: a conflict or backup number. */
+static int parse_id(const char *what, const char *s, int64_t *out) {
+  char *end;
+  errno = 0;
+  long long v = strtoll(s, &end, 10);
+  /* strtoll also takes blanks and a sign before the digits. */
+  if (s[0] < '0' || s[0] > '9' || errno || *end || v <= 0)
+    return ctl_usage_error("%s ID must be a number such as 3, not '%s'", what,
+                           s);
+  *out = v;
+  return 0;
+}
+
+/* Checks --session when given: a typo should say so, not list nothing. */
+static int check_session(struct ctl *c, const char *session_id) {
+  if (!session_id)
+    return 0;
+  struct session s;
+  session_init(&s);
+  int code = ctl_get_session(c, session_id, &s);
+  session_release(&s);
+  return code;
+}
+
+/* Prints a JSON object: numbers holds its numeric members, printed with
+ * %d (nothing to escape); the strings are added by SQLite's json_set,
+ * never escaped here. kv alternates keys and values, NULL is JSON null.
+ * numbers is left empty. */
+static int print_object(struct ctl *c, struct buf *numbers,
+                        const char *const *kv, size_t n) {
+  char *json = buf_detach(numbers, NULL);
+  int rc = ENG_OK;
+  for (size_t i = 0; i + 1 < n && rc == ENG_OK; i += 2)
+    rc = store_json_set(c->st, &json, kv[i], kv[i + 1]);
+  if (rc == ENG_OK)
+    printf("%s\n", json);
+  free(json);
+  return rc ? ctl_fail_store(c, rc) : 0;
+}
+
+/* ---- conflicts ---- */
+
+static int conflicts_text(struct ctl *c, const char *session_id, bool all) {
+  static const char *const header[] = {"ID",   "TYPE",  "STATUS",
+                                       "FILE", "FIELD", "LABEL"};
+  struct conflict *v = NULL;
+  size_t n = 0;
+  int rc = store_conflict_list(c->st, session_id, NULL, NULL, !all, &v, &n);
+  if (rc)
+    return ctl_fail_store(c, rc);
+  if (n == 0) {
+    printf(all ? "no conflicts\n" : "no unresolved conflicts\n");
+    store_conflicts_free(v, n);
+    return 0;
+  }
+  struct table t;
+  table_init(&t, 6, COL(0), header);
+  for (size_t i = 0; i < n; i++) {
+    char id[24];
+    snprintf(id, sizeof id, "%" PRId64, v[i].id);
+    struct buf status = BUF_INIT, file = BUF_INIT;
+    buf_adds(&status, v[i].status);
+    if (v[i].resolution)
+      buf_printf(&status, " (%s)", v[i].resolution);
+    /* The draft key of the file: the engine has no way back from it to
+     * the file's path. */
+    buf_printf(&file, "%s:%s", v[i].file_kind ? v[i].file_kind : "",
+               v[i].file_record ? v[i].file_record : "");
+    const char *row[] = {id,       v[i].type,  status.ptr,
+                         file.ptr, v[i].field, v[i].label};
+    table_row(&t, row);
+    buf_release(&status);
+    buf_release(&file);
+  }
+  table_print(&t, stdout);
+  table_release(&t);
+  store_conflicts_free(v, n);
+  return 0;
+}
+
+int cmd_conflicts(struct ctl *c) {
+  const char *session_id = ctl_opt(c, O_SESSION);
+  bool all = c->has[O_ALL];
+  int rc = store_read_begin(c->st);
+  if (rc)
+    return ctl_fail_store(c, rc);
+  int code = check_session(c, session_id);
+  if (!code && c->json) {
+    struct buf b = BUF_INIT;
+    rc = store_conflicts_json(c->st, session_id, !all, &b);
+    code = rc ? ctl_fail_store(c, rc) : 0;
+    if (!code)
+      out_json(&b);
+    buf_release(&b);
+  } else if (!code) {
+    code = conflicts_text(c, session_id, all);
+  }
+  store_read_end(c->st);
+  return code;
+}
+
+/* ---- resolve ---- */
+
+int cmd_resolve(struct ctl *c) {
+  int64_t id;
+  int code = parse_id("conflict", c->pos[0], &id);
+  if (code)
+    return code;
+  if (c->has[O_KEEP] == c->has[O_VALUE])
+    return ctl_usage_error("give either --keep db|file or --value TEXT");
+  const char *how = "manual", *value = ctl_opt(c, O_VALUE);
+  if (c->has[O_KEEP]) {
+    how = ctl_opt(c, O_KEEP);
+    if (!str_eq(how, "db") && !str_eq(how, "file"))
+      return ctl_fail(EXIT_INVALID, "--keep takes db or file, not '%s'", how);
+  }
+  int rc = sync_resolve(c->st, id, how, value);
+  if (rc == ENG_NOTFOUND)
+    return ctl_fail(ctl_exit_code(rc, false),
+                    "%s; 'taskctl conflicts' lists the unresolved ones",
+                    store_errmsg(c->st));
+  if (rc)
+    return ctl_fail_store(c, rc);
+
+  /* Resolved; what remains is to say so. */
+  struct conflict x;
+  conflict_init(&x);
+  rc = store_conflict_get(c->st, id, &x);
+  if (rc) {
+    conflict_release(&x);
+    return ctl_fail_store(c, rc);
+  }
+  if (c->json) {
+    struct buf b = BUF_INIT;
+    buf_printf(&b, "{\"id\":%" PRId64 "}", id);
+    const char *kv[] = {"resolution", x.resolution, "manual_task",
+                        x.manual_task};
+    code = print_object(c, &b, kv, 4);
+  } else {
+    printf("conflict %" PRId64 " resolved: %s\n", id,
+           str_eq(how, "db")     ? "kept the database's version"
+           : str_eq(how, "file") ? "kept the file's version"
+                                 : "set to the given value");
+    if (x.manual_task)
+      printf("task %s, which asked to resolve it, is completed\n",
+             x.manual_task);
+  }
+  conflict_release(&x);
+  return code;
+}
+
+/* ---- backups ---- */
+
+static void backup_what(const struct backup *b, struct buf *out) {
+  if (b->field)
+    buf_printf(out, "%s %s %s", b->target_kind, b->target_id, b->field);
+  else
+    buf_printf(out, "%s %s", b->kind, b->record);
+}
+
+static int backups_text(struct ctl *c, const char *session_id) {
+  static const char *const header[] = {"ID", "CREATED", "WHAT", "SIZE",
+                                       "REASON"};
+  struct backup *v = NULL;
+  size_t n = 0;
+  int rc = store_backup_list(c->st, session_id, &v, &n);
+  if (rc)
+    return ctl_fail_store(c, rc);
+  if (n == 0) {
+    printf("no backups\n");
+    store_backups_free(v, n);
+    return 0;
+  }
+  struct table t;
+  table_init(&t, 5, COL(0) | COL(3), header);
+  for (size_t i = 0; i < n; i++) {
+    char id[24], size[24];
+    snprintf(id, sizeof id, "%" PRId64, v[i].id);
+    snprintf(size, sizeof size, "%zu", v[i].len);
+    /* Stored as "YYYY-MM-DD HH:MM:SS.sss" in UTC; minutes are enough. */
+    struct buf created = BUF_INIT, what = BUF_INIT;
+    if (v[i].created_at)
+      buf_printf(&created, "%.16s UTC", v[i].created_at);
+    backup_what(&v[i], &what);
+    const char *row[] = {id, created.ptr, what.ptr, size, v[i].reason};
+    table_row(&t, row);
+    buf_release(&created);
+    buf_release(&what);
+  }
+  table_print(&t, stdout);
+  table_release(&t);
+  store_backups_free(v, n);
+  return 0;
+}
+
+int cmd_backups(struct ctl *c) {
+  const char *session_id = ctl_opt(c, O_SESSION);
+  int rc = store_read_begin(c->st);
+  if (rc)
+    return ctl_fail_store(c, rc);
+  int code = check_session(c, session_id);
+  if (!code && c->json) {
+    struct buf b = BUF_INIT;
+    rc = store_backups_json(c->st, session_id, &b);
+    code = rc ? ctl_fail_store(c, rc) : 0;
+    if (!code)
+      out_json(&b);
+    buf_release(&b);
+  } else if (!code) {
+    code = backups_text(c, session_id);
+  }
+  store_read_end(c->st);
+  return code;
+}
+
+/* ---- restore-backup ---- */
+
+/* The policies the mount would use by default: taskfs.yaml beside the
+ * database, else the defaults. (A mount started with -o config=FILE may
+ * use others; taskctl cannot know.) */
+static int load_policy(struct ctl *c, struct policy *p) {
+  const char *slash = strrchr(c->db_path, '/');
+  char *path = slash ? xasprintf("%.*s/taskfs.yaml", (int)(slash - c->db_path),
+                                 c->db_path)
+                     : xstrdup("taskfs.yaml");
+  struct buf err = BUF_INIT;
+  int code = 0;
+  int rc = policy_load(path, p, &err);
+  if (rc == ENG_NOTFOUND)
+    policy_default(p);
+  else if (rc)
+    code = ctl_fail(ctl_exit_code(rc, false), "%s", err.ptr);
+  buf_release(&err);
+  free(path);
+  return code;
+}
+
+/* Prints the lines of a save report on stderr, one "taskctl:" line each. */
+static void print_report(int64_t id, const struct buf *report) {
+  for (const char *p = report->ptr; *p;) {
+    const char *nl = strchr(p, '\n');
+    int n = nl ? (int)(nl - p) : (int)strlen(p);
+    if (n)
+      fprintf(stderr, "taskctl: backup %" PRId64 ": %.*s\n", id, n, p);
+    if (!nl)
+      break;
+    p = nl + 1;
+  }
+}
+
+static int restore(struct ctl *c, int64_t id, const struct backup *b,
+                   struct save_result *res) {
+  struct policy policy;
+  int code = load_policy(c, &policy);
+  if (code)
+    return code;
+  int rc = sync_restore_backup(c->st, id, &policy, res);
+  if (rc == ENG_PARSE) {
+    fprintf(stderr,
+            "taskctl: backup %" PRId64 " not restored: the text has errors; "
+            "it is held as the text of %s %s until it is fixed or its "
+            ".error.md file is removed\n",
+            id, b->kind, b->record);
+    print_report(id, &res->report);
+    return ctl_exit_code(rc, false);
+  }
+  if (rc)
+    return ctl_fail_store(c, rc);
+  print_report(id, &res->report);
+  if (c->json) {
+    struct buf o = BUF_INIT;
+    buf_printf(&o, "{\"id\":%" PRId64 ",\"changes\":%d,\"conflicts\":%d}", id,
+               res->changes, res->conflicts);
+    const char *kv[] = {"kind",    b->kind, "record",
+                        b->record, "field", b->field};
+    return print_object(c, &o, kv, 6);
+  }
+  if (b->field) {
+    printf("backup %" PRId64 " restored\n", id);
+    return 0;
+  }
+  printf("backup %" PRId64 " restored: %d change%s, %d conflict%s\n", id,
+         res->changes, res->changes == 1 ? "" : "s", res->conflicts,
+         res->conflicts == 1 ? "" : "s");
+  if (res->conflicts)
+    printf("'taskctl conflicts' lists the conflicts\n");
+  return 0;
+}
+
+int cmd_restore_backup(struct ctl *c) {
+  int64_t id;
+  int code = parse_id("backup", c->pos[0], &id);
+  if (code)
+    return code;
+  struct backup b;
+  memset(&b, 0, sizeof b);
+  int rc = store_backup_get(c->st, id, &b);
+  if (rc == ENG_NOTFOUND)
+    return ctl_fail(ctl_exit_code(rc, false),
+                    "no backup %" PRId64 "; 'taskctl backups' lists them", id);
+  if (rc)
+    return ctl_fail_store(c, rc);
+  struct save_result res;
+  save_result_init(&res);
+  code = restore(c, id, &b, &res);
+  save_result_release(&res);
+  store_backup_release(&b);
+  return code;
+}
