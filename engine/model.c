@@ -37,11 +37,14 @@ void words_normalize(const char *s, char *out, size_t size) {
   for (; *s && n + 1 < size; s++) {
     unsigned char c = (unsigned char)*s;
     if (isalnum(c)) {
-      if (space && n > 0)
+      if (space && n > 0) {
+        /* A space only when a letter fits after it. */
+        if (n + 2 >= size)
+          break;
         out[n++] = ' ';
+      }
       space = false;
-      if (n + 1 < size)
-        out[n++] = (char)tolower(c);
+      out[n++] = (char)tolower(c);
     } else if (c == ' ' || c == '_' || c == '-' || c == '\t') {
       space = true;
     }
@@ -511,6 +514,27 @@ static const char *skip_space(const char *s) {
   return s;
 }
 
+/* A decimal number: digits, optionally a point and more digits. */
+static bool read_decimal(const char **s, double *v) {
+  const char *p = *s;
+  double x = 0;
+  bool digits = false;
+  for (; isdigit((unsigned char)*p); p++, digits = true)
+    x = x * 10 + (*p - '0');
+  if (*p == '.') {
+    double scale = 0.1;
+    for (p++; isdigit((unsigned char)*p); p++, digits = true) {
+      x += (*p - '0') * scale;
+      scale /= 10;
+    }
+  }
+  if (!digits)
+    return false;
+  *s = p;
+  *v = x;
+  return true;
+}
+
 bool effort_parse(const char *s, double *hours) {
   s = skip_space(s);
   if (*s == '\0' || strcmp(s, "-") == 0 || strcmp(s, "\xe2\x80\x94") == 0) {
@@ -520,13 +544,10 @@ bool effort_parse(const char *s, double *hours) {
   double total = 0;
   int parts = 0;
   while (*s) {
-    char *end;
-    if (!isdigit((unsigned char)*s) && *s != '.')
+    double v;
+    if (!read_decimal(&s, &v))
       return false;
-    double v = strtod(s, &end);
-    if (end == s || !isfinite(v) || v < 0)
-      return false;
-    s = skip_space(end);
+    s = skip_space(s);
     if (*s == 'h' || *s == 'H') {
       total += v;
       s++;

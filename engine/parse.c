@@ -4,6 +4,7 @@
  * values are read from the lines themselves, so that free text can be
  * kept byte for byte. Knows nothing of the store or of FUSE. */
 #include "parse.h"
+#include "escape.h"
 #include "names.h"
 #include "util.h"
 
@@ -270,12 +271,18 @@ static void parse_front_matter(struct parser *p) {
   yaml_parser_set_input_string(&yp, (const unsigned char *)p->t + s, e - s);
   char *key = NULL;
   int depth = 0;
+  size_t open_line[8] = {0}; /* where each open collection started */
   bool done = false;
   while (!done) {
     if (!yaml_parser_parse(&yp, &ev)) {
-      diags_add(&d->diags, DIAG_ERROR, 2 + (int)yp.problem_mark.line,
-                "the front matter is not valid YAML: %s",
-                yp.problem ? yp.problem : "syntax error");
+      /* Inside an unclosed [ or {, the mistake is where it opened;
+       * libyaml only notices where it gave up. */
+      size_t at = depth > 1 ? open_line[depth - 1 < 8 ? depth - 1 : 7]
+                            : yp.problem_mark.line;
+      diags_add(&d->diags, DIAG_ERROR, 2 + (int)at,
+                "the front matter is not valid YAML: %s%s%s",
+                yp.problem ? yp.problem : "syntax error", yp.context ? " " : "",
+                yp.context ? yp.context : "");
       break;
     }
     int line = 2 + (int)ev.start_mark.line;
@@ -294,6 +301,7 @@ static void parse_front_matter(struct parser *p) {
         free(key);
         key = NULL;
       }
+      open_line[depth < 8 ? depth : 7] = ev.start_mark.line;
       depth++;
       break;
     case YAML_MAPPING_END_EVENT:
@@ -354,6 +362,33 @@ static void collect_blocks(struct parser *p) {
     }
     b.line = cmark_node_get_start_line(n) + offset;
     b.end = cmark_node_get_end_line(n) + offset;
+    if (b.type == B_HEADING) {
+      /* A setext heading ends at its underline (cmark can report one
+       * line more). */
+      size_t ln;
+      const char *ls = line_at(p, b.line, &ln);
+      size_t i = 0;
+      while (i < ln && i < 3 && ls[i] == ' ')
+        i++;
+      if (i >= ln || ls[i] != '#') {
+        for (int l = b.line + 1; l <= b.end; l++) {
+          const char *us = line_at(p, l, &ln);
+          size_t j = 0;
+          while (j < ln && j < 3 && us[j] == ' ')
+            j++;
+          char c = j < ln ? us[j] : 0;
+          size_t k = j;
+          while (k < ln && us[k] == c)
+            k++;
+          while (k < ln && (us[k] == ' ' || us[k] == '\t'))
+            k++;
+          if ((c == '=' || c == '-') && k == ln) {
+            b.end = l;
+            break;
+          }
+        }
+      }
+    }
     XGROW(p->blocks, cap, p->nblocks + 1);
     p->blocks[p->nblocks++] = b;
   }
@@ -384,7 +419,9 @@ static char *heading_text(const struct parser *p, const struct block *b) {
       h--;
     if (h < e && (h == i || s[h - 1] == ' ' || s[h - 1] == '\t'))
       e = h;
-    return trim_dup(s + i, e - i);
+    char *text = trim_dup(s + i, e - i);
+    heading_unescape(text);
+    return text;
   }
   /* Setext: the lines above the underline. */
   struct buf out = BUF_INIT;
@@ -808,10 +845,12 @@ static void task_field(struct parser *p, struct ptask *t, const struct field *f,
 static void parse_task_body(struct parser *p, struct ptask *t, int from,
                             int to) {
   int l = from;
-  /* Fields: list items with known keys, blank lines between them. */
-  for (;;) {
+  /* Fields: list items with known keys, one after the other; a blank line
+   * ends them (what follows is the description, even when its first line
+   * looks like a field). */
+  for (bool first = true;; first = false) {
     int k = l;
-    while (k < to && line_blank(p, k))
+    while (first && k < to && line_blank(p, k))
       k++;
     if (k >= to)
       break;
@@ -891,9 +930,16 @@ static void parse_task_body(struct parser *p, struct ptask *t, int from,
   }
   free(deliv_rest);
   free(current_rest);
-  t->description = buf_detach(&desc, NULL);
-  if (!t->current_status)
+  char *raw = buf_detach(&desc, NULL);
+  t->description = unescape_text(raw);
+  free(raw);
+  if (!t->current_status) {
     t->current_status = xstrdup("");
+  } else {
+    char *cs = unescape_text(t->current_status);
+    free(t->current_status);
+    t->current_status = cs;
+  }
 }
 
 /* ---- documents ---- */
@@ -1000,9 +1046,9 @@ static void parse_header(struct parser *p, const struct block *h1, int to) {
   d->title = title;
   d->title_line = h1->line;
   int l = h1->end + 1;
-  for (;;) {
+  for (bool first = true;; first = false) {
     int k = l;
-    while (k < to && line_blank(p, k))
+    while (first && k < to && line_blank(p, k))
       k++;
     if (k >= to)
       break;
@@ -1019,7 +1065,9 @@ static void parse_header(struct parser *p, const struct block *h1, int to) {
     free(f.value);
     l = k + 1;
   }
-  d->description = lines_text(p, l, to);
+  char *raw = lines_text(p, l, to);
+  d->description = unescape_text(raw);
+  free(raw);
 }
 
 /* Section headings that taskfs writes, by file kind. */

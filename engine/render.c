@@ -2,6 +2,7 @@
 /* render.c: turns store records into markdown. Knows nothing of FUSE or
  * parsing; docs/format.md is the grammar of what it writes. */
 #include "render.h"
+#include "escape.h"
 #include "names.h"
 #include "util.h"
 
@@ -155,9 +156,17 @@ static void add_text_block(struct buf *out, const char *text) {
   if (!text || !*text)
     return;
   buf_addc(out, '\n');
-  buf_adds(out, text);
+  escape_text(text, out);
   if (text[strlen(text) - 1] != '\n')
     buf_addc(out, '\n');
+}
+
+/* A title as the text of a level-1 heading. */
+static void add_title(struct buf *out, const char *title) {
+  struct buf line = BUF_INIT;
+  add_line(&line, title);
+  escape_heading(line.ptr, out);
+  buf_release(&line);
 }
 
 static void add_metrics(struct buf *out, const int count[STATUS_COUNT],
@@ -255,7 +264,7 @@ void render_task_body(struct buf *out, const struct task *t,
   }
   if (t->current_status && *t->current_status) {
     buf_adds(out, "\n**Current status**: ");
-    buf_adds(out, t->current_status);
+    escape_text(t->current_status, out);
     if (t->current_status[strlen(t->current_status) - 1] != '\n')
       buf_addc(out, '\n');
   }
@@ -334,7 +343,7 @@ int render_group(struct store *st, const char *group_id, struct buf *out,
 
   render_front_matter(out, g.session_id, "group", g.id, rev);
   buf_adds(out, "\n# ");
-  add_line(out, g.title);
+  add_title(out, g.title);
   buf_adds(out, "\n\n");
   add_field(out, "Status", status_name(g.status));
   add_field(out, "Priority", priority_name(g.priority));
@@ -466,7 +475,7 @@ int render_session(struct store *st, const char *session_id, struct buf *out,
 
   render_front_matter(out, s.id, NULL, NULL, rev);
   buf_adds(out, "\n# ");
-  add_line(out, s.title);
+  add_title(out, s.title);
   buf_adds(out, "\n\n");
   add_field(out, "Status", s.status);
   if (*s.mode)

@@ -146,6 +146,13 @@ static void pick_text(char **dst, const char *file, const char *base,
   }
 }
 
+static bool same_effort(double a, double b) {
+  char x[32], y[32];
+  effort_format(a, x);
+  effort_format(b, y);
+  return strcmp(x, y) == 0;
+}
+
 /* One of several places giving the same integer field. */
 struct signal {
   int value, line;
@@ -258,11 +265,11 @@ static void resolve_task(struct ctx *c, const struct ptask *p,
   task_init(&tmp);
   tmp.estimate = est;
   tmp.actual = act;
-  if (!task_field_eq(&tmp, b, TF_ESTIMATE) &&
-      !(a && task_field_eq(&tmp, a, TF_ESTIMATE)))
+  /* Efforts are shown to two decimals: a value that reads the same as
+   * the base's is the base's. */
+  if (!same_effort(est, b->estimate) && !(a && same_effort(est, a->estimate)))
     f->estimate = est;
-  if (!task_field_eq(&tmp, b, TF_ACTUAL) &&
-      !(a && task_field_eq(&tmp, a, TF_ACTUAL)))
+  if (!same_effort(act, b->actual) && !(a && same_effort(act, a->actual)))
     f->actual = act;
   task_release(&tmp);
   const struct strlist empty = {0};
@@ -519,11 +526,13 @@ static char *section_label(int owner_kind, const char *owner,
  * removes is deleted; text changed on one side is taken; text changed on
  * both is settled by the policy (line-wise merge first). skip_prefix:
  * keys of the owner that this file does not show (session notes files),
- * left alone.
+ * left alone; only_key: the one key this file shows (a notes file).
+ * Positions change only when the file reorders the sections.
  */
 static int merge_sections(struct ctx *c, int owner_kind, const char *owner,
                           const struct psection *fs, size_t nf,
-                          const char *placeholder, const char *skip_prefix) {
+                          const char *placeholder, const char *skip_prefix,
+                          const char *only_key) {
   struct section *bs = NULL, *as = NULL, *cs = NULL, *all = NULL;
   size_t nb = 0, na = 0, nc = 0, nall = 0;
   int rc = ENG_OK;
@@ -534,10 +543,37 @@ static int merge_sections(struct ctx *c, int owner_kind, const char *owner,
     goto out;
   if ((rc = store_section_list(c->st, owner_kind, owner, false, &cs, &nc)))
     goto out;
-  double pos = 0;
+  /* Positions: kept while the file keeps the order; new sections go
+   * between their neighbours. */
+  double *pos = xcalloc(nf + 1, sizeof *pos);
+  bool ordered = true;
+  double last = -INFINITY;
+  for (size_t i = 0; i < nf; i++) {
+    struct section *cur = find_section(cs, nc, fs[i].key);
+    pos[i] = cur ? cur->position : NAN;
+    if (cur) {
+      if (cur->position <= last)
+        ordered = false;
+      last = cur->position;
+    }
+  }
+  for (size_t i = 0; i < nf; i++) {
+    if (!ordered) {
+      pos[i] = (double)(i + 1);
+      continue;
+    }
+    if (!isnan(pos[i]))
+      continue;
+    double prev = i ? pos[i - 1] : NAN, next = NAN;
+    for (size_t k = i + 1; k < nf && isnan(next); k++)
+      next = pos[k];
+    pos[i] = !isnan(prev) && !isnan(next) ? (prev + next) / 2
+             : !isnan(prev)               ? prev + 1
+             : !isnan(next)               ? next - 1
+                                          : 1;
+  }
   for (size_t i = 0; i < nf && rc == ENG_OK; i++) {
     const struct psection *x = &fs[i];
-    pos += 1;
     struct section *b = find_section(bs, nb, x->key);
     struct section *a = find_section(as, na, x->key);
     struct section *cur = find_section(cs, nc, x->key);
@@ -573,7 +609,7 @@ static int merge_sections(struct ctx *c, int owner_kind, const char *owner,
         n.key = xstrdup(x->key);
         n.heading = xstrdup(x->heading);
         n.body = xstrdup(x->body);
-        n.position = pos;
+        n.position = pos[i];
         rc = store_section_insert(c->st, &n);
         section_release(&n);
         c->changes++;
@@ -601,8 +637,8 @@ static int merge_sections(struct ctx *c, int owner_kind, const char *owner,
           free(ct);
         }
       }
-      if (cur->position != pos) {
-        cur->position = pos;
+      if (cur->position != pos[i]) {
+        cur->position = pos[i];
         changed = true;
       }
       if (changed && rc == ENG_OK) {
@@ -619,7 +655,8 @@ static int merge_sections(struct ctx *c, int owner_kind, const char *owner,
     struct section *v = pass ? as : bs;
     size_t n = pass ? na : nb;
     for (size_t i = 0; i < n && rc == ENG_OK; i++) {
-      if (skip_prefix && str_starts(v[i].key, skip_prefix))
+      if ((skip_prefix && str_starts(v[i].key, skip_prefix)) ||
+          (only_key && strcmp(v[i].key, only_key) != 0))
         continue;
       bool in_file = false;
       for (size_t k = 0; k < nf && !in_file; k++)
@@ -647,6 +684,7 @@ static int merge_sections(struct ctx *c, int owner_kind, const char *owner,
       }
     }
   }
+  free(pos);
 out:
   store_sections_free(bs, nb);
   store_sections_free(as, na);
@@ -1174,7 +1212,7 @@ static int apply_group(struct ctx *c) {
   if (rc)
     goto out;
   rc = merge_sections(c, OWNER_GROUP, gid, d->sections, d->nsections,
-                      "## \xf0\x9f\x93\x9d Notes", NULL);
+                      "## \xf0\x9f\x93\x9d Notes", NULL, NULL);
 out:
   free(pl);
   store_tasks_free(bt, nbt);
@@ -1196,7 +1234,7 @@ static int apply_task(struct ctx *c) {
   if (rc || c->dg->errors)
     return rc;
   return merge_sections(c, OWNER_TASK, c->f->record, p->sections, p->nsections,
-                        "## \xf0\x9f\x93\x9d Notes", NULL);
+                        "## \xf0\x9f\x93\x9d Notes", NULL, NULL);
 }
 
 static int apply_session(struct ctx *c) {
@@ -1266,7 +1304,7 @@ static int apply_session(struct ctx *c) {
     c->changes += taken;
   }
   rc = merge_sections(c, OWNER_SESSION, sid, d->sections, d->nsections,
-                      "## \xf0\x9f\x92\xa1 Key Insights", "notes/");
+                      "## \xf0\x9f\x92\xa1 Key Insights", "notes/", NULL);
 out:
   session_release(&cur);
   session_release(&b);
@@ -1282,7 +1320,7 @@ static int apply_notes(struct ctx *c) {
                        .heading = "",
                        .line = 1,
                        .body = c->doc->notes_body ? c->doc->notes_body : ""};
-  return merge_sections(c, OWNER_SESSION, c->f->session, &x, 1, "", NULL);
+  return merge_sections(c, OWNER_SESSION, c->f->session, &x, 1, "", NULL, key);
 }
 
 /* ---- saving ---- */
@@ -1771,7 +1809,7 @@ static int create_task_file(struct store *st, const struct vnode *dir,
     if (rc == ENG_OK && !doc.diags.errors) {
       f.record = xstrdup(new_id);
       rc = merge_sections(&c, OWNER_TASK, new_id, p->sections, p->nsections,
-                          "## \xf0\x9f\x93\x9d Notes", NULL);
+                          "## \xf0\x9f\x93\x9d Notes", NULL, NULL);
     }
     if (rc || doc.diags.errors || !new_id)
       store_rollback(st);

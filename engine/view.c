@@ -355,10 +355,14 @@ static bool file_in_dir(struct store *st, const struct vnode *dir,
   } else if (strcmp(kind, "task") == 0 && dir->kind == VK_STATUS) {
     struct task t;
     task_init(&t);
+    struct group g;
+    group_init(&g);
     bool here = store_task_get(st, record, &t) == ENG_OK &&
                 t.status == dir->status && !t.deleted &&
-                str_eq(t.session_id, dir->session);
+                str_eq(t.session_id, dir->session) &&
+                store_group_get(st, t.group_id, &g) == ENG_OK && !g.deleted;
     task_release(&t);
+    group_release(&g);
     if (!here)
       return false;
     make(f, VK_TASK_MD, dir->session, record);

@@ -28,8 +28,12 @@ static void add_task(struct store *st, const char *id, const char *group,
 }
 
 struct store *fixture_open(void) {
+  return fixture_open_at(":memory:");
+}
+
+struct store *fixture_open_at(const char *path) {
   struct store *st;
-  int rc = store_open(":memory:", STORE_CREATE, &st);
+  int rc = store_open(path, STORE_CREATE, &st);
   must(rc, st, "open");
   store_set_source(st, "test");
   must(store_begin(st), st, "begin");

@@ -9,5 +9,8 @@
  * "frontend_group_001" (name frontend) and "backend_group_001" (backend),
  * and tasks t1..t4 in frontend and t5 in backend. Aborts on failure. */
 struct store *fixture_open(void);
+/* The same records in a new database file at path (which must not
+ * exist), for tests that reach it with a second connection. */
+struct store *fixture_open_at(const char *path);
 
 #endif

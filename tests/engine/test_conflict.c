@@ -99,13 +99,14 @@ static void test_user_choice_by_ticking(void) {
   save_result_init(&r);
   char *text = read_file(st, &f);
   agent_sets(st, "t2", "status", "blocked");
-  char *mine = edit(text, "- [ ] **Status**: active", "- [x] **Status**: active");
+  char *mine =
+      edit(text, "- [ ] **Status**: active", "- [x] **Status**: active");
   char *mine2 = edit(mine, "Describe it.", "Described by me.");
   RC_OK(save(st, &f, mine2, &p, &r), st);
   INT_EQ(r.outcome, SAVE_APPLIED);
   INT_EQ(r.conflicts, 1);
   struct task t = get(st, "t2");
-  INT_EQ(t.status, STATUS_BLOCKED);            /* the database's stays */
+  INT_EQ(t.status, STATUS_BLOCKED);          /* the database's stays */
   STR_EQ(t.description, "Described by me."); /* the rest applied */
   task_release(&t);
   INT_EQ(open_conflicts(st), 1);
@@ -179,11 +180,11 @@ static void test_manual_and_problems(void) {
   char *tail = xstrdup(second);
   char *t1 = edit(tail, "- [ ] Keep the database version",
                   "- [x] Keep the database version");
-  char *t2 = edit(t1, "- [ ] Keep the file version", "- [x] Keep the file version");
+  char *t2 =
+      edit(t1, "- [ ] Keep the file version", "- [x] Keep the file version");
   char *full = xasprintf("%s%s", head, t2);
   INT_EQ(save(st, &cf, full, &p, &r), ENG_PARSE);
-  OK(strstr(r.report.ptr, "more than one option") != NULL, "%s",
-     r.report.ptr);
+  OK(strstr(r.report.ptr, "more than one option") != NULL, "%s", r.report.ptr);
   struct task t = get(st, "t2");
   INT_EQ(t.progress, 68);
   task_release(&t);
@@ -195,8 +196,9 @@ static void test_manual_and_problems(void) {
   OK(strstr(again, "**Problem**: line") != NULL, "%s", again);
 
   /* A manual value that is no progress. */
-  char *bad = edit(again, "- [ ] Use the text below (edit it first)\n\n```text\n12%",
-                   "- [x] Use the text below (edit it first)\n\n```text\nlots");
+  char *bad =
+      edit(again, "- [ ] Use the text below (edit it first)\n\n```text\n12%",
+           "- [x] Use the text below (edit it first)\n\n```text\nlots");
   INT_EQ(save(st, &cf, bad, &p, &r), ENG_PARSE);
   OK(strstr(r.report.ptr, "not a progress") != NULL, "%s", r.report.ptr);
   INT_EQ(open_conflicts(st), 1);
@@ -317,22 +319,19 @@ static void test_user_content(void) {
   char *base = read_file(st, &notes);
   struct section x;
   section_init(&x);
-  RC_OK(store_section_get(st, OWNER_SESSION, "s1", "notes/decisions", &x),
-        st);
+  RC_OK(store_section_get(st, OWNER_SESSION, "s1", "notes/decisions", &x), st);
   char id[32];
   snprintf(id, sizeof id, "%lld", (long long)x.id);
   section_release(&x);
   store_set_source(st, "agent");
   RC_OK(store_begin(st), st);
-  RC_OK(store_field_set(st, "section", id, "body",
-                        "\na\nB agent\nc\nd\ne\n"),
+  RC_OK(store_field_set(st, "section", id, "body", "\na\nB agent\nc\nd\ne\n"),
         st);
   RC_OK(store_commit(st), st);
   char *n2 = edit(base, "c\nd\ne\n", "c\nD mine\ne\n");
   RC_OK(save(st, &notes, n2, NULL, &r), st);
   char *after = read_file(st, &notes);
-  OK(strstr(after, "a\nB agent\nc\nD mine\ne\n") != NULL, "merged:\n%s",
-     after);
+  OK(strstr(after, "a\nB agent\nc\nD mine\ne\n") != NULL, "merged:\n%s", after);
   free(nt);
   free(n1);
   free(base);

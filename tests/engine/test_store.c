@@ -169,8 +169,7 @@ static void test_asof_membership(void) {
     STR_EQ(v[1].id, "t5");
   }
   store_tasks_free(v, n);
-  RC_OK(store_task_list(st, NULL, -1, "backend_group_001", false, &v, &n),
-        st);
+  RC_OK(store_task_list(st, NULL, -1, "backend_group_001", false, &v, &n), st);
   INT_EQ(n, 2);
   store_tasks_free(v, n);
 

@@ -550,9 +550,9 @@ static void test_create_rename_delete(void) {
   const char *newgroup = "# Design\n\n- **Priority**: high\n\n"
                          "## Planned\n\n### Sketch screens\n\n"
                          "## Notes\n\nStart with paper.\n";
-  RC_OK(
-      sync_create(st, &dir, "design.md", newgroup, strlen(newgroup), NULL, NULL, &r),
-      st);
+  RC_OK(sync_create(st, &dir, "design.md", newgroup, strlen(newgroup), NULL,
+                    NULL, &r),
+        st);
   INT_EQ(r.outcome, SAVE_APPLIED);
   struct group g;
   group_init(&g);
@@ -566,14 +566,16 @@ static void test_create_rename_delete(void) {
   char *text = read_file(st, &fe);
   save_result_release(&r);
   save_result_init(&r);
-  RC_OK(sync_create(st, &dir, "copy.md", text, strlen(text), NULL, NULL, &r), st);
+  RC_OK(sync_create(st, &dir, "copy.md", text, strlen(text), NULL, NULL, &r),
+        st);
   INT_EQ(r.outcome, SAVE_PLAIN);
   /* So does a text that is no group, and a temp name. */
-  RC_OK(sync_create(st, &dir, "tmp.md", "just words\n", 11, NULL, NULL, &r), st);
+  RC_OK(sync_create(st, &dir, "tmp.md", "just words\n", 11, NULL, NULL, &r),
+        st);
   INT_EQ(r.outcome, SAVE_PLAIN);
-  RC_OK(
-      sync_create(st, &dir, ".hidden.md", newgroup, strlen(newgroup), NULL, NULL, &r),
-      st);
+  RC_OK(sync_create(st, &dir, ".hidden.md", newgroup, strlen(newgroup), NULL,
+                    NULL, &r),
+        st);
   INT_EQ(r.outcome, SAVE_PLAIN);
 
   /* Rename a group file; move a task file between status folders. */
