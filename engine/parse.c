@@ -1320,7 +1320,7 @@ static void parse_group(struct parser *p) {
     if (d->tasks[q].id)
       order[nid++] = q;
   sort_tasks = d->tasks;
-  qsort(order, nid, sizeof *order, cmp_task_index);
+  xsort(order, nid, sizeof *order, cmp_task_index);
   for (size_t r = 0; r < nrows; r++) {
     struct ptask *t = NULL;
     size_t lo = 0, hi = nid;
@@ -1493,7 +1493,7 @@ void parse_doc(const char *text, size_t len, int hint, struct doc *doc) {
     if (doc->tasks[i].id)
       order[nid++] = i;
   sort_tasks = doc->tasks;
-  qsort(order, nid, sizeof *order, cmp_task_index);
+  xsort(order, nid, sizeof *order, cmp_task_index);
   for (size_t k = 1; k < nid; k++) {
     const struct ptask *a = &doc->tasks[order[k - 1]];
     const struct ptask *b = &doc->tasks[order[k]];

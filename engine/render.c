@@ -617,40 +617,104 @@ static void draft_path(struct store *st, const struct draft *d,
   }
 }
 
+static void add_rate(struct buf *out, const char *name, double rate) {
+  buf_printf(out, "| %s | %.1f%% |\n", name, rate * 100.0);
+}
+
 int render_sync_status(struct store *st, const char *session_id,
                        struct buf *out, struct render_info *info) {
   struct draft *ds = NULL;
-  size_t nd = 0;
+  struct conflict *cs = NULL;
+  size_t nd = 0, nc = 0;
+  struct sync_stats x;
+  struct strlist kinds = {0}, counts = {0}, failed = {0};
   int64_t rev = 0;
   int rc = store_read_begin(st);
   if (rc)
     return rc;
   if ((rc = store_draft_list(st, session_id, &ds, &nd)) ||
+      (rc = store_conflict_list(st, session_id, NULL, NULL, true, &cs,
+                                &nc)) ||
+      (rc = store_sync_stats(st, session_id, &x)) ||
+      (rc = store_sync_error_kinds(st, session_id, &kinds, &counts)) ||
+      (rc = store_syncops_failed(st, session_id, 10, &failed)) ||
       (rc = store_owner_revision(st, OWNER_SESSION, session_id, NULL, &rev)))
     goto out;
   render_front_matter(out, session_id, "meta", "sync_status", -1);
   buf_adds(out, "\n# " EMOJI_METRICS " Sync Status\n\n"
-                "_Generated; edits to this file are not kept._\n");
-  buf_printf(out, "\n## " EMOJI_WARN " Files held with errors (%zu)\n\n", nd);
+                "_Generated from the sync log; edits to this file are not "
+                "kept._\n");
+
+  buf_adds(out, "\n## \xf0\x9f\xa9\xba Health\n\n"
+                "| Metric | Value |\n|---|---|\n");
+  buf_printf(out, "| Operations recorded | %lld (%lld renders, %lld saves "
+                  "and resolutions) |\n",
+             (long long)x.ops, (long long)x.renders, (long long)x.saves);
+  add_rate(out, "Sync success rate", x.success_rate);
+  add_rate(out, "Conflict rate", x.conflict_rate);
+  buf_printf(out, "| Render time p50 / p95 | %.2f ms / %.2f ms |\n",
+             x.render_p50_ms, x.render_p95_ms);
+  buf_printf(out, "| Save time p50 / p95 | %.2f ms / %.2f ms |\n",
+             x.save_p50_ms, x.save_p95_ms);
+  buf_printf(out, "| Conflicts | %lld recorded, %lld open |\n",
+             (long long)x.conflicts_total, (long long)x.conflicts_open);
+  add_rate(out, "User resolution rate", x.resolution_rate);
+
+  buf_adds(out, "\n## \xe2\x9d\x97 Errors by Kind\n\n");
+  if (!kinds.n)
+    buf_adds(out, "_None._\n");
+  for (size_t i = 0; i < kinds.n; i++)
+    buf_printf(out, "- %s: %s\n", kinds.v[i], counts.v[i]);
+
+  buf_printf(out, "\n## \xf0\x9f\x94\x84 Open Conflicts (%zu)\n\n", nc);
+  if (nc == 0)
+    buf_adds(out, "_None._\n");
+  struct buf path = BUF_INIT;
+  for (size_t i = 0; i < nc; i++) {
+    struct draft d = {.kind = cs[i].file_kind, .record = cs[i].file_record};
+    buf_truncate(&path, 0);
+    draft_path(st, &d, &path);
+    buf_printf(out, "- %lld: %s, %s (%s) in [%.*s.conflict.md](../%.*s.conflict.md)\n",
+               (long long)cs[i].id, cs[i].label, cs[i].field, cs[i].type,
+               (int)path.len - 3, path.ptr, (int)path.len - 3, path.ptr);
+  }
+
+  buf_printf(out, "\n## " EMOJI_WARN " Files Held with Errors (%zu)\n\n",
+             nd);
   if (nd == 0)
     buf_adds(out, "_None: every saved file was applied._\n");
-  struct buf path = BUF_INIT;
   for (size_t i = 0; i < nd; i++) {
     buf_truncate(&path, 0);
     draft_path(st, &ds[i], &path);
     char t[32];
     time_display(ds[i].created_at, t);
-    buf_printf(
-        out, "- [%s](../%s) since %s, see [%.*s.error.md](../%.*s.error.md)\n",
-        path.ptr, path.ptr, t, (int)path.len - 3, path.ptr, (int)path.len - 3,
-        path.ptr);
+    buf_printf(out, "- [%s](../%s) since %s, see [%.*s.error.md](../%.*s.error.md)\n",
+               path.ptr, path.ptr, t, (int)path.len - 3, path.ptr,
+               (int)path.len - 3, path.ptr);
     add_indented(out, ds[i].diagnostics);
   }
   buf_release(&path);
+
+  buf_adds(out, "\n## \xf0\x9f\x93\x9c Last Errors\n\n");
+  if (!failed.n)
+    buf_adds(out, "_None._\n");
+  for (size_t i = 0; i < failed.n; i++) {
+    buf_adds(out, "- ");
+    add_line(out, failed.v[i]);
+    buf_addc(out, '\n');
+  }
+  /* Dated by the session's last change, but with revision 0: the sync
+   * log has none, so readers re-render it every time. */
   finish_info(st, info, rev);
+  if (info)
+    info->rev = 0;
 out:
   store_read_end(st);
   store_drafts_free(ds, nd);
+  store_conflicts_free(cs, nc);
+  strlist_clear(&kinds);
+  strlist_clear(&counts);
+  strlist_clear(&failed);
   return rc;
 }
 

@@ -523,7 +523,31 @@ static const char schema_2[] =
 
 static int migrate_to_2(struct store *st) { return store_exec(st, schema_2); }
 
-static int (*const migrations[])(struct store *) = {migrate_to_1, migrate_to_2};
+/* The sync log: every render, save and resolution, for monitoring. */
+static const char schema_3[] =
+    "CREATE TABLE sync_ops (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  type TEXT NOT NULL,\n"
+    "  file TEXT,\n"
+    "  session_id TEXT,\n"
+    "  started_at TEXT NOT NULL,\n"
+    "  ended_at TEXT NOT NULL,\n"
+    "  duration_us INTEGER NOT NULL,\n"
+    "  status TEXT NOT NULL\n"
+    "    CHECK (status IN ('ok','conflict','held','error')),\n"
+    "  error_kind TEXT,\n"
+    "  error TEXT,\n"
+    "  changes INTEGER NOT NULL DEFAULT 0,\n"
+    "  conflicts INTEGER NOT NULL DEFAULT 0,\n"
+    "  source TEXT\n"
+    ");\n"
+    "CREATE INDEX sync_ops_session ON sync_ops(session_id, id);\n"
+    "CREATE INDEX sync_ops_time ON sync_ops(started_at);\n";
+
+static int migrate_to_3(struct store *st) { return store_exec(st, schema_3); }
+
+static int (*const migrations[])(struct store *) = {
+    migrate_to_1, migrate_to_2, migrate_to_3};
 
 static int schema_version(struct store *st, int *version) {
   sqlite3_stmt *s;
@@ -813,6 +837,22 @@ void store_read_end(struct store *st) {
     return;
   if (!sqlite3_get_autocommit(st->db))
     sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+}
+
+bool store_moved(struct store *st) {
+  int moved = 0;
+  if (sqlite3_file_control(st->db, "main", SQLITE_FCNTL_HAS_MOVED, &moved) !=
+      SQLITE_OK)
+    return false;
+  return moved != 0;
+}
+
+int store_schema_check(struct store *st, bool *newer) {
+  int version = 0;
+  int rc = schema_version(st, &version);
+  *newer = rc == ENG_OK &&
+           version > (int)(sizeof migrations / sizeof migrations[0]);
+  return rc;
 }
 
 int64_t store_revision(struct store *st) {

@@ -31,7 +31,7 @@ enum store_flags {
 };
 
 /* The schema version this build writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 /*
  * Opens (and with STORE_CREATE creates or migrates) the database at path;
@@ -73,6 +73,13 @@ void store_rollback(struct store *st);
 int store_read_begin(struct store *st);
 void store_read_end(struct store *st);
 bool store_in_transaction(const struct store *st);
+
+/* True when the database file was deleted, renamed or replaced since it
+ * was opened (the connection still reads the old one). */
+bool store_moved(struct store *st);
+/* The schema version the file has now; ENG_SCHEMA in *newer when it is
+ * newer than this build's (another taskfs upgraded it). */
+int store_schema_check(struct store *st, bool *newer);
 
 /* The current revision; 0 on a fresh database or on error. */
 int64_t store_revision(struct store *st);
@@ -331,6 +338,49 @@ int store_conflict_note(struct store *st, int64_t id, const char *manual,
                         const char *note);
 int store_conflicts_json(struct store *st, const char *session_id,
                          bool open_only, struct buf *out);
+
+/* ---- the sync log: one row per render, save, resolution ---- */
+struct syncop {
+  const char *type;   /* render, save, create, rename, delete, resolve,
+                         discard, restore */
+  const char *file;   /* path within the session, or NULL */
+  const char *session_id;
+  int64_t started_ns, ended_ns;
+  const char *status; /* ok, conflict, held, error */
+  const char *error_kind, *error; /* for held and error */
+  int changes, conflicts;
+};
+/* Records one operation (the source is this connection's). */
+int store_syncop_add(struct store *st, const struct syncop *op);
+/* Drops the log rows older than max_age_days and all but the newest
+ * max_rows. */
+int store_syncops_prune(struct store *st, int max_rows, int max_age_days);
+
+/* Health figures of a session (NULL: all) over its sync log. */
+struct sync_stats {
+  int64_t ops, ok, errors, held, with_conflicts, renders, saves;
+  double success_rate;  /* ok or conflict, of all operations */
+  double conflict_rate; /* saves with conflicts, of saves */
+  double render_p50_ms, render_p95_ms, save_p50_ms, save_p95_ms;
+  int64_t conflicts_total, conflicts_open, conflicts_resolved_by_user;
+  double resolution_rate; /* resolved, of all conflicts */
+};
+int store_sync_stats(struct store *st, const char *session_id,
+                     struct sync_stats *out);
+/* Errors by kind: parallel lists of kind names and counts ("3"). */
+int store_sync_error_kinds(struct store *st, const char *session_id,
+                           struct strlist *kinds, struct strlist *counts);
+/* The JSON object of the stats, the errors by kind, the open conflicts
+ * and the last errors. */
+int store_sync_stats_json(struct store *st, const char *session_id,
+                          struct buf *out);
+/* The last operations that failed or were held, newest first. */
+int store_syncops_failed(struct store *st, const char *session_id,
+                         size_t limit, struct strlist *lines);
+/* The applied edits made through the mount (history by source "taskfs"),
+ * newest first, as a JSON array. */
+int store_edit_log_json(struct store *st, const char *session_id,
+                        size_t limit, struct buf *out);
 
 /* ---- JSON, produced by SQLite's json functions ---- */
 /* Appends the JSON object of a task (keys id, session, group, group_name,

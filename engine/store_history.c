@@ -198,7 +198,7 @@ int store_asof_open(struct store *st, int64_t rev, struct asof **out) {
     a->by_record[i] = i;
   /* Not thread-safe (a static for qsort), as the store is not. */
   sort_base = a->ch;
-  qsort(a->by_record, a->n, sizeof *a->by_record, cmp_by_record);
+  xsort(a->by_record, a->n, sizeof *a->by_record, cmp_by_record);
   *out = a;
   return ENG_OK;
 }
@@ -589,7 +589,7 @@ int store_asof_group_tasks(struct asof *a, const char *group_id,
     store_tasks_free(v, len);
     return rc;
   }
-  qsort(v, len, sizeof *v, cmp_task_pos);
+  xsort(v, len, sizeof *v, cmp_task_pos);
   *out = v;
   *n = len;
   return ENG_OK;
@@ -629,7 +629,7 @@ int store_asof_sections(struct asof *a, int owner_kind, const char *owner_id,
       section_release(&v[len]);
   }
   store_sections_free(cur, ncur);
-  qsort(v, len, sizeof *v, cmp_section_pos);
+  xsort(v, len, sizeof *v, cmp_section_pos);
   *out = v;
   *n = len;
   return ENG_OK;

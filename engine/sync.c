@@ -46,6 +46,47 @@ static int64_t now_ns(void) {
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* Records an operation in the sync log. A failure to record (the store
+ * is what failed) is not the operation's failure. */
+static void record(struct store *st, const char *type, const struct vnode *f,
+                   int64_t t0, int rc, const struct save_result *res) {
+  struct buf path = BUF_INIT;
+  if (f)
+    view_path(st, f, &path);
+  struct syncop op = {
+      .type = type,
+      .file = f ? path.ptr : NULL,
+      .session_id = f ? f->session : NULL,
+      .started_ns = t0,
+      .ended_ns = now_ns(),
+      .changes = res ? res->changes : 0,
+      .conflicts = res ? res->conflicts : 0,
+  };
+  char *err = NULL;
+  if (rc == ENG_OK) {
+    op.status = op.conflicts ? "conflict" : "ok";
+  } else {
+    op.status = rc == ENG_PARSE ? "held" : "error";
+    op.error_kind = eng_kind(rc);
+    if (rc == ENG_PARSE && res && res->report.len) {
+      err = xstrdup(res->report.ptr);
+    } else {
+      err = xstrdup(store_errmsg(st));
+    }
+    size_t n = strlen(err);
+    while (n && err[n - 1] == '\n')
+      err[--n] = '\0';
+    op.error = err;
+  }
+  char *msg = xstrdup(store_errmsg(st)); /* keep the caller's message */
+  if (!store_in_transaction(st))
+    store_syncop_add(st, &op);
+  store_fail(st, rc, "%s", msg);
+  free(msg);
+  free(err);
+  buf_release(&path);
+}
+
 struct ctx {
   struct store *st;
   struct doc *doc;
@@ -987,7 +1028,7 @@ static int reorder(struct ctx *c, struct placed *v, size_t n) {
       last = v[i].pos;
     }
     if (!sorted) {
-      qsort(pos, m, sizeof *pos, cmp_double);
+      xsort(pos, m, sizeof *pos, cmp_double);
       size_t k = 0;
       for (size_t i = 0; i < n; i++) {
         if (v[i].p->section_status != s || v[i].fresh || !v[i].id)
@@ -1117,7 +1158,7 @@ static int apply_group(struct ctx *c) {
   /* Tasks, in file order; the group's current rows read in one go. */
   if ((rc = store_task_list_group(c->st, gid, true, &ct, &nct)))
     goto out;
-  qsort(ct, nct, sizeof *ct, cmp_task_id);
+  xsort(ct, nct, sizeof *ct, cmp_task_id);
   double max = 0;
   for (size_t i = 0; i < nct; i++)
     max = fmax(max, ct[i].position);
@@ -1129,7 +1170,7 @@ static int apply_group(struct ctx *c) {
     if (id) {
       struct task key = {.id = (char *)id};
       const struct task *known =
-          bsearch(&key, ct, nct, sizeof *ct, cmp_task_id);
+          xsearch(&key, ct, nct, sizeof *ct, cmp_task_id);
       if ((rc = save_task(c, p, id, gid, known, &pl[npl].pos)))
         goto out;
     }
@@ -1165,7 +1206,7 @@ static int apply_group(struct ctx *c) {
       strlist_add(&shown_ids, pl[k].id);
   for (size_t k = 0; k < c->created_ids.n; k++)
     strlist_add(&shown_ids, c->created_ids.v[k]);
-  qsort(shown_ids.v, shown_ids.n, sizeof *shown_ids.v, cmp_str);
+  xsort(shown_ids.v, shown_ids.n, sizeof *shown_ids.v, cmp_str);
   for (int pass = 0; pass < 2 && rc == ENG_OK; pass++) {
     struct task *v = pass ? at : bt;
     size_t n = pass ? nat : nbt;
@@ -1174,7 +1215,7 @@ static int apply_group(struct ctx *c) {
       if (v[i].deleted)
         continue;
       const char *key = v[i].id;
-      if (bsearch(&key, shown_ids.v, shown_ids.n, sizeof *shown_ids.v, cmp_str))
+      if (xsearch(&key, shown_ids.v, shown_ids.n, sizeof *shown_ids.v, cmp_str))
         continue;
       struct task t;
       task_init(&t);
@@ -1421,6 +1462,25 @@ static void check_generated(struct ctx *c, const struct served *sv) {
   }
 }
 
+/* A held text that another text replaces at its path is kept as a
+ * backup (unless the new text is the same): nothing written is lost.
+ * Within a transaction. */
+static int retire_draft(struct store *st, const char *session_id,
+                        const char *kind, const char *record, const char *text,
+                        size_t len, const char *reason) {
+  struct draft old = {0};
+  int rc = store_draft_get(st, kind, record, &old);
+  if (rc == ENG_NOTFOUND)
+    return ENG_OK;
+  if (rc == ENG_OK && (old.len != len || memcmp(old.text, text, len) != 0))
+    rc = store_backup_add(st, session_id, kind, record, reason, old.text,
+                          old.len, NULL);
+  if (rc == ENG_OK)
+    rc = store_draft_delete(st, kind, record);
+  store_draft_release(&old);
+  return rc;
+}
+
 static int hold(struct store *st, const struct vnode *f, const char *text,
                 size_t len, struct diags *dg, struct save_result *res) {
   struct buf rec = BUF_INIT, report = BUF_INIT;
@@ -1433,7 +1493,11 @@ static int hold(struct store *st, const struct vnode *f, const char *text,
                     .diagnostics = report.ptr};
   int rc = store_begin(st);
   if (rc == ENG_OK) {
-    rc = store_draft_put(st, &d);
+    rc = retire_draft(st, f->session, kind, rec.ptr, text, len,
+                      "held text replaced by another that could not be "
+                      "applied");
+    if (rc == ENG_OK)
+      rc = store_draft_put(st, &d);
     if (rc == ENG_OK)
       rc = store_commit(st);
     else
@@ -1481,7 +1545,10 @@ static int save(struct store *st, const struct vnode *f, const char *text,
 int sync_save(struct store *st, const struct vnode *f, const char *text,
               size_t len, const struct served *served,
               const struct policy *policy, struct save_result *res) {
-  return save(st, f, text, len, served, policy, true, res);
+  int64_t t0 = now_ns();
+  int rc = save(st, f, text, len, served, policy, true, res);
+  record(st, f->kind == VK_CONFLICT_MD ? "resolve" : "save", f, t0, rc, res);
+  return rc;
 }
 
 /* use_memo: a text saved again from the same old revision builds on its
@@ -1570,12 +1637,9 @@ static int save(struct store *st, const struct vnode *f, const char *text,
     rc = hold(st, f, text, len, c.dg, res);
     goto out;
   }
-  struct draft old = {0};
-  if (store_draft_get(st, dkind, rec.ptr, &old) == ENG_OK) {
-    store_draft_release(&old);
-    if ((rc = store_draft_delete(st, dkind, rec.ptr)))
-      goto fail;
-  }
+  if ((rc = retire_draft(st, f->session, dkind, rec.ptr, text, len,
+                         "held text replaced by a later save")))
+    goto fail;
   int64_t rev = 0;
   if ((rc = view_revision(st, f, &rev)))
     goto fail;
@@ -1681,7 +1745,7 @@ static int create_group(struct store *st, const struct vnode *dir,
         }
       }
       if (rc == ENG_OK)
-        rc = sync_save(st, &f, text, len, served, policy, res);
+        rc = save(st, &f, text, len, served, policy, true, res);
       vnode_release(&f);
     }
     group_release(&g);
@@ -1776,7 +1840,7 @@ static int create_task_file(struct store *st, const struct vnode *dir,
         }
       }
       if (rc == ENG_OK)
-        rc = sync_save(st, &f, text, len, served, policy, res);
+        rc = save(st, &f, text, len, served, policy, true, res);
       vnode_release(&f);
     }
     task_release(&t);
@@ -1837,9 +1901,23 @@ out:
   return rc;
 }
 
+static int create(struct store *st, const struct vnode *dir, const char *name,
+                  const char *text, size_t len, const struct served *served,
+                  const struct policy *policy, struct save_result *res);
+
 int sync_create(struct store *st, const struct vnode *dir, const char *name,
                 const char *text, size_t len, const struct served *served,
                 const struct policy *policy, struct save_result *res) {
+  int64_t t0 = now_ns();
+  int rc = create(st, dir, name, text, len, served, policy, res);
+  if (rc != ENG_OK || res->outcome != SAVE_PLAIN)
+    record(st, "create", res->file.kind ? &res->file : NULL, t0, rc, res);
+  return rc;
+}
+
+static int create(struct store *st, const struct vnode *dir, const char *name,
+                  const char *text, size_t len, const struct served *served,
+                  const struct policy *policy, struct save_result *res) {
   struct buf stem = BUF_INIT;
   int rc = ENG_OK;
   res->outcome = SAVE_PLAIN;
@@ -1856,9 +1934,23 @@ out:
 
 /* ---- renames, deletions, discards ---- */
 
+static int rename_file(struct store *st, const struct vnode *f,
+                       const struct vnode *newdir, const char *newname,
+                       struct vnode *out);
+
 int sync_rename(struct store *st, const struct vnode *f,
                 const struct vnode *newdir, const char *newname,
                 struct vnode *out) {
+  int64_t t0 = now_ns();
+  int rc = rename_file(st, f, newdir, newname, out);
+  if (rc != ENG_PERM)
+    record(st, "rename", f, t0, rc, NULL);
+  return rc;
+}
+
+static int rename_file(struct store *st, const struct vnode *f,
+                       const struct vnode *newdir, const char *newname,
+                       struct vnode *out) {
   struct buf stem = BUF_INIT, cur = BUF_INIT;
   int rc = ENG_PERM;
   if (!str_eq(f->session, newdir->session))
@@ -1903,7 +1995,16 @@ out:
   return rc;
 }
 
+static int delete_file(struct store *st, const struct vnode *f);
+
 int sync_delete(struct store *st, const struct vnode *f) {
+  int64_t t0 = now_ns();
+  int rc = delete_file(st, f);
+  record(st, "delete", f, t0, rc, NULL);
+  return rc;
+}
+
+static int delete_file(struct store *st, const struct vnode *f) {
   int rc = store_begin(st);
   if (rc)
     return rc;
@@ -1935,7 +2036,16 @@ int sync_delete(struct store *st, const struct vnode *f) {
   return store_commit(st);
 }
 
+static int discard(struct store *st, const struct vnode *f);
+
 int sync_discard(struct store *st, const struct vnode *f) {
+  int64_t t0 = now_ns();
+  int rc = discard(st, f);
+  record(st, "discard", f, t0, rc, NULL);
+  return rc;
+}
+
+static int discard(struct store *st, const struct vnode *f) {
   struct buf rec = BUF_INIT;
   const char *kind = view_draft_key(f, &rec);
   struct draft d = {0};
@@ -1955,7 +2065,16 @@ int sync_discard(struct store *st, const struct vnode *f) {
   return rc;
 }
 
+static int keep_db(struct store *st, const struct vnode *f);
+
 int sync_keep_db(struct store *st, const struct vnode *f) {
+  int64_t t0 = now_ns();
+  int rc = keep_db(st, f);
+  record(st, "resolve", f, t0, rc, NULL);
+  return rc;
+}
+
+static int keep_db(struct store *st, const struct vnode *f) {
   struct buf rec = BUF_INIT;
   const char *kind = view_draft_key(f, &rec);
   struct conflict *v = NULL;
@@ -1974,11 +2093,14 @@ int sync_keep_db(struct store *st, const struct vnode *f) {
 
 int sync_resolve(struct store *st, int64_t id, const char *how,
                  const char *manual) {
+  int64_t t0 = now_ns();
   int rc = store_begin(st);
-  if (rc)
-    return rc;
-  rc = conflict_resolve(st, id, how, manual);
-  return rc ? (store_rollback(st), rc) : store_commit(st);
+  if (rc == ENG_OK) {
+    rc = conflict_resolve(st, id, how, manual);
+    rc = rc ? (store_rollback(st), rc) : store_commit(st);
+  }
+  record(st, "resolve", NULL, t0, rc, NULL);
+  return rc;
 }
 
 int sync_restore_backup(struct store *st, int64_t id,

@@ -43,6 +43,38 @@ const char *eng_strerror(int rc) {
   return "unknown error";
 }
 
+const char *eng_kind(int rc) {
+  switch (rc) {
+  case ENG_OK:
+    return "ok";
+  case ENG_NOTFOUND:
+    return "not_found";
+  case ENG_INVALID:
+    return "invalid";
+  case ENG_EXISTS:
+    return "exists";
+  case ENG_BUSY:
+    return "busy";
+  case ENG_READONLY:
+    return "read_only";
+  case ENG_FULL:
+    return "disk_full";
+  case ENG_SCHEMA:
+    return "schema";
+  case ENG_CORRUPT:
+    return "corrupt";
+  case ENG_PARSE:
+    return "parse";
+  case ENG_CONFLICT:
+    return "conflict";
+  case ENG_TOOBIG:
+    return "too_big";
+  case ENG_PERM:
+    return "not_permitted";
+  }
+  return "database";
+}
+
 void die(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);

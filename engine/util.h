@@ -33,6 +33,8 @@ enum eng_rc {
 
 /* A short fixed description of rc, for messages. */
 const char *eng_strerror(int rc);
+/* A one-word name of rc for logs and figures ("busy", "parse"). */
+const char *eng_kind(int rc);
 
 /* Prints "taskfs: <message>" to stderr and aborts. For out-of-memory and
  * broken invariants only. */
@@ -50,6 +52,22 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Grows *arr (of *cap elements of size elem) to hold at least n. */
 void *xgrow(void *arr, size_t *cap, size_t n, size_t elem);
 #define XGROW(arr, cap, n) ((arr) = xgrow((arr), &(cap), (n), sizeof *(arr)))
+
+/* qsort and bsearch that accept an empty array with a NULL base, which
+ * the C library functions do not. */
+static inline void xsort(void *base, size_t n, size_t size,
+                         int (*cmp)(const void *, const void *))
+{
+  if (n > 1)
+    qsort(base, n, size, cmp);
+}
+
+static inline void *xsearch(const void *key, const void *base, size_t n,
+                            size_t size,
+                            int (*cmp)(const void *, const void *))
+{
+  return n ? bsearch(key, base, n, size, cmp) : NULL;
+}
 
 /* Frees *p and stores copy of s (which may be NULL). */
 void str_set(char **p, const char *s);

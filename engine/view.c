@@ -692,8 +692,10 @@ int view_path(struct store *st, const struct vnode *v, struct buf *out) {
 
 int view_revision(struct store *st, const struct vnode *f, int64_t *rev) {
   switch (f->kind) {
-  case VK_SESSION_MD:
   case VK_SYNC_STATUS:
+    *rev = 0; /* from the sync log, which has no revision: always fresh */
+    return ENG_OK;
+  case VK_SESSION_MD:
   case VK_EDIT_LOG:
     return store_owner_revision(st, OWNER_SESSION, f->session, NULL, rev);
   case VK_GROUP_MD:

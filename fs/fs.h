@@ -24,7 +24,8 @@
 #include "view.h"
 
 /* An immutable rendering of a generated file, shared by the handles that
- * read it. refs is locked; data never changes once made. */
+ * read it. refs is atomic (a read replies from a content without the
+ * lock); data never changes once made. */
 struct content {
   unsigned refs;
   struct buf data;
@@ -101,6 +102,15 @@ struct fs_options {
   double timeout; /* attribute and entry timeout for ordinary files */
   double grace;   /* seconds an unlinked managed name waits to come back */
   int busy_ms;
+  int max_buffers_mb; /* all write buffers together, at most */
+  char *log;          /* error, warning, info or debug */
+};
+
+/* A render waiting to be written to the sync log (in batches). */
+struct pending_op {
+  char *file, *session;
+  int64_t started_ns, ended_ns;
+  int rc;
 };
 
 /*
@@ -137,6 +147,14 @@ struct fs {
   int64_t mount_ns;
   struct fuse_session *se;
   struct tomb *tombs;  /* locked */
+  char *db_path;
+  bool db_gone;             /* locked: the database file was deleted */
+  bool schema_newer;        /* locked: upgraded by a newer taskfs */
+  int64_t moved_checked_ns; /* locked */
+  struct pending_op *ops;   /* locked: renders not yet in the sync log */
+  size_t nops, capops;
+  int64_t ops_flushed;
+  size_t buffered; /* locked: bytes in all write buffers */
   pthread_cond_t wake; /* signals the tomb timer */
   bool stopping;       /* locked */
   pthread_t timer;
@@ -151,5 +169,8 @@ extern const struct fuse_lowlevel_ops fs_ops;
 
 /* Maps an engine result to the errno the caller sees (positive). */
 int fs_errno(int eng_rc);
+
+/* Writes the renders waiting for the sync log (lock held). */
+void fs_flush_ops(struct fs *fs);
 
 #endif

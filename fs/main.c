@@ -36,7 +36,9 @@ struct cmdline {
 static const struct fuse_opt taskfs_opts[] = {
     OPT("session=%s", fs.session),      OPT("config=%s", fs.config),
     OPT("timeout=%lf", fs.timeout),     OPT("grace=%lf", fs.grace),
-    OPT("busy_timeout=%d", fs.busy_ms), FUSE_OPT_END,
+    OPT("busy_timeout=%d", fs.busy_ms),
+    OPT("max_buffers=%d", fs.max_buffers_mb),
+    OPT("log=%s", fs.log), FUSE_OPT_END,
 };
 
 static int take_nonopt(void *data, const char *arg, int key,
@@ -70,6 +72,10 @@ static void usage(FILE *f, const char *prog) {
           "deleted (2)\n"
           "    -o busy_timeout=MS     how long a locked database is "
           "retried (5000)\n"
+          "    -o max_buffers=MB      memory for all files being written "
+          "(1024)\n"
+          "    -o log=LEVEL           error, warning, info or debug (info; "
+          "-d: debug)\n"
           "    -h, --help             this help, then FUSE's options\n"
           "    -V, --version          versions\n"
           "\n",
@@ -77,8 +83,11 @@ static void usage(FILE *f, const char *prog) {
 }
 
 static bool log_to_syslog;
+static enum fuse_log_level log_level = FUSE_LOG_INFO;
 
 static void log_func(enum fuse_log_level level, const char *fmt, va_list ap) {
+  if (level > log_level)
+    return;
   if (log_to_syslog) {
     vsyslog((int)level, fmt, ap);
   } else {
@@ -86,10 +95,29 @@ static void log_func(enum fuse_log_level level, const char *fmt, va_list ap) {
   }
 }
 
+static bool set_log_level(const char *name) {
+  static const struct {
+    const char *name;
+    enum fuse_log_level level;
+  } levels[] = {{"error", FUSE_LOG_ERR},
+                {"warning", FUSE_LOG_WARNING},
+                {"info", FUSE_LOG_INFO},
+                {"debug", FUSE_LOG_DEBUG}};
+  for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++)
+    if (strcmp(name, levels[i].name) == 0) {
+      log_level = levels[i].level;
+      return true;
+    }
+  return false;
+}
+
 int main(int argc, char *argv[]) {
   struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
   struct fuse_cmdline_opts opts = {0};
-  struct cmdline c = {.fs = {.timeout = 1.0, .grace = 2.0, .busy_ms = 5000}};
+  struct cmdline c = {.fs = {.timeout = 1.0,
+                             .grace = 2.0,
+                             .busy_ms = 5000,
+                             .max_buffers_mb = 1024}};
   struct fs fs = {0};
   struct fuse_session *se = NULL;
   int ret = EXIT_FAIL;
@@ -109,6 +137,14 @@ int main(int argc, char *argv[]) {
     printf("taskfs %s\nFUSE library %s\nSQLite %s\n", TASKFS_VERSION,
            fuse_pkgversion(), store_sqlite_version());
     ret = EXIT_OK;
+    goto out_args;
+  }
+  if (opts.debug)
+    log_level = FUSE_LOG_DEBUG;
+  if (c.fs.log && !set_log_level(c.fs.log)) {
+    fprintf(stderr, "%s: -o log takes error, warning, info or debug\n",
+            argv[0]);
+    ret = EXIT_USAGE;
     goto out_args;
   }
   if (!c.db || !opts.mountpoint) {
@@ -154,9 +190,16 @@ int main(int argc, char *argv[]) {
   }
   buf_release(&err);
   free(config);
-  free(db);
+  fs.db_path = db;
   if (rc && (rc != ENG_NOTFOUND || c.fs.config))
     goto out_store;
+  /* The sync log keeps 30 days and 100,000 operations at most. */
+  if (store_begin(fs.st) == ENG_OK) {
+    if (store_syncops_prune(fs.st, 100000, 30) == ENG_OK)
+      store_commit(fs.st);
+    else
+      store_rollback(fs.st);
+  }
   store_set_busy_ms(fs.st, c.fs.busy_ms);
   store_set_source(fs.st, "taskfs");
 
@@ -233,6 +276,7 @@ int main(int argc, char *argv[]) {
     fuse_loop_cfg_destroy(lc);
   }
   fs_stop_timer(&fs);
+  fs_flush_ops(&fs);
   fuse_session_unmount(se);
 out_signals:
   fuse_remove_signal_handlers(se);
@@ -244,12 +288,15 @@ out_fs:
   free(fs.realroot);
 out_store:
   store_close(fs.st);
+  free(fs.db_path);
+  free(fs.ops);
   vnode_release(&fs.root);
 out_args:
   free(opts.mountpoint);
   free(c.db);
   free(c.fs.session);
   free(c.fs.config);
+  free(c.fs.log);
   fuse_opt_free_args(&args);
   return ret;
 }

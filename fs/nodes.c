@@ -130,7 +130,7 @@ void node_move(struct fs *fs, struct node *n, struct node *parent,
 }
 
 void content_unref(struct content *c) {
-  if (c && --c->refs == 0) {
+  if (c && __atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) == 0) {
     buf_release(&c->data);
     free(c);
   }

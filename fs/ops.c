@@ -66,10 +66,117 @@ static int engine_error(struct fs *fs, int rc, const char *what) {
   return fs_errno(rc);
 }
 
+static int64_t real_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* The database file deleted or replaced under the mount: a replacement is
+ * opened; without one the mount keeps showing the last state and refuses
+ * saves. Checked at most every 100 ms. */
+static void check_database(struct fs *fs) {
+  int64_t now = mono_ns();
+  if (now - fs->moved_checked_ns < 100000000)
+    return;
+  fs->moved_checked_ns = now;
+  if (!fs->db_gone && !store_moved(fs->st))
+    return;
+  struct store *nst;
+  int rc = store_open(fs->db_path, 0, &nst);
+  if (rc == ENG_OK) {
+    store_set_busy_ms(nst, fs->opt.busy_ms);
+    store_set_source(nst, "taskfs");
+    store_close(fs->st);
+    fs->st = nst;
+    fs->gen++;
+    fs->db_gone = false;
+    fs->schema_newer = false;
+    fuse_log(FUSE_LOG_WARNING,
+             "taskfs: database %s was replaced; the mount now shows the new "
+             "one\n",
+             fs->db_path);
+    return;
+  }
+  if (!fs->db_gone)
+    fuse_log(FUSE_LOG_ERR,
+             "taskfs: database %s was deleted (%s); the mount shows its last "
+             "state and refuses saves (ESTALE) until a database is back at "
+             "that path\n",
+             fs->db_path, store_errmsg(nst));
+  store_close(nst);
+  fs->db_gone = true;
+}
+
 /* Notices changes made to the store by any program since the last call. */
 static void refresh(struct fs *fs) {
-  if (store_poll(fs->st))
+  check_database(fs);
+  if (store_poll(fs->st)) {
     fs->gen++;
+    bool newer = false;
+    if (store_schema_check(fs->st, &newer) == ENG_OK && newer &&
+        !fs->schema_newer) {
+      fs->schema_newer = true;
+      fuse_log(FUSE_LOG_ERR,
+               "taskfs: database %s was upgraded by a newer taskfs; the "
+               "mount is read-only (EROFS) until it is mounted again with "
+               "that version\n",
+               fs->db_path);
+    }
+  }
+}
+
+/* 0 when saves may go to the database, else why not. */
+static int can_write(struct fs *fs) {
+  if (fs->db_gone)
+    return -ESTALE;
+  if (fs->schema_newer)
+    return -EROFS;
+  return 0;
+}
+
+/* Queues a render for the sync log. */
+static void log_render(struct fs *fs, const struct node *n, int64_t t0,
+                       int rc);
+
+/* The sync log of renders is written in batches, with a short wait for a
+ * busy database: renders are never held up by it. */
+void fs_flush_ops(struct fs *fs) {
+  if (fs->nops == 0)
+    return;
+  if (fs->db_gone || fs->schema_newer || store_in_transaction(fs->st))
+    goto drop;
+  store_set_busy_ms(fs->st, 100);
+  int rc = store_begin(fs->st);
+  for (size_t i = 0; i < fs->nops && rc == ENG_OK; i++) {
+    struct pending_op *o = &fs->ops[i];
+    struct syncop op = {.type = "render",
+                        .file = o->file,
+                        .session_id = o->session,
+                        .started_ns = o->started_ns,
+                        .ended_ns = o->ended_ns,
+                        .status = o->rc ? "error" : "ok",
+                        .error_kind = o->rc ? eng_kind(o->rc) : NULL};
+    rc = store_syncop_add(fs->st, &op);
+  }
+  if (rc == ENG_OK && (fs->ops_flushed += (int64_t)fs->nops) >= 1000) {
+    /* The documented bound: 30 days, 100,000 operations. */
+    rc = store_syncops_prune(fs->st, 100000, 30);
+    fs->ops_flushed = 0;
+  }
+  if (rc == ENG_OK)
+    rc = store_commit(fs->st);
+  else if (store_in_transaction(fs->st))
+    store_rollback(fs->st);
+  store_set_busy_ms(fs->st, fs->opt.busy_ms);
+  if (rc && fs->nops < 10000)
+    return; /* try again later */
+drop:
+  for (size_t i = 0; i < fs->nops; i++) {
+    free(fs->ops[i].file);
+    free(fs->ops[i].session);
+  }
+  fs->nops = 0;
 }
 
 static void ts_from_ns(struct timespec *ts, int64_t ns) {
@@ -86,6 +193,23 @@ static void node_label(struct fs *fs, const struct node *n, struct buf *out) {
   view_path(fs->st, &n->v, out);
 }
 
+static void log_render(struct fs *fs, const struct node *n, int64_t t0,
+                       int rc) {
+  if (rc == ENG_NOTFOUND)
+    return;
+  XGROW(fs->ops, fs->capops, fs->nops + 1);
+  struct pending_op *o = &fs->ops[fs->nops++];
+  struct buf path = BUF_INIT;
+  view_path(fs->st, &n->v, &path);
+  o->file = buf_detach(&path, NULL);
+  o->session = xstrdup(n->v.session);
+  o->started_ns = t0;
+  o->ended_ns = real_ns();
+  o->rc = rc;
+  if (fs->nops >= 256)
+    fs_flush_ops(fs);
+}
+
 /* ---- contents ---- */
 
 static struct content *content_new(void) {
@@ -97,7 +221,7 @@ static struct content *content_new(void) {
 
 static struct content *content_ref(struct content *c) {
   if (c)
-    c->refs++;
+    __atomic_add_fetch(&c->refs, 1, __ATOMIC_RELAXED);
   return c;
 }
 
@@ -162,7 +286,12 @@ static int virt_content(struct fs *fs, struct node *n, struct content **out) {
   }
   struct content *c = content_new();
   struct render_info info = {0};
+  if (n->v.kind == VK_SYNC_STATUS)
+    fs_flush_ops(fs);
+  int64_t t0 = real_ns();
   rc = view_read(fs->st, &n->v, &c->data, &info);
+  if (n->v.kind != VK_SYNC_STATUS)
+    log_render(fs, n, t0, rc);
   if (rc) {
     content_unref(c);
     return rc == ENG_NOTFOUND ? -ENOENT : -engine_error(fs, rc, "render");
@@ -358,6 +487,11 @@ static void *timer_main(void *arg) {
         next = t->expires_ns;
       p = &t->next;
     }
+    /* Renders wait at most 2 s for the sync log. */
+    if (fs->nops)
+      fs_flush_ops(fs);
+    if (fs->nops || next - now > 2000000000)
+      next = now + 2000000000;
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);
     int64_t wait = next == INT64_MAX ? 3600000000000LL : next - now;
@@ -499,10 +633,20 @@ static void fs_getattr(fuse_req_t req, fuse_ino_t ino,
                        struct fuse_file_info *fi) {
   struct fs *fs = FS(req);
   struct stat st;
+  struct handle *h = fi ? (struct handle *)(uintptr_t)fi->fh : NULL;
   lock(fs);
   refresh(fs);
   struct node *n = node_get(fs, ino);
   int rc = n ? node_attr(fs, n, &st) : -ENOENT;
+  if (rc == 0 && h && h->snap) {
+    /* A reader's fstat (and the kernel's size check before its reads)
+     * gives the size of the text it reads, even while another handle
+     * rewrites the file in place. */
+    st.st_size = (off_t)h->snap->data.len;
+    st.st_blocks = (blkcnt_t)((st.st_size + 511) / 512);
+    ts_from_ns(&st.st_mtim, h->snap->mtime_ns);
+    st.st_ctim = st.st_atim = st.st_mtim;
+  }
   double timeout = n ? attr_timeout(fs, n) : 0;
   unlock(fs);
   if (rc)
@@ -538,6 +682,7 @@ static void handle_unlink(struct handle *h) {
 }
 
 static void handle_free(struct fs *fs, struct handle *h) {
+  fs->buffered -= h->wbuf.len <= fs->buffered ? h->wbuf.len : fs->buffered;
   if (h->fd >= 0)
     close(h->fd);
   content_unref(h->snap);
@@ -560,8 +705,73 @@ static void handle_free(struct fs *fs, struct handle *h) {
  * the edit, -EBADMSG when the text was held with a diagnostic beside the
  * file, or another -errno when nothing could be stored.
  */
+/* Keeps a text the database could not take as an ordinary file beside
+ * its file ("<name>.unsaved-<time>"), so that it is not lost. Appends the
+ * path within the session to where. */
+static void keep_unsaved(struct fs *fs, struct node *n, const char *text,
+                         size_t len, struct buf *where) {
+  struct node dir = {.type = NT_VIRT};
+  dir.v = n->v;
+  dir.v.record = NULL;
+  int kind = n->v.kind == VK_CONFLICT_MD || n->v.kind == VK_ERROR_MD
+                 ? n->v.target
+                 : n->v.kind;
+  dir.v.kind = kind == VK_GROUP_MD  ? VK_GROUPS
+               : kind == VK_TASK_MD ? VK_STATUS
+               : kind == VK_NOTES_MD ? VK_NOTES
+                                     : VK_SESSION;
+  struct buf name = BUF_INIT;
+  view_name(fs->st, &n->v, &name);
+  char stamp[32];
+  time_t now = time(NULL);
+  struct tm tm;
+  gmtime_r(&now, &tm);
+  strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+  buf_printf(&name, ".unsaved-%s", stamp);
+  int dfd = node_open_dir(fs, &dir, true);
+  int fd = dfd < 0 ? -1
+                   : openat(dfd, name.ptr,
+                            O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+                                O_CLOEXEC,
+                            0644);
+  bool ok = fd >= 0;
+  for (size_t off = 0; ok && off < len;) {
+    ssize_t w = write(fd, text + off, len - off);
+    if (w <= 0)
+      ok = false;
+    else
+      off += (size_t)w;
+  }
+  if (fd >= 0 && close(fd))
+    ok = false;
+  if (dfd >= 0)
+    close(dfd);
+  if (ok) {
+    view_path(fs->st, &dir.v, where);
+    if (where->len)
+      buf_addc(where, '/');
+    buf_adds(where, name.ptr);
+  }
+  buf_release(&name);
+}
+
 static int save_text(struct fs *fs, struct node *n, const char *text,
                      size_t len, struct content *served) {
+  int guard = can_write(fs);
+  if (guard) {
+    struct buf label = BUF_INIT, kept = BUF_INIT;
+    node_label(fs, n, &label);
+    keep_unsaved(fs, n, text, len, &kept);
+    fuse_log(FUSE_LOG_ERR,
+             "taskfs: save %s refused: %s; the text is kept in %s\n",
+             label.ptr,
+             guard == -ESTALE ? "the database file was deleted"
+                              : "the database is newer than this taskfs",
+             kept.len ? kept.ptr : "(nowhere: that failed too)");
+    buf_release(&label);
+    buf_release(&kept);
+    return guard;
+  }
   struct save_result res;
   save_result_init(&res);
   struct served sv = {0};
@@ -592,8 +802,16 @@ static int save_text(struct fs *fs, struct node *n, const char *text,
              label.ptr, res.report.ptr);
     err = -EBADMSG;
   } else {
-    fuse_log(FUSE_LOG_ERR, "taskfs: save %s failed: %s\n", label.ptr,
-             store_errmsg(fs->st));
+    struct buf kept = BUF_INIT;
+    char *why = xstrdup(store_errmsg(fs->st));
+    keep_unsaved(fs, n, text, len, &kept);
+    fuse_log(FUSE_LOG_ERR,
+             "taskfs: save %s failed (%s): %s; nothing was applied, the text "
+             "is kept in %s\n",
+             label.ptr, strerror(fs_errno(rc)), why,
+             kept.len ? kept.ptr : "(nowhere: that failed too)");
+    free(why);
+    buf_release(&kept);
     err = -fs_errno(rc);
   }
   buf_release(&label);
@@ -676,8 +894,10 @@ static void become_virt(struct fs *fs, struct node *n, const struct vnode *v,
     h->type = HT_VIRT;
     h->writable = true;
     h->dirty = false;
+    fs->buffered -= h->wbuf.len <= fs->buffered ? h->wbuf.len : fs->buffered;
     buf_truncate(&h->wbuf, 0);
     buf_add(&h->wbuf, text->ptr, text->len);
+    fs->buffered += text->len;
   }
   parent->children--;
   node_maybe_free(fs, parent);
@@ -845,7 +1065,9 @@ static int virt_setattr(struct fs *fs, struct node *n, struct stat *attr,
     if ((size_t)attr->st_size > PARSE_MAX_BYTES)
       return -EFBIG;
     if (h && h->type == HT_VIRT && h->writable) {
+      size_t before = h->wbuf.len;
       buf_resize(&h->wbuf, (size_t)attr->st_size);
+      fs->buffered = fs->buffered - before + h->wbuf.len;
       h->dirty = true;
       n->writer = h;
       n->kernel_cached = false;
@@ -1354,6 +1576,7 @@ static int virt_open(struct fs *fs, struct node *n, struct fuse_file_info *fi,
       n->writer = h;
     } else {
       buf_add(&h->wbuf, c->data.ptr, c->data.len);
+      fs->buffered += c->data.len;
     }
     /* The writer's bytes are not the file's text until they are saved:
      * keep them out of the page cache. */
@@ -1501,10 +1724,14 @@ static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
     return;
   }
   if (h->snap) {
-    /* A snapshot never changes: no lock needed to copy from it. */
-    const struct buf *b = &h->snap->data;
+    /* A snapshot never changes: no lock needed to copy from it. It is
+     * held until the reply is written: the kernel may release the handle
+     * as soon as it has the bytes. */
+    struct content *c = content_ref(h->snap);
+    const struct buf *b = &c->data;
     size_t n = (size_t)off >= b->len ? 0 : b->len - (size_t)off;
     fuse_reply_buf(req, n ? b->ptr + off : NULL, n < size ? n : size);
+    content_unref(c);
     return;
   }
   lock(fs);
@@ -1557,7 +1784,21 @@ static void fs_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in,
     return;
   }
   lock(fs);
+  size_t before = h->wbuf.len, after = (size_t)off + (size_t)got;
+  if (after > before &&
+      fs->buffered + (after - before) >
+          (size_t)fs->opt.max_buffers_mb << 20) {
+    unlock(fs);
+    free(data);
+    fuse_log(FUSE_LOG_ERR,
+             "taskfs: files being written hold %zu MiB, the limit "
+             "(-o max_buffers); write refused\n",
+             fs->buffered >> 20);
+    fuse_reply_err(req, ENOMEM);
+    return;
+  }
   buf_write_at(&h->wbuf, (size_t)off, data, (size_t)got);
+  fs->buffered += h->wbuf.len - before;
   h->dirty = true;
   h->node->writer = h;
   unlock(fs);
@@ -1658,7 +1899,7 @@ static int cmp_entry(const void *a, const void *b) {
 
 static bool listed(const struct handle *h, size_t n, const char *name) {
   struct dir_entry key = {.name = (char *)name};
-  return bsearch(&key, h->entries, n, sizeof key, cmp_entry) != NULL;
+  return xsearch(&key, h->entries, n, sizeof key, cmp_entry) != NULL;
 }
 
 static int list_real(struct listing *l, struct node *dir) {
@@ -1678,7 +1919,7 @@ static int list_real(struct listing *l, struct node *dir) {
   }
   /* Generated names win over ordinary files of the same name. */
   size_t generated_n = l->h->nentries;
-  qsort(l->h->entries, generated_n, sizeof *l->h->entries, cmp_entry);
+  xsort(l->h->entries, generated_n, sizeof *l->h->entries, cmp_entry);
   struct dirent *de;
   while ((de = readdir(d))) {
     if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)

@@ -41,13 +41,43 @@ static bool at_time(const char *s) {
   return true;
 }
 
-/* text with every displayed time replaced by the placeholder. */
+/* True when s starts with a time to the second, "2025-06-01 14:30:05 UTC"
+ * (the sync log's). */
+static bool at_second(const char *s) {
+  static const char form[] = "dddd-dd-dd dd:dd:dd UTC";
+  for (size_t i = 0; i < sizeof form - 1; i++) {
+    if (form[i] == 'd' ? !isdigit((unsigned char)s[i]) : s[i] != form[i])
+      return false;
+  }
+  return true;
+}
+
+/* The length of a duration "12.34 ms" at s (0 when there is none). */
+static size_t at_duration(const char *s) {
+  size_t i = 0;
+  while (isdigit((unsigned char)s[i]))
+    i++;
+  if (i == 0 || s[i] != '.' || !isdigit((unsigned char)s[i + 1]) ||
+      !isdigit((unsigned char)s[i + 2]) || strncmp(s + i + 3, " ms", 3) != 0)
+    return 0;
+  return i + 6;
+}
+
+/* text with every displayed time and duration replaced by placeholders. */
 static char *mask_times(const char *text) {
   struct buf b = BUF_INIT;
   for (const char *p = text; *p;) {
+    size_t d;
     if (at_time(p)) {
       buf_adds(&b, TIME_PLACEHOLDER);
       p += sizeof TIME_PLACEHOLDER - 1;
+    } else if (at_second(p)) {
+      buf_adds(&b, "YYYY-MM-DD HH:MM:SS UTC");
+      p += sizeof "YYYY-MM-DD HH:MM:SS UTC" - 1;
+    } else if ((p == text || !isdigit((unsigned char)p[-1])) &&
+               (d = at_duration(p))) {
+      buf_adds(&b, "N.NN ms");
+      p += d;
     } else {
       buf_addc(&b, *p++);
     }

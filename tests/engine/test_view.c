@@ -596,7 +596,7 @@ static void test_drafts(void) {
   f = node(VK_SYNC_STATUS, "s1", NULL);
   buf_truncate(&b, 0);
   RC_OK(view_read(st, &f, &b, NULL), st);
-  OK(strstr(b.ptr, "Files held with errors (4)") != NULL, "%s", b.ptr);
+  OK(strstr(b.ptr, "Files Held with Errors (4)") != NULL, "%s", b.ptr);
   vnode_release(&f);
 
   /* Discarded: the error file goes, the file renders again. */

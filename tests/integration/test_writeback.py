@@ -290,10 +290,14 @@ def test_bad_input_is_held(env):
         report
     assert "frontend.md" in read(m.path(session, "meta", "sync_status.md"))
     assert ctl.task(t["id"])["progress"] == t["progress"]
-    # Fixing it applies it and the error file goes away.
+    # Fixing it applies it and the error file goes away; the held text
+    # it replaced is kept as a backup.
     write(p, bad.replace("- **Progress**: 140%", "- **Progress**: 90%"))
     assert ctl.task(t["id"])["progress"] == 90
     assert not os.path.exists(err)
+    kept = ctl.json("backups")
+    assert kept[0]["reason"] == "held text replaced by a later save"
+    assert kept[0]["text"] == bad
     # Held again, then discarded by removing the error file.
     with pytest.raises(OSError):
         write(p, "\x00\x01binary")
@@ -399,3 +403,25 @@ def test_mtime_after_save(env):
                              1))
     assert os.stat(p).st_mtime > before
     assert os.stat(p).st_size == len(read(p).encode())
+
+
+def test_reader_sees_whole_text_while_rewritten(env):
+    """A reader that opened the file before another process truncates and
+    rewrites it in place reads the whole text it opened."""
+    m, ctl, session, groups = env
+    p = gpath(m, session, "frontend")
+    text = read(p).encode()
+    with open(p, "rb") as r:
+        first = r.read(100)
+        new = text.replace(b"\n## ", b"\n\n## ", 1)
+        w = os.open(p, os.O_WRONLY | os.O_TRUNC)
+        try:
+            os.write(w, new[:len(new) // 3])
+            rest = r.read()
+            assert first + rest == text
+            assert os.pread(r.fileno(), len(text) + 10, 0) == text
+            os.write(w, new[len(new) // 3:])
+        finally:
+            os.close(w)
+        assert os.pread(r.fileno(), len(text) + 10, 0) == text
+    assert read(p).encode() == text

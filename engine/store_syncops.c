@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: MIT */
+/* store_syncops.c: the sync log (every render, save and resolution) and
+ * the health figures computed from it. */
+#include "store.h"
+#include "store_impl.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static void ns_text(int64_t ns, char out[32]) {
+  time_t sec = (time_t)(ns / 1000000000);
+  struct tm tm;
+  gmtime_r(&sec, &tm);
+  size_t n = strftime(out, 32, "%Y-%m-%d %H:%M:%S", &tm);
+  snprintf(out + n, 32 - n, ".%03u",
+           (unsigned)((ns % 1000000000) / 1000000) % 1000u);
+}
+
+int store_syncop_add(struct store *st, const struct syncop *op) {
+  sqlite3_stmt *s = store_stmt(
+      st, STMT_SYNCOP_ADD,
+      "INSERT INTO sync_ops (type, file, session_id, started_at, ended_at,"
+      " duration_us, status, error_kind, error, changes, conflicts, source)"
+      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+  if (!s)
+    return ENG_DB;
+  char start[32], end[32];
+  ns_text(op->started_ns, start);
+  ns_text(op->ended_ns, end);
+  bind_text(s, 1, op->type);
+  bind_text(s, 2, op->file);
+  bind_text(s, 3, op->session_id);
+  bind_text(s, 4, start);
+  bind_text(s, 5, end);
+  sqlite3_bind_int64(s, 6, (op->ended_ns - op->started_ns) / 1000);
+  bind_text(s, 7, op->status);
+  bind_text(s, 8, op->error_kind);
+  bind_text(s, 9, op->error);
+  sqlite3_bind_int(s, 10, op->changes);
+  sqlite3_bind_int(s, 11, op->conflicts);
+  bind_text(s, 12, st->source);
+  return store_step_done(st, s);
+}
+
+int store_syncops_prune(struct store *st, int max_rows, int max_age_days) {
+  sqlite3_stmt *s = store_stmt(
+      st, STMT_SYNCOP_PRUNE,
+      "DELETE FROM sync_ops WHERE id <= (SELECT max(id) FROM sync_ops) - ?1"
+      " OR started_at < strftime('%Y-%m-%d %H:%M:%f', 'now',"
+      " '-' || ?2 || ' days')");
+  if (!s)
+    return ENG_DB;
+  sqlite3_bind_int(s, 1, max_rows);
+  sqlite3_bind_int(s, 2, max_age_days);
+  return store_step_done(st, s);
+}
+
+/* The p-th percentile (0-1) of durations of one type, in ms. */
+static double percentile(struct store *st, const char *session,
+                         const char *type, int64_t count, double p) {
+  if (count <= 0)
+    return 0;
+  sqlite3_stmt *s = store_stmt(
+      st, STMT_SYNC_PCT,
+      "SELECT duration_us FROM sync_ops"
+      " WHERE (?1 IS NULL OR session_id = ?1)"
+      " AND (type = ?2 OR (?2 = 'save' AND type != 'render'))"
+      " ORDER BY duration_us LIMIT 1 OFFSET ?3");
+  if (!s)
+    return 0;
+  bind_text(s, 1, session);
+  bind_text(s, 2, type);
+  int64_t off = (int64_t)((double)(count - 1) * p + 0.5);
+  sqlite3_bind_int64(s, 3, off);
+  double ms = 0;
+  if (sqlite3_step(s) == SQLITE_ROW)
+    ms = (double)sqlite3_column_int64(s, 0) / 1000.0;
+  sqlite3_reset(s);
+  return ms;
+}
+
+int store_sync_stats(struct store *st, const char *session,
+                     struct sync_stats *out) {
+  memset(out, 0, sizeof *out);
+  sqlite3_stmt *s = store_stmt(
+      st, STMT_SYNC_STATS,
+      "SELECT count(*), total(status = 'ok'), total(status = 'error'),"
+      " total(status = 'held'), total(status = 'conflict'),"
+      " total(type = 'render'), total(type != 'render'),"
+      " (SELECT count(*) FROM conflicts WHERE ?1 IS NULL"
+      "  OR session_id = ?1),"
+      " (SELECT count(*) FROM conflicts WHERE (?1 IS NULL"
+      "  OR session_id = ?1) AND status != 'resolved'),"
+      " (SELECT count(*) FROM conflicts WHERE (?1 IS NULL"
+      "  OR session_id = ?1) AND status = 'resolved')"
+      " FROM sync_ops WHERE ?1 IS NULL OR session_id = ?1");
+  if (!s)
+    return ENG_DB;
+  bind_text(s, 1, session);
+  int rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW) {
+    out->ops = sqlite3_column_int64(s, 0);
+    out->ok = (int64_t)sqlite3_column_double(s, 1);
+    out->errors = (int64_t)sqlite3_column_double(s, 2);
+    out->held = (int64_t)sqlite3_column_double(s, 3);
+    out->with_conflicts = (int64_t)sqlite3_column_double(s, 4);
+    out->renders = (int64_t)sqlite3_column_double(s, 5);
+    out->saves = (int64_t)sqlite3_column_double(s, 6);
+    out->conflicts_total = sqlite3_column_int64(s, 7);
+    out->conflicts_open = sqlite3_column_int64(s, 8);
+    out->conflicts_resolved_by_user = sqlite3_column_int64(s, 9);
+  }
+  sqlite3_reset(s);
+  if (rc != SQLITE_ROW)
+    return store_sqlfail(st, rc);
+  out->success_rate =
+      out->ops ? (double)(out->ok + out->with_conflicts) / out->ops : 1;
+  out->conflict_rate =
+      out->saves ? (double)out->with_conflicts / out->saves : 0;
+  out->resolution_rate =
+      out->conflicts_total
+          ? (double)out->conflicts_resolved_by_user / out->conflicts_total
+          : 1;
+  out->render_p50_ms = percentile(st, session, "render", out->renders, 0.5);
+  out->render_p95_ms = percentile(st, session, "render", out->renders, 0.95);
+  out->save_p50_ms = percentile(st, session, "save", out->saves, 0.5);
+  out->save_p95_ms = percentile(st, session, "save", out->saves, 0.95);
+  return ENG_OK;
+}
+
+int store_sync_error_kinds(struct store *st, const char *session,
+                           struct strlist *kinds, struct strlist *counts) {
+  sqlite3_stmt *s = store_stmt(
+      st, STMT_SYNC_ERRKINDS,
+      "SELECT coalesce(error_kind, 'other'), count(*) FROM sync_ops"
+      " WHERE (?1 IS NULL OR session_id = ?1)"
+      " AND status IN ('error', 'held') GROUP BY 1 ORDER BY 2 DESC, 1");
+  if (!s)
+    return ENG_DB;
+  bind_text(s, 1, session);
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    strlist_add(kinds, (const char *)sqlite3_column_text(s, 0));
+    strlist_add(counts, (const char *)sqlite3_column_text(s, 1));
+  }
+  sqlite3_reset(s);
+  return rc == SQLITE_DONE ? ENG_OK : store_sqlfail(st, rc);
+}
+
+int store_syncops_failed(struct store *st, const char *session, size_t limit,
+                         struct strlist *lines) {
+  sqlite3_stmt *s = store_stmt(
+      st, STMT_SYNC_FAILED,
+      "SELECT substr(started_at, 1, 19) || ' UTC ' || type || ' ' ||"
+      " coalesce(file, '') || ': ' || status ||"
+      " coalesce(' (' || error_kind || ')', '') ||"
+      " coalesce(': ' || replace(error, char(10), '; '), '')"
+      " FROM sync_ops WHERE (?1 IS NULL OR session_id = ?1)"
+      " AND status IN ('error', 'held') ORDER BY id DESC LIMIT ?2");
+  if (!s)
+    return ENG_DB;
+  bind_text(s, 1, session);
+  sqlite3_bind_int64(s, 2, (int64_t)limit);
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+    strlist_add(lines, (const char *)sqlite3_column_text(s, 0));
+  sqlite3_reset(s);
+  return rc == SQLITE_DONE ? ENG_OK : store_sqlfail(st, rc);
+}
+
+int store_sync_stats_json(struct store *st, const char *session,
+                          struct buf *out) {
+  struct sync_stats x;
+  int rc = store_sync_stats(st, session, &x);
+  if (rc)
+    return rc;
+  sqlite3_stmt *s = store_stmt(
+      st, STMT_SYNC_STATS_JSON,
+      "SELECT json_object('session', ?1, 'operations', ?2, 'ok', ?3,"
+      " 'errors', ?4, 'held', ?5, 'with_conflicts', ?6, 'renders', ?7,"
+      " 'saves', ?8, 'success_rate', ?9, 'conflict_rate', ?10,"
+      " 'render_p50_ms', ?11, 'render_p95_ms', ?12, 'save_p50_ms', ?13,"
+      " 'save_p95_ms', ?14, 'conflicts_total', ?15, 'conflicts_open', ?16,"
+      " 'conflicts_resolved', ?17, 'resolution_rate', ?18,"
+      " 'errors_by_kind', (SELECT json_group_object(k, n) FROM"
+      "  (SELECT coalesce(error_kind, 'other') AS k, count(*) AS n"
+      "   FROM sync_ops WHERE (?1 IS NULL OR session_id = ?1)"
+      "   AND status IN ('error', 'held') GROUP BY 1)),"
+      " 'open_conflicts', (SELECT coalesce(json_group_array(json(o)), '[]')"
+      "  FROM (SELECT json_object('id', id, 'file_kind', file_kind,"
+      "   'file_record', file_record, 'type', type, 'label', label,"
+      "   'field', field, 'status', status) AS o FROM conflicts"
+      "   WHERE (?1 IS NULL OR session_id = ?1) AND status != 'resolved'"
+      "   ORDER BY id)),"
+      " 'last_errors', (SELECT coalesce(json_group_array(json(o)), '[]')"
+      "  FROM (SELECT json_object('at', started_at, 'type', type, 'file',"
+      "   file, 'status', status, 'kind', error_kind, 'error', error) AS o"
+      "   FROM sync_ops WHERE (?1 IS NULL OR session_id = ?1)"
+      "   AND status IN ('error', 'held') ORDER BY id DESC LIMIT 10)))");
+  if (!s)
+    return ENG_DB;
+  bind_text(s, 1, session);
+  sqlite3_bind_int64(s, 2, x.ops);
+  sqlite3_bind_int64(s, 3, x.ok);
+  sqlite3_bind_int64(s, 4, x.errors);
+  sqlite3_bind_int64(s, 5, x.held);
+  sqlite3_bind_int64(s, 6, x.with_conflicts);
+  sqlite3_bind_int64(s, 7, x.renders);
+  sqlite3_bind_int64(s, 8, x.saves);
+  sqlite3_bind_double(s, 9, x.success_rate);
+  sqlite3_bind_double(s, 10, x.conflict_rate);
+  sqlite3_bind_double(s, 11, x.render_p50_ms);
+  sqlite3_bind_double(s, 12, x.render_p95_ms);
+  sqlite3_bind_double(s, 13, x.save_p50_ms);
+  sqlite3_bind_double(s, 14, x.save_p95_ms);
+  sqlite3_bind_int64(s, 15, x.conflicts_total);
+  sqlite3_bind_int64(s, 16, x.conflicts_open);
+  sqlite3_bind_int64(s, 17, x.conflicts_resolved_by_user);
+  sqlite3_bind_double(s, 18, x.resolution_rate);
+  rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW)
+    buf_add(out, sqlite3_column_text(s, 0),
+            (size_t)sqlite3_column_bytes(s, 0));
+  sqlite3_reset(s);
+  return rc == SQLITE_ROW ? ENG_OK : store_sqlfail(st, rc);
+}
+
+int store_edit_log_json(struct store *st, const char *session, size_t limit,
+                        struct buf *out) {
+  sqlite3_stmt *s = store_stmt(
+      st, STMT_EDIT_LOG_JSON,
+      "SELECT coalesce(json_group_array(json(o)), '[]') FROM (SELECT"
+      " json_object('revision', revision, 'at', at, 'session', session_id,"
+      " 'record_kind', tbl, 'record', rec, 'op', op, 'field', field,"
+      " 'old', old_value, 'new', new_value) AS o FROM history"
+      " WHERE (?1 IS NULL OR session_id = ?1) AND source = 'taskfs'"
+      " ORDER BY revision DESC, id DESC LIMIT ?2)");
+  if (!s)
+    return ENG_DB;
+  bind_text(s, 1, session);
+  sqlite3_bind_int64(s, 2, limit ? (int64_t)limit : -1);
+  int rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW)
+    buf_add(out, sqlite3_column_text(s, 0),
+            (size_t)sqlite3_column_bytes(s, 0));
+  sqlite3_reset(s);
+  return rc == SQLITE_ROW ? ENG_OK : store_sqlfail(st, rc);
+}
