@@ -59,7 +59,9 @@ static bool parse_duration(const char *s, int64_t *ns) {
     scale = 60, end++;
   else if (*end == 'h')
     scale = 3600, end++;
-  if (*end)
+  /* inf, nan and spans past what nanoseconds in 64 bits hold (292
+   * years) are not durations. */
+  if (*end || !(v * scale <= 9.2e9))
     return false;
   *ns = (int64_t)(v * scale * 1e9);
   return true;

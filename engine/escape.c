@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* escape.c: keeping free text from reading as structure. */
+/* escape.c: keeping free text from reading as structure. Which lines are
+ * inside code and HTML blocks, and which block would run past the end of a
+ * text, is asked of cmark, with the text placed as in its file. */
 #include "escape.h"
 #include "model.h"
 #include "util.h"
 
+#include <cmark.h>
 #include <ctype.h>
 #include <string.h>
 
@@ -41,75 +44,186 @@ static bool structural(const char *core, size_t n) {
   return false;
 }
 
-/* Tracks fenced code blocks across lines: returns true when the line is
- * inside one (or is one of its fences). */
-static bool in_fence(const char *s, size_t n, char *fch, size_t *flen) {
-  size_t i = 0;
-  while (i < n && i < 3 && s[i] == ' ')
-    i++;
-  size_t k = i;
-  char c = i < n ? s[i] : 0;
-  if (c == '`' || c == '~')
-    while (k < n && s[k] == c)
-      k++;
-  size_t run = k - i;
-  if (*flen) {
-    /* Inside: a closing fence is only fence characters. */
-    size_t j = k;
-    while (j < n && (s[j] == ' ' || s[j] == '\t'))
-      j++;
-    if (c == *fch && run >= *flen && j == n)
-      *flen = 0;
-    return true;
+/* Could the line (without leading spaces and backslashes) open a fenced
+ * code block or an HTML block? A superset of CommonMark's openers. */
+static bool opener(const char *core, size_t n) {
+  if (n >= 3 && (core[0] == '`' || core[0] == '~'))
+    return core[1] == core[0] && core[2] == core[0];
+  return n >= 2 && core[0] == '<' &&
+         (isalpha((unsigned char)core[1]) || core[1] == '/' || core[1] == '!' ||
+          core[1] == '?');
+}
+
+/* One line of a free text. */
+struct line {
+  const char *s; /* its bytes, without the line end */
+  size_t n;
+  size_t sp;      /* leading spaces (at most 3): an escape goes after them */
+  bool ends;      /* a line end follows */
+  bool backslash; /* backslashes follow the spaces */
+  bool heading;   /* after them, it would read as structure */
+  bool opens;     /* after them, it would open a code or HTML block */
+  bool neutral;   /* opens without backslashes, escaped to open nothing */
+  bool raw;       /* inside a code or HTML block: left as it is */
+};
+
+/* What surrounds a text at each place, as far as cmark's reading of the
+ * text depends on it. */
+static const struct {
+  const char *before; /* precedes the first line */
+  const char *after;  /* follows the last line end; NULL for nothing */
+  bool headings;      /* lines that read as structure are escaped */
+} places[] = {
+    [ESCAPE_AFTER_LIST] = {"- x\n\n", "\nx\n", true},
+    [ESCAPE_BLOCKS] = {"", "\nx\n", true},
+    [ESCAPE_INLINE] = {"x ", "\nx\n", true},
+    [ESCAPE_SECTION] = {"", "# x\n", false},
+    [ESCAPE_LAST_SECTION] = {"", NULL, false},
+};
+
+static void line_init(struct line *l, const char *s, size_t n) {
+  memset(l, 0, sizeof *l);
+  l->s = s;
+  l->n = n;
+  while (l->sp < n && l->sp < 3 && s[l->sp] == ' ')
+    l->sp++;
+  size_t bs = l->sp;
+  while (bs < n && s[bs] == '\\')
+    bs++;
+  l->backslash = bs > l->sp;
+  l->heading = structural(s + bs, n - bs);
+  l->opens = opener(s + bs, n - bs);
+}
+
+/* The lines of text, ending at LF, CR LF or CR; *n gets their count. */
+static struct line *split(const char *text, size_t *n) {
+  struct line *v = NULL;
+  size_t cap = 0;
+  *n = 0;
+  for (const char *p = text; *p;) {
+    size_t len = strcspn(p, "\r\n");
+    XGROW(v, cap, *n + 1);
+    struct line *l = &v[(*n)++];
+    line_init(l, p, len);
+    p += len;
+    l->ends = *p != '\0';
+    p += p[0] == '\r' && p[1] == '\n' ? 2 : l->ends;
   }
-  if (run >= 3) {
-    *fch = c;
-    *flen = run;
-    return true;
+  return v;
+}
+
+/* Whether line l gets a backslash (delta 1) or loses one (delta -1). */
+static bool marked(const struct line *l, bool headings, int delta) {
+  if (l->raw || delta == 0)
+    return false;
+  if (delta > 0)
+    return (headings && l->heading) || (l->opens && l->backslash) || l->neutral;
+  return l->backslash && ((headings && l->heading) || l->opens);
+}
+
+/* Appends the lines to out, each marked one with a backslash more or less
+ * after its leading spaces. */
+static void emit(const struct line *v, size_t n, enum escape_place place,
+                 int delta, struct buf *out) {
+  for (size_t i = 0; i < n; i++) {
+    const struct line *l = &v[i];
+    bool mark = marked(l, places[place].headings, delta);
+    size_t skip = mark && delta < 0;
+    buf_add(out, l->s, l->sp);
+    if (mark && delta > 0)
+      buf_addc(out, '\\');
+    buf_add(out, l->s + l->sp + skip, l->n - l->sp - skip);
+    if (l->ends)
+      buf_addc(out, '\n');
   }
+}
+
+/*
+ * Reads the lines, escaped by delta and placed at place, with cmark, and
+ * marks those inside a top-level code or HTML block raw. Returns the first
+ * line (from 1) of a block that runs on into what follows the text, or 0.
+ */
+static size_t find_blocks(struct line *v, size_t n, enum escape_place place,
+                          int delta) {
+  struct buf doc = BUF_INIT;
+  const char *before = places[place].before;
+  long offset = 0;
+  for (const char *p = before; *p; p++)
+    offset += *p == '\n';
+  for (size_t i = 0; i < n; i++)
+    v[i].raw = false;
+  buf_adds(&doc, before);
+  emit(v, n, place, delta, &doc);
+  if (n && !v[n - 1].ends)
+    buf_addc(&doc, '\n');
+  if (places[place].after)
+    buf_adds(&doc, places[place].after);
+  cmark_node *root = cmark_parse_document(doc.ptr, doc.len, CMARK_OPT_DEFAULT);
+  size_t runs_on = 0;
+  for (cmark_node *b = cmark_node_first_child(root); b;
+       b = cmark_node_next(b)) {
+    cmark_node_type type = cmark_node_get_type(b);
+    if (type != CMARK_NODE_CODE_BLOCK && type != CMARK_NODE_HTML_BLOCK)
+      continue;
+    long from = cmark_node_get_start_line(b) - offset;
+    long to = cmark_node_get_end_line(b) - offset;
+    if (to > (long)n && from >= 1 && places[place].after)
+      runs_on = (size_t)from;
+    for (long l = from < 1 ? 1 : from; l <= to && l <= (long)n; l++)
+      v[l - 1].raw = true;
+  }
+  cmark_node_free(root);
+  buf_release(&doc);
+  return runs_on;
+}
+
+/* Whether a line of v opens a block with no backslash before it. */
+static bool any_opener(const struct line *v, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (v[i].opens && !v[i].backslash)
+      return true;
   return false;
 }
 
-static void each_line(const char *text, struct buf *out, int delta) {
-  char fch = 0;
-  size_t flen = 0;
-  for (const char *p = text; *p;) {
-    const char *nl = strchr(p, '\n');
-    size_t n = nl ? (size_t)(nl - p) : strlen(p);
-    if (!in_fence(p, n, &fch, &flen)) {
-      size_t sp = 0;
-      while (sp < n && sp < 3 && p[sp] == ' ')
-        sp++;
-      size_t bs = sp;
-      while (bs < n && p[bs] == '\\')
-        bs++;
-      if (structural(p + bs, n - bs) && (delta > 0 || bs > sp)) {
-        buf_add(out, p, sp);
-        if (delta > 0) {
-          buf_addc(out, '\\');
-          buf_add(out, p + sp, n - sp);
-        } else {
-          buf_add(out, p + sp + 1, n - sp - 1);
-        }
-        goto next;
-      }
-    }
-    buf_add(out, p, n);
-  next:
-    if (nl)
-      buf_addc(out, '\n');
-    p += n + (nl ? 1 : 0);
+void escape_text(const char *text, enum escape_place place, struct buf *out) {
+  size_t n;
+  struct line *v = split(text ? text : "", &n);
+  /* Without an opener there are no code or HTML blocks to find (an
+   * indented code block has no line that could be escaped). */
+  bool find = any_opener(v, n);
+  for (int round = 0; find; round++) {
+    size_t from = find_blocks(v, n, place, 1);
+    if (!from)
+      break;
+    /* The block opened at line from would swallow what follows: that
+     * line opens nothing. From the fourth round on, no later line opens
+     * anything either, so that the rounds stay few whatever the text. */
+    find = false;
+    for (size_t i = from - 1; i < n && (i == from - 1 || round >= 3); i++)
+      if (v[i].opens && !v[i].backslash && !v[i].neutral)
+        find = v[i].neutral = true;
   }
+  emit(v, n, place, 1, out);
+  free(v);
 }
 
-void escape_text(const char *text, struct buf *out) {
-  each_line(text ? text : "", out, 1);
-}
-
-char *unescape_text(const char *text) {
+char *unescape_text(const char *text, enum escape_place place) {
+  size_t n;
+  struct line *v = split(text ? text : "", &n);
+  if (any_opener(v, n))
+    find_blocks(v, n, place, 0);
   struct buf out = BUF_INIT;
-  each_line(text ? text : "", &out, -1);
+  emit(v, n, place, -1, &out);
+  free(v);
   return buf_detach(&out, NULL);
+}
+
+bool escape_own_line(const char *text) {
+  struct line l;
+  size_t n = strcspn(text, "\r\n");
+  line_init(&l, text, n);
+  return n == 0 || text[0] == ' ' || text[0] == '\t' ||
+         (l.opens && !l.backslash);
 }
 
 void escape_heading(const char *title, struct buf *out) {

@@ -127,8 +127,10 @@ static char *trim_dup(const char *s, size_t n) {
   return xstrndup(s, n);
 }
 
-/* Normalises the text into the parser: no BOM, LF line ends. Reports
- * binary data and invalid UTF-8. */
+/* Normalises the text into the parser: no BOM, LF line ends. CR LF and a
+ * lone CR end a line as LF does (as in CommonMark), so that every line
+ * number counts the lines cmark sees. Reports binary data and invalid
+ * UTF-8. */
 static bool normalise(struct parser *p, const char *text, size_t len) {
   struct doc *d = p->doc;
   if (len > PARSE_MAX_BYTES) {
@@ -153,8 +155,11 @@ static bool normalise(struct parser *p, const char *text, size_t len) {
       free(out);
       return false;
     }
-    if (c == '\r' && i + 1 < len && text[i + 1] == '\n')
-      continue;
+    if (c == '\r') {
+      if (i + 1 < len && text[i + 1] == '\n')
+        continue;
+      c = '\n';
+    }
     if (c == '\n')
       line++;
     out[n++] = c;
@@ -241,6 +246,42 @@ static void fm_set(struct parser *p, const char *key, const char *value,
   }
 }
 
+/* A reading position in the front matter text [start, end): at is where
+ * line yline (from 0) starts as libyaml counts lines, and line is the
+ * file's line there. libyaml also ends lines at U+0085, U+2028 and
+ * U+2029; the file's lines end only at LF. */
+struct fm_lines {
+  size_t start, at, end, yline;
+  int line;
+};
+
+/* The file line of libyaml's line yline (0-based). Calls in order of
+ * yline cost the length of the front matter in all. */
+static int fm_line(const struct parser *p, struct fm_lines *c, size_t yline) {
+  const unsigned char *u = (const unsigned char *)p->t;
+  if (yline < c->yline) {
+    c->at = c->start;
+    c->yline = 0;
+    c->line = 2;
+  }
+  while (c->yline < yline && c->at < c->end) {
+    size_t i = c->at, w = 0;
+    if (u[i] == '\n')
+      w = 1;
+    else if (u[i] == 0xc2 && i + 1 < c->end && u[i + 1] == 0x85)
+      w = 2;
+    else if (u[i] == 0xe2 && i + 2 < c->end && u[i + 1] == 0x80 &&
+             (u[i + 2] == 0xa8 || u[i + 2] == 0xa9))
+      w = 3;
+    c->at += w ? w : 1;
+    if (w) {
+      c->yline++;
+      c->line += w == 1;
+    }
+  }
+  return c->line;
+}
+
 /* Reads the front matter between line 1 and the closing line. */
 static void parse_front_matter(struct parser *p) {
   struct doc *d = p->doc;
@@ -269,6 +310,7 @@ static void parse_front_matter(struct parser *p) {
   if (!yaml_parser_initialize(&yp))
     die("yaml parser: out of memory");
   yaml_parser_set_input_string(&yp, (const unsigned char *)p->t + s, e - s);
+  struct fm_lines lines = {s, s, e, 0, 2};
   char *key = NULL;
   int depth = 0;
   size_t open_line[8] = {0}; /* where each open collection started */
@@ -279,13 +321,13 @@ static void parse_front_matter(struct parser *p) {
        * libyaml only notices where it gave up. */
       size_t at = depth > 1 ? open_line[depth - 1 < 8 ? depth - 1 : 7]
                             : yp.problem_mark.line;
-      diags_add(&d->diags, DIAG_ERROR, 2 + (int)at,
+      diags_add(&d->diags, DIAG_ERROR, fm_line(p, &lines, at),
                 "the front matter is not valid YAML: %s%s%s",
                 yp.problem ? yp.problem : "syntax error", yp.context ? " " : "",
                 yp.context ? yp.context : "");
       break;
     }
-    int line = 2 + (int)ev.start_mark.line;
+    int line = fm_line(p, &lines, ev.start_mark.line);
     switch (ev.type) {
     case YAML_STREAM_END_EVENT:
       done = true;
@@ -926,20 +968,18 @@ static void parse_task_body(struct parser *p, struct ptask *t, int from,
       buf_adds(&cs, more);
     }
     free(more);
-    t->current_status = buf_detach(&cs, NULL);
+    /* Text on the label's line continues it; else it starts below. */
+    t->current_status =
+        unescape_text(cs.ptr, *current_rest ? ESCAPE_INLINE : ESCAPE_BLOCKS);
+    buf_release(&cs);
   }
   free(deliv_rest);
   free(current_rest);
   char *raw = buf_detach(&desc, NULL);
-  t->description = unescape_text(raw);
+  t->description = unescape_text(raw, ESCAPE_AFTER_LIST);
   free(raw);
-  if (!t->current_status) {
+  if (!t->current_status)
     t->current_status = xstrdup("");
-  } else {
-    char *cs = unescape_text(t->current_status);
-    free(t->current_status);
-    t->current_status = cs;
-  }
 }
 
 /* ---- documents ---- */
@@ -962,7 +1002,9 @@ static struct psection make_section(struct parser *p, int line, int to) {
   section_key(x.heading, &key);
   x.key = buf_detach(&key, NULL);
   size_t bs = line_start(p, line + 1), be = line_start(p, to);
-  x.body = xstrndup(p->t + bs, be - bs);
+  char *raw = xstrndup(p->t + bs, be - bs);
+  x.body = unescape_text(raw, ESCAPE_SECTION);
+  free(raw);
   x.line = line;
   return x;
 }
@@ -1066,7 +1108,7 @@ static void parse_header(struct parser *p, const struct block *h1, int to) {
     l = k + 1;
   }
   char *raw = lines_text(p, l, to);
-  d->description = unescape_text(raw);
+  d->description = unescape_text(raw, ESCAPE_AFTER_LIST);
   free(raw);
 }
 
@@ -1338,6 +1380,11 @@ static void parse_group(struct parser *p) {
                 "the overview row for '%s' has no task block in this file "
                 "and is ignored",
                 rows[r].id);
+    } else if (t->table_line) {
+      diags_add(&d->diags, DIAG_ERROR, rows[r].line,
+                "task '%s' has a second row in the overview (the first is "
+                "at line %d): remove one row",
+                rows[r].id, t->table_line);
     } else {
       t->table_status = rows[r].status;
       t->table_progress = rows[r].progress;

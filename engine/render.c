@@ -30,6 +30,7 @@ int notes_index(const char *name) {
 #define EMOJI_METRICS "\xf0\x9f\x93\x8a"              /* 📊 */
 #define EMOJI_OVERVIEW "\xf0\x9f\x97\x82\xef\xb8\x8f" /* 🗂️ */
 #define EMOJI_GROUPS "\xf0\x9f\x8e\xaf"               /* 🎯 */
+#define EMOJI_CHART "\xf0\x9f\x93\x88"                /* 📈 */
 #define EMOJI_ACTIVITY "\xf0\x9f\x93\x9d"             /* 📝 */
 #define EMOJI_NOTES "\xf0\x9f\x93\x9d"                /* 📝 */
 #define EMOJI_INSIGHTS "\xf0\x9f\x92\xa1"             /* 💡 */
@@ -150,15 +151,21 @@ static void add_progress_field(struct buf *out, int done, int total) {
              percent(done, total), done, total);
 }
 
-/* Free text kept verbatim: a blank line, then the text, ending in a
- * newline. */
+/* Free text escaped for its place (escape.h), ending in a newline. */
+static void add_free_text(struct buf *out, const char *text,
+                          enum escape_place place) {
+  size_t at = out->len;
+  escape_text(text, place, out);
+  if (out->len > at && out->ptr[out->len - 1] != '\n')
+    buf_addc(out, '\n');
+}
+
+/* A description after the fields: a blank line, then the text. */
 static void add_text_block(struct buf *out, const char *text) {
   if (!text || !*text)
     return;
   buf_addc(out, '\n');
-  escape_text(text, out);
-  if (text[strlen(text) - 1] != '\n')
-    buf_addc(out, '\n');
+  add_free_text(out, text, ESCAPE_AFTER_LIST);
 }
 
 /* A title as the text of a level-1 heading. */
@@ -190,9 +197,10 @@ static void add_metrics(struct buf *out, const int count[STATUS_COUNT],
   buf_adds(out, " |\n");
 }
 
-/* User sections: the first is preceded by a blank line, then each heading
- * and its body exactly as stored (the body holds the blank lines that
- * follow it). Without sections, an empty placeholder to write under. */
+/* User sections, which end the file: the first is preceded by a blank
+ * line, then each heading and its body as stored (the body holds the blank
+ * lines that follow it), escaped only where it would swallow the next
+ * heading. Without sections, an empty placeholder to write under. */
 static void add_sections(struct buf *out, const struct section *v, size_t n,
                          const char *placeholder) {
   buf_addc(out, '\n');
@@ -204,7 +212,10 @@ static void add_sections(struct buf *out, const struct section *v, size_t n,
   for (size_t i = 0; i < n; i++) {
     buf_adds(out, v[i].heading);
     buf_addc(out, '\n');
-    buf_adds(out, v[i].body);
+    if (i + 1 < n)
+      add_free_text(out, v[i].body, ESCAPE_SECTION);
+    else
+      escape_text(v[i].body, ESCAPE_LAST_SECTION, out);
   }
 }
 
@@ -255,18 +266,25 @@ void render_task_body(struct buf *out, const struct task *t,
     for (size_t i = 0; i < t->deliverables.n; i++) {
       buf_adds(out, "- ");
       for (const char *p = t->deliverables.v[i]; *p; p++) {
-        buf_addc(out, *p);
-        if (*p == '\n' && p[1])
+        if (*p == '\r' && p[1] == '\n')
+          continue;
+        bool nl = *p == '\n' || *p == '\r';
+        buf_addc(out, nl ? '\n' : *p);
+        if (nl && p[1])
           buf_adds(out, "  ");
       }
       buf_addc(out, '\n');
     }
   }
   if (t->current_status && *t->current_status) {
-    buf_adds(out, "\n**Current status**: ");
-    escape_text(t->current_status, out);
-    if (t->current_status[strlen(t->current_status) - 1] != '\n')
-      buf_addc(out, '\n');
+    /* A text that opens a block or is indented starts below the label. */
+    if (escape_own_line(t->current_status)) {
+      buf_adds(out, "\n**Current status**:\n\n");
+      add_free_text(out, t->current_status, ESCAPE_BLOCKS);
+    } else {
+      buf_adds(out, "\n**Current status**: ");
+      add_free_text(out, t->current_status, ESCAPE_INLINE);
+    }
   }
 }
 
@@ -439,6 +457,73 @@ static void add_activity(struct buf *out, const struct task_event *v,
   }
 }
 
+/* A quoted Mermaid label. Characters that would end the string or start
+ * an entity, a comment or a markdown string become entity codes, which
+ * Mermaid shows as the character; line breaks and other control
+ * characters become spaces. */
+static void add_mermaid_label(struct buf *out, const char *s) {
+  buf_addc(out, '"');
+  for (; *s; s++) {
+    unsigned char c = (unsigned char)*s;
+    if (c == '"' || c == '#' || c == '%' || c == '`')
+      buf_printf(out, "#%d;", c);
+    else if (c < 0x20 || c == 0x7f)
+      buf_addc(out, ' ');
+    else
+      buf_addc(out, (char)c);
+  }
+  buf_addc(out, '"');
+}
+
+/* A pie of the session's tasks by status (statuses without tasks left
+ * out). */
+static void add_status_pie(struct buf *out, const int count[STATUS_COUNT]) {
+  buf_adds(out, "```mermaid\npie showData\n    title Tasks by status\n");
+  for (int k = 0; k < STATUS_COUNT; k++)
+    if (count[k])
+      buf_printf(out, "    \"%s\" : %d\n", status_title(k), count[k]);
+  buf_adds(out, "```\n");
+}
+
+/* A bar per group: the share of its tasks completed, as in the Task
+ * Groups table. */
+static void add_group_bars(struct buf *out, const struct group *gs,
+                           const struct group_stats *stats, size_t n) {
+  buf_adds(out, "```mermaid\nxychart-beta horizontal\n"
+                "    title \"Tasks completed by group\"\n    x-axis [");
+  for (size_t i = 0; i < n; i++) {
+    if (i)
+      buf_adds(out, ", ");
+    add_mermaid_label(out, *gs[i].title ? gs[i].title : gs[i].name);
+  }
+  buf_adds(out, "]\n    y-axis \"Completed (%)\" 0 --> 100\n    bar [");
+  for (size_t i = 0; i < n; i++) {
+    int all = 0;
+    for (int k = 0; k < STATUS_COUNT; k++)
+      all += stats[i].count[k];
+    buf_printf(out, "%s%d", i ? ", " : "",
+               percent(stats[i].count[STATUS_COMPLETED], all));
+  }
+  buf_adds(out, "]\n```\n");
+}
+
+/* Generated: parse.c reads the whole section as such, so an edit of the
+ * charts is not kept. */
+static void add_status_chart(struct buf *out, const int count[STATUS_COUNT],
+                             int total, const struct group *gs,
+                             const struct group_stats *stats, size_t n) {
+  buf_adds(out, "\n## " EMOJI_CHART " Status Chart\n\n");
+  if (total == 0) {
+    buf_adds(out, "_No tasks yet._\n");
+    return;
+  }
+  add_status_pie(out, count);
+  if (n) {
+    buf_addc(out, '\n');
+    add_group_bars(out, gs, stats, n);
+  }
+}
+
 int render_session(struct store *st, const char *session_id, struct buf *out,
                    struct render_info *info) {
   struct session s;
@@ -484,6 +569,7 @@ int render_session(struct store *st, const char *session_id, struct buf *out,
   add_progress_field(out, count[STATUS_COMPLETED], total);
   add_text_block(out, s.description);
   add_metrics(out, count, estimate, actual);
+  add_status_chart(out, count, total, gs, stats, ng < nstats ? ng : nstats);
 
   buf_adds(out, "\n## " EMOJI_GROUPS " Task Groups\n\n");
   if (ng == 0) {
@@ -641,19 +727,17 @@ int render_sync_status(struct store *st, const char *session_id,
       (rc = store_owner_revision(st, OWNER_SESSION, session_id, NULL, &rev)))
     goto out;
   render_front_matter(out, session_id, "meta", "sync_status", -1);
+  /* Saves only: a file that changed with every read of any file would
+   * not be a file (renders are in 'taskctl stats'). */
   buf_adds(out, "\n# " EMOJI_METRICS " Sync Status\n\n"
                 "_Generated from the sync log; edits to this file are not "
-                "kept._\n");
+                "kept. Reads and render times: `taskctl stats`._\n");
 
   buf_adds(out, "\n## \xf0\x9f\xa9\xba Health\n\n"
                 "| Metric | Value |\n|---|---|\n");
-  buf_printf(out, "| Operations recorded | %lld (%lld renders, %lld saves "
-                  "and resolutions) |\n",
-             (long long)x.ops, (long long)x.renders, (long long)x.saves);
-  add_rate(out, "Sync success rate", x.success_rate);
+  buf_printf(out, "| Saves and resolutions | %lld |\n", (long long)x.saves);
+  add_rate(out, "Save success rate", x.save_success_rate);
   add_rate(out, "Conflict rate", x.conflict_rate);
-  buf_printf(out, "| Render time p50 / p95 | %.2f ms / %.2f ms |\n",
-             x.render_p50_ms, x.render_p95_ms);
   buf_printf(out, "| Save time p50 / p95 | %.2f ms / %.2f ms |\n",
              x.save_p50_ms, x.save_p95_ms);
   buf_printf(out, "| Conflicts | %lld recorded, %lld open |\n",
@@ -703,11 +787,17 @@ int render_sync_status(struct store *st, const char *session_id,
     add_line(out, failed.v[i]);
     buf_addc(out, '\n');
   }
-  /* Dated by the session's last change, but with revision 0: the sync
-   * log has none, so readers re-render it every time. */
+  /* Dated by the session's last change or save, whichever is later,
+   * with revision 0: the sync log has none, so readers re-render it
+   * every time. */
   finish_info(st, info, rev);
-  if (info)
+  if (info) {
+    int64_t last = 0;
+    if (store_sync_last_ns(st, session_id, &last) == ENG_OK &&
+        last > info->mtime_ns)
+      info->mtime_ns = last;
     info->rev = 0;
+  }
 out:
   store_read_end(st);
   store_drafts_free(ds, nd);

@@ -370,8 +370,29 @@ int store_fail(struct store *st, int rc, const char *fmt, ...) {
   return rc;
 }
 
+/* A failed write whose cause the system names: a full disk or quota, or
+ * a file system that went read-only, are told apart from other I/O
+ * errors. */
+static int rc_from_ioerr(struct store *st, int src) {
+  if (src != SQLITE_IOERR_WRITE && src != SQLITE_IOERR_FSYNC &&
+      src != SQLITE_IOERR_TRUNCATE && src != SQLITE_IOERR_SHMSIZE)
+    return ENG_DB;
+  switch (sqlite3_system_errno(st->db)) {
+  case ENOSPC:
+  case EDQUOT:
+    return ENG_FULL;
+  case EROFS:
+  case EACCES:
+  case EPERM:
+    return ENG_READONLY;
+  default:
+    return ENG_DB;
+  }
+}
+
 int store_sqlfail(struct store *st, int src) {
-  int rc = rc_from_sqlite(src);
+  int rc = (src & 0xff) == SQLITE_IOERR ? rc_from_ioerr(st, src)
+                                        : rc_from_sqlite(src);
   const char *msg = sqlite3_errmsg(st->db);
   switch (rc) {
   case ENG_BUSY:
@@ -631,6 +652,42 @@ fail:
   return rc;
 }
 
+/*
+ * Reopens a read-only store as immutable. A WAL database on a file system
+ * that cannot be written (read-only media, a read-only bind mount) has no
+ * -shm file and cannot make one, and SQLite reads it only this way. An
+ * immutable connection takes no locks and does not notice changes made to
+ * the file by other means.
+ */
+static int reopen_immutable(struct store *st) {
+  struct buf uri = BUF_INIT;
+  /* "file://" + "/abs/path" has an empty authority; a relative path
+   * follows "file:" directly. */
+  buf_adds(&uri, st->path[0] == '/' ? "file://" : "file:");
+  for (const char *p = st->path; *p; p++) {
+    if (*p == '%' || *p == '?' || *p == '#')
+      buf_printf(&uri, "%%%02X", (unsigned)(unsigned char)*p);
+    else
+      buf_addc(&uri, *p);
+  }
+  buf_adds(&uri, "?immutable=1");
+  sqlite3_close_v2(st->db);
+  st->db = NULL;
+  int rc = sqlite3_open_v2(uri.ptr, &st->db,
+                           SQLITE_OPEN_READONLY | SQLITE_OPEN_URI |
+                               SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE,
+                           NULL);
+  buf_release(&uri);
+  if (!st->db)
+    die("out of memory opening SQLite");
+  if (rc != SQLITE_OK)
+    return store_fail(st, rc_from_sqlite(rc), "cannot open database %s: %s",
+                      st->path, sqlite3_errmsg(st->db));
+  sqlite3_extended_result_codes(st->db, 1);
+  return store_exec(st, "PRAGMA foreign_keys = ON; "
+                        "PRAGMA temp_store = MEMORY");
+}
+
 int store_open(const char *path, int flags, struct store **out) {
   struct store *st = xcalloc(1, sizeof *st);
   int rc;
@@ -689,6 +746,12 @@ int store_open(const char *path, int flags, struct store **out) {
       return rc;
   }
   rc = migrate(st, !st->readonly);
+  if (rc == ENG_NOTFOUND && st->readonly && !memory &&
+      access(path, F_OK) == 0 && strstr(st->err.ptr, "unable to open")) {
+    rc = reopen_immutable(st);
+    if (rc == ENG_OK)
+      rc = migrate(st, false);
+  }
   if (rc == ENG_NOTFOUND && !memory && access(path, F_OK) == 0 &&
       strstr(st->err.ptr, "unable to open"))
     return store_fail(st, ENG_READONLY,

@@ -26,8 +26,11 @@
 struct store;
 
 enum store_flags {
-  STORE_CREATE = 1,   /* create the file and its schema if missing */
-  STORE_READONLY = 2, /* never write; fails with ENG_READONLY if asked to */
+  STORE_CREATE = 1, /* create the file and its schema if missing */
+  /* Never write; fails with ENG_READONLY if asked to. A database on a
+   * file system that cannot be written at all is read as immutable: it
+   * then does not see changes made to the file by other means. */
+  STORE_READONLY = 2,
 };
 
 /* The schema version this build writes (PRAGMA user_version). */
@@ -360,6 +363,7 @@ int store_syncops_prune(struct store *st, int max_rows, int max_age_days);
 struct sync_stats {
   int64_t ops, ok, errors, held, with_conflicts, renders, saves;
   double success_rate;  /* ok or conflict, of all operations */
+  double save_success_rate; /* ok or conflict, of saves and resolutions */
   double conflict_rate; /* saves with conflicts, of saves */
   double render_p50_ms, render_p95_ms, save_p50_ms, save_p95_ms;
   int64_t conflicts_total, conflicts_open, conflicts_resolved_by_user;
@@ -367,12 +371,19 @@ struct sync_stats {
 };
 int store_sync_stats(struct store *st, const char *session_id,
                      struct sync_stats *out);
+/* When the last save or resolution of a session ended (0: none). */
+int store_sync_last_ns(struct store *st, const char *session_id,
+                       int64_t *ns);
 /* Errors by kind: parallel lists of kind names and counts ("3"). */
 int store_sync_error_kinds(struct store *st, const char *session_id,
                            struct strlist *kinds, struct strlist *counts);
 /* The JSON object of the stats, the errors by kind, the open conflicts
- * and the last errors. */
+ * and the last errors. conflict_files is NULL, or the path within its
+ * session of the .conflict.md file of each open conflict, in the order of
+ * store_conflict_list() (oldest first): each becomes the "file" of its
+ * conflict (null without one). */
 int store_sync_stats_json(struct store *st, const char *session_id,
+                          const struct strlist *conflict_files,
                           struct buf *out);
 /* The last operations that failed or were held, newest first. */
 int store_syncops_failed(struct store *st, const char *session_id,

@@ -84,11 +84,13 @@ static double percentile(struct store *st, const char *session,
 int store_sync_stats(struct store *st, const char *session,
                      struct sync_stats *out) {
   memset(out, 0, sizeof *out);
+  int64_t saves_ok = 0;
   sqlite3_stmt *s = store_stmt(
       st, STMT_SYNC_STATS,
       "SELECT count(*), total(status = 'ok'), total(status = 'error'),"
       " total(status = 'held'), total(status = 'conflict'),"
       " total(type = 'render'), total(type != 'render'),"
+      " total(type != 'render' AND status IN ('ok', 'conflict')),"
       " (SELECT count(*) FROM conflicts WHERE ?1 IS NULL"
       "  OR session_id = ?1),"
       " (SELECT count(*) FROM conflicts WHERE (?1 IS NULL"
@@ -108,15 +110,17 @@ int store_sync_stats(struct store *st, const char *session,
     out->with_conflicts = (int64_t)sqlite3_column_double(s, 4);
     out->renders = (int64_t)sqlite3_column_double(s, 5);
     out->saves = (int64_t)sqlite3_column_double(s, 6);
-    out->conflicts_total = sqlite3_column_int64(s, 7);
-    out->conflicts_open = sqlite3_column_int64(s, 8);
-    out->conflicts_resolved_by_user = sqlite3_column_int64(s, 9);
+    saves_ok = (int64_t)sqlite3_column_double(s, 7);
+    out->conflicts_total = sqlite3_column_int64(s, 8);
+    out->conflicts_open = sqlite3_column_int64(s, 9);
+    out->conflicts_resolved_by_user = sqlite3_column_int64(s, 10);
   }
   sqlite3_reset(s);
   if (rc != SQLITE_ROW)
     return store_sqlfail(st, rc);
   out->success_rate =
       out->ops ? (double)(out->ok + out->with_conflicts) / out->ops : 1;
+  out->save_success_rate = out->saves ? (double)saves_ok / out->saves : 1;
   out->conflict_rate =
       out->saves ? (double)out->with_conflicts / out->saves : 0;
   out->resolution_rate =
@@ -128,6 +132,22 @@ int store_sync_stats(struct store *st, const char *session,
   out->save_p50_ms = percentile(st, session, "save", out->saves, 0.5);
   out->save_p95_ms = percentile(st, session, "save", out->saves, 0.95);
   return ENG_OK;
+}
+
+int store_sync_last_ns(struct store *st, const char *session, int64_t *ns) {
+  *ns = 0;
+  sqlite3_stmt *s = store_stmt(
+      st, STMT_SYNC_LAST,
+      "SELECT max(ended_at) FROM sync_ops WHERE session_id = ?1"
+      " AND type != 'render'");
+  if (!s)
+    return ENG_DB;
+  bind_text(s, 1, session);
+  int rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) == SQLITE_TEXT)
+    time_parse((const char *)sqlite3_column_text(s, 0), ns);
+  sqlite3_reset(s);
+  return rc == SQLITE_ROW ? ENG_OK : store_sqlfail(st, rc);
 }
 
 int store_sync_error_kinds(struct store *st, const char *session,
@@ -171,9 +191,14 @@ int store_syncops_failed(struct store *st, const char *session, size_t limit,
 }
 
 int store_sync_stats_json(struct store *st, const char *session,
+                          const struct strlist *conflict_files,
                           struct buf *out) {
   struct sync_stats x;
+  static const struct strlist none;
+  char *files = NULL;
   int rc = store_sync_stats(st, session, &x);
+  if (rc == ENG_OK)
+    rc = store_list_json(st, conflict_files ? conflict_files : &none, &files);
   if (rc)
     return rc;
   sqlite3_stmt *s = store_stmt(
@@ -189,9 +214,12 @@ int store_sync_stats_json(struct store *st, const char *session,
       "   FROM sync_ops WHERE (?1 IS NULL OR session_id = ?1)"
       "   AND status IN ('error', 'held') GROUP BY 1)),"
       " 'open_conflicts', (SELECT coalesce(json_group_array(json(o)), '[]')"
-      "  FROM (SELECT json_object('id', id, 'file_kind', file_kind,"
-      "   'file_record', file_record, 'type', type, 'label', label,"
-      "   'field', field, 'status', status) AS o FROM conflicts"
+      "  FROM (SELECT json_object('id', id, 'session', session_id,"
+      "   'file', json_extract(?19, '$[' ||"
+      "    (row_number() OVER (ORDER BY id) - 1) || ']'),"
+      "   'file_kind', file_kind, 'file_record', file_record, 'type', type,"
+      "   'label', label, 'field', field, 'status', status) AS o"
+      "   FROM conflicts"
       "   WHERE (?1 IS NULL OR session_id = ?1) AND status != 'resolved'"
       "   ORDER BY id)),"
       " 'last_errors', (SELECT coalesce(json_group_array(json(o)), '[]')"
@@ -199,8 +227,10 @@ int store_sync_stats_json(struct store *st, const char *session,
       "   file, 'status', status, 'kind', error_kind, 'error', error) AS o"
       "   FROM sync_ops WHERE (?1 IS NULL OR session_id = ?1)"
       "   AND status IN ('error', 'held') ORDER BY id DESC LIMIT 10)))");
-  if (!s)
+  if (!s) {
+    free(files);
     return ENG_DB;
+  }
   bind_text(s, 1, session);
   sqlite3_bind_int64(s, 2, x.ops);
   sqlite3_bind_int64(s, 3, x.ok);
@@ -219,6 +249,8 @@ int store_sync_stats_json(struct store *st, const char *session,
   sqlite3_bind_int64(s, 16, x.conflicts_open);
   sqlite3_bind_int64(s, 17, x.conflicts_resolved_by_user);
   sqlite3_bind_double(s, 18, x.resolution_rate);
+  bind_text(s, 19, files);
+  free(files);
   rc = sqlite3_step(s);
   if (rc == SQLITE_ROW)
     buf_add(out, sqlite3_column_text(s, 0),

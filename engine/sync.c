@@ -48,15 +48,26 @@ static int64_t now_ns(void) {
 
 /* Records an operation in the sync log. A failure to record (the store
  * is what failed) is not the operation's failure. */
+static void record_in(struct store *st, const char *type,
+                      const char *session_id, const struct vnode *f,
+                      int64_t t0, int rc, const struct save_result *res);
+
 static void record(struct store *st, const char *type, const struct vnode *f,
                    int64_t t0, int rc, const struct save_result *res) {
+  record_in(st, type, f ? f->session : NULL, f, t0, rc, res);
+}
+
+/* The same for an operation of a session that no file names. */
+static void record_in(struct store *st, const char *type,
+                      const char *session_id, const struct vnode *f,
+                      int64_t t0, int rc, const struct save_result *res) {
   struct buf path = BUF_INIT;
   if (f)
     view_path(st, f, &path);
   struct syncop op = {
       .type = type,
       .file = f ? path.ptr : NULL,
-      .session_id = f ? f->session : NULL,
+      .session_id = session_id,
       .started_ns = t0,
       .ended_ns = now_ns(),
       .changes = res ? res->changes : 0,
@@ -1586,7 +1597,9 @@ static int save(struct store *st, const struct vnode *f, const char *text,
 
   /* The base: the text's revision, or what this path served last. */
   int64_t base = doc.revision;
-  if (base < 0 && !doc.diags.errors) {
+  if (served && served->replaces && served->rev > 0) {
+    base = served->rev;
+  } else if (base < 0 && !doc.diags.errors) {
     base = served && served->rev > 0 ? served->rev : 0;
     if (base > 0)
       diags_add(c.dg, DIAG_WARNING, 1,
@@ -2094,12 +2107,19 @@ static int keep_db(struct store *st, const struct vnode *f) {
 int sync_resolve(struct store *st, int64_t id, const char *how,
                  const char *manual) {
   int64_t t0 = now_ns();
+  struct conflict c;
+  conflict_init(&c);
+  char *session = NULL;
+  if (store_conflict_get(st, id, &c) == ENG_OK)
+    session = xstrdup(c.session_id);
+  conflict_release(&c);
   int rc = store_begin(st);
   if (rc == ENG_OK) {
     rc = conflict_resolve(st, id, how, manual);
     rc = rc ? (store_rollback(st), rc) : store_commit(st);
   }
-  record(st, "resolve", NULL, t0, rc, NULL);
+  record_in(st, "resolve", session, NULL, t0, rc, NULL);
+  free(session);
   return rc;
 }
 

@@ -42,6 +42,9 @@ struct served {
   int64_t rev; /* 0 when nothing was served */
   const char *text;
   size_t len;
+  /* The text replaces what was served (a file made again after an
+   * unlink): rev is the base, whatever revision the text names. */
+  bool replaces;
 };
 
 /*

@@ -54,8 +54,15 @@ struct node {
   struct vnode v;
   struct content *cache; /* the last rendering, valid at cache_gen */
   uint64_t cache_gen;
+  /* The size, time and version of the last rendering, kept when the
+   * rendering itself is dropped from the cache (attributes need no
+   * render while the version holds). */
+  int64_t last_version, last_mtime_ns;
+  off_t last_size;
+  struct node *lru_prev, *lru_next; /* in fs->lru while cache is set */
   int64_t kernel_version; /* what the kernel may hold in its page cache */
   bool kernel_cached;
+  off_t kernel_size; /* the size last given to the kernel, -1 for none */
   mode_t mode; /* permission bits; chmod is kept while mounted */
   /* The content changed while readers held this inode open: it keeps
    * showing their snapshot, and the name has a new inode. */
@@ -87,7 +94,13 @@ struct handle {
   struct content *snap;
   struct buf wbuf;
   bool writable, dirty;
+  /* The last save failed and its text was kept beside the file: closing
+   * the handle does not try it again (the caller was told it failed). */
+  bool failed;
   struct content *base; /* what the file read when this handle opened */
+  /* Made after its name was unlinked (git checkout, install(1)): its
+   * text replaces base, whatever revision the text names. */
+  bool replaces;
   /* HT_REAL */
   int fd;
   bool wrote; /* written through this handle since the last flush */
@@ -103,14 +116,19 @@ struct fs_options {
   double grace;   /* seconds an unlinked managed name waits to come back */
   int busy_ms;
   int max_buffers_mb; /* all write buffers together, at most */
+  int render_cache_mb; /* renderings kept for nodes no handle holds */
   char *log;          /* error, warning, info or debug */
 };
 
-/* A render waiting to be written to the sync log (in batches). */
+/* An operation waiting to be written to the sync log (in batches): a
+ * render, or a save that failed because the store could not be written
+ * at that moment. */
 struct pending_op {
+  const char *type; /* "render", "save" */
   char *file, *session;
   int64_t started_ns, ended_ns;
   int rc;
+  char *error; /* what failed, or NULL */
 };
 
 /*
@@ -126,6 +144,9 @@ struct tomb {
   struct vnode v;
   int64_t expires_ns; /* CLOCK_MONOTONIC */
   struct content *served;
+  /* Unlinked (not renamed away): served is what the name showed then,
+   * and a text made under the name replaces it. */
+  bool unlinked;
 };
 
 struct fs {
@@ -140,6 +161,9 @@ struct fs {
   struct hmap inodes; /* locked: ino -> node */
   struct hmap virt;   /* locked: vnode key -> node */
   struct hmap real;   /* locked: "<parent ino>/<name>" -> node */
+  /* locked: the key of a node freed while it still named its file -> its
+   * inode number (uintptr_t), given back to the next node of that key */
+  struct hmap inos;
   uint64_t next_ino;  /* locked */
   uint64_t gen;       /* locked: bumped whenever the store changed */
   uid_t uid;
@@ -150,11 +174,16 @@ struct fs {
   char *db_path;
   bool db_gone;             /* locked: the database file was deleted */
   bool schema_newer;        /* locked: upgraded by a newer taskfs */
+  bool db_readonly;         /* the database was opened read-only */
   int64_t moved_checked_ns; /* locked */
   struct pending_op *ops;   /* locked: renders not yet in the sync log */
   size_t nops, capops;
   int64_t ops_flushed;
   size_t buffered; /* locked: bytes in all write buffers */
+  /* locked: nodes with a cached rendering, most recently used first, and
+   * the bytes those hold */
+  struct node *lru_head, *lru_tail;
+  size_t cached;
   pthread_cond_t wake; /* signals the tomb timer */
   bool stopping;       /* locked */
   pthread_t timer;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* main.c: taskfs [options] DB MOUNTPOINT. Opens the database and the real
- * directory under the mount point, mounts, and serves until unmounted. */
+/* main.c: taskfs [options] DB MOUNTPOINT. Reads the command line, opens the
+ * database and the real directory under the mount point, mounts, and
+ * serves until unmounted or stopped by a signal. */
 #include "fs.h"
 #include "nodes.h"
 #include "taskfs_version.h"
@@ -9,6 +10,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +24,7 @@
 enum exit_code {
   EXIT_OK = 0,
   EXIT_FAIL = 1,  /* the mount failed or the daemon hit a fatal error */
-  EXIT_USAGE = 2, /* bad command line */
+  EXIT_USAGE = 2, /* bad command line, configuration or mount point */
   EXIT_DB = 3,    /* the database cannot be opened */
 };
 
@@ -28,22 +32,56 @@ struct cmdline {
   char *db;
   int nonopts;
   struct fs_options fs;
-  int show_help, show_version;
 };
 
 #define OPT(t, p)                                                              \
   { t, offsetof(struct cmdline, p), 1 }
+#define IGNORE(t) FUSE_OPT_KEY(t, FUSE_OPT_KEY_DISCARD)
 static const struct fuse_opt taskfs_opts[] = {
-    OPT("session=%s", fs.session),      OPT("config=%s", fs.config),
-    OPT("timeout=%lf", fs.timeout),     OPT("grace=%lf", fs.grace),
+    OPT("session=%s", fs.session),
+    OPT("config=%s", fs.config),
+    OPT("timeout=%lf", fs.timeout),
+    OPT("grace=%lf", fs.grace),
     OPT("busy_timeout=%d", fs.busy_ms),
     OPT("max_buffers=%d", fs.max_buffers_mb),
-    OPT("log=%s", fs.log), FUSE_OPT_END,
+    OPT("render_cache=%d", fs.render_cache_mb),
+    OPT("log=%s", fs.log),
+    /* Options of mount(8) and fstab that mean something to mount(8)
+     * itself, not to the filesystem. mount.fuse3 drops most of them; a
+     * helper that does not, or a person copying an fstab line, should
+     * not make the mount fail. x-* options are dropped in option_proc. */
+    IGNORE("defaults"),
+    IGNORE("auto"),
+    IGNORE("noauto"),
+    IGNORE("user"),
+    IGNORE("nouser"),
+    IGNORE("users"),
+    IGNORE("owner"),
+    IGNORE("group"),
+    IGNORE("_netdev"),
+    IGNORE("nofail"),
+    IGNORE("comment="),
+    /* Access time policies that libfuse 3.14 does not pass on. They
+     * would change nothing: a generated file's access time is the time of
+     * its records, and ordinary files keep the times of the real files. */
+    IGNORE("relatime"),
+    IGNORE("norelatime"),
+    IGNORE("strictatime"),
+    IGNORE("nostrictatime"),
+    IGNORE("diratime"),
+    IGNORE("nodiratime"),
+    IGNORE("lazytime"),
+    IGNORE("nolazytime"),
+    FUSE_OPT_END,
 };
 
-static int take_nonopt(void *data, const char *arg, int key,
+/* The first argument that is not an option is the database; the second
+ * (the mount point) is left to fuse_parse_cmdline. */
+static int option_proc(void *data, const char *arg, int key,
                        struct fuse_args *outargs) {
   struct cmdline *c = data;
+  if (key == FUSE_OPT_KEY_OPT && str_starts(arg, "x-"))
+    return 0;
   if (key != FUSE_OPT_KEY_NONOPT)
     return 1;
   if (c->nonopts++ == 0) {
@@ -58,7 +96,8 @@ static void usage(FILE *f, const char *prog) {
           "usage: %s [options] DB MOUNTPOINT\n"
           "\n"
           "Mounts the sessions of the task database DB as markdown files.\n"
-          "Unmount with: fusermount3 -u MOUNTPOINT\n"
+          "Unmount with: fusermount3 -u MOUNTPOINT (or umount as root), or\n"
+          "stop it with SIGTERM or SIGINT. See taskfs(1).\n"
           "\n"
           "taskfs options:\n"
           "    -o session=ID          mount only this session's directory\n"
@@ -74,21 +113,55 @@ static void usage(FILE *f, const char *prog) {
           "retried (5000)\n"
           "    -o max_buffers=MB      memory for all files being written "
           "(1024)\n"
+          "    -o render_cache=MB     memory for renderings kept for the "
+          "next read (16)\n"
           "    -o log=LEVEL           error, warning, info or debug (info; "
           "-d: debug)\n"
           "    -h, --help             this help, then FUSE's options\n"
           "    -V, --version          versions\n"
+          "\n"
+          "Mount options of mount(8) and fstab (rw, ro, nosuid, nodev, "
+          "noexec,\n"
+          "noatime, sync, ...) go to the kernel; auto, noauto, user, "
+          "nouser,\n"
+          "users, _netdev, nofail, comment= and x-* are accepted and "
+          "ignored.\n"
           "\n",
           prog);
+}
+
+/* A usage error: the message, the synopsis and where to read more. */
+static int usage_error(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, ...) {
+  if (fmt) {
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("taskfs: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+  }
+  fputs("usage: taskfs [options] DB MOUNTPOINT\n"
+        "Try 'taskfs --help' for more.\n",
+        stderr);
+  return EXIT_USAGE;
 }
 
 static bool log_to_syslog;
 static enum fuse_log_level log_level = FUSE_LOG_INFO;
 
+/* Lines at or above the level go to stderr with -f, else to syslog
+ * (facility daemon, ident "taskfs", which stands for the "taskfs: "
+ * prefix of the line). */
 static void log_func(enum fuse_log_level level, const char *fmt, va_list ap) {
   if (level > log_level)
     return;
   if (log_to_syslog) {
+    static const char prefix[] = "taskfs: ";
+    if (strncmp(fmt, prefix, sizeof prefix - 1) == 0)
+      fmt += sizeof prefix - 1;
     vsyslog((int)level, fmt, ap);
   } else {
     vfprintf(stderr, fmt, ap);
@@ -111,178 +184,302 @@ static bool set_log_level(const char *name) {
   return false;
 }
 
+/* Opens the database; fs->db_path gets its absolute path (the daemon
+ * leaves the working directory). */
+static int open_database(const struct cmdline *c, struct fs *fs) {
+  char *db = realpath(c->db, NULL);
+  if (!db) {
+    fprintf(stderr,
+            "taskfs: no database at %s: %s\n"
+            "create one with 'taskctl -d %s init' (or 'taskctl demo')\n",
+            c->db, strerror(errno), c->db);
+    return EXIT_DB;
+  }
+  fs->db_path = db;
+  int rc = store_open(db, 0, &fs->st);
+  if (rc == ENG_READONLY) {
+    /* Shown as it is, with every save refused. */
+    fprintf(stderr,
+            "taskfs: %s; mounting it read-only: saves fail with EROFS and "
+            "their text is kept beside the file\n",
+            store_errmsg(fs->st));
+    store_close(fs->st);
+    rc = store_open(db, STORE_READONLY, &fs->st);
+    fs->db_readonly = rc == ENG_OK;
+  }
+  if (rc) {
+    fprintf(stderr, "taskfs: %s\n", store_errmsg(fs->st));
+    store_close(fs->st);
+    fs->st = NULL;
+    return EXIT_DB;
+  }
+  /* The sync log keeps 30 days and 100,000 operations at most. */
+  if (!fs->db_readonly && store_begin(fs->st) == ENG_OK) {
+    if (store_syncops_prune(fs->st, 100000, 30) == ENG_OK)
+      store_commit(fs->st);
+    else
+      store_rollback(fs->st);
+  }
+  store_set_busy_ms(fs->st, c->fs.busy_ms);
+  store_set_source(fs->st, "taskfs");
+  return 0;
+}
+
+/* The conflict policies: -o config, else taskfs.yaml beside the
+ * database, else the defaults. */
+static int load_policy(const struct cmdline *c, struct fs *fs) {
+  char *config = c->fs.config ? xstrdup(c->fs.config) : NULL;
+  if (!config) {
+    char *slash = strrchr(fs->db_path, '/');
+    config =
+        xasprintf("%.*s/taskfs.yaml", (int)(slash - fs->db_path), fs->db_path);
+  }
+  struct buf err = BUF_INIT;
+  int code = 0;
+  int rc = policy_load(config, &fs->policy, &err);
+  if (rc == ENG_NOTFOUND && c->fs.config) {
+    fprintf(stderr,
+            "taskfs: no configuration file %s; give an existing file to "
+            "-o config, or leave it out for the defaults\n",
+            config);
+    code = EXIT_USAGE;
+  } else if (rc && rc != ENG_NOTFOUND) {
+    fprintf(stderr, "taskfs: %s\nfix the file; taskfs.yaml(5) lists the keys\n",
+            err.ptr);
+    code = EXIT_USAGE;
+  }
+  buf_release(&err);
+  free(config);
+  return code;
+}
+
+/* The root of the mount: every session, or the one -o session names. */
+static int set_root(const struct cmdline *c, struct fs *fs) {
+  vnode_init(&fs->root);
+  fs->root.kind = VK_ROOT;
+  if (!c->fs.session)
+    return 0;
+  struct session s;
+  session_init(&s);
+  int rc = store_session_get(fs->st, c->fs.session, &s);
+  session_release(&s);
+  if (rc != ENG_OK) {
+    fprintf(stderr,
+            "taskfs: no session '%s' in the database; 'taskctl session "
+            "list' shows them\n",
+            c->fs.session);
+    return EXIT_USAGE;
+  }
+  fs->root.kind = VK_SESSION;
+  fs->root.session = xstrdup(c->fs.session);
+  return 0;
+}
+
+/* Undoes the octal escapes of /proc/self/mountinfo ("\040" for a space)
+ * in place. */
+static void unescape_octal(char *s) {
+  char *d = s;
+  for (; *s; s++) {
+    if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' &&
+        s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
+      *d++ = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0'));
+      s += 3;
+    } else {
+      *d++ = *s;
+    }
+  }
+  *d = '\0';
+}
+
+/* Whether path is the root of a mounted taskfs already: a second mount
+ * on top would keep its ordinary files inside the first. */
+static bool is_taskfs_mount(const char *path) {
+  FILE *f = fopen("/proc/self/mountinfo", "re");
+  if (!f)
+    return false;
+  char *line = NULL;
+  size_t cap = 0;
+  bool found = false;
+  while (!found && getline(&line, &cap, f) > 0) {
+    /* id parent major:minor root mountpoint options ... - type ... */
+    char mnt[PATH_MAX], type[64];
+    const char *dash = strstr(line, " - ");
+    if (!dash || sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1 ||
+        sscanf(dash + 3, "%63s", type) != 1)
+      continue;
+    unescape_octal(mnt);
+    found = strcmp(mnt, path) == 0 && strcmp(type, "fuse.taskfs") == 0;
+  }
+  free(line);
+  fclose(f);
+  return found;
+}
+
+/* Holds the directory the mount will cover open: ordinary files live in
+ * it and stay reachable underneath. */
+static int open_mount_point(const char *mountpoint, struct fs *fs) {
+  if (str_starts(mountpoint, "/dev/fd/")) {
+    fprintf(stderr,
+            "taskfs: the mount point must be a directory path, not "
+            "%s; taskfs keeps ordinary files in the directory under "
+            "it, so mount without drop_privileges\n",
+            mountpoint);
+    return EXIT_USAGE;
+  }
+  if (is_taskfs_mount(mountpoint)) {
+    fprintf(stderr,
+            "taskfs: %s is a taskfs mount already; unmount it first "
+            "(fusermount3 -u %s)\n",
+            mountpoint, mountpoint);
+    return EXIT_FAIL;
+  }
+  fs->realfd = open(mountpoint, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fs->realfd < 0) {
+    fprintf(stderr,
+            "taskfs: cannot use mount point %s: %s; give an existing "
+            "directory\n",
+            mountpoint, strerror(errno));
+    return EXIT_USAGE;
+  }
+  return 0;
+}
+
+static void init_fs(struct fs *fs, const struct cmdline *c) {
+  fs->realroot = xstrdup(".");
+  fs->opt = c->fs;
+  fs->uid = getuid();
+  fs->gid = getgid();
+  struct timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  fs->mount_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+  fs->next_ino = FUSE_ROOT_ID;
+  pthread_mutex_init(&fs->lock, NULL);
+  hmap_init(&fs->inodes);
+  hmap_init(&fs->virt);
+  hmap_init(&fs->real);
+  hmap_init(&fs->inos);
+  fs->root_node = node_virt(fs, &fs->root); /* the first: inode 1 */
+}
+
+/* Serves requests until the filesystem is unmounted or a signal stops
+ * it. Requests being served then (a save waiting for a locked database)
+ * are finished first: libfuse joins its workers before returning. */
+static int serve(struct fuse_session *se,
+                 const struct fuse_cmdline_opts *opts) {
+  int rc;
+  if (opts->singlethread) {
+    rc = fuse_session_loop(se);
+  } else {
+    struct fuse_loop_config *lc = fuse_loop_cfg_create();
+    fuse_loop_cfg_set_clone_fd(lc, (unsigned)opts->clone_fd);
+    fuse_loop_cfg_set_max_threads(lc, opts->max_threads);
+    /* UINT_MAX is "not given": libfuse's default stays. */
+    if (opts->max_idle_threads != UINT_MAX)
+      fuse_loop_cfg_set_idle_threads(lc, opts->max_idle_threads);
+    rc = fuse_session_loop_mt(se, lc);
+    fuse_loop_cfg_destroy(lc);
+  }
+  /* A signal (SIGTERM, SIGINT, SIGHUP) ends the loop with its number: a
+   * requested stop, not a failure. */
+  if (rc > 0 && rc < NSIG) {
+    fuse_log(FUSE_LOG_INFO, "taskfs: %s: unmounting %s\n", strsignal(rc),
+             opts->mountpoint);
+    return EXIT_OK;
+  }
+  if (rc) {
+    fuse_log(FUSE_LOG_ERR, "taskfs: reading requests failed: %s\n",
+             strerror(rc < 0 ? -rc : rc));
+    return EXIT_FAIL;
+  }
+  return EXIT_OK;
+}
+
+/* Mounts, serves and unmounts. What is left open at the end is saved by
+ * fs_ops.destroy, called from fuse_session_destroy(). */
+static int run(struct fs *fs, struct fuse_args *args,
+               const struct fuse_cmdline_opts *opts) {
+  /* The source of the mount is the database, as mount(8) and fstab name
+   * it. Inserted first, so that options given on the command line win. */
+  char *db = NULL;
+  fuse_opt_add_opt_escaped(&db, fs->db_path);
+  char *names = xasprintf("-odefault_permissions,subtype=taskfs,fsname=%s", db);
+  fuse_opt_insert_arg(args, 1, names);
+  free(names);
+  free(db);
+
+  struct fuse_session *se = fuse_session_new(args, &fs_ops, sizeof fs_ops, fs);
+  if (!se)
+    return usage_error(NULL);
+  fs->se = se;
+  int ret = EXIT_FAIL;
+  if (fuse_set_signal_handlers(se) != 0)
+    goto out_session;
+  if (fuse_session_mount(se, opts->mountpoint) != 0)
+    goto out_signals;
+  if (!opts->foreground) {
+    openlog("taskfs", LOG_PID, LOG_DAEMON);
+    log_to_syslog = true;
+  }
+  fuse_set_log_func(log_func);
+  fuse_daemonize(opts->foreground);
+  fs_start_timer(fs);
+  ret = serve(se, opts);
+  fs_stop_timer(fs);
+  fs_flush_ops(fs);
+  fuse_session_unmount(se);
+out_signals:
+  fuse_remove_signal_handlers(se);
+out_session:
+  fuse_session_destroy(se);
+  return ret;
+}
+
 int main(int argc, char *argv[]) {
   struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
   struct fuse_cmdline_opts opts = {0};
   struct cmdline c = {.fs = {.timeout = 1.0,
                              .grace = 2.0,
                              .busy_ms = 5000,
-                             .max_buffers_mb = 1024}};
-  struct fs fs = {0};
-  struct fuse_session *se = NULL;
-  int ret = EXIT_FAIL;
+                             .max_buffers_mb = 1024,
+                             .render_cache_mb = 16}};
+  struct fs fs = {.realfd = -1};
+  int ret = EXIT_OK;
+  /* One malloc arena per worker thread would keep what each freed. */
+  mallopt(M_ARENA_MAX, 2);
 
-  if (fuse_opt_parse(&args, &c, taskfs_opts, take_nonopt) != 0)
-    return EXIT_USAGE;
-  if (fuse_parse_cmdline(&args, &opts) != 0)
-    return EXIT_USAGE;
+  if (fuse_opt_parse(&args, &c, taskfs_opts, option_proc) != 0 ||
+      fuse_parse_cmdline(&args, &opts) != 0) {
+    ret = usage_error(NULL);
+    goto out_args;
+  }
   if (opts.show_help) {
     usage(stdout, argv[0]);
     fuse_cmdline_help();
     fuse_lowlevel_help();
-    ret = EXIT_OK;
     goto out_args;
   }
   if (opts.show_version) {
     printf("taskfs %s\nFUSE library %s\nSQLite %s\n", TASKFS_VERSION,
            fuse_pkgversion(), store_sqlite_version());
-    ret = EXIT_OK;
     goto out_args;
   }
   if (opts.debug)
     log_level = FUSE_LOG_DEBUG;
   if (c.fs.log && !set_log_level(c.fs.log)) {
-    fprintf(stderr, "%s: -o log takes error, warning, info or debug\n",
-            argv[0]);
-    ret = EXIT_USAGE;
+    ret = usage_error("-o log takes error, warning, info or debug, not '%s'",
+                      c.fs.log);
     goto out_args;
   }
   if (!c.db || !opts.mountpoint) {
-    usage(stderr, argv[0]);
-    fprintf(stderr, "%s: give the database and the mount point\n", argv[0]);
-    ret = EXIT_USAGE;
+    ret = usage_error("give the database and the mount point");
     goto out_args;
   }
-
-  /* The daemon leaves the working directory: keep an absolute path. */
-  char *db = realpath(c.db, NULL);
-  if (!db) {
-    fprintf(stderr,
-            "taskfs: no database at %s: %s\n"
-            "create one with 'taskctl -d %s init' (or 'taskctl demo')\n",
-            c.db, strerror(errno), c.db);
-    ret = EXIT_DB;
-    goto out_args;
-  }
-  int rc = store_open(db, 0, &fs.st);
-  if (rc) {
-    fprintf(stderr, "taskfs: %s\n", store_errmsg(fs.st));
-    store_close(fs.st);
-    free(db);
-    ret = EXIT_DB;
-    goto out_args;
-  }
-  /* The conflict policies: -o config, else taskfs.yaml beside the
-   * database, else the defaults. */
-  struct buf err = BUF_INIT;
-  char *config = c.fs.config ? xstrdup(c.fs.config) : NULL;
-  if (!config) {
-    char *slash = strrchr(db, '/');
-    config = xasprintf("%.*s/taskfs.yaml", (int)(slash - db), db);
-  }
-  rc = policy_load(config, &fs.policy, &err);
-  if (rc == ENG_NOTFOUND && c.fs.config) {
-    fprintf(stderr, "taskfs: no configuration file %s\n", config);
-    ret = EXIT_USAGE;
-  } else if (rc && rc != ENG_NOTFOUND) {
-    fprintf(stderr, "taskfs: %s\n", err.ptr);
-    ret = EXIT_USAGE;
-  }
-  buf_release(&err);
-  free(config);
-  fs.db_path = db;
-  if (rc && (rc != ENG_NOTFOUND || c.fs.config))
+  if ((ret = open_database(&c, &fs)) || (ret = load_policy(&c, &fs)) ||
+      (ret = set_root(&c, &fs)) ||
+      (ret = open_mount_point(opts.mountpoint, &fs)))
     goto out_store;
-  /* The sync log keeps 30 days and 100,000 operations at most. */
-  if (store_begin(fs.st) == ENG_OK) {
-    if (store_syncops_prune(fs.st, 100000, 30) == ENG_OK)
-      store_commit(fs.st);
-    else
-      store_rollback(fs.st);
-  }
-  store_set_busy_ms(fs.st, c.fs.busy_ms);
-  store_set_source(fs.st, "taskfs");
-
-  vnode_init(&fs.root);
-  if (c.fs.session) {
-    struct session s;
-    session_init(&s);
-    if (store_session_get(fs.st, c.fs.session, &s) != ENG_OK) {
-      fprintf(stderr,
-              "taskfs: no session '%s' in the database; 'taskctl session "
-              "list' shows them\n",
-              c.fs.session);
-      session_release(&s);
-      ret = EXIT_USAGE;
-      goto out_store;
-    }
-    session_release(&s);
-    fs.root.kind = VK_SESSION;
-    fs.root.session = xstrdup(c.fs.session);
-  } else {
-    fs.root.kind = VK_ROOT;
-  }
-
-  /* Ordinary files live in the directory the mount will cover: hold it
-   * open first, so it stays reachable underneath. */
-  fs.realfd = open(opts.mountpoint, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (fs.realfd < 0) {
-    fprintf(stderr, "taskfs: cannot use mount point %s: %s\n", opts.mountpoint,
-            strerror(errno));
-    ret = EXIT_USAGE;
-    goto out_store;
-  }
-  fs.realroot = xstrdup(".");
-  fs.opt = c.fs;
-  fs.uid = getuid();
-  fs.gid = getgid();
-  struct timespec now;
-  clock_gettime(CLOCK_REALTIME, &now);
-  fs.mount_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
-  fs.next_ino = FUSE_ROOT_ID;
-  pthread_mutex_init(&fs.lock, NULL);
-  hmap_init(&fs.inodes);
-  hmap_init(&fs.virt);
-  hmap_init(&fs.real);
-  fs.root_node = node_virt(&fs, &fs.root); /* the first: inode 1 */
-
-  fuse_opt_add_arg(&args, "-odefault_permissions");
-  fuse_opt_add_arg(&args, "-ofsname=taskfs");
-  fuse_opt_add_arg(&args, "-osubtype=taskfs");
-
-  se = fuse_session_new(&args, &fs_ops, sizeof fs_ops, &fs);
-  if (!se)
-    goto out_fs;
-  fs.se = se;
-  if (fuse_set_signal_handlers(se) != 0)
-    goto out_session;
-  if (fuse_session_mount(se, opts.mountpoint) != 0)
-    goto out_signals;
-  if (!opts.foreground) {
-    openlog("taskfs", LOG_PID, LOG_DAEMON);
-    log_to_syslog = true;
-  }
-  fuse_set_log_func(log_func);
-  fuse_daemonize(opts.foreground);
-  fs_start_timer(&fs);
-
-  if (opts.singlethread) {
-    ret = fuse_session_loop(se) ? EXIT_FAIL : EXIT_OK;
-  } else {
-    struct fuse_loop_config *lc = fuse_loop_cfg_create();
-    fuse_loop_cfg_set_clone_fd(lc, (unsigned)opts.clone_fd);
-    fuse_loop_cfg_set_max_threads(lc, 16);
-    ret = fuse_session_loop_mt(se, lc) ? EXIT_FAIL : EXIT_OK;
-    fuse_loop_cfg_destroy(lc);
-  }
-  fs_stop_timer(&fs);
-  fs_flush_ops(&fs);
-  fuse_session_unmount(se);
-out_signals:
-  fuse_remove_signal_handlers(se);
-out_session:
-  fuse_session_destroy(se);
-out_fs:
+  init_fs(&fs, &c);
+  ret = run(&fs, &args, &opts);
   nodes_free_all(&fs);
   close(fs.realfd);
   free(fs.realroot);

@@ -31,9 +31,17 @@ void vnode_key(const struct vnode *v, struct buf *out) {
   buf_adds(out, v->record ? v->record : "");
 }
 
-static struct node *node_new(struct fs *fs, int type) {
+_Static_assert(sizeof(uintptr_t) >= sizeof(fuse_ino_t),
+               "inode numbers are kept as pointer-sized values");
+
+/* A node made again for a key whose node was freed gets that node's inode
+ * number back: after the kernel forgot an inode, the same file keeps its
+ * st_ino, which git's index, rsync and backup tools compare. */
+static struct node *node_new(struct fs *fs, int type, const char *key) {
   struct node *n = xcalloc(1, sizeof *n);
-  n->ino = fs->next_ino++;
+  uintptr_t old = (uintptr_t)hmap_del(&fs->inos, key);
+  n->ino = old ? (fuse_ino_t)old : fs->next_ino++;
+  n->kernel_size = -1;
   n->type = type;
   vnode_init(&n->v);
   char k[24];
@@ -60,11 +68,10 @@ struct node *node_virt(struct fs *fs, const struct vnode *v) {
     buf_release(&key);
     return n;
   }
-  n = node_new(fs, NT_VIRT);
+  n = node_new(fs, NT_VIRT, key.ptr);
   vnode_copy(&n->v, v);
   n->mode = view_is_dir(v->kind)        ? 0755
-            : view_is_editable(v->kind) ? 0644
-            : v->kind == VK_ERROR_MD    ? 0444
+            : view_is_writable(v->kind) ? 0644
                                         : 0444;
   n->key = buf_detach(&key, NULL);
   hmap_put(&fs->virt, n->key, n);
@@ -88,12 +95,12 @@ struct node *node_real(struct fs *fs, struct node *parent, const char *name) {
   struct node *n = node_real_find(fs, parent, name);
   if (n)
     return n;
-  n = node_new(fs, NT_REAL);
+  struct buf key = BUF_INIT;
+  real_key(parent->ino, name, &key);
+  n = node_new(fs, NT_REAL, key.ptr);
   n->parent = parent;
   parent->children++;
   n->name = xstrdup(name);
-  struct buf key = BUF_INIT;
-  real_key(parent->ino, name, &key);
   n->key = buf_detach(&key, NULL);
   hmap_put(&fs->real, n->key, n);
   return n;
@@ -136,14 +143,33 @@ void content_unref(struct content *c) {
   }
 }
 
+void node_cache_drop(struct fs *fs, struct node *n) {
+  if (!n->cache)
+    return;
+  if (n->lru_prev)
+    n->lru_prev->lru_next = n->lru_next;
+  else
+    fs->lru_head = n->lru_next;
+  if (n->lru_next)
+    n->lru_next->lru_prev = n->lru_prev;
+  else
+    fs->lru_tail = n->lru_prev;
+  n->lru_prev = n->lru_next = NULL;
+  fs->cached -= n->cache->data.len;
+  content_unref(n->cache);
+  n->cache = NULL;
+}
+
 void node_maybe_free(struct fs *fs, struct node *n) {
   if (n == fs->root_node || n->nlookup || n->opens || n->children)
     return;
+  if (n->key)
+    hmap_put(&fs->inos, n->key, (void *)(uintptr_t)n->ino);
   node_detach(fs, n);
   char k[24];
   ino_key(n->ino, k);
   hmap_del(&fs->inodes, k);
-  content_unref(n->cache);
+  node_cache_drop(fs, n);
   content_unref(n->served);
   vnode_release(&n->v);
   struct node *parent = n->parent;
@@ -192,15 +218,60 @@ int node_relpath(struct fs *fs, const struct node *n, struct buf *out) {
   return view_path(fs->st, &n->v, out) ? -EIO : 0;
 }
 
+/* The same confinement without openat2 (kernels before 5.6, valgrind):
+ * one component at a time, ".." refused, "." skipped, no symlink
+ * followed. */
+static int open_by_components(int dirfd, const char *path, int flags) {
+  char *copy = xstrdup(path);
+  int cur = dirfd, rc = 0;
+  char *save = NULL;
+  char *c = strtok_r(copy, "/", &save);
+  while (c && rc == 0) {
+    char *next = strtok_r(NULL, "/", &save);
+    if (strcmp(c, "..") == 0) {
+      rc = -EXDEV;
+      if (cur != dirfd)
+        close(cur);
+      break;
+    }
+    if (strcmp(c, ".") == 0 && next) {
+      c = next;
+      continue;
+    }
+    int f = next ? O_PATH | O_DIRECTORY : flags;
+    int fd = openat(cur, c, f | O_NOFOLLOW | O_CLOEXEC, 0);
+    if (fd < 0)
+      rc = -errno;
+    if (cur != dirfd)
+      close(cur);
+    cur = fd;
+    c = next;
+  }
+  free(copy);
+  if (rc == 0 && cur == dirfd) {
+    cur = openat(dirfd, ".", flags | O_CLOEXEC, 0);
+    if (cur < 0)
+      rc = -errno;
+  }
+  return rc ? rc : cur;
+}
+
 /* openat2 confined to the real directory: no "..", no symlinks, no
  * magic links on the way, whatever is renamed underneath. */
 static int open_beneath(int dirfd, const char *path, int flags) {
-  struct open_how how = {
-      .flags = (uint64_t)flags | O_CLOEXEC,
-      .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-  };
-  long fd = syscall(SYS_openat2, dirfd, path, &how, sizeof how);
-  return fd < 0 ? -errno : (int)fd;
+  static bool no_openat2;
+  if (!no_openat2) {
+    struct open_how how = {
+        .flags = (uint64_t)flags | O_CLOEXEC,
+        .resolve =
+            RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+    };
+    long fd = syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+    if (fd >= 0 || errno != ENOSYS)
+      return fd < 0 ? -errno : (int)fd;
+    no_openat2 = true;
+  }
+  return open_by_components(dirfd, path, flags);
 }
 
 /* mkdir -p of path below realfd, component by component. */
@@ -274,5 +345,6 @@ void nodes_free_all(struct fs *fs) {
   hmap_release(&fs->inodes);
   hmap_release(&fs->virt);
   hmap_release(&fs->real);
+  hmap_release(&fs->inos);
   fs->root_node = NULL;
 }

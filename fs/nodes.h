@@ -25,10 +25,12 @@ void node_detach(struct fs *fs, struct node *n);
 void node_forget(struct fs *fs, struct node *n, uint64_t count);
 void node_maybe_free(struct fs *fs, struct node *n);
 void content_unref(struct content *c);
+/* Drops n's cached rendering: out of fs->lru, its bytes uncounted. */
+void node_cache_drop(struct fs *fs, struct node *n);
 void vnode_key(const struct vnode *v, struct buf *out);
 
 /* Frees every node and the tables, at unmount (handles are gone by then:
- * the kernel released them). */
+ * the kernel released them, or fs_ops.destroy saved and freed them). */
 void nodes_free_all(struct fs *fs);
 
 /* The path of a node's real counterpart relative to fs->realfd. */

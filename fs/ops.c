@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/statvfs.h>
@@ -23,8 +24,17 @@
 
 static struct fs *FS(fuse_req_t req) { return fuse_req_userdata(req); }
 
+static void cache_trim(struct fs *fs);
+
 static void lock(struct fs *fs) { pthread_mutex_lock(&fs->lock); }
-static void unlock(struct fs *fs) { pthread_mutex_unlock(&fs->lock); }
+
+/* Renderings are borrowed while the lock is held: the cache is trimmed
+ * to its size only when letting go of it. */
+static void unlock(struct fs *fs) {
+  if (fs->cached > (size_t)fs->opt.render_cache_mb << 20)
+    cache_trim(fs);
+  pthread_mutex_unlock(&fs->lock);
+}
 
 static int64_t mono_ns(void) {
   struct timespec ts;
@@ -92,17 +102,25 @@ static void check_database(struct fs *fs) {
     fs->gen++;
     fs->db_gone = false;
     fs->schema_newer = false;
+    fs->db_readonly = false;
     fuse_log(FUSE_LOG_WARNING,
              "taskfs: database %s was replaced; the mount now shows the new "
              "one\n",
              fs->db_path);
     return;
   }
-  if (!fs->db_gone)
+  if (!fs->db_gone && rc == ENG_NOTFOUND)
     fuse_log(FUSE_LOG_ERR,
-             "taskfs: database %s was deleted (%s); the mount shows its last "
+             "taskfs: database %s was deleted; the mount shows its last "
              "state and refuses saves (ESTALE) until a database is back at "
              "that path\n",
+             fs->db_path);
+  else if (!fs->db_gone)
+    fuse_log(FUSE_LOG_ERR,
+             "taskfs: database %s was replaced by a file this taskfs cannot "
+             "use (%s); the mount shows the last state of the old one and "
+             "refuses saves (ESTALE) until a usable database is at that "
+             "path\n",
              fs->db_path, store_errmsg(nst));
   store_close(nst);
   fs->db_gone = true;
@@ -126,12 +144,22 @@ static void refresh(struct fs *fs) {
   }
 }
 
-/* 0 when saves may go to the database, else why not. */
-static int can_write(struct fs *fs) {
-  if (fs->db_gone)
+/* 0 when changes may go to the database, else the -errno the caller gets;
+ * *why then says why, for the log. */
+static int can_write(struct fs *fs, const char **why) {
+  if (fs->db_gone) {
+    *why = "the database file was deleted or replaced by one that cannot "
+           "be used";
     return -ESTALE;
-  if (fs->schema_newer)
+  }
+  if (fs->schema_newer) {
+    *why = "the database was upgraded by a newer taskfs";
     return -EROFS;
+  }
+  if (fs->db_readonly) {
+    *why = "the database is read-only";
+    return -EROFS;
+  }
   return 0;
 }
 
@@ -139,24 +167,35 @@ static int can_write(struct fs *fs) {
 static void log_render(struct fs *fs, const struct node *n, int64_t t0,
                        int rc);
 
+static void drop_ops(struct fs *fs) {
+  for (size_t i = 0; i < fs->nops; i++) {
+    free(fs->ops[i].file);
+    free(fs->ops[i].session);
+    free(fs->ops[i].error);
+  }
+  fs->nops = 0;
+}
+
 /* The sync log of renders is written in batches, with a short wait for a
  * busy database: renders are never held up by it. */
 void fs_flush_ops(struct fs *fs) {
   if (fs->nops == 0)
     return;
-  if (fs->db_gone || fs->schema_newer || store_in_transaction(fs->st))
+  const char *why;
+  if (can_write(fs, &why) || store_in_transaction(fs->st))
     goto drop;
   store_set_busy_ms(fs->st, 100);
   int rc = store_begin(fs->st);
   for (size_t i = 0; i < fs->nops && rc == ENG_OK; i++) {
     struct pending_op *o = &fs->ops[i];
-    struct syncop op = {.type = "render",
+    struct syncop op = {.type = o->type,
                         .file = o->file,
                         .session_id = o->session,
                         .started_ns = o->started_ns,
                         .ended_ns = o->ended_ns,
                         .status = o->rc ? "error" : "ok",
-                        .error_kind = o->rc ? eng_kind(o->rc) : NULL};
+                        .error_kind = o->rc ? eng_kind(o->rc) : NULL,
+                        .error = o->error};
     rc = store_syncop_add(fs->st, &op);
   }
   if (rc == ENG_OK && (fs->ops_flushed += (int64_t)fs->nops) >= 1000) {
@@ -172,11 +211,7 @@ void fs_flush_ops(struct fs *fs) {
   if (rc && fs->nops < 10000)
     return; /* try again later */
 drop:
-  for (size_t i = 0; i < fs->nops; i++) {
-    free(fs->ops[i].file);
-    free(fs->ops[i].session);
-  }
-  fs->nops = 0;
+  drop_ops(fs);
 }
 
 static void ts_from_ns(struct timespec *ts, int64_t ns) {
@@ -193,21 +228,43 @@ static void node_label(struct fs *fs, const struct node *n, struct buf *out) {
   view_path(fs->st, &n->v, out);
 }
 
-static void log_render(struct fs *fs, const struct node *n, int64_t t0,
-                       int rc) {
-  if (rc == ENG_NOTFOUND)
-    return;
+/* can_write for a change other than a save (a rename, a deletion, a new
+ * record from a file), with a log line naming it when it is refused. */
+static int may_change(struct fs *fs, const char *what, const struct vnode *v) {
+  const char *why;
+  int rc = can_write(fs, &why);
+  if (rc == 0)
+    return 0;
+  struct node tmp = {.v = *v};
+  struct buf label = BUF_INIT;
+  node_label(fs, &tmp, &label);
+  fuse_log(FUSE_LOG_ERR, "taskfs: %s %s refused (%s): %s\n", what, label.ptr,
+           strerror(-rc), why);
+  buf_release(&label);
+  return rc;
+}
+
+static void queue_op(struct fs *fs, const char *type, const struct node *n,
+                     int64_t t0, int rc, const char *error) {
   XGROW(fs->ops, fs->capops, fs->nops + 1);
   struct pending_op *o = &fs->ops[fs->nops++];
   struct buf path = BUF_INIT;
   view_path(fs->st, &n->v, &path);
+  o->type = type;
   o->file = buf_detach(&path, NULL);
   o->session = xstrdup(n->v.session);
   o->started_ns = t0;
   o->ended_ns = real_ns();
   o->rc = rc;
+  o->error = xstrdup(error);
   if (fs->nops >= 256)
     fs_flush_ops(fs);
+}
+
+static void log_render(struct fs *fs, const struct node *n, int64_t t0,
+                       int rc) {
+  if (rc != ENG_NOTFOUND)
+    queue_op(fs, "render", n, t0, rc, NULL);
 }
 
 /* ---- contents ---- */
@@ -256,6 +313,71 @@ static bool has_readers(const struct node *n) {
   return false;
 }
 
+/* ---- the render cache ---- */
+
+static void lru_push(struct fs *fs, struct node *n) {
+  n->lru_prev = NULL;
+  n->lru_next = fs->lru_head;
+  if (fs->lru_head)
+    fs->lru_head->lru_prev = n;
+  else
+    fs->lru_tail = n;
+  fs->lru_head = n;
+}
+
+/* n's cached rendering was used: it is the last to be dropped. */
+static void cache_touch(struct fs *fs, struct node *n) {
+  if (!n->cache || fs->lru_head == n)
+    return;
+  struct content *c = content_ref(n->cache);
+  node_cache_drop(fs, n);
+  n->cache = c;
+  fs->cached += c->data.len;
+  lru_push(fs, n);
+}
+
+/* A rendering no handle or tomb holds: only its node keeps it (as its
+ * cache, and maybe as what it served). */
+static bool cache_idle(const struct node *n) {
+  unsigned held = 1 + (n->served == n->cache);
+  return n->opens == 0 &&
+         __atomic_load_n(&n->cache->refs, __ATOMIC_ACQUIRE) == held;
+}
+
+/* Drops the least recently used renderings that nothing else holds while
+ * the cache is over its size. A dropped rendering that was also what its
+ * file served stays known by its version (the base of a save without a
+ * revision line), without its bytes. */
+static void cache_trim(struct fs *fs) {
+  size_t budget = (size_t)fs->opt.render_cache_mb << 20;
+  struct node *n = fs->lru_tail;
+  while (n && fs->cached > budget) {
+    struct node *prev = n->lru_prev;
+    if (cache_idle(n)) {
+      if (n->served == n->cache) {
+        struct content *stub = content_new();
+        stub->version = n->served->version;
+        stub->mtime_ns = n->served->mtime_ns;
+        content_unref(n->served);
+        n->served = stub;
+      }
+      node_cache_drop(fs, n);
+    }
+    n = prev;
+  }
+}
+
+/* Makes c (a new reference) n's cached rendering. */
+static void cache_set(struct fs *fs, struct node *n, struct content *c) {
+  node_cache_drop(fs, n);
+  n->cache = c;
+  n->last_version = c->version;
+  n->last_size = (off_t)c->data.len;
+  n->last_mtime_ns = c->mtime_ns;
+  fs->cached += c->data.len;
+  lru_push(fs, n);
+}
+
 /*
  * The current rendering of a generated file, re-rendered only when what
  * it shows changed. Borrowed: valid while fs->lock is held. When it
@@ -266,6 +388,7 @@ static bool has_readers(const struct node *n) {
  */
 static int virt_content(struct fs *fs, struct node *n, struct content **out) {
   if (n->cache && (n->frozen || n->cache_gen == fs->gen)) {
+    cache_touch(fs, n);
     *out = n->cache;
     return 0;
   }
@@ -275,6 +398,7 @@ static int virt_content(struct fs *fs, struct node *n, struct content **out) {
     return rc;
   if (n->cache && n->cache->version == version && version > 0) {
     n->cache_gen = fs->gen;
+    cache_touch(fs, n);
     *out = n->cache;
     return 0;
   }
@@ -298,10 +422,37 @@ static int virt_content(struct fs *fs, struct node *n, struct content **out) {
   }
   c->version = version;
   c->mtime_ns = info.mtime_ns ? info.mtime_ns : fs->mount_ns;
-  content_unref(n->cache);
-  n->cache = c;
+  cache_set(fs, n, c);
   n->cache_gen = fs->gen;
   *out = c;
+  return 0;
+}
+
+/* Size and time of what generated file n shows now: from its cached
+ * rendering, or from the last rendering's figures while its version
+ * holds, or rendered afresh. */
+static int virt_stat(struct fs *fs, struct node *n, off_t *size,
+                     int64_t *mtime_ns) {
+  if (!n->cache && n->last_version > 0) {
+    int64_t version = n->last_version;
+    if (n->cache_gen != fs->gen) {
+      int rc = current_version(fs, n, &version);
+      if (rc)
+        return rc;
+    }
+    if (version == n->last_version) {
+      n->cache_gen = fs->gen;
+      *size = n->last_size;
+      *mtime_ns = n->last_mtime_ns;
+      return 0;
+    }
+  }
+  struct content *c;
+  int rc = virt_content(fs, n, &c);
+  if (rc)
+    return rc;
+  *size = (off_t)c->data.len;
+  *mtime_ns = c->mtime_ns;
   return 0;
 }
 
@@ -358,20 +509,34 @@ static int node_attr(struct fs *fs, struct node *n, struct stat *st) {
     clock_gettime(CLOCK_REALTIME, &now);
     st->st_mtim = now;
   } else {
-    struct content *c;
-    int rc = virt_content(fs, n, &c);
+    int64_t mtime_ns = 0;
+    int rc = virt_stat(fs, n, &st->st_size, &mtime_ns);
     if (rc)
       return rc;
-    st->st_size = (off_t)c->data.len;
-    ts_from_ns(&st->st_mtim, c->mtime_ns);
+    ts_from_ns(&st->st_mtim, mtime_ns);
   }
+  n->kernel_size = st->st_size;
   st->st_blocks = (blkcnt_t)((st->st_size + 511) / 512);
   st->st_ctim = st->st_atim = st->st_mtim;
   return 0;
 }
 
+/* Generated directories: fixed names whose attributes change only in
+ * their time stamps, cached like ordinary files. */
+static bool stable_dir(const struct node *n) {
+  return n->type == NT_VIRT && view_is_dir(n->v.kind);
+}
+
+/* Attributes are cached like those of ordinary files. Those of a
+ * generated file still follow the database at every path walk: its name
+ * is looked up again each time (entry timeout 0, below), and the lookup's
+ * reply carries the current size and time. While a generated file is
+ * open they are not cached: a reader's size is that of its snapshot and
+ * a writer's that of its buffer, and the kernel must ask which. */
 static double attr_timeout(struct fs *fs, const struct node *n) {
-  return n->type == NT_REAL ? fs->opt.timeout : 0;
+  if (n->type == NT_VIRT && !view_is_dir(n->v.kind) && n->opens)
+    return 0;
+  return fs->opt.timeout;
 }
 
 /* Fills e for node n (found in parent) and counts the kernel's lookup. */
@@ -384,10 +549,12 @@ static int fill_entry(struct fs *fs, struct node *parent, struct node *n,
   e->ino = n->ino;
   e->generation = 1;
   e->attr_timeout = attr_timeout(fs, n);
-  /* Names in generated directories can change with the database at any
-   * moment: the kernel asks again each time. */
+  /* Names of files in generated directories can change with the
+   * database at any moment: the kernel asks again each time. */
   e->entry_timeout =
-      (n->type == NT_VIRT || parent->type == NT_VIRT) ? 0 : fs->opt.timeout;
+      stable_dir(n) || (n->type == NT_REAL && parent->type == NT_REAL)
+          ? fs->opt.timeout
+          : 0;
   n->nlookup++;
   return 0;
 }
@@ -439,6 +606,12 @@ static void tomb_add(struct fs *fs, struct node *dir, const char *name,
 /* The grace passed: a group or task file that did not come back means
  * its record is deleted (softly); other files simply reappear. */
 static void tomb_expire(struct fs *fs, struct tomb *t) {
+  if ((t->v.kind == VK_CONFLICT_MD || t->v.kind == VK_GROUP_MD ||
+       t->v.kind == VK_TASK_MD) &&
+      may_change(fs, "removal of", &t->v)) {
+    fs->gen++; /* the name comes back: nothing was changed */
+    return;
+  }
   if (t->v.kind == VK_CONFLICT_MD) {
     /* A conflict file removed: the database's versions stay. */
     struct vnode f;
@@ -506,7 +679,18 @@ static void *timer_main(void *arg) {
 
 void fs_start_timer(struct fs *fs) {
   pthread_cond_init(&fs->wake, NULL);
-  if (pthread_create(&fs->timer, NULL, timer_main, fs))
+  /* Signals that stop the mount go to the thread running the session
+   * loop, which is the one that acts on them. */
+  sigset_t block, old;
+  sigemptyset(&block);
+  sigaddset(&block, SIGTERM);
+  sigaddset(&block, SIGINT);
+  sigaddset(&block, SIGHUP);
+  sigaddset(&block, SIGQUIT);
+  pthread_sigmask(SIG_BLOCK, &block, &old);
+  int rc = pthread_create(&fs->timer, NULL, timer_main, fs);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (rc)
     die("cannot start the timer thread");
 }
 
@@ -643,6 +827,7 @@ static void fs_getattr(fuse_req_t req, fuse_ino_t ino,
      * gives the size of the text it reads, even while another handle
      * rewrites the file in place. */
     st.st_size = (off_t)h->snap->data.len;
+    n->kernel_size = st.st_size;
     st.st_blocks = (blkcnt_t)((st.st_size + 511) / 512);
     ts_from_ns(&st.st_mtim, h->snap->mtime_ns);
     st.st_ctim = st.st_atim = st.st_mtim;
@@ -699,15 +884,40 @@ static void handle_free(struct fs *fs, struct handle *h) {
 
 /* ---- saving ---- */
 
-/*
- * Saves text as the new content of the generated file n. served is what
- * the file read when the text was made. Returns 0 when the database holds
- * the edit, -EBADMSG when the text was held with a diagnostic beside the
- * file, or another -errno when nothing could be stored.
- */
+/* Creates "<name>.unsaved-<time>" in dfd, with "-2", "-3", ... after it
+ * when that name is taken: an earlier copy is never overwritten. Returns
+ * the descriptor or -errno; the name used is left in name. */
+static int create_unsaved(int dfd, struct buf *name) {
+  char stamp[32];
+  time_t now = time(NULL);
+  struct tm tm;
+  gmtime_r(&now, &tm);
+  strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+  size_t stem = name->len;
+  for (int i = 1; i < 100; i++) {
+    buf_truncate(name, stem);
+    buf_printf(name, i == 1 ? ".unsaved-%s" : ".unsaved-%s-%d", stamp, i);
+    int fd = openat(dfd, name->ptr,
+                    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd >= 0 || errno != EEXIST)
+      return fd >= 0 ? fd : -errno;
+  }
+  return -EEXIST;
+}
+
+static bool write_all(int fd, const char *text, size_t len) {
+  for (size_t off = 0; off < len;) {
+    ssize_t w = write(fd, text + off, len - off);
+    if (w <= 0)
+      return false;
+    off += (size_t)w;
+  }
+  return true;
+}
+
 /* Keeps a text the database could not take as an ordinary file beside
- * its file ("<name>.unsaved-<time>"), so that it is not lost. Appends the
- * path within the session to where. */
+ * its file ("<name>.unsaved-<time>"), so that it is not lost. Appends its
+ * label ("<session>/<path>") to where, or nothing when that failed too. */
 static void keep_unsaved(struct fs *fs, struct node *n, const char *text,
                          size_t len, struct buf *where) {
   struct node dir = {.type = NT_VIRT};
@@ -722,54 +932,54 @@ static void keep_unsaved(struct fs *fs, struct node *n, const char *text,
                                      : VK_SESSION;
   struct buf name = BUF_INIT;
   view_name(fs->st, &n->v, &name);
-  char stamp[32];
-  time_t now = time(NULL);
-  struct tm tm;
-  gmtime_r(&now, &tm);
-  strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
-  buf_printf(&name, ".unsaved-%s", stamp);
   int dfd = node_open_dir(fs, &dir, true);
-  int fd = dfd < 0 ? -1
-                   : openat(dfd, name.ptr,
-                            O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
-                                O_CLOEXEC,
-                            0644);
-  bool ok = fd >= 0;
-  for (size_t off = 0; ok && off < len;) {
-    ssize_t w = write(fd, text + off, len - off);
-    if (w <= 0)
-      ok = false;
-    else
-      off += (size_t)w;
-  }
+  int fd = dfd < 0 ? dfd : create_unsaved(dfd, &name);
+  bool ok = fd >= 0 && write_all(fd, text, len);
   if (fd >= 0 && close(fd))
     ok = false;
+  if (fd >= 0 && !ok)
+    unlinkat(dfd, name.ptr, 0);
   if (dfd >= 0)
     close(dfd);
   if (ok) {
-    view_path(fs->st, &dir.v, where);
-    if (where->len)
+    node_label(fs, &dir, where);
+    if (where->len && where->ptr[where->len - 1] != '/')
       buf_addc(where, '/');
     buf_adds(where, name.ptr);
   }
   buf_release(&name);
 }
 
+/* Logs a save that stored nothing, and keeps its text beside the file. */
+static void save_refused(struct fs *fs, struct node *n, const char *text,
+                         size_t len, int err, const char *why) {
+  struct buf label = BUF_INIT, kept = BUF_INIT;
+  node_label(fs, n, &label);
+  keep_unsaved(fs, n, text, len, &kept);
+  fuse_log(FUSE_LOG_ERR,
+           "taskfs: save %s failed (%s): %s; nothing was applied, %s%s\n",
+           label.ptr, strerror(err), why,
+           kept.len ? "the text is kept in "
+                    : "and the text could not be kept beside the file",
+           kept.ptr);
+  buf_release(&label);
+  buf_release(&kept);
+}
+
+/*
+ * Saves text as the new content of the generated file n. served is what
+ * the file read when the text was made. Returns 0 when the database holds
+ * the edit, -EBADMSG when the text was held with a diagnostic beside the
+ * file, or another -errno when nothing could be stored (the text is then
+ * kept in an .unsaved file beside the file).
+ */
 static int save_text(struct fs *fs, struct node *n, const char *text,
-                     size_t len, struct content *served) {
-  int guard = can_write(fs);
+                     size_t len, struct content *served, bool replaces) {
+  int64_t t0 = real_ns();
+  const char *why;
+  int guard = can_write(fs, &why);
   if (guard) {
-    struct buf label = BUF_INIT, kept = BUF_INIT;
-    node_label(fs, n, &label);
-    keep_unsaved(fs, n, text, len, &kept);
-    fuse_log(FUSE_LOG_ERR,
-             "taskfs: save %s refused: %s; the text is kept in %s\n",
-             label.ptr,
-             guard == -ESTALE ? "the database file was deleted"
-                              : "the database is newer than this taskfs",
-             kept.len ? kept.ptr : "(nowhere: that failed too)");
-    buf_release(&label);
-    buf_release(&kept);
+    save_refused(fs, n, text, len, -guard, why);
     return guard;
   }
   struct save_result res;
@@ -779,6 +989,7 @@ static int save_text(struct fs *fs, struct node *n, const char *text,
     sv.rev = served->version;
     sv.text = served->data.ptr;
     sv.len = served->data.len;
+    sv.replaces = replaces;
   }
   int rc = sync_save(fs->st, &n->v, text, len, &sv, &fs->policy, &res);
   struct buf label = BUF_INIT;
@@ -802,17 +1013,14 @@ static int save_text(struct fs *fs, struct node *n, const char *text,
              label.ptr, res.report.ptr);
     err = -EBADMSG;
   } else {
-    struct buf kept = BUF_INIT;
-    char *why = xstrdup(store_errmsg(fs->st));
-    keep_unsaved(fs, n, text, len, &kept);
-    fuse_log(FUSE_LOG_ERR,
-             "taskfs: save %s failed (%s): %s; nothing was applied, the text "
-             "is kept in %s\n",
-             label.ptr, strerror(fs_errno(rc)), why,
-             kept.len ? kept.ptr : "(nowhere: that failed too)");
-    free(why);
-    buf_release(&kept);
+    char *msg = xstrdup(store_errmsg(fs->st));
     err = -fs_errno(rc);
+    save_refused(fs, n, text, len, -err, msg);
+    /* A database that cannot be written could not take the engine's
+     * record of the save either: it goes to the sync log later. */
+    if (rc == ENG_BUSY || rc == ENG_FULL || rc == ENG_READONLY)
+      queue_op(fs, "save", n, t0, rc, msg);
+    free(msg);
   }
   buf_release(&label);
   save_result_release(&res);
@@ -825,9 +1033,11 @@ static int save_text(struct fs *fs, struct node *n, const char *text,
 static int save_handle(struct fs *fs, struct handle *h) {
   if (h->type != HT_VIRT || !h->writable || !h->dirty)
     return 0;
-  int rc = save_text(fs, h->node, h->wbuf.ptr, h->wbuf.len, h->base);
+  int rc = save_text(fs, h->node, h->wbuf.ptr, h->wbuf.len, h->base,
+                     h->replaces);
   if (rc == 0 || rc == -EBADMSG)
     h->dirty = false; /* stored (applied, or held at the path) */
+  h->failed = rc != 0 && rc != -EBADMSG;
   return rc;
 }
 
@@ -950,8 +1160,7 @@ static int become_real(struct fs *fs, struct node *n, struct node *parent,
   node_detach(fs, n);
   n->type = NT_REAL;
   vnode_release(&n->v);
-  content_unref(n->cache);
-  n->cache = NULL;
+  node_cache_drop(fs, n);
   struct node *other = node_real_find(fs, parent, name);
   if (other) {
     node_detach(fs, other);
@@ -1081,7 +1290,7 @@ static int virt_setattr(struct fs *fs, struct node *n, struct stat *attr,
       buf_add(&t, c->data.ptr, c->data.len);
       buf_resize(&t, (size_t)attr->st_size);
       struct content *served = content_ref(c);
-      rc = save_text(fs, n, t.ptr, t.len, served);
+      rc = save_text(fs, n, t.ptr, t.len, served, false);
       content_unref(served);
       buf_release(&t);
       if (rc && rc != -EBADMSG)
@@ -1211,12 +1420,17 @@ static void fs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
  * editable file's name goes away until it is made again. */
 static int unlink_virt(struct fs *fs, struct node *p, const char *name,
                        const struct vnode *v) {
+  int rc = view_is_writable(v->kind) || v->kind == VK_ERROR_MD
+               ? may_change(fs, "removal of", v)
+               : 0;
+  if (rc)
+    return rc;
   if (v->kind == VK_ERROR_MD) {
     struct vnode t;
     vnode_init(&t);
     vnode_copy(&t, v);
     t.kind = v->target;
-    int rc = sync_discard(fs->st, &t);
+    rc = sync_discard(fs->st, &t);
     vnode_release(&t);
     fs->gen++;
     return rc ? -engine_error(fs, rc, "discard") : 0;
@@ -1224,7 +1438,11 @@ static int unlink_virt(struct fs *fs, struct node *p, const char *name,
   if (!view_is_writable(v->kind))
     return view_is_dir(v->kind) ? -EISDIR : -EPERM;
   struct node *n = node_virt(fs, v);
-  tomb_add(fs, p, name, v, n->served);
+  struct content *shown = NULL;
+  if (virt_content(fs, n, &shown))
+    shown = n->served;
+  tomb_add(fs, p, name, v, shown);
+  fs->tombs->unlinked = true;
   node_detach(fs, n);
   node_maybe_free(fs, n);
   return 0;
@@ -1303,6 +1521,9 @@ static int rename_virt(struct fs *fs, struct node *p, const char *name,
     goto out;
   }
   if (np->type == NT_VIRT && view_is_dir(np->v.kind)) {
+    /* Within the generated tree a rename may change a record. */
+    if ((rc = may_change(fs, "rename of", v)))
+      goto out;
     struct vnode moved;
     vnode_init(&moved);
     int erc = ENG_PERM;
@@ -1359,7 +1580,7 @@ static int rename_over(struct fs *fs, struct node *src, struct node *np,
   if (rc == 0) {
     struct node *dst = node_virt(fs, v);
     struct content *sv = content_ref(served ? served : dst->served);
-    rc = save_text(fs, dst, text.ptr, text.len, sv);
+    rc = save_text(fs, dst, text.ptr, text.len, sv, false);
     content_unref(sv);
     if (rc == 0 || rc == -EBADMSG) {
       /* The bytes are at the path, applied or held: the rename happened. */
@@ -1383,8 +1604,14 @@ static void maybe_adopt(struct fs *fs, struct node *n) {
       n->name[0] == '.' || !str_ends(n->name, ".md"))
     return;
   struct stat st;
+  const char *why;
   if (node_attr(fs, n, &st) || !S_ISREG(st.st_mode))
     return;
+  if (can_write(fs, &why)) {
+    fuse_log(FUSE_LOG_ERR, "taskfs: new file %s stays an ordinary file: %s\n",
+             n->name, why);
+    return;
+  }
   struct buf text = BUF_INIT;
   if (read_real(fs, n, &text) == 0) {
     struct save_result res;
@@ -1584,6 +1811,12 @@ static int virt_open(struct fs *fs, struct node *n, struct fuse_file_info *fi,
     n->kernel_cached = false;
   } else {
     h->snap = content_ref(c);
+    /* The size the kernel has (from the lookup just before, say) may be
+     * of an earlier rendering: it would cut the reads short. */
+    if (n->kernel_size != (off_t)c->data.len) {
+      fuse_lowlevel_notify_inval_inode(fs->se, n->ino, -1, 0);
+      n->kernel_size = -1;
+    }
     if (n->kernel_cached && n->kernel_version == c->version) {
       fi->keep_cache = 1;
     } else {
@@ -1665,6 +1898,7 @@ static void fs_create(fuse_req_t req, fuse_ino_t parent, const char *name,
     h->writable = true;
     h->dirty = true;
     h->base = content_ref(t->served);
+    h->replaces = t->unlinked;
     content_unref(n->served);
     n->served = content_ref(t->served);
     n->writer = h;
@@ -1788,18 +2022,24 @@ static void fs_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in,
   if (after > before &&
       fs->buffered + (after - before) >
           (size_t)fs->opt.max_buffers_mb << 20) {
+    struct buf label = BUF_INIT;
+    node_label(fs, h->node, &label);
     unlock(fs);
     free(data);
     fuse_log(FUSE_LOG_ERR,
-             "taskfs: files being written hold %zu MiB, the limit "
-             "(-o max_buffers); write refused\n",
-             fs->buffered >> 20);
+             "taskfs: write to %s refused (%s): the files being written "
+             "through the mount would hold more than %d MiB together (-o "
+             "max_buffers); close some of them, or mount with a larger "
+             "max_buffers\n",
+             label.ptr, strerror(ENOMEM), fs->opt.max_buffers_mb);
+    buf_release(&label);
     fuse_reply_err(req, ENOMEM);
     return;
   }
   buf_write_at(&h->wbuf, (size_t)off, data, (size_t)got);
   fs->buffered += h->wbuf.len - before;
   h->dirty = true;
+  h->failed = false;
   h->node->writer = h;
   unlock(fs);
   free(data);
@@ -1834,7 +2074,7 @@ static void fs_release(fuse_req_t req, fuse_ino_t ino,
   struct fs *fs = FS(req);
   struct handle *h = (struct handle *)(uintptr_t)fi->fh;
   lock(fs);
-  if (h->type == HT_VIRT && h->dirty) {
+  if (h->type == HT_VIRT && h->dirty && !h->failed) {
     /* Written without a flush (a write through mmap): save it now. */
     refresh(fs);
     save_handle(fs, h);
@@ -1858,6 +2098,73 @@ static void fs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
     unlock(fs);
   }
   fuse_reply_err(req, -rc);
+}
+
+/* ---- teardown ---- */
+
+struct handle_list {
+  struct handle **v;
+  size_t n, cap;
+};
+
+static void collect_handles(void *ctx, void *value) {
+  struct handle_list *l = ctx;
+  for (struct handle *h = ((struct node *)value)->handles; h; h = h->next) {
+    XGROW(l->v, l->cap, l->n + 1);
+    l->v[l->n++] = h;
+  }
+}
+
+/* A generated file still open for writing when the filesystem goes away
+ * (a signal, or an unmount the kernel did not wait for): its writer can no
+ * longer close it, so its text is saved now, or kept beside the file when
+ * that fails, as any failed save is. */
+static void save_at_unmount(struct fs *fs, struct handle *h) {
+  /* A failed save kept its text already, and its writer was told. */
+  if (h->type != HT_VIRT || !h->writable || !h->dirty || h->failed)
+    return;
+  struct buf label = BUF_INIT;
+  node_label(fs, h->node, &label);
+  if (h->wbuf.len == 0) {
+    /* Opened with O_TRUNC and nothing written yet: no text to lose. */
+    fuse_log(FUSE_LOG_WARNING,
+             "taskfs: %s was open for writing at unmount with nothing "
+             "written to it; it is left as it was\n",
+             label.ptr);
+  } else {
+    fuse_log(FUSE_LOG_WARNING,
+             "taskfs: %s was still open for writing at unmount; saving the "
+             "%zu bytes written to it\n",
+             label.ptr, h->wbuf.len);
+    save_handle(fs, h);
+  }
+  buf_release(&label);
+}
+
+/* Called once the session has ended and the kernel sends no more
+ * requests. Handles the kernel never released are saved and freed here. */
+static void fs_destroy(void *userdata) {
+  struct fs *fs = userdata;
+  struct handle_list l = {0};
+  lock(fs);
+  refresh(fs);
+  hmap_each(&fs->inodes, collect_handles, &l);
+  for (size_t i = 0; i < l.n; i++)
+    save_at_unmount(fs, l.v[i]);
+  for (size_t i = 0; i < l.n; i++)
+    handle_free(fs, l.v[i]);
+  /* The last chance for the sync log: what a database still locked (or
+   * full) does not take now is lost. */
+  fs_flush_ops(fs);
+  if (fs->nops) {
+    fuse_log(FUSE_LOG_WARNING,
+             "taskfs: %zu operation%s could not be written to the sync log "
+             "at unmount\n",
+             fs->nops, fs->nops == 1 ? "" : "s");
+    drop_ops(fs);
+  }
+  unlock(fs);
+  free(l.v);
 }
 
 /* ---- directories ---- */
@@ -1964,6 +2271,9 @@ static void fs_opendir(fuse_req_t req, fuse_ino_t ino,
     }
   }
   unlock(fs);
+  /* ENOSYS would tell the kernel never to open a directory again. */
+  if (rc == -ENOSYS)
+    rc = -EIO;
   if (rc) {
     fuse_reply_err(req, -rc);
     return;
@@ -1979,6 +2289,10 @@ static void fs_opendir(fuse_req_t req, fuse_ino_t ino,
 static void fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                        struct fuse_file_info *fi) {
   struct handle *h = (struct handle *)(uintptr_t)fi->fh;
+  if (!h) {
+    fuse_reply_err(req, EBADF);
+    return;
+  }
   char *out = xmalloc(size);
   size_t used = 0;
   for (size_t i = (size_t)off; i < h->nentries; i++) {
@@ -2130,6 +2444,7 @@ static void fs_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name) {
 
 const struct fuse_lowlevel_ops fs_ops = {
     .init = fs_init,
+    .destroy = fs_destroy,
     .lookup = fs_lookup,
     .forget = fs_forget,
     .forget_multi = fs_forget_multi,

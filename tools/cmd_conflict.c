@@ -116,13 +116,21 @@ int cmd_conflicts(struct ctl *c) {
 
 /* ---- resolve ---- */
 
-int cmd_resolve(struct ctl *c) {
-  int64_t id;
+int check_resolve(struct ctl *c) {
+  int64_t id = 0;
   int code = parse_id("conflict", c->pos[0], &id);
   if (code)
     return code;
   if (c->has[O_KEEP] == c->has[O_VALUE])
     return ctl_usage_error("give either --keep db|file or --value TEXT");
+  return 0;
+}
+
+int cmd_resolve(struct ctl *c) {
+  int64_t id = 0;
+  int code = parse_id("conflict", c->pos[0], &id);
+  if (code)
+    return code;
   const char *how = "manual", *value = ctl_opt(c, O_VALUE);
   if (c->has[O_KEEP]) {
     how = ctl_opt(c, O_KEEP);
@@ -302,8 +310,13 @@ static int restore(struct ctl *c, int64_t id, const struct backup *b,
   return 0;
 }
 
+int check_restore_backup(struct ctl *c) {
+  int64_t id = 0;
+  return parse_id("backup", c->pos[0], &id);
+}
+
 int cmd_restore_backup(struct ctl *c) {
-  int64_t id;
+  int64_t id = 0;
   int code = parse_id("backup", c->pos[0], &id);
   if (code)
     return code;

@@ -78,11 +78,15 @@ static int insert_group(struct ctl *c, void *arg) {
   return rc ? ctl_fail_store(c, rc) : 0;
 }
 
-int cmd_group_create(struct ctl *c) {
+int check_group_create(struct ctl *c) {
   if (!c->has[O_SESSION])
     return ctl_usage_error("'group create' needs --session S");
   if (!c->has[O_NAME] && !c->has[O_TITLE])
     return ctl_usage_error("'group create' needs --name NAME (or --title T)");
+  return 0;
+}
+
+int cmd_group_create(struct ctl *c) {
   struct group g;
   group_init(&g);
   g.session_id = xstrdup(ctl_opt(c, O_SESSION));
@@ -304,7 +308,7 @@ static int run_change(struct ctl *c, int what) {
   return code;
 }
 
-int cmd_group_set(struct ctl *c) {
+int check_group_set(struct ctl *c) {
   unsigned fields = OPT_BIT(O_NAME) | OPT_BIT(O_TITLE) | OPT_BIT(O_STATUS) |
                     OPT_BIT(O_PRIORITY) | OPT_BIT(O_SPECIALIST) |
                     OPT_BIT(O_DESCRIPTION);
@@ -315,8 +319,10 @@ int cmd_group_set(struct ctl *c) {
     return ctl_usage_error("nothing to change: give --name, --title, "
                            "--status, --priority, --specialist or "
                            "--description");
-  return run_change(c, CHANGE_SET);
+  return 0;
 }
+
+int cmd_group_set(struct ctl *c) { return run_change(c, CHANGE_SET); }
 
 int cmd_group_rm(struct ctl *c) { return run_change(c, CHANGE_RM); }
 

@@ -172,7 +172,10 @@ static int import_element(void *ctx, struct json_obj *o, size_t i) {
 static int read_input(const char *path, struct buf *out) {
   FILE *f = stdin;
   if (path && strcmp(path, "-") != 0 && !(f = fopen(path, "rb")))
-    return ctl_fail(EXIT_FAIL, "cannot read %s: %s", path, strerror(errno));
+    return ctl_fail(EXIT_FAIL,
+                    "cannot read %s: %s; name a JSON file, or - for standard "
+                    "input",
+                    path, strerror(errno));
   char chunk[65536];
   size_t n;
   while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)

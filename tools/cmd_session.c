@@ -45,10 +45,15 @@ static int insert_session(struct ctl *c, void *arg) {
   return rc ? ctl_fail_store(c, rc) : 0;
 }
 
-int cmd_session_create(struct ctl *c) {
-  const char *title = ctl_opt(c, O_TITLE), *status = ctl_opt(c, O_STATUS);
+int check_session_create(struct ctl *c) {
+  const char *title = ctl_opt(c, O_TITLE);
   if (!title || !*title)
     return ctl_usage_error("'session create' needs --title T");
+  return 0;
+}
+
+int cmd_session_create(struct ctl *c) {
+  const char *title = ctl_opt(c, O_TITLE), *status = ctl_opt(c, O_STATUS);
   int code;
   if (status && (code = check_session_status(status)))
     return code;
@@ -191,11 +196,15 @@ out:
   return code;
 }
 
-int cmd_session_set(struct ctl *c) {
+int check_session_set(struct ctl *c) {
   if (!c->has[O_TITLE] && !c->has[O_STATUS] && !c->has[O_MODE] &&
       !c->has[O_DESCRIPTION])
     return ctl_usage_error("nothing to change: give --title, --status, "
                            "--mode or --description");
+  return 0;
+}
+
+int cmd_session_set(struct ctl *c) {
   const char *title = ctl_opt(c, O_TITLE), *status = ctl_opt(c, O_STATUS);
   if (title && !*title)
     return ctl_fail(EXIT_INVALID, "a session needs a title");

@@ -50,11 +50,6 @@ static int apply_task_options(struct ctl *c, struct task *t) {
   if (c->has[O_PROGRESS] &&
       (code = ctl_parse_progress(ctl_opt(c, O_PROGRESS), &t->progress)))
     return code;
-  if (c->has[O_DEPENDS] && c->has[O_NO_DEPENDS])
-    return ctl_usage_error("--depends and --no-depends contradict each other");
-  if (c->has[O_DELIVERABLE] && c->has[O_NO_DELIVERABLES])
-    return ctl_usage_error(
-        "--deliverable and --no-deliverables contradict each other");
   if (c->has[O_DEPENDS] || c->has[O_NO_DEPENDS]) {
     strlist_copy(&t->deps, &c->opt[O_DEPENDS]);
     if ((code = check_deps(c, &t->deps)))
@@ -103,11 +98,25 @@ static int insert_task(struct ctl *c, void *arg) {
   return code;
 }
 
-int cmd_task_add(struct ctl *c) {
+/* Options that cannot go together. */
+static int check_task_fields(struct ctl *c) {
+  if (c->has[O_DEPENDS] && c->has[O_NO_DEPENDS])
+    return ctl_usage_error("--depends and --no-depends contradict each other");
+  if (c->has[O_DELIVERABLE] && c->has[O_NO_DELIVERABLES])
+    return ctl_usage_error(
+        "--deliverable and --no-deliverables contradict each other");
+  return 0;
+}
+
+int check_task_add(struct ctl *c) {
   if (!c->has[O_GROUP])
     return ctl_usage_error("'task add' needs --group G");
   if (!c->has[O_TITLE])
     return ctl_usage_error("'task add' needs --title T");
+  return check_task_fields(c);
+}
+
+int cmd_task_add(struct ctl *c) {
   struct task t;
   task_init(&t);
   t.id = xstrdup(ctl_opt(c, O_ID));
@@ -181,7 +190,7 @@ static int run_change(struct ctl *c, int what) {
   return code;
 }
 
-int cmd_task_set(struct ctl *c) {
+int check_task_set(struct ctl *c) {
   unsigned fields = OPT_BIT(O_TITLE) | OPT_BIT(O_STATUS) | OPT_BIT(O_PROGRESS) |
                     OPT_BIT(O_PRIORITY) | OPT_BIT(O_SPECIALIST) |
                     OPT_BIT(O_DESCRIPTION) | OPT_BIT(O_ESTIMATE) |
@@ -194,8 +203,10 @@ int cmd_task_set(struct ctl *c) {
   if (!any)
     return ctl_usage_error("nothing to change: give at least one field "
                            "option; 'taskctl task set --help' lists them");
-  return run_change(c, CHANGE_SET);
+  return check_task_fields(c);
 }
+
+int cmd_task_set(struct ctl *c) { return run_change(c, CHANGE_SET); }
 
 int cmd_task_rm(struct ctl *c) { return run_change(c, CHANGE_RM); }
 

@@ -8,7 +8,8 @@
 build_pkgs=(build-essential meson ninja-build pkg-config libfuse3-dev fuse3
             libsqlite3-dev sqlite3 libcmark-dev libyaml-dev)
 test_pkgs=(python3-pytest vim neovim nano emacs-nox tmux rsync git perl
-           nodejs clang libclang-rt-14-dev valgrind man-db strace)
+           nodejs clang libclang-rt-14-dev valgrind man-db strace
+           groff-base bsdextrautils mount)
 
 taskfs_deps() {
   local want=("${build_pkgs[@]}")

@@ -224,8 +224,49 @@ static const struct command commands[] = {
      "text with errors is not applied: the errors are printed, the text is\n"
      "held at its file as a failed save would be, and the exit status is\n"
      "4.\n"},
+    {NULL, "stats", 0, 0, OPEN_READ, B(O_SESSION), cmd_stats,
+     "stats [--session S]",
+     "Shows the health of the sync between the files of a mount and the\n"
+     "database, from the sync log that taskfs keeps in it (every render,\n"
+     "save, rename, deletion and resolution): the sync success rate\n"
+     "(operations that succeeded, with or without conflicts), the\n"
+     "conflict rate (saves and resolutions that met conflicts), render and\n"
+     "save times (p50 and p95), failed and held operations by kind of\n"
+     "error, the user resolution rate (resolved conflicts of all conflicts\n"
+     "recorded), the open conflicts with the .conflict.md file that shows\n"
+     "each (its path within the session), and the last errors. --json\n"
+     "prints one object with all of it.\n"
+     "\n"
+     "  --session S          of this session (default: all)\n"},
+    {NULL, "log", 0, 0, OPEN_READ, B(O_SESSION) | B(O_LIMIT), cmd_log,
+     "log [--session S] [--limit N]",
+     "Lists the edits applied to the database through a mount, newest\n"
+     "first: one line per changed field with the revision, the time (UTC),\n"
+     "the record, the field and its old and new value (cut to one short\n"
+     "line; --json has them whole). A record created or removed shows\n"
+     "(created) or (removed) as its field.\n"
+     "\n"
+     "  --session S          of this session (default: all)\n"
+     "  --limit N            at most N changes (default 50; 0: all)\n"},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+/* Usage checks that need no database, made before it is opened: a missing
+ * option is a usage error (exit 2) even where there is no database. */
+static const struct {
+  int (*run)(struct ctl *c);
+  int (*check)(struct ctl *c);
+} usage_checks[] = {
+    {cmd_session_create, check_session_create},
+    {cmd_session_set, check_session_set},
+    {cmd_group_create, check_group_create},
+    {cmd_group_set, check_group_set},
+    {cmd_task_add, check_task_add},
+    {cmd_task_set, check_task_set},
+    {cmd_resolve, check_resolve},
+    {cmd_restore_backup, check_restore_backup},
+    {cmd_log, check_log},
+};
 
 static const struct {
   const char *name;
@@ -253,6 +294,7 @@ static const struct {
     [O_ALL] = {"all", false, false},
     [O_KEEP] = {"keep", true, false},
     [O_VALUE] = {"value", true, false},
+    [O_LIMIT] = {"limit", true, false},
 };
 
 static const char global_help[] =
@@ -273,7 +315,8 @@ static const char exit_help[] =
     "  3  no session, group, task, conflict or backup with that id\n"
     "  4  invalid value, id or name taken, bad JSON input\n"
     "  5  database locked by another program (see --busy-timeout)\n"
-    "  6  database missing, not a taskfs database, or damaged\n"
+    "  6  database missing, not a taskfs database, damaged, or from a newer\n"
+    "     taskfs\n"
     "  7  database cannot be written (permissions, read-only, disk full)\n";
 
 /* The command being run, for usage messages; NULL before it is known.
@@ -603,6 +646,13 @@ static int check_options(const struct command *cmd, struct ctl *c) {
   return 0;
 }
 
+static int check_usage(const struct command *cmd, struct ctl *c) {
+  for (size_t i = 0; i < sizeof usage_checks / sizeof usage_checks[0]; i++)
+    if (usage_checks[i].run == cmd->run)
+      return usage_checks[i].check(c);
+  return 0;
+}
+
 /* Creates the default folder: the one path taskctl makes on its own. */
 static int make_default_dir(void) {
   if (mkdir(DEFAULT_DIR, 0777) == 0 || errno == EEXIST)
@@ -717,7 +767,8 @@ int main(int argc, char **argv) {
     code = ctl_usage_error("unexpected argument '%s'", c.pos[cmd->max_pos]);
     goto out;
   }
-  if ((code = check_options(cmd, &c)) || (code = open_store(&c, cmd->open)))
+  if ((code = check_options(cmd, &c)) || (code = check_usage(cmd, &c)) ||
+      (code = open_store(&c, cmd->open)))
     goto out;
   code = cmd->run(&c);
 out:

@@ -50,6 +50,7 @@ enum opt {
   O_ALL,
   O_KEEP,
   O_VALUE,
+  O_LIMIT,
   O_COUNT
 };
 #define OPT_BIT(o) (1u << (o))
@@ -131,6 +132,17 @@ void table_row(struct table *t, const char *const *cells);
 void table_print(struct table *t, FILE *f);
 void table_release(struct table *t);
 
+/* ---- usage checks that need no database, run before it is opened:
+ *      each returns ctl_usage_error()'s status, or 0 ---- */
+int check_session_create(struct ctl *c);
+int check_session_set(struct ctl *c);
+int check_group_create(struct ctl *c);
+int check_group_set(struct ctl *c);
+int check_task_add(struct ctl *c);
+int check_task_set(struct ctl *c);
+int check_resolve(struct ctl *c);
+int check_restore_backup(struct ctl *c);
+
 /* ---- commands: each returns an exit status ---- */
 int cmd_init(struct ctl *c);
 int cmd_demo(struct ctl *c);
@@ -156,6 +168,9 @@ int cmd_conflicts(struct ctl *c);
 int cmd_resolve(struct ctl *c);
 int cmd_backups(struct ctl *c);
 int cmd_restore_backup(struct ctl *c);
+int cmd_stats(struct ctl *c);
+int cmd_log(struct ctl *c);
+int check_log(struct ctl *c);
 
 /* Loads the demo session into the store inside the caller's transaction;
  * *session_id receives its generated id (the caller frees it). */

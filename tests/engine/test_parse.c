@@ -909,6 +909,192 @@ static void test_find_generated(void) {
   store_close(st);
 }
 
+/* ---- the status chart of session.md ---- */
+
+#define CHART_SECTION                                                          \
+  "## \xf0\x9f\x93\x88 Status Chart\n\n"                                       \
+  "```mermaid\npie showData\n    title Tasks by status\n"                      \
+  "    \"Active\" : 2\n```\n\n"                                                \
+  "```mermaid\nxychart-beta horizontal\n    x-axis [\"A #35;1\"]\n"            \
+  "    bar [50]\n```\n\n"
+
+static void test_status_chart(void) {
+  const char *mine = "```mermaid\npie\n    \"Mine\" : 1\n## not a heading\n"
+                     "```\n";
+  char *t =
+      xasprintf(FM_SESSION "# S\n\n- **Status**: active\n\n"
+                           "Before.\n\n%s\n"
+                           "## \xf0\x9f\x93\x8a Metrics\n\nx\n\n" CHART_SECTION
+                           "## \xf0\x9f\x8e\xaf Task Groups\n\ny\n\n"
+                           "## \xf0\x9f\x92\xa1 Key Insights\n\n%s",
+                mine, mine);
+  struct doc d;
+  parse(t, DOC_SESSION, &d);
+  NO_DIAGS(&d);
+  /* The chart is a generated part, from its heading to the next one. */
+  INT_EQ(d.ngenerated, 3);
+  if (d.ngenerated == 3) {
+    STR_EQ(d.generated[1].name, "## \xf0\x9f\x93\x88 Status Chart");
+    INT_EQ(d.generated[1].line, line_of(t, "Status Chart"));
+    char *part = xstrndup(d.text + d.generated[1].start,
+                          d.generated[1].end - d.generated[1].start);
+    STR_EQ(part, CHART_SECTION);
+    free(part);
+    size_t s = 0, e = 0;
+    OK(parse_find_generated(t, strlen(t), d.generated[1].name, &s, &e),
+       "found by name");
+    INT_EQ(s, d.generated[1].start);
+    INT_EQ(e, d.generated[1].end);
+  }
+  /* A mermaid block of one's own stays free text: in the description and
+   * in a section, byte for byte. */
+  char *want = xasprintf("Before.\n\n%.*s", (int)strlen(mine) - 1, mine);
+  STR_EQ(d.description, want);
+  free(want);
+  INT_EQ(d.nsections, 1);
+  if (d.nsections == 1) {
+    STR_EQ(d.sections[0].key, "key_insights");
+    want = xasprintf("\n%s", mine);
+    STR_EQ(d.sections[0].body, want);
+    free(want);
+  }
+  doc_release(&d);
+  free(t);
+
+  /* Without its heading the chart falls into the section above it, also
+   * generated; it never becomes a section of one's own. */
+  t = xasprintf(FM_SESSION "# S\n\n## \xf0\x9f\x93\x8a Metrics\n\nx\n\n%s"
+                           "## Notes\n\nn\n",
+                CHART_SECTION + strlen("## \xf0\x9f\x93\x88 Status Chart\n\n"));
+  parse(t, DOC_SESSION, &d);
+  NO_DIAGS(&d);
+  INT_EQ(d.ngenerated, 1);
+  INT_EQ(d.nsections, 1);
+  if (d.nsections == 1)
+    STR_EQ(d.sections[0].body, "\nn\n");
+  doc_release(&d);
+  free(t);
+}
+
+/* ---- line ends ---- */
+
+/* A lone CR ends a line, as LF and CR LF do, everywhere: in the body (as
+ * cmark reads it), in the front matter, and in every line number; lines
+ * that libyaml ends at U+2028 or U+0085 do not shift the lines after. */
+static void test_lone_cr(void) {
+  struct doc d;
+  /* Ten CRs: nine empty lines between taskfs: and session:. */
+  const char *t = "---\ntaskfs: 1\r\r\r\r\r\r\r\r\r\rsession: s1 x: y\n"
+                  "---\n# G\n";
+  parse(t, DOC_GROUP, &d);
+  HAS_DIAG(&d, DIAG_ERROR, 12, "not valid YAML");
+  INT_EQ(d.diags.errors, 1);
+  doc_release(&d);
+  t = "---\rtaskfs: 1\rsession: s1\rgroup: a: b\r---\r# G\r";
+  parse(t, DOC_GROUP, &d);
+  HAS_DIAG(&d, DIAG_ERROR, 4, "not valid YAML");
+  doc_release(&d);
+  t = "---\ntaskfs: 1\nsession: s1\xe2\x80\xa8\nowner: me\n---\n# S\n";
+  parse(t, DOC_SESSION, &d);
+  HAS_DIAG(&d, DIAG_WARNING, 4, "front matter key 'owner'");
+  INT_EQ(d.diags.n, 1);
+  STR_EQ(d.session, "s1");
+  doc_release(&d);
+  t = "---\ntaskfs: 1\nsession: 's\xc2\x85\xe2\x80\xa9\x31'\nowner: me\n---\n"
+      "# S\n";
+  parse(t, DOC_SESSION, &d);
+  HAS_DIAG(&d, DIAG_WARNING, 4, "front matter key 'owner'");
+  doc_release(&d);
+
+  /* Lines of the body. */
+  t = FM_TASK "# T `t1`\r\r- **Progress**: 140%\r";
+  parse(t, DOC_TASK, &d);
+  HAS_DIAG(&d, DIAG_ERROR, 10, "outside 0-100%");
+  OK(strchr(d.text, '\r') == NULL, "no CR left");
+  doc_release(&d);
+  static const char bin[] = FM_TASK "# T `t1`\r\rab\0cd\n";
+  parse_doc(bin, sizeof bin - 1, DOC_TASK, &d);
+  HAS_DIAG(&d, DIAG_ERROR, 10, "binary data");
+  doc_release(&d);
+
+  /* Two lone CRs in a description: a blank line in it, and the blocks
+   * after it where they are. */
+  t = FM_GROUP "# G\n\n## Active\n\n### A `a1`\n\n- **Progress**: 5%\n\n"
+               "Describe\r\rit.\n\n### B `b1`\n\n- **Progress**: 140%\n\n"
+               "## Notes\n\nmine\n";
+  parse(t, DOC_GROUP, &d);
+  HAS_DIAG(&d, DIAG_ERROR, line_of(t, "- **Progress**: 140%") + 2,
+           "outside 0-100%");
+  INT_EQ(d.diags.n, 1);
+  INT_EQ(d.ntasks, 2);
+  if (d.ntasks == 2) {
+    STR_EQ(d.tasks[0].description, "Describe\n\nit.");
+    STR_EQ(d.tasks[1].id, "b1");
+    INT_EQ(d.tasks[1].line, line_of(t, "### B") + 2);
+  }
+  INT_EQ(d.nsections, 1);
+  doc_release(&d);
+}
+
+/* Two overview rows of one task: refused with both lines, like two
+ * blocks of one task. */
+static void test_overview_duplicate_row(void) {
+  const char *t = FM_GROUP "# Frontend\n\n## Task Overview\n\n"
+                           "| Task | Title | Status |\n|---|---|---|\n"
+                           "| `t1` | A | active |\n| `t1` | B | blocked |\n"
+                           "| `t2` | C | active |\n| `t2` | D | active |\n\n"
+                           "## Completed\n\n### Set up project `t1`\n";
+  struct doc d;
+  parse(t, DOC_GROUP, &d);
+  HAS_DIAG(&d, DIAG_ERROR, line_of(t, "| `t1` | B"),
+           "task 't1' has a second row in the overview (the first is at "
+           "line 14)");
+  INT_EQ(line_of(t, "| `t1` | A"), 14);
+  /* Rows of tasks without a block are ignored, each with a warning. */
+  HAS_DIAG(&d, DIAG_WARNING, line_of(t, "| `t2` | C"), "no task block");
+  HAS_DIAG(&d, DIAG_WARNING, line_of(t, "| `t2` | D"), "no task block");
+  INT_EQ(d.diags.errors, 1);
+  if (d.ntasks == 1) {
+    STR_EQ(d.tasks[0].table_title, "A");
+    INT_EQ(d.tasks[0].table_status, STATUS_ACTIVE);
+    INT_EQ(d.tasks[0].table_line, 14);
+  }
+  doc_release(&d);
+}
+
+/* ---- free text that would swallow what follows ---- */
+
+/* An unclosed fence or HTML block in the text of a file swallows the
+ * rest, as CommonMark reads it; the escaped line of a rendering ("\```")
+ * opens nothing and reads back without its backslash. */
+static void test_unclosed_blocks(void) {
+  struct doc d;
+  const char *t = FM_GROUP "# Frontend\n\n```\ncode\n\n## Active\n\n"
+                           "### A `a1`\n";
+  parse(t, DOC_GROUP, &d);
+  NO_DIAGS(&d);
+  INT_EQ(d.ntasks, 0);
+  STR_EQ(d.description, "```\ncode\n\n## Active\n\n### A `a1`");
+  doc_release(&d);
+  t = FM_GROUP "# Frontend\n\n\\```\ncode\n\n\\\\```\n\n## Active\n\n"
+               "### A `a1`\n\n- **Progress**: 5%\n\n<!-- a\n\\## b\n-->\n\n"
+               "\\<!-- c\n\n**Current status**:\n\n<pre>\n\\# x\n</pre>\n\n"
+               "## Notes\n\n\\```\n\\<div>\n";
+  parse(t, DOC_GROUP, &d);
+  NO_DIAGS(&d);
+  STR_EQ(d.description, "```\ncode\n\n\\```");
+  INT_EQ(d.ntasks, 1);
+  if (d.ntasks == 1) {
+    /* Inside an HTML block the lines are as written. */
+    STR_EQ(d.tasks[0].description, "<!-- a\n\\## b\n-->\n\n<!-- c");
+    STR_EQ(d.tasks[0].current_status, "<pre>\n\\# x\n</pre>");
+  }
+  INT_EQ(d.nsections, 1);
+  if (d.nsections == 1)
+    STR_EQ(d.sections[0].body, "\n```\n<div>\n");
+  doc_release(&d);
+}
+
 int main(void) {
   test_front_matter();
   test_task_fields();
@@ -916,7 +1102,11 @@ int main(void) {
   test_group();
   test_session_notes();
   test_text_forms();
+  test_lone_cr();
+  test_overview_duplicate_row();
+  test_unclosed_blocks();
   test_diags_format();
   test_find_generated();
+  test_status_chart();
   return harness_done("parse");
 }

@@ -845,6 +845,234 @@ static void test_escaping(void) {
   store_close(st);
 }
 
+/* Free text that opens a code or HTML block and never closes it: each
+ * part is rendered so that the block opens nothing (its line escaped),
+ * the structure after it stays, and the text reads back exactly. */
+#define OPEN_FENCE "Intro.\n\n```\ncode\n## not a section"
+#define OPEN_HTML "<!-- a comment\n### not a task"
+#define CLOSED_THEN_OPEN "```sh\n# kept\n```\n\n\\```\n<pre>\n# x\n\n~~~\n## y"
+
+static void test_unclosed_blocks(void) {
+  struct store *st = fixture_open();
+  struct task t;
+  task_init(&t);
+  must(store_task_get(st, "t3", &t), st, "t3");
+  str_set(&t.description, OPEN_FENCE);
+  strlist_add(&t.deliverables, "```\nopen in an item");
+  strlist_add(&t.deliverables, "<div>\nafter");
+  str_set(&t.current_status, "```\nstatus code");
+  must(store_task_update(st, &t), st, "t3");
+  task_release(&t);
+  task_init(&t);
+  must(store_task_get(st, "t4", &t), st, "t4");
+  str_set(&t.description, OPEN_HTML);
+  str_set(&t.current_status, "waiting\n<pre>\n## z");
+  must(store_task_update(st, &t), st, "t4");
+  task_release(&t);
+  struct group g;
+  group_init(&g);
+  must(store_group_get(st, "frontend_group_001", &g), st, "group");
+  str_set(&g.description, CLOSED_THEN_OPEN);
+  must(store_group_update(st, &g), st, "group");
+  group_release(&g);
+  struct session s;
+  session_init(&s);
+  must(store_session_get(st, "s1", &s), st, "session");
+  str_set(&s.description, "  ```\n  in the list item\n```\nopen");
+  must(store_session_update(st, &s), st, "session");
+  session_release(&s);
+  add_section(st, OWNER_GROUP, "frontend_group_001", "notes", "## Notes",
+              "\n```\nopen\n", 1);
+  add_section(st, OWNER_GROUP, "frontend_group_001", "html", "## Html",
+              "\n<div>\n", 2);
+  add_section(st, OWNER_GROUP, "frontend_group_001", "last", "## Last",
+              "\n```\nopen at the end\n", 3);
+  add_section(st, OWNER_TASK, "t3", "log", "## Log", "\n<!--\nopen\n", 1);
+  task_init(&t);
+  must(store_task_get(st, "t1", &t), st, "t1");
+  str_set(&t.current_status, "    indented code\nmore");
+  must(store_task_update(st, &t), st, "t1");
+  task_release(&t);
+  add_section(st, OWNER_TASK, "t3", "more", "## More", "\nafter\n", 2);
+
+  struct buf b = BUF_INIT;
+  RC_OK(render_group(st, "frontend_group_001", &b, NULL), st);
+  OK(strstr(b.ptr, "\n\n```sh\n# kept\n```\n\n\\\\```\n\\<pre>\n\\# x\n\n"
+                   "\\~~~\n\\## y\n\n## ") != NULL,
+     "group description:\n%s", b.ptr);
+  OK(strstr(b.ptr, "\nIntro.\n\n\\```\ncode\n\\## not a section\n\n") != NULL,
+     "task description");
+  OK(strstr(b.ptr, "\n\\<!-- a comment\n\\### not a task\n\n") != NULL,
+     "html comment");
+  OK(strstr(b.ptr, "\n- ```\n  open in an item\n- <div>\n  after\n") != NULL,
+     "deliverables: an item closes its blocks");
+  OK(strstr(b.ptr, "\n**Current status**:\n\n\\```\nstatus code\n") != NULL,
+     "current status below its label");
+  OK(strstr(b.ptr, "\n**Current status**: waiting\n\\<pre>\n\\## z\n") != NULL,
+     "current status on its label line");
+  OK(strstr(b.ptr, "\n**Current status**:\n\n    indented code\nmore\n") !=
+         NULL,
+     "an indented current status below its label");
+  OK(strstr(b.ptr, "\n## Notes\n\n\\```\nopen\n## Html\n\n\\<div>\n"
+                   "## Last\n\n```\nopen at the end\n") != NULL,
+     "sections: the last one is as stored:\n%s", b.ptr);
+
+  /* Everything reads back as stored, in the same blocks. */
+  struct doc d;
+  parse_doc(b.ptr, b.len, DOC_GROUP, &d);
+  INT_EQ(d.diags.n, 0);
+  INT_EQ(d.ntasks, 4);
+  STR_EQ(d.description, CLOSED_THEN_OPEN);
+  INT_EQ(d.nsections, 3);
+  if (d.nsections == 3) {
+    STR_EQ(d.sections[0].body, "\n```\nopen\n");
+    STR_EQ(d.sections[1].body, "\n<div>\n");
+    STR_EQ(d.sections[2].body, "\n```\nopen at the end\n");
+  }
+  for (size_t i = 0; i < d.ntasks; i++) {
+    const struct ptask *p = &d.tasks[i];
+    if (str_eq(p->id, "t3")) {
+      STR_EQ(p->description, OPEN_FENCE);
+      STR_EQ(p->current_status, "```\nstatus code");
+      INT_EQ(p->deliverables.n, 2);
+      if (p->deliverables.n == 2) {
+        STR_EQ(p->deliverables.v[0], "```\nopen in an item");
+        STR_EQ(p->deliverables.v[1], "<div>\nafter");
+      }
+    } else if (str_eq(p->id, "t1")) {
+      STR_EQ(p->current_status, "    indented code\nmore");
+    } else if (str_eq(p->id, "t4")) {
+      STR_EQ(p->description, OPEN_HTML);
+      STR_EQ(p->current_status, "waiting\n<pre>\n## z");
+    }
+  }
+  doc_release(&d);
+  buf_truncate(&b, 0);
+  RC_OK(render_task(st, "t3", &b, NULL), st);
+  OK(strstr(b.ptr, "\n## Log\n\n\\<!--\nopen\n## More\n\nafter\n") != NULL,
+     "task sections:\n%s", b.ptr);
+  parse_doc(b.ptr, b.len, DOC_TASK, &d);
+  INT_EQ(d.diags.n, 0);
+  if (d.ntasks == 1) {
+    INT_EQ(d.tasks[0].nsections, 2);
+    if (d.tasks[0].nsections == 2)
+      STR_EQ(d.tasks[0].sections[0].body, "\n<!--\nopen\n");
+  }
+  doc_release(&d);
+  buf_truncate(&b, 0);
+  RC_OK(render_session(st, "s1", &b, NULL), st);
+  /* A fence in the list item that the description continues is closed by
+   * the item; the one after it is not. */
+  OK(strstr(b.ptr, "\n\n  ```\n  in the list item\n\\```\nopen\n\n## ") != NULL,
+     "session description:\n%s", b.ptr);
+  parse_doc(b.ptr, b.len, DOC_SESSION, &d);
+  INT_EQ(d.diags.n, 0);
+  STR_EQ(d.description, "  ```\n  in the list item\n```\nopen");
+  doc_release(&d);
+  buf_release(&b);
+
+  round_trip_all(st, "unclosed blocks");
+  store_close(st);
+}
+
+/* The chart block of session.md: between its fences. */
+static char *chart_lines(const char *text, const char *kind) {
+  char open[32];
+  snprintf(open, sizeof open, "```mermaid\n%s", kind);
+  const char *s = strstr(text, open);
+  if (!s)
+    return xstrdup("");
+  const char *e = strstr(s + 3, "\n```\n");
+  return xstrndup(s, e ? (size_t)(e - s) + 5 : strlen(s));
+}
+
+static void test_status_chart(void) {
+  struct store *st = fixture_open();
+  struct buf b = BUF_INIT;
+  RC_OK(render_session(st, "s1", &b, NULL), st);
+  /* Exact counts, statuses without tasks left out. */
+  char *pie = chart_lines(b.ptr, "pie");
+  STR_EQ(pie, "```mermaid\npie showData\n    title Tasks by status\n"
+              "    \"Active\" : 2\n    \"Blocked\" : 1\n"
+              "    \"Planned\" : 1\n    \"Completed\" : 1\n```\n");
+  free(pie);
+  char *bars = chart_lines(b.ptr, "xychart-beta");
+  OK(strstr(bars, "\n    x-axis [\"Frontend\", \"Backend\"]\n") != NULL,
+     "group labels:\n%s", bars);
+  OK(strstr(bars, "\n    bar [25, 0]\n") != NULL, "completed shares:\n%s",
+     bars);
+  free(bars);
+  /* After the metrics, before the groups. */
+  const char *metrics = strstr(b.ptr, "\n## \xf0\x9f\x93\x8a Metrics\n");
+  const char *chart = strstr(b.ptr, "\n## \xf0\x9f\x93\x88 Status Chart\n");
+  const char *groups = strstr(b.ptr, "\n## \xf0\x9f\x8e\xaf Task Groups\n");
+  OK(metrics && chart && groups && metrics < chart && chart < groups,
+     "section order:\n%s", b.ptr);
+
+  /* Quotes, line breaks and Mermaid's own marks in a group title cannot
+   * end a label or the chart. */
+  struct group g;
+  group_init(&g);
+  must(store_group_get(st, "frontend_group_001", &g), st, "group");
+  str_set(&g.title, "Say \"hi\"\n#1: 100% `done`\r\t\xc3\xa9");
+  must(store_group_update(st, &g), st, "group title");
+  group_release(&g);
+  struct task t;
+  task_init(&t);
+  must(store_task_get(st, "t5", &t), st, "t5");
+  t.status = STATUS_COMPLETED;
+  must(store_task_update(st, &t), st, "t5");
+  task_release(&t);
+  buf_truncate(&b, 0);
+  RC_OK(render_session(st, "s1", &b, NULL), st);
+  bars = chart_lines(b.ptr, "xychart-beta");
+  OK(strstr(bars, "\n    x-axis [\"Say #34;hi#34; #35;1: 100#37; #96;done#96;"
+                  "  \xc3\xa9\", \"Backend\"]\n") != NULL,
+     "escaped label:\n%s", bars);
+  OK(strstr(bars, "\n    bar [25, 100]\n") != NULL, "shares:\n%s", bars);
+  free(bars);
+  pie = chart_lines(b.ptr, "pie");
+  OK(strstr(pie, "\"Active\" : 1\n") && strstr(pie, "\"Completed\" : 2\n"),
+     "counts follow the database:\n%s", pie);
+  free(pie);
+  /* The chart is generated: it parses as such, and the file saves back
+   * unchanged. */
+  struct doc d;
+  parse_doc(b.ptr, b.len, DOC_SESSION, &d);
+  INT_EQ(d.diags.n, 0);
+  bool found = false;
+  for (size_t i = 0; i < d.ngenerated; i++)
+    found |= strstr(d.generated[i].name, "Status Chart") != NULL;
+  OK(found, "the chart section is a generated part");
+  for (size_t i = 0; i < d.nsections; i++)
+    OK(strstr(d.sections[i].body, "mermaid") == NULL, "section %s",
+       d.sections[i].heading);
+  doc_release(&d);
+  struct vnode f;
+  vnode_init(&f);
+  f.kind = VK_SESSION_MD;
+  f.session = xstrdup("s1");
+  unchanged_save(st, &f, "session with a chart");
+  vnode_release(&f);
+  buf_release(&b);
+  store_close(st);
+
+  /* A session without tasks has no chart to draw. */
+  st = fixture_open();
+  struct session s;
+  session_init(&s);
+  s.id = xstrdup("empty");
+  s.title = xstrdup("Empty");
+  must(store_session_insert(st, &s), st, "session");
+  session_release(&s);
+  RC_OK(render_session(st, "empty", &b, NULL), st);
+  OK(strstr(b.ptr, " Status Chart\n\n_No tasks yet._\n") != NULL,
+     "no chart:\n%s", b.ptr);
+  OK(strstr(b.ptr, "```mermaid") == NULL, "no mermaid block");
+  buf_release(&b);
+  store_close(st);
+}
+
 int main(void) {
   const char *u = getenv("TASKFS_UPDATE_GOLDEN");
   update_golden = u && strcmp(u, "1") == 0;
@@ -856,5 +1084,7 @@ int main(void) {
   test_round_trip_edges();
   test_yaml_quoting();
   test_escaping();
+  test_unclosed_blocks();
+  test_status_chart();
   return harness_done("render");
 }

@@ -353,6 +353,65 @@ static void test_concurrent(void) {
   store_close(st);
 }
 
+/* A text made under a name just unlinked replaces what the name showed:
+ * its own older revision is not its base, so the database follows it. */
+static void test_replacement(void) {
+  struct store *st = fixture_open();
+  struct vnode f = group_file("frontend_group_001");
+  struct save_result r;
+  save_result_init(&r);
+  char *old = read_file(st, &f);
+  struct task t = get_task(st, "t3");
+  int orig = t.progress;
+  task_release(&t);
+  set_progress(st, "t3", 15);
+  struct buf shown = BUF_INIT;
+  struct render_info info = {0};
+  RC_OK(view_read(st, &f, &shown, &info), st);
+
+  /* As a save from its own revision, the old text changes nothing. */
+  RC_OK(save(st, &f, old, &r), st);
+  t = get_task(st, "t3");
+  INT_EQ(t.progress, 15);
+  task_release(&t);
+
+  /* As a replacement of what was shown, it brings the old value back. */
+  struct served sv = {.rev = info.rev, .text = shown.ptr, .len = shown.len,
+                      .replaces = true};
+  save_result_release(&r);
+  save_result_init(&r);
+  RC_OK(sync_save(st, &f, old, strlen(old), &sv, NULL, &r), st);
+  INT_EQ(r.outcome, SAVE_APPLIED);
+  INT_EQ(r.conflicts, 0);
+  t = get_task(st, "t3");
+  INT_EQ(t.progress, orig);
+  task_release(&t);
+
+  /* Without a revision line it is the same replacement, with no warning. */
+  set_progress(st, "t3", 45);
+  buf_truncate(&shown, 0);
+  RC_OK(view_read(st, &f, &shown, &info), st);
+  sv = (struct served){.rev = info.rev, .text = shown.ptr, .len = shown.len,
+                       .replaces = true};
+  char *bare = strstr(old, "revision: ");
+  char *eol = strchr(bare, '\n');
+  char *text = xasprintf("%.*s%s", (int)(bare - old), old, eol + 1);
+  save_result_release(&r);
+  save_result_init(&r);
+  RC_OK(sync_save(st, &f, text, strlen(text), &sv, NULL, &r), st);
+  INT_EQ(r.warnings, 0);
+  t = get_task(st, "t3");
+  INT_EQ(t.progress, orig);
+  task_release(&t);
+
+  free(text);
+  free(old);
+  buf_release(&shown);
+  save_result_release(&r);
+  vnode_release(&f);
+  store_close(st);
+}
+
 static void expect_held(struct store *st, const struct vnode *f,
                         const char *text, size_t len, const char *what,
                         const char *line) {
@@ -626,15 +685,190 @@ static void test_create_rename_delete(void) {
   store_close(st);
 }
 
+/* Saves text to f as based on what f serves now; returns the report's
+ * warnings in r. The database's revision must not move. */
+static void save_unchanged(struct store *st, const struct vnode *f,
+                           const char *text, struct save_result *r,
+                           const char *what) {
+  struct buf b = BUF_INIT;
+  struct render_info info;
+  if (view_read(st, f, &b, &info))
+    die("read: %s", store_errmsg(st));
+  struct served sv = {.rev = info.rev, .text = b.ptr, .len = b.len};
+  int64_t rev = store_revision(st);
+  save_result_release(r);
+  save_result_init(r);
+  int rc = sync_save(st, f, text, strlen(text), &sv, NULL, r);
+  OK(rc == ENG_OK && r->outcome == SAVE_APPLIED, "%s: rc %d: %s", what, rc,
+     r->report.ptr);
+  OK(r->changes == 0, "%s: %d changes", what, r->changes);
+  OK(store_revision(st) == rev, "%s: revision %lld -> %lld", what,
+     (long long)rev, (long long)store_revision(st));
+  char *after = read_file(st, f);
+  STR_EQ(after, b.ptr);
+  free(after);
+  buf_release(&b);
+}
+
+/* The chart of session.md is generated: editing or removing it changes
+ * nothing, with at most the warning any generated part gets. */
+static void test_status_chart(void) {
+  struct store *st = fixture_open();
+  struct vnode f = session_file();
+  struct save_result r;
+  save_result_init(&r);
+  char *text = read_file(st, &f);
+  const char *head = "## \xf0\x9f\x93\x88 Status Chart\n\n";
+  const char *start = strstr(text, head);
+  const char *end =
+      start ? strstr(start, "## \xf0\x9f\x8e\xaf Task Groups") : NULL;
+  OK(start && end, "a chart section:\n%s", text);
+  if (!start || !end)
+    goto out;
+
+  char *t = edit(text, "\"Active\" : 2", "\"Active\" : 9");
+  save_unchanged(st, &f, t, &r, "a count edited");
+  OK(r.warnings == 1 && strstr(r.report.ptr, "Status Chart' is computed") &&
+         strstr(r.report.ptr, "not kept"),
+     "%s", r.report.ptr);
+  free(t);
+
+  char *t1 = edit(text, "xychart-beta horizontal\n", "xychart-beta\n");
+  t = edit(t1, "\"Frontend\"", "\"Front \"end\"\n\"");
+  save_unchanged(st, &f, t, &r, "labels broken");
+  OK(r.warnings == 1, "%s", r.report.ptr);
+  free(t1);
+  free(t);
+
+  /* The whole section removed: nothing to warn about. */
+  t = xasprintf("%.*s%s", (int)(start - text), text, end);
+  save_unchanged(st, &f, t, &r, "chart removed");
+  INT_EQ(r.warnings, 0);
+  free(t);
+
+  /* Only the blocks removed, or only the heading: a generated part that
+   * differs. */
+  t = xasprintf("%.*s%s%s", (int)(start - text), text, head, end);
+  save_unchanged(st, &f, t, &r, "blocks removed");
+  OK(r.warnings == 1 && strstr(r.report.ptr, "Status Chart"), "%s",
+     r.report.ptr);
+  free(t);
+  t = edit(text, head, "");
+  save_unchanged(st, &f, t, &r, "heading removed");
+  OK(r.warnings == 1 && strstr(r.report.ptr, "Metrics"), "%s", r.report.ptr);
+  free(t);
+
+  /* A mermaid block of one's own is kept, beside the chart. */
+  t = edit(text, "## \xf0\x9f\x92\xa1 Key Insights\n",
+           "## \xf0\x9f\x92\xa1 Key Insights\n\n"
+           "```mermaid\npie\n    \"Mine\" : 1\n```\n");
+  RC_OK(save(st, &f, t, &r), st);
+  INT_EQ(r.warnings, 0);
+  char *after = read_file(st, &f);
+  OK(strstr(after, "## \xf0\x9f\x92\xa1 Key Insights\n\n```mermaid\npie\n"
+                   "    \"Mine\" : 1\n```\n") != NULL,
+     "%s", after);
+  OK(strstr(after, head) != NULL, "the chart is still there");
+  free(after);
+  free(t);
+out:
+  free(text);
+  save_result_release(&r);
+  vnode_release(&f);
+  store_close(st);
+}
+
+/* A lone CR ends a line: two of them in a description are a blank line in
+ * it, and the blocks after it stay tasks. */
+static void test_lone_cr(void) {
+  struct store *st = fixture_open();
+  struct vnode f = group_file("frontend_group_001");
+  struct save_result r;
+  save_result_init(&r);
+  char *text = read_file(st, &f);
+  char *t = edit(text, "Describe it.", "Describe\r\rit.");
+  RC_OK(save(st, &f, t, &r), st);
+  INT_EQ(r.outcome, SAVE_APPLIED);
+  INT_EQ(r.changes, 1);
+  OK(r.report.len == 0, "report: %s", r.report.ptr);
+  INT_EQ(count_group(st, "frontend_group_001"), 4);
+  struct task t2 = get_task(st, "t2");
+  STR_EQ(t2.description, "Describe\n\nit.");
+  task_release(&t2);
+  struct section *xs;
+  size_t nx;
+  RC_OK(store_section_list(st, OWNER_GROUP, "frontend_group_001", false, &xs,
+                           &nx),
+        st);
+  INT_EQ(nx, 0);
+  store_sections_free(xs, nx);
+  char *after = read_file(st, &f);
+  save_unchanged(st, &f, after, &r, "after a lone CR");
+  free(after);
+  free(t);
+  free(text);
+  save_result_release(&r);
+  vnode_release(&f);
+  store_close(st);
+}
+
+/* An unclosed fence in a description swallows the rest of the file that
+ * holds it (as CommonMark reads it); from then on, the rendering opens no
+ * block, and saving it unchanged changes nothing and adds nothing. */
+static void test_unclosed_fence(void) {
+  struct store *st = fixture_open();
+  struct vnode f = group_file("frontend_group_001");
+  struct save_result r;
+  save_result_init(&r);
+  char *text = read_file(st, &f);
+  const char *progress = "- **Progress**: 25% (1 of 4 tasks completed)\n";
+  char *t = edit(text, progress, "- **Progress**: 0%\n\n```\ncode\n");
+  RC_OK(save(st, &f, t, &r), st);
+  INT_EQ(r.outcome, SAVE_APPLIED);
+  INT_EQ(count_group(st, "frontend_group_001"), 0);
+  struct group g;
+  group_init(&g);
+  RC_OK(store_group_get(st, "frontend_group_001", &g), st);
+  const char *rest = strstr(text, progress) + strlen(progress);
+  char *want = xasprintf("```\ncode\n%.*s", (int)strlen(rest) - 1, rest);
+  STR_EQ(g.description, want);
+  free(want);
+  char *after = read_file(st, &f);
+  OK(strstr(after, "\n\n\\```\ncode\n\n\\## \xf0\x9f\x93\x8a Metrics\n") !=
+         NULL,
+     "%s", after);
+  for (int i = 0; i < 3; i++)
+    save_unchanged(st, &f, after, &r, "a description with an open fence");
+  char *again = read_file(st, &f);
+  STR_EQ(again, after);
+  group_release(&g);
+  group_init(&g);
+  RC_OK(store_group_get(st, "frontend_group_001", &g), st);
+  OK(strlen(g.description) == strlen(rest) - 1 + strlen("```\ncode\n"),
+     "the description grew to %zu bytes", strlen(g.description));
+  group_release(&g);
+  free(again);
+  free(after);
+  free(t);
+  free(text);
+  save_result_release(&r);
+  vnode_release(&f);
+  store_close(st);
+}
+
 int main(void) {
   test_round_trip();
   test_group_edits();
   test_new_tasks_and_stale_buffer();
   test_concurrent();
+  test_replacement();
   test_bad_input();
   test_crlf_bom();
+  test_lone_cr();
+  test_unclosed_fence();
   test_task_file();
   test_session_and_notes();
   test_create_rename_delete();
+  test_status_chart();
   return harness_done("sync");
 }

@@ -134,6 +134,22 @@ class Mount:
         return rc
 
 
+def valgrind_errors(log):
+    """valgrind's log without its notes on system calls it does not know
+    (openat2: taskfs then walks paths itself)."""
+    lines = log.splitlines()
+    keep, skip = [], 0
+    for line in lines:
+        if "WARNING: unhandled" in line and "syscall" in line:
+            skip = 4  # the note's four lines of advice follow
+            continue
+        if skip:
+            skip -= 1
+            continue
+        keep.append(line)
+    return "\n".join(keep).strip()
+
+
 @pytest.fixture
 def mount_factory(workdir):
     """Starts mounts; unmounts each at teardown, checking that the daemon
@@ -157,9 +173,11 @@ def mount_factory(workdir):
                "LeakSanitizer" in line:
                 failures.append(f"sanitizer report: {err}")
                 break
-        if m.vglog and os.path.exists(m.vglog) and os.path.getsize(m.vglog):
+        if m.vglog and os.path.exists(m.vglog):
             with open(m.vglog) as f:
-                failures.append("valgrind: " + f.read())
+                report = valgrind_errors(f.read())
+            if report:
+                failures.append("valgrind: " + report)
         m.errlog.close()
     if failures:
         pytest.fail("\n".join(failures))

@@ -1,15 +1,18 @@
 # SPDX-License-Identifier: MIT
-"""taskctl on a real database, without a mount: every command in text and
-JSON, the demo, bulk import, and each documented exit status."""
+"""taskctl on a real database: every command in text and JSON, the demo,
+bulk import, each documented exit status, and the sync figures and edit
+log that saves through a mount leave."""
+import errno
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
 
 import pytest
 
-from conftest import REPO, TASKCTL, Taskctl
+from conftest import REPO, TASKCTL, Taskctl, read, write
 
 STATUSES = {"planned", "active", "blocked", "completed"}
 
@@ -811,3 +814,181 @@ def test_man_page_has_no_warnings():
     assert p.returncode == 0
     assert p.stderr == ""
     assert "EXIT STATUS" in p.stdout
+
+
+# ---- stats and log, from saves through a mount ----
+
+def set_field(text, task_id, field, value):
+    """The group file text with one field of one task block changed."""
+    new, n = re.subn(r"(`%s`\n\n(?:.*\n)*?- \*\*%s\*\*: )[^\n]*"
+                     % (re.escape(task_id), field), r"\g<1>" + value, text,
+                     count=1)
+    assert n == 1, (task_id, field)
+    return new
+
+
+@pytest.fixture
+def synced(demo, mount_factory, workdir):
+    """A mounted demo where a save changed two records, a save met a
+    conflict (progress changed on both sides), and a save was held (bad
+    progress); unmounted, so that every render is in the sync log.
+    Returns (taskctl, session, the old title and priority)."""
+    ctl, s = demo
+    write(os.path.join(workdir, "taskfs.yaml"), "auto_merge_window: 0s\n")
+    old_title = [g for g in ctl.groups(s) if g["name"] == "frontend"][0][
+        "title"]
+    old_priority = ctl.task("auth_components_001")["priority"]
+    assert old_priority != "critical"
+    m = mount_factory(ctl.db)
+    p = m.path(s, "task_groups", "frontend.md")
+    text = re.sub(r"^# .*$", "# Frontend (renamed)", read(p), count=1,
+                  flags=re.M)
+    write(p, set_field(text, "auth_components_001", "Priority", "critical"))
+    text = read(p)
+    ctl.run("task", "set", "dashboard_layout_001", "--progress", "5")
+    write(p, set_field(text, "dashboard_layout_001", "Progress", "77%"))
+    t = m.path(s, "tasks", "active", "chart_components_001.md")
+    with pytest.raises(OSError) as e:
+        write(t, re.sub(r"- \*\*Progress\*\*: \d+%", "- **Progress**: 140%",
+                        read(t)))
+    assert e.value.errno == errno.EBADMSG
+    assert m.unmount() == 0
+    return ctl, s, old_title, old_priority
+
+
+def metrics(text):
+    """The METRIC/VALUE table of 'taskctl stats' as a dict."""
+    lines = text.split("\n\n")[0].splitlines()
+    col = lines[0].index("VALUE")
+    assert lines[0][:col].rstrip() == "METRIC"
+    return {line[:col].rstrip(): line[col:] for line in lines[1:]}
+
+
+def test_stats_after_saves_and_a_conflict(synced):
+    ctl, s, _, _ = synced
+    x = ctl.json("stats", "--session", s)
+    renders = x["renders"]
+    assert renders >= 3  # each file read, once at least
+    assert {k: x[k] for k in ("session", "operations", "ok", "errors",
+                              "held", "with_conflicts", "saves",
+                              "conflicts_total", "conflicts_open",
+                              "conflicts_resolved", "errors_by_kind")} == {
+        "session": s, "operations": renders + 3, "ok": renders + 1,
+        "errors": 0, "held": 1, "with_conflicts": 1, "saves": 3,
+        "conflicts_total": 1, "conflicts_open": 1, "conflicts_resolved": 0,
+        "errors_by_kind": {"parse": 1}}
+    assert x["success_rate"] == pytest.approx((renders + 2) / (renders + 3))
+    assert x["conflict_rate"] == pytest.approx(1 / 3)
+    assert x["resolution_rate"] == 0
+    assert 0 < x["save_p50_ms"] <= x["save_p95_ms"]
+    assert 0 < x["render_p50_ms"] <= x["render_p95_ms"]
+    (c,) = x["open_conflicts"]
+    assert {k: c[k] for k in ("session", "file", "type", "field", "status",
+                              "label")} == {
+        "session": s, "file": "task_groups/frontend.conflict.md",
+        "type": "progress_update", "field": "progress", "status": "open",
+        "label": "Create dashboard layout `dashboard_layout_001`"}
+    (e,) = x["last_errors"]
+    assert {k: e[k] for k in ("type", "file", "status", "kind", "error")} == {
+        "type": "save", "file": "tasks/active/chart_components_001.md",
+        "status": "held", "kind": "parse",
+        "error": "line 12: error: progress '140%' is outside 0-100%"}
+    assert ctl.json("stats") == dict(x, session=None)
+
+    text = ctl.run("stats", "--session", s).stdout
+    assert metrics(text) == {
+        "operations": "%d (%d renders, 3 saves and resolutions)"
+                      % (renders + 3, renders),
+        "sync success rate": "%.1f%% (%d of %d)"
+                             % (100 * (renders + 2) / (renders + 3),
+                                renders + 2, renders + 3),
+        "conflict rate": "33.3% (1 of 3 saves)",
+        "render time p50/p95": "%.2f ms / %.2f ms"
+                               % (x["render_p50_ms"], x["render_p95_ms"]),
+        "save time p50/p95": "%.2f ms / %.2f ms"
+                             % (x["save_p50_ms"], x["save_p95_ms"]),
+        "errors by kind": "parse 1",
+        "user resolution rate": "0.0% (0 of 1 conflicts resolved)",
+        "open conflicts": "1"}
+    rows = table(text.split("\n\n")[1])
+    assert rows == [{"ID": str(c["id"]), "SESSION": s,
+                     "TYPE": "progress_update", "FIELD": "progress",
+                     "LABEL": c["label"],
+                     "FILE": "task_groups/frontend.conflict.md"}]
+    assert text.split("\n\n")[2] == (
+        "last errors, newest first:\n  %s UTC save "
+        "tasks/active/chart_components_001.md: held (parse): line 12: "
+        "error: progress '140%%' is outside 0-100%%\n" % e["at"][:19])
+
+    # Resolved from the command line: the rate follows, and the
+    # resolution counts in its session's figures.
+    ctl.run("resolve", c["id"], "--keep", "file")
+    y = ctl.json("stats", "--session", s)
+    assert (y["conflicts_open"], y["conflicts_resolved"],
+            y["resolution_rate"], y["open_conflicts"]) == (0, 1, 1.0, [])
+    assert y["saves"] == 4
+    y = ctl.json("stats")
+    assert (y["saves"], y["ok"], y["resolution_rate"]) == (4, renders + 2,
+                                                           1.0)
+    assert y["conflict_rate"] == pytest.approx(1 / 4)
+    m = metrics(ctl.run("stats").stdout)
+    assert m["user resolution rate"] == "100.0% (1 of 1 conflicts resolved)"
+    assert m["conflict rate"] == "25.0% (1 of 4 saves)"
+    assert m["open conflicts"] == "0"
+
+
+def test_log_of_edits_through_the_mount(synced):
+    ctl, s, old_title, old_priority = synced
+    entries = ctl.json("log", "--session", s)
+    assert [{k: e[k] for k in ("session", "record_kind", "record", "op",
+                               "field", "old", "new")} for e in entries] == [
+        {"session": s, "record_kind": "task", "record": "auth_components_001",
+         "op": "update", "field": "priority", "old": old_priority,
+         "new": "critical"},
+        {"session": s, "record_kind": "group", "record": "frontend_group_001",
+         "op": "update", "field": "title", "old": old_title,
+         "new": "Frontend (renamed)"}]
+    assert entries[0]["revision"] > entries[1]["revision"]
+    assert ctl.json("log") == entries
+    assert ctl.json("log", "--limit", "1") == entries[:1]
+    assert ctl.json("log", "--limit", "0") == entries
+    # The changes made by taskctl (the conflict's other side) are not
+    # edits through the mount.
+    lines = ctl.run("log", "--session", s).stdout.splitlines()
+    names = ["REV", "TIME (UTC)", "RECORD", "FIELD", "OLD", "NEW"]
+    starts = [lines[0].index(n) for n in names]
+    assert lines[0].split() == "REV TIME (UTC) RECORD FIELD OLD NEW".split()
+    rows = [{n: line[a:b].strip() for n, a, b in
+             zip(names, starts, starts[1:] + [None])} for line in lines[1:]]
+    assert rows == [
+        {"REV": str(e["revision"]), "TIME (UTC)": e["at"][:19],
+         "RECORD": "%s %s" % (e["record_kind"], e["record"]),
+         "FIELD": e["field"], "OLD": e["old"], "NEW": e["new"]}
+        for e in entries]
+
+
+def test_stats_and_log_without_a_mount(session):
+    ctl, s = session
+    x = ctl.json("stats", "--session", s)
+    assert (x["operations"], x["success_rate"], x["open_conflicts"],
+            x["last_errors"], x["errors_by_kind"]) == (0, 1.0, [], [], {})
+    assert metrics(ctl.run("stats").stdout)["errors by kind"] == "none"
+    assert ctl.json("log") == []
+    assert ctl.run("log").stdout == "no edits through a mount yet\n"
+    fail(ctl, "stats", "--session", "nope", code=3)
+    fail(ctl, "log", "--session", "nope", code=3)
+    for bad in ("x", "-1", "1.5", ""):
+        fail(ctl, "log", "--limit", bad, code=2)
+    # A bad --limit is a usage error even without a database.
+    missing = Taskctl(ctl.db + ".missing")
+    fail(missing, "log", "--limit", "x", code=2)
+    fail(missing, "stats", code=6)
+    for cmd in ("stats", "log"):
+        h = ctl.run(cmd, "--help").stdout
+        assert h.startswith("usage: taskctl [-d DB] [--json] %s [--session S]"
+                            % cmd)
+        assert "--session S" in h
+    assert "--limit N" in ctl.run("log", "--help").stdout
+    top = ctl.run("--help").stdout
+    assert "  stats [--session S]\n" in top
+    assert "  log [--session S] [--limit N]\n" in top

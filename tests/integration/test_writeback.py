@@ -425,3 +425,30 @@ def test_reader_sees_whole_text_while_rewritten(env):
             os.close(w)
         assert os.pread(r.fileno(), len(text) + 10, 0) == text
     assert read(p).encode() == text
+
+
+def test_without_render_cache(demo, mount_factory):
+    """With no memory for renderings (-o render_cache=0) every file still
+    reads, stats and saves exactly: sizes follow the database, and a text
+    without a revision line builds on what the file last served."""
+    ctl, session = demo
+    m = mount_factory(ctl.db, options=["-o", "render_cache=0"])
+    groups = {g["name"]: g for g in ctl.groups(session)}
+    p = gpath(m, session, "frontend")
+    text = read(p)
+    assert os.stat(p).st_size == len(text.encode())
+    ts = [t for t in tasks_of(ctl, groups["frontend"])
+          if t["status"] == "active"]
+    a, b = ts[0], ts[1]
+    ctl.run("task", "set", b["id"], "--title", "A longer title than before")
+    fresh = read(p)
+    assert "### A longer title than before `%s`" % b["id"] in fresh
+    assert os.stat(p).st_size == len(fresh.encode())
+    # The old text without its front matter: based on the revision this
+    # path served last (the fresh one), so b's new title stays.
+    body = fresh.split("\n---\n", 1)[1]
+    write(p, body.replace(block(body, a["id"]), block(body, a["id"]).replace(
+        "### %s `" % a["title"], "### Renamed `")))
+    assert ctl.task(a["id"])["title"] == "Renamed"
+    assert ctl.task(b["id"])["title"] == "A longer title than before"
+    assert os.stat(p).st_size == len(read(p).encode())
