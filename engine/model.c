@@ -495,8 +495,13 @@ void effort_format(double hours, char out[32]) {
     out[0] = '\0';
     return;
   }
-  /* Two decimals at most, trailing zeros dropped: 4h, 1.5h, 0.25h. */
-  snprintf(out, 32, "%.2f", hours);
+  /* Two decimals at most, trailing zeros dropped: 4h, 1.5h, 0.25h. A
+   * value the store would refuse (beyond EFFORT_MAX) still fits. */
+  int n = snprintf(out, 32, "%.2f", hours);
+  if (n < 0 || n > 29) {
+    snprintf(out, 32, "%.6gh", hours);
+    return;
+  }
   char *dot = strchr(out, '.');
   if (dot) {
     char *end = out + strlen(out) - 1;
@@ -562,6 +567,8 @@ bool effort_parse(const char *s, double *hours) {
     parts++;
     s = skip_space(s);
   }
+  if (!(total <= EFFORT_MAX))
+    return false;
   *hours = round(total * 100.0) / 100.0;
   return true;
 }

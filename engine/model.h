@@ -191,10 +191,14 @@ void session_field_copy(struct session *dst, const struct session *src,
  * done. (Start and completion times are kept by the store.) */
 void task_set_status(struct task *t, int status);
 
+/* The largest effort, in hours (about 114 years of work). */
+#define EFFORT_MAX 1000000.0
+
 /* Hours as written in files: "4h", "1.5h", "0.25h"; "" when NAN. */
 void effort_format(double hours, char out[32]);
 /* Accepts "4h", "4 h", "4", "1.5h", "90m", "1h30m", and "", "-", "—"
- * (unset, NAN). Returns false for anything else or a negative value. */
+ * (unset, NAN). Returns false for anything else, a negative value or one
+ * above EFFORT_MAX. */
 bool effort_parse(const char *s, double *hours);
 
 /* Progress "60%", "60 %" or "60". Returns 0, or -1 when it is not a whole

@@ -840,7 +840,9 @@ static void task_field(struct parser *p, struct ptask *t, const struct field *f,
     bool est = field_key(f->key, p->doc->kind) == FK_ESTIMATE;
     if (!effort_parse(f->value, &h)) {
       diags_add(dg, DIAG_ERROR, line,
-                "effort '%s' is not a duration like 4h, 1.5h or 90m", f->value);
+                "effort '%s' is not a duration like 4h, 1.5h or 90m (at "
+                "most 1000000h)",
+                f->value);
       break;
     }
     if (est) {

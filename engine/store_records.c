@@ -633,6 +633,10 @@ static int check_task(struct store *st, const struct task *t) {
   if ((!isnan(t->estimate) && t->estimate < 0) ||
       (!isnan(t->actual) && t->actual < 0))
     return store_fail(st, ENG_INVALID, "effort cannot be negative");
+  if ((!isnan(t->estimate) && !(t->estimate <= EFFORT_MAX)) ||
+      (!isnan(t->actual) && !(t->actual <= EFFORT_MAX)))
+    return store_fail(st, ENG_INVALID, "effort is at most %.0f hours",
+                      EFFORT_MAX);
   for (size_t i = 0; i < t->deps.n; i++)
     if (strcmp(t->deps.v[i], t->id ? t->id : "") == 0)
       return store_fail(st, ENG_INVALID, "task %s cannot depend on itself",

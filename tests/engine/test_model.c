@@ -215,9 +215,15 @@ static void test_effort(void) {
    * exponent forms are "anything else". */
   effort_bad("0x10h");
   effort_bad("1e2h");
+  effort_ok("1000000h", 1000000);
+  effort_bad("1000000.5h");
+  effort_bad("88888888888888888888888888888888888888888888888888888888884h");
 
   effort_fmt(NAN, "");
   effort_fmt(0, "0h");
+  /* Values the store refuses still format within the buffer. */
+  effort_fmt(8.9e82, "8.9e+82h");
+  effort_fmt(1e28, "1e+28h");
   effort_fmt(4, "4h");
   effort_fmt(10, "10h");
   effort_fmt(100, "100h");
