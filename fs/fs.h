@@ -97,6 +97,10 @@ struct handle {
   /* The last save failed and its text was kept beside the file: closing
    * the handle does not try it again (the caller was told it failed). */
   bool failed;
+  /* A write or truncate through this handle was refused (EFBIG, ENOMEM):
+   * the buffer is not the text the program meant, so it is never
+   * applied; closing keeps it beside the file and fails with this. */
+  int werr;
   struct content *base; /* what the file read when this handle opened */
   /* Made after its name was unlinked (git checkout, install(1)): its
    * text replaces base, whatever revision the text names. */

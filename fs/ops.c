@@ -1029,9 +1029,30 @@ static int save_text(struct fs *fs, struct node *n, const char *text,
   return err;
 }
 
+/* A write refused part way leaves the buffer short of what the program
+ * wrote: it is not saved (save_handle). */
+static void write_refused(struct handle *h, int err) {
+  if (!h->werr)
+    h->werr = err;
+}
+
 /* Saves a writable handle's buffer if it changed. */
 static int save_handle(struct fs *fs, struct handle *h) {
-  if (h->type != HT_VIRT || !h->writable || !h->dirty)
+  if (h->type != HT_VIRT || !h->writable)
+    return 0;
+  if (h->werr) {
+    if (h->dirty && h->wbuf.len) {
+      char why[128];
+      snprintf(why, sizeof why,
+               "a write to it failed (%s), so the text is incomplete",
+               strerror(h->werr));
+      save_refused(fs, h->node, h->wbuf.ptr, h->wbuf.len, h->werr, why);
+    }
+    h->dirty = false;
+    h->failed = true;
+    return -h->werr;
+  }
+  if (!h->dirty)
     return 0;
   int rc = save_text(fs, h->node, h->wbuf.ptr, h->wbuf.len, h->base,
                      h->replaces);
@@ -1271,10 +1292,20 @@ static int virt_setattr(struct fs *fs, struct node *n, struct stat *attr,
       return -EISDIR;
     if (!view_is_writable(n->v.kind))
       return -EACCES;
-    if ((size_t)attr->st_size > PARSE_MAX_BYTES)
+    bool own = h && h->type == HT_VIRT && h->writable;
+    if ((size_t)attr->st_size > PARSE_MAX_BYTES) {
+      if (own)
+        write_refused(h, EFBIG);
       return -EFBIG;
-    if (h && h->type == HT_VIRT && h->writable) {
+    }
+    if (own) {
       size_t before = h->wbuf.len;
+      if ((size_t)attr->st_size > before &&
+          fs->buffered + ((size_t)attr->st_size - before) >
+              (size_t)fs->opt.max_buffers_mb << 20) {
+        write_refused(h, ENOMEM);
+        return -ENOMEM;
+      }
       buf_resize(&h->wbuf, (size_t)attr->st_size);
       fs->buffered = fs->buffered - before + h->wbuf.len;
       h->dirty = true;
@@ -2005,6 +2036,9 @@ static void fs_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in,
     return;
   }
   if ((size_t)off + size > PARSE_MAX_BYTES) {
+    lock(fs);
+    write_refused(h, EFBIG);
+    unlock(fs);
     fuse_reply_err(req, EFBIG);
     return;
   }
@@ -2024,6 +2058,7 @@ static void fs_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in,
           (size_t)fs->opt.max_buffers_mb << 20) {
     struct buf label = BUF_INIT;
     node_label(fs, h->node, &label);
+    write_refused(h, ENOMEM);
     unlock(fs);
     free(data);
     fuse_log(FUSE_LOG_ERR,

@@ -410,18 +410,31 @@ def test_write_buffers_limit(demo, mount_factory):
         assert e.value.errno == errno.ENOMEM
         assert written == (1 << 20) - 10 * len(chunk)
     finally:
-        # Neither text is a group file: both are held, then discarded.
-        for fd in (fa, fb):
-            with pytest.raises(OSError) as e:
-                os.close(fd)
-            assert e.value.errno == errno.EBADMSG
+        # frontend's text is no group file: it is held, then discarded.
+        with pytest.raises(OSError) as e:
+            os.close(fa)
+        assert e.value.errno == errno.EBADMSG
+        # backend's lacks what the refused write held: it is never
+        # applied, and its bytes are kept beside the file.
+        with pytest.raises(OSError) as e:
+            os.close(fb)
+        assert e.value.errno == errno.ENOMEM
     assert log_lines(m, "refused (Cannot allocate memory)") == [
         "taskfs: write to %s/task_groups/backend.md refused (Cannot "
         "allocate memory): the files being written through the mount would "
         "hold more than 1 MiB together (-o max_buffers); close some of "
         "them, or mount with a larger max_buffers" % s]
-    for name in ("frontend", "backend"):
-        os.unlink(gpath(m, s, name + ".error"))
+    kept = kept_copies(m, s, "backend")
+    assert len(kept) == 1
+    assert log_lines(m, "failed (Cannot allocate memory)") == [
+        "taskfs: save %s/task_groups/backend.md failed (Cannot allocate "
+        "memory): a write to it failed (Cannot allocate memory), so the "
+        "text is incomplete; nothing was applied, the text is kept in "
+        "%s/task_groups/%s" % (s, s, kept[0])]
+    kept = os.path.join(os.path.dirname(b), kept[0])
+    assert os.path.getsize(kept) == written
+    os.unlink(kept)
+    os.unlink(gpath(m, s, "frontend.error"))
     assert (read(a), read(b)) == texts
     assert ctl.tasks(s) == tasks
     # Closed, the buffers no longer count.
@@ -435,6 +448,18 @@ def test_write_buffers_limit(demo, mount_factory):
         assert e.value.errno == errno.EBADMSG
     os.unlink(gpath(m, s, "backend.error"))
     assert read(b) == texts[1]
+    # Growing a buffer by ftruncate counts as well.
+    fb = os.open(b, os.O_RDWR)
+    try:
+        with pytest.raises(OSError) as e:
+            os.ftruncate(fb, 2 << 20)
+        assert e.value.errno == errno.ENOMEM
+    finally:
+        with pytest.raises(OSError) as e:
+            os.close(fb)
+        assert e.value.errno == errno.ENOMEM
+    assert read(b) == texts[1]
+    assert ctl.tasks(s) == tasks
 
 
 # ---- kill -9 in the middle of saves ----

@@ -363,10 +363,55 @@ def test_file_too_big(env):
             written += os.write(fd, chunk)
     assert e.value.errno == errno.EFBIG
     assert written == 64 << 20
-    with pytest.raises(OSError):
+    with pytest.raises(OSError) as e:
         os.close(fd)
-    os.unlink(gpath(m, session, "backend.error"))
+    assert e.value.errno == errno.EFBIG
     assert read(p) == text
+    kept = unsaved_copies(m, session, "backend")
+    assert [os.path.getsize(k) for k in kept] == [64 << 20]
+    os.unlink(kept[0])
+
+
+def unsaved_copies(m, session, name):
+    d = os.path.dirname(gpath(m, session, name))
+    return [os.path.join(d, n) for n in sorted(os.listdir(d))
+            if n.startswith(name + ".md.unsaved-")]
+
+
+def test_write_past_the_limit_applies_nothing(env):
+    """A program whose write fails part way closes a text that lacks what
+    it meant to write: none of it is applied, all of it is kept."""
+    m, ctl, session, groups = env
+    p = gpath(m, session, "backend")
+    text = read(p)
+    before = ctl.run("export").stdout
+    # The first half of the file: a valid group file with fewer tasks.
+    head = text[:len(text) // 2].encode()
+    fd = os.open(p, os.O_WRONLY | os.O_TRUNC)
+    assert os.write(fd, head) == len(head)
+    with pytest.raises(OSError) as e:
+        os.pwrite(fd, b"rest", 64 << 20)
+    assert e.value.errno == errno.EFBIG
+    with pytest.raises(OSError) as e:
+        os.close(fd)
+    assert e.value.errno == errno.EFBIG
+    assert ctl.run("export").stdout == before
+    assert read(p) == text
+    kept = unsaved_copies(m, session, "backend")
+    assert len(kept) == 1
+    with open(kept[0], "rb") as f:
+        assert f.read() == head
+    os.unlink(kept[0])
+    # ftruncate past the limit fails the same way, and so does the close.
+    fd = os.open(p, os.O_RDWR)
+    with pytest.raises(OSError) as e:
+        os.ftruncate(fd, (64 << 20) + 1)
+    assert e.value.errno == errno.EFBIG
+    with pytest.raises(OSError) as e:
+        os.close(fd)
+    assert e.value.errno == errno.EFBIG
+    assert unsaved_copies(m, session, "backend") == []
+    assert ctl.run("export").stdout == before
 
 
 def test_truncate_by_name_is_held(env):
