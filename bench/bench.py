@@ -1,0 +1,406 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""
+taskfs benchmark: the same commands on a taskfs mount, on a copy of its
+tree in tmpfs, and (when libfuse's passthrough example can be built) on
+that copy through a FUSE passthrough filesystem, interleaved, several
+runs each. Prints the median of each and the ratios against tmpfs.
+
+Usage: bench.py [--build DIR] [--tasks N] [--groups G] [--runs R] [--json F]
+"""
+
+import argparse
+import json
+import os
+import random
+import shutil
+import signal
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# libfuse's path-based example: it holds no descriptor per inode, so it
+# can walk 100,000 files within a container's limit on open files
+# (passthrough_ll keeps one per inode the kernel knows).
+PASSTHROUGH_SRC = "/usr/share/doc/libfuse3-dev/examples/passthrough.c"
+
+WORDS = ("parser cache index query render merge schema token client server "
+         "queue worker report chart export import login audit metric alert "
+         "backup restore deploy review test build release docs api ui").split()
+
+
+def say(*a):
+    print(*a, file=sys.stderr, flush=True)
+
+
+def is_mounted(path):
+    path = os.path.realpath(path)
+    with open("/proc/self/mounts") as f:
+        return any(line.split()[1] == path for line in f)
+
+
+def drop_caches():
+    subprocess.run(["sync"], check=True)
+    try:
+        with open("/proc/sys/vm/drop_caches", "w") as f:
+            f.write("3\n")
+        return True
+    except OSError:
+        return False
+
+
+def timed(cmd, **kw):
+    """Wall time of a command, in milliseconds."""
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, **kw)
+    return (time.perf_counter() - t0) * 1000.0
+
+
+class Ctl:
+    def __init__(self, build, db):
+        self.bin = os.path.join(build, "tools", "taskctl")
+        self.db = db
+
+    def run(self, *args, stdin=None):
+        p = subprocess.run([self.bin, "-d", self.db] + list(args),
+                           input=stdin, capture_output=True, text=True)
+        if p.returncode:
+            raise SystemExit("taskctl %s: %s" % (" ".join(args), p.stderr))
+        return p.stdout.strip()
+
+
+def sentence(rnd, n):
+    return " ".join(rnd.choice(WORDS) for _ in range(n)).capitalize()
+
+
+def make_db(build, db, tasks, groups):
+    """A session of `tasks` tasks in `groups` groups, with descriptions,
+    deliverables, dependencies, and a TODO in one task of eight."""
+    ctl = Ctl(build, db)
+    ctl.run("init")
+    sid = ctl.run("session", "create", "--title", "Benchmark session",
+                  "--id", "session_bench")
+    rnd = random.Random(tasks)
+    per = tasks // groups
+    statuses = ["planned", "planned", "active", "completed", "blocked"]
+    for g in range(groups):
+        name = "group-%03d" % g
+        gid = ctl.run("group", "create", "--session", sid, "--name", name,
+                      "--title", "Group %d: %s" % (g, sentence(rnd, 3)),
+                      "--description", sentence(rnd, 12) + ".")
+        batch = []
+        for i in range(per):
+            tid = "t%03d_%04d" % (g, i)
+            t = {"session": sid, "group": gid, "id": tid,
+                 "title": sentence(rnd, 5),
+                 "status": rnd.choice(statuses),
+                 "priority": rnd.choice(["low", "medium", "high"]),
+                 "specialist": rnd.choice(["implementer", "reviewer",
+                                           "tester"]),
+                 "estimate": rnd.choice([1, 2, 4, 8]),
+                 "description": sentence(rnd, 20) + ".\n\n" +
+                 ("TODO: " if i % 8 == 0 else "") + sentence(rnd, 10) + ".",
+                 "deliverables": [sentence(rnd, 3), sentence(rnd, 4)]}
+            if i and i % 3 == 0:
+                t["dependencies"] = ["t%03d_%04d" % (g, i - 1)]
+            if t["status"] == "completed":
+                t["progress"] = 100
+            elif t["status"] == "active":
+                t["progress"] = rnd.choice([10, 50, 80])
+            batch.append(t)
+        ctl.run("task", "import", "-", stdin=json.dumps(batch))
+    return sid
+
+
+class Daemon:
+    """A filesystem process in the foreground on a folder."""
+
+    def __init__(self, cmd, mnt):
+        self.mnt = mnt
+        os.makedirs(mnt, exist_ok=True)
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        deadline = time.time() + 30
+        while not is_mounted(mnt):
+            if self.proc.poll() is not None or time.time() > deadline:
+                raise SystemExit("could not mount %s: %s" % (mnt, cmd))
+            time.sleep(0.01)
+
+    def rss_kib(self):
+        out = {}
+        with open("/proc/%d/status" % self.proc.pid) as f:
+            for line in f:
+                k, _, v = line.partition(":")
+                if k in ("VmRSS", "VmHWM"):
+                    out[k] = int(v.split()[0])
+        return out
+
+    def stop(self):
+        if is_mounted(self.mnt):
+            subprocess.run(["fusermount3", "-u", self.mnt])
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+
+
+def build_passthrough(work):
+    if not os.path.exists(PASSTHROUGH_SRC):
+        return None
+    exe = os.path.join(work, "passthrough")
+    flags = subprocess.run(["pkg-config", "--cflags", "--libs", "fuse3"],
+                           capture_output=True, text=True).stdout.split()
+    p = subprocess.run(["cc", "-O2", "-w", "-o", exe, PASSTHROUGH_SRC] +
+                       flags, capture_output=True, text=True)
+    return exe if p.returncode == 0 else None
+
+
+def median(v):
+    return statistics.median(v) if v else float("nan")
+
+
+class Table:
+    def __init__(self):
+        self.rows = []  # (case, {side: [ms]})
+
+    def add(self, case, side, ms):
+        for c, d in self.rows:
+            if c == case:
+                d.setdefault(side, []).append(ms)
+                return
+        self.rows.append((case, {side: [ms]}))
+
+    def medians(self):
+        return [(c, {s: median(v) for s, v in d.items()})
+                for c, d in self.rows]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[1])
+    ap.add_argument("--build", default=os.path.join(REPO, "build-release"))
+    ap.add_argument("--tasks", type=int, default=100000)
+    ap.add_argument("--groups", type=int, default=100)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--json", help="also write the figures here")
+    ap.add_argument("--keep", action="store_true",
+                    help="keep the work folder (databases, copies)")
+    a = ap.parse_args()
+    if os.geteuid() != 0:
+        say("note: not root: caches cannot be dropped; cold runs are "
+            "cold for taskfs only")
+    taskfs = os.path.join(a.build, "fs", "taskfs")
+    work = tempfile.mkdtemp(prefix="taskfs-bench-", dir="/var/tmp")
+    tmpfs = os.path.join(work, "tmpfs")
+    os.makedirs(tmpfs)
+    own_tmpfs = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4g",
+                                "tmpfs", tmpfs],
+                               capture_output=True).returncode == 0
+    if not own_tmpfs:
+        tmpfs = tempfile.mkdtemp(prefix="taskfs-bench-", dir="/dev/shm")
+    daemons = []
+    try:
+        run(a, taskfs, work, tmpfs, daemons)
+    finally:
+        for d in daemons:
+            d.stop()
+        if own_tmpfs:
+            subprocess.run(["umount", tmpfs])
+        else:
+            shutil.rmtree(tmpfs, ignore_errors=True)
+        if not a.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def mount_taskfs(taskfs, db, mnt, daemons):
+    d = Daemon([taskfs, "-f", db, mnt], mnt)
+    daemons.append(d)
+    return d
+
+
+def unmount(d, daemons):
+    d.stop()
+    daemons.remove(d)
+
+
+def run(a, taskfs, work, tmpfs, daemons):
+    big = os.path.join(work, "big.db")
+    small = os.path.join(work, "small.db")
+    per = a.tasks // a.groups
+    t0 = time.time()
+    say("building a %d-task database (%d groups)..." % (a.tasks, a.groups))
+    sid = make_db(a.build, big, a.tasks, a.groups)
+    say("building a %d-task database (1 group)..." % per)
+    make_db(a.build, small, per, 1)
+    say("databases built in %.0f s" % (time.time() - t0))
+    ctl = Ctl(a.build, big)
+    sctl = Ctl(a.build, small)
+
+    mnt = os.path.join(work, "mnt")
+    smnt = os.path.join(work, "smnt")
+    fs = mount_taskfs(taskfs, big, mnt, daemons)
+    sfs = mount_taskfs(taskfs, small, smnt, daemons)
+    say("copying the rendered tree to tmpfs...")
+    copy = os.path.join(tmpfs, sid)
+    subprocess.run(["cp", "-r", os.path.join(mnt, sid), copy], check=True)
+    passthrough = build_passthrough(work)
+    pt_root = None
+    if passthrough:
+        pmnt = os.path.join(work, "pt")
+        os.makedirs(pmnt)
+        # It shows the whole root file system at its mount point.
+        daemons.append(Daemon([passthrough, "-f", pmnt], pmnt))
+        pt_root = pmnt + copy
+    else:
+        say("note: libfuse's passthrough example not found or not "
+            "buildable: no FUSE floor column")
+
+    roots = {"tmpfs": copy, "taskfs": os.path.join(mnt, sid)}
+    if pt_root:
+        roots["passthrough"] = pt_root
+    group = "group-%03d" % (a.groups // 2)
+    gfile = os.path.join("task_groups", group + ".md")
+    gid = ctl.run("group", "show", group, "--session", sid, "--json")
+    gid = json.loads(gid)["id"]
+    tasks = json.loads(ctl.run("task", "list", "--group", gid, "--json"))
+    pending = [t["id"] for t in tasks if t["status"] == "planned"]
+    spending = [t["id"] for t in json.loads(
+        sctl.run("task", "list", "--json")) if t["status"] == "planned"]
+    sroot = os.path.join(smnt, "session_bench")
+    sgfile = os.path.join("task_groups", "group-000.md")
+    db = sqlite3.connect(big)
+    sdb = sqlite3.connect(small)
+
+    tab = Table()
+    rnd = random.Random(1)
+    for r in range(a.runs):
+        say("run %d of %d" % (r + 1, a.runs))
+        # cat of a 1,000-task file, warm: unchanged since the last read.
+        for side, root in roots.items():
+            p = os.path.join(root, gfile)
+            timed(["cat", p])
+            tab.add("cat group file, warm", side, timed(["cat", p]))
+        # cold: right after a change to one of its tasks (on tmpfs and
+        # the passthrough copy: right after the file was rewritten).
+        for side, root in roots.items():
+            p = os.path.join(root, gfile)
+            tid = rnd.choice(pending)
+            if side == "taskfs":
+                ctl.run("task", "set", tid, "--title", "Cold %d" % r)
+            else:
+                with open(p, "r+") as f:
+                    t = f.read()
+                    f.seek(0)
+                    f.write(t)
+            tab.add("cat group file, cold", side, timed(["cat", p]))
+        # sed -i ticking one checkbox: the database holds it when sed exits.
+        for side, root in roots.items():
+            p = os.path.join(root, gfile)
+            tid = pending.pop()
+            tab.add("sed -i tick one box", side, tick(p, tid))
+            if side == "taskfs":
+                st = db.execute("SELECT status FROM tasks WHERE id = ?",
+                                (tid,)).fetchone()[0]
+                if st != "completed":
+                    raise SystemExit("sed -i on taskfs did not save: %s is "
+                                     "%s" % (tid, st))
+        # a taskctl change, then the cat that shows it.
+        for side, root in roots.items():
+            p = os.path.join(root, gfile)
+            tid = rnd.choice(pending)
+            t0 = time.perf_counter()
+            ctl.run("task", "set", tid, "--progress", str(r + 1))
+            subprocess.run(["cat", p], check=True, stdout=subprocess.DEVNULL)
+            tab.add("taskctl change + cat", side,
+                    (time.perf_counter() - t0) * 1000.0)
+        # the same file in a 1,000-task database: cost follows the file,
+        # not the database.
+        p = os.path.join(sroot, sgfile)
+        tid = spending.pop()
+        sctl.run("task", "set", spending[0], "--title", "Cold %d" % r)
+        tab.add("cat group file, cold", "taskfs 1k db", timed(["cat", p]))
+        tab.add("sed -i tick one box", "taskfs 1k db", tick(p, tid))
+        if sdb.execute("SELECT status FROM tasks WHERE id = ?",
+                       (tid,)).fetchone()[0] != "completed":
+            raise SystemExit("sed -i on the small mount did not save")
+
+    # The whole session: cold (fresh mount, caches dropped) then warm.
+    walk = [("ls -R", ["ls", "-R"]),
+            ("grep -r TODO", ["grep", "-r", "-c", "TODO"]),
+            ("cat every file", ["sh", "-c",
+                                "find . -type f -exec cat {} + >/dev/null"])]
+    rss = {}
+    for r in range(a.runs):
+        say("session walk %d of %d" % (r + 1, a.runs))
+        for name, cmd in walk:
+            for side, root in roots.items():
+                if side == "taskfs":
+                    unmount(fs, daemons)
+                    fs = mount_taskfs(taskfs, big, mnt, daemons)
+                drop_caches()
+                tab.add(name + ", cold", side, timed(cmd, cwd=root))
+                tab.add(name + ", warm", side, timed(cmd, cwd=root))
+        rss = fs.rss_kib()
+
+    report(a, tab, rss)
+
+
+def tick(path, tid):
+    """sed -i ticks the checkbox of task tid's status line."""
+    script = ("/`%s`$/,/Status/ s/^- \\[ \\] \\*\\*Status\\*\\*: planned/"
+              "- [x] **Status**: completed/" % tid)
+    return timed(["sed", "-i", script, path])
+
+
+def report(a, tab, rss):
+    rows = tab.medians()
+    sides = ["tmpfs", "passthrough", "taskfs", "taskfs 1k db"]
+    sides = [s for s in sides if any(s in d for _, d in rows)]
+    out = {"tasks": a.tasks, "groups": a.groups, "runs": a.runs,
+           "machine": machine(), "cases": {}, "rss_kib": rss}
+    w = max(len(c) for c, _ in rows)
+    head = "%-*s" % (w, "median ms") + "".join("%14s" % s for s in sides)
+    head += "%14s%14s" % ("taskfs/tmpfs", "fuse/tmpfs")
+    print()
+    print("taskfs benchmark: %d tasks in %d groups, %d runs, %s" %
+          (a.tasks, a.groups, a.runs, out["machine"]))
+    print(head)
+    for case, d in rows:
+        line = "%-*s" % (w, case)
+        for s in sides:
+            line += "%14s" % ("%.2f" % d[s] if s in d else "-")
+        base = d.get("tmpfs")
+        for s in ("taskfs", "passthrough"):
+            line += "%14s" % ("%.2fx" % (d[s] / base)
+                              if base and s in d else "-")
+        print(line)
+        out["cases"][case] = d
+    if "taskfs 1k db" in sides:
+        for case, d in rows:
+            if "taskfs 1k db" in d:
+                print("%s: %d-task db / %d-task db = %.2fx" %
+                      (case, a.tasks, a.tasks // a.groups,
+                       d["taskfs"] / d["taskfs 1k db"]))
+    print("daemon RSS after the walk: %.1f MiB (peak %.1f MiB)" %
+          (rss.get("VmRSS", 0) / 1024, rss.get("VmHWM", 0) / 1024))
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(out, f, indent=2)
+
+
+def machine():
+    cpu = "unknown CPU"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return "%s, %d cores, Linux %s" % (cpu, os.cpu_count(), os.uname().release)
+
+
+if __name__ == "__main__":
+    main()
