@@ -719,8 +719,7 @@ int render_sync_status(struct store *st, const char *session_id,
   if (rc)
     return rc;
   if ((rc = store_draft_list(st, session_id, &ds, &nd)) ||
-      (rc = store_conflict_list(st, session_id, NULL, NULL, true, &cs,
-                                &nc)) ||
+      (rc = store_conflict_list(st, session_id, NULL, NULL, true, &cs, &nc)) ||
       (rc = store_sync_stats(st, session_id, &x)) ||
       (rc = store_sync_error_kinds(st, session_id, &kinds, &counts)) ||
       (rc = store_syncops_failed(st, session_id, 10, &failed)) ||
@@ -758,13 +757,13 @@ int render_sync_status(struct store *st, const char *session_id,
     struct draft d = {.kind = cs[i].file_kind, .record = cs[i].file_record};
     buf_truncate(&path, 0);
     draft_path(st, &d, &path);
-    buf_printf(out, "- %lld: %s, %s (%s) in [%.*s.conflict.md](../%.*s.conflict.md)\n",
-               (long long)cs[i].id, cs[i].label, cs[i].field, cs[i].type,
-               (int)path.len - 3, path.ptr, (int)path.len - 3, path.ptr);
+    buf_printf(
+        out, "- %lld: %s, %s (%s) in [%.*s.conflict.md](../%.*s.conflict.md)\n",
+        (long long)cs[i].id, cs[i].label, cs[i].field, cs[i].type,
+        (int)path.len - 3, path.ptr, (int)path.len - 3, path.ptr);
   }
 
-  buf_printf(out, "\n## " EMOJI_WARN " Files Held with Errors (%zu)\n\n",
-             nd);
+  buf_printf(out, "\n## " EMOJI_WARN " Files Held with Errors (%zu)\n\n", nd);
   if (nd == 0)
     buf_adds(out, "_None: every saved file was applied._\n");
   for (size_t i = 0; i < nd; i++) {
@@ -772,9 +771,10 @@ int render_sync_status(struct store *st, const char *session_id,
     draft_path(st, &ds[i], &path);
     char t[32];
     time_display(ds[i].created_at, t);
-    buf_printf(out, "- [%s](../%s) since %s, see [%.*s.error.md](../%.*s.error.md)\n",
-               path.ptr, path.ptr, t, (int)path.len - 3, path.ptr,
-               (int)path.len - 3, path.ptr);
+    buf_printf(
+        out, "- [%s](../%s) since %s, see [%.*s.error.md](../%.*s.error.md)\n",
+        path.ptr, path.ptr, t, (int)path.len - 3, path.ptr, (int)path.len - 3,
+        path.ptr);
     add_indented(out, ds[i].diagnostics);
   }
   buf_release(&path);

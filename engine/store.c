@@ -567,8 +567,8 @@ static const char schema_3[] =
 
 static int migrate_to_3(struct store *st) { return store_exec(st, schema_3); }
 
-static int (*const migrations[])(struct store *) = {
-    migrate_to_1, migrate_to_2, migrate_to_3};
+static int (*const migrations[])(struct store *) = {migrate_to_1, migrate_to_2,
+                                                    migrate_to_3};
 
 static int schema_version(struct store *st, int *version) {
   sqlite3_stmt *s;
@@ -913,8 +913,8 @@ bool store_moved(struct store *st) {
 int store_schema_check(struct store *st, bool *newer) {
   int version = 0;
   int rc = schema_version(st, &version);
-  *newer = rc == ENG_OK &&
-           version > (int)(sizeof migrations / sizeof migrations[0]);
+  *newer =
+      rc == ENG_OK && version > (int)(sizeof migrations / sizeof migrations[0]);
   return rc;
 }
 

@@ -344,12 +344,12 @@ int store_conflicts_json(struct store *st, const char *session_id,
 
 /* ---- the sync log: one row per render, save, resolution ---- */
 struct syncop {
-  const char *type;   /* render, save, create, rename, delete, resolve,
-                         discard, restore */
-  const char *file;   /* path within the session, or NULL */
+  const char *type; /* render, save, create, rename, delete, resolve,
+                       discard, restore */
+  const char *file; /* path within the session, or NULL */
   const char *session_id;
   int64_t started_ns, ended_ns;
-  const char *status; /* ok, conflict, held, error */
+  const char *status;             /* ok, conflict, held, error */
   const char *error_kind, *error; /* for held and error */
   int changes, conflicts;
 };
@@ -362,9 +362,9 @@ int store_syncops_prune(struct store *st, int max_rows, int max_age_days);
 /* Health figures of a session (NULL: all) over its sync log. */
 struct sync_stats {
   int64_t ops, ok, errors, held, with_conflicts, renders, saves;
-  double success_rate;  /* ok or conflict, of all operations */
+  double success_rate;      /* ok or conflict, of all operations */
   double save_success_rate; /* ok or conflict, of saves and resolutions */
-  double conflict_rate; /* saves with conflicts, of saves */
+  double conflict_rate;     /* saves with conflicts, of saves */
   double render_p50_ms, render_p95_ms, save_p50_ms, save_p95_ms;
   int64_t conflicts_total, conflicts_open, conflicts_resolved_by_user;
   double resolution_rate; /* resolved, of all conflicts */
@@ -372,8 +372,7 @@ struct sync_stats {
 int store_sync_stats(struct store *st, const char *session_id,
                      struct sync_stats *out);
 /* When the last save or resolution of a session ended (0: none). */
-int store_sync_last_ns(struct store *st, const char *session_id,
-                       int64_t *ns);
+int store_sync_last_ns(struct store *st, const char *session_id, int64_t *ns);
 /* Errors by kind: parallel lists of kind names and counts ("3"). */
 int store_sync_error_kinds(struct store *st, const char *session_id,
                            struct strlist *kinds, struct strlist *counts);
@@ -386,12 +385,12 @@ int store_sync_stats_json(struct store *st, const char *session_id,
                           const struct strlist *conflict_files,
                           struct buf *out);
 /* The last operations that failed or were held, newest first. */
-int store_syncops_failed(struct store *st, const char *session_id,
-                         size_t limit, struct strlist *lines);
+int store_syncops_failed(struct store *st, const char *session_id, size_t limit,
+                         struct strlist *lines);
 /* The applied edits made through the mount (history by source "taskfs"),
  * newest first, as a JSON array. */
-int store_edit_log_json(struct store *st, const char *session_id,
-                        size_t limit, struct buf *out);
+int store_edit_log_json(struct store *st, const char *session_id, size_t limit,
+                        struct buf *out);
 
 /* ---- JSON, produced by SQLite's json functions ---- */
 /* Appends the JSON object of a task (keys id, session, group, group_name,

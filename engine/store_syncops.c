@@ -62,12 +62,12 @@ static double percentile(struct store *st, const char *session,
                          const char *type, int64_t count, double p) {
   if (count <= 0)
     return 0;
-  sqlite3_stmt *s = store_stmt(
-      st, STMT_SYNC_PCT,
-      "SELECT duration_us FROM sync_ops"
-      " WHERE (?1 IS NULL OR session_id = ?1)"
-      " AND (type = ?2 OR (?2 = 'save' AND type != 'render'))"
-      " ORDER BY duration_us LIMIT 1 OFFSET ?3");
+  sqlite3_stmt *s =
+      store_stmt(st, STMT_SYNC_PCT,
+                 "SELECT duration_us FROM sync_ops"
+                 " WHERE (?1 IS NULL OR session_id = ?1)"
+                 " AND (type = ?2 OR (?2 = 'save' AND type != 'render'))"
+                 " ORDER BY duration_us LIMIT 1 OFFSET ?3");
   if (!s)
     return 0;
   bind_text(s, 1, session);
@@ -136,10 +136,10 @@ int store_sync_stats(struct store *st, const char *session,
 
 int store_sync_last_ns(struct store *st, const char *session, int64_t *ns) {
   *ns = 0;
-  sqlite3_stmt *s = store_stmt(
-      st, STMT_SYNC_LAST,
-      "SELECT max(ended_at) FROM sync_ops WHERE session_id = ?1"
-      " AND type != 'render'");
+  sqlite3_stmt *s =
+      store_stmt(st, STMT_SYNC_LAST,
+                 "SELECT max(ended_at) FROM sync_ops WHERE session_id = ?1"
+                 " AND type != 'render'");
   if (!s)
     return ENG_DB;
   bind_text(s, 1, session);
@@ -171,14 +171,14 @@ int store_sync_error_kinds(struct store *st, const char *session,
 
 int store_syncops_failed(struct store *st, const char *session, size_t limit,
                          struct strlist *lines) {
-  sqlite3_stmt *s = store_stmt(
-      st, STMT_SYNC_FAILED,
-      "SELECT substr(started_at, 1, 19) || ' UTC ' || type || ' ' ||"
-      " coalesce(file, '') || ': ' || status ||"
-      " coalesce(' (' || error_kind || ')', '') ||"
-      " coalesce(': ' || replace(error, char(10), '; '), '')"
-      " FROM sync_ops WHERE (?1 IS NULL OR session_id = ?1)"
-      " AND status IN ('error', 'held') ORDER BY id DESC LIMIT ?2");
+  sqlite3_stmt *s =
+      store_stmt(st, STMT_SYNC_FAILED,
+                 "SELECT substr(started_at, 1, 19) || ' UTC ' || type || ' ' ||"
+                 " coalesce(file, '') || ': ' || status ||"
+                 " coalesce(' (' || error_kind || ')', '') ||"
+                 " coalesce(': ' || replace(error, char(10), '; '), '')"
+                 " FROM sync_ops WHERE (?1 IS NULL OR session_id = ?1)"
+                 " AND status IN ('error', 'held') ORDER BY id DESC LIMIT ?2");
   if (!s)
     return ENG_DB;
   bind_text(s, 1, session);
@@ -253,8 +253,7 @@ int store_sync_stats_json(struct store *st, const char *session,
   free(files);
   rc = sqlite3_step(s);
   if (rc == SQLITE_ROW)
-    buf_add(out, sqlite3_column_text(s, 0),
-            (size_t)sqlite3_column_bytes(s, 0));
+    buf_add(out, sqlite3_column_text(s, 0), (size_t)sqlite3_column_bytes(s, 0));
   sqlite3_reset(s);
   return rc == SQLITE_ROW ? ENG_OK : store_sqlfail(st, rc);
 }
@@ -275,8 +274,7 @@ int store_edit_log_json(struct store *st, const char *session, size_t limit,
   sqlite3_bind_int64(s, 2, limit ? (int64_t)limit : -1);
   int rc = sqlite3_step(s);
   if (rc == SQLITE_ROW)
-    buf_add(out, sqlite3_column_text(s, 0),
-            (size_t)sqlite3_column_bytes(s, 0));
+    buf_add(out, sqlite3_column_text(s, 0), (size_t)sqlite3_column_bytes(s, 0));
   sqlite3_reset(s);
   return rc == SQLITE_ROW ? ENG_OK : store_sqlfail(st, rc);
 }

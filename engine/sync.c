@@ -49,8 +49,8 @@ static int64_t now_ns(void) {
 /* Records an operation in the sync log. A failure to record (the store
  * is what failed) is not the operation's failure. */
 static void record_in(struct store *st, const char *type,
-                      const char *session_id, const struct vnode *f,
-                      int64_t t0, int rc, const struct save_result *res);
+                      const char *session_id, const struct vnode *f, int64_t t0,
+                      int rc, const struct save_result *res);
 
 static void record(struct store *st, const char *type, const struct vnode *f,
                    int64_t t0, int rc, const struct save_result *res) {
@@ -59,8 +59,8 @@ static void record(struct store *st, const char *type, const struct vnode *f,
 
 /* The same for an operation of a session that no file names. */
 static void record_in(struct store *st, const char *type,
-                      const char *session_id, const struct vnode *f,
-                      int64_t t0, int rc, const struct save_result *res) {
+                      const char *session_id, const struct vnode *f, int64_t t0,
+                      int rc, const struct save_result *res) {
   struct buf path = BUF_INIT;
   if (f)
     view_path(st, f, &path);

@@ -56,16 +56,14 @@ void *xgrow(void *arr, size_t *cap, size_t n, size_t elem);
 /* qsort and bsearch that accept an empty array with a NULL base, which
  * the C library functions do not. */
 static inline void xsort(void *base, size_t n, size_t size,
-                         int (*cmp)(const void *, const void *))
-{
+                         int (*cmp)(const void *, const void *)) {
   if (n > 1)
     qsort(base, n, size, cmp);
 }
 
 static inline void *xsearch(const void *key, const void *base, size_t n,
                             size_t size,
-                            int (*cmp)(const void *, const void *))
-{
+                            int (*cmp)(const void *, const void *)) {
   return n ? bsearch(key, base, n, size, cmp) : NULL;
 }
 

@@ -63,7 +63,7 @@ struct node {
   int64_t kernel_version; /* what the kernel may hold in its page cache */
   bool kernel_cached;
   off_t kernel_size; /* the size last given to the kernel, -1 for none */
-  mode_t mode; /* permission bits; chmod is kept while mounted */
+  mode_t mode;       /* permission bits; chmod is kept while mounted */
   /* The content changed while readers held this inode open: it keeps
    * showing their snapshot, and the name has a new inode. */
   bool frozen;
@@ -119,9 +119,9 @@ struct fs_options {
   double timeout; /* attribute and entry timeout for ordinary files */
   double grace;   /* seconds an unlinked managed name waits to come back */
   int busy_ms;
-  int max_buffers_mb; /* all write buffers together, at most */
+  int max_buffers_mb;  /* all write buffers together, at most */
   int render_cache_mb; /* renderings kept for nodes no handle holds */
-  char *log;          /* error, warning, info or debug */
+  char *log;           /* error, warning, info or debug */
 };
 
 /* An operation waiting to be written to the sync log (in batches): a
@@ -168,13 +168,13 @@ struct fs {
   /* locked: the key of a node freed while it still named its file -> its
    * inode number (uintptr_t), given back to the next node of that key */
   struct hmap inos;
-  uint64_t next_ino;  /* locked */
-  uint64_t gen;       /* locked: bumped whenever the store changed */
+  uint64_t next_ino; /* locked */
+  uint64_t gen;      /* locked: bumped whenever the store changed */
   uid_t uid;
   gid_t gid;
   int64_t mount_ns;
   struct fuse_session *se;
-  struct tomb *tombs;  /* locked */
+  struct tomb *tombs; /* locked */
   char *db_path;
   bool db_gone;             /* locked: the database file was deleted */
   bool schema_newer;        /* locked: upgraded by a newer taskfs */

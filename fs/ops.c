@@ -164,8 +164,7 @@ static int can_write(struct fs *fs, const char **why) {
 }
 
 /* Queues a render for the sync log. */
-static void log_render(struct fs *fs, const struct node *n, int64_t t0,
-                       int rc);
+static void log_render(struct fs *fs, const struct node *n, int64_t t0, int rc);
 
 static void drop_ops(struct fs *fs) {
   for (size_t i = 0; i < fs->nops; i++) {
@@ -926,8 +925,8 @@ static void keep_unsaved(struct fs *fs, struct node *n, const char *text,
   int kind = n->v.kind == VK_CONFLICT_MD || n->v.kind == VK_ERROR_MD
                  ? n->v.target
                  : n->v.kind;
-  dir.v.kind = kind == VK_GROUP_MD  ? VK_GROUPS
-               : kind == VK_TASK_MD ? VK_STATUS
+  dir.v.kind = kind == VK_GROUP_MD   ? VK_GROUPS
+               : kind == VK_TASK_MD  ? VK_STATUS
                : kind == VK_NOTES_MD ? VK_NOTES
                                      : VK_SESSION;
   struct buf name = BUF_INIT;
@@ -1054,8 +1053,8 @@ static int save_handle(struct fs *fs, struct handle *h) {
   }
   if (!h->dirty)
     return 0;
-  int rc = save_text(fs, h->node, h->wbuf.ptr, h->wbuf.len, h->base,
-                     h->replaces);
+  int rc =
+      save_text(fs, h->node, h->wbuf.ptr, h->wbuf.len, h->base, h->replaces);
   if (rc == 0 || rc == -EBADMSG)
     h->dirty = false; /* stored (applied, or held at the path) */
   h->failed = rc != 0 && rc != -EBADMSG;
@@ -2054,8 +2053,7 @@ static void fs_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in,
   lock(fs);
   size_t before = h->wbuf.len, after = (size_t)off + (size_t)got;
   if (after > before &&
-      fs->buffered + (after - before) >
-          (size_t)fs->opt.max_buffers_mb << 20) {
+      fs->buffered + (after - before) > (size_t)fs->opt.max_buffers_mb << 20) {
     struct buf label = BUF_INIT;
     node_label(fs, h->node, &label);
     write_refused(h, ENOMEM);

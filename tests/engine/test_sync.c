@@ -376,8 +376,8 @@ static void test_replacement(void) {
   task_release(&t);
 
   /* As a replacement of what was shown, it brings the old value back. */
-  struct served sv = {.rev = info.rev, .text = shown.ptr, .len = shown.len,
-                      .replaces = true};
+  struct served sv = {
+      .rev = info.rev, .text = shown.ptr, .len = shown.len, .replaces = true};
   save_result_release(&r);
   save_result_init(&r);
   RC_OK(sync_save(st, &f, old, strlen(old), &sv, NULL, &r), st);
@@ -391,8 +391,8 @@ static void test_replacement(void) {
   set_progress(st, "t3", 45);
   buf_truncate(&shown, 0);
   RC_OK(view_read(st, &f, &shown, &info), st);
-  sv = (struct served){.rev = info.rev, .text = shown.ptr, .len = shown.len,
-                       .replaces = true};
+  sv = (struct served){
+      .rev = info.rev, .text = shown.ptr, .len = shown.len, .replaces = true};
   char *bare = strstr(old, "revision: ");
   char *eol = strchr(bare, '\n');
   char *text = xasprintf("%.*s%s", (int)(bare - old), old, eol + 1);
