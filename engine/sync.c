@@ -480,43 +480,58 @@ static int settle(struct ctx *c, int type, const char *kind, const char *id,
   return conflict_settle(c->st, &c->env, &x, outcome, merged);
 }
 
+/* How the field-by-field merge reaches one kind of record. */
+struct fields {
+  const char *kind; /* "task", "group", "session" */
+  int count;
+  const char *const *names;
+  bool (*eq)(const void *a, const void *b, int field);
+  void (*copy)(void *dst, const void *src, int field);
+  /* The field in the text form the store keeps; the caller frees it. */
+  int (*text)(struct ctx *c, const void *r, int field, char **out);
+  /* The conflict type of a field, or -1 for one the file never sets. */
+  int (*type)(int field);
+  /* Where a line-wise merge of a text field goes. */
+  char **(*merged)(void *r, int field);
+  const char *(*id)(const void *r);
+  char *(*label)(const void *r);
+};
+
 /*
- * Merges the file's task f into the current cur, field by field. b is
+ * Merges the file's record f into the current cur, field by field. b is
  * the base, a the alternative base or NULL. A field both sides changed
  * is settled by the policy. *taken counts the fields taken from the file.
  */
-static int merge_task(struct ctx *c, const struct task *f, const struct task *b,
-                      const struct task *a, struct task *cur, int *taken) {
+static int merge_fields(struct ctx *c, const struct fields *k, const void *f,
+                        const void *b, const void *a, void *cur, int *taken) {
   int rc = ENG_OK;
-  for (int i = 0; i < TF_COUNT && rc == ENG_OK; i++) {
-    if (i == TF_STARTED || i == TF_COMPLETED || i == TF_POSITION ||
-        i == TF_DELETED)
+  for (int i = 0; i < k->count && rc == ENG_OK; i++) {
+    int type = k->type(i);
+    if (type < 0)
       continue;
-    if (task_field_eq(f, b, i) || (a && task_field_eq(f, a, i)))
+    if (k->eq(f, b, i) || (a && k->eq(f, a, i)))
       continue; /* not edited */
-    if (task_field_eq(f, cur, i))
+    if (k->eq(f, cur, i))
       continue; /* the database already has it */
-    const struct task *since = a ? a : b;
-    if (task_field_eq(cur, since, i) || task_field_eq(cur, b, i)) {
-      task_field_copy(cur, f, i);
+    const void *since = a ? a : b;
+    if (k->eq(cur, since, i) || k->eq(cur, b, i)) {
+      k->copy(cur, f, i);
       (*taken)++;
       continue;
     }
     char *tb = NULL, *tc = NULL, *tf = NULL, *merged = NULL;
-    char *label = task_label(cur);
+    char *label = k->label(cur);
     int outcome;
-    if ((rc = task_text(c, since, i, &tb)) == ENG_OK &&
-        (rc = task_text(c, cur, i, &tc)) == ENG_OK &&
-        (rc = task_text(c, f, i, &tf)) == ENG_OK)
-      rc =
-          settle(c, task_conflict_type(i), "task", cur->id, task_field_names[i],
-                 label, tb, tc, tf, NULL, &outcome, &merged);
+    if ((rc = k->text(c, since, i, &tb)) == ENG_OK &&
+        (rc = k->text(c, cur, i, &tc)) == ENG_OK &&
+        (rc = k->text(c, f, i, &tf)) == ENG_OK)
+      rc = settle(c, type, k->kind, k->id(cur), k->names[i], label, tb, tc, tf,
+                  NULL, &outcome, &merged);
     if (rc == ENG_OK && outcome == SETTLE_TAKE_FILE) {
-      task_field_copy(cur, f, i);
+      k->copy(cur, f, i);
       (*taken)++;
     } else if (rc == ENG_OK && outcome == SETTLE_MERGED) {
-      str_set(i == TF_DESCRIPTION ? &cur->description : &cur->current_status,
-              merged);
+      str_set(k->merged(cur, i), merged);
       (*taken)++;
     }
     free(tb);
@@ -527,6 +542,125 @@ static int merge_task(struct ctx *c, const struct task *f, const struct task *b,
   }
   return rc;
 }
+
+static bool task_eq_v(const void *a, const void *b, int i) {
+  return task_field_eq(a, b, i);
+}
+static void task_copy_v(void *d, const void *s, int i) {
+  task_field_copy(d, s, i);
+}
+static int task_text_v(struct ctx *c, const void *r, int i, char **out) {
+  return task_text(c, r, i, out);
+}
+/* Times, order and deletion are set by the store, not merged. */
+static int task_merge_type(int i) {
+  return i == TF_STARTED || i == TF_COMPLETED || i == TF_POSITION ||
+                 i == TF_DELETED
+             ? -1
+             : task_conflict_type(i);
+}
+static char **task_merged(void *r, int i) {
+  struct task *t = r;
+  return i == TF_DESCRIPTION ? &t->description : &t->current_status;
+}
+static const char *task_id_v(const void *r) {
+  return ((const struct task *)r)->id;
+}
+static char *task_label_v(const void *r) { return task_label(r); }
+
+static const struct fields task_fields = {
+    .kind = "task",
+    .count = TF_COUNT,
+    .names = task_field_names,
+    .eq = task_eq_v,
+    .copy = task_copy_v,
+    .text = task_text_v,
+    .type = task_merge_type,
+    .merged = task_merged,
+    .id = task_id_v,
+    .label = task_label_v,
+};
+
+static bool group_eq_v(const void *a, const void *b, int i) {
+  return group_field_eq(a, b, i);
+}
+static void group_copy_v(void *d, const void *s, int i) {
+  group_field_copy(d, s, i);
+}
+static int group_text_v(struct ctx *c, const void *r, int i, char **out) {
+  (void)c;
+  *out = group_text(r, i);
+  return ENG_OK;
+}
+static int group_merge_type(int i) {
+  return i == GF_DESCRIPTION ? CT_USER_CONTENT
+         : i == GF_DELETED   ? CT_STRUCTURAL
+         : i == GF_POSITION  ? CT_SYSTEM
+                             : CT_OTHER;
+}
+static char **group_merged(void *r, int i) {
+  (void)i;
+  return &((struct group *)r)->description;
+}
+static const char *group_id_v(const void *r) {
+  return ((const struct group *)r)->id;
+}
+static char *group_label_v(const void *r) {
+  return xasprintf("group %s", ((const struct group *)r)->name);
+}
+
+static const struct fields group_fields = {
+    .kind = "group",
+    .count = GF_COUNT,
+    .names = group_field_names,
+    .eq = group_eq_v,
+    .copy = group_copy_v,
+    .text = group_text_v,
+    .type = group_merge_type,
+    .merged = group_merged,
+    .id = group_id_v,
+    .label = group_label_v,
+};
+
+static bool session_eq_v(const void *a, const void *b, int i) {
+  return session_field_eq(a, b, i);
+}
+static void session_copy_v(void *d, const void *s, int i) {
+  session_field_copy(d, s, i);
+}
+static int session_text_v(struct ctx *c, const void *r, int i, char **out) {
+  (void)c;
+  *out = session_text(r, i);
+  return ENG_OK;
+}
+static int session_merge_type(int i) {
+  return i == SF_DESCRIPTION ? CT_USER_CONTENT
+         : i == SF_DELETED   ? CT_STRUCTURAL
+                             : CT_OTHER;
+}
+static char **session_merged(void *r, int i) {
+  (void)i;
+  return &((struct session *)r)->description;
+}
+static const char *session_id_v(const void *r) {
+  return ((const struct session *)r)->id;
+}
+static char *session_label_v(const void *r) {
+  return xasprintf("session %s", ((const struct session *)r)->id);
+}
+
+static const struct fields session_fields = {
+    .kind = "session",
+    .count = SF_COUNT,
+    .names = session_field_names,
+    .eq = session_eq_v,
+    .copy = session_copy_v,
+    .text = session_text_v,
+    .type = session_merge_type,
+    .merged = session_merged,
+    .id = session_id_v,
+    .label = session_label_v,
+};
 
 /* ---- sections ---- */
 
@@ -916,7 +1050,8 @@ static int save_task(struct ctx *c, const struct ptask *p, const char *id,
     }
   }
   int taken = 0;
-  if ((rc = merge_task(c, &f, &b, has_alt ? &a : NULL, &cur, &taken)))
+  if ((rc = merge_fields(c, &task_fields, &f, &b, has_alt ? &a : NULL, &cur,
+                         &taken)))
     goto out;
   c->changes += taken;
   if (c->dg->errors)
@@ -1123,43 +1258,9 @@ static int apply_group(struct ctx *c) {
   pick_text(&fg.description, d->description ? d->description : "",
             b.description, has_alt ? a.description : NULL, false);
   int taken = 0;
-  for (int i = 0; i < GF_COUNT; i++) {
-    if (group_field_eq(&fg, &b, i) || (has_alt && group_field_eq(&fg, &a, i)))
-      continue;
-    if (group_field_eq(&fg, &cur, i))
-      continue;
-    const struct group *since = has_alt ? &a : &b;
-    if (group_field_eq(&cur, since, i) || group_field_eq(&cur, &b, i)) {
-      group_field_copy(&cur, &fg, i);
-      taken++;
-      continue;
-    }
-    char *tb = group_text(since, i), *tc = group_text(&cur, i),
-         *tf = group_text(&fg, i), *merged = NULL;
-    char *label = xasprintf("group %s", cur.name);
-    int outcome;
-    rc = settle(c,
-                i == GF_DESCRIPTION ? CT_USER_CONTENT
-                : i == GF_DELETED   ? CT_STRUCTURAL
-                : i == GF_POSITION  ? CT_SYSTEM
-                                    : CT_OTHER,
-                "group", gid, group_field_names[i], label, tb, tc, tf, NULL,
-                &outcome, &merged);
-    if (rc == ENG_OK && outcome == SETTLE_TAKE_FILE) {
-      group_field_copy(&cur, &fg, i);
-      taken++;
-    } else if (rc == ENG_OK && outcome == SETTLE_MERGED) {
-      str_set(&cur.description, merged);
-      taken++;
-    }
-    free(tb);
-    free(tc);
-    free(tf);
-    free(merged);
-    free(label);
-    if (rc)
-      goto out;
-  }
+  if ((rc = merge_fields(c, &group_fields, &fg, &b, has_alt ? &a : NULL, &cur,
+                         &taken)))
+    goto out;
   if (taken && !c->dg->errors) {
     if ((rc = store_group_update(c->st, &cur)))
       goto out;
@@ -1314,42 +1415,9 @@ static int apply_session(struct ctx *c) {
   pick_text(&fs.description, d->description ? d->description : "",
             b.description, has_alt ? a.description : NULL, false);
   int taken = 0;
-  for (int i = 0; i < SF_COUNT; i++) {
-    if (session_field_eq(&fs, &b, i) ||
-        (has_alt && session_field_eq(&fs, &a, i)) ||
-        session_field_eq(&fs, &cur, i))
-      continue;
-    const struct session *since = has_alt ? &a : &b;
-    if (session_field_eq(&cur, since, i) || session_field_eq(&cur, &b, i)) {
-      session_field_copy(&cur, &fs, i);
-      taken++;
-      continue;
-    }
-    char *tb = session_text(since, i), *tc = session_text(&cur, i),
-         *tf = session_text(&fs, i), *merged = NULL;
-    char *label = xasprintf("session %s", sid);
-    int outcome;
-    rc = settle(c,
-                i == SF_DESCRIPTION ? CT_USER_CONTENT
-                : i == SF_DELETED   ? CT_STRUCTURAL
-                                    : CT_OTHER,
-                "session", sid, session_field_names[i], label, tb, tc, tf, NULL,
-                &outcome, &merged);
-    if (rc == ENG_OK && outcome == SETTLE_TAKE_FILE) {
-      session_field_copy(&cur, &fs, i);
-      taken++;
-    } else if (rc == ENG_OK && outcome == SETTLE_MERGED) {
-      str_set(&cur.description, merged);
-      taken++;
-    }
-    free(tb);
-    free(tc);
-    free(tf);
-    free(merged);
-    free(label);
-    if (rc)
-      goto out;
-  }
+  if ((rc = merge_fields(c, &session_fields, &fs, &b, has_alt ? &a : NULL, &cur,
+                         &taken)))
+    goto out;
   if (taken && !c->dg->errors) {
     if ((rc = store_session_update(c->st, &cur)))
       goto out;
