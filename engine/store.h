@@ -232,8 +232,11 @@ int store_asof_session(struct asof *a, const char *id, struct session *out);
 int store_asof_group(struct asof *a, const char *id, struct group *out);
 int store_asof_task(struct asof *a, const char *id, struct task *out);
 /* Tasks that were in the group at rev (deleted ones included, flagged),
- * ordered by their position at rev. */
+ * ordered by their position at rev. rows are the group's rows as
+ * store_task_list_group gives them with deleted ones, read while nothing
+ * was changed since a was opened, or NULL: they are read here. */
 int store_asof_group_tasks(struct asof *a, const char *group_id,
+                           const struct task *rows, size_t nrows,
                            struct task **out, size_t *n);
 int store_asof_sections(struct asof *a, int owner_kind, const char *owner_id,
                         struct section **out, size_t *n);

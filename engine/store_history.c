@@ -534,12 +534,19 @@ static bool strlist_has(const struct strlist *l, const char *s) {
 }
 
 int store_asof_group_tasks(struct asof *a, const char *group_id,
+                           const struct task *rows, size_t nrows,
                            struct task **out, size_t *n) {
-  struct task *cur = NULL;
-  size_t ncur = 0;
-  int rc = store_task_list_group(a->st, group_id, true, &cur, &ncur);
-  if (rc)
-    return rc;
+  struct task *own = NULL;
+  size_t nown = 0;
+  int rc = ENG_OK;
+  if (!rows) {
+    if ((rc = store_task_list_group(a->st, group_id, true, &own, &nown)))
+      return rc;
+    rows = own;
+    nrows = nown;
+  }
+  const struct task *cur = rows;
+  size_t ncur = nrows;
   struct strlist ids = {0};
   for (size_t i = 0; i < ncur; i++)
     strlist_add(&ids, cur[i].id);
@@ -583,7 +590,7 @@ int store_asof_group_tasks(struct asof *a, const char *group_id,
       task_release(&v[len]);
     }
   }
-  store_tasks_free(cur, ncur);
+  store_tasks_free(own, nown);
   strlist_clear(&gone);
   if (rc) {
     store_tasks_free(v, len);

@@ -1307,9 +1307,11 @@ static int apply_group(struct ctx *c) {
 
   /* Tasks the file no longer shows are deleted, unless the database
    * changed them since. */
-  if (c->base && (rc = store_asof_group_tasks(c->base, gid, &bt, &nbt)))
+  /* As of the base: from the rows read before this save changed any. */
+  if (c->base &&
+      (rc = store_asof_group_tasks(c->base, gid, ct, nct, &bt, &nbt)))
     goto out;
-  if (c->alt && (rc = store_asof_group_tasks(c->alt, gid, &at, &nat)))
+  if (c->alt && (rc = store_asof_group_tasks(c->alt, gid, ct, nct, &at, &nat)))
     goto out;
   /* The ids the file shows now, sorted for lookups. */
   struct strlist shown_ids = {0};

@@ -147,7 +147,7 @@ static void test_asof_membership(void) {
   RC_OK(store_asof_open(st, r0, &a), st);
   struct task *v;
   size_t n;
-  RC_OK(store_asof_group_tasks(a, "frontend_group_001", &v, &n), st);
+  RC_OK(store_asof_group_tasks(a, "frontend_group_001", NULL, 0, &v, &n), st);
   INT_EQ(n, 4);
   if (n == 4) {
     STR_EQ(v[0].id, "t1");
