@@ -882,16 +882,17 @@ static void task_field(struct parser *p, struct ptask *t, const struct field *f,
 }
 
 /*
- * Parses the lines (from, to) of a task block after its heading: fields,
- * description, deliverables, current status. sections_from receives the
- * first line of a heading that ends the block body (or to).
+ * Reads the list of fields that starts at line from (after blank lines):
+ * list items with known keys, one after the other, up to to. A blank line
+ * ends them (what follows is free text, even when its first line looks
+ * like a field), as does a line that is no known field. Gives each to
+ * take; returns the line after the list.
  */
-static void parse_task_body(struct parser *p, struct ptask *t, int from,
-                            int to) {
+static int read_fields(struct parser *p, int from, int to,
+                       void (*take)(struct parser *, void *,
+                                    const struct field *, int),
+                       void *arg) {
   int l = from;
-  /* Fields: list items with known keys, one after the other; a blank line
-   * ends them (what follows is the description, even when its first line
-   * looks like a field). */
   for (bool first = true;; first = false) {
     int k = l;
     while (first && k < to && line_blank(p, k))
@@ -903,14 +904,30 @@ static void parse_task_body(struct parser *p, struct ptask *t, int from,
     struct field f;
     if (!read_field(s, n, &f))
       break;
-    if (field_key(f.key, p->doc->kind) == FK_NONE) {
-      free(f.value);
-      break;
-    }
-    task_field(p, t, &f, k);
+    bool known = field_key(f.key, p->doc->kind) != FK_NONE;
+    if (known)
+      take(p, arg, &f, k);
     free(f.value);
+    if (!known)
+      break;
     l = k + 1;
   }
+  return l;
+}
+
+static void task_field_v(struct parser *p, void *t, const struct field *f,
+                         int line) {
+  task_field(p, t, f, line);
+}
+
+/*
+ * Parses the lines (from, to) of a task block after its heading: fields,
+ * description, deliverables, current status. sections_from receives the
+ * first line of a heading that ends the block body (or to).
+ */
+static void parse_task_body(struct parser *p, struct ptask *t, int from,
+                            int to) {
+  int l = read_fields(p, from, to, task_field_v, t);
   /* The rest: description, then labelled parts. */
   int desc_end = to, deliv = -1, current = -1;
   char *deliv_rest = NULL, *current_rest = NULL;
@@ -1080,6 +1097,12 @@ static void header_field(struct parser *p, const struct field *f, int line) {
 
 /* Title, fields and description of a session or group file: from the
  * title line to the first section. */
+static void header_field_v(struct parser *p, void *arg, const struct field *f,
+                           int line) {
+  (void)arg;
+  header_field(p, f, line);
+}
+
 static void parse_header(struct parser *p, const struct block *h1, int to) {
   struct doc *d = p->doc;
   char *text = heading_text(p, h1);
@@ -1089,26 +1112,7 @@ static void parse_header(struct parser *p, const struct block *h1, int to) {
   free(id);
   d->title = title;
   d->title_line = h1->line;
-  int l = h1->end + 1;
-  for (bool first = true;; first = false) {
-    int k = l;
-    while (first && k < to && line_blank(p, k))
-      k++;
-    if (k >= to)
-      break;
-    size_t n;
-    const char *s = line_at(p, k, &n);
-    struct field f;
-    if (!read_field(s, n, &f))
-      break;
-    if (field_key(f.key, d->kind) == FK_NONE) {
-      free(f.value);
-      break;
-    }
-    header_field(p, &f, k);
-    free(f.value);
-    l = k + 1;
-  }
+  int l = read_fields(p, h1->end + 1, to, header_field_v, NULL);
   char *raw = lines_text(p, l, to);
   d->description = unescape_text(raw, ESCAPE_AFTER_LIST);
   free(raw);
