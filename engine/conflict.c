@@ -2,6 +2,7 @@
 /* conflict.c: settling fields that a save and the database both changed,
  * conflict files, and resolutions. Knows nothing of FUSE. */
 #include "conflict.h"
+#include "escape.h"
 #include "merge.h"
 #include "model.h"
 #include "names.h"
@@ -468,28 +469,8 @@ out:
 
 /* ---- the conflict file ---- */
 
-/* A code fence longer than any run of backticks in text. */
-static int fence_len(const char *text) {
-  int best = 0, run = 0;
-  for (const char *p = text; p && *p; p++) {
-    run = *p == '`' ? run + 1 : 0;
-    if (run > best)
-      best = run;
-  }
-  return best < 3 ? 3 : best + 1;
-}
-
 static void add_fenced(struct buf *out, const char *text) {
-  int n = fence_len(text);
-  for (int i = 0; i < n; i++)
-    buf_addc(out, '`');
-  buf_adds(out, "text\n");
-  buf_adds(out, text);
-  if (*text && text[strlen(text) - 1] != '\n')
-    buf_addc(out, '\n');
-  for (int i = 0; i < n; i++)
-    buf_addc(out, '`');
-  buf_addc(out, '\n');
+  escape_fenced(text, strlen(text), out);
 }
 
 int conflict_render(struct store *st, const char *session_id,

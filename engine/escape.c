@@ -246,3 +246,22 @@ void heading_unescape(char *text) {
   if (h < n && h > 0 && text[h - 1] == '\\')
     memmove(text + h - 1, text + h, n - h + 1);
 }
+
+void escape_fenced(const char *text, size_t len, struct buf *out) {
+  int run = 0, longest = 0;
+  for (size_t i = 0; i < len; i++) {
+    run = text[i] == '`' ? run + 1 : 0;
+    if (run > longest)
+      longest = run;
+  }
+  int fence = longest < 3 ? 3 : longest + 1;
+  for (int i = 0; i < fence; i++)
+    buf_addc(out, '`');
+  buf_adds(out, "text\n");
+  buf_add(out, text, len);
+  if (len && text[len - 1] != '\n')
+    buf_addc(out, '\n');
+  for (int i = 0; i < fence; i++)
+    buf_addc(out, '`');
+  buf_addc(out, '\n');
+}

@@ -48,6 +48,11 @@ char *unescape_text(const char *text, enum escape_place place);
  * it as ESCAPE_BLOCKS. */
 bool escape_own_line(const char *text);
 
+/* Appends text of len bytes as a fenced code block (info string "text")
+ * with a fence longer than any run of backticks in it, so that nothing in
+ * it closes the block. */
+void escape_fenced(const char *text, size_t len, struct buf *out);
+
 /* A heading's text whose end would read as a closing "#" run gets a
  * backslash before that run (appended to out); heading_unescape undoes it
  * in place. */

@@ -21,9 +21,7 @@
 void diags_add(struct diags *d, int level, int line, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  char *msg = NULL;
-  if (vasprintf(&msg, fmt, ap) < 0)
-    die("out of memory");
+  char *msg = xvasprintf(fmt, ap);
   va_end(ap);
   XGROW(d->v, d->cap, d->n + 1);
   d->v[d->n++] = (struct diag){line, level, msg};

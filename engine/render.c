@@ -895,14 +895,19 @@ int render_error(struct store *st, const char *kind, const char *record,
              "shows the database again, and the discarded text is kept as a "
              "backup.\n",
              base, base);
-  if (info) {
-    info->rev = 0;
-    int64_t ns = 0;
-    time_parse(d.created_at, &ns);
-    info->mtime_ns = ns;
-  }
+  render_info_set(info, 0, d.created_at);
   store_draft_release(&d);
   return ENG_OK;
+}
+
+void render_info_set(struct render_info *info, int64_t rev,
+                     const char *created_at) {
+  if (!info)
+    return;
+  int64_t ns = 0;
+  time_parse(created_at, &ns);
+  info->rev = rev;
+  info->mtime_ns = ns;
 }
 
 int render_backup(struct store *st, int64_t id, struct buf *out,
@@ -926,29 +931,8 @@ int render_backup(struct store *st, int64_t id, struct buf *out,
   buf_printf(out, "- **Why**: %s\n- **Kept**: %s\n", b.reason, t);
   buf_printf(out, "- **Bring it back**: `taskctl restore-backup %lld`\n\n",
              (long long)id);
-  /* A fence longer than any run of backticks in the text. */
-  int run = 0, longest = 0;
-  for (size_t i = 0; i < b.len; i++) {
-    run = b.text[i] == '`' ? run + 1 : 0;
-    if (run > longest)
-      longest = run;
-  }
-  int fence = longest < 3 ? 3 : longest + 1;
-  for (int i = 0; i < fence; i++)
-    buf_addc(out, '`');
-  buf_adds(out, "text\n");
-  buf_add(out, b.text, b.len);
-  if (b.len && b.text[b.len - 1] != '\n')
-    buf_addc(out, '\n');
-  for (int i = 0; i < fence; i++)
-    buf_addc(out, '`');
-  buf_addc(out, '\n');
-  if (info) {
-    info->rev = 1;
-    int64_t ns = 0;
-    time_parse(b.created_at, &ns);
-    info->mtime_ns = ns;
-  }
+  escape_fenced(b.text, b.len, out);
+  render_info_set(info, 1, b.created_at);
   store_backup_release(&b);
   return ENG_OK;
 }

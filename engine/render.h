@@ -32,6 +32,11 @@ struct render_info {
   int64_t mtime_ns;
 };
 
+/* Fills info, when not NULL, for a text kept at time created_at (a held
+ * draft, a backup): rev, and created_at as the modification time. */
+void render_info_set(struct render_info *info, int64_t rev,
+                     const char *created_at);
+
 int render_session(struct store *st, const char *session_id, struct buf *out,
                    struct render_info *info);
 int render_group(struct store *st, const char *group_id, struct buf *out,

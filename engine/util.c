@@ -115,12 +115,17 @@ char *xstrndup(const char *s, size_t n) {
   return p;
 }
 
-char *xasprintf(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
+char *xvasprintf(const char *fmt, va_list ap) {
   char *p = NULL;
   if (vasprintf(&p, fmt, ap) < 0)
     die("out of memory");
+  return p;
+}
+
+char *xasprintf(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  char *p = xvasprintf(fmt, ap);
   va_end(ap);
   return p;
 }

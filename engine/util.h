@@ -4,6 +4,7 @@
 #ifndef TASKFS_UTIL_H
 #define TASKFS_UTIL_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -48,6 +49,8 @@ char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 /* Returns a heap string that the caller frees. */
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *xvasprintf(const char *fmt, va_list ap)
+    __attribute__((format(printf, 1, 0)));
 
 /* Grows *arr (of *cap elements of size elem) to hold at least n. */
 void *xgrow(void *arr, size_t *cap, size_t n, size_t elem);

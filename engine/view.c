@@ -728,12 +728,7 @@ int view_read(struct store *st, const struct vnode *f, struct buf *out,
     buf_release(&rec);
     if (rc == ENG_OK) {
       buf_add(out, d.text, d.len);
-      if (info) {
-        info->rev = 0;
-        int64_t ns = 0;
-        time_parse(d.created_at, &ns);
-        info->mtime_ns = ns;
-      }
+      render_info_set(info, 0, d.created_at);
       store_draft_release(&d);
       return ENG_OK;
     }
