@@ -704,6 +704,8 @@ int store_open(const char *path, int flags, struct store **out) {
                       "no database at %s; create one with 'taskctl init' "
                       "or name another with -d",
                       path);
+  if (!memory && (rc = store_file_check(st, path)))
+    return rc;
   int oflags =
       SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE |
       (st->readonly ? SQLITE_OPEN_READONLY

@@ -111,6 +111,10 @@ struct store {
   sqlite3_stmt *stmts[STMT_COUNT];
 };
 
+/* ENG_INVALID (with a message) when the database file at path is one
+ * SQLite cannot keep safe: several hard links, or a network or FUSE file
+ * system. ENG_OK otherwise, or when there is no file. */
+int store_file_check(struct store *st, const char *path);
 /* Maps an SQLite result code to an eng_rc with a message. */
 int store_sqlfail(struct store *st, int sqlite_rc);
 /* The cached statement of slot, reset and unbound; NULL on error. */
