@@ -72,7 +72,9 @@ struct node {
   struct handle *handles; /* open handles, linked by next */
   struct handle *writer;  /* the handle whose buffer is newest */
 
-  /* NT_REAL */
+  /* NT_REAL: an O_PATH descriptor of the real file, whatever names it
+   * has now, and the name it was last reached by (node_name). */
+  int fd;
   struct node *parent;
   char *name;
 };
@@ -122,6 +124,7 @@ struct fs_options {
   int max_buffers_mb;  /* all write buffers together, at most */
   int render_cache_mb; /* renderings kept for nodes no handle holds */
   char *log;           /* error, warning, info or debug */
+  char *logfile;       /* the log of a background mount */
 };
 
 /* An operation waiting to be written to the sync log (in batches): a
@@ -176,6 +179,12 @@ struct fs {
   struct fuse_session *se;
   struct tomb *tombs; /* locked */
   char *db_path;
+  /* The database file and its -wal and -shm files, never served as
+   * ordinary files (ino 0: not there at mount) */
+  struct {
+    dev_t dev;
+    ino_t ino;
+  } db_files[3];
   bool db_gone;             /* locked: the database file was deleted */
   bool schema_newer;        /* locked: upgraded by a newer taskfs */
   bool db_readonly;         /* the database was opened read-only */

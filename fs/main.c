@@ -2,6 +2,7 @@
 /* main.c: taskfs [options] DB MOUNTPOINT. Reads the command line, opens the
  * database and the real directory under the mount point, mounts, and
  * serves until unmounted or stopped by a signal. */
+#include "daemon.h"
 #include "fs.h"
 #include "nodes.h"
 #include "taskfs_version.h"
@@ -17,7 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <syslog.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -46,6 +48,7 @@ static const struct fuse_opt taskfs_opts[] = {
     OPT("max_buffers=%d", fs.max_buffers_mb),
     OPT("render_cache=%d", fs.render_cache_mb),
     OPT("log=%s", fs.log),
+    OPT("logfile=%s", fs.logfile),
     /* Options of mount(8) and fstab that mean something to mount(8)
      * itself, not to the filesystem. mount.fuse3 drops most of them; a
      * helper that does not, or a person copying an fstab line, should
@@ -117,6 +120,9 @@ static void usage(FILE *f, const char *prog) {
           "next read (16)\n"
           "    -o log=LEVEL           error, warning, info or debug (info; "
           "-d: debug)\n"
+          "    -o logfile=PATH        the log of the background process "
+          "(taskfs.log\n"
+          "                           beside DB)\n"
           "    -h, --help             this help, then FUSE's options\n"
           "    -V, --version          versions\n"
           "\n"
@@ -149,25 +155,6 @@ static int usage_error(const char *fmt, ...) {
   return EXIT_USAGE;
 }
 
-static bool log_to_syslog;
-static enum fuse_log_level log_level = FUSE_LOG_INFO;
-
-/* Lines at or above the level go to stderr with -f, else to syslog
- * (facility daemon, ident "taskfs", which stands for the "taskfs: "
- * prefix of the line). */
-static void log_func(enum fuse_log_level level, const char *fmt, va_list ap) {
-  if (level > log_level)
-    return;
-  if (log_to_syslog) {
-    static const char prefix[] = "taskfs: ";
-    if (strncmp(fmt, prefix, sizeof prefix - 1) == 0)
-      fmt += sizeof prefix - 1;
-    vsyslog((int)level, fmt, ap);
-  } else {
-    vfprintf(stderr, fmt, ap);
-  }
-}
-
 static bool set_log_level(const char *name) {
   static const struct {
     const char *name;
@@ -178,7 +165,7 @@ static bool set_log_level(const char *name) {
                 {"debug", FUSE_LOG_DEBUG}};
   for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++)
     if (strcmp(name, levels[i].name) == 0) {
-      log_level = levels[i].level;
+      daemon_log_level(levels[i].level);
       return true;
     }
   return false;
@@ -222,6 +209,18 @@ static int open_database(const struct cmdline *c, struct fs *fs) {
   }
   store_set_busy_ms(fs->st, c->fs.busy_ms);
   store_set_source(fs->st, "taskfs");
+  /* The files SQLite keeps open for the connection, never served as
+   * ordinary files of the mount (see real_open). */
+  static const char *const suffix[] = {"", "-wal", "-shm"};
+  for (size_t i = 0; i < sizeof suffix / sizeof *suffix; i++) {
+    char *path = xasprintf("%s%s", db, suffix[i]);
+    struct stat st;
+    if (stat(path, &st) == 0) {
+      fs->db_files[i].dev = st.st_dev;
+      fs->db_files[i].ino = st.st_ino;
+    }
+    free(path);
+  }
   return 0;
 }
 
@@ -341,7 +340,23 @@ static int open_mount_point(const char *mountpoint, struct fs *fs) {
             mountpoint, strerror(errno));
     return EXIT_USAGE;
   }
-  return 0;
+  /* A database under the mount point would be reached through the mount
+   * itself once mounted: every program but the daemon would then lock a
+   * file of the mount, not the database, and SQLite's locks would no
+   * longer keep them apart. */
+  char *mp = realpath(mountpoint, NULL);
+  size_t n = mp ? strlen(mp) : 0;
+  bool inside = mp && strncmp(fs->db_path, mp, n) == 0 &&
+                (fs->db_path[n] == '/' || n == 1);
+  if (inside)
+    fprintf(stderr,
+            "taskfs: the database %s is inside the mount point %s; once "
+            "mounted, other programs would reach it through taskfs and "
+            "their locks would not reach SQLite. Keep the database outside "
+            "the folder you mount on (for example beside it)\n",
+            fs->db_path, mp);
+  free(mp);
+  return inside ? EXIT_USAGE : 0;
 }
 
 static void init_fs(struct fs *fs, const struct cmdline *c) {
@@ -359,6 +374,18 @@ static void init_fs(struct fs *fs, const struct cmdline *c) {
   hmap_init(&fs->real);
   hmap_init(&fs->inos);
   fs->root_node = node_virt(fs, &fs->root); /* the first: inode 1 */
+}
+
+/* What the serving process needs of the system: files are created with
+ * the modes the kernel passes (the caller's umask is applied already),
+ * and every ordinary inode the kernel knows holds a descriptor. */
+static void serving_process_limits(void) {
+  umask(0);
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
 }
 
 /* Serves requests until the filesystem is unmounted or a signal stops
@@ -379,14 +406,15 @@ static int serve(struct fuse_session *se,
     rc = fuse_session_loop_mt(se, lc);
     fuse_loop_cfg_destroy(lc);
   }
-  /* A signal (SIGTERM, SIGINT, SIGHUP) ends the loop with its number: a
-   * requested stop, not a failure. */
-  if (rc > 0 && rc < NSIG) {
-    fuse_log(FUSE_LOG_INFO, "taskfs: %s: unmounting %s\n", strsignal(rc),
+  /* A stop signal (SIGTERM, SIGINT, SIGHUP, SIGQUIT) is a requested stop,
+   * not a failure. */
+  int sig = daemon_stop_end();
+  if (sig) {
+    fuse_log(FUSE_LOG_INFO, "taskfs: %s: unmounting %s\n", strsignal(sig),
              opts->mountpoint);
     return EXIT_OK;
   }
-  if (rc) {
+  if (rc && !(rc > 0 && rc < NSIG)) {
     fuse_log(FUSE_LOG_ERR, "taskfs: reading requests failed: %s\n",
              strerror(rc < 0 ? -rc : rc));
     return EXIT_FAIL;
@@ -395,9 +423,10 @@ static int serve(struct fuse_session *se,
 }
 
 /* Mounts, serves and unmounts. What is left open at the end is saved by
- * fs_ops.destroy, called from fuse_session_destroy(). */
+ * fs_ops.destroy, called from fuse_session_destroy(). ready is the pipe
+ * to the waiting parent of a background start, or -1. */
 static int run(struct fs *fs, struct fuse_args *args,
-               const struct fuse_cmdline_opts *opts) {
+               const struct fuse_cmdline_opts *opts, int ready) {
   /* The source of the mount is the database, as mount(8) and fstab name
    * it. Inserted first, so that options given on the command line win. */
   char *db = NULL;
@@ -412,26 +441,42 @@ static int run(struct fs *fs, struct fuse_args *args,
     return usage_error(NULL);
   fs->se = se;
   int ret = EXIT_FAIL;
-  if (fuse_set_signal_handlers(se) != 0)
+  if (daemon_stop_watch(se) != 0) {
+    fprintf(stderr, "taskfs: cannot start the signal thread\n");
     goto out_session;
-  if (fuse_session_mount(se, opts->mountpoint) != 0)
-    goto out_signals;
-  if (!opts->foreground) {
-    openlog("taskfs", LOG_PID, LOG_DAEMON);
-    log_to_syslog = true;
   }
-  fuse_set_log_func(log_func);
-  fuse_daemonize(opts->foreground);
+  if (fuse_session_mount(se, opts->mountpoint) != 0)
+    goto out_session;
+  daemon_ready(ready);
   fs_start_timer(fs);
   ret = serve(se, opts);
   fs_stop_timer(fs);
   fs_flush_ops(fs);
   fuse_session_unmount(se);
-out_signals:
-  fuse_remove_signal_handlers(se);
 out_session:
+  daemon_stop_end();
   fuse_session_destroy(se);
   return ret;
+}
+
+/* The log file of a background mount: -o logfile, else taskfs.log beside
+ * the database. */
+static int open_log(const struct cmdline *c, const struct fs *fs) {
+  char *path = c->fs.logfile ? xstrdup(c->fs.logfile) : NULL;
+  if (!path) {
+    const char *slash = strrchr(fs->db_path, '/');
+    path =
+        xasprintf("%.*s/taskfs.log", (int)(slash - fs->db_path), fs->db_path);
+  }
+  int e = daemon_log_open(path);
+  if (e)
+    fprintf(stderr,
+            "taskfs: cannot write the log file %s: %s; give a writable "
+            "path with -o logfile=PATH (or mount with -f to log to the "
+            "terminal)\n",
+            path, strerror(e));
+  free(path);
+  return e ? EXIT_USAGE : 0;
 }
 
 int main(int argc, char *argv[]) {
@@ -443,7 +488,7 @@ int main(int argc, char *argv[]) {
                              .max_buffers_mb = 1024,
                              .render_cache_mb = 16}};
   struct fs fs = {.realfd = -1};
-  int ret = EXIT_OK;
+  int ret = EXIT_OK, ready = -1;
   /* One malloc arena per worker thread would keep what each freed. */
   mallopt(M_ARENA_MAX, 2);
 
@@ -464,7 +509,7 @@ int main(int argc, char *argv[]) {
     goto out_args;
   }
   if (opts.debug)
-    log_level = FUSE_LOG_DEBUG;
+    daemon_log_level(FUSE_LOG_DEBUG);
   if (c.fs.log && !set_log_level(c.fs.log)) {
     ret = usage_error("-o log takes error, warning, info or debug, not '%s'",
                       c.fs.log);
@@ -474,12 +519,26 @@ int main(int argc, char *argv[]) {
     ret = usage_error("give the database and the mount point");
     goto out_args;
   }
+  fuse_set_log_func(daemon_log);
+  /* Before any thread exists, so that all of them inherit it. */
+  daemon_stop_block();
+  /* The background process forks first: everything of the database is
+   * opened by the process that serves (see daemon_fork). */
+  if (!opts.foreground && daemon_fork(&ready)) {
+    fprintf(stderr, "taskfs: cannot start the background process: %s\n",
+            strerror(errno));
+    ret = EXIT_FAIL;
+    goto out_args;
+  }
+  daemon_fatal_handlers();
+  serving_process_limits();
   if ((ret = open_database(&c, &fs)) || (ret = load_policy(&c, &fs)) ||
       (ret = set_root(&c, &fs)) ||
-      (ret = open_mount_point(opts.mountpoint, &fs)))
+      (ret = open_mount_point(opts.mountpoint, &fs)) ||
+      (!opts.foreground && (ret = open_log(&c, &fs))))
     goto out_store;
   init_fs(&fs, &c);
-  ret = run(&fs, &args, &opts);
+  ret = run(&fs, &args, &opts, ready);
   nodes_free_all(&fs);
   close(fs.realfd);
   free(fs.realroot);
@@ -494,6 +553,7 @@ out_args:
   free(c.fs.session);
   free(c.fs.config);
   free(c.fs.log);
+  free(c.fs.logfile);
   fuse_opt_free_args(&args);
   return ret;
 }

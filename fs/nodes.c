@@ -10,6 +10,7 @@
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -42,6 +43,7 @@ static struct node *node_new(struct fs *fs, int type, const char *key) {
   uintptr_t old = (uintptr_t)hmap_del(&fs->inos, key);
   n->ino = old ? (fuse_ino_t)old : fs->next_ino++;
   n->kernel_size = -1;
+  n->fd = -1;
   n->type = type;
   vnode_init(&n->v);
   char k[24];
@@ -78,32 +80,78 @@ struct node *node_virt(struct fs *fs, const struct vnode *v) {
   return n;
 }
 
-static void real_key(fuse_ino_t parent, const char *name, struct buf *out) {
-  buf_printf(out, "%llu/%s", (unsigned long long)parent, name);
+static void real_key(dev_t dev, ino_t ino, struct buf *out) {
+  buf_printf(out, "r%llx:%llx", (unsigned long long)dev,
+             (unsigned long long)ino);
 }
 
-struct node *node_real_find(struct fs *fs, struct node *parent,
-                            const char *name) {
+struct node *node_real_known(struct fs *fs, dev_t dev, ino_t ino) {
   struct buf key = BUF_INIT;
-  real_key(parent->ino, name, &key);
+  real_key(dev, ino, &key);
   struct node *n = hmap_get(&fs->real, key.ptr);
   buf_release(&key);
   return n;
 }
 
-struct node *node_real(struct fs *fs, struct node *parent, const char *name) {
-  struct node *n = node_real_find(fs, parent, name);
-  if (n)
+void node_name(struct fs *fs, struct node *n, struct node *dir,
+               const char *name) {
+  if (dir != n->parent) {
+    if (dir)
+      dir->children++;
+    struct node *old = n->parent;
+    n->parent = dir;
+    if (old) {
+      old->children--;
+      node_maybe_free(fs, old);
+    }
+  }
+  str_set(&n->name, dir ? name : NULL);
+}
+
+struct node *node_real(struct fs *fs, struct node *dir, const char *name,
+                       int fd, const struct stat *st) {
+  struct node *n = node_real_known(fs, st->st_dev, st->st_ino);
+  if (n) {
+    close(fd);
+    node_name(fs, n, dir, name);
     return n;
+  }
   struct buf key = BUF_INIT;
-  real_key(parent->ino, name, &key);
+  real_key(st->st_dev, st->st_ino, &key);
   n = node_new(fs, NT_REAL, key.ptr);
-  n->parent = parent;
-  parent->children++;
-  n->name = xstrdup(name);
+  n->fd = fd;
   n->key = buf_detach(&key, NULL);
   hmap_put(&fs->real, n->key, n);
+  node_name(fs, n, dir, name);
   return n;
+}
+
+void node_make_real(struct fs *fs, struct node *n, int fd,
+                    const struct stat *st, struct node *dir, const char *name) {
+  node_detach(fs, n);
+  vnode_release(&n->v);
+  n->type = NT_REAL;
+  n->fd = fd;
+  struct buf key = BUF_INIT;
+  real_key(st->st_dev, st->st_ino, &key);
+  n->key = buf_detach(&key, NULL);
+  hmap_put(&fs->real, n->key, n);
+  node_name(fs, n, dir, name);
+}
+
+void node_make_virt(struct fs *fs, struct node *n, const struct vnode *v) {
+  node_detach(fs, n);
+  node_name(fs, n, NULL, NULL);
+  if (n->fd >= 0)
+    close(n->fd);
+  n->fd = -1;
+  n->type = NT_VIRT;
+  vnode_copy(&n->v, v);
+  n->mode = 0644;
+  struct buf key = BUF_INIT;
+  vnode_key(v, &key);
+  n->key = buf_detach(&key, NULL);
+  hmap_put(&fs->virt, n->key, n);
 }
 
 void node_detach(struct fs *fs, struct node *n) {
@@ -112,28 +160,6 @@ void node_detach(struct fs *fs, struct node *n) {
   hmap_del(n->type == NT_VIRT ? &fs->virt : &fs->real, n->key);
   free(n->key);
   n->key = NULL;
-}
-
-void node_move(struct fs *fs, struct node *n, struct node *parent,
-               const char *name) {
-  node_detach(fs, n);
-  if (n->parent != parent) {
-    parent->children++;
-    struct node *old = n->parent;
-    n->parent = parent;
-    old->children--;
-    node_maybe_free(fs, old);
-  }
-  str_set(&n->name, name);
-  struct buf key = BUF_INIT;
-  real_key(parent->ino, name, &key);
-  struct node *prev = hmap_get(&fs->real, key.ptr);
-  if (prev && prev != n) {
-    /* The target name was replaced: that node now names nothing. */
-    node_detach(fs, prev);
-  }
-  n->key = buf_detach(&key, NULL);
-  hmap_put(&fs->real, n->key, n);
 }
 
 void content_unref(struct content *c) {
@@ -172,6 +198,8 @@ void node_maybe_free(struct fs *fs, struct node *n) {
   node_cache_drop(fs, n);
   content_unref(n->served);
   vnode_release(&n->v);
+  if (n->fd >= 0)
+    close(n->fd);
   struct node *parent = n->parent;
   free(n->name);
   free(n);
@@ -188,16 +216,9 @@ void node_forget(struct fs *fs, struct node *n, uint64_t count) {
 
 /* ---- real paths ---- */
 
-int node_relpath(struct fs *fs, const struct node *n, struct buf *out) {
-  if (n->type == NT_REAL) {
-    int rc = node_relpath(fs, n->parent, out);
-    if (rc)
-      return rc;
-    if (out->len && out->ptr[out->len - 1] != '/')
-      buf_addc(out, '/');
-    buf_adds(out, n->name);
-    return 0;
-  }
+/* The path of a generated directory's real counterpart, relative to
+ * fs->realfd. */
+static int node_relpath(struct fs *fs, const struct node *n, struct buf *out) {
   buf_adds(out, fs->realroot);
   if (n->v.kind == VK_ROOT)
     return 0;
@@ -209,7 +230,7 @@ int node_relpath(struct fs *fs, const struct node *n, struct buf *out) {
     return 0;
   }
   if (!view_is_dir(n->v.kind))
-    return -EINVAL;
+    return -ENOTDIR;
   if (fs->root.kind == VK_ROOT) {
     buf_addc(out, '/');
     name_for_file(n->v.session, out);
@@ -307,11 +328,15 @@ static int make_dirs(int realfd, const char *path) {
 }
 
 int node_open_dir(struct fs *fs, const struct node *dir, bool create) {
+  if (dir->type == NT_REAL) {
+    int fd = openat(dir->fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    return fd < 0 ? -errno : fd;
+  }
   struct buf path = BUF_INIT;
   int rc = node_relpath(fs, dir, &path);
   if (rc == 0) {
     rc = open_beneath(fs->realfd, path.ptr, O_PATH | O_DIRECTORY);
-    if (rc == -ENOENT && create && dir->type == NT_VIRT) {
+    if (rc == -ENOENT && create) {
       rc = make_dirs(fs->realfd, path.ptr);
       if (rc == 0)
         rc = open_beneath(fs->realfd, path.ptr, O_PATH | O_DIRECTORY);
@@ -321,17 +346,10 @@ int node_open_dir(struct fs *fs, const struct node *dir, bool create) {
   return rc;
 }
 
-int node_open_real(struct fs *fs, const struct node *n, int flags) {
-  struct buf path = BUF_INIT;
-  int rc = node_relpath(fs, n, &path);
-  if (rc == 0)
-    rc = open_beneath(fs->realfd, path.ptr, flags);
-  buf_release(&path);
-  return rc;
-}
-
 static void free_node(void *ctx, void *value) {
   struct node *n = value;
+  if (n->fd >= 0)
+    close(n->fd);
   content_unref(n->cache);
   content_unref(n->served);
   vnode_release(&n->v);

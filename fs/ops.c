@@ -3,8 +3,10 @@
  * from the engine's view of the store and saved back through it; every
  * other name is an ordinary file kept in the real directory under the
  * mount point. Writes no SQL. */
+#include "daemon.h"
 #include "fs.h"
 #include "nodes.h"
+#include "real.h"
 #include "sync.h"
 #include "util.h"
 
@@ -471,15 +473,8 @@ static struct node *current_node(struct fs *fs, const struct vnode *v) {
 
 static int node_attr(struct fs *fs, struct node *n, struct stat *st) {
   memset(st, 0, sizeof *st);
-  if (n->type == NT_REAL) {
-    int dfd = node_open_dir(fs, n->parent, false);
-    if (dfd < 0)
-      return dfd;
-    int rc = fstatat(dfd, n->name, st, AT_SYMLINK_NOFOLLOW) ? -errno : 0;
-    close(dfd);
-    st->st_ino = n->ino;
-    return rc;
-  }
+  if (n->type == NT_REAL)
+    return real_attr(n, st);
   st->st_ino = n->ino;
   st->st_uid = fs->uid;
   st->st_gid = fs->gid;
@@ -678,18 +673,7 @@ static void *timer_main(void *arg) {
 
 void fs_start_timer(struct fs *fs) {
   pthread_cond_init(&fs->wake, NULL);
-  /* Signals that stop the mount go to the thread running the session
-   * loop, which is the one that acts on them. */
-  sigset_t block, old;
-  sigemptyset(&block);
-  sigaddset(&block, SIGTERM);
-  sigaddset(&block, SIGINT);
-  sigaddset(&block, SIGHUP);
-  sigaddset(&block, SIGQUIT);
-  pthread_sigmask(SIG_BLOCK, &block, &old);
-  int rc = pthread_create(&fs->timer, NULL, timer_main, fs);
-  pthread_sigmask(SIG_SETMASK, &old, NULL);
-  if (rc)
+  if (pthread_create(&fs->timer, NULL, timer_main, fs))
     die("cannot start the timer thread");
 }
 
@@ -732,16 +716,7 @@ static int resolve(struct fs *fs, struct node *parent, const char *name,
         return -engine_error(fs, rc, "lookup");
     }
   }
-  int dfd = node_open_dir(fs, parent, false);
-  if (dfd < 0)
-    return dfd == -ENOTDIR ? -ENOTDIR : -ENOENT;
-  struct stat st;
-  int rc = fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) ? -errno : 0;
-  close(dfd);
-  if (rc)
-    return rc;
-  *out = node_real(fs, parent, name);
-  return 0;
+  return real_lookup(fs, parent, name, out);
 }
 
 /* The generated file or directory name stands for in parent (not hidden
@@ -774,6 +749,7 @@ static void fs_init(void *userdata, struct fuse_conn_info *conn) {
 }
 
 static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
+  daemon_trace("lookup", NULL);
   struct fs *fs = FS(req);
   struct fuse_entry_param e;
   lock(fs);
@@ -790,6 +766,7 @@ static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
 }
 
 static void fs_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup) {
+  daemon_trace("forget", NULL);
   struct fs *fs = FS(req);
   lock(fs);
   struct node *n = node_get(fs, ino);
@@ -801,6 +778,7 @@ static void fs_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup) {
 
 static void fs_forget_multi(fuse_req_t req, size_t count,
                             struct fuse_forget_data *forgets) {
+  daemon_trace("forget_multi", NULL);
   struct fs *fs = FS(req);
   lock(fs);
   for (size_t i = 0; i < count; i++) {
@@ -814,6 +792,7 @@ static void fs_forget_multi(fuse_req_t req, size_t count,
 
 static void fs_getattr(fuse_req_t req, fuse_ino_t ino,
                        struct fuse_file_info *fi) {
+  daemon_trace("getattr", NULL);
   struct fs *fs = FS(req);
   struct stat st;
   struct handle *h = fi ? (struct handle *)(uintptr_t)fi->fh : NULL;
@@ -990,9 +969,10 @@ static int save_text(struct fs *fs, struct node *n, const char *text,
     sv.len = served->data.len;
     sv.replaces = replaces;
   }
-  int rc = sync_save(fs->st, &n->v, text, len, &sv, &fs->policy, &res);
   struct buf label = BUF_INIT;
   node_label(fs, n, &label);
+  daemon_trace("save", label.ptr);
+  int rc = sync_save(fs->st, &n->v, text, len, &sv, &fs->policy, &res);
   int err = 0;
   if (rc == ENG_OK) {
     fuse_log(FUSE_LOG_INFO, "taskfs: saved %s: %d change%s, revision %lld\n",
@@ -1061,32 +1041,12 @@ static int save_handle(struct fs *fs, struct handle *h) {
   return rc;
 }
 
-/* Reads a whole ordinary file into out. */
-static int read_real(struct fs *fs, struct node *n, struct buf *out) {
-  int fd = node_open_real(fs, n, O_RDONLY | O_NOFOLLOW);
-  if (fd < 0)
-    return fd;
-  char chunk[65536];
-  ssize_t r;
-  int rc = 0;
-  while ((r = read(fd, chunk, sizeof chunk)) > 0) {
-    if (out->len + (size_t)r > PARSE_MAX_BYTES) {
-      rc = -EFBIG;
-      break;
-    }
-    buf_add(out, chunk, (size_t)r);
-  }
-  if (r < 0)
-    rc = -errno;
-  close(fd);
-  return rc;
-}
-
-/* An ordinary node becomes the generated file v (it was renamed over it,
- * or its text made a new record): the old node of v is detached, the
- * real file removed, and the handles open on it read and write the text
- * as a buffer of the generated file. */
-static void become_virt(struct fs *fs, struct node *n, const struct vnode *v,
+/* An ordinary node, reached as name in dir, becomes the generated file
+ * v (it was renamed over it, or its text made a new record): the old
+ * node of v is detached, the real file removed, and the handles open on
+ * it read and write the text as a buffer of the generated file. */
+static void become_virt(struct fs *fs, struct node *n, struct node *dir,
+                        const char *name, const struct vnode *v,
                         const struct buf *text) {
   struct buf key = BUF_INIT;
   vnode_key(v, &key);
@@ -1098,22 +1058,8 @@ static void become_virt(struct fs *fs, struct node *n, const struct vnode *v,
     node_detach(fs, old);
     node_maybe_free(fs, old);
   }
-  int dfd = node_open_dir(fs, n->parent, false);
-  if (dfd >= 0) {
-    unlinkat(dfd, n->name, 0);
-    close(dfd);
-  }
-  node_detach(fs, n);
-  struct node *parent = n->parent;
-  n->parent = NULL;
-  free(n->name);
-  n->name = NULL;
-  n->type = NT_VIRT;
-  vnode_copy(&n->v, v);
-  n->mode = 0644;
-  vnode_key(v, &key);
-  n->key = buf_detach(&key, NULL);
-  hmap_put(&fs->virt, n->key, n);
+  real_unlink(fs, dir, name, false);
+  node_make_virt(fs, n, v);
   content_unref(n->served);
   n->served = served;
   for (struct handle *h = n->handles; h; h = h->next) {
@@ -1129,8 +1075,25 @@ static void become_virt(struct fs *fs, struct node *n, const struct vnode *v,
     buf_add(&h->wbuf, text->ptr, text->len);
     fs->buffered += text->len;
   }
-  parent->children--;
-  node_maybe_free(fs, parent);
+}
+
+/* Writes len bytes of text to the new file name in dfd (an ordinary file
+ * of that name is replaced, as rename(2) replaces it). Returns 0 or
+ * -errno; a file left half written is removed. */
+static int write_new(int dfd, const char *name, mode_t mode, const char *text,
+                     size_t len) {
+  if (unlinkat(dfd, name, 0) && errno != ENOENT)
+    return -errno;
+  int fd = openat(dfd, name,
+                  O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+  if (fd < 0)
+    return -errno;
+  int rc = write_all(fd, text, len) ? 0 : -errno;
+  if (close(fd) && rc == 0)
+    rc = -errno;
+  if (rc)
+    unlinkat(dfd, name, 0);
+  return rc;
 }
 
 /* A generated node becomes an ordinary file at parent/name holding its
@@ -1153,46 +1116,20 @@ static int become_real(struct fs *fs, struct node *n, struct node *parent,
   int dfd = node_open_dir(fs, parent, true);
   if (dfd < 0)
     return dfd;
-  int fd =
-      openat(dfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-             n->mode & 0666);
-  int rc = 0;
-  if (fd < 0) {
+  int rc = write_new(dfd, name, n->mode & 0666, text, len);
+  int pfd = rc ? -1 : openat(dfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  struct stat st;
+  if (rc == 0 && (pfd < 0 || fstat(pfd, &st))) {
     rc = -errno;
-  } else {
-    size_t off = 0;
-    while (off < len && rc == 0) {
-      ssize_t w = write(fd, text + off, len - off);
-      if (w < 0)
-        rc = -errno;
-      else
-        off += (size_t)w;
-    }
-    if (close(fd) && rc == 0)
-      rc = -errno;
+    if (pfd >= 0)
+      close(pfd);
   }
   if (rc) {
-    if (fd >= 0)
-      unlinkat(dfd, name, 0);
     close(dfd);
     return rc;
   }
-  node_detach(fs, n);
-  n->type = NT_REAL;
-  vnode_release(&n->v);
   node_cache_drop(fs, n);
-  struct node *other = node_real_find(fs, parent, name);
-  if (other) {
-    node_detach(fs, other);
-    node_maybe_free(fs, other);
-  }
-  n->parent = parent;
-  parent->children++;
-  n->name = xstrdup(name);
-  struct buf key = BUF_INIT;
-  buf_printf(&key, "%llu/%s", (unsigned long long)parent->ino, name);
-  n->key = buf_detach(&key, NULL);
-  hmap_put(&fs->real, n->key, n);
+  node_make_real(fs, n, pfd, &st, parent, name);
   /* Handles keep reading what they read; writers now write the file. */
   for (struct handle *h = n->handles; h; h = h->next) {
     if (h->type != HT_VIRT || !h->writable)
@@ -1211,73 +1148,6 @@ static int become_real(struct fs *fs, struct node *n, struct node *parent,
 }
 
 /* ---- attributes ---- */
-
-/* chmod of an ordinary file without following a symlink. */
-static int real_chmod(int fd, mode_t mode) {
-  char proc[64];
-  snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
-  return chmod(proc, mode) ? -errno : 0;
-}
-
-static int real_setattr(struct fs *fs, struct node *n, struct stat *attr,
-                        int to_set, struct handle *h) {
-  int fd = h && h->type == HT_REAL ? h->fd : -1;
-  int dfd = node_open_dir(fs, n->parent, false);
-  if (dfd < 0)
-    return dfd;
-  int rc = 0;
-  if (to_set & FUSE_SET_ATTR_MODE) {
-    int pfd = openat(dfd, n->name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-    if (pfd < 0) {
-      rc = -errno;
-    } else {
-      struct stat st;
-      if (fstat(pfd, &st) == 0 && S_ISLNK(st.st_mode))
-        rc = -EOPNOTSUPP;
-      else
-        rc = real_chmod(pfd, attr->st_mode & 07777);
-      close(pfd);
-    }
-  }
-  if (!rc && (to_set & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID))) {
-    uid_t uid = (to_set & FUSE_SET_ATTR_UID) ? attr->st_uid : (uid_t)-1;
-    gid_t gid = (to_set & FUSE_SET_ATTR_GID) ? attr->st_gid : (gid_t)-1;
-    if (fchownat(dfd, n->name, uid, gid, AT_SYMLINK_NOFOLLOW))
-      rc = -errno;
-  }
-  if (!rc && (to_set & FUSE_SET_ATTR_SIZE)) {
-    if (fd >= 0) {
-      rc = ftruncate(fd, attr->st_size) ? -errno : 0;
-    } else {
-      int wfd = openat(dfd, n->name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
-      if (wfd < 0) {
-        rc = -errno;
-      } else {
-        rc = ftruncate(wfd, attr->st_size) ? -errno : 0;
-        close(wfd);
-      }
-    }
-    if (h)
-      h->wrote = true;
-  }
-  if (!rc && (to_set & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME))) {
-    struct timespec tv[2] = {{0, UTIME_OMIT}, {0, UTIME_OMIT}};
-    if (to_set & FUSE_SET_ATTR_ATIME_NOW)
-      tv[0].tv_nsec = UTIME_NOW;
-    else if (to_set & FUSE_SET_ATTR_ATIME)
-      tv[0] = attr->st_atim;
-    if (to_set & FUSE_SET_ATTR_MTIME_NOW)
-      tv[1].tv_nsec = UTIME_NOW;
-    else if (to_set & FUSE_SET_ATTR_MTIME)
-      tv[1] = attr->st_mtim;
-    if (fd >= 0)
-      rc = futimens(fd, tv) ? -errno : 0;
-    else
-      rc = utimensat(dfd, n->name, tv, AT_SYMLINK_NOFOLLOW) ? -errno : 0;
-  }
-  close(dfd);
-  return rc;
-}
 
 static int virt_setattr(struct fs *fs, struct node *n, struct stat *attr,
                         int to_set, struct handle *h) {
@@ -1335,15 +1205,20 @@ static int virt_setattr(struct fs *fs, struct node *n, struct stat *attr,
 
 static void fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
                        int to_set, struct fuse_file_info *fi) {
+  daemon_trace("setattr", NULL);
   struct fs *fs = FS(req);
   struct stat st;
   struct handle *h = fi ? (struct handle *)(uintptr_t)fi->fh : NULL;
   lock(fs);
   refresh(fs);
   struct node *n = node_get(fs, ino);
-  int rc = !n                   ? -ENOENT
-           : n->type == NT_REAL ? real_setattr(fs, n, attr, to_set, h)
-                                : virt_setattr(fs, n, attr, to_set, h);
+  int rc =
+      !n ? -ENOENT
+      : n->type == NT_REAL
+          ? real_setattr(n, attr, to_set, h && h->type == HT_REAL ? h->fd : -1)
+          : virt_setattr(fs, n, attr, to_set, h);
+  if (rc == 0 && h && n->type == NT_REAL && (to_set & FUSE_SET_ATTR_SIZE))
+    h->wrote = true;
   if (rc == 0)
     rc = node_attr(fs, n, &st);
   double timeout = n ? attr_timeout(fs, n) : 0;
@@ -1355,54 +1230,41 @@ static void fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 }
 
 static void fs_readlink(fuse_req_t req, fuse_ino_t ino) {
+  daemon_trace("readlink", NULL);
   struct fs *fs = FS(req);
   char target[PATH_MAX + 1];
   lock(fs);
   struct node *n = node_get(fs, ino);
-  int rc = -EINVAL;
-  ssize_t len = 0;
-  if (n && n->type == NT_REAL) {
-    int dfd = node_open_dir(fs, n->parent, false);
-    rc = dfd;
-    if (dfd >= 0) {
-      len = readlinkat(dfd, n->name, target, sizeof target - 1);
-      rc = len < 0 ? -errno : 0;
-      close(dfd);
-    }
-  }
+  int rc = !n                   ? -ENOENT
+           : n->type == NT_REAL ? real_readlink(n, target, sizeof target)
+                                : -EINVAL;
   unlock(fs);
-  if (rc) {
+  if (rc)
     fuse_reply_err(req, -rc);
-    return;
-  }
-  target[len] = '\0';
-  fuse_reply_readlink(req, target);
+  else
+    fuse_reply_readlink(req, target);
 }
 
 /* ---- making and removing names ---- */
 
-/* Makes an ordinary entry with fn in the real directory of parent. */
+/* Makes an ordinary directory, symbolic link or special file in the real
+ * directory of parent. */
 static void make_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
-                       int (*fn)(int dfd, const char *name, const void *arg),
-                       const void *arg) {
+                       const struct real_new *what) {
   struct fs *fs = FS(req);
   struct fuse_entry_param e;
   lock(fs);
   refresh(fs);
-  struct node *p = node_get(fs, parent);
+  struct node *p = node_get(fs, parent), *n = NULL;
   int rc = !p                                              ? -ENOENT
            : generated(fs, p, name, NULL)                  ? -EEXIST
            : tomb_find(fs, p->ino, name)                   ? -EPERM
            : p->type == NT_VIRT && !view_is_dir(p->v.kind) ? -ENOTDIR
                                                            : 0;
-  if (rc == 0) {
-    int dfd = node_open_dir(fs, p, true);
-    rc = dfd < 0 ? dfd : fn(dfd, name, arg);
-    if (dfd >= 0)
-      close(dfd);
-  }
   if (rc == 0)
-    rc = fill_entry(fs, p, node_real(fs, p, name), &e);
+    rc = real_make(fs, fuse_req_ctx(req), p, name, what, &n);
+  if (rc == 0)
+    rc = fill_entry(fs, p, n, &e);
   unlock(fs);
   if (rc)
     fuse_reply_err(req, -rc);
@@ -1410,40 +1272,28 @@ static void make_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
     fuse_reply_entry(req, &e);
 }
 
-static int do_mkdir(int dfd, const char *name, const void *arg) {
-  return mkdirat(dfd, name, *(const mode_t *)arg) ? -errno : 0;
-}
-
 static void fs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
                      mode_t mode) {
-  make_entry(req, parent, name, do_mkdir, &mode);
-}
-
-static int do_symlink(int dfd, const char *name, const void *arg) {
-  return symlinkat(arg, dfd, name) ? -errno : 0;
+  daemon_trace("mkdir", NULL);
+  struct real_new what = {.mode = S_IFDIR | (mode & 07777)};
+  make_entry(req, parent, name, &what);
 }
 
 static void fs_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
                        const char *name) {
-  make_entry(req, parent, name, do_symlink, link);
+  daemon_trace("symlink", NULL);
+  struct real_new what = {.link = link};
+  make_entry(req, parent, name, &what);
 }
 
-struct mknod_arg {
-  mode_t mode;
-  dev_t rdev;
-};
-
-static int do_mknod(int dfd, const char *name, const void *arg) {
-  const struct mknod_arg *a = arg;
-  if (!S_ISREG(a->mode) && !S_ISFIFO(a->mode) && !S_ISSOCK(a->mode))
-    return -EPERM;
-  return mknodat(dfd, name, a->mode, a->rdev) ? -errno : 0;
-}
-
+/* Regular files, FIFOs, sockets and device nodes, as on the file system
+ * underneath (the kernel has checked CAP_MKNOD of the caller for a
+ * device). */
 static void fs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
                      mode_t mode, dev_t rdev) {
-  struct mknod_arg a = {mode, rdev};
-  make_entry(req, parent, name, do_mknod, &a);
+  daemon_trace("mknod", NULL);
+  struct real_new what = {.mode = mode, .rdev = rdev};
+  make_entry(req, parent, name, &what);
 }
 
 /* Unlinks a generated file: an error file discards what it explains; an
@@ -1479,6 +1329,7 @@ static int unlink_virt(struct fs *fs, struct node *p, const char *name,
 }
 
 static void fs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name) {
+  daemon_trace("unlink", NULL);
   struct fs *fs = FS(req);
   lock(fs);
   refresh(fs);
@@ -1491,15 +1342,7 @@ static void fs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name) {
   } else if (generated(fs, p, name, &v)) {
     rc = unlink_virt(fs, p, name, &v);
   } else {
-    int dfd = node_open_dir(fs, p, false);
-    rc = dfd < 0 ? -ENOENT : unlinkat(dfd, name, 0) ? -errno : 0;
-    if (dfd >= 0)
-      close(dfd);
-    if (rc == 0) {
-      struct node *n = node_real_find(fs, p, name);
-      if (n)
-        node_detach(fs, n);
-    }
+    rc = real_unlink(fs, p, name, false);
   }
   vnode_release(&v);
   unlock(fs);
@@ -1507,22 +1350,14 @@ static void fs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name) {
 }
 
 static void fs_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name) {
+  daemon_trace("rmdir", NULL);
   struct fs *fs = FS(req);
   lock(fs);
   refresh(fs);
   struct node *p = node_get(fs, parent);
-  int rc = !p ? -ENOENT : generated(fs, p, name, NULL) ? -EPERM : 0;
-  if (rc == 0) {
-    int dfd = node_open_dir(fs, p, false);
-    rc = dfd < 0 ? -ENOENT : unlinkat(dfd, name, AT_REMOVEDIR) ? -errno : 0;
-    if (dfd >= 0)
-      close(dfd);
-  }
-  if (rc == 0) {
-    struct node *n = node_real_find(fs, p, name);
-    if (n)
-      node_detach(fs, n);
-  }
+  int rc = !p                             ? -ENOENT
+           : generated(fs, p, name, NULL) ? -EPERM
+                                          : real_unlink(fs, p, name, true);
   unlock(fs);
   fuse_reply_err(req, -rc);
 }
@@ -1602,11 +1437,11 @@ out:
 
 /* An ordinary file renamed onto a generated file, or onto the name of one
  * that was unlinked: its text is a save of that file. */
-static int rename_over(struct fs *fs, struct node *src, struct node *np,
-                       const char *newname, const struct vnode *v,
-                       struct content *served) {
+static int rename_over(struct fs *fs, struct node *src, struct node *p,
+                       const char *name, struct node *np, const char *newname,
+                       const struct vnode *v, struct content *served) {
   struct buf text = BUF_INIT;
-  int rc = read_real(fs, src, &text);
+  int rc = real_read_all(fs, src, &text, PARSE_MAX_BYTES);
   if (rc == 0) {
     struct node *dst = node_virt(fs, v);
     struct content *sv = content_ref(served ? served : dst->served);
@@ -1617,7 +1452,7 @@ static int rename_over(struct fs *fs, struct node *src, struct node *np,
       struct tomb *t = tomb_take(fs, np->ino, newname);
       if (t)
         tomb_free(t);
-      become_virt(fs, src, v, &text);
+      become_virt(fs, src, p, name, v, &text);
       rc = 0;
     }
   }
@@ -1629,13 +1464,13 @@ static int rename_over(struct fs *fs, struct node *src, struct node *np,
  * be a new group or task there. */
 static void maybe_adopt(struct fs *fs, struct node *n) {
   struct node *dir = n->parent;
-  if (dir->type != NT_VIRT ||
+  if (!dir || dir->type != NT_VIRT ||
       (dir->v.kind != VK_GROUPS && dir->v.kind != VK_STATUS) ||
       n->name[0] == '.' || !str_ends(n->name, ".md"))
     return;
   struct stat st;
   const char *why;
-  if (node_attr(fs, n, &st) || !S_ISREG(st.st_mode))
+  if (node_attr(fs, n, &st) || !S_ISREG(st.st_mode) || st.st_nlink != 1)
     return;
   if (can_write(fs, &why)) {
     fuse_log(FUSE_LOG_ERR, "taskfs: new file %s stays an ordinary file: %s\n",
@@ -1643,7 +1478,7 @@ static void maybe_adopt(struct fs *fs, struct node *n) {
     return;
   }
   struct buf text = BUF_INIT;
-  if (read_real(fs, n, &text) == 0) {
+  if (real_read_all(fs, n, &text, PARSE_MAX_BYTES) == 0) {
     struct save_result res;
     save_result_init(&res);
     struct served sv = {0};
@@ -1664,16 +1499,14 @@ static void maybe_adopt(struct fs *fs, struct node *n) {
        * the name the user gave, the inode stays the same. */
       struct buf name = BUF_INIT;
       view_name(fs->st, &res.file, &name);
-      if (strcmp(name.ptr, n->name) == 0)
-        become_virt(fs, n, &res.file, &text);
-      else {
-        int dfd = node_open_dir(fs, dir, false);
-        if (dfd >= 0) {
-          unlinkat(dfd, n->name, 0);
-          close(dfd);
-        }
+      char *was = xstrdup(n->name);
+      if (strcmp(name.ptr, was) == 0) {
+        become_virt(fs, n, dir, was, &res.file, &text);
+      } else {
+        real_unlink(fs, dir, was, false);
         node_detach(fs, n);
       }
+      free(was);
       buf_release(&name);
     }
     save_result_release(&res);
@@ -1684,6 +1517,7 @@ static void maybe_adopt(struct fs *fs, struct node *n) {
 static void fs_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
                       fuse_ino_t newparent, const char *newname,
                       unsigned int flags) {
+  daemon_trace("rename", NULL);
   struct fs *fs = FS(req);
   lock(fs);
   refresh(fs);
@@ -1705,14 +1539,9 @@ static void fs_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
                              : rename_virt(fs, p, name, &v, np, newname, flags);
     goto out;
   }
-  struct node *src = node_real_find(fs, p, name);
-  if (!src) {
-    struct node *found = NULL;
-    rc = resolve(fs, p, name, &found);
-    if (rc)
-      goto out;
-    src = found;
-  }
+  struct node *src = NULL;
+  if ((rc = real_lookup(fs, p, name, &src)))
+    goto out;
   struct tomb *t =
       tomb_find(fs, np->ino, newname) ? *tomb_find(fs, np->ino, newname) : NULL;
   if (generated(fs, np, newname, &dst) || t) {
@@ -1732,33 +1561,14 @@ static void fs_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
       rc = view_is_dir(target->kind) ? -EISDIR : -EACCES;
       goto out;
     }
-    rc = rename_over(fs, src, np, newname, target, t ? t->served : NULL);
+    rc = rename_over(fs, src, p, name, np, newname, target,
+                     t ? t->served : NULL);
     goto out;
   }
   /* Both ordinary. */
-  int sfd = node_open_dir(fs, p, false);
-  int dfd = sfd < 0 ? sfd : node_open_dir(fs, np, true);
-  if (sfd < 0)
-    rc = -ENOENT;
-  else if (dfd < 0)
-    rc = dfd;
-  else if (renameat2(sfd, name, dfd, newname, flags))
-    rc = -errno;
-  if (sfd >= 0)
-    close(sfd);
-  if (dfd >= 0)
-    close(dfd);
-  if (rc == 0) {
-    struct node *other = node_real_find(fs, np, newname);
-    if (flags & RENAME_EXCHANGE) {
-      node_detach(fs, src);
-      if (other)
-        node_detach(fs, other);
-    } else {
-      node_move(fs, src, np, newname);
-      maybe_adopt(fs, src);
-    }
-  }
+  rc = real_rename(fs, p, name, np, newname, flags);
+  if (rc == 0 && !(flags & RENAME_EXCHANGE))
+    maybe_adopt(fs, src);
 out:
   vnode_release(&v);
   vnode_release(&dst);
@@ -1768,6 +1578,7 @@ out:
 
 static void fs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
                     const char *newname) {
+  daemon_trace("link", NULL);
   struct fs *fs = FS(req);
   struct fuse_entry_param e;
   lock(fs);
@@ -1779,20 +1590,13 @@ static void fs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
   else if (n->type != NT_REAL || generated(fs, np, newname, NULL) ||
            tomb_find(fs, np->ino, newname))
     rc = -EPERM;
-  if (rc == 0) {
-    int sfd = node_open_dir(fs, n->parent, false);
-    int dfd = sfd < 0 ? sfd : node_open_dir(fs, np, true);
-    if (sfd < 0 || dfd < 0)
-      rc = sfd < 0 ? sfd : dfd;
-    else if (linkat(sfd, n->name, dfd, newname, 0))
-      rc = -errno;
-    if (sfd >= 0)
-      close(sfd);
-    if (dfd >= 0)
-      close(dfd);
-  }
+  struct node *linked = NULL;
   if (rc == 0)
-    rc = fill_entry(fs, np, node_real(fs, np, newname), &e);
+    rc = real_link(fs, n, np, newname);
+  if (rc == 0)
+    rc = real_lookup(fs, np, newname, &linked);
+  if (rc == 0)
+    rc = fill_entry(fs, np, linked, &e);
   unlock(fs);
   if (rc)
     fuse_reply_err(req, -rc);
@@ -1860,10 +1664,9 @@ static int virt_open(struct fs *fs, struct node *n, struct fuse_file_info *fi,
   return 0;
 }
 
-static int real_open(struct fs *fs, struct node *n, struct fuse_file_info *fi,
-                     struct handle **out) {
-  int flags = fi->flags & ~(O_CREAT | O_EXCL | O_NOCTTY);
-  int fd = node_open_real(fs, n, flags | O_NOFOLLOW);
+static int real_handle(struct fs *fs, struct node *n, struct fuse_file_info *fi,
+                       struct handle **out) {
+  int fd = real_open(fs, n, fi->flags);
   if (fd < 0)
     return fd;
   struct handle *h = handle_new(HT_REAL, n);
@@ -1874,6 +1677,7 @@ static int real_open(struct fs *fs, struct node *n, struct fuse_file_info *fi,
 }
 
 static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
+  daemon_trace("open", NULL);
   struct fs *fs = FS(req);
   struct handle *h = NULL;
   lock(fs);
@@ -1881,7 +1685,7 @@ static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
   struct node *n = node_get(fs, ino);
   int rc = !n                   ? -ENOENT
            : n->type == NT_VIRT ? virt_open(fs, n, fi, &h)
-                                : real_open(fs, n, fi, &h);
+                                : real_handle(fs, n, fi, &h);
   unlock(fs);
   if (rc) {
     fuse_reply_err(req, -rc);
@@ -1898,6 +1702,7 @@ static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
 
 static void fs_create(fuse_req_t req, fuse_ino_t parent, const char *name,
                       mode_t mode, struct fuse_file_info *fi) {
+  daemon_trace("create", NULL);
   struct fs *fs = FS(req);
   struct fuse_entry_param e;
   struct handle *h = NULL;
@@ -1936,22 +1741,13 @@ static void fs_create(fuse_req_t req, fuse_ino_t parent, const char *name,
     fi->direct_io = 1;
     tomb_free(t);
   } else {
-    int dfd = node_open_dir(fs, p, true);
-    if (dfd < 0) {
-      rc = dfd;
+    int fd = real_create(fs, fuse_req_ctx(req), p, name, fi->flags, mode, &n);
+    if (fd < 0) {
+      rc = fd;
     } else {
-      int fd = openat(
-          dfd, name, (fi->flags & ~O_NOCTTY) | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-          mode);
-      if (fd < 0) {
-        rc = -errno;
-      } else {
-        n = node_real(fs, p, name);
-        h = handle_new(HT_REAL, n);
-        h->fd = fd;
-        h->wrote = true;
-      }
-      close(dfd);
+      h = handle_new(HT_REAL, n);
+      h->fd = fd;
+      h->wrote = true;
     }
   }
   if (rc == 0) {
@@ -1977,6 +1773,7 @@ static void fs_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 
 static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                     struct fuse_file_info *fi) {
+  daemon_trace("read", NULL);
   struct fs *fs = FS(req);
   struct handle *h = (struct handle *)(uintptr_t)fi->fh;
   if (h->type == HT_REAL) {
@@ -2011,6 +1808,7 @@ static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 
 static void fs_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in,
                          off_t off, struct fuse_file_info *fi) {
+  daemon_trace("write_buf", NULL);
   struct fs *fs = FS(req);
   struct handle *h = (struct handle *)(uintptr_t)fi->fh;
   size_t size = fuse_buf_size(in);
@@ -2093,6 +1891,7 @@ static int flush_real(struct fs *fs, struct handle *h) {
 
 static void fs_flush(fuse_req_t req, fuse_ino_t ino,
                      struct fuse_file_info *fi) {
+  daemon_trace("flush", NULL);
   struct fs *fs = FS(req);
   struct handle *h = (struct handle *)(uintptr_t)fi->fh;
   lock(fs);
@@ -2104,6 +1903,7 @@ static void fs_flush(fuse_req_t req, fuse_ino_t ino,
 
 static void fs_release(fuse_req_t req, fuse_ino_t ino,
                        struct fuse_file_info *fi) {
+  daemon_trace("release", NULL);
   struct fs *fs = FS(req);
   struct handle *h = (struct handle *)(uintptr_t)fi->fh;
   lock(fs);
@@ -2119,6 +1919,7 @@ static void fs_release(fuse_req_t req, fuse_ino_t ino,
 
 static void fs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
                      struct fuse_file_info *fi) {
+  daemon_trace("fsync", NULL);
   struct fs *fs = FS(req);
   struct handle *h = (struct handle *)(uintptr_t)fi->fh;
   int rc = 0;
@@ -2207,6 +2008,7 @@ struct listing {
   struct node *dir;
   struct handle *h;
   size_t cap;
+  size_t generated; /* the first entries, sorted: the generated names */
 };
 
 static void add_entry(struct listing *l, const char *name, mode_t type,
@@ -2242,40 +2044,23 @@ static bool listed(const struct handle *h, size_t n, const char *name) {
   return xsearch(&key, h->entries, n, sizeof key, cmp_entry) != NULL;
 }
 
-static int list_real(struct listing *l, struct node *dir) {
-  int pfd = node_open_dir(l->fs, dir, false);
-  if (pfd == -ENOENT && dir->type == NT_VIRT)
-    return 0;
-  if (pfd < 0)
-    return pfd;
-  int fd = openat(pfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  close(pfd);
-  if (fd < 0)
-    return -errno;
-  DIR *d = fdopendir(fd);
-  if (!d) {
-    close(fd);
-    return -errno;
-  }
+static void list_real_entry(void *ctx, const char *name, mode_t type,
+                            struct node *known) {
+  struct listing *l = ctx;
   /* Generated names win over ordinary files of the same name. */
-  size_t generated_n = l->h->nentries;
-  xsort(l->h->entries, generated_n, sizeof *l->h->entries, cmp_entry);
-  struct dirent *de;
-  while ((de = readdir(d))) {
-    if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-      continue;
-    if (listed(l->h, generated_n, de->d_name))
-      continue;
-    struct node *n = node_real_find(l->fs, dir, de->d_name);
-    add_entry(l, de->d_name, (mode_t)DTTOIF(de->d_type),
-              n ? n->ino : UNKNOWN_INO);
-  }
-  closedir(d);
-  return 0;
+  if (!listed(l->h, l->generated, name))
+    add_entry(l, name, type, known ? known->ino : UNKNOWN_INO);
+}
+
+static int list_real(struct listing *l, struct node *dir) {
+  l->generated = l->h->nentries;
+  xsort(l->h->entries, l->generated, sizeof *l->h->entries, cmp_entry);
+  return real_list(l->fs, dir, list_real_entry, l);
 }
 
 static void fs_opendir(fuse_req_t req, fuse_ino_t ino,
                        struct fuse_file_info *fi) {
+  daemon_trace("opendir", NULL);
   struct fs *fs = FS(req);
   lock(fs);
   refresh(fs);
@@ -2288,7 +2073,7 @@ static void fs_opendir(fuse_req_t req, fuse_ino_t ino,
   struct handle *h = NULL;
   if (rc == 0) {
     h = handle_new(HT_DIR, n);
-    struct listing l = {fs, n, h, 0};
+    struct listing l = {fs, n, h, 0, 0};
     add_entry(&l, ".", S_IFDIR, n->ino);
     add_entry(&l, "..", S_IFDIR, UNKNOWN_INO);
     if (n->type == NT_VIRT) {
@@ -2321,6 +2106,7 @@ static void fs_opendir(fuse_req_t req, fuse_ino_t ino,
 
 static void fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                        struct fuse_file_info *fi) {
+  daemon_trace("readdir", NULL);
   struct handle *h = (struct handle *)(uintptr_t)fi->fh;
   if (!h) {
     fuse_reply_err(req, EBADF);
@@ -2343,6 +2129,7 @@ static void fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 
 static void fs_releasedir(fuse_req_t req, fuse_ino_t ino,
                           struct fuse_file_info *fi) {
+  daemon_trace("releasedir", NULL);
   struct fs *fs = FS(req);
   struct handle *h = (struct handle *)(uintptr_t)fi->fh;
   lock(fs);
@@ -2352,6 +2139,7 @@ static void fs_releasedir(fuse_req_t req, fuse_ino_t ino,
 }
 
 static void fs_statfs(fuse_req_t req, fuse_ino_t ino) {
+  daemon_trace("statfs", NULL);
   struct fs *fs = FS(req);
   struct statvfs sv;
   if (fstatvfs(fs->realfd, &sv)) {
@@ -2363,20 +2151,17 @@ static void fs_statfs(fuse_req_t req, fuse_ino_t ino) {
 
 /* ---- extended attributes: ordinary files only ---- */
 
+/* A /proc path for the xattr calls made without the lock: of a copy of
+ * the node's descriptor, which stays valid if the node goes. */
 static int xattr_path(struct fs *fs, fuse_ino_t ino, char proc[64], int *pfd) {
   struct node *n = node_get(fs, ino);
   if (!n)
     return -ENOENT;
   if (n->type != NT_REAL)
     return -ENOTSUP;
-  int fd = node_open_real(fs, n, O_PATH | O_NOFOLLOW);
+  int fd = real_xattr_fd(n);
   if (fd < 0)
     return fd;
-  struct stat st;
-  if (fstat(fd, &st) == 0 && S_ISLNK(st.st_mode)) {
-    close(fd);
-    return -ENOTSUP;
-  }
   snprintf(proc, 64, "/proc/self/fd/%d", fd);
   *pfd = fd;
   return 0;
@@ -2384,6 +2169,7 @@ static int xattr_path(struct fs *fs, fuse_ino_t ino, char proc[64], int *pfd) {
 
 static void fs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
                         const char *value, size_t size, int flags) {
+  daemon_trace("setxattr", NULL);
   struct fs *fs = FS(req);
   char proc[64];
   int fd = -1;
@@ -2399,6 +2185,7 @@ static void fs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 
 static void fs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
                         size_t size) {
+  daemon_trace("getxattr", NULL);
   struct fs *fs = FS(req);
   char proc[64];
   int fd = -1;
@@ -2427,6 +2214,7 @@ static void fs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 }
 
 static void fs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size) {
+  daemon_trace("listxattr", NULL);
   struct fs *fs = FS(req);
   char proc[64];
   int fd = -1;
@@ -2458,6 +2246,7 @@ static void fs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size) {
 }
 
 static void fs_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name) {
+  daemon_trace("removexattr", NULL);
   struct fs *fs = FS(req);
   char proc[64];
   int fd = -1;

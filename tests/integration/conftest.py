@@ -6,9 +6,15 @@ Binaries come from TASKFS_BIN and TASKCTL_BIN, or from the build folder
 named by TASKFS_BUILD (default: <repo>/build). TASKFS_VALGRIND=1 runs the
 daemon under valgrind's memcheck and fails a test on any error it reports.
 """
+import ctypes
+import glob
 import json
 import os
+import re
+import shlex
 import shutil
+import signal
+import sqlite3
 import subprocess
 import tempfile
 import time
@@ -85,22 +91,178 @@ def is_mounted(path):
     return False
 
 
-class Mount:
-    """A taskfs daemon running in the foreground on a folder."""
+# The daemon of a background mount is the child of a process that exits
+# once the mount is ready. As a subreaper, this process becomes its parent
+# then, and can wait for it and read its exit status like any child's.
+_libc = ctypes.CDLL(None, use_errno=True)
+_PR_SET_CHILD_SUBREAPER = 36
+_libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 
-    def __init__(self, db, mnt, options=()):
+# How mounts start: "background" (taskfs DB MNT, as users and tools/run-demo
+# start it; the default), "mount" (mount -t fuse.taskfs, as fstab does),
+# "unit" (the ExecStart line of docs/taskfs@.service, as systemd runs it)
+# or "foreground" (taskfs -f, for tests that read what the process prints).
+MOUNT_MODE = os.environ.get("TASKFS_MOUNT_MODE", "background")
+
+# mount(8) clears PATH before it runs mount.fuse3, which starts taskfs
+# through /bin/sh: the shell's default path begins here.
+HELPER_DIR = "/usr/local/sbin"
+
+
+class Daemon:
+    """A taskfs process this process may wait for: its child, or the
+    background daemon reparented here."""
+
+    def __init__(self, pid, popen=None):
+        self.pid, self.popen, self.returncode = pid, popen, None
+
+    def poll(self):
+        if self.popen is not None:
+            self.returncode = self.popen.poll()
+        elif self.returncode is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self, timeout=None):
+        deadline = None if timeout is None else time.time() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.time() > deadline:
+                raise subprocess.TimeoutExpired(str(self.pid), timeout)
+            time.sleep(0.01)
+        return self.returncode
+
+    def send_signal(self, sig):
+        if self.poll() is None:
+            os.kill(self.pid, sig)
+
+    def kill(self):
+        self.send_signal(signal.SIGKILL)
+
+
+def process_args(pid):
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            return f.read().split(b"\0")
+    except OSError:
+        return []
+
+
+def parent_pid(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return int(f.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def find_daemon(mnt):
+    """The pid of the background daemon serving mnt, reparented to this
+    process once its starter exited."""
+    me, target = os.getpid(), mnt.encode()
+    for d in os.listdir("/proc"):
+        if d.isdigit() and parent_pid(int(d)) == me and \
+                target in process_args(int(d)):
+            return int(d)
+    return None
+
+
+def unit_exec_start():
+    """The ExecStart command of docs/taskfs@.service, split into words."""
+    with open(os.path.join(REPO, "docs", "taskfs@.service")) as f:
+        for line in f:
+            if line.startswith("ExecStart="):
+                return shlex.split(line.split("=", 1)[1])
+    raise AssertionError("docs/taskfs@.service has no ExecStart")
+
+
+def install_helper(workdir):
+    """taskfs where mount.fuse3 finds it: a symlink in HELPER_DIR to a link
+    in workdir (one left by a killed run dangles and is replaced)."""
+    link = os.path.join(HELPER_DIR, "taskfs")
+    if os.path.lexists(link) and not (
+            os.path.islink(link) and
+            os.readlink(link).startswith(MOUNT_BASE + "/")):
+        pytest.skip("%s is an installed taskfs; mount(8) would run it" % link)
+    inner = os.path.join(workdir, "taskfs")
+    if not os.path.lexists(inner):
+        os.symlink(os.path.abspath(TASKFS), inner)
+    os.makedirs(HELPER_DIR, exist_ok=True)
+    tmp = link + ".%d" % os.getpid()
+    os.symlink(inner, tmp)
+    os.replace(tmp, link)
+    return link
+
+
+class Mount:
+    """A taskfs daemon serving a folder, started in one of the MOUNT_MODE
+    ways (mode None: the run's MOUNT_MODE)."""
+
+    def __init__(self, db, mnt, options=(), mode=None):
         self.db, self.mnt = db, mnt
-        os.makedirs(mnt, exist_ok=True)
-        cmd = [TASKFS, "-f", db, mnt] + list(options)
+        self.mode = mode or MOUNT_MODE
+        self.options = list(options)
+        base = mnt.rstrip("/")
+        self.logfile = base + ".log"
+        self.errlog = open(base + ".stderr", "w+")
         self.vglog = None
+        self.proc = None
+        prefix = []
         if VALGRIND:
-            self.vglog = mnt.rstrip("/") + ".valgrind.log"
-            cmd = ["valgrind", "-q", "--error-exitcode=99",
-                   "--log-file=" + self.vglog, "--leak-check=no"] + cmd
-        self.errlog = open(mnt.rstrip("/") + ".stderr", "w+")
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
+            self.vglog = base + ".valgrind"
+            prefix = ["valgrind", "-q", "--error-exitcode=99",
+                      "--log-file=" + self.vglog + ".%p", "--leak-check=no"]
+        if self.mode == "unit":
+            # The unit's layout: PROJECT/.task_orchestrator/{tasks.db,
+            # sessions}; the project's database is the test's.
+            project = base + "-project"
+            orch = os.path.join(project, ".task_orchestrator")
+            os.makedirs(orch, exist_ok=True)
+            link = os.path.join(orch, "tasks.db")
+            if not os.path.lexists(link):
+                os.symlink(os.path.abspath(db), link)
+            self.mnt = mnt = os.path.join(orch, "sessions")
+        os.makedirs(mnt, exist_ok=True)
+        started = time.time()
+        deadline = started + (90 if VALGRIND else 15)
+        if self.mode in ("foreground", "unit"):
+            if self.mode == "unit":
+                cmd = [w.replace("%f", project) for w in unit_exec_start()]
+                cmd[0] = TASKFS
+            else:
+                cmd = [TASKFS, "-f", db, mnt]
+            popen = subprocess.Popen(prefix + cmd + self.options,
+                                     stdout=subprocess.DEVNULL,
                                      stderr=self.errlog)
-        deadline = time.time() + (60 if VALGRIND else 10)
+            self.proc = Daemon(popen.pid, popen)
+        elif self.mode in ("background", "mount"):
+            given = [o.split("=", 1)[1] for o in self.options
+                     if o.startswith("logfile=")]
+            if given:
+                self.logfile = given[-1]
+                opts = self.options
+            else:
+                opts = self.options + ["-o", "logfile=" + self.logfile]
+            if self.mode == "mount":
+                install_helper(os.path.dirname(base))
+                flat = ",".join(o for o in opts if o != "-o")
+                cmd = ["mount", "-t", "fuse.taskfs", "-o", flat, db, mnt]
+                if VALGRIND:
+                    raise AssertionError("mount(8) cannot start valgrind")
+            else:
+                cmd = prefix + [TASKFS, db, mnt] + opts
+            p = subprocess.run(cmd, stdout=subprocess.DEVNULL,
+                               stderr=self.errlog, timeout=deadline - started)
+            if p.returncode != 0:
+                raise AssertionError("%s exited %d: %s%s" % (
+                    cmd[0], p.returncode, self.stderr(), self.log()))
+            pid = find_daemon(mnt)
+            if pid is None:
+                raise AssertionError("no taskfs process serves " + mnt)
+            self.proc = Daemon(pid)
+        else:
+            raise AssertionError("unknown mount mode " + self.mode)
         while not is_mounted(mnt):
             if self.proc.poll() is not None:
                 raise AssertionError(
@@ -113,10 +275,21 @@ class Mount:
     def path(self, *parts):
         return os.path.join(self.mnt, *parts)
 
+    def log(self):
+        """The log file of a background mount, its lines as on stderr."""
+        try:
+            with open(self.logfile, errors="replace") as f:
+                text = f.read()
+        except FileNotFoundError:
+            return ""
+        return re.sub(r"(?m)^\S+ \S+ taskfs\[\d+\]: ", "taskfs: ", text)
+
     def stderr(self):
+        """What the daemon reported: its stderr, and its log file when it
+        runs in the background."""
         self.errlog.flush()
         self.errlog.seek(0)
-        return self.errlog.read()
+        return self.errlog.read() + self.log()
 
     def unmount(self):
         if is_mounted(self.mnt):
@@ -127,11 +300,41 @@ class Mount:
                 subprocess.run(["fusermount3", "-u", "-z", self.mnt],
                                check=False)
         try:
-            rc = self.proc.wait(timeout=60 if VALGRIND else 20)
+            rc = self.proc.wait(timeout=90 if VALGRIND else 20)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             rc = self.proc.wait()
         return rc
+
+    def valgrind_report(self):
+        report = []
+        for path in glob.glob(self.vglog + ".*") if self.vglog else []:
+            with open(path) as f:
+                text = valgrind_errors(f.read())
+            if text:
+                report.append(text)
+        return "\n".join(report)
+
+
+def integrity(db):
+    """PRAGMA integrity_check and foreign_key_check of a database file, or
+    None when there is no SQLite database at db (a test replaced it)."""
+    if not os.path.exists(db):
+        return None
+    try:
+        c = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
+        try:
+            rows = c.execute("PRAGMA integrity_check").fetchall()
+            fks = c.execute("PRAGMA foreign_key_check").fetchall()
+        finally:
+            c.close()
+    except sqlite3.DatabaseError as e:
+        if "not a database" in str(e) or "unable to open" in str(e):
+            return None
+        return [str(e)]
+    problems = [r[0] for r in rows if r[0] != "ok"]
+    problems += ["foreign key: %r" % (r,) for r in fks]
+    return problems
 
 
 def valgrind_errors(log):
@@ -153,11 +356,12 @@ def valgrind_errors(log):
 @pytest.fixture
 def mount_factory(workdir):
     """Starts mounts; unmounts each at teardown, checking that the daemon
-    exits 0 with nothing on stderr but expected log lines."""
+    exits 0, that no sanitizer or valgrind report was made, and that the
+    database passes SQLite's integrity and foreign key checks."""
     mounts = []
 
-    def start(db, name="mnt", options=()):
-        m = Mount(db, os.path.join(workdir, name), options)
+    def start(db, name="mnt", options=(), mode=None):
+        m = Mount(db, os.path.join(workdir, name), options, mode)
         mounts.append(m)
         return m
 
@@ -173,12 +377,15 @@ def mount_factory(workdir):
                "LeakSanitizer" in line:
                 failures.append(f"sanitizer report: {err}")
                 break
-        if m.vglog and os.path.exists(m.vglog):
-            with open(m.vglog) as f:
-                report = valgrind_errors(f.read())
-            if report:
-                failures.append("valgrind: " + report)
+        report = m.valgrind_report()
+        if report:
+            failures.append("valgrind: " + report)
         m.errlog.close()
+    for db in sorted({m.db for m in mounts}):
+        problems = integrity(db)
+        if problems:
+            failures.append("database %s after unmount: %s" %
+                            (db, "; ".join(problems)))
     if failures:
         pytest.fail("\n".join(failures))
 

@@ -18,15 +18,11 @@ import time
 
 import pytest
 
-from conftest import (BUILD, MOUNT_BASE, REPO, TASKCTL, TASKFS, is_mounted,
-                      read)
+from conftest import (BUILD, HELPER_DIR, MOUNT_BASE, REPO, TASKCTL, TASKFS,
+                      Daemon, install_helper, is_mounted, read)
 
 DOCS = os.path.join(REPO, "docs")
 COMPLETIONS = os.path.join(REPO, "tools", "bash-completion")
-# mount(8) clears PATH before it runs mount.fuse3, which starts taskfs
-# through /bin/sh: the shell's default path, which begins here, is where
-# taskfs must be.
-HELPER_DIR = "/usr/local/sbin"
 
 
 def project_version():
@@ -105,25 +101,15 @@ def db_holds(ctl, text):
 
 @pytest.fixture
 def helper(workdir):
-    """taskfs where mount.fuse3 finds it: a symlink in HELPER_DIR to a link
-    in workdir, so that one left by a killed run dangles and is replaced.
-    Removed afterwards."""
+    """taskfs where mount.fuse3 finds it (conftest.install_helper); removed
+    afterwards."""
     if os.geteuid() != 0:
         pytest.skip("mount(8) of a FUSE type needs root")
     if not any(os.path.exists(os.path.join(d, "mount.fuse3"))
                for d in ("/sbin", "/usr/sbin")):
         pytest.fail("mount.fuse3 is missing: install fuse3")
-    link = os.path.join(HELPER_DIR, "taskfs")
-    if os.path.lexists(link) and not (
-            os.path.islink(link) and
-            os.readlink(link).startswith(MOUNT_BASE + "/")):
-        pytest.skip("%s is an installed taskfs; mount(8) would run it" % link)
-    inner = os.path.join(workdir, "taskfs")
-    os.symlink(os.path.abspath(TASKFS), inner)
-    os.makedirs(HELPER_DIR, exist_ok=True)
-    tmp = link + ".%d" % os.getpid()
-    os.symlink(inner, tmp)
-    os.replace(tmp, link)
+    link = install_helper(workdir)
+    inner = os.readlink(link)
     yield link
     if os.path.islink(link) and os.readlink(link) == inner:
         os.unlink(link)
@@ -163,8 +149,8 @@ def test_mount_t_fuse_taskfs(helper, demo, workdir):
         p = run(["umount", mnt])
         assert p.returncode == 0, p.stderr
         assert not is_mounted(mnt)
-        wait_for(lambda: not any(os.path.exists("/proc/%d" % q)
-                                 for q in pids), what="taskfs to exit")
+        for q in pids:
+            assert Daemon(q).wait(timeout=20) == 0
     finally:
         force_unmount(mnt)
 
@@ -192,8 +178,7 @@ def test_fstab_line(helper, demo, workdir):
         p = run(["umount", mnt])
         assert p.returncode == 0, p.stderr
         assert not is_mounted(mnt)
-        wait_for(lambda: not os.path.exists("/proc/%d" % pids[0]),
-                 what="taskfs to exit")
+        assert Daemon(pids[0]).wait(timeout=20) == 0
     finally:
         force_unmount(mnt)
 

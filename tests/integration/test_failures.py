@@ -528,15 +528,15 @@ def test_kill_9_during_saves(demo, workdir):
             # returned 0 is in the database; the one cut off may be too.
             (mark,) = marks(ctl, s)
             assert mark[0] == run and mark[1] in (done[-1], done[-1] + 1)
-            u = subprocess.run(["fusermount3", "-u", mnt],
+            u = subprocess.run(["fusermount3", "-u", m.mnt],
                                capture_output=True, text=True)
             if held is not None:
                 assert u.returncode != 0 and "busy" in u.stderr
-                u = subprocess.run(["fusermount3", "-u", "-z", mnt],
+                u = subprocess.run(["fusermount3", "-u", "-z", m.mnt],
                                    capture_output=True, text=True)
                 os.close(held)
             assert u.returncode == 0, u.stderr
-            assert not is_mounted(mnt)
+            assert not is_mounted(m.mnt)
         # Mounted again, it shows the data of the last save.
         m = Mount(ctl.db, mnt)
         mounts.append(m)
@@ -545,8 +545,9 @@ def test_kill_9_during_saves(demo, workdir):
             len([t for t in ctl.tasks(s) if t["group_name"] == "frontend"])
         assert m.unmount() == 0
     finally:
-        if is_mounted(mnt):
-            subprocess.run(["fusermount3", "-u", "-z", mnt])
+        for m in mounts:
+            if is_mounted(m.mnt):
+                subprocess.run(["fusermount3", "-u", "-z", m.mnt])
         for m in mounts:
             if m.proc.poll() is None:
                 m.proc.kill()
