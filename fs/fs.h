@@ -96,6 +96,9 @@ struct handle {
   struct content *snap;
   struct buf wbuf;
   bool writable, dirty;
+  /* Bytes were written through it: a writer that only truncated (an
+   * O_TRUNC open) holds no text of its own yet. */
+  bool written;
   /* The last save failed and its text was kept beside the file: closing
    * the handle does not try it again (the caller was told it failed). */
   bool failed;

@@ -1870,6 +1870,7 @@ static void fs_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in,
   buf_write_at(&h->wbuf, (size_t)off, data, (size_t)got);
   fs->buffered += h->wbuf.len - before;
   h->dirty = true;
+  h->written = true;
   h->failed = false;
   h->node->writer = h;
   unlock(fs);
@@ -1896,7 +1897,14 @@ static void fs_flush(fuse_req_t req, fuse_ino_t ino,
   struct handle *h = (struct handle *)(uintptr_t)fi->fh;
   lock(fs);
   refresh(fs);
-  int rc = h->type == HT_REAL ? flush_real(fs, h) : save_handle(fs, h);
+  int rc = 0;
+  if (h->type == HT_REAL)
+    rc = flush_real(fs, h);
+  else if (h->written || h->wbuf.len)
+    rc = save_handle(fs, h);
+  /* Else truncated and not written to: a shell's "> file" closes its
+   * first descriptor before the command writes through the copy. The
+   * empty text is saved at release if nothing comes. */
   unlock(fs);
   fuse_reply_err(req, -rc);
 }

@@ -64,6 +64,14 @@ class Scene:
         # changes nothing.
         assert "could not be applied" not in text
         assert not os.path.exists(os.path.join(self.dir, "frontend.error.md"))
+        # Saved exactly once, never held on the way (a shell's "> file"
+        # closes a descriptor of the empty file before writing).
+        log = self.m.stderr()
+        assert "could not be applied" not in log, log
+        saves = [line for line in log.splitlines()
+                 if line.startswith("taskfs: saved %s/task_groups/frontend.md"
+                                    % self.session)]
+        assert len(saves) == 1, log
 
 
 @pytest.fixture
