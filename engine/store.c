@@ -323,8 +323,6 @@ static void add_triggers(struct buf *b, const struct table_desc *t) {
   buf_adds(b, "END;\n");
 }
 
-static int begin_write(struct store *st);
-
 /* ---- errors ---- */
 
 static int rc_from_sqlite(int rc) {
@@ -405,8 +403,12 @@ int store_sqlfail(struct store *st, int src) {
                       msg);
   case ENG_FULL:
     return store_fail(st, rc, "no space left for database %s", st->path);
-  case ENG_CORRUPT:
-    return store_fail(st, rc, "database %s is damaged: %s", st->path, msg);
+  case ENG_CORRUPT: {
+    char *why = xstrdup(msg);
+    store_fail_damaged(st, why);
+    free(why);
+    return rc;
+  }
   default:
     return store_fail(st, rc, "%s", msg);
   }
@@ -633,11 +635,29 @@ static int migrate(struct store *st, bool may_write) {
                                    : "database %s needs an upgrade of its "
                                      "schema; open it once read-write",
                       st->path);
-  if ((rc = begin_write(st)))
+  if ((rc = store_begin_write(st)))
     return rc;
   /* Another process may have migrated while we waited for the lock. */
   if ((rc = schema_version(st, &version)))
     goto fail;
+  if (version > 0 && version < latest && !st->memory) {
+    /* The write lock is held and nothing is changed yet: the backup is
+     * exactly the file that is about to be upgraded. */
+    char reason[64];
+    snprintf(reason, sizeof reason, "before-schema-%d-to-%d", version, latest);
+    free(st->upgrade_backup);
+    st->upgrade_backup = NULL;
+    if ((rc = store_dbbackup_auto(st, reason, &st->upgrade_backup))) {
+      char *why = xstrdup(st->err.ptr);
+      store_fail(st, rc,
+                 "database %s has schema version %d and needs an upgrade to "
+                 "%d, which starts with a backup of it; the backup failed, "
+                 "so nothing was changed: %s",
+                 st->path, version, latest, why);
+      free(why);
+      goto fail;
+    }
+  }
   for (int v = version; v < latest; v++) {
     if ((rc = migrations[v](st)))
       goto fail;
@@ -650,6 +670,18 @@ static int migrate(struct store *st, bool may_write) {
 fail:
   store_rollback(st);
   return rc;
+}
+
+/* The result of a file that SQLite refused as a database: a damaged one
+ * when it starts like an SQLite file, else some other file. */
+static int not_a_database(struct store *st) {
+  if (strcmp(st->path, ":memory:") != 0 && store_file_is_sqlite(st->path)) {
+    char *why = xstrdup(st->err.ptr);
+    store_fail_damaged(st, why);
+    free(why);
+    return ENG_CORRUPT;
+  }
+  return store_fail(st, ENG_SCHEMA, "%s is not an SQLite database", st->path);
 }
 
 /*
@@ -699,6 +731,7 @@ int store_open(const char *path, int flags, struct store **out) {
   *out = st;
 
   bool memory = strcmp(path, ":memory:") == 0;
+  st->memory = memory;
   if (!memory && !(flags & STORE_CREATE) && access(path, F_OK) != 0)
     return store_fail(st, ENG_NOTFOUND,
                       "no database at %s; create one with 'taskctl init' "
@@ -733,7 +766,7 @@ int store_open(const char *path, int flags, struct store **out) {
     /* WAL lets readers (the mount) and one writer work at once. */
     rc = store_exec(st, "PRAGMA journal_mode = WAL");
     if (rc == ENG_SCHEMA || rc == ENG_CORRUPT)
-      return store_fail(st, ENG_SCHEMA, "%s is not an SQLite database", path);
+      return not_a_database(st);
     if (rc == ENG_NOTFOUND)
       return store_fail(st, ENG_READONLY,
                         "cannot open database %s for writing: the file and "
@@ -759,9 +792,10 @@ int store_open(const char *path, int flags, struct store **out) {
                       "its folder must be writable (SQLite keeps its -wal "
                       "and -shm files beside it)",
                       path);
-  if (rc == ENG_CORRUPT ||
-      (rc == ENG_DB && strstr(st->err.ptr, "not a database")))
-    return store_fail(st, ENG_SCHEMA, "%s is not an SQLite database", path);
+  if (rc == ENG_SCHEMA && strstr(st->err.ptr, "not a database"))
+    return not_a_database(st);
+  if (rc == ENG_DB && strstr(st->err.ptr, "not a database"))
+    return not_a_database(st);
   if (rc)
     return rc;
   store_poll(st);
@@ -778,8 +812,13 @@ void store_close(struct store *st) {
     sqlite3_close_v2(st->db);
   free(st->path);
   free(st->source);
+  free(st->upgrade_backup);
   buf_release(&st->err);
   free(st);
+}
+
+const char *store_upgrade_backup(const struct store *st) {
+  return st->upgrade_backup;
 }
 
 const char *store_sqlite_version(void) { return sqlite3_libversion(); }
@@ -795,8 +834,7 @@ void store_set_source(struct store *st, const char *source) {
 
 /* ---- transactions ---- */
 
-/* BEGIN IMMEDIATE with retries, without recording a source. */
-static int begin_write(struct store *st) {
+int store_begin_write(struct store *st) {
   if (st->readonly)
     return store_fail(st, ENG_READONLY, "database %s is open read-only",
                       st->path);
@@ -819,9 +857,14 @@ static int begin_write(struct store *st) {
 }
 
 int store_begin(struct store *st) {
-  int rc = begin_write(st);
+  int rc = store_begin_write(st);
   if (rc)
     return rc;
+  return store_begin_source(st);
+}
+
+int store_begin_source(struct store *st) {
+  int rc;
   sqlite3_stmt *s = store_stmt(
       st, STMT_SET_SOURCE, "UPDATE change_source SET source = ?1 WHERE id = 1");
   if (!s) {

@@ -42,10 +42,23 @@ enum store_flags {
  * failure so that the caller can read store_errmsg(); close it with
  * store_close() either way. Fails with ENG_NOTFOUND when the file is
  * missing and STORE_CREATE is not given, ENG_SCHEMA when it is not a
- * taskfs database or is newer than this build, ENG_BUSY when it stays
- * locked.
+ * taskfs database (or not an SQLite file at all) or is newer than this
+ * build, ENG_CORRUPT when it is an SQLite file that SQLite cannot read
+ * (the message names the automatic backups, as store_check's does),
+ * ENG_BUSY when it stays locked.
+ *
+ * Before it upgrades the schema of an existing database (user_version
+ * above 0 and below STORE_SCHEMA_VERSION) it saves the file as it is as
+ * an automatic backup (store_dbbackup_auto, reason
+ * "before-schema-<from>-to-<to>"), holding the write lock so that the
+ * backup is exactly what is upgraded; when that fails nothing is upgraded
+ * and store_open fails with that backup's result (ENG_FULL, ENG_READONLY,
+ * ...). A new database needs no backup.
  */
 int store_open(const char *path, int flags, struct store **out);
+/* The automatic backup that store_open made before upgrading the schema,
+ * or NULL; valid until store_close. */
+const char *store_upgrade_backup(const struct store *st);
 void store_close(struct store *st);
 /* The version of the SQLite library in use. */
 const char *store_sqlite_version(void);
@@ -394,6 +407,94 @@ int store_syncops_failed(struct store *st, const char *session_id, size_t limit,
  * newest first, as a JSON array. */
 int store_edit_log_json(struct store *st, const char *session_id, size_t limit,
                         struct buf *out);
+
+/* ---- whole-database backups, restore, integrity ----
+ *
+ * A whole-database backup is a file that holds the entire database as of
+ * one moment, copied with SQLite's online backup API: a consistent copy
+ * while other programs read and write (a plain cp of a live WAL database
+ * is not). A backup is one self-contained file in rollback-journal mode,
+ * with the mode bits of the database file.
+ *
+ * Automatic backups (before a restore, before a schema upgrade) go to the
+ * folder "taskfs-backups" beside the database, created with mode 0700,
+ * named "<db file name>-<YYYYmmdd-HHMMSS>-<reason>.db" (UTC), with "-2",
+ * "-3", ... before ".db" when the name is taken. Nothing deletes them.
+ */
+
+/* The folder of the automatic backups of the database at db_path. The
+ * caller frees the result. */
+char *store_dbbackup_dir(const char *db_path);
+
+enum store_dbbackup_flags {
+  STORE_DBBACKUP_FORCE = 1, /* replace a file that exists at path */
+};
+
+/*
+ * Copies the whole database of st to path. Outside a transaction the copy
+ * is made in steps of a few hundred pages; a step that finds the database
+ * locked is retried for the busy bound (store_set_busy_ms), and a copy that
+ * another program's commits restarted three times is finished in one step
+ * (a read transaction, which in WAL mode blocks no writer). Inside a read
+ * transaction the copy is of that snapshot; inside a write transaction it
+ * is of the state before it (the last commit, read through a second
+ * connection; not for ":memory:").
+ *
+ * The copy is written to a temporary file beside path ("<path>.tmp-XXXXXX"),
+ * checked with PRAGMA quick_check and renamed to path only then: on any
+ * failure nothing is at path and the temporary file is removed. *rev (may
+ * be NULL) gets the revision the copy holds.
+ *
+ * Fails with ENG_EXISTS when path exists and STORE_DBBACKUP_FORCE is not
+ * given, ENG_NOTFOUND when its folder does not exist, ENG_READONLY when it
+ * cannot be written, ENG_FULL when the disk is full, ENG_BUSY when the
+ * database stays locked, ENG_CORRUPT when the database cannot be read or
+ * the copy fails its check (the database is damaged).
+ */
+int store_dbbackup_write(struct store *st, const char *path, int flags,
+                         int64_t *rev);
+
+/*
+ * An automatic backup of st for reason (a word such as "before-restore"):
+ * store_dbbackup_write to a new name in store_dbbackup_dir(), never over an
+ * existing file. *path gets the file (the caller frees it; NULL on
+ * failure). Failures as store_dbbackup_write's, and ENG_INVALID for a
+ * ":memory:" store, which has no file.
+ */
+int store_dbbackup_auto(struct store *st, const char *reason, char **path);
+
+/* One automatic backup. */
+struct dbbackup {
+  char *path;      /* the file: store_dbbackup_dir() and its name */
+  char *reason;    /* "before-restore", "before-schema-2-to-3" */
+  int64_t time_ns; /* the time in its name (UTC), ns since the epoch */
+  int64_t size;    /* bytes */
+  int seq;         /* 1, or the N of a "-N" suffix */
+};
+/*
+ * The automatic backups of the database at db_path, newest first. Only
+ * regular files named as store_dbbackup_auto names them are listed (never
+ * temporary files). A missing folder is an empty list. Needs no open store:
+ * it serves a database that cannot be opened. Fails with ENG_PERM when the
+ * folder cannot be read, ENG_DB on another error. Free with
+ * store_dbbackups_free.
+ */
+int store_dbbackup_list(const char *db_path, struct dbbackup **out, size_t *n);
+void store_dbbackups_free(struct dbbackup *v, size_t n);
+/* The list as a JSON array of objects with the keys path, time
+ * ("YYYY-MM-DD HH:MM:SS", UTC), reason and size, appended to out. Fails as
+ * store_dbbackup_list. */
+int store_dbbackup_list_json(const char *db_path, struct buf *out);
+
+/*
+ * Runs PRAGMA quick_check on st: ENG_OK when the database passes it.
+ * ENG_CORRUPT when it does not (or SQLite cannot read it), with a message
+ * naming the first problems, the newest automatic backups of the database
+ * (paths) and the command that restores one ("taskctl -d DB restore
+ * FILE"). ENG_BUSY and the other results of a failed read as usual. Reads
+ * every page: it takes time on a large database.
+ */
+int store_check(struct store *st);
 
 /* ---- JSON, produced by SQLite's json functions ---- */
 /* Appends the JSON object of a task (keys id, session, group, group_name,

@@ -106,6 +106,8 @@ struct store {
   struct buf err;
   int busy_ms;
   bool readonly, in_write, own_commit;
+  bool memory;          /* ":memory:": no file of its own to back up */
+  char *upgrade_backup; /* what store_open saved before a migration */
   int read_depth;
   unsigned data_version;
   sqlite3_stmt *stmts[STMT_COUNT];
@@ -113,6 +115,22 @@ struct store {
 
 /* Maps an SQLite result code to an eng_rc with a message. */
 int store_sqlfail(struct store *st, int sqlite_rc);
+/* Sets the message of a damaged database (ENG_CORRUPT): problems, what
+ * SQLite or PRAGMA quick_check said, then the newest automatic backups and
+ * the command that restores one. Returns ENG_CORRUPT. */
+int store_fail_damaged(struct store *st, const char *problems);
+/* Whether the file at path starts with SQLite's header string: a file
+ * that does, but that SQLite cannot read, is a damaged database rather
+ * than some other file. */
+bool store_file_is_sqlite(const char *path);
+
+/* store_begin() in two steps: BEGIN IMMEDIATE (with the busy retries),
+ * then recording this connection's source for the changes that follow.
+ * Between them nothing is changed, so a second connection reads the state
+ * the transaction starts from (what an automatic backup saves). On failure
+ * store_begin_source() rolls back. */
+int store_begin_write(struct store *st);
+int store_begin_source(struct store *st);
 /* The cached statement of slot, reset and unbound; NULL on error. */
 sqlite3_stmt *store_stmt(struct store *st, int slot, const char *sql);
 int store_exec(struct store *st, const char *sql);
