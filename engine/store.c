@@ -672,6 +672,79 @@ fail:
   return rc;
 }
 
+/* Replaces the connection of st by an in-memory copy of its database. */
+static int load_into_memory(struct store *st) {
+  sqlite3 *mem = NULL;
+  int rc = sqlite3_open_v2(":memory:", &mem,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
+                               SQLITE_OPEN_EXRESCODE,
+                           NULL);
+  if (!mem)
+    die("out of memory opening SQLite");
+  if (rc == SQLITE_OK) {
+    sqlite3_backup *b = sqlite3_backup_init(mem, "main", st->db, "main");
+    if (b) {
+      sqlite3_backup_step(b, -1);
+      rc = sqlite3_backup_finish(b);
+    } else {
+      rc = sqlite3_extended_errcode(mem);
+    }
+  }
+  if (rc != SQLITE_OK) {
+    int e = (rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB
+                ? store_fail_damaged(st, sqlite3_errmsg(mem))
+                : store_fail(st, rc_from_sqlite(rc), "cannot read %s: %s",
+                             st->path, sqlite3_errmsg(mem));
+    sqlite3_close_v2(mem);
+    return e;
+  }
+  for (int i = 0; i < STMT_COUNT; i++) {
+    sqlite3_finalize(st->stmts[i]);
+    st->stmts[i] = NULL;
+  }
+  sqlite3_close_v2(st->db);
+  st->db = mem;
+  st->memory = true;
+  sqlite3_extended_result_codes(st->db, 1);
+  return store_exec(st, "PRAGMA foreign_keys = ON; "
+                        "PRAGMA temp_store = MEMORY");
+}
+
+/*
+ * The checks of a backup file to restore from: it reads back whole, and
+ * it is a taskfs database this build can read. An older schema is
+ * upgraded in a copy in memory, never in the file.
+ */
+static int open_backup_file(struct store *st) {
+  int version, rc;
+  bool has_tables = false;
+  int latest = (int)(sizeof migrations / sizeof migrations[0]);
+  if ((rc = store_check(st)))
+    return rc;
+  if ((rc = schema_version(st, &version)) ||
+      (rc = has_user_tables(st, &has_tables)))
+    return rc;
+  if (version == 0)
+    return store_fail(st, ENG_SCHEMA,
+                      has_tables
+                          ? "%s is an SQLite database but not a taskfs one"
+                          : "%s holds no taskfs database",
+                      st->path);
+  if (version > latest)
+    return store_fail(st, ENG_SCHEMA,
+                      "%s has schema version %d, newer than this taskfs "
+                      "(%d); restore it with a taskfs of that version",
+                      st->path, version, latest);
+  if (version == latest)
+    return ENG_OK;
+  if ((rc = load_into_memory(st)))
+    return rc;
+  st->readonly = false;
+  rc = migrate(st, true);
+  st->readonly = true;
+  return rc;
+}
+
 /* The result of a file that SQLite refused as a database: a damaged one
  * when it starts like an SQLite file, else some other file. */
 static int not_a_database(struct store *st) {
@@ -727,16 +800,22 @@ int store_open(const char *path, int flags, struct store **out) {
   st->path = xstrdup(path);
   st->busy_ms = 5000;
   st->source = xstrdup("taskfs");
-  st->readonly = (flags & STORE_READONLY) != 0;
+  st->backup_file = (flags & STORE_BACKUP_FILE) != 0;
+  st->readonly = (flags & (STORE_READONLY | STORE_BACKUP_FILE)) != 0;
+  if (st->backup_file)
+    flags &= ~STORE_CREATE;
   *out = st;
 
   bool memory = strcmp(path, ":memory:") == 0;
   st->memory = memory;
   if (!memory && !(flags & STORE_CREATE) && access(path, F_OK) != 0)
-    return store_fail(st, ENG_NOTFOUND,
-                      "no database at %s; create one with 'taskctl init' "
-                      "or name another with -d",
-                      path);
+    return st->backup_file
+               ? store_fail(st, ENG_NOTFOUND, "no backup file %s: %s", path,
+                            strerror(errno))
+               : store_fail(st, ENG_NOTFOUND,
+                            "no database at %s; create one with 'taskctl "
+                            "init' or name another with -d",
+                            path);
   int oflags =
       SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE |
       (st->readonly ? SQLITE_OPEN_READONLY
@@ -778,12 +857,12 @@ int store_open(const char *path, int flags, struct store **out) {
     if ((rc = store_exec(st, "PRAGMA synchronous = NORMAL")))
       return rc;
   }
-  rc = migrate(st, !st->readonly);
+  rc = st->backup_file ? open_backup_file(st) : migrate(st, !st->readonly);
   if (rc == ENG_NOTFOUND && st->readonly && !memory &&
       access(path, F_OK) == 0 && strstr(st->err.ptr, "unable to open")) {
     rc = reopen_immutable(st);
     if (rc == ENG_OK)
-      rc = migrate(st, false);
+      rc = st->backup_file ? open_backup_file(st) : migrate(st, false);
   }
   if (rc == ENG_NOTFOUND && !memory && access(path, F_OK) == 0 &&
       strstr(st->err.ptr, "unable to open"))

@@ -31,6 +31,14 @@ enum store_flags {
    * file system that cannot be written at all is read as immutable: it
    * then does not see changes made to the file by other means. */
   STORE_READONLY = 2,
+  /*
+   * A backup file to restore from (implies STORE_READONLY): it must pass
+   * PRAGMA quick_check (ENG_CORRUPT otherwise) and be a taskfs database
+   * (ENG_SCHEMA otherwise, also when it is newer than this build). One
+   * with an older schema is copied into memory and upgraded there; the
+   * file itself is never changed.
+   */
+  STORE_BACKUP_FILE = 4,
 };
 
 /* The schema version this build writes (PRAGMA user_version). */
@@ -169,6 +177,10 @@ int store_section_list(struct store *st, int owner_kind, const char *owner_id,
 void store_sections_free(struct section *v, size_t n);
 int store_section_get(struct store *st, int owner_kind, const char *owner_id,
                       const char *key, struct section *out);
+/* Every section of the database, deleted ones included, ordered by id. */
+int store_section_list_all(struct store *st, struct section **out, size_t *n);
+/* Inserts x; x->id above 0 is used as its row id, 0 lets SQLite choose.
+ * x->id gets the id either way. */
 int store_section_insert(struct store *st, struct section *x);
 int store_section_update(struct store *st, const struct section *x);
 
@@ -495,6 +507,54 @@ int store_dbbackup_list_json(const char *db_path, struct buf *out);
  * every page: it takes time on a large database.
  */
 int store_check(struct store *st);
+
+/* What store_restore did. */
+struct store_restore_stats {
+  int64_t from_rev; /* the revision the backup holds */
+  int64_t rev;      /* the revision of the database after the restore */
+  size_t changed;   /* records present in both whose fields were changed */
+  size_t inserted;  /* records of the backup the database did not have */
+  size_t deleted;   /* live records the backup does not have, now deleted */
+};
+
+/*
+ * Makes the sessions, groups, tasks and sections of st equal to those of
+ * from (opened with STORE_BACKUP_FILE), in one write transaction, as
+ * ordinary changes: every changed field is written through the store's
+ * update functions, so the history records it with the source "restore"
+ * and the revision moves forward. Records are matched by id (a section
+ * also by its owner). Records st has and from lacks are deleted softly;
+ * records from has and st lacks are inserted with their ids (a section
+ * whose id st uses for another owner gets a new id). Names that were
+ * swapped are written in an order that never holds one name twice, so the
+ * history shows each record going from its old name to its new one; when
+ * the names form a cycle, the unique index is rebuilt around those writes
+ * instead of using a temporary name. Drafts, save memos, value backups,
+ * conflicts and the sync log of st are not touched.
+ *
+ * Before changing anything, holding the write lock, it saves st as an
+ * automatic backup (reason "before-restore"); *snapshot gets its path (the
+ * caller frees it; NULL for a ":memory:" store). When that fails nothing
+ * is changed. Fails with ENG_INVALID (and changes nothing) when a group or
+ * task belongs to another session in from than in st (taskfs never moves
+ * them between sessions), and with the results of store_begin and the
+ * record writers. Messages are on st.
+ */
+int store_restore(struct store *st, struct store *from, char **snapshot,
+                  struct store_restore_stats *stats);
+
+/*
+ * Puts a copy of from (a store opened with STORE_BACKUP_FILE) at db_path,
+ * for a database that is damaged or missing. Whatever is at db_path and
+ * its "-wal", "-shm" and "-journal" files are first renamed to
+ * "<db_path>.damaged-<YYYYmmdd-HHMMSS>" (UTC; "-2", ... when taken) with
+ * the same suffixes; a failure there stops it before anything is copied.
+ * Then from is copied to db_path as store_dbbackup_write does. The new
+ * names of the files moved aside are added to moved (none when nothing
+ * was at db_path). Messages are on from.
+ */
+int store_dbbackup_install(struct store *from, const char *db_path,
+                           struct strlist *moved);
 
 /* ---- JSON, produced by SQLite's json functions ---- */
 /* Appends the JSON object of a task (keys id, session, group, group_name,

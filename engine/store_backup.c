@@ -132,8 +132,13 @@ static void add_shell_word(struct buf *b, const char *s) {
 
 int store_fail_damaged(struct store *st, const char *problems) {
   struct buf b = BUF_INIT;
-  buf_printf(&b, "database %s is damaged (%s)", st->path, problems);
-  if (!st->memory) {
+  if (st->backup_file) {
+    buf_printf(&b, "backup %s is damaged (%s); it cannot be restored", st->path,
+               problems);
+  } else {
+    buf_printf(&b, "database %s is damaged (%s)", st->path, problems);
+  }
+  if (!st->backup_file && !st->memory) {
     struct dbbackup *v = NULL;
     size_t n = 0;
     if (store_dbbackup_list(st->path, &v, &n) == ENG_OK && n > 0) {
@@ -662,5 +667,71 @@ out:
     sqlite3_close(db);
   free(json);
   store_dbbackups_free(v, n);
+  return rc;
+}
+
+/* ---- a backup in place of a damaged database ---- */
+
+int store_dbbackup_install(struct store *from, const char *db_path,
+                           struct strlist *moved) {
+  static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
+  enum { NSUFFIXES = sizeof suffixes / sizeof suffixes[0] };
+  struct stat sb;
+  mode_t mode = 0644;
+  bool any = false;
+  char *target = NULL;
+  int rc = ENG_OK;
+  if (same_file(db_path, from->path))
+    return store_fail(from, ENG_INVALID, "%s is the backup itself", db_path);
+  for (int i = 0; i < NSUFFIXES; i++) {
+    char *p = xasprintf("%s%s", db_path, suffixes[i]);
+    if (lstat(p, &sb) == 0) {
+      any = true;
+      if (i == 0)
+        mode = sb.st_mode & 0777;
+    }
+    free(p);
+  }
+  if (any) {
+    char stamp[16];
+    stamp_now(stamp);
+    for (int seq = 1;; seq++) {
+      target = seq == 1 ? xasprintf("%s.damaged-%s", db_path, stamp)
+                        : xasprintf("%s.damaged-%s-%d", db_path, stamp, seq);
+      bool taken = false;
+      for (int i = 0; i < NSUFFIXES && !taken; i++) {
+        char *p = xasprintf("%s%s", target, suffixes[i]);
+        taken = lstat(p, &sb) == 0;
+        free(p);
+      }
+      if (!taken)
+        break;
+      free(target);
+    }
+    /* The database first: a -wal file left beside a new database would be
+     * read into it, so a failure stops everything before the copy. */
+    for (int i = 0; i < NSUFFIXES && rc == ENG_OK; i++) {
+      char *src = xasprintf("%s%s", db_path, suffixes[i]);
+      char *dst = xasprintf("%s%s", target, suffixes[i]);
+      if (lstat(src, &sb) == 0) {
+        if (rename_noreplace(src, dst) == 0) {
+          strlist_add(moved, dst);
+        } else {
+          int e = errno;
+          rc = store_fail(
+              from, rc_from_errno(e) == ENG_EXISTS ? ENG_DB : rc_from_errno(e),
+              "cannot move %s aside to %s: %s; nothing was "
+              "copied",
+              src, dst, strerror(e));
+        }
+      }
+      free(src);
+      free(dst);
+    }
+    sync_dir_of(db_path);
+  }
+  if (rc == ENG_OK)
+    rc = write_copy(from, from->db, db_path, false, mode, NULL);
+  free(target);
   return rc;
 }

@@ -97,6 +97,11 @@ enum stmt_slot {
   STMT_SYNC_STATS_JSON,
   STMT_SYNC_FAILED,
   STMT_EDIT_LOG_JSON,
+  STMT_SECTION_LIST_ALL,
+  STMT_RESTORE_SESSION_CREATED,
+  STMT_RESTORE_GROUP_CREATED,
+  STMT_RESTORE_TASK_CREATED,
+  STMT_INDEX_SQL,
   STMT_COUNT
 };
 
@@ -106,7 +111,10 @@ struct store {
   struct buf err;
   int busy_ms;
   bool readonly, in_write, own_commit;
-  bool memory;          /* ":memory:": no file of its own to back up */
+  /* No file of its own to back up: ":memory:", or a backup file read
+   * through an upgraded copy in memory (STORE_BACKUP_FILE). */
+  bool memory;
+  bool backup_file;     /* opened with STORE_BACKUP_FILE */
   char *upgrade_backup; /* what store_open saved before a migration */
   int read_depth;
   unsigned data_version;
