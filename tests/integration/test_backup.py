@@ -301,3 +301,29 @@ def test_backup_before_a_schema_upgrade(demo, workdir):
     p = ctl.run("task", "list", "--session", session)
     assert p.stderr == ""
     assert len(ctl.json("backup", "--list")) == 1
+
+
+def test_restore_of_a_damaged_database_under_a_mount(demo, mount_factory,
+                                                      workdir):
+    ctl, session = demo
+    tasks = [{"session": session, "group": "backend",
+              "title": "Filler task %d" % i, "description": DESC}
+             for i in range(300)]
+    ctl.run("task", "import", input=json.dumps(tasks))
+    backup = os.path.join(workdir, "b.db")
+    ctl.run("backup", backup)
+    ctl.run("task", "set", "dashboard_layout_001", "--progress", "90")
+    m = mount_factory(ctl.db)
+    task_file = m.path(session, "tasks", "active", "dashboard_layout_001.md")
+    assert "**Progress**: 90%" in read(task_file)
+    damage(ctl.db)
+    assert ctl.run("check", check=False).returncode == 6
+    p = ctl.run("restore", backup)
+    assert "moved it aside" in p.stdout
+    # The mount notices the file was replaced (checked at most every
+    # 100 ms) and shows the backup.
+    deadline = time.time() + 5
+    while "**Progress**: 60%" not in read(task_file):
+        assert time.time() < deadline, read(task_file)
+        time.sleep(0.05)
+    assert "was replaced" in m.stderr()
