@@ -224,9 +224,11 @@ static int all_groups(struct store *st, const struct session *ss, size_t n,
     int rc = store_group_list(st, ss[i].id, true, &v, &m);
     if (rc)
       return rc;
-    XGROW(out->v, out->cap, out->n + m);
-    memcpy(out->v + out->n, v, m * sizeof *v);
-    out->n += m;
+    if (m) {
+      XGROW(out->v, out->cap, out->n + m);
+      memcpy(out->v + out->n, v, m * sizeof *v);
+      out->n += m;
+    }
     free(v);
   }
   xsort(out->v, out->n, sizeof *out->v, group_cmp);

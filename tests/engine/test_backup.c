@@ -124,24 +124,24 @@ static void same_records(struct store *live, struct store *backup) {
   size_t nl, nb;
   RC_OK(store_session_list(live, true, &sl, &nl), live);
   RC_OK(store_session_list(backup, true, &sb, &nb), backup);
-  qsort(sl, nl, sizeof *sl, session_cmp);
+  xsort(sl, nl, sizeof *sl, session_cmp);
   for (size_t i = 0; i < nb; i++) {
-    struct session *l = bsearch(&sb[i], sl, nl, sizeof *sl, session_cmp);
+    struct session *l = xsearch(&sb[i], sl, nl, sizeof *sl, session_cmp);
     OK(l != NULL, "session %s restored", sb[i].id);
     for (int f = 0; l && f < SF_COUNT; f++)
       OK(session_field_eq(l, &sb[i], f), "session %s field %s", sb[i].id,
          session_field_names[f]);
   }
   for (size_t i = 0; i < nl; i++) {
-    if (!bsearch(&sl[i], sb, nb, sizeof *sb, session_cmp))
+    if (!xsearch(&sl[i], sb, nb, sizeof *sb, session_cmp))
       OK(sl[i].deleted, "session %s not in the backup is deleted", sl[i].id);
     struct group *gl, *gb = NULL;
     size_t ml, mb = 0;
     RC_OK(store_group_list(live, sl[i].id, true, &gl, &ml), live);
     store_group_list(backup, sl[i].id, true, &gb, &mb);
-    qsort(gb, mb, sizeof *gb, group_cmp);
+    xsort(gb, mb, sizeof *gb, group_cmp);
     for (size_t j = 0; j < ml; j++) {
-      struct group *b = bsearch(&gl[j], gb, mb, sizeof *gb, group_cmp);
+      struct group *b = xsearch(&gl[j], gb, mb, sizeof *gb, group_cmp);
       if (!b) {
         OK(gl[j].deleted, "group %s not in the backup is deleted", gl[j].id);
         continue;
@@ -154,17 +154,17 @@ static void same_records(struct store *live, struct store *backup) {
     store_groups_free(gl, ml);
     store_groups_free(gb, mb);
   }
-  qsort(sb, nb, sizeof *sb, session_cmp);
+  xsort(sb, nb, sizeof *sb, session_cmp);
   store_sessions_free(sl, nl);
   store_sessions_free(sb, nb);
 
   struct task *tl, *tb;
   RC_OK(store_task_list(live, NULL, -1, NULL, true, &tl, &nl), live);
   RC_OK(store_task_list(backup, NULL, -1, NULL, true, &tb, &nb), backup);
-  qsort(tl, nl, sizeof *tl, task_cmp);
-  qsort(tb, nb, sizeof *tb, task_cmp);
+  xsort(tl, nl, sizeof *tl, task_cmp);
+  xsort(tb, nb, sizeof *tb, task_cmp);
   for (size_t i = 0; i < nb; i++) {
-    struct task *l = bsearch(&tb[i], tl, nl, sizeof *tl, task_cmp);
+    struct task *l = xsearch(&tb[i], tl, nl, sizeof *tl, task_cmp);
     OK(l != NULL, "task %s restored", tb[i].id);
     for (int f = 0; l && f < TF_COUNT; f++)
       OK(task_field_eq(l, &tb[i], f), "task %s field %s", tb[i].id,
@@ -173,7 +173,7 @@ static void same_records(struct store *live, struct store *backup) {
       STR_EQ(l->created_at, tb[i].created_at);
   }
   for (size_t i = 0; i < nl; i++)
-    if (!bsearch(&tl[i], tb, nb, sizeof *tb, task_cmp))
+    if (!xsearch(&tl[i], tb, nb, sizeof *tb, task_cmp))
       OK(tl[i].deleted, "task %s not in the backup is deleted", tl[i].id);
   store_tasks_free(tl, nl);
   store_tasks_free(tb, nb);
