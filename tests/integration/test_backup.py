@@ -327,3 +327,36 @@ def test_restore_of_a_damaged_database_under_a_mount(demo, mount_factory,
         assert time.time() < deadline, read(task_file)
         time.sleep(0.05)
     assert "was replaced" in m.stderr()
+
+
+def test_restore_of_swapped_group_names_under_a_mount(demo, mount_factory,
+                                                       workdir):
+    ctl, session = demo
+    m = mount_factory(ctl.db)
+    backup = os.path.join(workdir, "b.db")
+    ctl.run("backup", backup)
+    front = m.path(session, "task_groups", "frontend.md")
+    back = m.path(session, "task_groups", "backend.md")
+    assert "Frontend Development" in read(front)
+    for gid, name in (("frontend_group_001", "tmp"),
+                      ("backend_group_001", "frontend"),
+                      ("frontend_group_001", "backend")):
+        ctl.run("group", "set", gid, "--name", name)
+    assert "Backend API" in read(front)
+    before = ctl.json("export")["revision"]
+    ctl.run("restore", backup)
+    assert "Frontend Development" in read(front)
+    assert "Backend API" in read(back)
+    # One change of name per group, straight back.
+    db = sqlite3.connect(ctl.db)
+    rows = db.execute("SELECT rec, old_value, new_value FROM history"
+                      " WHERE revision > ? AND field = 'name' ORDER BY rec",
+                      (before,)).fetchall()
+    db.close()
+    assert rows == [("backend_group_001", "frontend", "backend"),
+                    ("frontend_group_001", "backend", "frontend")]
+    # The mount goes on saving through the rebuilt index.
+    text = read(front).replace("**Status**: active", "**Status**: blocked", 1)
+    write(front, text)
+    assert [g for g in ctl.groups(session)
+            if g["name"] == "frontend"][0]["status"] == "blocked"
