@@ -323,8 +323,6 @@ static void add_triggers(struct buf *b, const struct table_desc *t) {
   buf_adds(b, "END;\n");
 }
 
-static int begin_write(struct store *st);
-
 /* ---- errors ---- */
 
 static int rc_from_sqlite(int rc) {
@@ -405,8 +403,12 @@ int store_sqlfail(struct store *st, int src) {
                       msg);
   case ENG_FULL:
     return store_fail(st, rc, "no space left for database %s", st->path);
-  case ENG_CORRUPT:
-    return store_fail(st, rc, "database %s is damaged: %s", st->path, msg);
+  case ENG_CORRUPT: {
+    char *why = xstrdup(msg);
+    store_fail_damaged(st, why);
+    free(why);
+    return rc;
+  }
   default:
     return store_fail(st, rc, "%s", msg);
   }
@@ -633,11 +635,29 @@ static int migrate(struct store *st, bool may_write) {
                                    : "database %s needs an upgrade of its "
                                      "schema; open it once read-write",
                       st->path);
-  if ((rc = begin_write(st)))
+  if ((rc = store_begin_write(st)))
     return rc;
   /* Another process may have migrated while we waited for the lock. */
   if ((rc = schema_version(st, &version)))
     goto fail;
+  if (version > 0 && version < latest && !st->memory) {
+    /* The write lock is held and nothing is changed yet: the backup is
+     * exactly the file that is about to be upgraded. */
+    char reason[64];
+    snprintf(reason, sizeof reason, "before-schema-%d-to-%d", version, latest);
+    free(st->upgrade_backup);
+    st->upgrade_backup = NULL;
+    if ((rc = store_dbbackup_auto(st, reason, &st->upgrade_backup))) {
+      char *why = xstrdup(st->err.ptr);
+      store_fail(st, rc,
+                 "database %s has schema version %d and needs an upgrade to "
+                 "%d, which starts with a backup of it; the backup failed, "
+                 "so nothing was changed: %s",
+                 st->path, version, latest, why);
+      free(why);
+      goto fail;
+    }
+  }
   for (int v = version; v < latest; v++) {
     if ((rc = migrations[v](st)))
       goto fail;
@@ -650,6 +670,91 @@ static int migrate(struct store *st, bool may_write) {
 fail:
   store_rollback(st);
   return rc;
+}
+
+/* Replaces the connection of st by an in-memory copy of its database. */
+static int load_into_memory(struct store *st) {
+  sqlite3 *mem = NULL;
+  int rc = sqlite3_open_v2(":memory:", &mem,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
+                               SQLITE_OPEN_EXRESCODE,
+                           NULL);
+  if (!mem)
+    die("out of memory opening SQLite");
+  if (rc == SQLITE_OK) {
+    sqlite3_backup *b = sqlite3_backup_init(mem, "main", st->db, "main");
+    if (b) {
+      sqlite3_backup_step(b, -1);
+      rc = sqlite3_backup_finish(b);
+    } else {
+      rc = sqlite3_extended_errcode(mem);
+    }
+  }
+  if (rc != SQLITE_OK) {
+    int e = (rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB
+                ? store_fail_damaged(st, sqlite3_errmsg(mem))
+                : store_fail(st, rc_from_sqlite(rc), "cannot read %s: %s",
+                             st->path, sqlite3_errmsg(mem));
+    sqlite3_close_v2(mem);
+    return e;
+  }
+  for (int i = 0; i < STMT_COUNT; i++) {
+    sqlite3_finalize(st->stmts[i]);
+    st->stmts[i] = NULL;
+  }
+  sqlite3_close_v2(st->db);
+  st->db = mem;
+  st->memory = true;
+  sqlite3_extended_result_codes(st->db, 1);
+  return store_exec(st, "PRAGMA foreign_keys = ON; "
+                        "PRAGMA temp_store = MEMORY");
+}
+
+/*
+ * The checks of a backup file to restore from: it reads back whole, and
+ * it is a taskfs database this build can read. An older schema is
+ * upgraded in a copy in memory, never in the file.
+ */
+static int open_backup_file(struct store *st) {
+  int version, rc;
+  bool has_tables = false;
+  int latest = (int)(sizeof migrations / sizeof migrations[0]);
+  if ((rc = store_check(st)))
+    return rc;
+  if ((rc = schema_version(st, &version)) ||
+      (rc = has_user_tables(st, &has_tables)))
+    return rc;
+  if (version == 0)
+    return store_fail(st, ENG_SCHEMA,
+                      has_tables
+                          ? "%s is an SQLite database but not a taskfs one"
+                          : "%s holds no taskfs database",
+                      st->path);
+  if (version > latest)
+    return store_fail(st, ENG_SCHEMA,
+                      "%s has schema version %d, newer than this taskfs "
+                      "(%d); restore it with a taskfs of that version",
+                      st->path, version, latest);
+  if (version == latest)
+    return ENG_OK;
+  if ((rc = load_into_memory(st)))
+    return rc;
+  st->readonly = false;
+  rc = migrate(st, true);
+  st->readonly = true;
+  return rc;
+}
+
+/* The result of a file that SQLite refused as a database: a damaged one
+ * when it starts like an SQLite file, else some other file. */
+static int not_a_database(struct store *st) {
+  if (strcmp(st->path, ":memory:") != 0 && store_file_is_sqlite(st->path)) {
+    char *why = xstrdup(st->err.ptr);
+    store_fail_damaged(st, why);
+    free(why);
+    return ENG_CORRUPT;
+  }
+  return store_fail(st, ENG_SCHEMA, "%s is not an SQLite database", st->path);
 }
 
 /*
@@ -695,16 +800,23 @@ int store_open(const char *path, int flags, struct store **out) {
   st->path = xstrdup(path);
   st->busy_ms = 5000;
   st->source = xstrdup("taskfs");
-  st->readonly = (flags & STORE_READONLY) != 0;
+  st->backup_file = (flags & STORE_BACKUP_FILE) != 0;
+  st->readonly = (flags & (STORE_READONLY | STORE_BACKUP_FILE)) != 0;
+  if (st->backup_file)
+    flags &= ~STORE_CREATE;
   *out = st;
 
   bool memory = strcmp(path, ":memory:") == 0;
+  st->memory = memory;
   if (!memory && !(flags & STORE_CREATE) && access(path, F_OK) != 0)
-    return store_fail(st, ENG_NOTFOUND,
-                      "no database at %s; create one with 'taskctl init' "
-                      "or name another with -d",
-                      path);
-  if (!memory && (rc = store_file_check(st, path)))
+    return st->backup_file
+               ? store_fail(st, ENG_NOTFOUND, "no backup file %s: %s", path,
+                            strerror(errno))
+               : store_fail(st, ENG_NOTFOUND,
+                            "no database at %s; create one with 'taskctl "
+                            "init' or name another with -d",
+                            path);
+  if (!memory && !st->backup_file && (rc = store_file_check(st, path)))
     return rc;
   int oflags =
       SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE |
@@ -735,7 +847,7 @@ int store_open(const char *path, int flags, struct store **out) {
     /* WAL lets readers (the mount) and one writer work at once. */
     rc = store_exec(st, "PRAGMA journal_mode = WAL");
     if (rc == ENG_SCHEMA || rc == ENG_CORRUPT)
-      return store_fail(st, ENG_SCHEMA, "%s is not an SQLite database", path);
+      return not_a_database(st);
     if (rc == ENG_NOTFOUND)
       return store_fail(st, ENG_READONLY,
                         "cannot open database %s for writing: the file and "
@@ -747,12 +859,12 @@ int store_open(const char *path, int flags, struct store **out) {
     if ((rc = store_exec(st, "PRAGMA synchronous = NORMAL")))
       return rc;
   }
-  rc = migrate(st, !st->readonly);
+  rc = st->backup_file ? open_backup_file(st) : migrate(st, !st->readonly);
   if (rc == ENG_NOTFOUND && st->readonly && !memory &&
       access(path, F_OK) == 0 && strstr(st->err.ptr, "unable to open")) {
     rc = reopen_immutable(st);
     if (rc == ENG_OK)
-      rc = migrate(st, false);
+      rc = st->backup_file ? open_backup_file(st) : migrate(st, false);
   }
   if (rc == ENG_NOTFOUND && !memory && access(path, F_OK) == 0 &&
       strstr(st->err.ptr, "unable to open"))
@@ -761,9 +873,10 @@ int store_open(const char *path, int flags, struct store **out) {
                       "its folder must be writable (SQLite keeps its -wal "
                       "and -shm files beside it)",
                       path);
-  if (rc == ENG_CORRUPT ||
-      (rc == ENG_DB && strstr(st->err.ptr, "not a database")))
-    return store_fail(st, ENG_SCHEMA, "%s is not an SQLite database", path);
+  if (rc == ENG_SCHEMA && strstr(st->err.ptr, "not a database"))
+    return not_a_database(st);
+  if (rc == ENG_DB && strstr(st->err.ptr, "not a database"))
+    return not_a_database(st);
   if (rc)
     return rc;
   store_poll(st);
@@ -780,8 +893,13 @@ void store_close(struct store *st) {
     sqlite3_close_v2(st->db);
   free(st->path);
   free(st->source);
+  free(st->upgrade_backup);
   buf_release(&st->err);
   free(st);
+}
+
+const char *store_upgrade_backup(const struct store *st) {
+  return st->upgrade_backup;
 }
 
 const char *store_sqlite_version(void) { return sqlite3_libversion(); }
@@ -797,8 +915,7 @@ void store_set_source(struct store *st, const char *source) {
 
 /* ---- transactions ---- */
 
-/* BEGIN IMMEDIATE with retries, without recording a source. */
-static int begin_write(struct store *st) {
+int store_begin_write(struct store *st) {
   if (st->readonly)
     return store_fail(st, ENG_READONLY, "database %s is open read-only",
                       st->path);
@@ -821,9 +938,14 @@ static int begin_write(struct store *st) {
 }
 
 int store_begin(struct store *st) {
-  int rc = begin_write(st);
+  int rc = store_begin_write(st);
   if (rc)
     return rc;
+  return store_begin_source(st);
+}
+
+int store_begin_source(struct store *st) {
+  int rc;
   sqlite3_stmt *s = store_stmt(
       st, STMT_SET_SOURCE, "UPDATE change_source SET source = ?1 WHERE id = 1");
   if (!s) {

@@ -31,6 +31,14 @@ enum store_flags {
    * file system that cannot be written at all is read as immutable: it
    * then does not see changes made to the file by other means. */
   STORE_READONLY = 2,
+  /*
+   * A backup file to restore from (implies STORE_READONLY): it must pass
+   * PRAGMA quick_check (ENG_CORRUPT otherwise) and be a taskfs database
+   * (ENG_SCHEMA otherwise, also when it is newer than this build). One
+   * with an older schema is copied into memory and upgraded there; the
+   * file itself is never changed.
+   */
+  STORE_BACKUP_FILE = 4,
 };
 
 /* The schema version this build writes (PRAGMA user_version). */
@@ -42,10 +50,23 @@ enum store_flags {
  * failure so that the caller can read store_errmsg(); close it with
  * store_close() either way. Fails with ENG_NOTFOUND when the file is
  * missing and STORE_CREATE is not given, ENG_SCHEMA when it is not a
- * taskfs database or is newer than this build, ENG_BUSY when it stays
- * locked.
+ * taskfs database (or not an SQLite file at all) or is newer than this
+ * build, ENG_CORRUPT when it is an SQLite file that SQLite cannot read
+ * (the message names the automatic backups, as store_check's does),
+ * ENG_BUSY when it stays locked.
+ *
+ * Before it upgrades the schema of an existing database (user_version
+ * above 0 and below STORE_SCHEMA_VERSION) it saves the file as it is as
+ * an automatic backup (store_dbbackup_auto, reason
+ * "before-schema-<from>-to-<to>"), holding the write lock so that the
+ * backup is exactly what is upgraded; when that fails nothing is upgraded
+ * and store_open fails with that backup's result (ENG_FULL, ENG_READONLY,
+ * ...). A new database needs no backup.
  */
 int store_open(const char *path, int flags, struct store **out);
+/* The automatic backup that store_open made before upgrading the schema,
+ * or NULL; valid until store_close. */
+const char *store_upgrade_backup(const struct store *st);
 void store_close(struct store *st);
 /* The version of the SQLite library in use. */
 const char *store_sqlite_version(void);
@@ -156,6 +177,10 @@ int store_section_list(struct store *st, int owner_kind, const char *owner_id,
 void store_sections_free(struct section *v, size_t n);
 int store_section_get(struct store *st, int owner_kind, const char *owner_id,
                       const char *key, struct section *out);
+/* Every section of the database, deleted ones included, ordered by id. */
+int store_section_list_all(struct store *st, struct section **out, size_t *n);
+/* Inserts x; x->id above 0 is used as its row id, 0 lets SQLite choose.
+ * x->id gets the id either way. */
 int store_section_insert(struct store *st, struct section *x);
 int store_section_update(struct store *st, const struct section *x);
 
@@ -394,6 +419,142 @@ int store_syncops_failed(struct store *st, const char *session_id, size_t limit,
  * newest first, as a JSON array. */
 int store_edit_log_json(struct store *st, const char *session_id, size_t limit,
                         struct buf *out);
+
+/* ---- whole-database backups, restore, integrity ----
+ *
+ * A whole-database backup is a file that holds the entire database as of
+ * one moment, copied with SQLite's online backup API: a consistent copy
+ * while other programs read and write (a plain cp of a live WAL database
+ * is not). A backup is one self-contained file in rollback-journal mode,
+ * with the mode bits of the database file.
+ *
+ * Automatic backups (before a restore, before a schema upgrade) go to the
+ * folder "taskfs-backups" beside the database, created with mode 0700,
+ * named "<db file name>-<YYYYmmdd-HHMMSS>-<reason>.db" (UTC), with "-2",
+ * "-3", ... before ".db" when the name is taken. Nothing deletes them.
+ */
+
+/* The folder of the automatic backups of the database at db_path. The
+ * caller frees the result. */
+char *store_dbbackup_dir(const char *db_path);
+
+enum store_dbbackup_flags {
+  STORE_DBBACKUP_FORCE = 1, /* replace a file that exists at path */
+};
+
+/*
+ * Copies the whole database of st to path. Outside a transaction the copy
+ * is made in steps of a few hundred pages; a step that finds the database
+ * locked is retried for the busy bound (store_set_busy_ms), and a copy that
+ * another program's commits restarted three times is finished in one step
+ * (a read transaction, which in WAL mode blocks no writer). Inside a read
+ * transaction the copy is of that snapshot; inside a write transaction it
+ * is of the state before it (the last commit, read through a second
+ * connection; not for ":memory:").
+ *
+ * The copy is written to a temporary file beside path ("<path>.tmp-XXXXXX"),
+ * checked with PRAGMA quick_check and renamed to path only then: on any
+ * failure nothing is at path and the temporary file is removed. *rev (may
+ * be NULL) gets the revision the copy holds.
+ *
+ * Fails with ENG_EXISTS when path exists and STORE_DBBACKUP_FORCE is not
+ * given, ENG_NOTFOUND when its folder does not exist, ENG_READONLY when it
+ * cannot be written, ENG_FULL when the disk is full, ENG_BUSY when the
+ * database stays locked, ENG_CORRUPT when the database cannot be read or
+ * the copy fails its check (the database is damaged).
+ */
+int store_dbbackup_write(struct store *st, const char *path, int flags,
+                         int64_t *rev);
+
+/*
+ * An automatic backup of st for reason (a word such as "before-restore"):
+ * store_dbbackup_write to a new name in store_dbbackup_dir(), never over an
+ * existing file. *path gets the file (the caller frees it; NULL on
+ * failure). Failures as store_dbbackup_write's, and ENG_INVALID for a
+ * ":memory:" store, which has no file.
+ */
+int store_dbbackup_auto(struct store *st, const char *reason, char **path);
+
+/* One automatic backup. */
+struct dbbackup {
+  char *path;      /* the file: store_dbbackup_dir() and its name */
+  char *reason;    /* "before-restore", "before-schema-2-to-3" */
+  int64_t time_ns; /* the time in its name (UTC), ns since the epoch */
+  int64_t size;    /* bytes */
+  int seq;         /* 1, or the N of a "-N" suffix */
+};
+/*
+ * The automatic backups of the database at db_path, newest first. Only
+ * regular files named as store_dbbackup_auto names them are listed (never
+ * temporary files). A missing folder is an empty list. Needs no open store:
+ * it serves a database that cannot be opened. Fails with ENG_PERM when the
+ * folder cannot be read, ENG_DB on another error. Free with
+ * store_dbbackups_free.
+ */
+int store_dbbackup_list(const char *db_path, struct dbbackup **out, size_t *n);
+void store_dbbackups_free(struct dbbackup *v, size_t n);
+/* The list as a JSON array of objects with the keys path, time
+ * ("YYYY-MM-DD HH:MM:SS", UTC), reason and size, appended to out. Fails as
+ * store_dbbackup_list. */
+int store_dbbackup_list_json(const char *db_path, struct buf *out);
+
+/*
+ * Runs PRAGMA quick_check on st: ENG_OK when the database passes it.
+ * ENG_CORRUPT when it does not (or SQLite cannot read it), with a message
+ * naming the first problems, the newest automatic backups of the database
+ * (paths) and the command that restores one ("taskctl -d DB restore
+ * FILE"). ENG_BUSY and the other results of a failed read as usual. Reads
+ * every page: it takes time on a large database.
+ */
+int store_check(struct store *st);
+
+/* What store_restore did. */
+struct store_restore_stats {
+  int64_t from_rev; /* the revision the backup holds */
+  int64_t rev;      /* the revision of the database after the restore */
+  size_t changed;   /* records present in both whose fields were changed */
+  size_t inserted;  /* records of the backup the database did not have */
+  size_t deleted;   /* live records the backup does not have, now deleted */
+};
+
+/*
+ * Makes the sessions, groups, tasks and sections of st equal to those of
+ * from (opened with STORE_BACKUP_FILE), in one write transaction, as
+ * ordinary changes: every changed field is written through the store's
+ * update functions, so the history records it with the source "restore"
+ * and the revision moves forward. Records are matched by id (a section
+ * also by its owner). Records st has and from lacks are deleted softly;
+ * records from has and st lacks are inserted with their ids (a section
+ * whose id st uses for another owner gets a new id). Names that were
+ * swapped are written in an order that never holds one name twice, so the
+ * history shows each record going from its old name to its new one; when
+ * the names form a cycle, the unique index is rebuilt around those writes
+ * instead of using a temporary name. Drafts, save memos, value backups,
+ * conflicts and the sync log of st are not touched.
+ *
+ * Before changing anything, holding the write lock, it saves st as an
+ * automatic backup (reason "before-restore"); *snapshot gets its path (the
+ * caller frees it; NULL for a ":memory:" store). When that fails nothing
+ * is changed. Fails with ENG_INVALID (and changes nothing) when a group or
+ * task belongs to another session in from than in st (taskfs never moves
+ * them between sessions), and with the results of store_begin and the
+ * record writers. Messages are on st.
+ */
+int store_restore(struct store *st, struct store *from, char **snapshot,
+                  struct store_restore_stats *stats);
+
+/*
+ * Puts a copy of from (a store opened with STORE_BACKUP_FILE) at db_path,
+ * for a database that is damaged or missing. Whatever is at db_path and
+ * its "-wal", "-shm" and "-journal" files are first renamed to
+ * "<db_path>.damaged-<YYYYmmdd-HHMMSS>" (UTC; "-2", ... when taken) with
+ * the same suffixes; a failure there stops it before anything is copied.
+ * Then from is copied to db_path as store_dbbackup_write does. The new
+ * names of the files moved aside are added to moved (none when nothing
+ * was at db_path). Messages are on from.
+ */
+int store_dbbackup_install(struct store *from, const char *db_path,
+                           struct strlist *moved);
 
 /* ---- JSON, produced by SQLite's json functions ---- */
 /* Appends the JSON object of a task (keys id, session, group, group_name,

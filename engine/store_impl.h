@@ -97,6 +97,11 @@ enum stmt_slot {
   STMT_SYNC_STATS_JSON,
   STMT_SYNC_FAILED,
   STMT_EDIT_LOG_JSON,
+  STMT_SECTION_LIST_ALL,
+  STMT_RESTORE_SESSION_CREATED,
+  STMT_RESTORE_GROUP_CREATED,
+  STMT_RESTORE_TASK_CREATED,
+  STMT_INDEX_SQL,
   STMT_COUNT
 };
 
@@ -106,6 +111,11 @@ struct store {
   struct buf err;
   int busy_ms;
   bool readonly, in_write, own_commit;
+  /* No file of its own to back up: ":memory:", or a backup file read
+   * through an upgraded copy in memory (STORE_BACKUP_FILE). */
+  bool memory;
+  bool backup_file;     /* opened with STORE_BACKUP_FILE */
+  char *upgrade_backup; /* what store_open saved before a migration */
   int read_depth;
   unsigned data_version;
   sqlite3_stmt *stmts[STMT_COUNT];
@@ -117,6 +127,22 @@ struct store {
 int store_file_check(struct store *st, const char *path);
 /* Maps an SQLite result code to an eng_rc with a message. */
 int store_sqlfail(struct store *st, int sqlite_rc);
+/* Sets the message of a damaged database (ENG_CORRUPT): problems, what
+ * SQLite or PRAGMA quick_check said, then the newest automatic backups and
+ * the command that restores one. Returns ENG_CORRUPT. */
+int store_fail_damaged(struct store *st, const char *problems);
+/* Whether the file at path starts with SQLite's header string: a file
+ * that does, but that SQLite cannot read, is a damaged database rather
+ * than some other file. */
+bool store_file_is_sqlite(const char *path);
+
+/* store_begin() in two steps: BEGIN IMMEDIATE (with the busy retries),
+ * then recording this connection's source for the changes that follow.
+ * Between them nothing is changed, so a second connection reads the state
+ * the transaction starts from (what an automatic backup saves). On failure
+ * store_begin_source() rolls back. */
+int store_begin_write(struct store *st);
+int store_begin_source(struct store *st);
 /* The cached statement of slot, reset and unbound; NULL on error. */
 sqlite3_stmt *store_stmt(struct store *st, int slot, const char *sql);
 int store_exec(struct store *st, const char *sql);

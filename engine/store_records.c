@@ -798,13 +798,25 @@ int store_section_get(struct store *st, int owner_kind, const char *owner_id,
   return get_one(st, s, read_section_v, out, "section", key);
 }
 
+int store_section_list_all(struct store *st, struct section **out, size_t *n) {
+  sqlite3_stmt *s =
+      store_stmt(st, STMT_SECTION_LIST_ALL,
+                 "SELECT " SECTION_COLS " FROM sections ORDER BY id");
+  if (!s)
+    return ENG_DB;
+  return get_all(st, s, read_section_v, init_section_v, sizeof **out,
+                 (void **)out, n);
+}
+
 int store_section_insert(struct store *st, struct section *x) {
   sqlite3_stmt *s = store_stmt(
       st, STMT_SECTION_INSERT,
-      "INSERT INTO sections (owner_kind, owner_id, key, heading, body,"
-      " position, deleted) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+      "INSERT INTO sections (id, owner_kind, owner_id, key, heading, body,"
+      " position, deleted) VALUES (nullif(?8, 0), ?1, ?2, ?3, ?4, ?5, ?6,"
+      " ?7)");
   if (!s)
     return ENG_DB;
+  sqlite3_bind_int64(s, 8, x->id);
   bind_text(s, 1, owner_kind_name(x->owner_kind));
   bind_text(s, 2, x->owner_id);
   bind_text(s, 3, x->key);

@@ -194,6 +194,9 @@ static int open_database(const struct cmdline *c, struct fs *fs) {
     rc = store_open(db, STORE_READONLY, &fs->st);
     fs->db_readonly = rc == ENG_OK;
   }
+  /* A damaged database is not mounted: the message names its backups. */
+  if (rc == ENG_OK)
+    rc = store_check(fs->st);
   if (rc) {
     fprintf(stderr, "taskfs: %s\n", store_errmsg(fs->st));
     store_close(fs->st);

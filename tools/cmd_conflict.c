@@ -37,22 +37,6 @@ static int check_session(struct ctl *c, const char *session_id) {
   return code;
 }
 
-/* Prints a JSON object: numbers holds its numeric members, printed with
- * %d (nothing to escape); the strings are added by SQLite's json_set,
- * never escaped here. kv alternates keys and values, NULL is JSON null.
- * numbers is left empty. */
-static int print_object(struct ctl *c, struct buf *numbers,
-                        const char *const *kv, size_t n) {
-  char *json = buf_detach(numbers, NULL);
-  int rc = ENG_OK;
-  for (size_t i = 0; i + 1 < n && rc == ENG_OK; i += 2)
-    rc = store_json_set(c->st, &json, kv[i], kv[i + 1]);
-  if (rc == ENG_OK)
-    printf("%s\n", json);
-  free(json);
-  return rc ? ctl_fail_store(c, rc) : 0;
-}
-
 /* ---- conflicts ---- */
 
 static int conflicts_text(struct ctl *c, const char *session_id, bool all) {
@@ -158,7 +142,7 @@ int cmd_resolve(struct ctl *c) {
     buf_printf(&b, "{\"id\":%" PRId64 "}", id);
     const char *kv[] = {"resolution", x.resolution, "manual_task",
                         x.manual_task};
-    code = print_object(c, &b, kv, 4);
+    code = ctl_print_object(c, &b, kv, 4);
   } else {
     printf("conflict %" PRId64 " resolved: %s\n", id,
            str_eq(how, "db")     ? "kept the database's version"
@@ -296,7 +280,7 @@ static int restore(struct ctl *c, int64_t id, const struct backup *b,
                res->changes, res->conflicts);
     const char *kv[] = {"kind",    b->kind, "record",
                         b->record, "field", b->field};
-    return print_object(c, &o, kv, 6);
+    return ctl_print_object(c, &o, kv, 6);
   }
   if (b->field) {
     printf("backup %" PRId64 " restored\n", id);

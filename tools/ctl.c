@@ -106,6 +106,18 @@ int ctl_write(struct ctl *c, int (*fn)(struct ctl *c, void *arg), void *arg) {
   return 0;
 }
 
+int ctl_print_object(struct ctl *c, struct buf *numbers, const char *const *kv,
+                     size_t n) {
+  char *json = buf_detach(numbers, NULL);
+  int rc = ENG_OK;
+  for (size_t i = 0; i + 1 < n && rc == ENG_OK; i += 2)
+    rc = store_json_set(c->st, &json, kv[i], kv[i + 1]);
+  if (rc == ENG_OK)
+    printf("%s\n", json);
+  free(json);
+  return rc ? ctl_fail_store(c, rc) : 0;
+}
+
 int ctl_print_result(struct ctl *c, int kind, const char *id) {
   if (!c->json) {
     printf("%s\n", id);

@@ -19,13 +19,6 @@
 #define DEFAULT_DIR ".task_orchestrator"
 #define DEFAULT_DB DEFAULT_DIR "/tasks.db"
 
-/* How a command uses the database. */
-enum open_mode {
-  OPEN_CREATE, /* create it (and the default folder) when missing */
-  OPEN_WRITE,  /* it must exist; the command writes */
-  OPEN_READ,   /* it must exist; read-only files are fine */
-};
-
 struct command {
   const char *group, *name; /* "task", "add"; group NULL at top level */
   size_t min_pos, max_pos;  /* positional arguments after the words */
@@ -72,6 +65,41 @@ static const struct command commands[] = {
     {NULL, "export", 0, 0, OPEN_READ, 0, cmd_export, "export",
      "Prints the whole database as one JSON object: sessions with their\n"
      "groups, tasks and sections, deleted records included.\n"},
+    {NULL, "backup", 0, 1, OPEN_NONE, B(O_FORCE) | B(O_LIST), cmd_backup,
+     "backup [--force] FILE | --list",
+     "Copies the whole database to FILE as it is at one moment, also while\n"
+     "taskfs has it mounted and other programs write to it (SQLite's\n"
+     "online backup API; a cp of a live database is not a backup). The\n"
+     "copy is written beside FILE under a temporary name, checked with\n"
+     "PRAGMA quick_check and only then renamed to FILE: a failed backup\n"
+     "leaves nothing at FILE. Prints its path and the revision it holds.\n"
+     "\n"
+     "  --force              replace FILE if it exists (else exit 4)\n"
+     "  --list               list the automatic backups instead, newest\n"
+     "                       first: time (UTC), reason, size, path. They\n"
+     "                       are made before a restore and before a schema\n"
+     "                       upgrade, in taskfs-backups beside the database,\n"
+     "                       and never deleted by taskfs\n"},
+    {NULL, "restore", 1, 1, OPEN_NONE, 0, cmd_restore, "restore FILE",
+     "Makes the sessions, groups, tasks and sections of the database those\n"
+     "of the backup FILE, as ordinary changes in one transaction: the\n"
+     "history records them with the source \"restore\", the revision moves\n"
+     "forward, and a mount shows the restored state at once. Records FILE\n"
+     "does not have are deleted softly; drafts, conflicts, backups of\n"
+     "values and the sync log are kept. The database as it was is saved\n"
+     "first, in taskfs-backups beside it (see 'backup --list').\n"
+     "\n"
+     "A database that is damaged (fails PRAGMA quick_check) or missing is\n"
+     "not changed but moved aside, as NAME.damaged-TIME with its -wal and\n"
+     "-shm files, and a copy of FILE takes its place.\n"
+     "\n"
+     "FILE must be a taskfs database that passes PRAGMA quick_check; one\n"
+     "with an older schema is upgraded in memory (FILE is not changed),\n"
+     "one from a newer taskfs is refused.\n"},
+    {NULL, "check", 0, 0, OPEN_READ, 0, cmd_check, "check",
+     "Checks the database with PRAGMA quick_check. A damaged database is\n"
+     "exit 6, with a message that names the first problems, the newest\n"
+     "automatic backups and the command that restores one.\n"},
 
     {"session", "create", 0, 0, OPEN_WRITE,
      B(O_TITLE) | B(O_ID) | B(O_MODE) | B(O_STATUS) | B(O_DESCRIPTION),
@@ -266,6 +294,7 @@ static const struct {
     {cmd_resolve, check_resolve},
     {cmd_restore_backup, check_restore_backup},
     {cmd_log, check_log},
+    {cmd_backup, check_backup},
 };
 
 static const struct {
@@ -295,6 +324,8 @@ static const struct {
     [O_KEEP] = {"keep", true, false},
     [O_VALUE] = {"value", true, false},
     [O_LIMIT] = {"limit", true, false},
+    [O_FORCE] = {"force", false, false},
+    [O_LIST] = {"list", false, false},
 };
 
 static const char global_help[] =
@@ -313,7 +344,8 @@ static const char exit_help[] =
     "  1  other failure\n"
     "  2  usage error: unknown command or option, missing argument\n"
     "  3  no session, group, task, conflict or backup with that id\n"
-    "  4  invalid value, id or name taken, bad JSON input\n"
+    "  4  invalid value, id or name taken, bad JSON input; backup: FILE\n"
+    "     exists; restore: FILE is no usable taskfs backup\n"
     "  5  database locked by another program (see --busy-timeout)\n"
     "  6  database missing, not a taskfs database, damaged, or from a newer\n"
     "     taskfs\n"
@@ -409,9 +441,6 @@ int ctl_fail_store(struct ctl *c, int rc) {
     break;
   case ENG_FULL:
     hint = "; free some disk space and try again";
-    break;
-  case ENG_CORRUPT:
-    hint = "; restore it from a backup";
     break;
   }
   fprintf(stderr, "taskctl: %s%s\n", *msg ? msg : eng_strerror(rc), hint);
@@ -676,7 +705,7 @@ static bool open_denied(const char *path) {
   return denied;
 }
 
-static int open_store(struct ctl *c, enum open_mode mode) {
+int ctl_open(struct ctl *c, enum open_mode mode) {
   int rc;
   if (mode == OPEN_CREATE && c->db_default && (rc = make_default_dir()))
     return rc;
@@ -701,6 +730,11 @@ static int open_store(struct ctl *c, enum open_mode mode) {
   if (rc)
     return ctl_fail_store(c, rc);
   store_opened = true;
+  if (store_upgrade_backup(c->st))
+    fprintf(stderr,
+            "taskctl: upgraded the schema of database %s; the file as it "
+            "was is saved as %s\n",
+            c->db_path, store_upgrade_backup(c->st));
   store_set_source(c->st, "taskctl");
   store_set_busy_ms(c->st, c->busy_ms);
   return 0;
@@ -768,7 +802,7 @@ int main(int argc, char **argv) {
     goto out;
   }
   if ((code = check_options(cmd, &c)) || (code = check_usage(cmd, &c)) ||
-      (code = open_store(&c, cmd->open)))
+      (cmd->open != OPEN_NONE && (code = ctl_open(&c, cmd->open))))
     goto out;
   code = cmd->run(&c);
 out:

@@ -51,9 +51,19 @@ enum opt {
   O_KEEP,
   O_VALUE,
   O_LIMIT,
+  O_FORCE,
+  O_LIST,
   O_COUNT
 };
 #define OPT_BIT(o) (1u << (o))
+
+/* How a command uses the database. */
+enum open_mode {
+  OPEN_CREATE, /* create it (and the default folder) when missing */
+  OPEN_WRITE,  /* it must exist; the command writes */
+  OPEN_READ,   /* it must exist; read-only files are fine */
+  OPEN_NONE,   /* the command opens it itself, with ctl_open or otherwise */
+};
 
 /* One run of taskctl: the command line as parsed, and the store once the
  * command has opened it. */
@@ -71,6 +81,10 @@ struct ctl {
 
 /* The last value of option o, or NULL when it was not given. */
 const char *ctl_opt(const struct ctl *c, int o);
+
+/* Opens c->db_path into c->st as mode says, reporting a failure (the
+ * store stays in c->st for its message). Returns an exit status. */
+int ctl_open(struct ctl *c, enum open_mode mode);
 
 /* ---- errors: every message is one line "taskctl: ..." on stderr ---- */
 
@@ -109,6 +123,13 @@ int ctl_write(struct ctl *c, int (*fn)(struct ctl *c, void *arg), void *arg);
  * (kind is an enum owner_kind): its id, or with --json its JSON. */
 int ctl_print_result(struct ctl *c, int kind, const char *id);
 
+/* Prints a JSON object made with c->st: numbers holds its numeric (and
+ * boolean) members as JSON text, such as {"id":3} or {}; the strings are
+ * added by SQLite's json_set, never escaped here. kv alternates keys and
+ * values, NULL is JSON null. numbers is left empty. */
+int ctl_print_object(struct ctl *c, struct buf *numbers, const char *const *kv,
+                     size_t n);
+
 /* ---- output ---- */
 /* Prints JSON text from the store with a final newline. */
 void out_json(const struct buf *json);
@@ -142,11 +163,15 @@ int check_task_add(struct ctl *c);
 int check_task_set(struct ctl *c);
 int check_resolve(struct ctl *c);
 int check_restore_backup(struct ctl *c);
+int check_backup(struct ctl *c);
 
 /* ---- commands: each returns an exit status ---- */
 int cmd_init(struct ctl *c);
 int cmd_demo(struct ctl *c);
 int cmd_export(struct ctl *c);
+int cmd_backup(struct ctl *c);
+int cmd_restore(struct ctl *c);
+int cmd_check(struct ctl *c);
 int cmd_session_create(struct ctl *c);
 int cmd_session_list(struct ctl *c);
 int cmd_session_show(struct ctl *c);
