@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* config.c: taskfs.yaml. A mapping with the keys "conflicts" (a mapping of
- * conflict type to strategy) and "auto_merge_window" (a duration). */
+ * conflict type to strategy), "auto_merge_window" (a duration) and
+ * "confirm_deletions" (a number of tasks). */
 #include "config.h"
 #include "model.h"
 #include "util.h"
@@ -34,6 +35,7 @@ void policy_default(struct policy *p) {
   p->strategy[CT_SYSTEM] = ST_DATABASE_WINS;
   p->strategy[CT_OTHER] = ST_MANUAL_TASK;
   p->window_ns = 5LL * 60 * 1000000000;
+  p->confirm_deletions = 3;
 }
 
 static int find(const char *const *names, int n, const char *s) {
@@ -135,10 +137,11 @@ int policy_load(const char *path, struct policy *p, struct buf *err) {
       if (depth == 0) {
         rc = fail(err, path, line, "taskfs.yaml is a mapping of settings");
       } else if (depth == 1 && !key) {
-        if (strcmp(v, "conflicts") && strcmp(v, "auto_merge_window"))
+        if (strcmp(v, "conflicts") && strcmp(v, "auto_merge_window") &&
+            strcmp(v, "confirm_deletions"))
           rc = fail(err, path, line,
                     "unknown setting '%s' (known: conflicts, "
-                    "auto_merge_window)",
+                    "auto_merge_window, confirm_deletions)",
                     v);
         key = xstrdup(v);
       } else if (depth == 1) {
@@ -148,6 +151,17 @@ int policy_load(const char *path, struct policy *p, struct buf *err) {
                       "auto_merge_window '%s' is not a duration like 300, "
                       "90s, 5m or 1h",
                       v);
+        } else if (strcmp(key, "confirm_deletions") == 0) {
+          char *end;
+          errno = 0;
+          long n = strtol(v, &end, 10);
+          if (end == v || *end || errno || n < 0 || n > 1000000)
+            rc = fail(err, path, line,
+                      "confirm_deletions '%s' is not a number of tasks (0 "
+                      "turns the confirmation off)",
+                      v);
+          else
+            p->confirm_deletions = (int)n;
         } else {
           rc = fail(err, path, line,
                     "'conflicts' is a mapping of conflict type to "

@@ -30,11 +30,16 @@ enum strategy {
 struct policy {
   int strategy[CT_COUNT];
   int64_t window_ns; /* of auto_merge */
+  /* A save that would delete at least this many tasks, and at least half
+   * of those its file showed, deletes none: the deletion waits for a
+   * person to confirm it in the conflict file. 0: never. */
+  int confirm_deletions;
 };
 
 /* The defaults: status and progress auto_merge within 5 minutes, user
  * content file_wins, structural changes user_choice, system fields
- * database_wins, anything else manual_task. */
+ * database_wins, anything else manual_task; deletions of 3 tasks or more
+ * at once confirmed. */
 void policy_default(struct policy *p);
 
 const char *conflict_type_name(int type);

@@ -37,6 +37,22 @@ void conflict_display(struct store *st, const char *kind, const char *field,
     buf_adds(out, value && strcmp(value, "0") != 0 ? "deleted" : "present");
     return;
   }
+  if (str_eq(field, "deletions")) {
+    /* The tasks a save would delete, one per line: "- Title `id`". */
+    struct strlist l = {0};
+    store_json_array(st, value, &l);
+    for (size_t i = 0; i < l.n; i++) {
+      struct task t;
+      task_init(&t);
+      if (store_task_get(st, l.v[i], &t) == ENG_OK)
+        buf_printf(out, "- %s `%s`\n", t.title, l.v[i]);
+      else
+        buf_printf(out, "- `%s`\n", l.v[i]);
+      task_release(&t);
+    }
+    strlist_clear(&l);
+    return;
+  }
   if (!value) {
     buf_adds(out, DASH);
     return;
@@ -124,6 +140,22 @@ static int value_parse(struct store *st, const char *session, const char *kind,
       *out = xstrdup("0");
     else
       rc = store_fail(st, ENG_INVALID, "write 'deleted' or 'present'");
+  } else if (str_eq(field, "deletions")) {
+    /* The ids between backquotes, one task a line. */
+    struct strlist l = {0};
+    for (const char *p = t; (p = strchr(p, '`'));) {
+      const char *e = strchr(p + 1, '`');
+      if (!e)
+        break;
+      if (e > p + 1) {
+        char *id = xstrndup(p + 1, (size_t)(e - p - 1));
+        strlist_add(&l, id);
+        free(id);
+      }
+      p = e + 1;
+    }
+    rc = store_list_json(st, &l, out);
+    strlist_clear(&l);
   } else if (str_eq(field, "group_id")) {
     struct group g;
     group_init(&g);
@@ -356,6 +388,70 @@ int conflict_settle(struct store *st, struct settle_env *env,
   return rc;
 }
 
+int conflict_hold_deletions(struct store *st, struct settle_env *env,
+                            const char *group_id, const char *label,
+                            const struct strlist *ids, size_t shown) {
+  char *json = NULL;
+  int rc = store_list_json(st, ids, &json);
+  char reason[200];
+  snprintf(reason, sizeof reason,
+           "structural_change: %zu task deletions of one save, waiting for "
+           "a confirmation",
+           ids->n);
+  if (rc == ENG_OK)
+    rc = store_backup_value(st, env->session_id, "group", group_id, "deletions",
+                            json, reason, NULL);
+  struct buf filed = BUF_INIT, note = BUF_INIT;
+  conflict_display(st, "group", "deletions", json, &filed);
+  buf_printf(&note,
+             "this save would delete %zu of the %zu tasks the file showed "
+             "at once; none is deleted until you confirm",
+             ids->n, shown);
+  struct conflict c;
+  conflict_init(&c);
+  c.session_id = (char *)env->session_id;
+  c.file_kind = (char *)env->file_kind;
+  c.file_record = (char *)env->file_record;
+  c.type = (char *)conflict_type_name(CT_STRUCTURAL);
+  c.target_kind = "group";
+  c.target_id = (char *)group_id;
+  c.field = "deletions";
+  c.label = (char *)label;
+  c.base_rev = env->base_rev;
+  c.db_value = "[]";
+  c.file_value = json;
+  c.db_display = "(every one of them kept)";
+  c.file_display = filed.ptr;
+  c.status = "open";
+  if (rc == ENG_OK)
+    rc = store_conflict_add(st, &c);
+  if (rc == ENG_OK)
+    rc = store_conflict_note(st, c.id, NULL, note.ptr);
+  if (rc == ENG_OK)
+    env->recorded++;
+  buf_release(&filed);
+  buf_release(&note);
+  free(json);
+  return rc;
+}
+
+/* Soft-deletes the tasks of the JSON array ids (those still there). */
+static int delete_listed(struct store *st, const char *ids) {
+  struct strlist l = {0};
+  int rc = store_json_array(st, ids ? ids : "[]", &l);
+  for (size_t i = 0; i < l.n && rc == ENG_OK; i++) {
+    struct task t;
+    task_init(&t);
+    if (store_task_get(st, l.v[i], &t) == ENG_OK && !t.deleted) {
+      t.deleted = true;
+      rc = store_task_update(st, &t);
+    }
+    task_release(&t);
+  }
+  strlist_clear(&l);
+  return rc;
+}
+
 /* ---- resolving ---- */
 
 static int apply_block(struct store *st, const char *task_id, const char *json);
@@ -394,6 +490,35 @@ static int apply_block(struct store *st, const char *task_id,
   return rc ? rc : b.rc;
 }
 
+/* Option 3 of held deletions: the tasks whose ids the text names, of
+ * those the save asked to delete. */
+static int delete_named(struct store *st, const struct conflict *c,
+                        const char *manual) {
+  char *named = NULL;
+  struct strlist asked = {0}, pick = {0};
+  int rc = value_parse(st, c->session_id, c->target_kind, c->field,
+                       manual ? manual : "", &named);
+  if (rc == ENG_OK)
+    rc = store_json_array(st, c->file_value, &asked);
+  if (rc == ENG_OK)
+    rc = store_json_array(st, named, &pick);
+  for (size_t i = 0; i < pick.n && rc == ENG_OK; i++) {
+    bool ok = false;
+    for (size_t k = 0; k < asked.n && !ok; k++)
+      ok = str_eq(pick.v[i], asked.v[k]);
+    if (!ok)
+      rc = store_fail(st, ENG_INVALID,
+                      "`%s` is not one of the tasks this save deleted",
+                      pick.v[i]);
+  }
+  if (rc == ENG_OK)
+    rc = delete_listed(st, named);
+  strlist_clear(&asked);
+  strlist_clear(&pick);
+  free(named);
+  return rc;
+}
+
 int conflict_resolve(struct store *st, int64_t id, const char *how,
                      const char *manual) {
   struct conflict c;
@@ -407,23 +532,32 @@ int conflict_resolve(struct store *st, int64_t id, const char *how,
                       (long long)id);
   }
   bool block = str_eq(c.field, "block");
+  /* Held deletions overwrite nothing: the tasks stay whole, restorable,
+   * and the history keeps each deletion. */
+  bool deletions = str_eq(c.field, "deletions");
   const char *field = block ? "deleted" : c.field;
   char *now = NULL;
-  if ((rc = store_field_get(st, c.target_kind, c.target_id, field, &now)))
-    goto out;
   char reason[160];
-  snprintf(reason, sizeof reason,
-           "conflict %lld: the database's version before resolving",
-           (long long)id);
-  if ((rc = store_backup_value(st, c.session_id, c.target_kind, c.target_id,
-                               field, now, reason, NULL)))
-    goto out;
+  if (!deletions) {
+    if ((rc = store_field_get(st, c.target_kind, c.target_id, field, &now)))
+      goto out;
+    snprintf(reason, sizeof reason,
+             "conflict %lld: the database's version before resolving",
+             (long long)id);
+    if ((rc = store_backup_value(st, c.session_id, c.target_kind, c.target_id,
+                                 field, now, reason, NULL)))
+      goto out;
+  }
   snprintf(reason, sizeof reason, "conflict %lld: the file's version",
            (long long)id);
   if ((rc = store_backup_value(st, c.session_id, c.target_kind, c.target_id,
                                c.field, c.file_value, reason, NULL)))
     goto out;
-  if (str_eq(how, "file")) {
+  if (deletions && str_eq(how, "file")) {
+    rc = delete_listed(st, c.file_value);
+  } else if (deletions && str_eq(how, "manual")) {
+    rc = delete_named(st, &c, manual);
+  } else if (str_eq(how, "file")) {
     if (block) {
       rc = store_field_set(st, "task", c.target_id, "deleted", "0");
       if (rc == ENG_OK && c.file_value)
@@ -522,7 +656,9 @@ int conflict_render(struct store *st, const char *session_id,
     if (c->manual_task)
       buf_printf(out, "- **Task**: `%s` asks to resolve this\n",
                  c->manual_task);
-    if (*c->note)
+    if (*c->note && str_eq(c->field, "deletions"))
+      buf_printf(out, "- **Why**: %s\n", c->note);
+    else if (*c->note)
       buf_printf(out, "- **Problem**: %s\n", c->note);
     buf_adds(out, "\n### \xf0\x9f\x94\x80 Choose Resolution\n\n"
                   "#### Option 1: Keep Database Version\n\n"

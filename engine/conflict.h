@@ -55,6 +55,17 @@ enum settle_outcome {
 int conflict_settle(struct store *st, struct settle_env *env,
                     const struct clash *x, int *outcome, char **merged);
 
+/*
+ * Holds the deletion of the tasks ids (of group group_id) that one save
+ * asked for: nothing is deleted, and one conflict of type
+ * structural_change (field "deletions", the file's value the JSON array
+ * of the ids) asks a person to confirm. Option 2 deletes them all,
+ * option 3 those whose ids its text names. In the save's transaction.
+ */
+int conflict_hold_deletions(struct store *st, struct settle_env *env,
+                            const char *group_id, const char *label,
+                            const struct strlist *ids, size_t shown);
+
 /* The value as a person reads it in a conflict file ("60%", "4h",
  * "`a`, `b`", the text itself). Appends to out. */
 void conflict_display(struct store *st, const char *target_kind,

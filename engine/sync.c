@@ -1223,6 +1223,42 @@ static double new_position(struct placed *v, size_t n, size_t i, double max) {
   return max + 1;
 }
 
+/*
+ * Deletes (softly) the tasks ids of group g that the file no longer
+ * shows. When they are many, and at least half of the n tasks of shown
+ * (what the file showed), none is deleted: a truncated or emptied file is
+ * more likely than a cleanup that large, and the deletion waits for a
+ * person to confirm it in the conflict file (taskfs.yaml's
+ * confirm_deletions).
+ */
+static int delete_tasks(struct ctx *c, const struct group *g,
+                        const struct strlist *ids, const struct task *shown,
+                        size_t n) {
+  size_t was = 0;
+  for (size_t i = 0; i < n; i++)
+    was += !shown[i].deleted;
+  int at_least = c->env.policy->confirm_deletions;
+  if (at_least > 0 && ids->n >= (size_t)at_least && 2 * ids->n >= was) {
+    char *label = xasprintf("%zu tasks of %s deleted at once", ids->n, g->name);
+    int rc = conflict_hold_deletions(c->st, &c->env, g->id, label, ids, was);
+    free(label);
+    return rc;
+  }
+  int rc = ENG_OK;
+  for (size_t i = 0; i < ids->n && rc == ENG_OK; i++) {
+    struct task t;
+    task_init(&t);
+    rc = store_task_get(c->st, ids->v[i], &t);
+    if (rc == ENG_OK) {
+      t.deleted = true;
+      rc = store_task_update(c->st, &t);
+      c->changes++;
+    }
+    task_release(&t);
+  }
+  return rc;
+}
+
 static int apply_group(struct ctx *c) {
   const char *gid = c->f->record;
   struct group cur, b, a, fg;
@@ -1321,6 +1357,7 @@ static int apply_group(struct ctx *c) {
   for (size_t k = 0; k < c->created_ids.n; k++)
     strlist_add(&shown_ids, c->created_ids.v[k]);
   xsort(shown_ids.v, shown_ids.n, sizeof *shown_ids.v, cmp_str);
+  struct strlist doomed = {0};
   for (int pass = 0; pass < 2 && rc == ENG_OK; pass++) {
     struct task *v = pass ? at : bt;
     size_t n = pass ? nat : nbt;
@@ -1352,11 +1389,9 @@ static int apply_group(struct ctx *c) {
           free(label);
           free(merged);
         }
-        if (rc == ENG_OK && outcome == SETTLE_TAKE_FILE) {
-          t.deleted = true;
-          rc = store_task_update(c->st, &t);
-          c->changes++;
-        }
+        if (rc == ENG_OK && outcome == SETTLE_TAKE_FILE &&
+            !strlist_has(&doomed, t.id))
+          strlist_add(&doomed, t.id);
       }
       task_release(&t);
       if (rc)
@@ -1364,6 +1399,9 @@ static int apply_group(struct ctx *c) {
     }
   }
   strlist_clear(&shown_ids);
+  if (rc == ENG_OK && doomed.n)
+    rc = delete_tasks(c, &cur, &doomed, bt ? bt : at, bt ? nbt : nat);
+  strlist_clear(&doomed);
   if (rc)
     goto out;
   rc = merge_sections(c, OWNER_GROUP, gid, d->sections, d->nsections,

@@ -2,6 +2,7 @@
 /* test_sync.c: saving edited files back into the store: every edit kind,
  * every view, the stale-buffer rule, conflicts refused, bad input held,
  * new files, renames and deletions. */
+#include "conflict.h"
 #include "fixture.h"
 #include "harness.h"
 #include "render.h"
@@ -57,11 +58,16 @@ static char *edit(const char *text, const char *from, const char *to) {
   return xasprintf("%.*s%s%s", (int)(p - text), text, to, p + strlen(from));
 }
 
-static int save(struct store *st, const struct vnode *f, const char *text,
-                struct save_result *r) {
+static int save_with(struct store *st, const struct vnode *f, const char *text,
+                     const struct policy *p, struct save_result *r) {
   save_result_release(r);
   save_result_init(r);
-  return sync_save(st, f, text, strlen(text), NULL, NULL, r);
+  return sync_save(st, f, text, strlen(text), NULL, p, r);
+}
+
+static int save(struct store *st, const struct vnode *f, const char *text,
+                struct save_result *r) {
+  return save_with(st, f, text, NULL, r);
 }
 
 static struct task get_task(struct store *st, const char *id) {
@@ -823,7 +829,11 @@ static void test_unclosed_fence(void) {
   char *text = read_file(st, &f);
   const char *progress = "- **Progress**: 25% (1 of 4 tasks completed)\n";
   char *t = edit(text, progress, "- **Progress**: 0%\n\n```\ncode\n");
-  RC_OK(save(st, &f, t, &r), st);
+  /* The fence swallows every task: deletions this save may make. */
+  struct policy all;
+  policy_default(&all);
+  all.confirm_deletions = 0;
+  RC_OK(save_with(st, &f, t, &all, &r), st);
   INT_EQ(r.outcome, SAVE_APPLIED);
   INT_EQ(count_group(st, "frontend_group_001"), 0);
   struct group g;
@@ -856,6 +866,133 @@ static void test_unclosed_fence(void) {
   store_close(st);
 }
 
+/* The text without its task blocks ("### " headings and what follows
+ * them up to the next heading of a section). */
+static char *without_tasks(const char *text, const char *keep_id) {
+  struct buf out = BUF_INIT;
+  bool skipping = false;
+  for (const char *p = text; *p;) {
+    const char *nl = strchr(p, '\n');
+    size_t n = nl ? (size_t)(nl - p + 1) : strlen(p);
+    if (strncmp(p, "### ", 4) == 0) {
+      char *line = xstrndup(p, n);
+      skipping = !(keep_id && strstr(line, keep_id));
+      free(line);
+    } else if (strncmp(p, "## ", 3) == 0) {
+      skipping = false;
+    }
+    if (!skipping)
+      buf_add(&out, p, n);
+    p += n;
+  }
+  return buf_detach(&out, NULL);
+}
+
+static struct conflict *open_conflicts(struct store *st, size_t *n) {
+  struct conflict *v;
+  if (store_conflict_list(st, "s1", NULL, NULL, true, &v, n))
+    die("conflicts: %s", store_errmsg(st));
+  return v;
+}
+
+/* A save that would delete many of its file's tasks at once deletes
+ * none: one conflict asks to confirm, and ticking its option 2 (or
+ * naming some of the tasks in option 3) deletes them. */
+static void test_mass_deletion(void) {
+  struct store *st = fixture_open();
+  struct vnode f = group_file("frontend_group_001");
+  struct save_result r;
+  save_result_init(&r);
+  size_t before = count_group(st, "frontend_group_001");
+  OK(before >= 3, "the fixture's group has %zu tasks", before);
+  char *text = read_file(st, &f);
+  char *emptied = without_tasks(text, NULL);
+  RC_OK(save(st, &f, emptied, &r), st);
+  INT_EQ(r.outcome, SAVE_APPLIED);
+  INT_EQ(r.conflicts, 1);
+  INT_EQ(count_group(st, "frontend_group_001"), before);
+  size_t n;
+  struct conflict *v = open_conflicts(st, &n);
+  INT_EQ(n, 1);
+  STR_EQ(v[0].field, "deletions");
+  STR_EQ(v[0].type, "structural_change");
+  OK(strstr(v[0].note, "would delete") != NULL, "%s", v[0].note);
+  int64_t id = v[0].id;
+  store_conflicts_free(v, n);
+  /* The file shows every task again, and its conflict file lists them. */
+  char *shown = read_file(st, &f);
+  OK(strstr(shown, "`t1`") != NULL, "%s", shown);
+  struct buf cf = BUF_INIT;
+  RC_OK(conflict_render(st, "s1", "group", "frontend_group_001",
+                        "task_groups/frontend.md", &cf, NULL),
+        st);
+  OK(strstr(cf.ptr, "- **Why**: this save would delete") != NULL, "%s", cf.ptr);
+  OK(strstr(cf.ptr, "`t1`") != NULL, "%s", cf.ptr);
+  /* Saved again unchanged (an editor that did not reload): still one
+   * conflict, nothing deleted. */
+  RC_OK(save(st, &f, emptied, &r), st);
+  v = open_conflicts(st, &n);
+  INT_EQ(n, 1);
+  store_conflicts_free(v, n);
+  INT_EQ(count_group(st, "frontend_group_001"), before);
+  /* Option 3 naming one task deletes that one only. */
+  RC_OK(store_begin(st), st);
+  OK(conflict_resolve(st, id, "manual", "- `t9`\n") == ENG_INVALID,
+     "a task the save did not delete is refused");
+  store_rollback(st);
+  RC_OK(store_begin(st), st);
+  RC_OK(conflict_resolve(st, id, "manual", "- Title `t1`\n"), st);
+  RC_OK(store_commit(st), st);
+  INT_EQ(count_group(st, "frontend_group_001"), before - 1);
+  struct task t1;
+  task_init(&t1);
+  RC_OK(store_task_get(st, "t1", &t1), st);
+  OK(t1.deleted, "t1 is deleted softly");
+  task_release(&t1);
+  v = open_conflicts(st, &n);
+  INT_EQ(n, 0);
+  store_conflicts_free(v, n);
+
+  /* Again, confirmed with option 2: all of them go. */
+  free(text);
+  text = read_file(st, &f);
+  free(emptied);
+  emptied = without_tasks(text, NULL);
+  RC_OK(save(st, &f, emptied, &r), st);
+  INT_EQ(r.conflicts, 1);
+  v = open_conflicts(st, &n);
+  INT_EQ(n, 1);
+  id = v[0].id;
+  store_conflicts_free(v, n);
+  RC_OK(store_begin(st), st);
+  RC_OK(conflict_resolve(st, id, "file", NULL), st);
+  RC_OK(store_commit(st), st);
+  INT_EQ(count_group(st, "frontend_group_001"), 0);
+
+  /* Few at once: deleted by the save itself. */
+  struct store *st2 = fixture_open();
+  char *all = read_file(st2, &f);
+  char *kept = without_tasks(all, "`t2`");
+  size_t had = count_group(st2, "frontend_group_001");
+  struct policy few;
+  policy_default(&few);
+  few.confirm_deletions = (int)had + 1;
+  RC_OK(save_with(st2, &f, kept, &few, &r), st2);
+  INT_EQ(r.conflicts, 0);
+  INT_EQ(count_group(st2, "frontend_group_001"), 1);
+  free(kept);
+  free(all);
+  store_close(st2);
+
+  buf_release(&cf);
+  free(shown);
+  free(emptied);
+  free(text);
+  save_result_release(&r);
+  vnode_release(&f);
+  store_close(st);
+}
+
 int main(void) {
   test_round_trip();
   test_group_edits();
@@ -866,6 +1003,7 @@ int main(void) {
   test_crlf_bom();
   test_lone_cr();
   test_unclosed_fence();
+  test_mass_deletion();
   test_task_file();
   test_session_and_notes();
   test_create_rename_delete();

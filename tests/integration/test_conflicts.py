@@ -349,3 +349,36 @@ def test_stress_nothing_lost(demo, mount_factory, workdir):
                        m.stderr()[-4000:]))
     ok = db.execute("PRAGMA integrity_check").fetchone()[0]
     assert ok == "ok"
+
+
+def test_emptied_group_file_asks_before_deleting(mounted):
+    """A group file cut to its header (a crashing program, a mistake)
+    deletes no task: the conflict file lists them, and ticking option 2
+    there deletes them all."""
+    m, ctl, session = mounted
+    path = m.path(session, "task_groups", "frontend.md")
+    text = read(path)
+    group = [g for g in ctl.groups(session) if g["name"] == "frontend"][0]
+    before = [t for t in ctl.tasks(session) if t["group"] == group["id"]]
+    assert len(before) >= 3
+    head = text[:text.index("\n## ")]
+    write(path, head + "\n")
+    assert len([t for t in ctl.tasks(session)
+                if t["group"] == group["id"]]) == len(before)
+    conflict = m.path(session, "task_groups", "frontend.conflict.md")
+    ctext = read(conflict)
+    assert "would delete %d of the %d tasks" % (len(before), len(before)) \
+        in ctext
+    for t in before:
+        assert "`%s`" % t["id"] in ctext
+    # The file shows every task again.
+    assert all("`%s`" % t["id"] in read(path) for t in before)
+    # Confirmed: option 2 ticked in the conflict file.
+    start = ctext.index("#### Option 2")
+    box = ctext.index("- [ ]", start)
+    write(conflict, ctext[:box] + "- [x]" + ctext[box + 5:])
+    assert [t for t in ctl.tasks(session)
+            if t["group"] == group["id"]] == []
+    assert not os.path.exists(conflict)
+    deleted = ctl.json("task", "list", "--group", group["id"], "--deleted")
+    assert {t["id"] for t in deleted} >= {t["id"] for t in before}
