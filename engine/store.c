@@ -856,7 +856,10 @@ int store_open(const char *path, int flags, struct store **out) {
                         path);
     if (rc)
       return rc;
-    if ((rc = store_exec(st, "PRAGMA synchronous = NORMAL")))
+    /* A commit is on disk when it returns: a save whose close() returned
+     * 0 survives a power failure (NORMAL would fsync the log only at
+     * checkpoints). */
+    if ((rc = store_exec(st, "PRAGMA synchronous = FULL")))
       return rc;
   }
   rc = st->backup_file ? open_backup_file(st) : migrate(st, !st->readonly);
