@@ -230,6 +230,15 @@ void daemon_trace(const char *op, const char *detail) {
   trace_detail[n] = '\0';
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+
+#ifndef UNDER_ASAN
 /* Async-signal-safe output: write(2) of a string, of a number. */
 static void put(const char *s) {
   size_t len = strlen(s);
@@ -294,13 +303,6 @@ static void on_fatal(int sig) {
   signal(sig, SIG_DFL);
   raise(sig);
 }
-
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#endif
 #endif
 
 void daemon_fatal_handlers(void) {
