@@ -40,7 +40,8 @@ def test_background_daemon_holds_its_locks(demo, mount_factory):
         "the daemon holds no lock on %s-shm" % ctl.db
     for fd in os.listdir("/proc/%d/fd" % m.proc.pid):
         target = os.readlink("/proc/%d/fd/%s" % (m.proc.pid, fd))
-        assert "(deleted)" not in target, target
+        if target.startswith(ctl.db):
+            assert "(deleted)" not in target, target
     # taskctl opens, writes and closes: the log stays.
     ctl.run("task", "set", "auth_api_001", "--progress", "33")
     assert os.path.exists(ctl.db + "-wal")
