@@ -4,12 +4,13 @@
 # sqlite3.h and writes no SQL; tools/ uses neither FUSE nor SQL itself.
 cd "$(dirname "$0")/.." || exit 2
 fail=0
-if grep -n '#include *[<"]fuse' engine/*.c engine/*.h tools/*.c tools/*.h; then
+if grep -rn --include='*.[ch]' '#include *[<"]fuse' engine tools; then
   echo "engine/ and tools/ must not include FUSE headers"
   fail=1
 fi
-if grep -nE '#include *[<"]sqlite3\.h|(SELECT .* FROM|INSERT INTO|UPDATE [a-z_]+ SET|DELETE FROM)' \
-     fs/*.c fs/*.h tools/*.c tools/*.h; then
+if grep -rnE --include='*.[ch]' \
+     '#include *[<"]sqlite3\.h|(SELECT .* FROM|INSERT INTO|UPDATE [a-z_]+ SET|DELETE FROM)' \
+     fs tools; then
   echo "fs/ and tools/ must not use SQLite directly or write SQL"
   fail=1
 fi
