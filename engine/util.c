@@ -3,77 +3,47 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 
-const char *eng_strerror(int rc) {
-  switch (rc) {
-  case ENG_OK:
-    return "success";
-  case ENG_NOTFOUND:
-    return "not found";
-  case ENG_INVALID:
-    return "invalid value";
-  case ENG_EXISTS:
-    return "already exists";
-  case ENG_BUSY:
-    return "database is locked";
-  case ENG_READONLY:
-    return "database is read-only";
-  case ENG_FULL:
-    return "disk full";
-  case ENG_SCHEMA:
-    return "unsupported database schema";
-  case ENG_CORRUPT:
-    return "database is damaged";
-  case ENG_DB:
-    return "database error";
-  case ENG_PARSE:
-    return "file could not be parsed";
-  case ENG_CONFLICT:
-    return "conflicting changes";
-  case ENG_TOOBIG:
-    return "too large";
-  case ENG_PERM:
-    return "not permitted";
-  }
-  return "unknown error";
+/* One row per result: what logs, messages, the file system and the
+ * command-line tools make of it. */
+static const struct eng_result results[] = {
+    [ENG_OK] = {"ok", "success", 0, EXIT_OK, ""},
+    [ENG_NOTFOUND] = {"not_found", "not found", ENOENT, EXIT_NOTFOUND, ""},
+    [ENG_INVALID] = {"invalid", "invalid value", EINVAL, EXIT_INVALID, ""},
+    [ENG_EXISTS] = {"exists", "already exists", EEXIST, EXIT_INVALID, ""},
+    [ENG_BUSY] = {"busy", "database is locked", EBUSY, EXIT_BUSY,
+                  "try again later, or wait longer with --busy-timeout MS"},
+    [ENG_READONLY] = {"read_only", "database is read-only", EROFS, EXIT_RDONLY,
+                      "check the permissions of the file and its folder"},
+    [ENG_FULL] = {"disk_full", "disk full", ENOSPC, EXIT_RDONLY,
+                  "free some disk space and try again"},
+    [ENG_SCHEMA] = {"schema", "unsupported database schema", EIO, EXIT_NODB,
+                    ""},
+    [ENG_CORRUPT] = {"corrupt", "database is damaged", EIO, EXIT_NODB, ""},
+    [ENG_DB] = {"database", "database error", EIO, EXIT_FAIL, ""},
+    [ENG_PARSE] = {"parse", "file could not be parsed", EBADMSG, EXIT_INVALID,
+                   ""},
+    [ENG_CONFLICT] = {"conflict", "conflicting changes", 0, EXIT_OK, ""},
+    [ENG_TOOBIG] = {"too_big", "too large", EFBIG, EXIT_INVALID, ""},
+    [ENG_PERM] = {"not_permitted", "not permitted", EPERM, EXIT_FAIL, ""},
+};
+
+const struct eng_result *eng_result(int rc) {
+  if (rc < 0 || rc >= (int)(sizeof results / sizeof *results) ||
+      !results[rc].kind)
+    rc = ENG_DB;
+  return &results[rc];
 }
 
-const char *eng_kind(int rc) {
-  switch (rc) {
-  case ENG_OK:
-    return "ok";
-  case ENG_NOTFOUND:
-    return "not_found";
-  case ENG_INVALID:
-    return "invalid";
-  case ENG_EXISTS:
-    return "exists";
-  case ENG_BUSY:
-    return "busy";
-  case ENG_READONLY:
-    return "read_only";
-  case ENG_FULL:
-    return "disk_full";
-  case ENG_SCHEMA:
-    return "schema";
-  case ENG_CORRUPT:
-    return "corrupt";
-  case ENG_PARSE:
-    return "parse";
-  case ENG_CONFLICT:
-    return "conflict";
-  case ENG_TOOBIG:
-    return "too_big";
-  case ENG_PERM:
-    return "not_permitted";
-  }
-  return "database";
-}
+const char *eng_strerror(int rc) { return eng_result(rc)->message; }
+
+const char *eng_kind(int rc) { return eng_result(rc)->kind; }
 
 void die(const char *fmt, ...) {
   va_list ap;

@@ -32,9 +32,31 @@ enum eng_rc {
   ENG_PERM,     /* the operation is not allowed on this file */
 };
 
-/* A short fixed description of rc, for messages. */
+/* The exit statuses of the command-line tools (taskctl). */
+enum eng_exit {
+  EXIT_OK = 0,
+  EXIT_FAIL = 1,     /* anything not listed below */
+  EXIT_USAGE = 2,    /* unknown command or option, missing argument */
+  EXIT_NOTFOUND = 3, /* no session, group, task, conflict or backup */
+  EXIT_INVALID = 4,  /* a value of the wrong form, a taken id, bad JSON */
+  EXIT_BUSY = 5,     /* the database stayed locked by another program */
+  EXIT_NODB = 6,     /* the database is missing or not a taskfs database */
+  EXIT_RDONLY = 7,   /* the database cannot be written */
+};
+
+/* What each result means to the ones who report it: the one table from
+ * which logs, messages, errnos and exit statuses are made. */
+struct eng_result {
+  const char *kind;    /* one word for logs and figures: "busy", "parse" */
+  const char *message; /* a short fixed description */
+  int err;             /* the errno a file system call returns (0: none) */
+  int exit_code;       /* enum eng_exit of a command that ends with it */
+  const char *hint;    /* what to do about it, "" when nothing general */
+};
+/* The row of rc (of ENG_DB for a value that is no result). */
+const struct eng_result *eng_result(int rc);
+/* eng_result(rc)->message and ->kind. */
 const char *eng_strerror(int rc);
-/* A one-word name of rc for logs and figures ("busy", "parse"). */
 const char *eng_kind(int rc);
 
 /* Prints "taskfs: <message>" to stderr and aborts. For out-of-memory and

@@ -23,11 +23,12 @@
 #include <time.h>
 #include <unistd.h>
 
-enum exit_code {
-  EXIT_OK = 0,
-  EXIT_FAIL = 1,  /* the mount failed or the daemon hit a fatal error */
-  EXIT_USAGE = 2, /* bad command line, configuration or mount point */
-  EXIT_DB = 3,    /* the database cannot be opened */
+/* The exit statuses of taskfs, as taskfs(1) documents them. */
+enum mount_exit {
+  MOUNT_OK = 0,
+  MOUNT_FAIL = 1,  /* the mount failed or the daemon hit a fatal error */
+  MOUNT_USAGE = 2, /* bad command line, configuration or mount point */
+  MOUNT_DB = 3,    /* the database cannot be opened */
 };
 
 struct cmdline {
@@ -152,7 +153,7 @@ static int usage_error(const char *fmt, ...) {
   fputs("usage: taskfs [options] DB MOUNTPOINT\n"
         "Try 'taskfs --help' for more.\n",
         stderr);
-  return EXIT_USAGE;
+  return MOUNT_USAGE;
 }
 
 static bool set_log_level(const char *name) {
@@ -180,7 +181,7 @@ static int open_database(const struct cmdline *c, struct fs *fs) {
             "taskfs: no database at %s: %s\n"
             "create one with 'taskctl -d %s init' (or 'taskctl demo')\n",
             c->db, strerror(errno), c->db);
-    return EXIT_DB;
+    return MOUNT_DB;
   }
   fs->db_path = db;
   int rc = store_open(db, 0, &fs->st);
@@ -201,7 +202,7 @@ static int open_database(const struct cmdline *c, struct fs *fs) {
     fprintf(stderr, "taskfs: %s\n", store_errmsg(fs->st));
     store_close(fs->st);
     fs->st = NULL;
-    return EXIT_DB;
+    return MOUNT_DB;
   }
   /* The sync log keeps 30 days and 100,000 operations at most. */
   if (!fs->db_readonly && store_begin(fs->st) == ENG_OK) {
@@ -244,11 +245,11 @@ static int load_policy(const struct cmdline *c, struct fs *fs) {
             "taskfs: no configuration file %s; give an existing file to "
             "-o config, or leave it out for the defaults\n",
             config);
-    code = EXIT_USAGE;
+    code = MOUNT_USAGE;
   } else if (rc && rc != ENG_NOTFOUND) {
     fprintf(stderr, "taskfs: %s\nfix the file; taskfs.yaml(5) lists the keys\n",
             err.ptr);
-    code = EXIT_USAGE;
+    code = MOUNT_USAGE;
   }
   buf_release(&err);
   free(config);
@@ -270,7 +271,7 @@ static int set_root(const struct cmdline *c, struct fs *fs) {
             "taskfs: no session '%s' in the database; 'taskctl session "
             "list' shows them\n",
             c->fs.session);
-    return EXIT_USAGE;
+    return MOUNT_USAGE;
   }
   fs->root.kind = VK_SESSION;
   fs->root.session = xstrdup(c->fs.session);
@@ -326,14 +327,14 @@ static int open_mount_point(const char *mountpoint, struct fs *fs) {
             "%s; taskfs keeps ordinary files in the directory under "
             "it, so mount without drop_privileges\n",
             mountpoint);
-    return EXIT_USAGE;
+    return MOUNT_USAGE;
   }
   if (is_taskfs_mount(mountpoint)) {
     fprintf(stderr,
             "taskfs: %s is a taskfs mount already; unmount it first "
             "(fusermount3 -u %s)\n",
             mountpoint, mountpoint);
-    return EXIT_FAIL;
+    return MOUNT_FAIL;
   }
   fs->realfd = open(mountpoint, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (fs->realfd < 0) {
@@ -341,7 +342,7 @@ static int open_mount_point(const char *mountpoint, struct fs *fs) {
             "taskfs: cannot use mount point %s: %s; give an existing "
             "directory\n",
             mountpoint, strerror(errno));
-    return EXIT_USAGE;
+    return MOUNT_USAGE;
   }
   /* A database under the mount point would be reached through the mount
    * itself once mounted: every program but the daemon would then lock a
@@ -359,7 +360,7 @@ static int open_mount_point(const char *mountpoint, struct fs *fs) {
             "the folder you mount on (for example beside it)\n",
             fs->db_path, mp);
   free(mp);
-  return inside ? EXIT_USAGE : 0;
+  return inside ? MOUNT_USAGE : 0;
 }
 
 static void init_fs(struct fs *fs, const struct cmdline *c) {
@@ -415,14 +416,14 @@ static int serve(struct fuse_session *se,
   if (sig) {
     fuse_log(FUSE_LOG_INFO, "taskfs: %s: unmounting %s\n", strsignal(sig),
              opts->mountpoint);
-    return EXIT_OK;
+    return MOUNT_OK;
   }
   if (rc && !(rc > 0 && rc < NSIG)) {
     fuse_log(FUSE_LOG_ERR, "taskfs: reading requests failed: %s\n",
              strerror(rc < 0 ? -rc : rc));
-    return EXIT_FAIL;
+    return MOUNT_FAIL;
   }
-  return EXIT_OK;
+  return MOUNT_OK;
 }
 
 /* Mounts, serves and unmounts. What is left open at the end is saved by
@@ -443,7 +444,7 @@ static int run(struct fs *fs, struct fuse_args *args,
   if (!se)
     return usage_error(NULL);
   fs->se = se;
-  int ret = EXIT_FAIL;
+  int ret = MOUNT_FAIL;
   if (daemon_stop_watch(se) != 0) {
     fprintf(stderr, "taskfs: cannot start the signal thread\n");
     goto out_session;
@@ -479,7 +480,7 @@ static int open_log(const struct cmdline *c, const struct fs *fs) {
             "terminal)\n",
             path, strerror(e));
   free(path);
-  return e ? EXIT_USAGE : 0;
+  return e ? MOUNT_USAGE : 0;
 }
 
 int main(int argc, char *argv[]) {
@@ -491,7 +492,7 @@ int main(int argc, char *argv[]) {
                              .max_buffers_mb = 1024,
                              .render_cache_mb = 16}};
   struct fs fs = {.realfd = -1};
-  int ret = EXIT_OK, ready = -1;
+  int ret = MOUNT_OK, ready = -1;
   /* One malloc arena per worker thread would keep what each freed. */
   mallopt(M_ARENA_MAX, 2);
 
@@ -530,7 +531,7 @@ int main(int argc, char *argv[]) {
   if (!opts.foreground && daemon_fork(&ready)) {
     fprintf(stderr, "taskfs: cannot start the background process: %s\n",
             strerror(errno));
-    ret = EXIT_FAIL;
+    ret = MOUNT_FAIL;
     goto out_args;
   }
   daemon_fatal_handlers();

@@ -44,33 +44,7 @@ static int64_t mono_ns(void) {
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-int fs_errno(int rc) {
-  switch (rc) {
-  case ENG_OK:
-  case ENG_CONFLICT:
-    return 0;
-  case ENG_NOTFOUND:
-    return ENOENT;
-  case ENG_INVALID:
-    return EINVAL;
-  case ENG_EXISTS:
-    return EEXIST;
-  case ENG_BUSY:
-    return EBUSY;
-  case ENG_READONLY:
-    return EROFS;
-  case ENG_FULL:
-    return ENOSPC;
-  case ENG_PARSE:
-    return EBADMSG;
-  case ENG_TOOBIG:
-    return EFBIG;
-  case ENG_PERM:
-    return EPERM;
-  default:
-    return EIO;
-  }
-}
+int fs_errno(int rc) { return eng_result(rc)->err; }
 
 /* Logs an engine failure and returns its errno. */
 static int engine_error(struct fs *fs, int rc, const char *what) {

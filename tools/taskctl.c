@@ -402,27 +402,7 @@ static void print_help(const char *group, const struct command *cmd) {
 /* ---- errors ---- */
 
 int ctl_exit_code(int rc, bool at_open) {
-  switch (rc) {
-  case ENG_OK:
-    return EXIT_OK;
-  case ENG_NOTFOUND:
-    return at_open ? EXIT_NODB : EXIT_NOTFOUND;
-  case ENG_INVALID:
-  case ENG_EXISTS:
-  case ENG_TOOBIG:
-  case ENG_PARSE:
-    return EXIT_INVALID;
-  case ENG_BUSY:
-    return EXIT_BUSY;
-  case ENG_SCHEMA:
-  case ENG_CORRUPT:
-    return EXIT_NODB;
-  case ENG_READONLY:
-  case ENG_FULL:
-    return EXIT_RDONLY;
-  default:
-    return EXIT_FAIL;
-  }
+  return rc == ENG_NOTFOUND && at_open ? EXIT_NODB : eng_result(rc)->exit_code;
 }
 
 /* Whether the store is open: before, a missing file is a missing
@@ -431,19 +411,9 @@ static bool store_opened;
 
 int ctl_fail_store(struct ctl *c, int rc) {
   const char *msg = c->st ? store_errmsg(c->st) : "";
-  const char *hint = "";
-  switch (rc) {
-  case ENG_BUSY:
-    hint = "; try again later, or wait longer with --busy-timeout MS";
-    break;
-  case ENG_READONLY:
-    hint = "; check the permissions of the file and its folder";
-    break;
-  case ENG_FULL:
-    hint = "; free some disk space and try again";
-    break;
-  }
-  fprintf(stderr, "taskctl: %s%s\n", *msg ? msg : eng_strerror(rc), hint);
+  const char *hint = eng_result(rc)->hint;
+  fprintf(stderr, "taskctl: %s%s%s\n", *msg ? msg : eng_strerror(rc),
+          *hint ? "; " : "", hint);
   return ctl_exit_code(rc, !store_opened);
 }
 

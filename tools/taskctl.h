@@ -13,17 +13,8 @@
 #include "model.h"
 #include "store.h"
 
-/* Exit statuses, as documented in taskctl(1) and --help. */
-enum exit_code {
-  EXIT_OK = 0,
-  EXIT_FAIL = 1,     /* anything not listed below */
-  EXIT_USAGE = 2,    /* unknown command or option, missing argument */
-  EXIT_NOTFOUND = 3, /* no session, group, task, conflict or backup */
-  EXIT_INVALID = 4,  /* a value of the wrong form, a taken id, bad JSON */
-  EXIT_BUSY = 5,     /* the database stayed locked by another program */
-  EXIT_NODB = 6,     /* the database is missing or not a taskfs database */
-  EXIT_RDONLY = 7,   /* the database cannot be written */
-};
+/* Exit statuses (enum eng_exit of util.h), as documented in taskctl(1)
+ * and --help. */
 
 /* The command options (global options are fields of struct ctl). Each
  * command accepts a subset, given as a bit mask of OPT_BIT(). */
