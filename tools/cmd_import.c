@@ -21,7 +21,7 @@ struct import {
   struct group group;
   /* Dependencies are checked once every task is in, so that an element may
    * depend on a later one. dep_elem[i] is the element of deps.v[i]. */
-  struct strlist deps;
+  struct strlist dependencies;
   size_t *dep_elem, dep_cap;
 };
 
@@ -144,7 +144,7 @@ static int task_from_object(struct import *im, struct json_obj *o, size_t i,
                   "priority '%s' is not one of low, medium, high, critical", v);
   if ((rc = get_effort(im, i, o, "estimate", &t->estimate)) ||
       (rc = get_effort(im, i, o, "actual", &t->actual)) ||
-      (rc = get_list(im, i, o, "dependencies", &t->deps)) ||
+      (rc = get_list(im, i, o, "dependencies", &t->dependencies)) ||
       (rc = get_list(im, i, o, "deliverables", &t->deliverables)))
     return rc;
   return ENG_OK;
@@ -159,10 +159,10 @@ static int import_element(void *ctx, struct json_obj *o, size_t i) {
     rc = refuse(im, i, input_rc(rc), "%s", store_errmsg(im->c->st));
   if (rc == ENG_OK) {
     strlist_add(&im->ids, t.id);
-    for (size_t k = 0; k < t.deps.n; k++) {
-      XGROW(im->dep_elem, im->dep_cap, im->deps.n + 1);
-      im->dep_elem[im->deps.n] = i;
-      strlist_add(&im->deps, t.deps.v[k]);
+    for (size_t k = 0; k < t.dependencies.n; k++) {
+      XGROW(im->dep_elem, im->dep_cap, im->dependencies.n + 1);
+      im->dep_elem[im->dependencies.n] = i;
+      strlist_add(&im->dependencies, t.dependencies.v[k]);
     }
   }
   task_release(&t);
@@ -199,11 +199,11 @@ static int read_input(const char *path, struct buf *out) {
 static int import_all(struct ctl *c, void *arg) {
   struct import *im = arg;
   int rc = store_json_each_object(c->st, im->text, import_element, im);
-  for (size_t k = 0; rc == ENG_OK && k < im->deps.n; k++)
-    if (!store_task_exists(c->st, im->deps.v[k]))
+  for (size_t k = 0; rc == ENG_OK && k < im->dependencies.n; k++)
+    if (!store_task_exists(c->st, im->dependencies.v[k]))
       rc = refuse(im, im->dep_elem[k], ENG_INVALID,
                   "dependency '%s' is no task of the database or the input",
-                  im->deps.v[k]);
+                  im->dependencies.v[k]);
   if (rc == ENG_OK)
     return 0;
   if (!im->msg) /* the store's own message: not an array of objects */
@@ -252,7 +252,7 @@ int cmd_task_import(struct ctl *c) {
   }
   buf_release(&text);
   strlist_clear(&im.ids);
-  strlist_clear(&im.deps);
+  strlist_clear(&im.dependencies);
   free(im.dep_elem);
   free(im.msg);
   free(im.last_session);

@@ -51,8 +51,8 @@ static int apply_task_options(struct ctl *c, struct task *t) {
       (code = ctl_parse_progress(ctl_opt(c, O_PROGRESS), &t->progress)))
     return code;
   if (c->has[O_DEPENDS] || c->has[O_NO_DEPENDS]) {
-    strlist_copy(&t->deps, &c->opt[O_DEPENDS]);
-    if ((code = check_deps(c, &t->deps)))
+    strlist_copy(&t->dependencies, &c->opt[O_DEPENDS]);
+    if ((code = check_deps(c, &t->dependencies)))
       return code;
   }
   if (c->has[O_DELIVERABLE] || c->has[O_NO_DELIVERABLES])
@@ -231,7 +231,7 @@ static int show_text(struct ctl *c, const struct task *t) {
   effort_format(t->estimate, est);
   effort_format(t->actual, act);
   struct buf deps = BUF_INIT, dels = BUF_INIT;
-  join(&deps, &t->deps, ", ");
+  join(&deps, &t->dependencies, ", ");
   join(&dels, &t->deliverables, "\n");
   out_kv("id", t->id);
   out_kv("title", t->title);

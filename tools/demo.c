@@ -708,7 +708,7 @@ static int insert_task(struct store *st, const struct demo_task *d,
   for (size_t k = 0; k < 3 && d->deps[k]; k++) {
     const char *dep = id_of(d->deps[k], ids);
     if (dep)
-      strlist_add(&t.deps, dep);
+      strlist_add(&t.dependencies, dep);
   }
   for (size_t k = 0; k < 4 && d->deliverables[k]; k++)
     strlist_add(&t.deliverables, d->deliverables[k]);

@@ -30,11 +30,11 @@ struct command {
 };
 
 #define B OPT_BIT
-#define TASK_FIELDS                                                            \
+#define TASK_OPTS                                                              \
   (B(O_TITLE) | B(O_STATUS) | B(O_PROGRESS) | B(O_PRIORITY) |                  \
    B(O_SPECIALIST) | B(O_DESCRIPTION) | B(O_ESTIMATE) | B(O_ACTUAL) |          \
    B(O_DEPENDS) | B(O_DELIVERABLE) | B(O_CURRENT_STATUS))
-#define GROUP_FIELDS                                                           \
+#define GROUP_OPTS                                                             \
   (B(O_NAME) | B(O_TITLE) | B(O_STATUS) | B(O_PRIORITY) | B(O_SPECIALIST) |    \
    B(O_DESCRIPTION))
 
@@ -123,7 +123,7 @@ static const struct command commands[] = {
      "Changes fields of a session. --status is one of active, paused,\n"
      "completed, archived.\n"},
 
-    {"group", "create", 0, 0, OPEN_WRITE, GROUP_FIELDS | B(O_SESSION) | B(O_ID),
+    {"group", "create", 0, 0, OPEN_WRITE, GROUP_OPTS | B(O_SESSION) | B(O_ID),
      cmd_group_create, "group create --session S --name NAME [options]",
      "Creates a task group and prints its id.\n"
      "\n"
@@ -146,8 +146,8 @@ static const struct command commands[] = {
     {"group", "show", 1, 1, OPEN_READ, B(O_SESSION), cmd_group_show,
      "group show ID [--session S]",
      "Shows a group. ID is its id, or its name with --session.\n"},
-    {"group", "set", 1, 1, OPEN_WRITE, GROUP_FIELDS | B(O_SESSION),
-     cmd_group_set, "group set ID [--session S] [options]",
+    {"group", "set", 1, 1, OPEN_WRITE, GROUP_OPTS | B(O_SESSION), cmd_group_set,
+     "group set ID [--session S] [options]",
      "Changes fields of a group. ID is its id, or its name with --session.\n"
      "\n"
      "  --name N, --title T, --status S, --priority P, --specialist F,\n"
@@ -162,7 +162,7 @@ static const struct command commands[] = {
      "its name; --name N restores it under another name.\n"},
 
     {"task", "add", 0, 0, OPEN_WRITE,
-     TASK_FIELDS | B(O_SESSION) | B(O_GROUP) | B(O_ID), cmd_task_add,
+     TASK_OPTS | B(O_SESSION) | B(O_GROUP) | B(O_ID), cmd_task_add,
      "task add [--session S] --group G --title T [options]",
      "Adds a task and prints its id.\n"
      "\n"
@@ -181,7 +181,7 @@ static const struct command commands[] = {
      "current_status. A bad element adds nothing; the message names its\n"
      "index, counted from 0.\n"},
     {"task", "set", 1, 1, OPEN_WRITE,
-     TASK_FIELDS | B(O_GROUP) | B(O_NO_DEPENDS) | B(O_NO_DELIVERABLES),
+     TASK_OPTS | B(O_GROUP) | B(O_NO_DEPENDS) | B(O_NO_DELIVERABLES),
      cmd_task_set, "task set ID [options]",
      "Changes fields of a task. --depends and --deliverable replace its\n"
      "lists; an empty --estimate or --actual unsets it.\n"

@@ -5,7 +5,9 @@
 
 #include <ctype.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const status_names[STATUS_COUNT] = {"active", "blocked",
@@ -139,26 +141,6 @@ void strlist_copy(struct strlist *dst, const struct strlist *src) {
     strlist_add(dst, src->v[i]);
 }
 
-const char *const session_field_names[SF_COUNT] = {"title", "status", "mode",
-                                                   "description", "deleted"};
-const char *const group_field_names[GF_COUNT] = {
-    "name",     "title",      "description", "status",
-    "priority", "specialist", "position",    "deleted"};
-const char *const task_field_names[TF_COUNT] = {
-    "group_id",     "title",          "description",  "status",
-    "progress",     "priority",       "specialist",   "estimate",
-    "actual",       "started_at",     "completed_at", "dependencies",
-    "deliverables", "current_status", "position",     "deleted"};
-const char *const section_field_names[XF_COUNT] = {"key", "heading", "body",
-                                                   "position", "deleted"};
-
-int field_index(const char *const *names, int n, const char *name) {
-  for (int i = 0; i < n; i++)
-    if (strcmp(names[i], name) == 0)
-      return i;
-  return -1;
-}
-
 const char *owner_kind_name(int kind) {
   switch (kind) {
   case OWNER_SESSION:
@@ -181,306 +163,459 @@ int owner_kind_parse(const char *s) {
   return -1;
 }
 
-void session_init(struct session *s) { memset(s, 0, sizeof *s); }
+/* ---- the field table ---- */
 
-void session_release(struct session *s) {
-  free(s->id);
-  free(s->title);
-  free(s->status);
-  free(s->mode);
-  free(s->description);
-  free(s->created_at);
-  free(s->updated_at);
-  session_init(s);
+#define SESSION_ROW(e, member, type, flags, ct, json)                          \
+  {#member, type, flags, ct, json, offsetof(struct session, member)},
+#define GROUP_ROW(e, member, type, flags, ct, json)                            \
+  {#member, type, flags, ct, json, offsetof(struct group, member)},
+#define TASK_ROW(e, member, type, flags, ct, json)                             \
+  {#member, type, flags, ct, json, offsetof(struct task, member)},
+#define SECTION_ROW(e, member, type, flags, ct, json)                          \
+  {#member, type, flags, ct, json, offsetof(struct section, member)},
+
+static const struct record_field session_fields[] = {
+    SESSION_FIELDS(SESSION_ROW)};
+static const struct record_field group_fields[] = {GROUP_FIELDS(GROUP_ROW)};
+static const struct record_field task_fields[] = {TASK_FIELDS(TASK_ROW)};
+static const struct record_field section_fields[] = {
+    SECTION_FIELDS(SECTION_ROW)};
+
+const struct record_kind_desc record_kinds[RK_COUNT] = {
+    [RK_SESSION] = {"session", "sessions", sizeof(struct session),
+                    session_fields, SF_ALL, SF_COUNT, SF_ID},
+    [RK_GROUP] = {"group", "task_groups", sizeof(struct group), group_fields,
+                  GF_ALL, GF_COUNT, GF_ID},
+    [RK_TASK] = {"task", "tasks", sizeof(struct task), task_fields, TF_ALL,
+                 TF_COUNT, TF_ID},
+    [RK_SECTION] = {"section", "sections", sizeof(struct section),
+                    section_fields, XF_ALL, XF_COUNT, XF_ID},
+};
+
+int record_kind_parse(const char *name) {
+  for (int k = 0; k < RK_COUNT; k++)
+    if (str_eq(name, record_kinds[k].name))
+      return k;
+  return -1;
 }
 
-void session_copy(struct session *dst, const struct session *src) {
-  session_release(dst);
-  *dst = *src;
-  dst->id = xstrdup(src->id);
-  dst->title = xstrdup(src->title);
-  dst->status = xstrdup(src->status);
-  dst->mode = xstrdup(src->mode);
-  dst->description = xstrdup(src->description);
-  dst->created_at = xstrdup(src->created_at);
-  dst->updated_at = xstrdup(src->updated_at);
+int record_field_index(int kind, const char *name) {
+  const struct record_kind_desc *d = &record_kinds[kind];
+  for (int i = 0; i < d->nfields; i++)
+    if (str_eq(name, d->fields[i].name))
+      return i;
+  return -1;
 }
 
-void group_init(struct group *g) {
-  memset(g, 0, sizeof *g);
-  g->status = STATUS_PLANNED;
-  g->priority = PRIORITY_MEDIUM;
+/* The member of field f in rec. */
+#define AT(rec, f, T) ((T *)((char *)(rec) + (f)->offset))
+#define CAT(rec, f, T) ((const T *)((const char *)(rec) + (f)->offset))
+
+void record_init(int kind, void *rec) {
+  const struct record_kind_desc *d = &record_kinds[kind];
+  memset(rec, 0, d->size);
+  for (int i = 0; i < d->nfields; i++) {
+    const struct record_field *f = &d->fields[i];
+    if (f->type == FT_STATUS)
+      *AT(rec, f, int) = STATUS_PLANNED;
+    else if (f->type == FT_PRIORITY)
+      *AT(rec, f, int) = PRIORITY_MEDIUM;
+    else if (f->type == FT_HOURS)
+      *AT(rec, f, double) = NAN;
+  }
 }
 
-void group_release(struct group *g) {
-  free(g->id);
-  free(g->session_id);
-  free(g->name);
-  free(g->title);
-  free(g->description);
-  free(g->specialist);
-  free(g->created_at);
-  free(g->updated_at);
-  group_init(g);
+void record_release(int kind, void *rec) {
+  const struct record_kind_desc *d = &record_kinds[kind];
+  for (int i = 0; i < d->nfields; i++) {
+    const struct record_field *f = &d->fields[i];
+    if (f->type == FT_TEXT || f->type == FT_LINE || f->type == FT_OPT)
+      free(*AT(rec, f, char *));
+    else if (f->type == FT_LIST)
+      strlist_clear(AT(rec, f, struct strlist));
+  }
+  record_init(kind, rec);
 }
 
-void group_copy(struct group *dst, const struct group *src) {
-  group_release(dst);
-  *dst = *src;
-  dst->id = xstrdup(src->id);
-  dst->session_id = xstrdup(src->session_id);
-  dst->name = xstrdup(src->name);
-  dst->title = xstrdup(src->title);
-  dst->description = xstrdup(src->description);
-  dst->specialist = xstrdup(src->specialist);
-  dst->created_at = xstrdup(src->created_at);
-  dst->updated_at = xstrdup(src->updated_at);
-}
-
-void task_init(struct task *t) {
-  memset(t, 0, sizeof *t);
-  t->status = STATUS_PLANNED;
-  t->priority = PRIORITY_MEDIUM;
-  t->estimate = NAN;
-  t->actual = NAN;
-}
-
-void task_release(struct task *t) {
-  free(t->id);
-  free(t->session_id);
-  free(t->group_id);
-  free(t->title);
-  free(t->description);
-  free(t->specialist);
-  free(t->current_status);
-  free(t->started_at);
-  free(t->completed_at);
-  free(t->created_at);
-  free(t->updated_at);
-  strlist_clear(&t->deps);
-  strlist_clear(&t->deliverables);
-  task_init(t);
-}
-
-void task_copy(struct task *dst, const struct task *src) {
-  task_release(dst);
-  *dst = *src;
-  dst->id = xstrdup(src->id);
-  dst->session_id = xstrdup(src->session_id);
-  dst->group_id = xstrdup(src->group_id);
-  dst->title = xstrdup(src->title);
-  dst->description = xstrdup(src->description);
-  dst->specialist = xstrdup(src->specialist);
-  dst->current_status = xstrdup(src->current_status);
-  dst->started_at = xstrdup(src->started_at);
-  dst->completed_at = xstrdup(src->completed_at);
-  dst->created_at = xstrdup(src->created_at);
-  dst->updated_at = xstrdup(src->updated_at);
-  memset(&dst->deps, 0, sizeof dst->deps);
-  memset(&dst->deliverables, 0, sizeof dst->deliverables);
-  strlist_copy(&dst->deps, &src->deps);
-  strlist_copy(&dst->deliverables, &src->deliverables);
-}
-
-void section_init(struct section *x) { memset(x, 0, sizeof *x); }
-
-void section_release(struct section *x) {
-  free(x->owner_id);
-  free(x->key);
-  free(x->heading);
-  free(x->body);
-  section_init(x);
-}
-
-void section_copy(struct section *dst, const struct section *src) {
-  section_release(dst);
-  *dst = *src;
-  dst->owner_id = xstrdup(src->owner_id);
-  dst->key = xstrdup(src->key);
-  dst->heading = xstrdup(src->heading);
-  dst->body = xstrdup(src->body);
+void record_copy(int kind, void *dst, const void *src) {
+  const struct record_kind_desc *d = &record_kinds[kind];
+  record_release(kind, dst);
+  memcpy(dst, src, d->size);
+  for (int i = 0; i < d->nfields; i++) {
+    const struct record_field *f = &d->fields[i];
+    if (f->type == FT_TEXT || f->type == FT_LINE || f->type == FT_OPT) {
+      *AT(dst, f, char *) = xstrdup(*CAT(src, f, char *));
+    } else if (f->type == FT_LIST) {
+      memset(AT(dst, f, struct strlist), 0, sizeof(struct strlist));
+      strlist_copy(AT(dst, f, struct strlist), CAT(src, f, struct strlist));
+    }
+  }
 }
 
 static bool real_eq(double a, double b) {
   return (isnan(a) && isnan(b)) || a == b;
 }
 
-bool task_field_eq(const struct task *a, const struct task *b, int f) {
-  switch (f) {
-  case TF_GROUP:
-    return str_eq(a->group_id, b->group_id);
-  case TF_TITLE:
-    return str_eq(a->title, b->title);
-  case TF_DESCRIPTION:
-    return str_eq(a->description, b->description);
-  case TF_STATUS:
-    return a->status == b->status;
-  case TF_PROGRESS:
-    return a->progress == b->progress;
-  case TF_PRIORITY:
-    return a->priority == b->priority;
-  case TF_SPECIALIST:
-    return str_eq(a->specialist, b->specialist);
-  case TF_ESTIMATE:
-    return real_eq(a->estimate, b->estimate);
-  case TF_ACTUAL:
-    return real_eq(a->actual, b->actual);
-  case TF_STARTED:
-    return str_eq(a->started_at, b->started_at);
-  case TF_COMPLETED:
-    return str_eq(a->completed_at, b->completed_at);
-  case TF_DEPS:
-    return strlist_eq(&a->deps, &b->deps);
-  case TF_DELIVERABLES:
-    return strlist_eq(&a->deliverables, &b->deliverables);
-  case TF_CURRENT:
-    return str_eq(a->current_status, b->current_status);
-  case TF_POSITION:
-    return a->position == b->position;
-  case TF_DELETED:
-    return a->deleted == b->deleted;
+bool record_field_eq(int kind, const void *a, const void *b, int i) {
+  const struct record_field *f = &record_kinds[kind].fields[i];
+  switch (f->type) {
+  case FT_TEXT:
+  case FT_LINE:
+  case FT_OPT:
+    return str_eq(*CAT(a, f, char *), *CAT(b, f, char *));
+  case FT_STATUS:
+  case FT_PRIORITY:
+  case FT_OWNER:
+  case FT_INT:
+    return *CAT(a, f, int) == *CAT(b, f, int);
+  case FT_REAL:
+  case FT_HOURS:
+    return real_eq(*CAT(a, f, double), *CAT(b, f, double));
+  case FT_BOOL:
+    return *CAT(a, f, bool) == *CAT(b, f, bool);
+  case FT_LIST:
+    return strlist_eq(CAT(a, f, struct strlist), CAT(b, f, struct strlist));
+  case FT_INT64:
+    return *CAT(a, f, int64_t) == *CAT(b, f, int64_t);
   }
   return true;
 }
 
-void task_field_copy(struct task *dst, const struct task *src, int f) {
-  switch (f) {
-  case TF_GROUP:
-    str_set(&dst->group_id, src->group_id);
-    str_set(&dst->session_id, src->session_id);
+void record_field_copy(int kind, void *dst, const void *src, int i) {
+  const struct record_field *f = &record_kinds[kind].fields[i];
+  switch (f->type) {
+  case FT_TEXT:
+  case FT_LINE:
+  case FT_OPT:
+    str_set(AT(dst, f, char *), *CAT(src, f, char *));
     break;
-  case TF_TITLE:
-    str_set(&dst->title, src->title);
+  case FT_STATUS:
+  case FT_PRIORITY:
+  case FT_OWNER:
+  case FT_INT:
+    *AT(dst, f, int) = *CAT(src, f, int);
     break;
-  case TF_DESCRIPTION:
-    str_set(&dst->description, src->description);
+  case FT_REAL:
+  case FT_HOURS:
+    *AT(dst, f, double) = *CAT(src, f, double);
     break;
-  case TF_STATUS:
-    dst->status = src->status;
+  case FT_BOOL:
+    *AT(dst, f, bool) = *CAT(src, f, bool);
     break;
-  case TF_PROGRESS:
-    dst->progress = src->progress;
+  case FT_LIST:
+    strlist_copy(AT(dst, f, struct strlist), CAT(src, f, struct strlist));
     break;
-  case TF_PRIORITY:
-    dst->priority = src->priority;
+  case FT_INT64:
+    *AT(dst, f, int64_t) = *CAT(src, f, int64_t);
     break;
-  case TF_SPECIALIST:
-    str_set(&dst->specialist, src->specialist);
-    break;
-  case TF_ESTIMATE:
-    dst->estimate = src->estimate;
-    break;
-  case TF_ACTUAL:
-    dst->actual = src->actual;
-    break;
-  case TF_STARTED:
-    str_set(&dst->started_at, src->started_at);
-    break;
-  case TF_COMPLETED:
-    str_set(&dst->completed_at, src->completed_at);
-    break;
-  case TF_DEPS:
-    strlist_copy(&dst->deps, &src->deps);
-    break;
-  case TF_DELIVERABLES:
-    strlist_copy(&dst->deliverables, &src->deliverables);
-    break;
-  case TF_CURRENT:
-    str_set(&dst->current_status, src->current_status);
-    break;
-  case TF_POSITION:
-    dst->position = src->position;
-    break;
-  case TF_DELETED:
-    dst->deleted = src->deleted;
-    break;
+  }
+  /* A task belongs to the session of its group. */
+  if (kind == RK_TASK && i == TF_GROUP)
+    record_field_copy(kind, dst, src, TF_SESSION);
+}
+
+char *record_field_text(int kind, const void *rec, int i) {
+  const struct record_field *f = &record_kinds[kind].fields[i];
+  switch (f->type) {
+  case FT_TEXT:
+  case FT_LINE: {
+    const char *v = *CAT(rec, f, char *);
+    return xstrdup(v ? v : "");
+  }
+  case FT_OPT:
+    return xstrdup(*CAT(rec, f, char *));
+  case FT_STATUS:
+    return xstrdup(status_name(*CAT(rec, f, int)));
+  case FT_PRIORITY:
+    return xstrdup(priority_name(*CAT(rec, f, int)));
+  case FT_OWNER:
+    return xstrdup(owner_kind_name(*CAT(rec, f, int)));
+  case FT_INT:
+    return xasprintf("%d", *CAT(rec, f, int));
+  case FT_REAL:
+  case FT_HOURS: {
+    double v = *CAT(rec, f, double);
+    return isnan(v) ? NULL : xasprintf("%.17g", v);
+  }
+  case FT_BOOL:
+    return xstrdup(*CAT(rec, f, bool) ? "1" : "0");
+  case FT_LIST:
+    return strlist_to_json(CAT(rec, f, struct strlist));
+  case FT_INT64:
+    return xasprintf("%lld", (long long)*CAT(rec, f, int64_t));
+  }
+  return NULL;
+}
+
+bool record_field_set(int kind, void *rec, int i, const char *text) {
+  const struct record_field *f = &record_kinds[kind].fields[i];
+  switch (f->type) {
+  case FT_TEXT:
+  case FT_LINE:
+    str_set(AT(rec, f, char *), text ? text : "");
+    return true;
+  case FT_OPT:
+    str_set(AT(rec, f, char *), text);
+    return true;
+  case FT_STATUS: {
+    int v = status_parse(text);
+    *AT(rec, f, int) = v < 0 ? STATUS_PLANNED : v;
+    return true;
+  }
+  case FT_PRIORITY: {
+    int v = priority_parse(text);
+    *AT(rec, f, int) = v < 0 ? PRIORITY_MEDIUM : v;
+    return true;
+  }
+  case FT_OWNER:
+    *AT(rec, f, int) = owner_kind_parse(text);
+    return true;
+  case FT_INT:
+    *AT(rec, f, int) = text ? atoi(text) : 0;
+    return true;
+  case FT_REAL:
+    *AT(rec, f, double) = text ? strtod(text, NULL) : 0;
+    return true;
+  case FT_HOURS:
+    *AT(rec, f, double) = text ? strtod(text, NULL) : NAN;
+    return true;
+  case FT_BOOL:
+    *AT(rec, f, bool) = text && strcmp(text, "0") != 0;
+    return true;
+  case FT_LIST:
+    return strlist_from_json(text ? text : "[]", AT(rec, f, struct strlist));
+  case FT_INT64:
+    *AT(rec, f, int64_t) = text ? strtoll(text, NULL, 10) : 0;
+    return true;
+  }
+  return false;
+}
+
+/* ---- JSON text forms ---- */
+
+/* Appends s as a JSON string, escaped as SQLite's json functions escape:
+ * the quote, the backslash and control characters; the rest as it is. */
+static void json_quote(struct buf *b, const char *s) {
+  static const char special[32] = {
+      ['\b'] = 'b', ['\t'] = 't', ['\n'] = 'n', ['\f'] = 'f', ['\r'] = 'r'};
+  buf_addc(b, '"');
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    if (*p == '"' || *p == '\\')
+      buf_printf(b, "\\%c", *p);
+    else if (*p < 0x20 && special[*p])
+      buf_printf(b, "\\%c", special[*p]);
+    else if (*p < 0x20)
+      buf_printf(b, "\\u%04x", *p);
+    else
+      buf_addc(b, (char)*p);
+  }
+  buf_addc(b, '"');
+}
+
+char *strlist_to_json(const struct strlist *l) {
+  struct buf b = BUF_INIT;
+  buf_addc(&b, '[');
+  for (size_t i = 0; i < l->n; i++) {
+    if (i)
+      buf_addc(&b, ',');
+    json_quote(&b, l->v[i]);
+  }
+  buf_addc(&b, ']');
+  return buf_detach(&b, NULL);
+}
+
+char *record_fields_json(int kind, const void *rec, unsigned flags) {
+  const struct record_kind_desc *d = &record_kinds[kind];
+  struct buf b = BUF_INIT;
+  buf_addc(&b, '{');
+  for (int i = 0, n = 0; i < d->nfields; i++) {
+    if (!(d->fields[i].flags & flags))
+      continue;
+    if (n++)
+      buf_addc(&b, ',');
+    json_quote(&b, d->fields[i].name);
+    buf_addc(&b, ':');
+    char *v = record_field_text(kind, rec, i);
+    if (v)
+      json_quote(&b, v);
+    else
+      buf_adds(&b, "null");
+    free(v);
+  }
+  buf_addc(&b, '}');
+  return buf_detach(&b, NULL);
+}
+
+static const char *json_space(const char *p) {
+  while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+    p++;
+  return p;
+}
+
+static int hex4(const char *p) {
+  int v = 0;
+  for (int i = 0; i < 4; i++) {
+    int c = p[i];
+    int d = c >= '0' && c <= '9'   ? c - '0'
+            : c >= 'a' && c <= 'f' ? c - 'a' + 10
+            : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                   : -1;
+    if (d < 0)
+      return -1;
+    v = v * 16 + d;
+  }
+  return v;
+}
+
+static void put_utf8(struct buf *b, unsigned cp) {
+  if (cp < 0x80) {
+    buf_addc(b, (char)cp);
+  } else if (cp < 0x800) {
+    buf_addc(b, (char)(0xc0 | cp >> 6));
+    buf_addc(b, (char)(0x80 | (cp & 0x3f)));
+  } else if (cp < 0x10000) {
+    buf_addc(b, (char)(0xe0 | cp >> 12));
+    buf_addc(b, (char)(0x80 | ((cp >> 6) & 0x3f)));
+    buf_addc(b, (char)(0x80 | (cp & 0x3f)));
+  } else {
+    buf_addc(b, (char)(0xf0 | cp >> 18));
+    buf_addc(b, (char)(0x80 | ((cp >> 12) & 0x3f)));
+    buf_addc(b, (char)(0x80 | ((cp >> 6) & 0x3f)));
+    buf_addc(b, (char)(0x80 | (cp & 0x3f)));
   }
 }
 
-bool group_field_eq(const struct group *a, const struct group *b, int f) {
-  switch (f) {
-  case GF_NAME:
-    return str_eq(a->name, b->name);
-  case GF_TITLE:
-    return str_eq(a->title, b->title);
-  case GF_DESCRIPTION:
-    return str_eq(a->description, b->description);
-  case GF_STATUS:
-    return a->status == b->status;
-  case GF_PRIORITY:
-    return a->priority == b->priority;
-  case GF_SPECIALIST:
-    return str_eq(a->specialist, b->specialist);
-  case GF_POSITION:
-    return a->position == b->position;
-  case GF_DELETED:
-    return a->deleted == b->deleted;
+/* A JSON string at *p (after its opening quote) into out; *p is left
+ * after its closing quote. */
+static bool json_string(const char **pp, struct buf *out) {
+  const char *p = *pp;
+  for (;;) {
+    unsigned char c = (unsigned char)*p;
+    if (c == '\0')
+      return false;
+    if (c == '"')
+      break;
+    if (c != '\\') {
+      buf_addc(out, (char)c);
+      p++;
+      continue;
+    }
+    p++;
+    switch (*p) {
+    case '"':
+    case '\\':
+    case '/':
+      buf_addc(out, *p);
+      break;
+    case 'b':
+      buf_addc(out, '\b');
+      break;
+    case 'f':
+      buf_addc(out, '\f');
+      break;
+    case 'n':
+      buf_addc(out, '\n');
+      break;
+    case 'r':
+      buf_addc(out, '\r');
+      break;
+    case 't':
+      buf_addc(out, '\t');
+      break;
+    case 'u': {
+      int cp = hex4(p + 1);
+      if (cp < 0)
+        return false;
+      p += 4;
+      if (cp >= 0xd800 && cp < 0xdc00 && p[1] == '\\' && p[2] == 'u') {
+        int lo = hex4(p + 3);
+        if (lo >= 0xdc00 && lo < 0xe000) {
+          cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+          p += 6;
+        }
+      }
+      put_utf8(out, (unsigned)cp);
+      break;
+    }
+    default:
+      return false;
+    }
+    p++;
   }
+  *pp = p + 1;
   return true;
 }
 
-void group_field_copy(struct group *dst, const struct group *src, int f) {
-  switch (f) {
-  case GF_NAME:
-    str_set(&dst->name, src->name);
-    break;
-  case GF_TITLE:
-    str_set(&dst->title, src->title);
-    break;
-  case GF_DESCRIPTION:
-    str_set(&dst->description, src->description);
-    break;
-  case GF_STATUS:
-    dst->status = src->status;
-    break;
-  case GF_PRIORITY:
-    dst->priority = src->priority;
-    break;
-  case GF_SPECIALIST:
-    str_set(&dst->specialist, src->specialist);
-    break;
-  case GF_POSITION:
-    dst->position = src->position;
-    break;
-  case GF_DELETED:
-    dst->deleted = src->deleted;
-    break;
+/* Skips one JSON value that is not a string (a number, true, an object
+ * without strings holding brackets): to its end at depth 0. */
+static const char *json_skip(const char *p) {
+  int depth = 0;
+  for (; *p; p++) {
+    if (*p == '"') {
+      struct buf tmp = BUF_INIT;
+      p++;
+      bool ok = json_string(&p, &tmp);
+      buf_release(&tmp);
+      if (!ok)
+        return NULL;
+      p--;
+    } else if (*p == '[' || *p == '{') {
+      depth++;
+    } else if (*p == ']' || *p == '}') {
+      if (depth == 0)
+        return p;
+      depth--;
+    } else if (*p == ',' && depth == 0) {
+      return p;
+    }
   }
+  return NULL;
 }
 
-bool session_field_eq(const struct session *a, const struct session *b, int f) {
-  switch (f) {
-  case SF_TITLE:
-    return str_eq(a->title, b->title);
-  case SF_STATUS:
-    return str_eq(a->status, b->status);
-  case SF_MODE:
-    return str_eq(a->mode, b->mode);
-  case SF_DESCRIPTION:
-    return str_eq(a->description, b->description);
-  case SF_DELETED:
-    return a->deleted == b->deleted;
-  }
-  return true;
-}
-
-void session_field_copy(struct session *dst, const struct session *src, int f) {
-  switch (f) {
-  case SF_TITLE:
-    str_set(&dst->title, src->title);
-    break;
-  case SF_STATUS:
-    str_set(&dst->status, src->status);
-    break;
-  case SF_MODE:
-    str_set(&dst->mode, src->mode);
-    break;
-  case SF_DESCRIPTION:
-    str_set(&dst->description, src->description);
-    break;
-  case SF_DELETED:
-    dst->deleted = src->deleted;
-    break;
+bool strlist_from_json(const char *text, struct strlist *out) {
+  strlist_clear(out);
+  const char *p = json_space(text);
+  if (*p++ != '[')
+    return false;
+  p = json_space(p);
+  if (*p == ']')
+    return *json_space(p + 1) == '\0';
+  for (;;) {
+    struct buf item = BUF_INIT;
+    if (*p == '"') {
+      p++;
+      if (!json_string(&p, &item)) {
+        buf_release(&item);
+        strlist_clear(out);
+        return false;
+      }
+    } else {
+      const char *end = json_skip(p);
+      if (!end) {
+        strlist_clear(out);
+        return false;
+      }
+      const char *e = end;
+      while (e > p &&
+             (e[-1] == ' ' || e[-1] == '\n' || e[-1] == '\t' || e[-1] == '\r'))
+        e--;
+      buf_add(&item, p, (size_t)(e - p));
+      p = end;
+    }
+    strlist_add(out, item.ptr);
+    buf_release(&item);
+    p = json_space(p);
+    if (*p == ']') {
+      if (*json_space(p + 1) == '\0')
+        return true;
+      strlist_clear(out);
+      return false;
+    }
+    if (*p++ != ',') {
+      strlist_clear(out);
+      return false;
+    }
+    p = json_space(p);
   }
 }
 
@@ -601,4 +736,50 @@ void time_display(const char *stored, char out[32]) {
     return;
   }
   snprintf(out, 32, "%.16s UTC", stored);
+}
+
+bool record_fields_from_json(int kind, void *rec, const char *json) {
+  const char *p = json_space(json);
+  if (*p++ != '{')
+    return false;
+  p = json_space(p);
+  if (*p == '}')
+    return *json_space(p + 1) == '\0';
+  for (;;) {
+    struct buf key = BUF_INIT, value = BUF_INIT;
+    bool null = false, ok = *p == '"';
+    if (ok) {
+      p++;
+      ok = json_string(&p, &key);
+    }
+    if (ok) {
+      p = json_space(p);
+      ok = *p++ == ':';
+      p = json_space(p);
+    }
+    if (ok && *p == '"') {
+      p++;
+      ok = json_string(&p, &value);
+    } else if (ok && strncmp(p, "null", 4) == 0) {
+      null = true;
+      p += 4;
+    } else {
+      ok = false;
+    }
+    if (ok) {
+      int i = record_field_index(kind, key.ptr);
+      if (i >= 0)
+        record_field_set(kind, rec, i, null ? NULL : value.ptr);
+      p = json_space(p);
+    }
+    buf_release(&key);
+    buf_release(&value);
+    if (!ok)
+      return false;
+    if (*p == '}')
+      return *json_space(p + 1) == '\0';
+    if (*p++ != ',')
+      return false;
+    p = json_space(p);
+  }
 }

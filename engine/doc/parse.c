@@ -684,7 +684,7 @@ static void ptask_release(struct ptask *t) {
   free(t->id);
   free(t->title);
   free(t->specialist);
-  strlist_clear(&t->deps);
+  strlist_clear(&t->dependencies);
   free(t->group_name);
   free(t->description);
   strlist_clear(&t->deliverables);
@@ -854,7 +854,7 @@ static void task_field(struct parser *p, struct ptask *t, const struct field *f,
   }
   case FK_DEPENDS:
     t->has_deps = true;
-    read_id_list(f->value, &t->deps);
+    read_id_list(f->value, &t->dependencies);
     break;
   case FK_GROUP:
     str_set(&t->group_name, f->value);

@@ -60,7 +60,7 @@ struct ptask {
   bool has_specialist, has_estimate, has_actual, has_deps;
   char *specialist;
   double estimate, actual;
-  struct strlist deps;
+  struct strlist dependencies;
   char *group_name; /* task files: the Group field */
   int group_line;
   char *description;

@@ -249,11 +249,11 @@ void render_task_body(struct buf *out, const struct task *t,
     effort_format(t->actual, v);
     add_field(out, "Actual", v);
   }
-  if (t->deps.n) {
+  if (t->dependencies.n) {
     buf_adds(out, "- **Depends on**: ");
-    for (size_t i = 0; i < t->deps.n; i++) {
+    for (size_t i = 0; i < t->dependencies.n; i++) {
       buf_printf(out, "%s`", i ? ", " : "");
-      add_line(out, t->deps.v[i]);
+      add_line(out, t->dependencies.v[i]);
       buf_addc(out, '`');
     }
     buf_addc(out, '\n');

@@ -18,45 +18,23 @@
 
 /* ---- schema ---- */
 
-/* A versioned table: its history name, its columns, and how to find the
- * session a row belongs to (X is replaced by new or old). */
+/* A versioned table: its record kind, and how to find the id and the
+ * session of a row (X is replaced by new or old). Its columns are the
+ * fields of record_kinds[kind]. */
 struct table_desc {
-  const char *table, *kind, *key, *session_expr;
-  const char *const *fields;
-  int nfields;
-  const char *snapshot_cols; /* json_object arguments for a deleted row */
+  int kind;
+  const char *key, *session_expr;
 };
 
 static const struct table_desc tables[] = {
-    {"sessions", "session", "X.id", "X.id", session_field_names, SF_COUNT,
-     "'id',X.id,'title',X.title,'status',X.status,'mode',X.mode,"
-     "'description',X.description,'deleted',X.deleted,"
-     "'created_at',X.created_at,'created_rev',X.created_rev"},
-    {"task_groups", "group", "X.id", "X.session_id", group_field_names,
-     GF_COUNT,
-     "'id',X.id,'session_id',X.session_id,'name',X.name,'title',X.title,"
-     "'description',X.description,'status',X.status,'priority',X.priority,"
-     "'specialist',X.specialist,'position',X.position,'deleted',X.deleted,"
-     "'created_at',X.created_at,'created_rev',X.created_rev"},
-    {"tasks", "task", "X.id", "X.session_id", task_field_names, TF_COUNT,
-     "'id',X.id,'session_id',X.session_id,'group_id',X.group_id,"
-     "'title',X.title,'description',X.description,'status',X.status,"
-     "'progress',X.progress,'priority',X.priority,'specialist',X.specialist,"
-     "'estimate',X.estimate,'actual',X.actual,'started_at',X.started_at,"
-     "'completed_at',X.completed_at,'dependencies',X.dependencies,"
-     "'deliverables',X.deliverables,'current_status',X.current_status,"
-     "'position',X.position,'deleted',X.deleted,'created_at',X.created_at,"
-     "'created_rev',X.created_rev"},
-    {"sections", "section", "CAST(X.id AS TEXT)",
+    {RK_SESSION, "X.id", "X.id"},
+    {RK_GROUP, "X.id", "X.session_id"},
+    {RK_TASK, "X.id", "X.session_id"},
+    {RK_SECTION, "CAST(X.id AS TEXT)",
      "CASE X.owner_kind WHEN 'session' THEN X.owner_id"
      " WHEN 'group' THEN (SELECT session_id FROM task_groups"
      " WHERE id = X.owner_id)"
-     " ELSE (SELECT session_id FROM tasks WHERE id = X.owner_id) END",
-     section_field_names, XF_COUNT,
-     "'id',X.id,'owner_kind',X.owner_kind,'owner_id',X.owner_id,'key',X.key,"
-     "'heading',X.heading,'body',X.body,'position',X.position,"
-     "'deleted',X.deleted,'created_at',X.created_at,"
-     "'created_rev',X.created_rev"},
+     " ELSE (SELECT session_id FROM tasks WHERE id = X.owner_id) END"},
 };
 
 static const char schema_base[] =
@@ -230,7 +208,9 @@ static void add_expr(struct buf *b, const char *tmpl, const char *prefix) {
 
 /* The history and revision triggers of one versioned table. */
 static void add_triggers(struct buf *b, const struct table_desc *t) {
-  bool tasks = strcmp(t->table, "tasks") == 0;
+  const struct record_kind_desc *d = &record_kinds[t->kind];
+  bool tasks = t->kind == RK_TASK;
+  const char *table = d->table, *kind = d->name;
   const char *rev = "(SELECT rev FROM revision)";
   const char *src = "(SELECT source FROM change_source)";
 
@@ -238,7 +218,7 @@ static void add_triggers(struct buf *b, const struct table_desc *t) {
              "CREATE TRIGGER %s_immutable_id BEFORE UPDATE OF id ON %s\n"
              "WHEN old.id IS NOT new.id\n"
              "BEGIN SELECT RAISE(ABORT, 'record ids cannot change'); END;\n",
-             t->table, t->table);
+             table, table);
 
   /* Insert: one revision, a history entry, the row stamped. */
   buf_printf(b,
@@ -250,7 +230,7 @@ static void add_triggers(struct buf *b, const struct table_desc *t) {
              "  INSERT INTO history (revision, at, source, tbl, rec, op,"
              " session_id)\n"
              "    VALUES (%s, " NOWF ", %s, '%s', ",
-             t->table, t->table, t->table, rev, rev, rev, src, t->kind);
+             table, table, table, rev, rev, rev, src, kind);
   add_expr(b, t->key, "new");
   buf_adds(b, ", 'insert', ");
   add_expr(b, t->session_expr, "new");
@@ -265,32 +245,33 @@ static void add_triggers(struct buf *b, const struct table_desc *t) {
   /* Update of any versioned field: one revision for the row, one history
    * entry per changed field. Stamping rev and updated_at changes no
    * versioned field, so it does not fire this trigger again. */
-  buf_printf(b, "CREATE TRIGGER %s_update AFTER UPDATE ON %s WHEN ", t->table,
-             t->table);
-  for (int i = 0; i < t->nfields; i++)
-    buf_printf(b, "%sold.%s IS NOT new.%s", i ? " OR " : "", t->fields[i],
-               t->fields[i]);
+  buf_printf(b, "CREATE TRIGGER %s_update AFTER UPDATE ON %s WHEN ", table,
+             table);
+  for (int i = 0; i < d->nversioned; i++)
+    buf_printf(b, "%sold.%s IS NOT new.%s", i ? " OR " : "", d->fields[i].name,
+               d->fields[i].name);
   buf_adds(b, " BEGIN\n  UPDATE revision SET rev = rev + 1;\n");
   buf_printf(b,
              "  INSERT INTO history (revision, at, source, tbl, rec, op,"
              " field, old_value, new_value, session_id)\n"
              "    SELECT %s, " NOWF ", %s, '%s', ",
-             rev, src, t->kind);
+             rev, src, kind);
   add_expr(b, t->key, "new");
   buf_adds(b, ", 'update', f, o, n, ");
   add_expr(b, t->session_expr, "new");
   buf_adds(b, " FROM (");
-  for (int i = 0; i < t->nfields; i++)
+  for (int i = 0; i < d->nversioned; i++) {
+    const char *f = d->fields[i].name;
     buf_printf(b,
                "%sSELECT '%s' AS f, old.%s AS o, new.%s AS n"
                " WHERE old.%s IS NOT new.%s",
-               i ? " UNION ALL " : "", t->fields[i], t->fields[i], t->fields[i],
-               t->fields[i], t->fields[i]);
+               i ? " UNION ALL " : "", f, f, f, f, f);
+  }
   buf_adds(b, ");\n");
   buf_printf(b,
              "  UPDATE %s SET rev = %s, updated_at = " NOWF
              " WHERE rowid = new.rowid;\n",
-             t->table, rev);
+             table, rev);
   if (tasks)
     buf_printf(b,
                "  UPDATE task_groups SET members_rev = %s\n"
@@ -308,10 +289,17 @@ static void add_triggers(struct buf *b, const struct table_desc *t) {
              "  INSERT INTO history (revision, at, source, tbl, rec, op,"
              " old_value, session_id)\n"
              "    VALUES (%s, " NOWF ", %s, '%s', ",
-             t->table, t->table, rev, src, t->kind);
+             table, table, rev, src, kind);
   add_expr(b, t->key, "old");
+  /* The row as it was: every field but the store's record of its last
+   * change. */
   buf_adds(b, ", 'delete', json_object(");
-  add_expr(b, t->snapshot_cols, "old");
+  for (int i = 0, n = 0; i < d->nfields; i++) {
+    const char *f = d->fields[i].name;
+    if (str_eq(f, "rev") || str_eq(f, "updated_at") || str_eq(f, "members_rev"))
+      continue;
+    buf_printf(b, "%s'%s',old.%s", n++ ? "," : "", f, f);
+  }
   buf_adds(b, "), ");
   add_expr(b, t->session_expr, "old");
   buf_adds(b, ");\n");

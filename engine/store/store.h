@@ -114,6 +114,11 @@ bool store_poll(struct store *st);
 /* The time of revision rev in nanoseconds since the epoch, 0 if unknown. */
 int64_t store_revision_time(struct store *st, int64_t rev);
 
+/* ---- records of any kind (enum record_kind); rec points to its struct;
+ *      a section's id is its row id in decimal ---- */
+int store_get(struct store *st, int kind, const char *id, void *out);
+int store_update(struct store *st, int kind, const void *rec);
+
 /* ---- sessions ---- */
 int store_session_get(struct store *st, const char *id, struct session *out);
 /* *out is a malloc'd array of *n records; free with store_sessions_free. */

@@ -213,207 +213,18 @@ void store_asof_close(struct asof *a) {
 
 int64_t store_asof_rev(const struct asof *a) { return a->rev; }
 
-static bool text_bool(const char *v) { return v && strcmp(v, "0") != 0; }
-
-static double text_real(const char *v) { return v ? strtod(v, NULL) : NAN; }
-
-static void set_status(int *dst, const char *v) {
-  int s = status_parse(v);
-  *dst = s < 0 ? STATUS_PLANNED : s;
-}
-
-static void set_priority(int *dst, const char *v) {
-  int p = priority_parse(v);
-  *dst = p < 0 ? PRIORITY_MEDIUM : p;
-}
-
-static void set_list(struct store *st, struct strlist *l, const char *json) {
-  strlist_clear(l);
-  if (json)
-    store_json_array(st, json, l);
-}
-
-static void task_set(struct store *st, struct task *t, const char *field,
-                     const char *v) {
-  int f = field_index(task_field_names, TF_COUNT, field);
-  switch (f) {
-  case TF_GROUP:
-    str_set(&t->group_id, v);
-    break;
-  case TF_TITLE:
-    str_set(&t->title, v ? v : "");
-    break;
-  case TF_DESCRIPTION:
-    str_set(&t->description, v ? v : "");
-    break;
-  case TF_STATUS:
-    set_status(&t->status, v);
-    break;
-  case TF_PROGRESS:
-    t->progress = v ? atoi(v) : 0;
-    break;
-  case TF_PRIORITY:
-    set_priority(&t->priority, v);
-    break;
-  case TF_SPECIALIST:
-    str_set(&t->specialist, v ? v : "");
-    break;
-  case TF_ESTIMATE:
-    t->estimate = text_real(v);
-    break;
-  case TF_ACTUAL:
-    t->actual = text_real(v);
-    break;
-  case TF_STARTED:
-    str_set(&t->started_at, v);
-    break;
-  case TF_COMPLETED:
-    str_set(&t->completed_at, v);
-    break;
-  case TF_DEPS:
-    set_list(st, &t->deps, v);
-    break;
-  case TF_DELIVERABLES:
-    set_list(st, &t->deliverables, v);
-    break;
-  case TF_CURRENT:
-    str_set(&t->current_status, v ? v : "");
-    break;
-  case TF_POSITION:
-    t->position = v ? strtod(v, NULL) : 0;
-    break;
-  case TF_DELETED:
-    t->deleted = text_bool(v);
-    break;
-  default:
-    if (str_eq(field, "id"))
-      str_set(&t->id, v);
-    else if (str_eq(field, "session_id"))
-      str_set(&t->session_id, v);
-    else if (str_eq(field, "created_at"))
-      str_set(&t->created_at, v);
-    else if (str_eq(field, "created_rev"))
-      t->created_rev = v ? atoll(v) : 0;
-  }
-}
-
-static void group_set(struct group *g, const char *field, const char *v) {
-  switch (field_index(group_field_names, GF_COUNT, field)) {
-  case GF_NAME:
-    str_set(&g->name, v ? v : "");
-    break;
-  case GF_TITLE:
-    str_set(&g->title, v ? v : "");
-    break;
-  case GF_DESCRIPTION:
-    str_set(&g->description, v ? v : "");
-    break;
-  case GF_STATUS:
-    set_status(&g->status, v);
-    break;
-  case GF_PRIORITY:
-    set_priority(&g->priority, v);
-    break;
-  case GF_SPECIALIST:
-    str_set(&g->specialist, v ? v : "");
-    break;
-  case GF_POSITION:
-    g->position = v ? strtod(v, NULL) : 0;
-    break;
-  case GF_DELETED:
-    g->deleted = text_bool(v);
-    break;
-  default:
-    if (str_eq(field, "id"))
-      str_set(&g->id, v);
-    else if (str_eq(field, "session_id"))
-      str_set(&g->session_id, v);
-    else if (str_eq(field, "created_at"))
-      str_set(&g->created_at, v);
-    else if (str_eq(field, "created_rev"))
-      g->created_rev = v ? atoll(v) : 0;
-  }
-}
-
-static void session_set(struct session *x, const char *field, const char *v) {
-  switch (field_index(session_field_names, SF_COUNT, field)) {
-  case SF_TITLE:
-    str_set(&x->title, v ? v : "");
-    break;
-  case SF_STATUS:
-    str_set(&x->status, v ? v : "active");
-    break;
-  case SF_MODE:
-    str_set(&x->mode, v ? v : "");
-    break;
-  case SF_DESCRIPTION:
-    str_set(&x->description, v ? v : "");
-    break;
-  case SF_DELETED:
-    x->deleted = text_bool(v);
-    break;
-  default:
-    if (str_eq(field, "id"))
-      str_set(&x->id, v);
-    else if (str_eq(field, "created_at"))
-      str_set(&x->created_at, v);
-    else if (str_eq(field, "created_rev"))
-      x->created_rev = v ? atoll(v) : 0;
-  }
-}
-
-static void section_set(struct section *x, const char *field, const char *v) {
-  switch (field_index(section_field_names, XF_COUNT, field)) {
-  case XF_KEY:
-    str_set(&x->key, v ? v : "");
-    break;
-  case XF_HEADING:
-    str_set(&x->heading, v ? v : "");
-    break;
-  case XF_BODY:
-    str_set(&x->body, v ? v : "");
-    break;
-  case XF_POSITION:
-    x->position = v ? strtod(v, NULL) : 0;
-    break;
-  case XF_DELETED:
-    x->deleted = text_bool(v);
-    break;
-  default:
-    if (str_eq(field, "id"))
-      x->id = v ? atoll(v) : 0;
-    else if (str_eq(field, "owner_kind"))
-      x->owner_kind = owner_kind_parse(v);
-    else if (str_eq(field, "owner_id"))
-      str_set(&x->owner_id, v);
-    else if (str_eq(field, "created_rev"))
-      x->created_rev = v ? atoll(v) : 0;
-  }
-}
-
-typedef void (*setter_fn)(struct store *st, void *rec, const char *field,
-                          const char *v);
-
-static void task_set_v(struct store *st, void *r, const char *f,
-                       const char *v) {
-  task_set(st, r, f, v);
-}
-static void group_set_v(struct store *st, void *r, const char *f,
-                        const char *v) {
-  group_set(r, f, v);
-}
-static void session_set_v(struct store *st, void *r, const char *f,
-                          const char *v) {
-  session_set(r, f, v);
-}
-static void section_set_v(struct store *st, void *r, const char *f,
-                          const char *v) {
-  section_set(r, f, v);
+/* Sets the field called field of rec, a record of kind, from its text
+ * form; names that are no field of the kind (history rows of columns
+ * since dropped) are passed over. */
+static void set_field(int kind, void *rec, const char *field, const char *v) {
+  int i = record_field_index(kind, field);
+  if (i >= 0)
+    record_field_set(kind, rec, i, v);
 }
 
 /* Sets every key of a JSON object snapshot on rec. */
-static int apply_snapshot(struct store *st, const char *json, void *rec,
-                          setter_fn set) {
+static int apply_snapshot(struct store *st, const char *json, int kind,
+                          void *rec) {
   sqlite3_stmt *s = store_stmt(st, STMT_JSON_EACH,
                                "SELECT key, CASE type WHEN 'null' THEN NULL"
                                " ELSE value END FROM json_each(?1)");
@@ -435,7 +246,7 @@ static int apply_snapshot(struct store *st, const char *json, void *rec,
   }
   sqlite3_reset(s);
   for (size_t i = 0; i < keys.n; i++)
-    set(st, rec, keys.v[i], *nulls.v[i] ? NULL : vals.v[i]);
+    set_field(kind, rec, keys.v[i], *nulls.v[i] ? NULL : vals.v[i]);
   strlist_clear(&keys);
   strlist_clear(&vals);
   strlist_clear(&nulls);
@@ -447,19 +258,20 @@ static int apply_snapshot(struct store *st, const char *json, void *rec,
  * which holds the current row when *present. Leaves *present telling
  * whether the record existed at a->rev.
  */
-static int revert(struct asof *a, const char *table, const char *record,
-                  void *rec, bool *present, setter_fn set) {
+static int revert(struct asof *a, int kind, const char *record, void *rec,
+                  bool *present) {
+  const char *table = record_kinds[kind].name;
   size_t lo, hi;
   record_range(a, table, record, &lo, &hi);
   for (size_t i = hi; i-- > lo;) {
     struct change *c = &a->ch[a->by_record[i]];
     if (strcmp(c->op, "update") == 0) {
       if (*present && c->field)
-        set(a->st, rec, c->field, c->old_value);
+        set_field(kind, rec, c->field, c->old_value);
     } else if (strcmp(c->op, "insert") == 0) {
       *present = false;
     } else if (strcmp(c->op, "delete") == 0) {
-      int rc = apply_snapshot(a->st, c->old_value, rec, set);
+      int rc = apply_snapshot(a->st, c->old_value, kind, rec);
       if (rc)
         return rc;
       *present = true;
@@ -477,7 +289,7 @@ int store_asof_task(struct asof *a, const char *id, struct task *out) {
     task_release(out);
     str_set(&out->id, id);
   }
-  if ((rc = revert(a, "task", id, out, &present, task_set_v)))
+  if ((rc = revert(a, RK_TASK, id, out, &present)))
     return rc;
   if (!present)
     return store_fail(a->st, ENG_NOTFOUND, "task %s did not exist at %lld", id,
@@ -494,7 +306,7 @@ int store_asof_group(struct asof *a, const char *id, struct group *out) {
     group_release(out);
     str_set(&out->id, id);
   }
-  if ((rc = revert(a, "group", id, out, &present, group_set_v)))
+  if ((rc = revert(a, RK_GROUP, id, out, &present)))
     return rc;
   if (!present)
     return store_fail(a->st, ENG_NOTFOUND, "group %s did not exist at %lld", id,
@@ -511,7 +323,7 @@ int store_asof_session(struct asof *a, const char *id, struct session *out) {
     session_release(out);
     str_set(&out->id, id);
   }
-  if ((rc = revert(a, "session", id, out, &present, session_set_v)))
+  if ((rc = revert(a, RK_SESSION, id, out, &present)))
     return rc;
   if (!present)
     return store_fail(a->st, ENG_NOTFOUND, "session %s did not exist at %lld",
@@ -572,7 +384,7 @@ int store_asof_group_tasks(struct asof *a, const char *group_id,
     task_init(&v[len]);
     bool present = true;
     task_copy(&v[len], &cur[i]);
-    rc = revert(a, "task", cur[i].id, &v[len], &present, task_set_v);
+    rc = revert(a, RK_TASK, cur[i].id, &v[len], &present);
     if (rc == ENG_OK && present && str_eq(v[len].group_id, group_id))
       len++;
     else
@@ -624,7 +436,7 @@ int store_asof_sections(struct asof *a, int owner_kind, const char *owner_id,
     bool present = true;
     section_init(&v[len]);
     section_copy(&v[len], &cur[i]);
-    rc = revert(a, "section", rec, &v[len], &present, section_set_v);
+    rc = revert(a, RK_SECTION, rec, &v[len], &present);
     if (rc) {
       store_sections_free(v, len + 1);
       store_sections_free(cur, ncur);
@@ -854,108 +666,66 @@ int store_backup_add(struct store *st, const char *session_id, const char *kind,
 
 /* ---- single fields ---- */
 
-/* The table and column of a versioned field; NULL when it is not one. */
-static const char *field_table(const char *kind, const char *field) {
-  if (str_eq(kind, "task") &&
-      field_index(task_field_names, TF_COUNT, field) >= 0)
-    return "tasks";
-  if (str_eq(kind, "group") &&
-      field_index(group_field_names, GF_COUNT, field) >= 0)
-    return "task_groups";
-  if (str_eq(kind, "session") &&
-      field_index(session_field_names, SF_COUNT, field) >= 0)
-    return "sessions";
-  if (str_eq(kind, "section") &&
-      (field_index(section_field_names, XF_COUNT, field) >= 0 ||
-       str_eq(field, "text")))
-    return "sections";
-  return NULL;
+/* The versioned field called field of kind; "text" stands for a
+ * section's heading and body together. *i is -1 for "text". */
+static int versioned(struct store *st, const char *kind, const char *field,
+                     int *k, int *i) {
+  *k = record_kind_parse(kind);
+  *i = *k < 0 ? -1 : record_field_index(*k, field);
+  if (*k == RK_SECTION && str_eq(field, "text"))
+    return ENG_OK;
+  if (*i < 0 || *i >= record_kinds[*k].nversioned)
+    return store_fail(st, ENG_INVALID, "'%s' is not a field of a %s", field,
+                      kind);
+  return ENG_OK;
 }
 
 int store_field_get(struct store *st, const char *kind, const char *id,
                     const char *field, char **out) {
-  const char *table = field_table(kind, field);
+  int k, i, rc;
   *out = NULL;
-  if (!table)
-    return store_fail(st, ENG_INVALID, "'%s' is not a field of a %s", field,
-                      kind);
-  /* The column name comes from the fixed field tables above, never from
-   * the caller's text; the value is bound. */
-  char *sql = str_eq(field, "text")
-                  ? xasprintf("SELECT heading || char(10) || body FROM "
-                              "sections WHERE id = ?1")
-                  : xasprintf("SELECT %s FROM %s WHERE id = ?1", field, table);
-  sqlite3_stmt *s;
-  int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
-  free(sql);
-  if (rc != SQLITE_OK)
-    return store_sqlfail(st, rc);
-  bind_text(s, 1, id);
-  rc = sqlite3_step(s);
-  if (rc == SQLITE_ROW)
-    *out = col_text(s, 0);
-  sqlite3_finalize(s);
-  if (rc == SQLITE_DONE)
-    return store_fail(st, ENG_NOTFOUND, "no %s '%s'", kind, id);
-  return rc == SQLITE_ROW ? ENG_OK : store_sqlfail(st, rc);
+  if ((rc = versioned(st, kind, field, &k, &i)))
+    return rc;
+  void *rec = xmalloc(record_kinds[k].size);
+  record_init(k, rec);
+  if ((rc = store_get(st, k, id, rec)) == ENG_OK) {
+    if (i < 0) {
+      const struct section *x = rec;
+      *out = xasprintf("%s\n%s", x->heading, x->body);
+    } else {
+      *out = record_field_text(k, rec, i);
+    }
+  }
+  record_release(k, rec);
+  free(rec);
+  return rc;
 }
 
 int store_field_set(struct store *st, const char *kind, const char *id,
                     const char *field, const char *value) {
-  int rc;
-  if (!field_table(kind, field))
-    return store_fail(st, ENG_INVALID, "'%s' is not a field of a %s", field,
-                      kind);
-  if (str_eq(kind, "task")) {
-    struct task t;
-    task_init(&t);
-    if ((rc = store_task_get(st, id, &t)) == ENG_OK) {
-      task_set(st, &t, field, value);
-      rc = store_task_update(st, &t);
+  int k, i, rc;
+  if ((rc = versioned(st, kind, field, &k, &i)))
+    return rc;
+  void *rec = xmalloc(record_kinds[k].size);
+  record_init(k, rec);
+  if ((rc = store_get(st, k, id, rec)) == ENG_OK) {
+    if (i < 0) {
+      /* A section's text: its heading line, then its body. */
+      struct section *x = rec;
+      const char *v = value ? value : "";
+      const char *nl = strchr(v, '\n');
+      free(x->heading);
+      free(x->body);
+      x->heading = nl ? xstrndup(v, (size_t)(nl - v)) : xstrdup(v);
+      x->body = xstrdup(nl ? nl + 1 : "");
+    } else if (!record_field_set(k, rec, i, value)) {
+      rc = store_fail(st, ENG_INVALID, "'%s' is not a value of the %s's %s",
+                      value ? value : "null", kind, field);
     }
-    task_release(&t);
-  } else if (str_eq(kind, "group")) {
-    struct group g;
-    group_init(&g);
-    if ((rc = store_group_get(st, id, &g)) == ENG_OK) {
-      group_set(&g, field, value);
-      rc = store_group_update(st, &g);
-    }
-    group_release(&g);
-  } else if (str_eq(kind, "session")) {
-    struct session x;
-    session_init(&x);
-    if ((rc = store_session_get(st, id, &x)) == ENG_OK) {
-      session_set(&x, field, value);
-      rc = store_session_update(st, &x);
-    }
-    session_release(&x);
-  } else {
-    const char *sql =
-        str_eq(field, "text")
-            ? "UPDATE sections SET heading = substr(?2, 1, instr(?2 || "
-              "char(10), char(10)) - 1), body = substr(?2, instr(?2 || "
-              "char(10), char(10)) + 1) WHERE id = ?1"
-        : str_eq(field, "deleted") ? "UPDATE sections SET deleted = ?2 "
-                                     "WHERE id = ?1"
-        : str_eq(field, "body")    ? "UPDATE sections SET body = ?2 WHERE "
-                                     "id = ?1"
-        : str_eq(field, "heading") ? "UPDATE sections SET heading = ?2 "
-                                     "WHERE id = ?1"
-                                   : NULL;
-    if (!sql)
-      return store_fail(st, ENG_INVALID, "'%s' cannot be set on a section",
-                        field);
-    sqlite3_stmt *s;
-    rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
-    if (rc != SQLITE_OK)
-      return store_sqlfail(st, rc);
-    bind_text(s, 1, id);
-    bind_text(s, 2, value ? value : "");
-    rc = store_step_done(st, s);
-    if (rc == ENG_OK && sqlite3_changes(st->db) == 0)
-      rc = store_fail(st, ENG_NOTFOUND, "no section %s", id);
-    sqlite3_finalize(s);
+    if (rc == ENG_OK)
+      rc = store_update(st, k, rec);
   }
+  record_release(k, rec);
+  free(rec);
   return rc;
 }

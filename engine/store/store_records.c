@@ -146,7 +146,7 @@ static void read_task(sqlite3_stmt *s, struct task *t) {
   t->actual = col_real(s, 10);
   t->started_at = col_text(s, 11);
   t->completed_at = col_text(s, 12);
-  col_list(s, 13, &t->deps);
+  col_list(s, 13, &t->dependencies);
   col_list(s, 14, &t->deliverables);
   t->current_status = col_text_nn(s, 15);
   t->position = sqlite3_column_double(s, 16);
@@ -637,8 +637,8 @@ static int check_task(struct store *st, const struct task *t) {
       (!isnan(t->actual) && !(t->actual <= EFFORT_MAX)))
     return store_fail(st, ENG_INVALID, "effort is at most %.0f hours",
                       EFFORT_MAX);
-  for (size_t i = 0; i < t->deps.n; i++)
-    if (strcmp(t->deps.v[i], t->id ? t->id : "") == 0)
+  for (size_t i = 0; i < t->dependencies.n; i++)
+    if (strcmp(t->dependencies.v[i], t->id ? t->id : "") == 0)
       return store_fail(st, ENG_INVALID, "task %s cannot depend on itself",
                         t->id);
   return ENG_OK;
@@ -647,7 +647,7 @@ static int check_task(struct store *st, const struct task *t) {
 /* Binds the versioned task fields shared by insert and update (2..17). */
 static int bind_task(struct store *st, sqlite3_stmt *s, const struct task *t) {
   char *deps, *dels;
-  int rc = store_list_json(st, &t->deps, &deps);
+  int rc = store_list_json(st, &t->dependencies, &deps);
   if (rc)
     return rc;
   if ((rc = store_list_json(st, &t->deliverables, &dels))) {
@@ -996,4 +996,45 @@ void store_task_events_free(struct task_event *v, size_t n) {
     free(v[i].status);
   }
   free(v);
+}
+
+/* ---- any kind ---- */
+
+static int section_get_id(struct store *st, const char *id,
+                          struct section *out) {
+  sqlite3_stmt *s = store_stmt(st, STMT_SECTION_GET_ID,
+                               "SELECT " SECTION_COLS " FROM sections"
+                               " WHERE id = ?1");
+  if (!s)
+    return ENG_DB;
+  sqlite3_bind_int64(s, 1, strtoll(id, NULL, 10));
+  return get_one(st, s, read_section_v, out, "section", id);
+}
+
+int store_get(struct store *st, int kind, const char *id, void *out) {
+  switch (kind) {
+  case RK_SESSION:
+    return store_session_get(st, id, out);
+  case RK_GROUP:
+    return store_group_get(st, id, out);
+  case RK_TASK:
+    return store_task_get(st, id, out);
+  case RK_SECTION:
+    return section_get_id(st, id, out);
+  }
+  return store_fail(st, ENG_INVALID, "no record kind %d", kind);
+}
+
+int store_update(struct store *st, int kind, const void *rec) {
+  switch (kind) {
+  case RK_SESSION:
+    return store_session_update(st, rec);
+  case RK_GROUP:
+    return store_group_update(st, rec);
+  case RK_TASK:
+    return store_task_update(st, rec);
+  case RK_SECTION:
+    return store_section_update(st, rec);
+  }
+  return store_fail(st, ENG_INVALID, "no record kind %d", kind);
 }

@@ -7,16 +7,8 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "model.h"
 
-enum conflict_type {
-  CT_TASK_STATUS,  /* a task's status changed on both sides */
-  CT_PROGRESS,     /* a task's progress changed on both sides */
-  CT_USER_CONTENT, /* free text: descriptions, notes, sections */
-  CT_STRUCTURAL,   /* tasks or sections added, deleted or moved */
-  CT_SYSTEM,       /* fields the database keeps (times, metrics) */
-  CT_OTHER,        /* any other field: titles, priorities, efforts */
-  CT_COUNT
-};
 
 enum strategy {
   ST_AUTO_MERGE,    /* the later change wins within the window, else ask */

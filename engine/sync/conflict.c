@@ -456,23 +456,6 @@ static int delete_listed(struct store *st, const char *ids) {
 
 static int apply_block(struct store *st, const char *task_id, const char *json);
 
-struct block_ctx {
-  struct store *st;
-  const char *task_id;
-  int rc;
-};
-
-static int block_fields(void *ctx, struct json_obj *o, size_t i) {
-  struct block_ctx *b = ctx;
-  for (int k = 0; k < TF_COUNT && b->rc == ENG_OK; k++) {
-    const char *f = task_field_names[k];
-    if (k == TF_STARTED || k == TF_COMPLETED || !json_obj_has(o, f))
-      continue;
-    b->rc = store_field_set(b->st, "task", b->task_id, f, json_obj_get(o, f));
-  }
-  return b->rc;
-}
-
 int conflict_restore_block(struct store *st, const char *task_id,
                            const char *json) {
   int rc = store_field_set(st, "task", task_id, "deleted", "0");
@@ -480,14 +463,19 @@ int conflict_restore_block(struct store *st, const char *task_id,
 }
 
 /* Restores the fields of a task as a file had them: json is an object of
- * field name to text form. */
+ * field name to text form (record_fields_json). */
 static int apply_block(struct store *st, const char *task_id,
                        const char *json) {
-  struct block_ctx b = {st, task_id, ENG_OK};
-  char *arr = xasprintf("[%s]", json);
-  int rc = store_json_each_object(st, arr, block_fields, &b);
-  free(arr);
-  return rc ? rc : b.rc;
+  struct task t;
+  task_init(&t);
+  int rc = store_task_get(st, task_id, &t);
+  if (rc == ENG_OK && !record_fields_from_json(RK_TASK, &t, json))
+    rc = store_fail(st, ENG_INVALID, "the kept task %s is no JSON object",
+                    task_id);
+  if (rc == ENG_OK)
+    rc = store_task_update(st, &t);
+  task_release(&t);
+  return rc;
 }
 
 /* Option 3 of held deletions: the tasks whose ids the text names, of

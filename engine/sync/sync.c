@@ -325,9 +325,10 @@ static void resolve_task(struct ctx *c, const struct ptask *p,
     f->actual = act;
   task_release(&tmp);
   const struct strlist empty = {0};
-  const struct strlist *deps = p->has_deps ? &p->deps : &empty;
-  if (!strlist_eq(deps, &b->deps) && !(a && strlist_eq(deps, &a->deps)))
-    strlist_copy(&f->deps, deps);
+  const struct strlist *deps = p->has_deps ? &p->dependencies : &empty;
+  if (!strlist_eq(deps, &b->dependencies) &&
+      !(a && strlist_eq(deps, &a->dependencies)))
+    strlist_copy(&f->dependencies, deps);
   pick_text(&f->description, p->description, b->description,
             a ? a->description : NULL, false);
   if (!list_same(&p->deliverables, &b->deliverables) &&
@@ -339,129 +340,11 @@ static void resolve_task(struct ctx *c, const struct ptask *p,
 
 /* ---- three-way ---- */
 
-static char *real_text(double v) {
-  return isnan(v) ? NULL : xasprintf("%.17g", v);
-}
-
-/* A task field in the text form the store keeps (history, backups,
- * conflicts). The caller frees *out; NULL is no value. */
-static int task_text(struct ctx *c, const struct task *t, int field,
-                     char **out) {
-  *out = NULL;
-  switch (field) {
-  case TF_GROUP:
-    *out = xstrdup(t->group_id);
-    break;
-  case TF_TITLE:
-    *out = xstrdup(t->title);
-    break;
-  case TF_DESCRIPTION:
-    *out = xstrdup(t->description ? t->description : "");
-    break;
-  case TF_STATUS:
-    *out = xstrdup(status_name(t->status));
-    break;
-  case TF_PROGRESS:
-    *out = xasprintf("%d", t->progress);
-    break;
-  case TF_PRIORITY:
-    *out = xstrdup(priority_name(t->priority));
-    break;
-  case TF_SPECIALIST:
-    *out = xstrdup(t->specialist ? t->specialist : "");
-    break;
-  case TF_ESTIMATE:
-    *out = real_text(t->estimate);
-    break;
-  case TF_ACTUAL:
-    *out = real_text(t->actual);
-    break;
-  case TF_STARTED:
-    *out = xstrdup(t->started_at);
-    break;
-  case TF_COMPLETED:
-    *out = xstrdup(t->completed_at);
-    break;
-  case TF_DEPS:
-    return store_list_json(c->st, &t->deps, out);
-  case TF_DELIVERABLES:
-    return store_list_json(c->st, &t->deliverables, out);
-  case TF_CURRENT:
-    *out = xstrdup(t->current_status ? t->current_status : "");
-    break;
-  case TF_POSITION:
-    *out = real_text(t->position);
-    break;
-  case TF_DELETED:
-    *out = xstrdup(t->deleted ? "1" : "0");
-    break;
-  }
-  return ENG_OK;
-}
-
-static char *group_text(const struct group *g, int field) {
-  switch (field) {
-  case GF_NAME:
-    return xstrdup(g->name);
-  case GF_TITLE:
-    return xstrdup(g->title);
-  case GF_DESCRIPTION:
-    return xstrdup(g->description ? g->description : "");
-  case GF_STATUS:
-    return xstrdup(status_name(g->status));
-  case GF_PRIORITY:
-    return xstrdup(priority_name(g->priority));
-  case GF_SPECIALIST:
-    return xstrdup(g->specialist ? g->specialist : "");
-  case GF_POSITION:
-    return real_text(g->position);
-  case GF_DELETED:
-    return xstrdup(g->deleted ? "1" : "0");
-  }
-  return NULL;
-}
-
-static char *session_text(const struct session *x, int field) {
-  switch (field) {
-  case SF_TITLE:
-    return xstrdup(x->title);
-  case SF_STATUS:
-    return xstrdup(x->status);
-  case SF_MODE:
-    return xstrdup(x->mode ? x->mode : "");
-  case SF_DESCRIPTION:
-    return xstrdup(x->description ? x->description : "");
-  case SF_DELETED:
-    return xstrdup(x->deleted ? "1" : "0");
-  }
-  return NULL;
-}
-
 static bool strlist_has(const struct strlist *l, const char *s) {
   for (size_t i = 0; i < l->n; i++)
     if (strcmp(l->v[i], s) == 0)
       return true;
   return false;
-}
-
-static int task_conflict_type(int field) {
-  switch (field) {
-  case TF_STATUS:
-    return CT_TASK_STATUS;
-  case TF_PROGRESS:
-    return CT_PROGRESS;
-  case TF_DESCRIPTION:
-  case TF_CURRENT:
-    return CT_USER_CONTENT;
-  case TF_GROUP:
-  case TF_DELETED:
-    return CT_STRUCTURAL;
-  case TF_STARTED:
-  case TF_COMPLETED:
-  case TF_POSITION:
-    return CT_SYSTEM;
-  }
-  return CT_OTHER;
 }
 
 static char *task_label(const struct task *t) {
@@ -480,58 +363,59 @@ static int settle(struct ctx *c, int type, const char *kind, const char *id,
   return conflict_settle(c->st, &c->env, &x, outcome, merged);
 }
 
-/* How the field-by-field merge reaches one kind of record. */
-struct fields {
-  const char *kind; /* "task", "group", "session" */
-  int count;
-  const char *const *names;
-  bool (*eq)(const void *a, const void *b, int field);
-  void (*copy)(void *dst, const void *src, int field);
-  /* The field in the text form the store keeps; the caller frees it. */
-  int (*text)(struct ctx *c, const void *r, int field, char **out);
-  /* The conflict type of a field, or -1 for one the file never sets. */
-  int (*type)(int field);
-  /* Where a line-wise merge of a text field goes. */
-  char **(*merged)(void *r, int field);
-  const char *(*id)(const void *r);
-  char *(*label)(const void *r);
-};
+/* How a settled clash names its record: "Title `id`", "group name",
+ * "session id". The caller frees it. */
+static char *record_label(int kind, const void *r) {
+  switch (kind) {
+  case RK_TASK:
+    return task_label(r);
+  case RK_GROUP:
+    return xasprintf("group %s", ((const struct group *)r)->name);
+  default:
+    return xasprintf("session %s", ((const struct session *)r)->id);
+  }
+}
 
 /*
- * Merges the file's record f into the current cur, field by field. b is
- * the base, a the alternative base or NULL. A field both sides changed
- * is settled by the policy. *taken counts the fields taken from the file.
+ * Merges the file's record f of kind into the current cur, field by field
+ * (the fields record_kinds marks FIELD_MERGED). b is the base, a the
+ * alternative base or NULL. A field both sides changed is settled by the
+ * policy of its conflict type. *taken counts the fields taken from the
+ * file.
  */
-static int merge_fields(struct ctx *c, const struct fields *k, const void *f,
-                        const void *b, const void *a, void *cur, int *taken) {
+static int merge_fields(struct ctx *c, int kind, const void *f, const void *b,
+                        const void *a, void *cur, int *taken) {
+  const struct record_kind_desc *d = &record_kinds[kind];
   int rc = ENG_OK;
-  for (int i = 0; i < k->count && rc == ENG_OK; i++) {
-    int type = k->type(i);
-    if (type < 0)
+  for (int i = 0; i < d->nversioned && rc == ENG_OK; i++) {
+    const struct record_field *fd = &d->fields[i];
+    if (!(fd->flags & FIELD_MERGED))
       continue;
-    if (k->eq(f, b, i) || (a && k->eq(f, a, i)))
+    if (record_field_eq(kind, f, b, i) || (a && record_field_eq(kind, f, a, i)))
       continue; /* not edited */
-    if (k->eq(f, cur, i))
+    if (record_field_eq(kind, f, cur, i))
       continue; /* the database already has it */
     const void *since = a ? a : b;
-    if (k->eq(cur, since, i) || k->eq(cur, b, i)) {
-      k->copy(cur, f, i);
+    if (record_field_eq(kind, cur, since, i) ||
+        record_field_eq(kind, cur, b, i)) {
+      record_field_copy(kind, cur, f, i);
       (*taken)++;
       continue;
     }
-    char *tb = NULL, *tc = NULL, *tf = NULL, *merged = NULL;
-    char *label = k->label(cur);
+    char *tb = record_field_text(kind, since, i);
+    char *tc = record_field_text(kind, cur, i);
+    char *tf = record_field_text(kind, f, i);
+    char *merged = NULL;
+    char *label = record_label(kind, cur);
+    char *id = record_field_text(kind, cur, d->key);
     int outcome;
-    if ((rc = k->text(c, since, i, &tb)) == ENG_OK &&
-        (rc = k->text(c, cur, i, &tc)) == ENG_OK &&
-        (rc = k->text(c, f, i, &tf)) == ENG_OK)
-      rc = settle(c, type, k->kind, k->id(cur), k->names[i], label, tb, tc, tf,
-                  NULL, &outcome, &merged);
+    rc = settle(c, fd->conflict, d->name, id, fd->name, label, tb, tc, tf, NULL,
+                &outcome, &merged);
     if (rc == ENG_OK && outcome == SETTLE_TAKE_FILE) {
-      k->copy(cur, f, i);
+      record_field_copy(kind, cur, f, i);
       (*taken)++;
     } else if (rc == ENG_OK && outcome == SETTLE_MERGED) {
-      str_set(k->merged(cur, i), merged);
+      record_field_set(kind, cur, i, merged);
       (*taken)++;
     }
     free(tb);
@@ -539,128 +423,10 @@ static int merge_fields(struct ctx *c, const struct fields *k, const void *f,
     free(tf);
     free(merged);
     free(label);
+    free(id);
   }
   return rc;
 }
-
-static bool task_eq_v(const void *a, const void *b, int i) {
-  return task_field_eq(a, b, i);
-}
-static void task_copy_v(void *d, const void *s, int i) {
-  task_field_copy(d, s, i);
-}
-static int task_text_v(struct ctx *c, const void *r, int i, char **out) {
-  return task_text(c, r, i, out);
-}
-/* Times, order and deletion are set by the store, not merged. */
-static int task_merge_type(int i) {
-  return i == TF_STARTED || i == TF_COMPLETED || i == TF_POSITION ||
-                 i == TF_DELETED
-             ? -1
-             : task_conflict_type(i);
-}
-static char **task_merged(void *r, int i) {
-  struct task *t = r;
-  return i == TF_DESCRIPTION ? &t->description : &t->current_status;
-}
-static const char *task_id_v(const void *r) {
-  return ((const struct task *)r)->id;
-}
-static char *task_label_v(const void *r) { return task_label(r); }
-
-static const struct fields task_fields = {
-    .kind = "task",
-    .count = TF_COUNT,
-    .names = task_field_names,
-    .eq = task_eq_v,
-    .copy = task_copy_v,
-    .text = task_text_v,
-    .type = task_merge_type,
-    .merged = task_merged,
-    .id = task_id_v,
-    .label = task_label_v,
-};
-
-static bool group_eq_v(const void *a, const void *b, int i) {
-  return group_field_eq(a, b, i);
-}
-static void group_copy_v(void *d, const void *s, int i) {
-  group_field_copy(d, s, i);
-}
-static int group_text_v(struct ctx *c, const void *r, int i, char **out) {
-  (void)c;
-  *out = group_text(r, i);
-  return ENG_OK;
-}
-static int group_merge_type(int i) {
-  return i == GF_DESCRIPTION ? CT_USER_CONTENT
-         : i == GF_DELETED   ? CT_STRUCTURAL
-         : i == GF_POSITION  ? CT_SYSTEM
-                             : CT_OTHER;
-}
-static char **group_merged(void *r, int i) {
-  (void)i;
-  return &((struct group *)r)->description;
-}
-static const char *group_id_v(const void *r) {
-  return ((const struct group *)r)->id;
-}
-static char *group_label_v(const void *r) {
-  return xasprintf("group %s", ((const struct group *)r)->name);
-}
-
-static const struct fields group_fields = {
-    .kind = "group",
-    .count = GF_COUNT,
-    .names = group_field_names,
-    .eq = group_eq_v,
-    .copy = group_copy_v,
-    .text = group_text_v,
-    .type = group_merge_type,
-    .merged = group_merged,
-    .id = group_id_v,
-    .label = group_label_v,
-};
-
-static bool session_eq_v(const void *a, const void *b, int i) {
-  return session_field_eq(a, b, i);
-}
-static void session_copy_v(void *d, const void *s, int i) {
-  session_field_copy(d, s, i);
-}
-static int session_text_v(struct ctx *c, const void *r, int i, char **out) {
-  (void)c;
-  *out = session_text(r, i);
-  return ENG_OK;
-}
-static int session_merge_type(int i) {
-  return i == SF_DESCRIPTION ? CT_USER_CONTENT
-         : i == SF_DELETED   ? CT_STRUCTURAL
-                             : CT_OTHER;
-}
-static char **session_merged(void *r, int i) {
-  (void)i;
-  return &((struct session *)r)->description;
-}
-static const char *session_id_v(const void *r) {
-  return ((const struct session *)r)->id;
-}
-static char *session_label_v(const void *r) {
-  return xasprintf("session %s", ((const struct session *)r)->id);
-}
-
-static const struct fields session_fields = {
-    .kind = "session",
-    .count = SF_COUNT,
-    .names = session_field_names,
-    .eq = session_eq_v,
-    .copy = session_copy_v,
-    .text = session_text_v,
-    .type = session_merge_type,
-    .merged = session_merged,
-    .id = session_id_v,
-    .label = session_label_v,
-};
 
 /* ---- sections ---- */
 
@@ -911,11 +677,11 @@ static int task_bases(struct ctx *c, const char *id, const struct task *cur,
 /* Checks the ids a block depends on. */
 static void check_deps(struct ctx *c, const struct ptask *p,
                        const struct task *f) {
-  for (size_t i = 0; i < f->deps.n; i++)
-    if (!store_task_exists(c->st, f->deps.v[i]))
+  for (size_t i = 0; i < f->dependencies.n; i++)
+    if (!store_task_exists(c->st, f->dependencies.v[i]))
       diags_add(c->dg, DIAG_ERROR, p->line,
                 "task '%s' depends on '%s', which is not a task id",
-                f->id ? f->id : p->title, f->deps.v[i]);
+                f->id ? f->id : p->title, f->dependencies.v[i]);
 }
 
 /* A store failure on one block becomes a diagnostic there when it is a
@@ -1013,16 +779,7 @@ static int save_task(struct ctx *c, const struct ptask *p, const char *id,
           edited++;
       if (!edited)
         goto out;
-      char *json = xstrdup("{}");
-      for (int i = 0; i < TF_COUNT && rc == ENG_OK; i++) {
-        if (i == TF_STARTED || i == TF_COMPLETED || i == TF_DELETED ||
-            i == TF_POSITION)
-          continue;
-        char *v = NULL;
-        if ((rc = task_text(c, &f, i, &v)) == ENG_OK)
-          rc = store_json_set(c->st, &json, task_field_names[i], v);
-        free(v);
-      }
+      char *json = record_fields_json(RK_TASK, &f, FIELD_MERGED);
       struct buf shown = BUF_INIT;
       buf_printf(&shown, "### %s `%s`\n\n", f.title, f.id);
       render_task_body(&shown, &f, NULL);
@@ -1050,8 +807,8 @@ static int save_task(struct ctx *c, const struct ptask *p, const char *id,
     }
   }
   int taken = 0;
-  if ((rc = merge_fields(c, &task_fields, &f, &b, has_alt ? &a : NULL, &cur,
-                         &taken)))
+  if ((rc =
+           merge_fields(c, RK_TASK, &f, &b, has_alt ? &a : NULL, &cur, &taken)))
     goto out;
   c->changes += taken;
   if (c->dg->errors)
@@ -1096,7 +853,7 @@ static int create_task(struct ctx *c, const struct ptask *p, const char *group,
   t.specialist = xstrdup(p->has_specialist ? p->specialist : "");
   t.estimate = p->has_estimate ? p->estimate : NAN;
   t.actual = p->has_actual ? p->actual : NAN;
-  strlist_copy(&t.deps, &p->deps);
+  strlist_copy(&t.dependencies, &p->dependencies);
   strlist_copy(&t.deliverables, &p->deliverables);
   t.description = norm_text(p->description);
   t.current_status = norm_text(p->current_status);
@@ -1294,7 +1051,7 @@ static int apply_group(struct ctx *c) {
   pick_text(&fg.description, d->description ? d->description : "",
             b.description, has_alt ? a.description : NULL, false);
   int taken = 0;
-  if ((rc = merge_fields(c, &group_fields, &fg, &b, has_alt ? &a : NULL, &cur,
+  if ((rc = merge_fields(c, RK_GROUP, &fg, &b, has_alt ? &a : NULL, &cur,
                          &taken)))
     goto out;
   if (taken && !c->dg->errors) {
@@ -1455,7 +1212,7 @@ static int apply_session(struct ctx *c) {
   pick_text(&fs.description, d->description ? d->description : "",
             b.description, has_alt ? a.description : NULL, false);
   int taken = 0;
-  if ((rc = merge_fields(c, &session_fields, &fs, &b, has_alt ? &a : NULL, &cur,
+  if ((rc = merge_fields(c, RK_SESSION, &fs, &b, has_alt ? &a : NULL, &cur,
                          &taken)))
     goto out;
   if (taken && !c->dg->errors) {

@@ -130,7 +130,7 @@ static void same_records(struct store *live, struct store *backup) {
     OK(l != NULL, "session %s restored", sb[i].id);
     for (int f = 0; l && f < SF_COUNT; f++)
       OK(session_field_eq(l, &sb[i], f), "session %s field %s", sb[i].id,
-         session_field_names[f]);
+         record_kinds[RK_SESSION].fields[f].name);
   }
   for (size_t i = 0; i < nl; i++) {
     if (!xsearch(&sl[i], sb, nb, sizeof *sb, session_cmp))
@@ -148,7 +148,7 @@ static void same_records(struct store *live, struct store *backup) {
       }
       for (int f = 0; f < GF_COUNT; f++)
         OK(group_field_eq(&gl[j], b, f), "group %s field %s", gl[j].id,
-           group_field_names[f]);
+           record_kinds[RK_GROUP].fields[f].name);
     }
     INT_EQ(ml >= mb, 1);
     store_groups_free(gl, ml);
@@ -168,7 +168,7 @@ static void same_records(struct store *live, struct store *backup) {
     OK(l != NULL, "task %s restored", tb[i].id);
     for (int f = 0; l && f < TF_COUNT; f++)
       OK(task_field_eq(l, &tb[i], f), "task %s field %s", tb[i].id,
-         task_field_names[f]);
+         record_kinds[RK_TASK].fields[f].name);
     if (l)
       STR_EQ(l->created_at, tb[i].created_at);
   }

@@ -328,9 +328,9 @@ static void make_tasks(struct task *a, struct task *b) {
   b->started_at = NULL;
   a->completed_at = NULL;
   b->completed_at = xstrdup("2025-01-02 00:00:00.000");
-  strlist_add(&a->deps, "t2");
-  strlist_add(&b->deps, "t3");
-  strlist_add(&b->deps, "t4");
+  strlist_add(&a->dependencies, "t2");
+  strlist_add(&b->dependencies, "t3");
+  strlist_add(&b->dependencies, "t4");
   strlist_add(&a->deliverables, "one\ntwo");
   a->current_status = xstrdup("");
   b->current_status = xstrdup("waiting");
@@ -341,30 +341,36 @@ static void make_tasks(struct task *a, struct task *b) {
 }
 
 static void test_task_fields(void) {
-  INT_EQ(field_index(task_field_names, TF_COUNT, "group_id"), TF_GROUP);
-  INT_EQ(field_index(task_field_names, TF_COUNT, "deliverables"),
-         TF_DELIVERABLES);
-  INT_EQ(field_index(task_field_names, TF_COUNT, "deleted"), TF_DELETED);
-  INT_EQ(field_index(task_field_names, TF_COUNT, "nope"), -1);
-  INT_EQ(field_index(group_field_names, GF_COUNT, "specialist"), GF_SPECIALIST);
-  INT_EQ(field_index(session_field_names, SF_COUNT, "mode"), SF_MODE);
-  INT_EQ(field_index(section_field_names, XF_COUNT, "body"), XF_BODY);
+  INT_EQ(record_field_index(RK_TASK, "group_id"), TF_GROUP);
+  INT_EQ(record_field_index(RK_TASK, "deliverables"), TF_DELIVERABLES);
+  INT_EQ(record_field_index(RK_TASK, "deleted"), TF_DELETED);
+  INT_EQ(record_field_index(RK_TASK, "nope"), -1);
+  /* Every field but the versioned ones comes after them. */
+  INT_EQ(record_kinds[RK_TASK].nversioned, TF_COUNT);
+  INT_EQ(record_field_index(RK_TASK, "id"), TF_ID);
+  INT_EQ(record_kind_parse("section"), RK_SECTION);
+  INT_EQ(record_kind_parse("tasks"), -1);
+  INT_EQ(record_field_index(RK_GROUP, "specialist"), GF_SPECIALIST);
+  INT_EQ(record_field_index(RK_SESSION, "mode"), SF_MODE);
+  INT_EQ(record_field_index(RK_SECTION, "body"), XF_BODY);
 
   struct task a, b;
   make_tasks(&a, &b);
   for (int f = 0; f < TF_COUNT; f++) {
     OK(!task_field_eq(&a, &b, f), "field %s equal before copy",
-       task_field_names[f]);
+       record_kinds[RK_TASK].fields[f].name);
     OK(task_field_eq(&a, &a, f), "field %s not equal to itself",
-       task_field_names[f]);
+       record_kinds[RK_TASK].fields[f].name);
   }
   /* Copy one field at a time: it becomes equal, the later ones do not. */
   for (int f = 0; f < TF_COUNT; f++) {
-    task_field_copy(&a, &b, f);
-    OK(task_field_eq(&a, &b, f), "field %s after copy", task_field_names[f]);
+    record_field_copy(RK_TASK, &a, &b, f);
+    OK(task_field_eq(&a, &b, f), "field %s after copy",
+       record_kinds[RK_TASK].fields[f].name);
     for (int g = f + 1; g < TF_COUNT; g++)
       OK(!task_field_eq(&a, &b, g), "copy of %s changed %s",
-         task_field_names[f], task_field_names[g]);
+         record_kinds[RK_TASK].fields[f].name,
+         record_kinds[RK_TASK].fields[g].name);
     if (f == TF_GROUP)
       STR_EQ(a.session_id, "s2"); /* the group carries its session */
   }
@@ -373,8 +379,8 @@ static void test_task_fields(void) {
   OK(a.started_at == NULL, "NULL started copied");
   OK(isnan(a.actual), "NAN actual copied");
   OK(a.estimate == 4, "estimate copied");
-  OK(a.title != b.title && a.deps.v != b.deps.v, "deep copy");
-  INT_EQ(a.deps.n, 2);
+  OK(a.title != b.title && a.dependencies.v != b.dependencies.v, "deep copy");
+  INT_EQ(a.dependencies.n, 2);
   INT_EQ(a.deliverables.n, 0);
   INT_EQ(a.deleted, 1);
   free(b.title);
@@ -387,7 +393,7 @@ static void test_task_fields(void) {
   /* Equality details: NAN equals NAN only; NULL equals only NULL; lists
    * compare by items in order. */
   make_tasks(&a, &b);
-  task_field_copy(&a, &b, TF_ESTIMATE);
+  record_field_copy(RK_TASK, &a, &b, TF_ESTIMATE);
   b.estimate = NAN;
   a.estimate = NAN;
   OK(task_field_eq(&a, &b, TF_ESTIMATE), "NAN == NAN");
@@ -395,9 +401,9 @@ static void test_task_fields(void) {
   OK(!task_field_eq(&a, &b, TF_ESTIMATE), "0 != NAN");
   str_set(&a.description, "");
   OK(!task_field_eq(&a, &b, TF_DESCRIPTION), "\"\" != NULL");
-  strlist_clear(&a.deps);
-  strlist_add(&a.deps, "t4");
-  strlist_add(&a.deps, "t3");
+  strlist_clear(&a.dependencies);
+  strlist_add(&a.dependencies, "t4");
+  strlist_add(&a.dependencies, "t3");
   OK(!task_field_eq(&a, &b, TF_DEPS), "order of dependencies counts");
 
   /* task_copy is deep and whole. */
@@ -405,13 +411,15 @@ static void test_task_fields(void) {
   task_init(&c);
   task_copy(&c, &b);
   for (int f = 0; f < TF_COUNT; f++)
-    OK(task_field_eq(&c, &b, f), "task_copy field %s", task_field_names[f]);
+    OK(task_field_eq(&c, &b, f), "task_copy field %s",
+       record_kinds[RK_TASK].fields[f].name);
   STR_EQ(c.id, "t1");
-  OK(c.title != b.title && c.deps.v != b.deps.v, "task_copy deep");
+  OK(c.title != b.title && c.dependencies.v != b.dependencies.v,
+     "task_copy deep");
   task_release(&c);
   /* Released records are initialised again. */
   OK(c.id == NULL && isnan(c.estimate) && c.status == STATUS_PLANNED &&
-         c.priority == PRIORITY_MEDIUM && c.deps.n == 0,
+         c.priority == PRIORITY_MEDIUM && c.dependencies.n == 0,
      "released task is initialised");
   task_release(&a);
   task_release(&b);
@@ -435,14 +443,15 @@ static void test_group_session_fields(void) {
   b.deleted = true;
   for (int f = 0; f < GF_COUNT; f++)
     OK(!group_field_eq(&a, &b, f), "group field %s equal",
-       group_field_names[f]);
+       record_kinds[RK_GROUP].fields[f].name);
   for (int f = 0; f < GF_COUNT; f++) {
-    group_field_copy(&a, &b, f);
+    record_field_copy(RK_GROUP, &a, &b, f);
     OK(group_field_eq(&a, &b, f), "group field %s after copy",
-       group_field_names[f]);
+       record_kinds[RK_GROUP].fields[f].name);
     for (int g = f + 1; g < GF_COUNT; g++)
       OK(!group_field_eq(&a, &b, g), "group copy of %s changed %s",
-         group_field_names[f], group_field_names[g]);
+         record_kinds[RK_GROUP].fields[f].name,
+         record_kinds[RK_GROUP].fields[g].name);
   }
   group_release(&a);
   group_release(&b);
@@ -459,14 +468,15 @@ static void test_group_session_fields(void) {
   t.deleted = true;
   for (int f = 0; f < SF_COUNT; f++)
     OK(!session_field_eq(&s, &t, f), "session field %s equal",
-       session_field_names[f]);
+       record_kinds[RK_SESSION].fields[f].name);
   for (int f = 0; f < SF_COUNT; f++) {
-    session_field_copy(&s, &t, f);
+    record_field_copy(RK_SESSION, &s, &t, f);
     OK(session_field_eq(&s, &t, f), "session field %s after copy",
-       session_field_names[f]);
+       record_kinds[RK_SESSION].fields[f].name);
     for (int g = f + 1; g < SF_COUNT; g++)
       OK(!session_field_eq(&s, &t, g), "session copy of %s changed %s",
-         session_field_names[f], session_field_names[g]);
+         record_kinds[RK_SESSION].fields[f].name,
+         record_kinds[RK_SESSION].fields[g].name);
   }
   OK(s.mode != t.mode, "deep");
   session_release(&s);
@@ -715,8 +725,64 @@ static void test_section_key(void) {
   key_of("## 2025 Plan", "2025_plan");
 }
 
+/* Every field of every kind goes to its text form and back unchanged,
+ * and the JSON forms read back what they wrote, escapes included. */
+static void test_text_forms(void) {
+  struct task a, b;
+  make_tasks(&a, &b);
+  struct task c;
+  task_init(&c);
+  for (int i = 0; i < TF_ALL; i++) {
+    char *t = record_field_text(RK_TASK, &b, i);
+    OK(record_field_set(RK_TASK, &c, i, t), "set %s from '%s'",
+       record_kinds[RK_TASK].fields[i].name, t ? t : "null");
+    /* A NULL free text reads back as "". */
+    if (i != TF_DESCRIPTION && i != TF_SPECIALIST && i != TF_CURRENT)
+      OK(record_field_eq(RK_TASK, &b, &c, i), "%s round trip",
+         record_kinds[RK_TASK].fields[i].name);
+    free(t);
+  }
+  char *j = record_fields_json(RK_TASK, &b, FIELD_MERGED);
+  struct task d;
+  task_init(&d);
+  OK(record_fields_from_json(RK_TASK, &d, j), "%s", j);
+  OK(record_field_eq(RK_TASK, &b, &d, TF_DEPS), "lists through JSON");
+  OK(record_field_eq(RK_TASK, &b, &d, TF_ESTIMATE), "hours through JSON");
+  OK(isnan(d.actual), "an unset effort is null: %s", j);
+  free(j);
+  OK(!record_fields_from_json(RK_TASK, &d, "[1]"), "an array is no object");
+  OK(!record_fields_from_json(RK_TASK, &d, "{\"title\": 4}"),
+     "values are strings or null");
+  task_release(&a);
+  task_release(&b);
+  task_release(&c);
+  task_release(&d);
+
+  struct strlist l = {0}, back = {0};
+  strlist_add(&l, "plain");
+  strlist_add(&l, "quote \" backslash \\ tab \t newline \n bell \a");
+  strlist_add(&l, "\xc3\xa9 \xf0\x9f\x93\x9d");
+  strlist_add(&l, "");
+  char *json = strlist_to_json(&l);
+  STR_EQ(json, "[\"plain\",\"quote \\\" backslash \\\\ tab \\t newline "
+               "\\n bell \\u0007\",\"\xc3\xa9 \xf0\x9f\x93\x9d\",\"\"]");
+  OK(strlist_from_json(json, &back), "%s", json);
+  OK(strlist_eq(&l, &back), "the list reads back");
+  OK(strlist_from_json(" [ \"\\u00e9\\ud83d\\udcdd\" , 3 ] ", &back), "spaces");
+  INT_EQ(back.n, 2);
+  STR_EQ(back.v[0], "\xc3\xa9\xf0\x9f\x93\x9d");
+  STR_EQ(back.v[1], "3");
+  OK(!strlist_from_json("[\"a\"", &back) && back.n == 0, "unclosed");
+  OK(!strlist_from_json("{}", &back), "not an array");
+  OK(strlist_from_json("[]", &back) && back.n == 0, "empty");
+  free(json);
+  strlist_clear(&l);
+  strlist_clear(&back);
+}
+
 int main(void) {
   test_words();
+  test_text_forms();
   test_status();
   test_priority();
   test_effort();

@@ -209,11 +209,11 @@ static void test_task_fields(void) {
     OK(p->has_estimate && p->estimate == 1.5, "estimate %g", p->estimate);
     OK(p->has_actual && p->actual == 1.5, "actual %g", p->actual);
     OK(p->has_deps, "deps");
-    INT_EQ(p->deps.n, 3);
-    if (p->deps.n == 3) {
-      STR_EQ(p->deps.v[0], "a");
-      STR_EQ(p->deps.v[1], "b");
-      STR_EQ(p->deps.v[2], "c");
+    INT_EQ(p->dependencies.n, 3);
+    if (p->dependencies.n == 3) {
+      STR_EQ(p->dependencies.v[0], "a");
+      STR_EQ(p->dependencies.v[1], "b");
+      STR_EQ(p->dependencies.v[2], "c");
     }
     STR_EQ(p->description, "The description.");
     INT_EQ(p->deliverables.n, 0);
@@ -261,7 +261,7 @@ static void test_task_fields(void) {
         DOC_TASK, &d);
   NO_DIAGS(&d);
   if (d.ntasks == 1) {
-    OK(d.tasks[0].has_deps && d.tasks[0].deps.n == 0, "no deps");
+    OK(d.tasks[0].has_deps && d.tasks[0].dependencies.n == 0, "no deps");
     OK(d.tasks[0].has_estimate && isnan(d.tasks[0].estimate), "estimate");
     OK(d.tasks[0].has_actual && isnan(d.tasks[0].actual), "actual");
   }

@@ -411,8 +411,8 @@ static void make_rich(struct store *st) {
   strlist_add(&t.deliverables, "Line chart");
   strlist_add(&t.deliverables, "Bar chart\nwith legend\nand axis");
   strlist_add(&t.deliverables, "Para\n\nafter a blank line");
-  strlist_add(&t.deps, "t1");
-  strlist_add(&t.deps, "t2");
+  strlist_add(&t.dependencies, "t1");
+  strlist_add(&t.dependencies, "t2");
   t.actual = 2.5;
   t.estimate = 0.25;
   str_set(&t.specialist, "designer: charts");
@@ -503,7 +503,7 @@ static void test_round_trip(void) {
     STR_EQ(t3->specialist, "designer: charts");
     OK(t3->estimate == 0.25 && t3->actual == 2.5, "effort %g %g", t3->estimate,
        t3->actual);
-    INT_EQ(t3->deps.n, 2);
+    INT_EQ(t3->dependencies.n, 2);
     STR_EQ(t3->description, RICH_DESC);
     INT_EQ(t3->deliverables.n, 3);
     if (t3->deliverables.n == 3) {
@@ -827,7 +827,7 @@ static void test_escaping(void) {
   t.progress = 5;
   t.priority = PRIORITY_LOW;
   t.specialist = xstrdup("two\nlines");
-  strlist_add(&t.deps, "a");
+  strlist_add(&t.dependencies, "a");
   render_task_body(&b, &t, "grp");
   STR_EQ(b.ptr, "- [ ] **Status**: active\n- **Group**: grp\n"
                 "- **Progress**: 5%\n- **Priority**: low\n"

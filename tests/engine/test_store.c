@@ -329,7 +329,7 @@ static void test_constraints(void) {
   RC_OK(store_begin(st), st);
   INT_EQ(store_task_update(st, &t), ENG_INVALID);
   t.progress = 50;
-  strlist_add(&t.deps, "t1");
+  strlist_add(&t.dependencies, "t1");
   INT_EQ(store_task_update(st, &t), ENG_INVALID);
   store_rollback(st);
 
@@ -357,7 +357,7 @@ static void test_json(void) {
   RC_OK(store_task_get(st, "t3", &t), st);
   strlist_add(&t.deliverables, "Chart \"wrapper\"\nwith a newline");
   strlist_add(&t.deliverables, "");
-  strlist_add(&t.deps, "t1");
+  strlist_add(&t.dependencies, "t1");
   RC_OK(store_begin(st), st);
   RC_OK(store_task_update(st, &t), st);
   RC_OK(store_commit(st), st);
@@ -369,7 +369,7 @@ static void test_json(void) {
     STR_EQ(u.deliverables.v[0], "Chart \"wrapper\"\nwith a newline");
     STR_EQ(u.deliverables.v[1], "");
   }
-  INT_EQ(u.deps.n, 1);
+  INT_EQ(u.dependencies.n, 1);
 
   struct buf b = BUF_INIT;
   RC_OK(store_task_json(st, "t3", &b), st);

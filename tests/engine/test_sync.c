@@ -200,7 +200,7 @@ static void test_group_edits(void) {
   STR_EQ(t.title, "Chart widgets");
   INT_EQ(t.priority, PRIORITY_LOW);
   OK(fabs(t.estimate - 1.5) < 1e-9, "estimate %g", t.estimate);
-  INT_EQ(t.deps.n, 1);
+  INT_EQ(t.dependencies.n, 1);
   STR_EQ(t.description, "Charts with **zoom**.\n\n```\ncode  \n```");
   INT_EQ(t.deliverables.n, 2);
   if (t.deliverables.n == 2)
