@@ -737,10 +737,13 @@ int ctl_open(struct ctl *c, enum open_mode mode) {
             c->db_path, store_upgrade_backup(c->st));
   store_set_source(c->st, "taskctl");
   store_set_busy_ms(c->st, c->busy_ms);
+  ops_release(&c->ops);
+  ops_init(&c->ops, c->st, c->db_path, ctl_hint);
   return 0;
 }
 
 static void ctl_release(struct ctl *c, struct cmdline *cl) {
+  ops_release(&c->ops);
   store_close(c->st);
   for (int o = 0; o < O_COUNT; o++)
     strlist_clear(&c->opt[o]);
