@@ -196,6 +196,7 @@ int cmd_backups(struct ctl *c);
 int cmd_restore_backup(struct ctl *c);
 int cmd_stats(struct ctl *c);
 int cmd_log(struct ctl *c);
+int cmd_mcp(struct ctl *c);
 int check_log(struct ctl *c);
 
 /* Loads the demo session into the store inside the caller's transaction;
