@@ -153,7 +153,7 @@ void rpc_classify(json_t *v, struct rpc_msg *m) {
 void rpc_parse(const char *text, size_t len, struct rpc_msg *m) {
   json_error_t err;
   memset(m, 0, sizeof *m);
-  m->root = json_loadb(text, len, 0, &err);
+  m->root = json_loadb(text, len, JSON_DECODE_ANY, &err);
   if (!m->root) {
     invalid(m, RPC_PARSE_ERROR, "not JSON text: %s at byte %d", err.text,
             err.position);
