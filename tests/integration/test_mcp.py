@@ -4,7 +4,7 @@ drives it (node/mcp.test.mjs, one pytest test per node test), the public
 conformance suite checks it where its scenarios apply, and an agent and a
 person work on the same session, through MCP and through a real mount
 with vim, until their updates of one field meet in a conflict that the
-agent resolves."""
+agent resolves (and then undoes from its backup)."""
 import json
 import os
 import queue
@@ -302,6 +302,19 @@ def test_agent_and_person(demo, mount_factory, workdir):
     backups = agent.tool("backup_list", session=session)["backups"]
     values = {b["text"] for b in backups if b["field"] == "priority"}
     assert {"critical", "low"} <= values, backups
+    # The agent brings its own value back from its backup after all.
+    mine = [b for b in backups
+            if b["field"] == "priority" and b["text"] == "critical"][0]
+    restored = agent.tool("backup_restore", id=mine["id"])
+    assert restored["field"] == "priority", restored
+    assert agent.tool("task_show", id="audit_schema")["task"]["priority"] == \
+        "critical"
+    assert "- **Priority**: critical" in block_of(read(group_file),
+                                                  "audit_schema")
+    changes = agent.tool("edit_log", session=session, all_sources=True,
+                         limit=0)["changes"]
+    assert any(e["record"] == "audit_schema" and e["field"] == "priority" and
+               e["source"] == "mcp:planner" for e in changes), changes
     # taskctl sees the same.
-    assert ctl.task("audit_schema")["priority"] == "low"
+    assert ctl.task("audit_schema")["priority"] == "critical"
     agent.close()
