@@ -26,12 +26,13 @@ void mcp_hint(struct buf *out, enum ops_hint h, const char *arg);
 
 /* The tools as a tools/list result array, for protocol revision version
  * (outputSchema and title from 2025-06-18, annotations from
- * 2025-03-26). */
+ * 2025-03-26). A new reference: the caller json_decrefs it. */
 json_t *mcp_tools_list(const char *version);
 
 /*
- * Calls the tool name with args (an object, or NULL for none). Returns
- * 0 and sets *result to a CallToolResult: structuredContent and its JSON
+ * Calls the tool name with args (an object, or NULL for none; borrowed).
+ * Returns 0 and sets *result (the caller json_decrefs it) to a
+ * CallToolResult: structuredContent and its JSON
  * as text, or isError with a message that says what to do when the
  * arguments or the call are wrong (a missing or mistyped argument, an
  * unknown id, a bad value, a locked database): a change is then not
@@ -49,10 +50,12 @@ int mcp_tool_call(struct ops *o, const char *name, json_t *args,
  */
 #define MCP_URI_PREFIX "taskfs:///"
 
-/* The URIs of every file, sorted. */
+/* Adds the URIs of every file to uris, sorted; the caller clears it. On
+ * failure (a store result) uris is left empty. */
 int mcp_files_list(struct store *st, struct strlist *uris);
-/* The bytes of the file at uri. ENG_NOTFOUND when uri names no file
- * (also when it is not of the taskfs scheme). */
+/* Appends the bytes of the file at uri to out. ENG_NOTFOUND when uri
+ * names no file (also when it is not of the taskfs scheme); other store
+ * results when the database cannot be read. */
 int mcp_files_read(struct store *st, const char *uri, struct buf *out);
 /* The path of uri below the root ("<session>/task_groups/x.md"), decoded;
  * NULL when uri is not a taskfs URI. The caller frees it. */
@@ -65,6 +68,8 @@ struct mcp_file_state {
   uint64_t hash; /* of what has no revision: the text of unversioned
                     files, a held draft */
 };
+/* A URI that names no file (yet) has exists false; a store result when
+ * the database cannot be read. */
 int mcp_files_state(struct store *st, const char *uri,
                     struct mcp_file_state *out);
 bool mcp_file_state_eq(const struct mcp_file_state *a,

@@ -141,7 +141,6 @@ static const char *const session_statuses_enum[] = {
 /* One call: its arguments as ops fields, and its result. */
 struct call {
   struct ops *o;
-  const char *version;
   json_t *args;         /* borrowed; an object */
   struct ops_fields f;  /* the field arguments given */
   struct strlist texts; /* field values made text, owned */
@@ -1206,7 +1205,6 @@ int mcp_tool_call(struct ops *o, const char *name, json_t *args,
   struct call c;
   memset(&c, 0, sizeof c);
   c.o = o;
-  c.version = version;
   c.args = args ? json_incref(args) : json_object();
   ops_fields_init(&c.f);
   int rc = take_args(&c, t);
