@@ -1,11 +1,16 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# The layers stay apart: engine/ includes no FUSE header; fs/ includes no
-# sqlite3.h and writes no SQL; tools/ uses neither FUSE nor SQL itself.
+# The layers stay apart: engine/ includes no FUSE header and no jansson;
+# fs/ includes no sqlite3.h, no jansson and writes no SQL; tools/ uses
+# neither FUSE nor SQL itself.
 cd "$(dirname "$0")/.." || exit 2
 fail=0
 if grep -rn --include='*.[ch]' '#include *[<"]fuse' engine tools; then
   echo "engine/ and tools/ must not include FUSE headers"
+  fail=1
+fi
+if grep -rn --include='*.[ch]' '#include *[<"]jansson' engine fs; then
+  echo "jansson is for taskctl only"
   fail=1
 fi
 if grep -rnE --include='*.[ch]' \

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* cmd_conflict.c: taskctl conflicts, resolve, backups and restore-backup:
  * what saves through the mount could not settle, and the values they
- * overwrote. The deciding is the engine's (sync_resolve,
- * sync_restore_backup); this file only asks and reports. */
+ * overwrote. The deciding is the engine's (through ops_resolve and
+ * ops_restore_backup); this file only asks and reports. */
 #include "taskctl.h"
 #include "config.h"
 #include "sync.h"
@@ -24,17 +24,6 @@ static int parse_id(const char *what, const char *s, int64_t *out) {
                            s);
   *out = v;
   return 0;
-}
-
-/* Checks --session when given: a typo should say so, not list nothing. */
-static int check_session(struct ctl *c, const char *session_id) {
-  if (!session_id)
-    return 0;
-  struct session s;
-  session_init(&s);
-  int code = ctl_get_session(c, session_id, &s);
-  session_release(&s);
-  return code;
 }
 
 /* ---- conflicts ---- */
@@ -83,11 +72,11 @@ int cmd_conflicts(struct ctl *c) {
   int rc = store_read_begin(c->st);
   if (rc)
     return ctl_fail_store(c, rc);
-  int code = check_session(c, session_id);
+  int code = ctl_check_session(c, session_id);
   if (!code && c->json) {
     struct buf b = BUF_INIT;
-    rc = store_conflicts_json(c->st, session_id, !all, &b);
-    code = rc ? ctl_fail_store(c, rc) : 0;
+    rc = ops_conflicts_json(&c->ops, session_id, all, &b);
+    code = rc ? ctl_fail_ops(c, rc) : 0;
     if (!code)
       out_json(&b);
     buf_release(&b);
@@ -121,21 +110,12 @@ int cmd_resolve(struct ctl *c) {
     if (!str_eq(how, "db") && !str_eq(how, "file"))
       return ctl_fail(EXIT_INVALID, "--keep takes db or file, not '%s'", how);
   }
-  int rc = sync_resolve(c->st, id, how, value);
-  if (rc == ENG_NOTFOUND)
-    return ctl_fail(ctl_exit_code(rc, false),
-                    "%s; 'taskctl conflicts' lists the unresolved ones",
-                    store_errmsg(c->st));
-  if (rc)
-    return ctl_fail_store(c, rc);
-
-  /* Resolved; what remains is to say so. */
   struct conflict x;
   conflict_init(&x);
-  rc = store_conflict_get(c->st, id, &x);
+  int rc = ops_resolve(&c->ops, id, how, value, &x);
   if (rc) {
     conflict_release(&x);
-    return ctl_fail_store(c, rc);
+    return ctl_fail_ops(c, rc);
   }
   if (c->json) {
     struct buf b = BUF_INIT;
@@ -205,11 +185,11 @@ int cmd_backups(struct ctl *c) {
   int rc = store_read_begin(c->st);
   if (rc)
     return ctl_fail_store(c, rc);
-  int code = check_session(c, session_id);
+  int code = ctl_check_session(c, session_id);
   if (!code && c->json) {
     struct buf b = BUF_INIT;
-    rc = store_backups_json(c->st, session_id, &b);
-    code = rc ? ctl_fail_store(c, rc) : 0;
+    rc = ops_backups_json(&c->ops, session_id, &b);
+    code = rc ? ctl_fail_ops(c, rc) : 0;
     if (!code)
       out_json(&b);
     buf_release(&b);
@@ -221,26 +201,6 @@ int cmd_backups(struct ctl *c) {
 }
 
 /* ---- restore-backup ---- */
-
-/* The policies the mount would use by default: taskfs.yaml beside the
- * database, else the defaults. (A mount started with -o config=FILE may
- * use others; taskctl cannot know.) */
-static int load_policy(struct ctl *c, struct policy *p) {
-  const char *slash = strrchr(c->db_path, '/');
-  char *path = slash ? xasprintf("%.*s/taskfs.yaml", (int)(slash - c->db_path),
-                                 c->db_path)
-                     : xstrdup("taskfs.yaml");
-  struct buf err = BUF_INIT;
-  int code = 0;
-  int rc = policy_load(path, p, &err);
-  if (rc == ENG_NOTFOUND)
-    policy_default(p);
-  else if (rc)
-    code = ctl_fail(ctl_exit_code(rc, false), "%s", err.ptr);
-  buf_release(&err);
-  free(path);
-  return code;
-}
 
 /* Prints the lines of a save report on stderr, one "taskctl:" line each. */
 static void print_report(int64_t id, const struct buf *report) {
@@ -255,24 +215,9 @@ static void print_report(int64_t id, const struct buf *report) {
   }
 }
 
-static int restore(struct ctl *c, int64_t id, const struct backup *b,
-                   struct save_result *res) {
-  struct policy policy;
-  int code = load_policy(c, &policy);
-  if (code)
-    return code;
-  int rc = sync_restore_backup(c->st, id, &policy, res);
-  if (rc == ENG_PARSE) {
-    fprintf(stderr,
-            "taskctl: backup %" PRId64 " not restored: the text has errors; "
-            "it is held as the text of %s %s until it is fixed or its "
-            ".error.md file is removed\n",
-            id, b->kind, b->record);
-    print_report(id, &res->report);
-    return ctl_exit_code(rc, false);
-  }
-  if (rc)
-    return ctl_fail_store(c, rc);
+/* What a restored backup did. */
+static int restore_report(struct ctl *c, int64_t id, const struct backup *b,
+                          const struct save_result *res) {
   print_report(id, &res->report);
   if (c->json) {
     struct buf o = BUF_INIT;
@@ -305,16 +250,17 @@ int cmd_restore_backup(struct ctl *c) {
   if (code)
     return code;
   struct backup b;
-  memset(&b, 0, sizeof b);
-  int rc = store_backup_get(c->st, id, &b);
-  if (rc == ENG_NOTFOUND)
-    return ctl_fail(ctl_exit_code(rc, false),
-                    "no backup %" PRId64 "; 'taskctl backups' lists them", id);
-  if (rc)
-    return ctl_fail_store(c, rc);
   struct save_result res;
+  memset(&b, 0, sizeof b);
   save_result_init(&res);
-  code = restore(c, id, &b, &res);
+  int rc = ops_restore_backup(&c->ops, id, &b, &res);
+  if (rc) {
+    code = ctl_fail_ops(c, rc);
+    if (rc == ENG_PARSE)
+      print_report(id, &res.report);
+  } else {
+    code = restore_report(c, id, &b, &res);
+  }
   save_result_release(&res);
   store_backup_release(&b);
   return code;

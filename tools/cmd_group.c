@@ -4,6 +4,7 @@
 #include "util.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Counts of a group's live tasks by status, and its effort totals. */
@@ -46,38 +47,6 @@ static int group_counts(struct ctl *c, const struct group *g,
   return 0;
 }
 
-/* The group fields given as options, checked, into g. */
-static int apply_group_options(struct ctl *c, struct group *g) {
-  int code;
-  if (c->has[O_NAME])
-    str_set(&g->name, ctl_opt(c, O_NAME));
-  if (c->has[O_TITLE])
-    str_set(&g->title, ctl_opt(c, O_TITLE));
-  if (c->has[O_DESCRIPTION])
-    str_set(&g->description, ctl_opt(c, O_DESCRIPTION));
-  if (c->has[O_SPECIALIST])
-    str_set(&g->specialist, ctl_opt(c, O_SPECIALIST));
-  if (c->has[O_STATUS] &&
-      (code = ctl_parse_status("status", ctl_opt(c, O_STATUS), &g->status)))
-    return code;
-  if (c->has[O_PRIORITY] &&
-      (code = ctl_parse_priority(ctl_opt(c, O_PRIORITY), &g->priority)))
-    return code;
-  return 0;
-}
-
-static int insert_group(struct ctl *c, void *arg) {
-  struct group *g = arg;
-  struct session s;
-  session_init(&s);
-  int code = ctl_get_session(c, g->session_id, &s);
-  session_release(&s);
-  if (code)
-    return code;
-  int rc = store_group_insert(c->st, g);
-  return rc ? ctl_fail_store(c, rc) : 0;
-}
-
 int check_group_create(struct ctl *c) {
   if (!c->has[O_SESSION])
     return ctl_usage_error("'group create' needs --session S");
@@ -87,16 +56,13 @@ int check_group_create(struct ctl *c) {
 }
 
 int cmd_group_create(struct ctl *c) {
-  struct group g;
-  group_init(&g);
-  g.session_id = xstrdup(ctl_opt(c, O_SESSION));
-  g.id = xstrdup(ctl_opt(c, O_ID));
-  int code = apply_group_options(c, &g);
-  if (!code)
-    code = ctl_write(c, insert_group, &g);
-  if (!code)
-    code = ctl_print_result(c, OWNER_GROUP, g.id);
-  group_release(&g);
+  struct ops_fields f;
+  char *id = NULL;
+  ctl_fields(c, &f);
+  int rc = ops_group_create(&c->ops, ctl_opt(c, O_SESSION), ctl_opt(c, O_ID),
+                            &f, &id);
+  int code = rc ? ctl_fail_ops(c, rc) : ctl_print_result(c, OWNER_GROUP, id);
+  free(id);
   return code;
 }
 
@@ -174,17 +140,11 @@ int cmd_group_list(struct ctl *c) {
   int rc = store_read_begin(c->st);
   if (rc)
     return ctl_fail_store(c, rc);
-  int code = 0;
-  if (session_id) {
-    struct session s;
-    session_init(&s);
-    code = ctl_get_session(c, session_id, &s);
-    session_release(&s);
-  }
+  int code = ctl_check_session(c, session_id);
   if (!code && c->json) {
     struct buf b = BUF_INIT;
-    rc = store_groups_json(c->st, session_id, c->has[O_DELETED], &b);
-    code = rc ? ctl_fail_store(c, rc) : 0;
+    rc = ops_groups_json(&c->ops, session_id, c->has[O_DELETED], &b);
+    code = rc ? ctl_fail_ops(c, rc) : 0;
     if (!code)
       out_json(&b);
     buf_release(&b);
@@ -241,70 +201,14 @@ int cmd_group_show(struct ctl *c) {
   return code;
 }
 
-/* A change to one group, made inside the write transaction. */
-struct group_change {
-  const char *ref; /* id, or name within --session */
-  enum { CHANGE_SET, CHANGE_RM, CHANGE_RESTORE } what;
-  char *id; /* out: the id of the group changed */
-};
-
-/* Restoring must not make two live groups of a session share a name:
- * the name is the group's file name. */
-static int check_restore(struct ctl *c, const struct group *g) {
-  struct group other;
-  group_init(&other);
-  int rc = store_group_find(c->st, g->session_id, g->name, &other);
-  int code = 0;
-  if (rc == ENG_OK && strcmp(other.id, g->id) != 0)
-    code = ctl_fail(EXIT_INVALID,
-                    "cannot restore group %s: group %s of session %s now has "
-                    "the name '%s'; restore it under another name with "
-                    "--name N",
-                    g->id, other.id, g->session_id, g->name);
-  else if (rc && rc != ENG_NOTFOUND)
-    code = ctl_fail_store(c, rc);
-  group_release(&other);
-  return code;
-}
-
-static int change_group(struct ctl *c, void *arg) {
-  struct group_change *ch = arg;
-  struct group g;
-  group_init(&g);
-  const char *session_id =
-      ch->what == CHANGE_RESTORE ? NULL : ctl_opt(c, O_SESSION);
-  int code = ctl_get_group(c, session_id, ch->ref, &g);
-  if (code)
-    goto out;
-  if (ch->what == CHANGE_SET) {
-    code = apply_group_options(c, &g);
-  } else if (ch->what == CHANGE_RM) {
-    g.deleted = true;
-  } else {
-    if (c->has[O_NAME])
-      str_set(&g.name, ctl_opt(c, O_NAME));
-    if (g.deleted && !(code = check_restore(c, &g)))
-      g.deleted = false;
-  }
-  if (code)
-    goto out;
-  int rc = store_group_update(c->st, &g);
-  if (rc) {
-    code = ctl_fail_store(c, rc);
-    goto out;
-  }
-  ch->id = xstrdup(g.id);
-out:
-  group_release(&g);
-  return code;
-}
-
-static int run_change(struct ctl *c, int what) {
-  struct group_change ch = {c->pos[0], what, NULL};
-  int code = ctl_write(c, change_group, &ch);
-  if (!code)
-    code = ctl_print_result(c, OWNER_GROUP, ch.id);
-  free(ch.id);
+static int run_change(struct ctl *c, enum ops_change what) {
+  struct ops_fields f;
+  char *id = NULL;
+  ctl_fields(c, &f);
+  int rc = ops_group_change(&c->ops, ctl_opt(c, O_SESSION), c->pos[0], what, &f,
+                            &id);
+  int code = rc ? ctl_fail_ops(c, rc) : ctl_print_result(c, OWNER_GROUP, id);
+  free(id);
   return code;
 }
 
@@ -322,8 +226,8 @@ int check_group_set(struct ctl *c) {
   return 0;
 }
 
-int cmd_group_set(struct ctl *c) { return run_change(c, CHANGE_SET); }
+int cmd_group_set(struct ctl *c) { return run_change(c, OPS_SET); }
 
-int cmd_group_rm(struct ctl *c) { return run_change(c, CHANGE_RM); }
+int cmd_group_rm(struct ctl *c) { return run_change(c, OPS_REMOVE); }
 
-int cmd_group_restore(struct ctl *c) { return run_change(c, CHANGE_RESTORE); }
+int cmd_group_restore(struct ctl *c) { return run_change(c, OPS_RESTORE); }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* cmd_import.c: taskctl task import: many tasks from a JSON array in one
- * transaction, all or none. The JSON is read by the store (SQLite's json
- * functions); this file only maps its objects to tasks. */
+ * transaction, all or none (ops_task_import). This file reads the input
+ * and prints the new ids. */
 #include "names.h"
 #include "taskctl.h"
 #include "util.h"
@@ -9,165 +9,6 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <string.h>
-
-struct import {
-  struct ctl *c;
-  const char *text;   /* the JSON input */
-  struct strlist ids; /* the new tasks, in input order */
-  char *msg;          /* why an element was refused */
-  /* The group of the previous element: imports mostly fill few groups, so
-   * most elements need no lookup. */
-  char *last_session, *last_ref;
-  struct group group;
-  /* Dependencies are checked once every task is in, so that an element may
-   * depend on a later one. dep_elem[i] is the element of deps.v[i]. */
-  struct strlist dependencies;
-  size_t *dep_elem, dep_cap;
-};
-
-/* Records why element i is refused; returns rc. */
-static int refuse(struct import *im, size_t i, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int refuse(struct import *im, size_t i, int rc, const char *fmt, ...) {
-  struct buf b = BUF_INIT;
-  va_list ap;
-  buf_printf(&b, "element %zu of the input: ", i);
-  va_start(ap, fmt);
-  buf_vprintf(&b, fmt, ap);
-  va_end(ap);
-  free(im->msg);
-  im->msg = buf_detach(&b, NULL);
-  return rc;
-}
-
-/* Engine failures of the database itself keep their result (busy, read
- * only, disk full); anything about the element's content is bad input. */
-static int input_rc(int rc) {
-  return rc == ENG_NOTFOUND || rc == ENG_EXISTS ? ENG_INVALID : rc;
-}
-
-static int find_group(struct import *im, size_t i, const char *session_id,
-                      const char *ref) {
-  if (im->last_ref && str_eq(im->last_ref, ref) &&
-      str_eq(im->last_session, session_id))
-    return ENG_OK;
-  struct store *st = im->c->st;
-  free(im->last_ref);
-  free(im->last_session);
-  im->last_ref = im->last_session = NULL;
-  int rc = store_group_get(st, ref, &im->group);
-  if (rc == ENG_NOTFOUND && session_id)
-    rc = store_group_find(st, session_id, ref, &im->group);
-  if (rc == ENG_NOTFOUND && session_id)
-    return refuse(im, i, ENG_INVALID,
-                  "no group with id or name '%s' in session %s", ref,
-                  session_id);
-  if (rc == ENG_NOTFOUND)
-    return refuse(im, i, ENG_INVALID,
-                  "no group with id '%s' (give \"session\" to find it by "
-                  "name)",
-                  ref);
-  if (rc)
-    return refuse(im, i, rc, "%s", store_errmsg(st));
-  if (session_id && strcmp(im->group.session_id, session_id) != 0)
-    return refuse(im, i, ENG_INVALID, "group %s is in session %s, not %s",
-                  im->group.id, im->group.session_id, session_id);
-  if (im->group.deleted)
-    return refuse(im, i, ENG_INVALID, "group %s is deleted", im->group.id);
-  im->last_ref = xstrdup(ref);
-  im->last_session = xstrdup(session_id);
-  return ENG_OK;
-}
-
-static int get_list(struct import *im, size_t i, struct json_obj *o,
-                    const char *key, struct strlist *out) {
-  const char *v = json_obj_get(o, key);
-  if (!v)
-    return ENG_OK;
-  if (store_json_array(im->c->st, v, out))
-    return refuse(im, i, ENG_INVALID, "\"%s\" must be an array", key);
-  return ENG_OK;
-}
-
-static int get_effort(struct import *im, size_t i, struct json_obj *o,
-                      const char *key, double *out) {
-  const char *v = json_obj_get(o, key);
-  if (v && !effort_parse(v, out))
-    return refuse(im, i, ENG_INVALID,
-                  "%s '%s' is not hours (a number) or an effort such as "
-                  "\"4h\" or \"90m\"",
-                  key, v);
-  return ENG_OK;
-}
-
-/* Fills t from the keys of o; a null value counts as absent. */
-static int task_from_object(struct import *im, struct json_obj *o, size_t i,
-                            struct task *t) {
-  const char *v;
-  int rc;
-  const char *group = json_obj_get(o, "group");
-  const char *title = json_obj_get(o, "title");
-  if (!group)
-    return refuse(im, i, ENG_INVALID, "\"group\" is missing");
-  if (!title || !*title)
-    return refuse(im, i, ENG_INVALID, "\"title\" is missing");
-  if ((rc = find_group(im, i, json_obj_get(o, "session"), group)))
-    return rc;
-  t->group_id = xstrdup(im->group.id);
-  t->session_id = xstrdup(im->group.session_id);
-  t->title = xstrdup(title);
-  t->id = xstrdup(json_obj_get(o, "id"));
-  t->description = xstrdup(json_obj_get(o, "description"));
-  t->specialist = xstrdup(json_obj_get(o, "specialist"));
-  t->current_status = xstrdup(json_obj_get(o, "current_status"));
-  if ((v = json_obj_get(o, "status"))) {
-    int s = status_parse(v);
-    if (s < 0)
-      return refuse(im, i, ENG_INVALID,
-                    "status '%s' is not one of planned, active, blocked, "
-                    "completed",
-                    v);
-    task_set_status(t, s);
-  }
-  if ((v = json_obj_get(o, "progress"))) {
-    int p = progress_parse(v, &t->progress);
-    if (p == -2)
-      return refuse(im, i, ENG_INVALID, "progress '%s' is outside 0-100", v);
-    if (p)
-      return refuse(im, i, ENG_INVALID,
-                    "progress '%s' is not a whole number 0-100", v);
-  }
-  if ((v = json_obj_get(o, "priority")) &&
-      (t->priority = priority_parse(v)) < 0)
-    return refuse(im, i, ENG_INVALID,
-                  "priority '%s' is not one of low, medium, high, critical", v);
-  if ((rc = get_effort(im, i, o, "estimate", &t->estimate)) ||
-      (rc = get_effort(im, i, o, "actual", &t->actual)) ||
-      (rc = get_list(im, i, o, "dependencies", &t->dependencies)) ||
-      (rc = get_list(im, i, o, "deliverables", &t->deliverables)))
-    return rc;
-  return ENG_OK;
-}
-
-static int import_element(void *ctx, struct json_obj *o, size_t i) {
-  struct import *im = ctx;
-  struct task t;
-  task_init(&t);
-  int rc = task_from_object(im, o, i, &t);
-  if (rc == ENG_OK && (rc = store_task_insert(im->c->st, &t)))
-    rc = refuse(im, i, input_rc(rc), "%s", store_errmsg(im->c->st));
-  if (rc == ENG_OK) {
-    strlist_add(&im->ids, t.id);
-    for (size_t k = 0; k < t.dependencies.n; k++) {
-      XGROW(im->dep_elem, im->dep_cap, im->dependencies.n + 1);
-      im->dep_elem[im->dependencies.n] = i;
-      strlist_add(&im->dependencies, t.dependencies.v[k]);
-    }
-  }
-  task_release(&t);
-  return rc;
-}
 
 static int read_input(const char *path, struct buf *out) {
   FILE *f = stdin;
@@ -194,24 +35,6 @@ static int read_input(const char *path, struct buf *out) {
   return 0;
 }
 
-/* Runs inside the write transaction: any refused element rolls it all
- * back. */
-static int import_all(struct ctl *c, void *arg) {
-  struct import *im = arg;
-  int rc = store_json_each_object(c->st, im->text, import_element, im);
-  for (size_t k = 0; rc == ENG_OK && k < im->dependencies.n; k++)
-    if (!store_task_exists(c->st, im->dependencies.v[k]))
-      rc = refuse(im, im->dep_elem[k], ENG_INVALID,
-                  "dependency '%s' is no task of the database or the input",
-                  im->dependencies.v[k]);
-  if (rc == ENG_OK)
-    return 0;
-  if (!im->msg) /* the store's own message: not an array of objects */
-    return ctl_fail_store(c, rc);
-  return ctl_fail(ctl_exit_code(rc, false), "%s; nothing was imported",
-                  im->msg);
-}
-
 /* With --json: an array of the new tasks, each as 'task show --json'
  * prints it. The store writes every object; this only lists them. */
 static int print_json(struct ctl *c, const struct strlist *ids) {
@@ -233,30 +56,22 @@ static int print_json(struct ctl *c, const struct strlist *ids) {
 
 int cmd_task_import(struct ctl *c) {
   struct buf text = BUF_INIT;
-  struct import im;
-  memset(&im, 0, sizeof im);
-  im.c = c;
-  group_init(&im.group);
+  struct strlist ids = {0};
   /* Read it all before taking the write lock: a slow pipe must not hold
    * the database. */
   int code = read_input(c->npos ? c->pos[0] : NULL, &text);
   if (!code) {
-    im.text = text.ptr;
-    code = ctl_write(c, import_all, &im);
+    int rc = ops_task_import(&c->ops, text.ptr, &ids);
+    if (rc)
+      code = ctl_fail_ops(c, rc);
   }
   if (!code && c->json) {
-    code = print_json(c, &im.ids);
+    code = print_json(c, &ids);
   } else if (!code) {
-    for (size_t i = 0; i < im.ids.n; i++)
-      printf("%s\n", im.ids.v[i]);
+    for (size_t i = 0; i < ids.n; i++)
+      printf("%s\n", ids.v[i]);
   }
   buf_release(&text);
-  strlist_clear(&im.ids);
-  strlist_clear(&im.dependencies);
-  free(im.dep_elem);
-  free(im.msg);
-  free(im.last_session);
-  free(im.last_ref);
-  group_release(&im.group);
+  strlist_clear(&ids);
   return code;
 }

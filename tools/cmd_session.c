@@ -3,6 +3,7 @@
 #include "taskctl.h"
 #include "util.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* Totals over the live groups of a session. */
@@ -31,20 +32,6 @@ static int session_totals(struct ctl *c, const char *id, struct totals *t) {
   return 0;
 }
 
-static int check_session_status(const char *s) {
-  if (!session_status_valid(s))
-    return ctl_fail(EXIT_INVALID,
-                    "session status '%s' is not one of active, paused, "
-                    "completed, archived",
-                    s);
-  return 0;
-}
-
-static int insert_session(struct ctl *c, void *arg) {
-  int rc = store_session_insert(c->st, arg);
-  return rc ? ctl_fail_store(c, rc) : 0;
-}
-
 int check_session_create(struct ctl *c) {
   const char *title = ctl_opt(c, O_TITLE);
   if (!title || !*title)
@@ -53,21 +40,12 @@ int check_session_create(struct ctl *c) {
 }
 
 int cmd_session_create(struct ctl *c) {
-  const char *title = ctl_opt(c, O_TITLE), *status = ctl_opt(c, O_STATUS);
-  int code;
-  if (status && (code = check_session_status(status)))
-    return code;
-  struct session s;
-  session_init(&s);
-  s.id = xstrdup(ctl_opt(c, O_ID));
-  s.title = xstrdup(title);
-  s.status = xstrdup(status);
-  s.mode = xstrdup(ctl_opt(c, O_MODE));
-  s.description = xstrdup(ctl_opt(c, O_DESCRIPTION));
-  code = ctl_write(c, insert_session, &s);
-  if (!code)
-    code = ctl_print_result(c, OWNER_SESSION, s.id);
-  session_release(&s);
+  struct ops_fields f;
+  char *id = NULL;
+  ctl_fields(c, &f);
+  int rc = ops_session_create(&c->ops, ctl_opt(c, O_ID), &f, &id);
+  int code = rc ? ctl_fail_ops(c, rc) : ctl_print_result(c, OWNER_SESSION, id);
+  free(id);
   return code;
 }
 
@@ -107,8 +85,8 @@ int cmd_session_list(struct ctl *c) {
   int code;
   if (c->json) {
     struct buf b = BUF_INIT;
-    rc = store_sessions_json(c->st, &b);
-    code = rc ? ctl_fail_store(c, rc) : 0;
+    rc = ops_sessions_json(&c->ops, &b);
+    code = rc ? ctl_fail_ops(c, rc) : 0;
     if (!code)
       out_json(&b);
     buf_release(&b);
@@ -175,27 +153,6 @@ int cmd_session_show(struct ctl *c) {
   return code;
 }
 
-static int update_session(struct ctl *c, void *arg) {
-  struct session s;
-  session_init(&s);
-  int code = ctl_get_session(c, arg, &s);
-  if (code)
-    goto out;
-  if (c->has[O_TITLE])
-    str_set(&s.title, ctl_opt(c, O_TITLE));
-  if (c->has[O_STATUS])
-    str_set(&s.status, ctl_opt(c, O_STATUS));
-  if (c->has[O_MODE])
-    str_set(&s.mode, ctl_opt(c, O_MODE));
-  if (c->has[O_DESCRIPTION])
-    str_set(&s.description, ctl_opt(c, O_DESCRIPTION));
-  int rc = store_session_update(c->st, &s);
-  code = rc ? ctl_fail_store(c, rc) : 0;
-out:
-  session_release(&s);
-  return code;
-}
-
 int check_session_set(struct ctl *c) {
   if (!c->has[O_TITLE] && !c->has[O_STATUS] && !c->has[O_MODE] &&
       !c->has[O_DESCRIPTION])
@@ -205,12 +162,9 @@ int check_session_set(struct ctl *c) {
 }
 
 int cmd_session_set(struct ctl *c) {
-  const char *title = ctl_opt(c, O_TITLE), *status = ctl_opt(c, O_STATUS);
-  if (title && !*title)
-    return ctl_fail(EXIT_INVALID, "a session needs a title");
-  int code;
-  if (status && (code = check_session_status(status)))
-    return code;
-  code = ctl_write(c, update_session, (void *)c->pos[0]);
-  return code ? code : ctl_print_result(c, OWNER_SESSION, c->pos[0]);
+  struct ops_fields f;
+  ctl_fields(c, &f);
+  int rc = ops_session_set(&c->ops, c->pos[0], &f);
+  return rc ? ctl_fail_ops(c, rc)
+            : ctl_print_result(c, OWNER_SESSION, c->pos[0]);
 }

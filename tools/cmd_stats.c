@@ -18,73 +18,6 @@
 /* Values longer than this are cut in the text form of the log. */
 #define TEXT_VALUE_MAX 40
 
-static int check_session(struct ctl *c, const char *session_id) {
-  if (!session_id)
-    return 0;
-  struct session s;
-  session_init(&s);
-  int code = ctl_get_session(c, session_id, &s);
-  session_release(&s);
-  return code;
-}
-
-/* The path within its session of the .conflict.md file of conflict x:
- * beside the file it was saved to. */
-static void conflict_path(struct ctl *c, const struct conflict *x,
-                          struct buf *out) {
-  struct vnode f;
-  vnode_init(&f);
-  f.kind = VK_CONFLICT_MD;
-  f.session = xstrdup(x->session_id);
-  f.record = xstrdup(x->file_record);
-  if (str_eq(x->file_kind, "group")) {
-    f.target = VK_GROUP_MD;
-  } else if (str_eq(x->file_kind, "task")) {
-    struct task t;
-    task_init(&t);
-    f.target = VK_TASK_MD;
-    if (store_task_get(c->st, x->file_record, &t) == ENG_OK)
-      f.status = t.status;
-    task_release(&t);
-  } else if (str_eq(x->file_kind, "notes")) {
-    const char *slash = x->file_record ? strchr(x->file_record, '/') : NULL;
-    f.target = VK_NOTES_MD;
-    f.notes = slash ? notes_index(slash + 1) : -1;
-  } else {
-    f.target = VK_SESSION_MD;
-  }
-  if (f.notes < 0 || view_path(c->st, &f, out) != ENG_OK)
-    buf_truncate(out, 0);
-  vnode_release(&f);
-}
-
-/* The open conflicts of a session (NULL: all) and their files. */
-struct open_conflicts {
-  struct conflict *v;
-  size_t n;
-  struct strlist files;
-};
-
-static int open_conflicts_load(struct ctl *c, const char *session_id,
-                               struct open_conflicts *oc) {
-  memset(oc, 0, sizeof *oc);
-  int rc =
-      store_conflict_list(c->st, session_id, NULL, NULL, true, &oc->v, &oc->n);
-  struct buf path = BUF_INIT;
-  for (size_t i = 0; rc == ENG_OK && i < oc->n; i++) {
-    buf_truncate(&path, 0);
-    conflict_path(c, &oc->v[i], &path);
-    strlist_add(&oc->files, path.ptr);
-  }
-  buf_release(&path);
-  return rc;
-}
-
-static void open_conflicts_release(struct open_conflicts *oc) {
-  store_conflicts_free(oc->v, oc->n);
-  strlist_clear(&oc->files);
-}
-
 /* ---- stats ---- */
 
 static void add_metric(struct table *t, const char *name, const char *value) {
@@ -138,7 +71,7 @@ static void print_figures(const struct sync_stats *x,
   table_release(&t);
 }
 
-static void print_conflicts(const struct open_conflicts *oc) {
+static void print_conflicts(const struct ops_open_conflicts *oc) {
   static const char *const header[] = {"ID",    "SESSION", "TYPE",
                                        "FIELD", "LABEL",   "FILE"};
   if (oc->n == 0)
@@ -162,7 +95,7 @@ static void print_conflicts(const struct open_conflicts *oc) {
 }
 
 static int stats_text(struct ctl *c, const char *session_id,
-                      const struct open_conflicts *oc) {
+                      const struct ops_open_conflicts *oc) {
   struct sync_stats x;
   struct strlist kinds = {0}, counts = {0}, failed = {0};
   int rc = store_sync_stats(c->st, session_id, &x);
@@ -189,21 +122,21 @@ int cmd_stats(struct ctl *c) {
   int rc = store_read_begin(c->st);
   if (rc)
     return ctl_fail_store(c, rc);
-  struct open_conflicts oc = {0};
-  int code = check_session(c, session_id);
-  if (!code && (rc = open_conflicts_load(c, session_id, &oc)))
-    code = ctl_fail_store(c, rc);
+  struct ops_open_conflicts oc = {0};
+  int code = ctl_check_session(c, session_id);
   if (!code && c->json) {
     struct buf b = BUF_INIT;
-    rc = store_sync_stats_json(c->st, session_id, &oc.files, &b);
-    code = rc ? ctl_fail_store(c, rc) : 0;
+    rc = ops_stats_json(&c->ops, session_id, &b);
+    code = rc ? ctl_fail_ops(c, rc) : 0;
     if (!code)
       out_json(&b);
     buf_release(&b);
+  } else if (!code && (rc = ops_open_conflicts(&c->ops, session_id, &oc))) {
+    code = ctl_fail_ops(c, rc);
   } else if (!code) {
     code = stats_text(c, session_id, &oc);
   }
-  open_conflicts_release(&oc);
+  ops_open_conflicts_release(&oc);
   store_read_end(c->st);
   return code;
 }
@@ -304,7 +237,7 @@ int cmd_log(struct ctl *c) {
   int rc = store_read_begin(c->st);
   if (rc)
     return ctl_fail_store(c, rc);
-  code = check_session(c, session_id);
+  code = ctl_check_session(c, session_id);
   struct buf b = BUF_INIT;
   if (!code && (rc = store_edit_log_json(c->st, session_id, limit, &b)))
     code = ctl_fail_store(c, rc);

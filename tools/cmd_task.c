@@ -5,98 +5,8 @@
 #include "util.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
-
-/* Checks the ids of --depends: a typo should fail here, not leave a
- * dependency on nothing. */
-static int check_deps(struct ctl *c, const struct strlist *deps) {
-  for (size_t i = 0; i < deps->n; i++)
-    if (!store_task_exists(c->st, deps->v[i]))
-      return ctl_fail(EXIT_NOTFOUND,
-                      "--depends: no task with id '%s'; 'taskctl task list' "
-                      "shows them",
-                      deps->v[i]);
-  return 0;
-}
-
-/* The task fields given as options, checked, into t. */
-static int apply_task_options(struct ctl *c, struct task *t) {
-  int code, status = -1;
-  if (c->has[O_TITLE])
-    str_set(&t->title, ctl_opt(c, O_TITLE));
-  if (c->has[O_DESCRIPTION])
-    str_set(&t->description, ctl_opt(c, O_DESCRIPTION));
-  if (c->has[O_SPECIALIST])
-    str_set(&t->specialist, ctl_opt(c, O_SPECIALIST));
-  if (c->has[O_CURRENT_STATUS])
-    str_set(&t->current_status, ctl_opt(c, O_CURRENT_STATUS));
-  if (c->has[O_PRIORITY] &&
-      (code = ctl_parse_priority(ctl_opt(c, O_PRIORITY), &t->priority)))
-    return code;
-  if (c->has[O_ESTIMATE] &&
-      (code =
-           ctl_parse_effort("estimate", ctl_opt(c, O_ESTIMATE), &t->estimate)))
-    return code;
-  if (c->has[O_ACTUAL] &&
-      (code = ctl_parse_effort("actual", ctl_opt(c, O_ACTUAL), &t->actual)))
-    return code;
-  /* Completing a task makes it 100% done, unless --progress says
-   * otherwise: an explicit value wins. */
-  if (c->has[O_STATUS]) {
-    if ((code = ctl_parse_status("status", ctl_opt(c, O_STATUS), &status)))
-      return code;
-    task_set_status(t, status);
-  }
-  if (c->has[O_PROGRESS] &&
-      (code = ctl_parse_progress(ctl_opt(c, O_PROGRESS), &t->progress)))
-    return code;
-  if (c->has[O_DEPENDS] || c->has[O_NO_DEPENDS]) {
-    strlist_copy(&t->dependencies, &c->opt[O_DEPENDS]);
-    if ((code = check_deps(c, &t->dependencies)))
-      return code;
-  }
-  if (c->has[O_DELIVERABLE] || c->has[O_NO_DELIVERABLES])
-    strlist_copy(&t->deliverables, &c->opt[O_DELIVERABLE]);
-  return 0;
-}
-
-/* Resolves --group for task t (in session_id, when given) and checks that
- * the task may go there. */
-static int resolve_group(struct ctl *c, const char *session_id, const char *ref,
-                         struct group *g) {
-  int code = ctl_get_group(c, session_id, ref, g);
-  if (code)
-    return code;
-  if (session_id && strcmp(g->session_id, session_id) != 0)
-    return ctl_fail(EXIT_INVALID,
-                    "group %s is in session %s, not %s; a task stays in "
-                    "its session",
-                    g->id, g->session_id, session_id);
-  if (g->deleted)
-    return ctl_fail(EXIT_INVALID,
-                    "group %s is deleted; 'taskctl group restore %s' brings "
-                    "it back",
-                    g->id, g->id);
-  return 0;
-}
-
-static int insert_task(struct ctl *c, void *arg) {
-  struct task *t = arg;
-  struct group g;
-  group_init(&g);
-  int code = resolve_group(c, ctl_opt(c, O_SESSION), ctl_opt(c, O_GROUP), &g);
-  if (!code) {
-    str_set(&t->group_id, g.id);
-    str_set(&t->session_id, g.session_id);
-    code = apply_task_options(c, t);
-  }
-  if (!code) {
-    int rc = store_task_insert(c->st, t);
-    code = rc ? ctl_fail_store(c, rc) : 0;
-  }
-  group_release(&g);
-  return code;
-}
 
 /* Options that cannot go together. */
 static int check_task_fields(struct ctl *c) {
@@ -117,77 +27,30 @@ int check_task_add(struct ctl *c) {
 }
 
 int cmd_task_add(struct ctl *c) {
-  struct task t;
-  task_init(&t);
-  t.id = xstrdup(ctl_opt(c, O_ID));
-  int code = ctl_write(c, insert_task, &t);
-  if (!code)
-    code = ctl_print_result(c, OWNER_TASK, t.id);
-  task_release(&t);
+  struct ops_fields f;
+  char *id = NULL;
+  ctl_fields(c, &f);
+  int rc =
+      ops_task_add(&c->ops, ctl_opt(c, O_SESSION), ctl_opt(c, O_ID), &f, &id);
+  int code = rc ? ctl_fail_ops(c, rc) : ctl_print_result(c, OWNER_TASK, id);
+  free(id);
   return code;
 }
 
-/* A change to one task, made inside the write transaction. */
-struct task_change {
-  const char *id;
-  enum { CHANGE_SET, CHANGE_RM, CHANGE_RESTORE } what;
-  bool group_deleted; /* out: a restored task whose group is deleted */
-  char *group_id;
-};
-
-static int change_task(struct ctl *c, void *arg) {
-  struct task_change *ch = arg;
-  struct task t;
-  struct group g;
-  task_init(&t);
-  group_init(&g);
-  int code = ctl_get_task(c, ch->id, &t);
-  if (code)
-    goto out;
-  if (ch->what == CHANGE_SET) {
-    if (c->has[O_GROUP]) {
-      /* By id, or by name within the task's own session. */
-      if ((code = resolve_group(c, t.session_id, ctl_opt(c, O_GROUP), &g)))
-        goto out;
-      str_set(&t.group_id, g.id);
-    }
-    code = apply_task_options(c, &t);
-  } else {
-    t.deleted = ch->what == CHANGE_RM;
-  }
-  if (code)
-    goto out;
-  int rc = store_task_update(c->st, &t);
-  if (rc) {
-    code = ctl_fail_store(c, rc);
-    goto out;
-  }
-  if (ch->what == CHANGE_RESTORE) {
-    if ((rc = store_group_get(c->st, t.group_id, &g))) {
-      code = ctl_fail_store(c, rc);
-      goto out;
-    }
-    ch->group_deleted = g.deleted;
-    ch->group_id = xstrdup(g.id);
-  }
-out:
-  task_release(&t);
-  group_release(&g);
-  return code;
-}
-
-static int run_change(struct ctl *c, int what) {
-  struct task_change ch = {c->pos[0], what, false, NULL};
-  int code = ctl_write(c, change_task, &ch);
-  if (!code && ch.group_deleted)
+static int run_change(struct ctl *c, enum ops_change what) {
+  struct ops_fields f;
+  struct ops_task_note note;
+  ctl_fields(c, &f);
+  int rc = ops_task_change(&c->ops, c->pos[0], what, &f, &note);
+  if (rc)
+    return ctl_fail_ops(c, rc);
+  if (note.group_deleted)
     fprintf(stderr,
             "taskctl: note: group %s is deleted, so the task stays hidden; "
             "'taskctl group restore %s' brings the group back\n",
-            ch.group_id, ch.group_id);
-  if (!code)
-    code = ctl_print_result(c, OWNER_TASK, c->pos[0]);
-  free(ch.group_id);
-  return code;
+            note.group_id, note.group_id);
+  free(note.group_id);
+  return ctl_print_result(c, OWNER_TASK, c->pos[0]);
 }
 
 int check_task_set(struct ctl *c) {
@@ -206,11 +69,11 @@ int check_task_set(struct ctl *c) {
   return check_task_fields(c);
 }
 
-int cmd_task_set(struct ctl *c) { return run_change(c, CHANGE_SET); }
+int cmd_task_set(struct ctl *c) { return run_change(c, OPS_SET); }
 
-int cmd_task_rm(struct ctl *c) { return run_change(c, CHANGE_RM); }
+int cmd_task_rm(struct ctl *c) { return run_change(c, OPS_REMOVE); }
 
-int cmd_task_restore(struct ctl *c) { return run_change(c, CHANGE_RESTORE); }
+int cmd_task_restore(struct ctl *c) { return run_change(c, OPS_RESTORE); }
 
 /* ---- reading ---- */
 
@@ -350,10 +213,11 @@ static int list_text(struct ctl *c, const char *session_id, int status,
 int cmd_task_list(struct ctl *c) {
   const char *session_id = ctl_opt(c, O_SESSION);
   int status = -1, code = 0;
+  int rc;
   if (c->has[O_STATUS] &&
-      (code = ctl_parse_status("status", ctl_opt(c, O_STATUS), &status)))
-    return code;
-  int rc = store_read_begin(c->st);
+      (rc = ops_parse_status(&c->ops, ctl_opt(c, O_STATUS), &status)))
+    return ctl_fail_ops(c, rc);
+  rc = store_read_begin(c->st);
   if (rc)
     return ctl_fail_store(c, rc);
   struct session s;
@@ -366,9 +230,9 @@ int cmd_task_list(struct ctl *c) {
     code = ctl_get_group(c, session_id, ctl_opt(c, O_GROUP), &g);
   if (!code && c->json) {
     struct buf b = BUF_INIT;
-    rc = store_tasks_json(c->st, session_id, status, g.id, c->has[O_DELETED],
-                          &b);
-    code = rc ? ctl_fail_store(c, rc) : 0;
+    rc = ops_tasks_json(&c->ops, session_id, status, g.id, c->has[O_DELETED],
+                        &b);
+    code = rc ? ctl_fail_ops(c, rc) : 0;
     if (!code)
       out_json(&b);
     buf_release(&b);

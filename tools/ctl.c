@@ -1,109 +1,97 @@
 /* SPDX-License-Identifier: MIT */
 /* ctl.c: what every taskctl command needs between the command line and
- * the store: value checks with readable messages, lookups by id or name
- * that say what to do when nothing is found, and the write transaction. */
+ * the shared operations of ops.c: their messages worded for the command
+ * line and reported with exit statuses, and the JSON a write prints. */
 #include "taskctl.h"
 #include "util.h"
 
-#include <math.h>
-
-int ctl_parse_status(const char *what, const char *s, int *out) {
-  int v = status_parse(s);
-  if (v < 0)
-    return ctl_fail(EXIT_INVALID,
-                    "%s '%s' is not one of planned, active, blocked, "
-                    "completed",
-                    what, s);
-  *out = v;
-  return 0;
-}
-
-int ctl_parse_priority(const char *s, int *out) {
-  int v = priority_parse(s);
-  if (v < 0)
-    return ctl_fail(EXIT_INVALID,
-                    "priority '%s' is not one of low, medium, high, critical",
-                    s);
-  *out = v;
-  return 0;
-}
-
-int ctl_parse_progress(const char *s, int *out) {
-  switch (progress_parse(s, out)) {
-  case 0:
-    return 0;
-  case -2:
-    return ctl_fail(EXIT_INVALID, "progress '%s' is outside 0-100", s);
-  default:
-    return ctl_fail(EXIT_INVALID,
-                    "progress '%s' is not a whole number such as 60 or 60%%",
-                    s);
+void ctl_hint(struct buf *out, enum ops_hint h, const char *arg) {
+  switch (h) {
+  case HINT_SESSION_LIST:
+    buf_adds(out, "'taskctl session list' shows them");
+    break;
+  case HINT_GROUP_LIST:
+    if (arg)
+      buf_printf(out, "'taskctl group list --session %s' shows them", arg);
+    else
+      buf_adds(out, "'taskctl group list' shows them");
+    break;
+  case HINT_GROUP_BY_NAME:
+    buf_adds(out, "give --session S to find it by name, or see 'taskctl "
+                  "group list'");
+    break;
+  case HINT_TASK_LIST:
+    buf_adds(out, "'taskctl task list' shows them");
+    break;
+  case HINT_GROUP_RESTORE:
+    buf_printf(out, "'taskctl group restore %s' brings it back", arg);
+    break;
+  case HINT_RESTORE_NAME:
+    buf_adds(out, "restore it under another name with --name N");
+    break;
+  case HINT_CONFLICTS:
+    buf_adds(out, "'taskctl conflicts' lists the unresolved ones");
+    break;
+  case HINT_BACKUPS:
+    buf_adds(out, "'taskctl backups' lists them");
+    break;
+  case HINT_BUSY:
+    buf_adds(out, "try again later, or wait longer with --busy-timeout MS");
+    break;
   }
 }
 
-int ctl_parse_effort(const char *what, const char *s, double *out) {
-  if (!effort_parse(s, out))
-    return ctl_fail(EXIT_INVALID,
-                    "%s '%s' is not an effort such as 4h, 1.5h, 90m or 1h30m",
-                    what, s);
-  return 0;
+int ctl_fail_ops(struct ctl *c, int rc) {
+  const char *msg = ops_errmsg(&c->ops);
+  return ctl_fail(ctl_exit_code(rc, false), "%s",
+                  *msg ? msg : eng_strerror(rc));
 }
 
 int ctl_get_session(struct ctl *c, const char *id, struct session *out) {
-  int rc = store_session_get(c->st, id, out);
-  if (rc == ENG_NOTFOUND)
-    return ctl_fail(EXIT_NOTFOUND,
-                    "no session with id '%s'; 'taskctl session list' shows "
-                    "them",
-                    id);
-  return rc ? ctl_fail_store(c, rc) : 0;
+  int rc = ops_get_session(&c->ops, id, out);
+  return rc ? ctl_fail_ops(c, rc) : 0;
 }
 
 int ctl_get_group(struct ctl *c, const char *session_id, const char *ref,
                   struct group *out) {
-  int rc = store_group_get(c->st, ref, out);
-  if (rc == ENG_NOTFOUND && session_id) {
-    struct session s;
-    session_init(&s);
-    rc = ctl_get_session(c, session_id, &s);
-    session_release(&s);
-    if (rc)
-      return rc;
-    rc = store_group_find(c->st, session_id, ref, out);
-    if (rc == ENG_NOTFOUND)
-      return ctl_fail(EXIT_NOTFOUND,
-                      "no group with id or name '%s' in session %s; "
-                      "'taskctl group list --session %s' shows them",
-                      ref, session_id, session_id);
-  } else if (rc == ENG_NOTFOUND) {
-    return ctl_fail(EXIT_NOTFOUND,
-                    "no group with id '%s'; give --session S to find it by "
-                    "name, or see 'taskctl group list'",
-                    ref);
-  }
-  return rc ? ctl_fail_store(c, rc) : 0;
+  int rc = ops_get_group(&c->ops, session_id, ref, out);
+  return rc ? ctl_fail_ops(c, rc) : 0;
 }
 
 int ctl_get_task(struct ctl *c, const char *id, struct task *out) {
-  int rc = store_task_get(c->st, id, out);
-  if (rc == ENG_NOTFOUND)
-    return ctl_fail(EXIT_NOTFOUND,
-                    "no task with id '%s'; 'taskctl task list' shows them", id);
-  return rc ? ctl_fail_store(c, rc) : 0;
+  int rc = ops_get_task(&c->ops, id, out);
+  return rc ? ctl_fail_ops(c, rc) : 0;
 }
 
-int ctl_write(struct ctl *c, int (*fn)(struct ctl *c, void *arg), void *arg) {
-  int rc = store_begin(c->st);
-  if (rc)
-    return ctl_fail_store(c, rc);
-  int code = fn(c, arg);
-  if (code) {
-    store_rollback(c->st);
-    return code;
-  }
-  if ((rc = store_commit(c->st)))
-    return ctl_fail_store(c, rc);
-  return 0;
+int ctl_check_session(struct ctl *c, const char *session_id) {
+  int rc = ops_check_session(&c->ops, session_id);
+  return rc ? ctl_fail_ops(c, rc) : 0;
+}
+
+void ctl_fields(const struct ctl *c, struct ops_fields *f) {
+  static const struct {
+    int opt, field;
+  } map[] = {
+      {O_TITLE, OF_TITLE},
+      {O_NAME, OF_NAME},
+      {O_STATUS, OF_STATUS},
+      {O_PROGRESS, OF_PROGRESS},
+      {O_PRIORITY, OF_PRIORITY},
+      {O_SPECIALIST, OF_SPECIALIST},
+      {O_DESCRIPTION, OF_DESCRIPTION},
+      {O_ESTIMATE, OF_ESTIMATE},
+      {O_ACTUAL, OF_ACTUAL},
+      {O_CURRENT_STATUS, OF_CURRENT_STATUS},
+      {O_MODE, OF_MODE},
+      {O_GROUP, OF_GROUP},
+  };
+  ops_fields_init(f);
+  for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+    f->v[map[i].field] = ctl_opt(c, map[i].opt);
+  if (c->has[O_DEPENDS] || c->has[O_NO_DEPENDS])
+    f->dependencies = &c->opt[O_DEPENDS];
+  if (c->has[O_DELIVERABLE] || c->has[O_NO_DELIVERABLES])
+    f->deliverables = &c->opt[O_DELIVERABLE];
 }
 
 int ctl_print_object(struct ctl *c, struct buf *numbers, const char *const *kv,
@@ -124,11 +112,9 @@ int ctl_print_result(struct ctl *c, int kind, const char *id) {
     return 0;
   }
   struct buf b = BUF_INIT;
-  int rc = kind == OWNER_SESSION ? store_session_json(c->st, id, &b)
-           : kind == OWNER_GROUP ? store_group_json(c->st, id, &b)
-                                 : store_task_json(c->st, id, &b);
+  int rc = ops_record_json(&c->ops, kind, id, &b);
   if (rc == ENG_OK)
     out_json(&b);
   buf_release(&b);
-  return rc ? ctl_fail_store(c, rc) : 0;
+  return rc ? ctl_fail_ops(c, rc) : 0;
 }

@@ -809,16 +809,15 @@ out:
   return rc;
 }
 
-static int load(struct ctl *c, void *arg) {
-  int rc = demo_load(c->st, arg);
-  return rc ? ctl_fail_store(c, rc) : 0;
+static int load(struct ops *o, void *arg) {
+  int rc = demo_load(o->st, arg);
+  return rc ? ops_fail_store(o, rc) : ENG_OK;
 }
 
 int cmd_demo(struct ctl *c) {
   char *id = NULL;
-  int code = ctl_write(c, load, &id);
-  if (!code)
-    code = ctl_print_result(c, OWNER_SESSION, id);
+  int rc = ops_write(&c->ops, load, &id);
+  int code = rc ? ctl_fail_ops(c, rc) : ctl_print_result(c, OWNER_SESSION, id);
   free(id);
   return code;
 }

@@ -276,6 +276,20 @@ static const struct command commands[] = {
      "\n"
      "  --session S          of this session (default: all)\n"
      "  --limit N            at most N changes (default 50; 0: all)\n"},
+    {NULL, "mcp", 0, 0, OPEN_WRITE, 0, cmd_mcp, "mcp",
+     "Serves the database to an AI agent's MCP client (the Model Context\n"
+     "Protocol, revision 2025-06-18; 2025-03-26 and 2024-11-05 too) on\n"
+     "standard input and output, one JSON-RPC message a line, until the\n"
+     "input ends. Tools create, list, show and change sessions, groups and\n"
+     "tasks, resolve conflicts, restore backups, and read the sync figures\n"
+     "and the edit log; each call is one transaction. Every file of the\n"
+     "tree is a resource taskfs:///SESSION/PATH with the bytes a mount\n"
+     "shows; a subscribed client is told when one changes, whoever changed\n"
+     "it. Changes are recorded in the history with the source\n"
+     "mcp:CLIENT, the name the client gives. Messages over 4 MiB are\n"
+     "refused. Exit status 0 when the input ends, 1 when the output\n"
+     "cannot be written. Configure a client with the command taskctl and\n"
+     "the arguments -d DB mcp.\n"},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -707,10 +721,13 @@ int ctl_open(struct ctl *c, enum open_mode mode) {
             c->db_path, store_upgrade_backup(c->st));
   store_set_source(c->st, "taskctl");
   store_set_busy_ms(c->st, c->busy_ms);
+  ops_release(&c->ops);
+  ops_init(&c->ops, c->st, c->db_path, ctl_hint);
   return 0;
 }
 
 static void ctl_release(struct ctl *c, struct cmdline *cl) {
+  ops_release(&c->ops);
   store_close(c->st);
   for (int o = 0; o < O_COUNT; o++)
     strlist_clear(&c->opt[o]);

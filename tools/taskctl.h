@@ -11,7 +11,9 @@
 
 #include "buf.h"
 #include "model.h"
+#include "ops.h"
 #include "store.h"
+#include "util.h"
 
 /* Exit statuses (enum eng_exit of util.h), as documented in taskctl(1)
  * and --help. */
@@ -68,6 +70,7 @@ struct ctl {
   struct strlist opt[O_COUNT]; /* values of each option, in given order */
   bool has[O_COUNT];           /* the option was given */
   struct store *st;            /* open while a command runs */
+  struct ops ops;              /* on st, once it is open */
 };
 
 /* The last value of option o, or NULL when it was not given. */
@@ -91,24 +94,23 @@ int ctl_fail(int code, const char *fmt, ...)
  * returns EXIT_USAGE. */
 int ctl_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* ---- value checks shared by the commands; on failure they print the
- *      message and return the exit status, else 0 ---- */
-int ctl_parse_status(const char *what, const char *s, int *out);
-int ctl_parse_priority(const char *s, int *out);
-int ctl_parse_progress(const char *s, int *out);
-int ctl_parse_effort(const char *what, const char *s, double *out);
+/* ---- the shared operations (ops.h) on the command line ---- */
+/* Words the hints of ops' messages as taskctl commands. */
+void ctl_hint(struct buf *out, enum ops_hint h, const char *arg);
+/* Prints ops_errmsg() and returns the exit status for rc. */
+int ctl_fail_ops(struct ctl *c, int rc);
+/* The field options given, as ops fields; the values stay c's. */
+void ctl_fields(const struct ctl *c, struct ops_fields *f);
 
-/* ---- lookups with messages that say what to do ---- */
-/* Loads session id; ENG_NOTFOUND is reported with a hint. */
+/* ---- lookups with messages that say what to do; they print the
+ *      message and return the exit status, else 0 ---- */
 int ctl_get_session(struct ctl *c, const char *id, struct session *out);
+/* 0 when session_id is NULL or names a session. */
+int ctl_check_session(struct ctl *c, const char *session_id);
 /* A group by id, or by name within session_id (which may be NULL). */
 int ctl_get_group(struct ctl *c, const char *session_id, const char *ref,
                   struct group *out);
 int ctl_get_task(struct ctl *c, const char *id, struct task *out);
-
-/* Runs fn inside store_begin()/store_commit(), rolling back when fn
- * returns non-zero. fn returns an exit status (already reported) or 0. */
-int ctl_write(struct ctl *c, int (*fn)(struct ctl *c, void *arg), void *arg);
 
 /* What a write command prints about the record it created or changed
  * (kind is an enum owner_kind): its id, or with --json its JSON. */
@@ -186,6 +188,7 @@ int cmd_backups(struct ctl *c);
 int cmd_restore_backup(struct ctl *c);
 int cmd_stats(struct ctl *c);
 int cmd_log(struct ctl *c);
+int cmd_mcp(struct ctl *c);
 int check_log(struct ctl *c);
 
 /* Loads the demo session into the store inside the caller's transaction;

@@ -523,6 +523,9 @@ def test_taskctl_completion(demo):
         {c[0] for c in commands})
     assert sorted(complete("taskctl", "taskctl task ")) == sorted(
         c[1] for c in commands if c[0] == "task" and len(c) > 1)
+    # The MCP server is a command like the others, and takes no argument.
+    assert complete("taskctl", "taskctl mc") == ["mcp"]
+    assert complete("taskctl", "taskctl -d %s mcp " % ctl.db) == []
     options = set(re.findall(r"--[a-z][a-z-]*",
                              run([TASKCTL, "task", "add", "--help"]).stdout))
     assert options <= set(complete("taskctl", "taskctl task add --"))
