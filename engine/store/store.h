@@ -232,8 +232,8 @@ struct change {
  * first, at most limit (0: all). Free with store_changes_free. */
 int store_changes_since(struct store *st, int64_t rev, const char *session_id,
                         size_t limit, struct change **out, size_t *n);
-/* The newest changes of a session made by source (NULL: any source),
- * newest first. */
+/* The newest changes of a session (NULL: of all) made by source (NULL:
+ * any source), newest first. */
 int store_changes_recent(struct store *st, const char *session_id,
                          const char *source, size_t limit, struct change **out,
                          size_t *n);
@@ -417,6 +417,17 @@ int store_sync_error_kinds(struct store *st, const char *session_id,
 int store_sync_stats_json(struct store *st, const char *session_id,
                           const struct strlist *conflict_files,
                           struct buf *out);
+/* One operation of the sync log that failed or was held. */
+struct sync_failure {
+  char *at;                   /* when it started, as the store keeps times */
+  char *type, *file, *status; /* file: NULL for none */
+  char *kind, *error;         /* the error's kind and message, or NULL */
+};
+/* The last operations that failed or were held, as records, newest first,
+ * at most limit. Free with store_sync_failures_free. */
+int store_sync_failures(struct store *st, const char *session_id, size_t limit,
+                        struct sync_failure **out, size_t *n);
+void store_sync_failures_free(struct sync_failure *v, size_t n);
 /* The last operations that failed or were held, newest first. */
 int store_syncops_failed(struct store *st, const char *session_id, size_t limit,
                          struct strlist *lines);

@@ -190,6 +190,48 @@ int store_syncops_failed(struct store *st, const char *session, size_t limit,
   return rc == SQLITE_DONE ? ENG_OK : store_sqlfail(st, rc);
 }
 
+int store_sync_failures(struct store *st, const char *session, size_t limit,
+                        struct sync_failure **out, size_t *n) {
+  sqlite3_stmt *s = store_stmt(
+      st, STMT_SYNC_FAILURES,
+      "SELECT started_at, type, file, status, error_kind, error FROM sync_ops"
+      " WHERE (?1 IS NULL OR session_id = ?1)"
+      " AND status IN ('error', 'held') ORDER BY id DESC LIMIT ?2");
+  if (!s)
+    return ENG_DB;
+  bind_text(s, 1, session);
+  sqlite3_bind_int64(s, 2, (int64_t)limit);
+  struct sync_failure *v = NULL;
+  size_t len = 0, cap = 0;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    XGROW(v, cap, len + 1);
+    struct sync_failure *f = &v[len++];
+    f->at = col_text(s, 0);
+    f->type = col_text(s, 1);
+    f->file = col_text(s, 2);
+    f->status = col_text(s, 3);
+    f->kind = col_text(s, 4);
+    f->error = col_text(s, 5);
+  }
+  sqlite3_reset(s);
+  *out = v;
+  *n = len;
+  return rc == SQLITE_DONE ? ENG_OK : store_sqlfail(st, rc);
+}
+
+void store_sync_failures_free(struct sync_failure *v, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    free(v[i].at);
+    free(v[i].type);
+    free(v[i].file);
+    free(v[i].status);
+    free(v[i].kind);
+    free(v[i].error);
+  }
+  free(v);
+}
+
 int store_sync_stats_json(struct store *st, const char *session,
                           const struct strlist *conflict_files,
                           struct buf *out) {

@@ -429,6 +429,85 @@ static void test_json_objects(void) {
   store_close(st);
 }
 
+/* The failed operations of the sync log and the newest changes, of one
+ * session and of all, read back as records. */
+static void test_sync_failures_and_recent(void) {
+  struct store *st = fixture_open();
+  struct session s2;
+  session_init(&s2);
+  s2.id = xstrdup("s2");
+  s2.title = xstrdup("Other");
+  RC_OK(store_session_insert(st, &s2), st);
+  session_release(&s2);
+  const struct syncop ops[] = {
+      {"save", "task_groups/frontend.md", "s1", 1000000000, 1002000000, "held",
+       "parse", "line 3: bad\nprogress", 0, 0},
+      {"render", "session.md", "s1", 2000000000, 2001000000, "ok", NULL, NULL,
+       0, 0},
+      {"delete", NULL, "s2", 3000000000, 3001000000, "error", "busy", NULL, 0,
+       0},
+  };
+  for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+    RC_OK(store_syncop_add(st, &ops[i]), st);
+  struct sync_failure *f;
+  size_t n;
+  RC_OK(store_sync_failures(st, NULL, 10, &f, &n), st);
+  INT_EQ(n, 2);
+  if (n == 2) {
+    STR_EQ(f[0].type, "delete");
+    OK(f[0].file == NULL && f[0].error == NULL, "no file, no message");
+    STR_EQ(f[0].kind, "busy");
+    STR_EQ(f[1].at, "1970-01-01 00:00:01.000");
+    STR_EQ(f[1].file, "task_groups/frontend.md");
+    STR_EQ(f[1].status, "held");
+    STR_EQ(f[1].error, "line 3: bad\nprogress");
+  }
+  store_sync_failures_free(f, n);
+  RC_OK(store_sync_failures(st, "s1", 10, &f, &n), st);
+  INT_EQ(n, 1);
+  store_sync_failures_free(f, n);
+  RC_OK(store_sync_failures(st, NULL, 1, &f, &n), st);
+  INT_EQ(n, 1);
+  store_sync_failures_free(f, n);
+
+  struct task t;
+  task_init(&t);
+  RC_OK(store_task_get(st, "t1", &t), st);
+  store_set_source(st, "taskfs");
+  str_set(&t.title, "By the mount");
+  RC_OK(store_begin(st), st);
+  RC_OK(store_task_update(st, &t), st);
+  RC_OK(store_commit(st), st);
+  store_set_source(st, "test");
+  struct session s;
+  session_init(&s);
+  RC_OK(store_session_get(st, "s2", &s), st);
+  str_set(&s.title, "Other, renamed");
+  RC_OK(store_session_update(st, &s), st);
+  session_release(&s);
+  task_release(&t);
+  struct change *c;
+  RC_OK(store_changes_recent(st, NULL, NULL, 2, &c, &n), st);
+  INT_EQ(n, 2);
+  if (n == 2) {
+    STR_EQ(c[0].record, "s2");
+    STR_EQ(c[1].record, "t1");
+    OK(c[0].rev > c[1].rev, "newest first");
+  }
+  store_changes_free(c, n);
+  RC_OK(store_changes_recent(st, NULL, "taskfs", 0, &c, &n), st);
+  INT_EQ(n, 1);
+  if (n == 1) {
+    STR_EQ(c[0].field, "title");
+    STR_EQ(c[0].new_value, "By the mount");
+  }
+  store_changes_free(c, n);
+  RC_OK(store_changes_recent(st, "s2", "taskfs", 0, &c, &n), st);
+  INT_EQ(n, 0);
+  store_changes_free(c, n);
+  store_close(st);
+}
+
 static void test_drafts_and_memos(void) {
   struct store *st = fixture_open();
   struct draft d = {.kind = "group",
@@ -482,6 +561,7 @@ int main(void) {
   test_json();
   test_json_objects();
   test_drafts_and_memos();
+  test_sync_failures_and_recent();
   char *cmd = xasprintf("rm -rf %s", tmpdir);
   if (system(cmd) != 0)
     fprintf(stderr, "could not remove %s\n", tmpdir);
