@@ -182,12 +182,9 @@ int cmd_group_list(struct ctl *c) {
     session_release(&s);
   }
   if (!code && c->json) {
-    struct buf b = BUF_INIT;
-    rc = store_groups_json(c->st, session_id, c->has[O_DELETED], &b);
-    code = rc ? ctl_fail_store(c, rc) : 0;
-    if (!code)
-      out_json(&b);
-    buf_release(&b);
+    json_t *v = NULL;
+    rc = json_groups(c->st, session_id, c->has[O_DELETED], &v);
+    code = ctl_print_json(c, rc, v);
   } else if (!code) {
     code = list_text(c, session_id);
   }

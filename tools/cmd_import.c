@@ -213,22 +213,17 @@ static int import_all(struct ctl *c, void *arg) {
 }
 
 /* With --json: an array of the new tasks, each as 'task show --json'
- * prints it. The store writes every object; this only lists them. */
+ * prints it. */
 static int print_json(struct ctl *c, const struct strlist *ids) {
-  struct buf b = BUF_INIT;
+  json_t *a = json_array();
   int rc = store_read_begin(c->st);
-  buf_addc(&b, '[');
   for (size_t i = 0; rc == ENG_OK && i < ids->n; i++) {
-    if (i)
-      buf_addc(&b, ',');
-    rc = store_task_json(c->st, ids->v[i], &b);
+    json_t *t;
+    if ((rc = json_record_get(c->st, RK_TASK, ids->v[i], &t)) == ENG_OK)
+      json_array_append_new(a, t);
   }
-  buf_addc(&b, ']');
   store_read_end(c->st);
-  if (rc == ENG_OK)
-    out_json(&b);
-  buf_release(&b);
-  return rc ? ctl_fail_store(c, rc) : 0;
+  return ctl_print_json(c, rc, a);
 }
 
 int cmd_task_import(struct ctl *c) {

@@ -106,12 +106,9 @@ int cmd_session_list(struct ctl *c) {
     return ctl_fail_store(c, rc);
   int code;
   if (c->json) {
-    struct buf b = BUF_INIT;
-    rc = store_sessions_json(c->st, &b);
-    code = rc ? ctl_fail_store(c, rc) : 0;
-    if (!code)
-      out_json(&b);
-    buf_release(&b);
+    json_t *v = NULL;
+    rc = json_sessions(c->st, &v);
+    code = ctl_print_json(c, rc, v);
   } else {
     code = list_text(c);
   }

@@ -106,16 +106,13 @@ int ctl_write(struct ctl *c, int (*fn)(struct ctl *c, void *arg), void *arg) {
   return 0;
 }
 
-int ctl_print_object(struct ctl *c, struct buf *numbers, const char *const *kv,
-                     size_t n) {
-  char *json = buf_detach(numbers, NULL);
-  int rc = ENG_OK;
-  for (size_t i = 0; i + 1 < n && rc == ENG_OK; i += 2)
-    rc = store_json_set(c->st, &json, kv[i], kv[i + 1]);
-  if (rc == ENG_OK)
-    printf("%s\n", json);
-  free(json);
-  return rc ? ctl_fail_store(c, rc) : 0;
+int ctl_print_json(struct ctl *c, int rc, json_t *v) {
+  if (rc) {
+    json_decref(v);
+    return ctl_fail_store(c, rc);
+  }
+  json_print(v);
+  return 0;
 }
 
 int ctl_print_result(struct ctl *c, int kind, const char *id) {
@@ -123,12 +120,11 @@ int ctl_print_result(struct ctl *c, int kind, const char *id) {
     printf("%s\n", id);
     return 0;
   }
-  struct buf b = BUF_INIT;
-  int rc = kind == OWNER_SESSION ? store_session_json(c->st, id, &b)
-           : kind == OWNER_GROUP ? store_group_json(c->st, id, &b)
-                                 : store_task_json(c->st, id, &b);
-  if (rc == ENG_OK)
-    out_json(&b);
-  buf_release(&b);
-  return rc ? ctl_fail_store(c, rc) : 0;
+  json_t *v = NULL;
+  int rc = json_record_get(c->st,
+                           kind == OWNER_SESSION ? RK_SESSION
+                           : kind == OWNER_GROUP ? RK_GROUP
+                                                 : RK_TASK,
+                           id, &v);
+  return ctl_print_json(c, rc, v);
 }
