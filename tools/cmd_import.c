@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* cmd_import.c: taskctl task import: many tasks from a JSON array in one
- * transaction, all or none. The JSON is read by the store (SQLite's json
- * functions); this file only maps its objects to tasks. */
+ * transaction, all or none. The JSON is read with jansson before the
+ * database is locked; this file maps its objects to tasks. */
 #include "names.h"
 #include "taskctl.h"
 #include "util.h"
@@ -12,7 +12,7 @@
 
 struct import {
   struct ctl *c;
-  const char *text;   /* the JSON input */
+  json_t *input;      /* the JSON array read */
   struct strlist ids; /* the new tasks, in input order */
   char *msg;          /* why an element was refused */
   /* The group of the previous element: imports mostly fill few groups, so
@@ -80,19 +80,58 @@ static int find_group(struct import *im, size_t i, const char *session_id,
   return ENG_OK;
 }
 
-static int get_list(struct import *im, size_t i, struct json_obj *o,
+/* A value as text: a string as it is, anything else as its JSON text.
+ * The caller frees it. */
+static char *text_of(const json_t *v) {
+  if (json_is_string(v))
+    return xstrndup(json_string_value(v), json_string_length(v));
+  char *text =
+      json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
+  return text ? text : xstrdup("");
+}
+
+/* The values of an element's keys as text, as 'task add' takes its
+ * options; a null value counts as absent. */
+struct element {
+  const json_t *o;
+  struct strlist texts; /* what get() returned, freed with the element */
+};
+
+/* The value of key as text, or NULL; valid while e is. */
+static const char *get(struct element *e, const char *key) {
+  const json_t *v = json_object_get(e->o, key);
+  if (!v || json_is_null(v))
+    return NULL;
+  char *text = text_of(v);
+  strlist_add(&e->texts, text);
+  free(text);
+  return e->texts.v[e->texts.n - 1];
+}
+
+static int get_list(struct import *im, size_t i, struct element *e,
                     const char *key, struct strlist *out) {
-  const char *v = json_obj_get(o, key);
-  if (!v)
+  const json_t *v = json_object_get(e->o, key);
+  if (!v || json_is_null(v))
     return ENG_OK;
-  if (store_json_array(im->c->st, v, out))
+  if (!json_is_array(v))
     return refuse(im, i, ENG_INVALID, "\"%s\" must be an array", key);
+  strlist_clear(out);
+  /* Strings as they are, other values as their JSON text; nulls are no
+   * items. */
+  for (size_t k = 0; k < json_array_size(v); k++) {
+    const json_t *item = json_array_get(v, k);
+    if (json_is_null(item))
+      continue;
+    char *text = text_of(item);
+    strlist_add(out, text);
+    free(text);
+  }
   return ENG_OK;
 }
 
-static int get_effort(struct import *im, size_t i, struct json_obj *o,
+static int get_effort(struct import *im, size_t i, struct element *e,
                       const char *key, double *out) {
-  const char *v = json_obj_get(o, key);
+  const char *v = get(e, key);
   if (v && !effort_parse(v, out))
     return refuse(im, i, ENG_INVALID,
                   "%s '%s' is not hours (a number) or an effort such as "
@@ -101,27 +140,27 @@ static int get_effort(struct import *im, size_t i, struct json_obj *o,
   return ENG_OK;
 }
 
-/* Fills t from the keys of o; a null value counts as absent. */
-static int task_from_object(struct import *im, struct json_obj *o, size_t i,
+/* Fills t from the keys of e. */
+static int task_from_object(struct import *im, struct element *e, size_t i,
                             struct task *t) {
   const char *v;
   int rc;
-  const char *group = json_obj_get(o, "group");
-  const char *title = json_obj_get(o, "title");
+  const char *group = get(e, "group");
+  const char *title = get(e, "title");
   if (!group)
     return refuse(im, i, ENG_INVALID, "\"group\" is missing");
   if (!title || !*title)
     return refuse(im, i, ENG_INVALID, "\"title\" is missing");
-  if ((rc = find_group(im, i, json_obj_get(o, "session"), group)))
+  if ((rc = find_group(im, i, get(e, "session"), group)))
     return rc;
   t->group_id = xstrdup(im->group.id);
   t->session_id = xstrdup(im->group.session_id);
   t->title = xstrdup(title);
-  t->id = xstrdup(json_obj_get(o, "id"));
-  t->description = xstrdup(json_obj_get(o, "description"));
-  t->specialist = xstrdup(json_obj_get(o, "specialist"));
-  t->current_status = xstrdup(json_obj_get(o, "current_status"));
-  if ((v = json_obj_get(o, "status"))) {
+  t->id = xstrdup(get(e, "id"));
+  t->description = xstrdup(get(e, "description"));
+  t->specialist = xstrdup(get(e, "specialist"));
+  t->current_status = xstrdup(get(e, "current_status"));
+  if ((v = get(e, "status"))) {
     int s = status_parse(v);
     if (s < 0)
       return refuse(im, i, ENG_INVALID,
@@ -130,7 +169,7 @@ static int task_from_object(struct import *im, struct json_obj *o, size_t i,
                     v);
     task_set_status(t, s);
   }
-  if ((v = json_obj_get(o, "progress"))) {
+  if ((v = get(e, "progress"))) {
     int p = progress_parse(v, &t->progress);
     if (p == -2)
       return refuse(im, i, ENG_INVALID, "progress '%s' is outside 0-100", v);
@@ -138,23 +177,22 @@ static int task_from_object(struct import *im, struct json_obj *o, size_t i,
       return refuse(im, i, ENG_INVALID,
                     "progress '%s' is not a whole number 0-100", v);
   }
-  if ((v = json_obj_get(o, "priority")) &&
-      (t->priority = priority_parse(v)) < 0)
+  if ((v = get(e, "priority")) && (t->priority = priority_parse(v)) < 0)
     return refuse(im, i, ENG_INVALID,
                   "priority '%s' is not one of low, medium, high, critical", v);
-  if ((rc = get_effort(im, i, o, "estimate", &t->estimate)) ||
-      (rc = get_effort(im, i, o, "actual", &t->actual)) ||
-      (rc = get_list(im, i, o, "dependencies", &t->dependencies)) ||
-      (rc = get_list(im, i, o, "deliverables", &t->deliverables)))
+  if ((rc = get_effort(im, i, e, "estimate", &t->estimate)) ||
+      (rc = get_effort(im, i, e, "actual", &t->actual)) ||
+      (rc = get_list(im, i, e, "dependencies", &t->dependencies)) ||
+      (rc = get_list(im, i, e, "deliverables", &t->deliverables)))
     return rc;
   return ENG_OK;
 }
 
-static int import_element(void *ctx, struct json_obj *o, size_t i) {
-  struct import *im = ctx;
+static int import_element(struct import *im, const json_t *o, size_t i) {
+  struct element e = {o, {0}};
   struct task t;
   task_init(&t);
-  int rc = task_from_object(im, o, i, &t);
+  int rc = task_from_object(im, &e, i, &t);
   if (rc == ENG_OK && (rc = store_task_insert(im->c->st, &t)))
     rc = refuse(im, i, input_rc(rc), "%s", store_errmsg(im->c->st));
   if (rc == ENG_OK) {
@@ -166,6 +204,7 @@ static int import_element(void *ctx, struct json_obj *o, size_t i) {
     }
   }
   task_release(&t);
+  strlist_clear(&e.texts);
   return rc;
 }
 
@@ -194,11 +233,36 @@ static int read_input(const char *path, struct buf *out) {
   return 0;
 }
 
+/* The input as a JSON array (its elements are checked one by one, in
+ * order, as they are imported). */
+static int parse_input(const struct buf *text, json_t **out) {
+  json_error_t err;
+  *out = json_loadb(text->ptr, text->len, 0, &err);
+  if (!*out)
+    return ctl_fail(EXIT_INVALID,
+                    "input is not a JSON array of objects (line %d, column "
+                    "%d: %s)",
+                    err.line, err.column, err.text);
+  if (!json_is_array(*out)) {
+    json_decref(*out);
+    *out = NULL;
+    return ctl_fail(EXIT_INVALID, "input is not a JSON array of objects");
+  }
+  return 0;
+}
+
 /* Runs inside the write transaction: any refused element rolls it all
  * back. */
 static int import_all(struct ctl *c, void *arg) {
   struct import *im = arg;
-  int rc = store_json_each_object(c->st, im->text, import_element, im);
+  int rc = ENG_OK;
+  for (size_t i = 0; rc == ENG_OK && i < json_array_size(im->input); i++) {
+    const json_t *o = json_array_get(im->input, i);
+    if (!json_is_object(o))
+      return ctl_fail(EXIT_INVALID,
+                      "element %zu of the input is not a JSON object", i);
+    rc = import_element(im, o, i);
+  }
   for (size_t k = 0; rc == ENG_OK && k < im->dependencies.n; k++)
     if (!store_task_exists(c->st, im->dependencies.v[k]))
       rc = refuse(im, im->dep_elem[k], ENG_INVALID,
@@ -206,8 +270,6 @@ static int import_all(struct ctl *c, void *arg) {
                   im->dependencies.v[k]);
   if (rc == ENG_OK)
     return 0;
-  if (!im->msg) /* the store's own message: not an array of objects */
-    return ctl_fail_store(c, rc);
   return ctl_fail(ctl_exit_code(rc, false), "%s; nothing was imported",
                   im->msg);
 }
@@ -235,10 +297,10 @@ int cmd_task_import(struct ctl *c) {
   /* Read it all before taking the write lock: a slow pipe must not hold
    * the database. */
   int code = read_input(c->npos ? c->pos[0] : NULL, &text);
-  if (!code) {
-    im.text = text.ptr;
+  if (!code)
+    code = parse_input(&text, &im.input);
+  if (!code)
     code = ctl_write(c, import_all, &im);
-  }
   if (!code && c->json) {
     code = print_json(c, &im.ids);
   } else if (!code) {
@@ -246,6 +308,7 @@ int cmd_task_import(struct ctl *c) {
       printf("%s\n", im.ids.v[i]);
   }
   buf_release(&text);
+  json_decref(im.input);
   strlist_clear(&im.ids);
   strlist_clear(&im.dependencies);
   free(im.dep_elem);
