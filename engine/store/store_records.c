@@ -54,32 +54,6 @@ void col_list(sqlite3_stmt *s, int i, struct strlist *l) {
   }
 }
 
-int store_list_json(struct store *st, const struct strlist *l, char **out) {
-  char *json = xstrdup("[]");
-  for (size_t i = 0; i < l->n; i++) {
-    sqlite3_stmt *s =
-        store_stmt(st, STMT_JSON_APPEND, "SELECT json_insert(?1, '$[#]', ?2)");
-    if (!s) {
-      free(json);
-      return ENG_DB;
-    }
-    bind_text(s, 1, json);
-    bind_text(s, 2, l->v[i]);
-    if (sqlite3_step(s) != SQLITE_ROW) {
-      int rc = store_sqlfail(st, sqlite3_extended_errcode(st->db));
-      sqlite3_reset(s);
-      free(json);
-      return rc;
-    }
-    char *next = col_text(s, 0);
-    sqlite3_reset(s);
-    free(json);
-    json = next;
-  }
-  *out = json;
-  return ENG_OK;
-}
-
 /* ---- row readers ---- */
 
 static void read_session(sqlite3_stmt *s, struct session *x) {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* test_store.c: revisions, history, as-of reads, triggers catching plain
- * SQL, ids, JSON, drafts and memos, and the failure results of open. */
+ * SQL, ids, lists, drafts and memos, the sync log, and the failure results
+ * of open. */
 #include "fixture.h"
 #include "harness.h"
 #include "store.h"
@@ -350,7 +351,8 @@ static void test_constraints(void) {
   store_close(st);
 }
 
-static void test_json(void) {
+/* Lists with quotes, newlines and empty items are stored and read back. */
+static void test_lists(void) {
   struct store *st = fixture_open();
   struct task t;
   task_init(&t);
@@ -370,62 +372,8 @@ static void test_json(void) {
     STR_EQ(u.deliverables.v[1], "");
   }
   INT_EQ(u.dependencies.n, 1);
-
-  struct buf b = BUF_INIT;
-  RC_OK(store_task_json(st, "t3", &b), st);
-  const char *keys[] = {"\"id\":\"t3\"",
-                        "\"session\":\"s1\"",
-                        "\"group\":\"frontend_group_001\"",
-                        "\"title\":",
-                        "\"description\":",
-                        "\"status\":\"planned\"",
-                        "\"progress\":0",
-                        "\"priority\":\"high\"",
-                        "\"specialist\":\"implementer\"",
-                        "\"revision\":",
-                        "\"deliverables\":[\"Chart \\\"wrapper\\\"\\nwith"};
-  for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
-    OK(strstr(b.ptr, keys[i]) != NULL, "%s missing in %s", keys[i], b.ptr);
-  buf_truncate(&b, 0);
-  RC_OK(store_export_json(st, &b), st);
-  OK(strstr(b.ptr, "\"tasks\":[{\"id\":\"t1\"") != NULL, "export %.200s",
-     b.ptr);
-  buf_release(&b);
-
-  struct strlist l = {0};
-  RC_OK(store_json_array(st, "[\"a\", 2, \"c\\u00e9\"]", &l), st);
-  INT_EQ(l.n, 3);
-  if (l.n == 3)
-    STR_EQ(l.v[2], "c\xc3\xa9");
-  INT_EQ(store_json_array(st, "{\"a\":1}", &l), ENG_INVALID);
-  INT_EQ(store_json_array(st, "[1,", &l), ENG_INVALID);
-  strlist_clear(&l);
   task_release(&t);
   task_release(&u);
-  store_close(st);
-}
-
-static int count_objects(void *ctx, struct json_obj *o, size_t i) {
-  int *n = ctx;
-  if (i == 0 && !str_eq(json_obj_get(o, "title"), "A"))
-    return ENG_INVALID;
-  if (i == 1 && json_obj_get(o, "title") != NULL)
-    return ENG_INVALID;
-  (*n)++;
-  return ENG_OK;
-}
-
-static void test_json_objects(void) {
-  struct store *st = fixture_open();
-  int n = 0;
-  RC_OK(store_json_each_object(st, "[{\"title\":\"A\",\"x\":[1,2]},{}]",
-                               count_objects, &n),
-        st);
-  INT_EQ(n, 2);
-  INT_EQ(
-      store_json_each_object(st, "[{\"title\":\"A\"}, 3]", count_objects, &n),
-      ENG_INVALID);
-  INT_EQ(store_json_each_object(st, "nope", count_objects, &n), ENG_INVALID);
   store_close(st);
 }
 
@@ -558,8 +506,7 @@ int main(void) {
   test_plain_sql();
   test_open_failures();
   test_constraints();
-  test_json();
-  test_json_objects();
+  test_lists();
   test_drafts_and_memos();
   test_sync_failures_and_recent();
   char *cmd = xasprintf("rm -rf %s", tmpdir);
