@@ -74,12 +74,9 @@ int cmd_conflicts(struct ctl *c) {
     return ctl_fail_store(c, rc);
   int code = ctl_check_session(c, session_id);
   if (!code && c->json) {
-    struct buf b = BUF_INIT;
-    rc = ops_conflicts_json(&c->ops, session_id, all, &b);
-    code = rc ? ctl_fail_ops(c, rc) : 0;
-    if (!code)
-      out_json(&b);
-    buf_release(&b);
+    json_t *v = NULL;
+    rc = ops_conflicts_json(&c->ops, session_id, all, &v);
+    code = ctl_print_json(c, rc, v);
   } else if (!code) {
     code = conflicts_text(c, session_id, all);
   }
@@ -118,11 +115,9 @@ int cmd_resolve(struct ctl *c) {
     return ctl_fail_ops(c, rc);
   }
   if (c->json) {
-    struct buf b = BUF_INIT;
-    buf_printf(&b, "{\"id\":%" PRId64 "}", id);
-    const char *kv[] = {"resolution", x.resolution, "manual_task",
-                        x.manual_task};
-    code = ctl_print_object(c, &b, kv, 4);
+    json_print(json_pack("{s:I,s:o,s:o}", "id", (json_int_t)id, "resolution",
+                         json_str(x.resolution), "manual_task",
+                         json_str(x.manual_task)));
   } else {
     printf("conflict %" PRId64 " resolved: %s\n", id,
            str_eq(how, "db")     ? "kept the database's version"
@@ -187,12 +182,9 @@ int cmd_backups(struct ctl *c) {
     return ctl_fail_store(c, rc);
   int code = ctl_check_session(c, session_id);
   if (!code && c->json) {
-    struct buf b = BUF_INIT;
-    rc = ops_backups_json(&c->ops, session_id, &b);
-    code = rc ? ctl_fail_ops(c, rc) : 0;
-    if (!code)
-      out_json(&b);
-    buf_release(&b);
+    json_t *v = NULL;
+    rc = ops_backups_json(&c->ops, session_id, &v);
+    code = ctl_print_json(c, rc, v);
   } else if (!code) {
     code = backups_text(c, session_id);
   }
@@ -220,12 +212,11 @@ static int restore_report(struct ctl *c, int64_t id, const struct backup *b,
                           const struct save_result *res) {
   print_report(id, &res->report);
   if (c->json) {
-    struct buf o = BUF_INIT;
-    buf_printf(&o, "{\"id\":%" PRId64 ",\"changes\":%d,\"conflicts\":%d}", id,
-               res->changes, res->conflicts);
-    const char *kv[] = {"kind",    b->kind, "record",
-                        b->record, "field", b->field};
-    return ctl_print_object(c, &o, kv, 6);
+    json_print(json_pack("{s:I,s:i,s:i,s:o,s:o,s:o}", "id", (json_int_t)id,
+                         "changes", res->changes, "conflicts", res->conflicts,
+                         "kind", json_str(b->kind), "record",
+                         json_str(b->record), "field", json_str(b->field)));
+    return 0;
   }
   if (b->field) {
     printf("backup %" PRId64 " restored\n", id);

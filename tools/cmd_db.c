@@ -23,12 +23,12 @@ int cmd_init(struct ctl *c) {
 }
 
 int cmd_export(struct ctl *c) {
-  struct buf b = BUF_INIT;
-  int rc = store_export_json(c->st, &b);
-  if (rc == ENG_OK)
-    out_json(&b);
-  buf_release(&b);
-  return rc ? ctl_fail_store(c, rc) : 0;
+  json_t *v = NULL;
+  int rc = json_export(c->st, &v);
+  if (rc)
+    return ctl_fail_store(c, rc);
+  json_print(v);
+  return 0;
 }
 
 /* The absolute form of an existing path, else the path as given. The
@@ -73,15 +73,15 @@ static int backup_list(struct ctl *c) {
   char *dir = store_dbbackup_dir(db);
   struct dbbackup *v = NULL;
   size_t n = 0;
-  struct buf json = BUF_INIT;
+  json_t *json = NULL;
   int code = 0;
-  int rc = c->json ? store_dbbackup_list_json(db, &json)
-                   : store_dbbackup_list(db, &v, &n);
+  int rc =
+      c->json ? json_dbbackups(db, &json) : store_dbbackup_list(db, &v, &n);
   if (rc) {
     code = ctl_fail(EXIT_FAIL, "cannot read folder %s: %s", dir,
                     rc == ENG_PERM ? "permission denied" : eng_strerror(rc));
   } else if (c->json) {
-    out_json(&json);
+    json_print(json);
   } else if (n == 0) {
     printf("no automatic backups in %s\n", dir);
   } else {
@@ -103,7 +103,6 @@ static int backup_list(struct ctl *c) {
     table_release(&t);
   }
   store_dbbackups_free(v, n);
-  buf_release(&json);
   free(dir);
   free(db);
   return code;
@@ -136,11 +135,8 @@ int cmd_backup(struct ctl *c) {
   struct stat sb;
   int64_t size = stat(file, &sb) == 0 ? (int64_t)sb.st_size : 0;
   if (c->json) {
-    struct buf b = BUF_INIT;
-    buf_printf(&b, "{\"revision\":%" PRId64 ",\"size\":%" PRId64 "}", rev,
-               size);
-    const char *kv[] = {"path", abs};
-    code = ctl_print_object(c, &b, kv, 2);
+    json_print(json_pack("{s:I,s:I,s:o}", "revision", (json_int_t)rev, "size",
+                         (json_int_t)size, "path", json_str(abs)));
   } else {
     out_kv("path", abs);
     out_kvf("revision", "%" PRId64, rev);
@@ -183,16 +179,13 @@ static int restore_report(struct ctl *c, const char *file, const char *saved,
   char *aside = moved->n ? abs_path(moved->v[0]) : NULL;
   int code = 0;
   if (c->json) {
-    struct buf b = BUF_INIT;
-    buf_printf(&b,
-               "{\"copied\":%s,\"from_revision\":%" PRId64
-               ",\"revision\":%" PRId64 ",\"changed\":%zu,\"inserted\":%zu,"
-               "\"deleted\":%zu}",
-               copied ? "true" : "false", s->from_rev, s->rev, s->changed,
-               s->inserted, s->deleted);
-    const char *kv[] = {"database", db,   "file",    from,
-                        "saved",    kept, "damaged", aside};
-    code = ctl_print_object(c, &b, kv, 8);
+    json_print(json_pack(
+        "{s:b,s:I,s:I,s:I,s:I,s:I,s:o,s:o,s:o,s:o}", "copied", copied,
+        "from_revision", (json_int_t)s->from_rev, "revision",
+        (json_int_t)s->rev, "changed", (json_int_t)s->changed, "inserted",
+        (json_int_t)s->inserted, "deleted", (json_int_t)s->deleted, "database",
+        json_str(db), "file", json_str(from), "saved", json_str(kept),
+        "damaged", json_str(aside)));
   } else if (copied) {
     if (moved->n) {
       printf("database %s is damaged; moved it aside to", db);
@@ -319,10 +312,8 @@ int cmd_check(struct ctl *c) {
   int64_t rev = store_revision(c->st);
   int code = 0;
   if (c->json) {
-    struct buf b = BUF_INIT;
-    buf_printf(&b, "{\"revision\":%" PRId64 "}", rev);
-    const char *kv[] = {"path", db, "integrity", "ok"};
-    code = ctl_print_object(c, &b, kv, 4);
+    json_print(json_pack("{s:I,s:o,s:s}", "revision", (json_int_t)rev, "path",
+                         json_str(db), "integrity", "ok"));
   } else {
     out_kv("path", db);
     out_kv("integrity", "ok");

@@ -142,12 +142,9 @@ int cmd_group_list(struct ctl *c) {
     return ctl_fail_store(c, rc);
   int code = ctl_check_session(c, session_id);
   if (!code && c->json) {
-    struct buf b = BUF_INIT;
-    rc = ops_groups_json(&c->ops, session_id, c->has[O_DELETED], &b);
-    code = rc ? ctl_fail_ops(c, rc) : 0;
-    if (!code)
-      out_json(&b);
-    buf_release(&b);
+    json_t *v = NULL;
+    rc = ops_groups_json(&c->ops, session_id, c->has[O_DELETED], &v);
+    code = ctl_print_json(c, rc, v);
   } else if (!code) {
     code = list_text(c, session_id);
   }

@@ -1,13 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* cmd_import.c: taskctl task import: many tasks from a JSON array in one
  * transaction, all or none (ops_task_import). This file reads the input
- * and prints the new ids. */
+ * with jansson, before the database is locked, and prints the new ids. */
 #include "names.h"
 #include "taskctl.h"
 #include "util.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <string.h>
 
 static int read_input(const char *path, struct buf *out) {
@@ -35,33 +34,46 @@ static int read_input(const char *path, struct buf *out) {
   return 0;
 }
 
+/* The input as JSON; ops_task_import checks that it is an array of
+ * objects. */
+static int parse_input(const struct buf *text, json_t **out) {
+  json_error_t err;
+  *out = json_loadb(text->ptr, text->len, 0, &err);
+  if (!*out)
+    return ctl_fail(EXIT_INVALID,
+                    "input is not a JSON array of objects (line %d, column "
+                    "%d: %s)",
+                    err.line, err.column, err.text);
+  return 0;
+}
+
 /* With --json: an array of the new tasks, each as 'task show --json'
- * prints it. The store writes every object; this only lists them. */
+ * prints it. */
 static int print_json(struct ctl *c, const struct strlist *ids) {
-  struct buf b = BUF_INIT;
-  int rc = store_read_begin(c->st);
-  buf_addc(&b, '[');
+  json_t *a = json_array();
+  int rc = ops_read_begin(&c->ops);
+  if (rc)
+    return ctl_print_json(c, rc, a);
   for (size_t i = 0; rc == ENG_OK && i < ids->n; i++) {
-    if (i)
-      buf_addc(&b, ',');
-    rc = store_task_json(c->st, ids->v[i], &b);
+    json_t *t;
+    if ((rc = ops_record_json(&c->ops, OWNER_TASK, ids->v[i], &t)) == ENG_OK)
+      json_array_append_new(a, t);
   }
-  buf_addc(&b, ']');
-  store_read_end(c->st);
-  if (rc == ENG_OK)
-    out_json(&b);
-  buf_release(&b);
-  return rc ? ctl_fail_store(c, rc) : 0;
+  ops_read_end(&c->ops);
+  return ctl_print_json(c, rc, a);
 }
 
 int cmd_task_import(struct ctl *c) {
   struct buf text = BUF_INIT;
   struct strlist ids = {0};
+  json_t *input = NULL;
   /* Read it all before taking the write lock: a slow pipe must not hold
    * the database. */
   int code = read_input(c->npos ? c->pos[0] : NULL, &text);
+  if (!code)
+    code = parse_input(&text, &input);
   if (!code) {
-    int rc = ops_task_import(&c->ops, text.ptr, &ids);
+    int rc = ops_task_import(&c->ops, input, &ids);
     if (rc)
       code = ctl_fail_ops(c, rc);
   }
@@ -72,6 +84,7 @@ int cmd_task_import(struct ctl *c) {
       printf("%s\n", ids.v[i]);
   }
   buf_release(&text);
+  json_decref(input);
   strlist_clear(&ids);
   return code;
 }

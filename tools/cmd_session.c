@@ -84,12 +84,9 @@ int cmd_session_list(struct ctl *c) {
     return ctl_fail_store(c, rc);
   int code;
   if (c->json) {
-    struct buf b = BUF_INIT;
-    rc = ops_sessions_json(&c->ops, &b);
-    code = rc ? ctl_fail_ops(c, rc) : 0;
-    if (!code)
-      out_json(&b);
-    buf_release(&b);
+    json_t *v = NULL;
+    rc = ops_sessions_json(&c->ops, &v);
+    code = ctl_print_json(c, rc, v);
   } else {
     code = list_text(c);
   }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* cmd_stats.c: taskctl stats and log: the health figures of the sync log
- * and the edits applied through a mount. Figures, JSON and file names
- * come from the engine; this file only lays them out. */
+ * and the edits applied through a mount. Figures and file names come from
+ * the engine (the JSON from json.c); this file only lays them out. */
 #include "taskctl.h"
 #include "render.h"
 #include "util.h"
@@ -125,12 +125,9 @@ int cmd_stats(struct ctl *c) {
   struct ops_open_conflicts oc = {0};
   int code = ctl_check_session(c, session_id);
   if (!code && c->json) {
-    struct buf b = BUF_INIT;
-    rc = ops_stats_json(&c->ops, session_id, &b);
-    code = rc ? ctl_fail_ops(c, rc) : 0;
-    if (!code)
-      out_json(&b);
-    buf_release(&b);
+    json_t *v = NULL;
+    rc = ops_stats_json(&c->ops, session_id, &v);
+    code = ctl_print_json(c, rc, v);
   } else if (!code && (rc = ops_open_conflicts(&c->ops, session_id, &oc))) {
     code = ctl_fail_ops(c, rc);
   } else if (!code) {
@@ -161,51 +158,50 @@ static void short_value(const char *v, struct buf *out) {
     buf_adds(out, "...");
 }
 
-static int log_row(void *ctx, struct json_obj *o, size_t i) {
-  struct table *t = ctx;
-  const char *op = json_obj_get(o, "op"), *at = json_obj_get(o, "at");
-  struct buf time = BUF_INIT, record = BUF_INIT, old = BUF_INIT, new = BUF_INIT;
-  (void)i;
+static void log_row(struct table *t, const struct change *x) {
+  struct buf rev = BUF_INIT, time = BUF_INIT, record = BUF_INIT, old = BUF_INIT,
+             new = BUF_INIT;
+  buf_printf(&rev, "%" PRId64, x->rev);
   /* "YYYY-MM-DD HH:MM:SS", without the milliseconds. */
-  size_t tn = at ? strlen(at) : 0;
-  buf_add(&time, at ? at : "", tn > 19 ? 19 : tn);
-  const char *kind = json_obj_get(o, "record_kind"),
-             *id = json_obj_get(o, "record");
-  buf_printf(&record, "%s %s", kind ? kind : "", id ? id : "");
-  const char *field = json_obj_get(o, "field");
-  if (str_eq(op, "insert")) {
+  size_t tn = x->at ? strlen(x->at) : 0;
+  buf_add(&time, x->at ? x->at : "", tn > 19 ? 19 : tn);
+  buf_printf(&record, "%s %s", x->table ? x->table : "",
+             x->record ? x->record : "");
+  const char *field = x->field;
+  if (str_eq(x->op, "insert")) {
     field = "(created)";
-  } else if (str_eq(op, "delete")) {
+  } else if (str_eq(x->op, "delete")) {
     field = "(removed)";
   } else {
-    short_value(json_obj_get(o, "old"), &old);
-    short_value(json_obj_get(o, "new"), &new);
+    short_value(x->old_value, &old);
+    short_value(x->new_value, &new);
   }
-  const char *row[] = {json_obj_get(o, "revision"),
-                       time.ptr,
-                       record.ptr,
-                       field,
-                       old.ptr,
-                       new.ptr};
+  const char *row[] = {rev.ptr, time.ptr, record.ptr, field, old.ptr, new.ptr};
   table_row(t, row);
+  buf_release(&rev);
   buf_release(&time);
   buf_release(&record);
   buf_release(&old);
   buf_release(&new);
-  return 0;
 }
 
-static int log_text(struct ctl *c, const struct buf *json) {
+static int log_text(struct ctl *c, const char *session_id, size_t limit) {
   static const char *const header[] = {"REV",   "TIME (UTC)", "RECORD",
                                        "FIELD", "OLD",        "NEW"};
-  struct table t;
-  table_init(&t, 6, COL(0), header);
-  int rc = store_json_each_object(c->st, json->ptr, log_row, &t);
-  if (rc == ENG_OK && t.cells.n == t.ncols)
+  struct change *v = NULL;
+  size_t n = 0;
+  int rc = store_changes_recent(c->st, session_id, "taskfs", limit, &v, &n);
+  if (rc == ENG_OK && n == 0) {
     printf("no edits through a mount yet\n");
-  else if (rc == ENG_OK)
+  } else if (rc == ENG_OK) {
+    struct table t;
+    table_init(&t, 6, COL(0), header);
+    for (size_t i = 0; i < n; i++)
+      log_row(&t, &v[i]);
     table_print(&t, stdout);
-  table_release(&t);
+    table_release(&t);
+  }
+  store_changes_free(v, n);
   return rc ? ctl_fail_store(c, rc) : 0;
 }
 
@@ -238,14 +234,16 @@ int cmd_log(struct ctl *c) {
   if (rc)
     return ctl_fail_store(c, rc);
   code = ctl_check_session(c, session_id);
-  struct buf b = BUF_INIT;
-  if (!code && (rc = store_edit_log_json(c->st, session_id, limit, &b)))
-    code = ctl_fail_store(c, rc);
-  if (!code && c->json)
-    out_json(&b);
-  else if (!code)
-    code = log_text(c, &b);
-  buf_release(&b);
+  if (!code && c->json) {
+    json_t *v = NULL;
+    rc = json_edit_log(c->st, session_id, limit, &v);
+    if (rc)
+      code = ctl_fail_store(c, rc);
+    else
+      json_print(v);
+  } else if (!code) {
+    code = log_text(c, session_id, limit);
+  }
   store_read_end(c->st);
   return code;
 }

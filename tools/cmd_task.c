@@ -229,13 +229,10 @@ int cmd_task_list(struct ctl *c) {
   if (!code && c->has[O_GROUP])
     code = ctl_get_group(c, session_id, ctl_opt(c, O_GROUP), &g);
   if (!code && c->json) {
-    struct buf b = BUF_INIT;
+    json_t *v = NULL;
     rc = ops_tasks_json(&c->ops, session_id, status, g.id, c->has[O_DELETED],
-                        &b);
-    code = rc ? ctl_fail_ops(c, rc) : 0;
-    if (!code)
-      out_json(&b);
-    buf_release(&b);
+                        &v);
+    code = ctl_print_json(c, rc, v);
   } else if (!code) {
     code = list_text(c, session_id, status, &g);
   }

@@ -94,16 +94,13 @@ void ctl_fields(const struct ctl *c, struct ops_fields *f) {
     f->deliverables = &c->opt[O_DELIVERABLE];
 }
 
-int ctl_print_object(struct ctl *c, struct buf *numbers, const char *const *kv,
-                     size_t n) {
-  char *json = buf_detach(numbers, NULL);
-  int rc = ENG_OK;
-  for (size_t i = 0; i + 1 < n && rc == ENG_OK; i += 2)
-    rc = store_json_set(c->st, &json, kv[i], kv[i + 1]);
-  if (rc == ENG_OK)
-    printf("%s\n", json);
-  free(json);
-  return rc ? ctl_fail_store(c, rc) : 0;
+int ctl_print_json(struct ctl *c, int rc, json_t *v) {
+  if (rc) {
+    json_decref(v);
+    return ctl_fail_ops(c, rc);
+  }
+  json_print(v);
+  return 0;
 }
 
 int ctl_print_result(struct ctl *c, int kind, const char *id) {
@@ -111,10 +108,7 @@ int ctl_print_result(struct ctl *c, int kind, const char *id) {
     printf("%s\n", id);
     return 0;
   }
-  struct buf b = BUF_INIT;
-  int rc = ops_record_json(&c->ops, kind, id, &b);
-  if (rc == ENG_OK)
-    out_json(&b);
-  buf_release(&b);
-  return rc ? ctl_fail_ops(c, rc) : 0;
+  json_t *v = NULL;
+  int rc = ops_record_json(&c->ops, kind, id, &v);
+  return ctl_print_json(c, rc, v);
 }

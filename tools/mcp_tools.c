@@ -300,16 +300,11 @@ struct tool {
   bool read_only, idempotent;
 };
 
-/* The JSON text the store made, as the value of key in c->out. */
-static int put_json(struct call *c, const char *key, struct buf *text) {
-  json_error_t err;
-  json_t *v = json_loadb(text->ptr, text->len, 0, &err);
-  buf_release(text);
-  if (!v)
-    return ops_fail(c->o, ENG_DB,
-                    "the database gave JSON that cannot be "
-                    "read (%s); please report this",
-                    err.text);
+/* v, the JSON an ops call made with result rc, as the value of key in
+ * c->out; returns rc. */
+static int put_json(struct call *c, int rc, const char *key, json_t *v) {
+  if (rc)
+    return rc;
   if (!c->out)
     c->out = json_object();
   json_object_set_new(c->out, key, v);
@@ -317,13 +312,9 @@ static int put_json(struct call *c, const char *key, struct buf *text) {
 }
 
 static int put_record(struct call *c, int kind, const char *id) {
-  struct buf b = BUF_INIT;
-  int rc = ops_record_json(c->o, kind, id, &b);
-  if (rc) {
-    buf_release(&b);
-    return rc;
-  }
-  return put_json(c, owner_kind_name(kind), &b);
+  json_t *v = NULL;
+  int rc = ops_record_json(c->o, kind, id, &v);
+  return put_json(c, rc, owner_kind_name(kind), v);
 }
 
 static int need_change(struct call *c, const char *what) {
@@ -344,13 +335,9 @@ static int run_session_create(struct call *c) {
 }
 
 static int run_session_list(struct call *c) {
-  struct buf b = BUF_INIT;
-  int rc = ops_sessions_json(c->o, &b);
-  if (rc) {
-    buf_release(&b);
-    return rc;
-  }
-  return put_json(c, "sessions", &b);
+  json_t *v = NULL;
+  int rc = ops_sessions_json(c->o, &v);
+  return put_json(c, rc, "sessions", v);
 }
 
 static int run_session_show(struct call *c) {
@@ -380,14 +367,10 @@ static int run_group_create(struct call *c) {
 }
 
 static int run_group_list(struct call *c) {
-  struct buf b = BUF_INIT;
+  json_t *v = NULL;
   int rc = ops_groups_json(c->o, arg_str(c, "session"),
-                           arg_bool(c, "include_deleted"), &b);
-  if (rc) {
-    buf_release(&b);
-    return rc;
-  }
-  return put_json(c, "groups", &b);
+                           arg_bool(c, "include_deleted"), &v);
+  return put_json(c, rc, "groups", v);
 }
 
 static int run_group_show(struct call *c) {
@@ -438,29 +421,13 @@ static int run_task_add(struct call *c) {
 
 static int run_task_add_many(struct call *c) {
   struct strlist ids = {0};
-  char *text = json_dumps(json_object_get(c->args, "tasks"), JSON_COMPACT);
-  if (!text)
-    return ops_fail(c->o, ENG_INVALID,
-                    "\"tasks\" holds text that is not "
-                    "valid UTF-8");
-  int rc = ops_task_import(c->o, text, &ids);
-  free(text);
+  int rc = ops_task_import(c->o, json_object_get(c->args, "tasks"), &ids);
   if (rc == ENG_OK) {
     c->out = json_pack("{s:[]}", "tasks");
     for (size_t i = 0; rc == ENG_OK && i < ids.n; i++) {
-      struct buf b = BUF_INIT;
-      json_error_t err;
-      if ((rc = ops_record_json(c->o, OWNER_TASK, ids.v[i], &b)) == ENG_OK) {
-        json_t *t = json_loadb(b.ptr, b.len, 0, &err);
-        if (!t)
-          rc = ops_fail(c->o, ENG_DB,
-                        "the database gave JSON that cannot "
-                        "be read (%s)",
-                        err.text);
-        else
-          json_array_append_new(json_object_get(c->out, "tasks"), t);
-      }
-      buf_release(&b);
+      json_t *t;
+      if ((rc = ops_record_json(c->o, OWNER_TASK, ids.v[i], &t)) == ENG_OK)
+        json_array_append_new(json_object_get(c->out, "tasks"), t);
     }
   }
   strlist_clear(&ids);
@@ -512,27 +479,19 @@ static int run_task_list(struct call *c) {
   const char *s = arg_str(c, "status");
   if (s && (rc = ops_parse_status(c->o, s, &status)))
     return rc;
-  struct buf b = BUF_INIT;
+  json_t *v = NULL;
   rc = ops_tasks_json(c->o, arg_str(c, "session"), status, arg_str(c, "group"),
-                      arg_bool(c, "include_deleted"), &b);
-  if (rc) {
-    buf_release(&b);
-    return rc;
-  }
-  return put_json(c, "tasks", &b);
+                      arg_bool(c, "include_deleted"), &v);
+  return put_json(c, rc, "tasks", v);
 }
 
 /* -- conflicts and backups -- */
 
 static int run_conflict_list(struct call *c) {
-  struct buf b = BUF_INIT;
+  json_t *v = NULL;
   int rc = ops_conflicts_json(c->o, arg_str(c, "session"),
-                              arg_bool(c, "include_resolved"), &b);
-  if (rc) {
-    buf_release(&b);
-    return rc;
-  }
-  return put_json(c, "conflicts", &b);
+                              arg_bool(c, "include_resolved"), &v);
+  return put_json(c, rc, "conflicts", v);
 }
 
 /* A string or JSON null. */
@@ -575,13 +534,9 @@ static int run_conflict_resolve(struct call *c) {
 }
 
 static int run_backup_list(struct call *c) {
-  struct buf b = BUF_INIT;
-  int rc = ops_backups_json(c->o, arg_str(c, "session"), &b);
-  if (rc) {
-    buf_release(&b);
-    return rc;
-  }
-  return put_json(c, "backups", &b);
+  json_t *v = NULL;
+  int rc = ops_backups_json(c->o, arg_str(c, "session"), &v);
+  return put_json(c, rc, "backups", v);
 }
 
 /* The lines of a save report as a JSON array. */
@@ -632,16 +587,7 @@ static int run_backup_restore(struct call *c) {
 /* -- health and history -- */
 
 static int run_sync_stats(struct call *c) {
-  struct buf b = BUF_INIT;
-  json_error_t err;
-  int rc = ops_stats_json(c->o, arg_str(c, "session"), &b);
-  if (rc == ENG_OK && !(c->out = json_loadb(b.ptr, b.len, 0, &err)))
-    rc = ops_fail(c->o, ENG_DB,
-                  "the database gave JSON that cannot be "
-                  "read (%s)",
-                  err.text);
-  buf_release(&b);
-  return rc;
+  return ops_stats_json(c->o, arg_str(c, "session"), &c->out);
 }
 
 static int run_edit_log(struct call *c) {

@@ -4,6 +4,7 @@
  * and no command line: the front-ends ask and report. */
 #include "ops.h"
 #include "config.h"
+#include "json.h"
 #include "names.h"
 #include "util.h"
 #include "view.h"
@@ -554,7 +555,6 @@ struct import {
    * depend on a later one. dep_elem[i] is the element of deps.v[i]. */
   struct strlist dependencies;
   size_t *dep_elem, dep_cap;
-  bool refused; /* an element was refused: the message names it */
 };
 
 /* Records why element i is refused; returns rc. */
@@ -569,7 +569,6 @@ static int refuse(struct import *im, size_t i, int rc, const char *fmt, ...) {
   va_start(ap, fmt);
   buf_vprintf(e, fmt, ap);
   va_end(ap);
-  im->refused = true;
   return rc;
 }
 
@@ -613,19 +612,58 @@ static int find_group(struct import *im, size_t i, const char *session_id,
   return ENG_OK;
 }
 
-static int get_list(struct import *im, size_t i, struct json_obj *j,
+/* A value as text: a string as it is, anything else as its JSON text.
+ * The caller frees it. */
+static char *text_of(const json_t *v) {
+  if (json_is_string(v))
+    return xstrndup(json_string_value(v), json_string_length(v));
+  char *text =
+      json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
+  return text ? text : xstrdup("");
+}
+
+/* The values of an element's keys as text, as the fields of a change
+ * take them; a null value counts as absent. */
+struct element {
+  const json_t *o;
+  struct strlist texts; /* what get() returned, freed with the element */
+};
+
+/* The value of key as text, or NULL; valid while e is. */
+static const char *get(struct element *e, const char *key) {
+  const json_t *v = json_object_get(e->o, key);
+  if (!v || json_is_null(v))
+    return NULL;
+  char *text = text_of(v);
+  strlist_add(&e->texts, text);
+  free(text);
+  return e->texts.v[e->texts.n - 1];
+}
+
+static int get_list(struct import *im, size_t i, struct element *e,
                     const char *key, struct strlist *out) {
-  const char *v = json_obj_get(j, key);
-  if (!v)
+  const json_t *v = json_object_get(e->o, key);
+  if (!v || json_is_null(v))
     return ENG_OK;
-  if (store_json_array(im->o->st, v, out))
+  if (!json_is_array(v))
     return refuse(im, i, ENG_INVALID, "\"%s\" must be an array", key);
+  strlist_clear(out);
+  /* Strings as they are, other values as their JSON text; nulls are no
+   * items. */
+  for (size_t k = 0; k < json_array_size(v); k++) {
+    const json_t *item = json_array_get(v, k);
+    if (json_is_null(item))
+      continue;
+    char *text = text_of(item);
+    strlist_add(out, text);
+    free(text);
+  }
   return ENG_OK;
 }
 
-static int get_effort(struct import *im, size_t i, struct json_obj *j,
+static int get_effort(struct import *im, size_t i, struct element *e,
                       const char *key, double *out) {
-  const char *v = json_obj_get(j, key);
+  const char *v = get(e, key);
   if (v && !effort_parse(v, out))
     return refuse(im, i, ENG_INVALID,
                   "%s '%s' is not hours (a number) or an effort such as "
@@ -634,27 +672,27 @@ static int get_effort(struct import *im, size_t i, struct json_obj *j,
   return ENG_OK;
 }
 
-/* Fills t from the keys of j; a null value counts as absent. */
-static int task_from_object(struct import *im, struct json_obj *j, size_t i,
+/* Fills t from the keys of e. */
+static int task_from_object(struct import *im, struct element *e, size_t i,
                             struct task *t) {
   const char *v;
   int rc;
-  const char *group = json_obj_get(j, "group");
-  const char *title = json_obj_get(j, "title");
+  const char *group = get(e, "group");
+  const char *title = get(e, "title");
   if (!group)
     return refuse(im, i, ENG_INVALID, "\"group\" is missing");
   if (!title || !*title)
     return refuse(im, i, ENG_INVALID, "\"title\" is missing");
-  if ((rc = find_group(im, i, json_obj_get(j, "session"), group)))
+  if ((rc = find_group(im, i, get(e, "session"), group)))
     return rc;
   t->group_id = xstrdup(im->group.id);
   t->session_id = xstrdup(im->group.session_id);
   t->title = xstrdup(title);
-  t->id = xstrdup(json_obj_get(j, "id"));
-  t->description = xstrdup(json_obj_get(j, "description"));
-  t->specialist = xstrdup(json_obj_get(j, "specialist"));
-  t->current_status = xstrdup(json_obj_get(j, "current_status"));
-  if ((v = json_obj_get(j, "status"))) {
+  t->id = xstrdup(get(e, "id"));
+  t->description = xstrdup(get(e, "description"));
+  t->specialist = xstrdup(get(e, "specialist"));
+  t->current_status = xstrdup(get(e, "current_status"));
+  if ((v = get(e, "status"))) {
     int s = status_parse(v);
     if (s < 0)
       return refuse(im, i, ENG_INVALID,
@@ -663,7 +701,7 @@ static int task_from_object(struct import *im, struct json_obj *j, size_t i,
                     v);
     task_set_status(t, s);
   }
-  if ((v = json_obj_get(j, "progress"))) {
+  if ((v = get(e, "progress"))) {
     int p = progress_parse(v, &t->progress);
     if (p == -2)
       return refuse(im, i, ENG_INVALID, "progress '%s' is outside 0-100", v);
@@ -671,23 +709,22 @@ static int task_from_object(struct import *im, struct json_obj *j, size_t i,
       return refuse(im, i, ENG_INVALID,
                     "progress '%s' is not a whole number 0-100", v);
   }
-  if ((v = json_obj_get(j, "priority")) &&
-      (t->priority = priority_parse(v)) < 0)
+  if ((v = get(e, "priority")) && (t->priority = priority_parse(v)) < 0)
     return refuse(im, i, ENG_INVALID,
                   "priority '%s' is not one of low, medium, high, critical", v);
-  if ((rc = get_effort(im, i, j, "estimate", &t->estimate)) ||
-      (rc = get_effort(im, i, j, "actual", &t->actual)) ||
-      (rc = get_list(im, i, j, "dependencies", &t->dependencies)) ||
-      (rc = get_list(im, i, j, "deliverables", &t->deliverables)))
+  if ((rc = get_effort(im, i, e, "estimate", &t->estimate)) ||
+      (rc = get_effort(im, i, e, "actual", &t->actual)) ||
+      (rc = get_list(im, i, e, "dependencies", &t->dependencies)) ||
+      (rc = get_list(im, i, e, "deliverables", &t->deliverables)))
     return rc;
   return ENG_OK;
 }
 
-static int import_element(void *ctx, struct json_obj *j, size_t i) {
-  struct import *im = ctx;
+static int import_element(struct import *im, const json_t *o, size_t i) {
+  struct element e = {o, {0}};
   struct task t;
   task_init(&t);
-  int rc = task_from_object(im, j, i, &t);
+  int rc = task_from_object(im, &e, i, &t);
   if (rc == ENG_OK && (rc = store_task_insert(im->o->st, &t)))
     rc = refuse(im, i, input_rc(rc), "%s", store_errmsg(im->o->st));
   if (rc == ENG_OK) {
@@ -699,12 +736,13 @@ static int import_element(void *ctx, struct json_obj *j, size_t i) {
     }
   }
   task_release(&t);
+  strlist_clear(&e.texts);
   return rc;
 }
 
 struct import_run {
   struct import *im;
-  const char *json;
+  const json_t *tasks;
 };
 
 /* Runs inside the write transaction: any refused element rolls it all
@@ -712,7 +750,9 @@ struct import_run {
 static int import_all(struct ops *o, void *arg) {
   struct import_run *run = arg;
   struct import *im = run->im;
-  int rc = store_json_each_object(o->st, run->json, import_element, im);
+  int rc = ENG_OK;
+  for (size_t i = 0; rc == ENG_OK && i < json_array_size(run->tasks); i++)
+    rc = import_element(im, json_array_get(run->tasks, i), i);
   for (size_t k = 0; rc == ENG_OK && k < im->dependencies.n; k++)
     if (!store_task_exists(o->st, im->dependencies.v[k]))
       rc = refuse(im, im->dep_elem[k], ENG_INVALID,
@@ -720,19 +760,24 @@ static int import_all(struct ops *o, void *arg) {
                   im->dependencies.v[k]);
   if (rc == ENG_OK)
     return ENG_OK;
-  if (!im->refused) /* the store's own message: not an array of objects */
-    return ops_fail_store(o, rc);
   buf_adds(&o->err, "; nothing was imported");
   return rc;
 }
 
-int ops_task_import(struct ops *o, const char *json, struct strlist *ids) {
+int ops_task_import(struct ops *o, const json_t *tasks, struct strlist *ids) {
+  /* The shape first, before the write lock is taken. */
+  if (!json_is_array(tasks))
+    return ops_fail(o, ENG_INVALID, "input is not a JSON array of objects");
+  for (size_t i = 0; i < json_array_size(tasks); i++)
+    if (!json_is_object(json_array_get(tasks, i)))
+      return ops_fail(o, ENG_INVALID,
+                      "element %zu of the input is not a JSON object", i);
   struct import im;
   memset(&im, 0, sizeof im);
   im.o = o;
   im.ids = ids;
   group_init(&im.group);
-  struct import_run run = {&im, json};
+  struct import_run run = {&im, tasks};
   int rc = ops_write(o, import_all, &run);
   if (rc)
     strlist_clear(ids);
@@ -746,33 +791,34 @@ int ops_task_import(struct ops *o, const char *json, struct strlist *ids) {
 
 /* ---- JSON ---- */
 
-int ops_record_json(struct ops *o, int kind, const char *id, struct buf *out) {
-  int rc = kind == OWNER_SESSION ? store_session_json(o->st, id, out)
-           : kind == OWNER_GROUP ? store_group_json(o->st, id, out)
-                                 : store_task_json(o->st, id, out);
+int ops_record_json(struct ops *o, int kind, const char *id, json_t **out) {
+  int rc = json_record_get(o->st,
+                           kind == OWNER_SESSION ? RK_SESSION
+                           : kind == OWNER_GROUP ? RK_GROUP
+                                                 : RK_TASK,
+                           id, out);
   return rc ? ops_fail_store(o, rc) : ENG_OK;
 }
 
-int ops_sessions_json(struct ops *o, struct buf *out) {
-  int rc = store_sessions_json(o->st, out);
+int ops_sessions_json(struct ops *o, json_t **out) {
+  int rc = json_sessions(o->st, out);
   return rc ? ops_fail_store(o, rc) : ENG_OK;
 }
 
 int ops_groups_json(struct ops *o, const char *session_id, bool include_deleted,
-                    struct buf *out) {
+                    json_t **out) {
   int rc = ops_read_begin(o);
   if (rc)
     return rc;
   if ((rc = ops_check_session(o, session_id)) == ENG_OK &&
-      (rc = store_groups_json(o->st, session_id, include_deleted, out)))
+      (rc = json_groups(o->st, session_id, include_deleted, out)))
     ops_fail_store(o, rc);
   ops_read_end(o);
   return rc;
 }
 
 int ops_tasks_json(struct ops *o, const char *session_id, int status,
-                   const char *group_ref, bool include_deleted,
-                   struct buf *out) {
+                   const char *group_ref, bool include_deleted, json_t **out) {
   struct group g;
   group_init(&g);
   int rc = ops_read_begin(o);
@@ -782,8 +828,7 @@ int ops_tasks_json(struct ops *o, const char *session_id, int status,
     goto out;
   if (group_ref && (rc = ops_get_group(o, session_id, group_ref, &g)))
     goto out;
-  if ((rc = store_tasks_json(o->st, session_id, status, g.id, include_deleted,
-                             out)))
+  if ((rc = json_tasks(o->st, session_id, status, g.id, include_deleted, out)))
     ops_fail_store(o, rc);
 out:
   ops_read_end(o);
@@ -794,12 +839,12 @@ out:
 /* ---- conflicts and backups ---- */
 
 int ops_conflicts_json(struct ops *o, const char *session_id, bool all,
-                       struct buf *out) {
+                       json_t **out) {
   int rc = ops_read_begin(o);
   if (rc)
     return rc;
   if ((rc = ops_check_session(o, session_id)) == ENG_OK &&
-      (rc = store_conflicts_json(o->st, session_id, !all, out)))
+      (rc = json_conflicts(o->st, session_id, !all, out)))
     ops_fail_store(o, rc);
   ops_read_end(o);
   return rc;
@@ -824,12 +869,12 @@ int ops_resolve(struct ops *o, int64_t id, const char *how, const char *value,
   return ENG_OK;
 }
 
-int ops_backups_json(struct ops *o, const char *session_id, struct buf *out) {
+int ops_backups_json(struct ops *o, const char *session_id, json_t **out) {
   int rc = ops_read_begin(o);
   if (rc)
     return rc;
   if ((rc = ops_check_session(o, session_id)) == ENG_OK &&
-      (rc = store_backups_json(o->st, session_id, out)))
+      (rc = json_backups(o->st, session_id, out)))
     ops_fail_store(o, rc);
   ops_read_end(o);
   return rc;
@@ -932,7 +977,7 @@ void ops_open_conflicts_release(struct ops_open_conflicts *oc) {
   memset(oc, 0, sizeof *oc);
 }
 
-int ops_stats_json(struct ops *o, const char *session_id, struct buf *out) {
+int ops_stats_json(struct ops *o, const char *session_id, json_t **out) {
   struct ops_open_conflicts oc;
   int rc = ops_read_begin(o);
   if (rc)
@@ -940,7 +985,7 @@ int ops_stats_json(struct ops *o, const char *session_id, struct buf *out) {
   memset(&oc, 0, sizeof oc);
   if ((rc = ops_check_session(o, session_id)) == ENG_OK &&
       (rc = ops_open_conflicts(o, session_id, &oc)) == ENG_OK &&
-      (rc = store_sync_stats_json(o->st, session_id, &oc.files, out)))
+      (rc = json_sync_stats(o->st, session_id, oc.v, oc.n, &oc.files, out)))
     ops_fail_store(o, rc);
   ops_open_conflicts_release(&oc);
   ops_read_end(o);

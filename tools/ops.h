@@ -11,11 +11,13 @@
  * the wrong form, ENG_BUSY, ENG_READONLY, ENG_FULL for the database.
  *
  * Each change is one write transaction: a failure rolls it back whole.
- * Records and lists filled here are the caller's to release.
+ * Records and lists filled here are the caller's to release; so is each
+ * json_t * handed out (json_decref), set only on success.
  */
 #ifndef TASKCTL_OPS_H
 #define TASKCTL_OPS_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -135,33 +137,34 @@ struct ops_task_note {
 int ops_task_change(struct ops *o, const char *id, enum ops_change what,
                     const struct ops_fields *f, struct ops_task_note *note);
 /*
- * Adds the tasks of a JSON array of objects (the keys of taskctl(1)'s
- * JSON INPUT) in one transaction, all or none; ids gets the new ids in
- * input order. A refused element is named by its index in the message.
+ * Adds the tasks of tasks, a JSON array of objects (the keys of
+ * taskctl(1)'s JSON INPUT), in one transaction, all or none; ids gets the
+ * new ids in input order. A refused element is named by its index in the
+ * message. tasks stays the caller's.
  */
-int ops_task_import(struct ops *o, const char *json, struct strlist *ids);
+int ops_task_import(struct ops *o, const json_t *tasks, struct strlist *ids);
 
-/* ---- JSON of records and lists, made by the store ---- */
-/* kind is an enum owner_kind. Appends to out. */
-int ops_record_json(struct ops *o, int kind, const char *id, struct buf *out);
-int ops_sessions_json(struct ops *o, struct buf *out);
+/* ---- JSON of records and lists (json.c) ---- */
+/* The session, group or task (kind, an enum owner_kind) with this id, as
+ * 'show --json' prints it. */
+int ops_record_json(struct ops *o, int kind, const char *id, json_t **out);
+int ops_sessions_json(struct ops *o, json_t **out);
 int ops_groups_json(struct ops *o, const char *session_id, bool include_deleted,
-                    struct buf *out);
+                    json_t **out);
 /* status -1 for all; group_ref NULL for all, else an id or a name within
  * session_id. */
 int ops_tasks_json(struct ops *o, const char *session_id, int status,
-                   const char *group_ref, bool include_deleted,
-                   struct buf *out);
+                   const char *group_ref, bool include_deleted, json_t **out);
 
 /* ---- conflicts and backups ---- */
 /* all: resolved ones too. */
 int ops_conflicts_json(struct ops *o, const char *session_id, bool all,
-                       struct buf *out);
+                       json_t **out);
 /* how: "db", "file" or "manual" with value (the text as in a file).
  * out (may be NULL) gets the resolved conflict. */
 int ops_resolve(struct ops *o, int64_t id, const char *how, const char *value,
                 struct conflict *out);
-int ops_backups_json(struct ops *o, const char *session_id, struct buf *out);
+int ops_backups_json(struct ops *o, const char *session_id, json_t **out);
 /* Brings backup id back (sync_restore_backup) with the policies of
  * taskfs.yaml beside the database. b gets the backup; res says how the
  * save went. ENG_PARSE when its text has errors (held at its file; the
@@ -181,10 +184,11 @@ struct ops_open_conflicts {
 int ops_open_conflicts(struct ops *o, const char *session_id,
                        struct ops_open_conflicts *out);
 void ops_open_conflicts_release(struct ops_open_conflicts *oc);
-/* store_sync_stats_json with the conflict files. */
-int ops_stats_json(struct ops *o, const char *session_id, struct buf *out);
-/* The newest changes of a session by source (NULL: any), newest first,
- * at most limit (0: all). */
+/* The health figures of json_sync_stats, with the open conflicts and
+ * their files. */
+int ops_stats_json(struct ops *o, const char *session_id, json_t **out);
+/* The newest changes of a session (NULL: of all) by source (NULL: any),
+ * newest first, at most limit (0: all). Free with store_changes_free. */
 int ops_changes(struct ops *o, const char *session_id, const char *source,
                 size_t limit, struct change **out, size_t *n);
 

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* output.c: taskctl's text output: "key: value" lines for one record and
- * aligned tables for lists. JSON comes ready-made from the store and is
- * only printed here, never built. */
+ * aligned tables for lists. (JSON is json.c's.) */
 #include "taskctl.h"
 #include "util.h"
 
@@ -10,11 +9,6 @@
 
 /* The column where values start in "key: value" lines. */
 #define KEY_WIDTH 16
-
-void out_json(const struct buf *json) {
-  fwrite(json->ptr, 1, json->len, stdout);
-  putchar('\n');
-}
 
 void out_kv(const char *key, const char *value) {
   int pad = KEY_WIDTH - (int)strlen(key) - 1;

@@ -746,6 +746,7 @@ int main(int argc, char **argv) {
     c.db_path = DEFAULT_DB;
     c.db_default = true;
   }
+  json_setup();
   parse_argv(argc, argv, &c, &cl);
 
   const char *group;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "buf.h"
+#include "json.h"
 #include "model.h"
 #include "ops.h"
 #include "store.h"
@@ -116,16 +117,12 @@ int ctl_get_task(struct ctl *c, const char *id, struct task *out);
  * (kind is an enum owner_kind): its id, or with --json its JSON. */
 int ctl_print_result(struct ctl *c, int kind, const char *id);
 
-/* Prints a JSON object made with c->st: numbers holds its numeric (and
- * boolean) members as JSON text, such as {"id":3} or {}; the strings are
- * added by SQLite's json_set, never escaped here. kv alternates keys and
- * values, NULL is JSON null. numbers is left empty. */
-int ctl_print_object(struct ctl *c, struct buf *numbers, const char *const *kv,
-                     size_t n);
+/* Prints v (of json.h) when rc, the result of the ops call that made it,
+ * is ENG_OK; else reports ops' message. Releases v either way (NULL is
+ * none). Returns the exit status. */
+int ctl_print_json(struct ctl *c, int rc, json_t *v);
 
 /* ---- output ---- */
-/* Prints JSON text from the store with a final newline. */
-void out_json(const struct buf *json);
 /* "key:" padded to a column, then the value; continuation lines of a
  * multi-line value are indented to the same column. */
 void out_kv(const char *key, const char *value);

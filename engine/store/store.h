@@ -232,8 +232,8 @@ struct change {
  * first, at most limit (0: all). Free with store_changes_free. */
 int store_changes_since(struct store *st, int64_t rev, const char *session_id,
                         size_t limit, struct change **out, size_t *n);
-/* The newest changes of a session made by source (NULL: any source),
- * newest first. */
+/* The newest changes of a session (NULL: of all) made by source (NULL:
+ * any source), newest first. */
 int store_changes_recent(struct store *st, const char *session_id,
                          const char *source, size_t limit, struct change **out,
                          size_t *n);
@@ -325,8 +325,6 @@ int store_backup_list(struct store *st, const char *session_id,
                       struct backup **out, size_t *n);
 void store_backup_release(struct backup *b);
 void store_backups_free(struct backup *v, size_t n);
-int store_backups_json(struct store *st, const char *session_id,
-                       struct buf *out);
 
 /* ---- single fields in text form (the form history and backups keep) ---- */
 /* target_kind: "task", "group", "session" or "section" (target_id is then
@@ -372,8 +370,6 @@ int store_conflict_resolve(struct store *st, int64_t id,
 /* Keeps the text a user gave for a conflict, and a note on it. */
 int store_conflict_note(struct store *st, int64_t id, const char *manual,
                         const char *note);
-int store_conflicts_json(struct store *st, const char *session_id,
-                         bool open_only, struct buf *out);
 
 /* ---- the sync log: one row per render, save, resolution ---- */
 struct syncop {
@@ -409,21 +405,20 @@ int store_sync_last_ns(struct store *st, const char *session_id, int64_t *ns);
 /* Errors by kind: parallel lists of kind names and counts ("3"). */
 int store_sync_error_kinds(struct store *st, const char *session_id,
                            struct strlist *kinds, struct strlist *counts);
-/* The JSON object of the stats, the errors by kind, the open conflicts
- * and the last errors. conflict_files is NULL, or the path within its
- * session of the .conflict.md file of each open conflict, in the order of
- * store_conflict_list() (oldest first): each becomes the "file" of its
- * conflict (null without one). */
-int store_sync_stats_json(struct store *st, const char *session_id,
-                          const struct strlist *conflict_files,
-                          struct buf *out);
+/* One operation of the sync log that failed or was held. */
+struct sync_failure {
+  char *at;                   /* when it started, as the store keeps times */
+  char *type, *file, *status; /* file: NULL for none */
+  char *kind, *error;         /* the error's kind and message, or NULL */
+};
+/* The last operations that failed or were held, as records, newest first,
+ * at most limit. Free with store_sync_failures_free. */
+int store_sync_failures(struct store *st, const char *session_id, size_t limit,
+                        struct sync_failure **out, size_t *n);
+void store_sync_failures_free(struct sync_failure *v, size_t n);
 /* The last operations that failed or were held, newest first. */
 int store_syncops_failed(struct store *st, const char *session_id, size_t limit,
                          struct strlist *lines);
-/* The applied edits made through the mount (history by source "taskfs"),
- * newest first, as a JSON array. */
-int store_edit_log_json(struct store *st, const char *session_id, size_t limit,
-                        struct buf *out);
 
 /* ---- whole-database backups, restore, integrity ----
  *
@@ -498,10 +493,6 @@ struct dbbackup {
  */
 int store_dbbackup_list(const char *db_path, struct dbbackup **out, size_t *n);
 void store_dbbackups_free(struct dbbackup *v, size_t n);
-/* The list as a JSON array of objects with the keys path, time
- * ("YYYY-MM-DD HH:MM:SS", UTC), reason and size, appended to out. Fails as
- * store_dbbackup_list. */
-int store_dbbackup_list_json(const char *db_path, struct buf *out);
 
 /*
  * Runs PRAGMA quick_check on st: ENG_OK when the database passes it.
@@ -560,41 +551,5 @@ int store_restore(struct store *st, struct store *from, char **snapshot,
  */
 int store_dbbackup_install(struct store *from, const char *db_path,
                            struct strlist *moved);
-
-/* ---- JSON, produced by SQLite's json functions ---- */
-/* Appends the JSON object of a task (keys id, session, group, group_name,
- * title, description, status, progress, priority, specialist, estimate,
- * actual, started_at, completed_at, dependencies, deliverables,
- * current_status, position, deleted, created_at, updated_at, revision). */
-int store_task_json(struct store *st, const char *id, struct buf *out);
-int store_group_json(struct store *st, const char *id, struct buf *out);
-int store_session_json(struct store *st, const char *id, struct buf *out);
-/* Appends a JSON array of the tasks matching store_task_list's filter. */
-int store_tasks_json(struct store *st, const char *session_id, int status,
-                     const char *group_id, bool include_deleted,
-                     struct buf *out);
-int store_groups_json(struct store *st, const char *session_id,
-                      bool include_deleted, struct buf *out);
-int store_sessions_json(struct store *st, struct buf *out);
-/* The whole database (sessions with their groups, tasks and sections). */
-int store_export_json(struct store *st, struct buf *out);
-/* Sets key (a plain identifier) to the string value (NULL: JSON null) in
- * the JSON object text *json, made by SQLite; *json is replaced. */
-int store_json_set(struct store *st, char **json, const char *key,
-                   const char *value);
-/* The JSON array text of a list, made by SQLite. The caller frees *out. */
-int store_list_json(struct store *st, const struct strlist *l, char **out);
-/* Splits a JSON array text into its elements (strings as they are, other
- * values as JSON). ENG_INVALID when text is not an array. */
-int store_json_array(struct store *st, const char *text, struct strlist *out);
-/* Runs fn for each element of a JSON array of objects, passing an object
- * accessor. ENG_INVALID (with the element index in the message) if text
- * is not an array of objects. */
-struct json_obj;
-const char *json_obj_get(struct json_obj *o, const char *key);
-bool json_obj_has(struct json_obj *o, const char *key);
-int store_json_each_object(struct store *st, const char *text,
-                           int (*fn)(void *ctx, struct json_obj *o, size_t i),
-                           void *ctx);
 
 #endif

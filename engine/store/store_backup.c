@@ -619,57 +619,6 @@ void store_dbbackups_free(struct dbbackup *v, size_t n) {
   free(v);
 }
 
-int store_dbbackup_list_json(const char *db_path, struct buf *out) {
-  struct dbbackup *v;
-  size_t n;
-  int rc = store_dbbackup_list(db_path, &v, &n);
-  if (rc)
-    return rc;
-  /* The JSON is SQLite's, as all of taskctl's; a connection of its own
-   * serves a database that cannot be opened. */
-  sqlite3 *db = NULL;
-  sqlite3_stmt *s = NULL;
-  char *json = xstrdup("[]");
-  if (sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE, NULL) !=
-          SQLITE_OK ||
-      sqlite3_prepare_v2(db,
-                         "SELECT json_insert(?1, '$[#]', json_object("
-                         "'path', ?2, 'time', ?3, 'reason', ?4,"
-                         " 'size', ?5))",
-                         -1, &s, NULL) != SQLITE_OK) {
-    rc = ENG_DB;
-    goto out;
-  }
-  for (size_t i = 0; i < n; i++) {
-    char when[24];
-    time_t t = (time_t)(v[i].time_ns / 1000000000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
-    sqlite3_reset(s);
-    bind_text(s, 1, json);
-    bind_text(s, 2, v[i].path);
-    bind_text(s, 3, when);
-    bind_text(s, 4, v[i].reason);
-    sqlite3_bind_int64(s, 5, v[i].size);
-    if (sqlite3_step(s) != SQLITE_ROW) {
-      rc = ENG_DB;
-      goto out;
-    }
-    char *next = col_text(s, 0);
-    free(json);
-    json = next;
-  }
-  buf_adds(out, json);
-out:
-  sqlite3_finalize(s);
-  if (db)
-    sqlite3_close(db);
-  free(json);
-  store_dbbackups_free(v, n);
-  return rc;
-}
-
 /* ---- a backup in place of a damaged database ---- */
 
 int store_dbbackup_install(struct store *from, const char *db_path,

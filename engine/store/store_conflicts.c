@@ -112,26 +112,6 @@ int store_backup_list(struct store *st, const char *session_id,
   return rc == SQLITE_DONE ? ENG_OK : store_sqlfail(st, rc);
 }
 
-int store_backups_json(struct store *st, const char *session_id,
-                       struct buf *out) {
-  sqlite3_stmt *s =
-      store_stmt(st, STMT_BACKUPS_JSON,
-                 "SELECT coalesce(json_group_array(json(o)), '[]') FROM (SELECT"
-                 " json_object('id', id, 'session', session_id, 'kind', kind,"
-                 " 'record', record, 'field', field, 'reason', reason,"
-                 " 'created_at', created_at, 'size', length(text), 'text',"
-                 " CAST(text AS TEXT)) AS o FROM backups"
-                 " WHERE ?1 IS NULL OR session_id = ?1 ORDER BY id DESC)");
-  if (!s)
-    return ENG_DB;
-  bind_text(s, 1, session_id);
-  int rc = sqlite3_step(s);
-  if (rc == SQLITE_ROW)
-    buf_add(out, sqlite3_column_text(s, 0), (size_t)sqlite3_column_bytes(s, 0));
-  sqlite3_reset(s);
-  return rc == SQLITE_ROW ? ENG_OK : store_sqlfail(st, rc);
-}
-
 /* ---- conflicts ---- */
 
 #define CONFLICT_COLS                                                          \
@@ -335,30 +315,4 @@ int store_conflict_note(struct store *st, int64_t id, const char *manual,
   bind_text(s, 2, manual);
   bind_text(s, 3, note ? note : "");
   return store_step_done(st, s);
-}
-
-int store_conflicts_json(struct store *st, const char *session_id,
-                         bool open_only, struct buf *out) {
-  sqlite3_stmt *s = store_stmt(
-      st, STMT_CONFLICTS_JSON,
-      "SELECT coalesce(json_group_array(json(o)), '[]') FROM (SELECT"
-      " json_object('id', id, 'session', session_id, 'file_kind', file_kind,"
-      " 'file_record', file_record, 'type', type, 'target_kind',"
-      " target_kind, 'target', target_id, 'field', field, 'label', label,"
-      " 'base', base_value, 'database', db_value, 'file', file_value,"
-      " 'database_changed_at', db_changed_at, 'database_source', db_source,"
-      " 'detected_at', detected_at, 'status', status, 'resolution',"
-      " resolution, 'resolved_at', resolved_at, 'manual_task', manual_task,"
-      " 'note', note) AS o FROM conflicts"
-      " WHERE (?1 IS NULL OR session_id = ?1)"
-      " AND (NOT ?2 OR status != 'resolved') ORDER BY id)");
-  if (!s)
-    return ENG_DB;
-  bind_text(s, 1, session_id);
-  sqlite3_bind_int(s, 2, open_only);
-  int rc = sqlite3_step(s);
-  if (rc == SQLITE_ROW)
-    buf_add(out, sqlite3_column_text(s, 0), (size_t)sqlite3_column_bytes(s, 0));
-  sqlite3_reset(s);
-  return rc == SQLITE_ROW ? ENG_OK : store_sqlfail(st, rc);
 }

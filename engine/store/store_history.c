@@ -68,23 +68,33 @@ int store_changes_since(struct store *st, int64_t rev, const char *session_id,
 int store_changes_recent(struct store *st, const char *session_id,
                          const char *source, size_t limit, struct change **out,
                          size_t *n) {
+  /* A statement per filter: one that tested its parameters for NULL
+   * would not use the session's index. */
   sqlite3_stmt *s;
-  if (source) {
+  if (session_id && source)
     s = store_stmt(st, STMT_CHANGES_RECENT_SOURCE,
                    "SELECT " CHANGE_COLS " FROM history"
                    " WHERE session_id = ?1 AND source = ?2"
                    " ORDER BY revision DESC, id DESC LIMIT ?3");
-    if (s)
-      bind_text(s, 2, source);
-  } else {
+  else if (session_id)
     s = store_stmt(st, STMT_CHANGES_RECENT,
                    "SELECT " CHANGE_COLS " FROM history"
                    " WHERE session_id = ?1"
                    " ORDER BY revision DESC, id DESC LIMIT ?3");
-  }
+  else if (source)
+    s = store_stmt(st, STMT_CHANGES_RECENT_ALL_SOURCE,
+                   "SELECT " CHANGE_COLS " FROM history WHERE source = ?2"
+                   " ORDER BY revision DESC, id DESC LIMIT ?3");
+  else
+    s = store_stmt(st, STMT_CHANGES_RECENT_ALL,
+                   "SELECT " CHANGE_COLS " FROM history"
+                   " ORDER BY revision DESC, id DESC LIMIT ?3");
   if (!s)
     return ENG_DB;
-  bind_text(s, 1, session_id);
+  if (session_id)
+    bind_text(s, 1, session_id);
+  if (source)
+    bind_text(s, 2, source);
   sqlite3_bind_int64(s, 3, limit ? (int64_t)limit : -1);
   return collect_changes(st, s, out, n);
 }

@@ -54,32 +54,6 @@ void col_list(sqlite3_stmt *s, int i, struct strlist *l) {
   }
 }
 
-int store_list_json(struct store *st, const struct strlist *l, char **out) {
-  char *json = xstrdup("[]");
-  for (size_t i = 0; i < l->n; i++) {
-    sqlite3_stmt *s =
-        store_stmt(st, STMT_JSON_APPEND, "SELECT json_insert(?1, '$[#]', ?2)");
-    if (!s) {
-      free(json);
-      return ENG_DB;
-    }
-    bind_text(s, 1, json);
-    bind_text(s, 2, l->v[i]);
-    if (sqlite3_step(s) != SQLITE_ROW) {
-      int rc = store_sqlfail(st, sqlite3_extended_errcode(st->db));
-      sqlite3_reset(s);
-      free(json);
-      return rc;
-    }
-    char *next = col_text(s, 0);
-    sqlite3_reset(s);
-    free(json);
-    json = next;
-  }
-  *out = json;
-  return ENG_OK;
-}
-
 /* ---- row readers ---- */
 
 static void read_session(sqlite3_stmt *s, struct session *x) {
@@ -645,15 +619,7 @@ static int check_task(struct store *st, const struct task *t) {
 }
 
 /* Binds the versioned task fields shared by insert and update (2..17). */
-static int bind_task(struct store *st, sqlite3_stmt *s, const struct task *t) {
-  char *deps, *dels;
-  int rc = store_list_json(st, &t->dependencies, &deps);
-  if (rc)
-    return rc;
-  if ((rc = store_list_json(st, &t->deliverables, &dels))) {
-    free(deps);
-    return rc;
-  }
+static void bind_task(sqlite3_stmt *s, const struct task *t) {
   bind_text(s, 2, t->group_id);
   bind_text(s, 3, t->title);
   bind_text(s, 4, t->description ? t->description : "");
@@ -665,11 +631,10 @@ static int bind_task(struct store *st, sqlite3_stmt *s, const struct task *t) {
   bind_real(s, 10, t->actual);
   bind_text(s, 11, t->started_at);
   bind_text(s, 12, t->completed_at);
-  sqlite3_bind_text(s, 13, deps, -1, free);
-  sqlite3_bind_text(s, 14, dels, -1, free);
+  sqlite3_bind_text(s, 13, strlist_to_json(&t->dependencies), -1, free);
+  sqlite3_bind_text(s, 14, strlist_to_json(&t->deliverables), -1, free);
   bind_text(s, 15, t->current_status ? t->current_status : "");
   sqlite3_bind_int(s, 16, t->deleted);
-  return ENG_OK;
 }
 
 int store_task_insert(struct store *st, struct task *t) {
@@ -722,8 +687,7 @@ int store_task_insert(struct store *st, struct task *t) {
   if (!s)
     return ENG_DB;
   bind_text(s, 1, t->id);
-  if ((rc = bind_task(st, s, t)))
-    return rc;
+  bind_task(s, t);
   bind_text(s, 17, t->session_id);
   if (t->position != 0)
     sqlite3_bind_double(s, 18, t->position);
@@ -751,8 +715,7 @@ int store_task_update(struct store *st, const struct task *t) {
   if (!s)
     return ENG_DB;
   bind_text(s, 1, t->id);
-  if ((rc = bind_task(st, s, t)))
-    return rc;
+  bind_task(s, t);
   sqlite3_bind_double(s, 17, t->position);
   rc = store_step_done(st, s);
   if (rc == ENG_OK && sqlite3_changes(st->db) == 0)

@@ -190,91 +190,44 @@ int store_syncops_failed(struct store *st, const char *session, size_t limit,
   return rc == SQLITE_DONE ? ENG_OK : store_sqlfail(st, rc);
 }
 
-int store_sync_stats_json(struct store *st, const char *session,
-                          const struct strlist *conflict_files,
-                          struct buf *out) {
-  struct sync_stats x;
-  static const struct strlist none;
-  char *files = NULL;
-  int rc = store_sync_stats(st, session, &x);
-  if (rc == ENG_OK)
-    rc = store_list_json(st, conflict_files ? conflict_files : &none, &files);
-  if (rc)
-    return rc;
+int store_sync_failures(struct store *st, const char *session, size_t limit,
+                        struct sync_failure **out, size_t *n) {
   sqlite3_stmt *s = store_stmt(
-      st, STMT_SYNC_STATS_JSON,
-      "SELECT json_object('session', ?1, 'operations', ?2, 'ok', ?3,"
-      " 'errors', ?4, 'held', ?5, 'with_conflicts', ?6, 'renders', ?7,"
-      " 'saves', ?8, 'success_rate', ?9, 'conflict_rate', ?10,"
-      " 'render_p50_ms', ?11, 'render_p95_ms', ?12, 'save_p50_ms', ?13,"
-      " 'save_p95_ms', ?14, 'conflicts_total', ?15, 'conflicts_open', ?16,"
-      " 'conflicts_resolved', ?17, 'resolution_rate', ?18,"
-      " 'errors_by_kind', (SELECT json_group_object(k, n) FROM"
-      "  (SELECT coalesce(error_kind, 'other') AS k, count(*) AS n"
-      "   FROM sync_ops WHERE (?1 IS NULL OR session_id = ?1)"
-      "   AND status IN ('error', 'held') GROUP BY 1)),"
-      " 'open_conflicts', (SELECT coalesce(json_group_array(json(o)), '[]')"
-      "  FROM (SELECT json_object('id', id, 'session', session_id,"
-      "   'file', json_extract(?19, '$[' ||"
-      "    (row_number() OVER (ORDER BY id) - 1) || ']'),"
-      "   'file_kind', file_kind, 'file_record', file_record, 'type', type,"
-      "   'label', label, 'field', field, 'status', status) AS o"
-      "   FROM conflicts"
-      "   WHERE (?1 IS NULL OR session_id = ?1) AND status != 'resolved'"
-      "   ORDER BY id)),"
-      " 'last_errors', (SELECT coalesce(json_group_array(json(o)), '[]')"
-      "  FROM (SELECT json_object('at', started_at, 'type', type, 'file',"
-      "   file, 'status', status, 'kind', error_kind, 'error', error) AS o"
-      "   FROM sync_ops WHERE (?1 IS NULL OR session_id = ?1)"
-      "   AND status IN ('error', 'held') ORDER BY id DESC LIMIT 10)))");
-  if (!s) {
-    free(files);
-    return ENG_DB;
-  }
-  bind_text(s, 1, session);
-  sqlite3_bind_int64(s, 2, x.ops);
-  sqlite3_bind_int64(s, 3, x.ok);
-  sqlite3_bind_int64(s, 4, x.errors);
-  sqlite3_bind_int64(s, 5, x.held);
-  sqlite3_bind_int64(s, 6, x.with_conflicts);
-  sqlite3_bind_int64(s, 7, x.renders);
-  sqlite3_bind_int64(s, 8, x.saves);
-  sqlite3_bind_double(s, 9, x.success_rate);
-  sqlite3_bind_double(s, 10, x.conflict_rate);
-  sqlite3_bind_double(s, 11, x.render_p50_ms);
-  sqlite3_bind_double(s, 12, x.render_p95_ms);
-  sqlite3_bind_double(s, 13, x.save_p50_ms);
-  sqlite3_bind_double(s, 14, x.save_p95_ms);
-  sqlite3_bind_int64(s, 15, x.conflicts_total);
-  sqlite3_bind_int64(s, 16, x.conflicts_open);
-  sqlite3_bind_int64(s, 17, x.conflicts_resolved_by_user);
-  sqlite3_bind_double(s, 18, x.resolution_rate);
-  bind_text(s, 19, files);
-  free(files);
-  rc = sqlite3_step(s);
-  if (rc == SQLITE_ROW)
-    buf_add(out, sqlite3_column_text(s, 0), (size_t)sqlite3_column_bytes(s, 0));
-  sqlite3_reset(s);
-  return rc == SQLITE_ROW ? ENG_OK : store_sqlfail(st, rc);
-}
-
-int store_edit_log_json(struct store *st, const char *session, size_t limit,
-                        struct buf *out) {
-  sqlite3_stmt *s = store_stmt(
-      st, STMT_EDIT_LOG_JSON,
-      "SELECT coalesce(json_group_array(json(o)), '[]') FROM (SELECT"
-      " json_object('revision', revision, 'at', at, 'session', session_id,"
-      " 'record_kind', tbl, 'record', rec, 'op', op, 'field', field,"
-      " 'old', old_value, 'new', new_value) AS o FROM history"
-      " WHERE (?1 IS NULL OR session_id = ?1) AND source = 'taskfs'"
-      " ORDER BY revision DESC, id DESC LIMIT ?2)");
+      st, STMT_SYNC_FAILURES,
+      "SELECT started_at, type, file, status, error_kind, error FROM sync_ops"
+      " WHERE (?1 IS NULL OR session_id = ?1)"
+      " AND status IN ('error', 'held') ORDER BY id DESC LIMIT ?2");
   if (!s)
     return ENG_DB;
   bind_text(s, 1, session);
-  sqlite3_bind_int64(s, 2, limit ? (int64_t)limit : -1);
-  int rc = sqlite3_step(s);
-  if (rc == SQLITE_ROW)
-    buf_add(out, sqlite3_column_text(s, 0), (size_t)sqlite3_column_bytes(s, 0));
+  sqlite3_bind_int64(s, 2, (int64_t)limit);
+  struct sync_failure *v = NULL;
+  size_t len = 0, cap = 0;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    XGROW(v, cap, len + 1);
+    struct sync_failure *f = &v[len++];
+    f->at = col_text(s, 0);
+    f->type = col_text(s, 1);
+    f->file = col_text(s, 2);
+    f->status = col_text(s, 3);
+    f->kind = col_text(s, 4);
+    f->error = col_text(s, 5);
+  }
   sqlite3_reset(s);
-  return rc == SQLITE_ROW ? ENG_OK : store_sqlfail(st, rc);
+  *out = v;
+  *n = len;
+  return rc == SQLITE_DONE ? ENG_OK : store_sqlfail(st, rc);
+}
+
+void store_sync_failures_free(struct sync_failure *v, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    free(v[i].at);
+    free(v[i].type);
+    free(v[i].file);
+    free(v[i].status);
+    free(v[i].kind);
+    free(v[i].error);
+  }
+  free(v);
 }

@@ -40,7 +40,7 @@ void conflict_display(struct store *st, const char *kind, const char *field,
   if (str_eq(field, "deletions")) {
     /* The tasks a save would delete, one per line: "- Title `id`". */
     struct strlist l = {0};
-    store_json_array(st, value, &l);
+    strlist_from_json(value ? value : "[]", &l);
     for (size_t i = 0; i < l.n; i++) {
       struct task t;
       task_init(&t);
@@ -66,7 +66,7 @@ void conflict_display(struct store *st, const char *kind, const char *field,
     buf_adds(out, e);
   } else if (is_list(kind, field)) {
     struct strlist l = {0};
-    store_json_array(st, value, &l);
+    strlist_from_json(value, &l);
     if (!l.n)
       buf_adds(out, DASH);
     for (size_t i = 0; i < l.n; i++) {
@@ -154,7 +154,7 @@ static int value_parse(struct store *st, const char *session, const char *kind,
       }
       p = e + 1;
     }
-    rc = store_list_json(st, &l, out);
+    *out = strlist_to_json(&l);
     strlist_clear(&l);
   } else if (str_eq(field, "group_id")) {
     struct group g;
@@ -204,7 +204,7 @@ static int value_parse(struct store *st, const char *session, const char *kind,
         strlist_add(&l, item.ptr);
       buf_release(&item);
     }
-    rc = store_list_json(st, &l, out);
+    *out = strlist_to_json(&l);
     strlist_clear(&l);
   } else if (str_eq(field, "title") || str_eq(field, "specialist") ||
              str_eq(field, "name") || str_eq(field, "mode")) {
@@ -391,8 +391,8 @@ int conflict_settle(struct store *st, struct settle_env *env,
 int conflict_hold_deletions(struct store *st, struct settle_env *env,
                             const char *group_id, const char *label,
                             const struct strlist *ids, size_t shown) {
-  char *json = NULL;
-  int rc = store_list_json(st, ids, &json);
+  char *json = strlist_to_json(ids);
+  int rc = ENG_OK;
   char reason[200];
   snprintf(reason, sizeof reason,
            "structural_change: %zu task deletions of one save, waiting for "
@@ -435,10 +435,14 @@ int conflict_hold_deletions(struct store *st, struct settle_env *env,
   return rc;
 }
 
+static int not_a_list(struct store *st) {
+  return store_fail(st, ENG_INVALID, "not a JSON array");
+}
+
 /* Soft-deletes the tasks of the JSON array ids (those still there). */
 static int delete_listed(struct store *st, const char *ids) {
   struct strlist l = {0};
-  int rc = store_json_array(st, ids ? ids : "[]", &l);
+  int rc = strlist_from_json(ids ? ids : "[]", &l) ? ENG_OK : not_a_list(st);
   for (size_t i = 0; i < l.n && rc == ENG_OK; i++) {
     struct task t;
     task_init(&t);
@@ -486,10 +490,11 @@ static int delete_named(struct store *st, const struct conflict *c,
   struct strlist asked = {0}, pick = {0};
   int rc = value_parse(st, c->session_id, c->target_kind, c->field,
                        manual ? manual : "", &named);
-  if (rc == ENG_OK)
-    rc = store_json_array(st, c->file_value, &asked);
-  if (rc == ENG_OK)
-    rc = store_json_array(st, named, &pick);
+  if (rc == ENG_OK &&
+      !strlist_from_json(c->file_value ? c->file_value : "", &asked))
+    rc = not_a_list(st);
+  if (rc == ENG_OK && !strlist_from_json(named, &pick))
+    rc = not_a_list(st);
   for (size_t i = 0; i < pick.n && rc == ENG_OK; i++) {
     bool ok = false;
     for (size_t k = 0; k < asked.n && !ok; k++)

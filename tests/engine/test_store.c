@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* test_store.c: revisions, history, as-of reads, triggers catching plain
- * SQL, ids, JSON, drafts and memos, and the failure results of open. */
+ * SQL, ids, lists, drafts and memos, the sync log, and the failure results
+ * of open. */
 #include "fixture.h"
 #include "harness.h"
 #include "store.h"
@@ -350,7 +351,8 @@ static void test_constraints(void) {
   store_close(st);
 }
 
-static void test_json(void) {
+/* Lists with quotes, newlines and empty items are stored and read back. */
+static void test_lists(void) {
   struct store *st = fixture_open();
   struct task t;
   task_init(&t);
@@ -370,62 +372,87 @@ static void test_json(void) {
     STR_EQ(u.deliverables.v[1], "");
   }
   INT_EQ(u.dependencies.n, 1);
-
-  struct buf b = BUF_INIT;
-  RC_OK(store_task_json(st, "t3", &b), st);
-  const char *keys[] = {"\"id\":\"t3\"",
-                        "\"session\":\"s1\"",
-                        "\"group\":\"frontend_group_001\"",
-                        "\"title\":",
-                        "\"description\":",
-                        "\"status\":\"planned\"",
-                        "\"progress\":0",
-                        "\"priority\":\"high\"",
-                        "\"specialist\":\"implementer\"",
-                        "\"revision\":",
-                        "\"deliverables\":[\"Chart \\\"wrapper\\\"\\nwith"};
-  for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
-    OK(strstr(b.ptr, keys[i]) != NULL, "%s missing in %s", keys[i], b.ptr);
-  buf_truncate(&b, 0);
-  RC_OK(store_export_json(st, &b), st);
-  OK(strstr(b.ptr, "\"tasks\":[{\"id\":\"t1\"") != NULL, "export %.200s",
-     b.ptr);
-  buf_release(&b);
-
-  struct strlist l = {0};
-  RC_OK(store_json_array(st, "[\"a\", 2, \"c\\u00e9\"]", &l), st);
-  INT_EQ(l.n, 3);
-  if (l.n == 3)
-    STR_EQ(l.v[2], "c\xc3\xa9");
-  INT_EQ(store_json_array(st, "{\"a\":1}", &l), ENG_INVALID);
-  INT_EQ(store_json_array(st, "[1,", &l), ENG_INVALID);
-  strlist_clear(&l);
   task_release(&t);
   task_release(&u);
   store_close(st);
 }
 
-static int count_objects(void *ctx, struct json_obj *o, size_t i) {
-  int *n = ctx;
-  if (i == 0 && !str_eq(json_obj_get(o, "title"), "A"))
-    return ENG_INVALID;
-  if (i == 1 && json_obj_get(o, "title") != NULL)
-    return ENG_INVALID;
-  (*n)++;
-  return ENG_OK;
-}
-
-static void test_json_objects(void) {
+/* The failed operations of the sync log and the newest changes, of one
+ * session and of all, read back as records. */
+static void test_sync_failures_and_recent(void) {
   struct store *st = fixture_open();
-  int n = 0;
-  RC_OK(store_json_each_object(st, "[{\"title\":\"A\",\"x\":[1,2]},{}]",
-                               count_objects, &n),
-        st);
+  struct session s2;
+  session_init(&s2);
+  s2.id = xstrdup("s2");
+  s2.title = xstrdup("Other");
+  RC_OK(store_session_insert(st, &s2), st);
+  session_release(&s2);
+  const struct syncop ops[] = {
+      {"save", "task_groups/frontend.md", "s1", 1000000000, 1002000000, "held",
+       "parse", "line 3: bad\nprogress", 0, 0},
+      {"render", "session.md", "s1", 2000000000, 2001000000, "ok", NULL, NULL,
+       0, 0},
+      {"delete", NULL, "s2", 3000000000, 3001000000, "error", "busy", NULL, 0,
+       0},
+  };
+  for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+    RC_OK(store_syncop_add(st, &ops[i]), st);
+  struct sync_failure *f;
+  size_t n;
+  RC_OK(store_sync_failures(st, NULL, 10, &f, &n), st);
   INT_EQ(n, 2);
-  INT_EQ(
-      store_json_each_object(st, "[{\"title\":\"A\"}, 3]", count_objects, &n),
-      ENG_INVALID);
-  INT_EQ(store_json_each_object(st, "nope", count_objects, &n), ENG_INVALID);
+  if (n == 2) {
+    STR_EQ(f[0].type, "delete");
+    OK(f[0].file == NULL && f[0].error == NULL, "no file, no message");
+    STR_EQ(f[0].kind, "busy");
+    STR_EQ(f[1].at, "1970-01-01 00:00:01.000");
+    STR_EQ(f[1].file, "task_groups/frontend.md");
+    STR_EQ(f[1].status, "held");
+    STR_EQ(f[1].error, "line 3: bad\nprogress");
+  }
+  store_sync_failures_free(f, n);
+  RC_OK(store_sync_failures(st, "s1", 10, &f, &n), st);
+  INT_EQ(n, 1);
+  store_sync_failures_free(f, n);
+  RC_OK(store_sync_failures(st, NULL, 1, &f, &n), st);
+  INT_EQ(n, 1);
+  store_sync_failures_free(f, n);
+
+  struct task t;
+  task_init(&t);
+  RC_OK(store_task_get(st, "t1", &t), st);
+  store_set_source(st, "taskfs");
+  str_set(&t.title, "By the mount");
+  RC_OK(store_begin(st), st);
+  RC_OK(store_task_update(st, &t), st);
+  RC_OK(store_commit(st), st);
+  store_set_source(st, "test");
+  struct session s;
+  session_init(&s);
+  RC_OK(store_session_get(st, "s2", &s), st);
+  str_set(&s.title, "Other, renamed");
+  RC_OK(store_session_update(st, &s), st);
+  session_release(&s);
+  task_release(&t);
+  struct change *c;
+  RC_OK(store_changes_recent(st, NULL, NULL, 2, &c, &n), st);
+  INT_EQ(n, 2);
+  if (n == 2) {
+    STR_EQ(c[0].record, "s2");
+    STR_EQ(c[1].record, "t1");
+    OK(c[0].rev > c[1].rev, "newest first");
+  }
+  store_changes_free(c, n);
+  RC_OK(store_changes_recent(st, NULL, "taskfs", 0, &c, &n), st);
+  INT_EQ(n, 1);
+  if (n == 1) {
+    STR_EQ(c[0].field, "title");
+    STR_EQ(c[0].new_value, "By the mount");
+  }
+  store_changes_free(c, n);
+  RC_OK(store_changes_recent(st, "s2", "taskfs", 0, &c, &n), st);
+  INT_EQ(n, 0);
+  store_changes_free(c, n);
   store_close(st);
 }
 
@@ -479,9 +506,9 @@ int main(void) {
   test_plain_sql();
   test_open_failures();
   test_constraints();
-  test_json();
-  test_json_objects();
+  test_lists();
   test_drafts_and_memos();
+  test_sync_failures_and_recent();
   char *cmd = xasprintf("rm -rf %s", tmpdir);
   if (system(cmd) != 0)
     fprintf(stderr, "could not remove %s\n", tmpdir);
