@@ -185,24 +185,19 @@ static void log_row(struct table *t, const struct change *x) {
   buf_release(&new);
 }
 
-static int log_text(struct ctl *c, const char *session_id, size_t limit) {
+static void log_text(const struct change *v, size_t n) {
   static const char *const header[] = {"REV",   "TIME (UTC)", "RECORD",
                                        "FIELD", "OLD",        "NEW"};
-  struct change *v = NULL;
-  size_t n = 0;
-  int rc = store_changes_recent(c->st, session_id, "taskfs", limit, &v, &n);
-  if (rc == ENG_OK && n == 0) {
+  if (n == 0) {
     printf("no edits through a mount yet\n");
-  } else if (rc == ENG_OK) {
-    struct table t;
-    table_init(&t, 6, COL(0), header);
-    for (size_t i = 0; i < n; i++)
-      log_row(&t, &v[i]);
-    table_print(&t, stdout);
-    table_release(&t);
+    return;
   }
-  store_changes_free(v, n);
-  return rc ? ctl_fail_store(c, rc) : 0;
+  struct table t;
+  table_init(&t, 6, COL(0), header);
+  for (size_t i = 0; i < n; i++)
+    log_row(&t, &v[i]);
+  table_print(&t, stdout);
+  table_release(&t);
 }
 
 /* --limit N: a whole number, 0 for no limit. */
@@ -230,20 +225,15 @@ int cmd_log(struct ctl *c) {
   int code = ctl_opt(c, O_LIMIT) ? parse_limit(ctl_opt(c, O_LIMIT), &limit) : 0;
   if (code)
     return code;
-  int rc = store_read_begin(c->st);
+  struct change *v = NULL;
+  size_t n = 0;
+  int rc = ops_changes(&c->ops, session_id, "taskfs", limit, &v, &n);
   if (rc)
-    return ctl_fail_store(c, rc);
-  code = ctl_check_session(c, session_id);
-  if (!code && c->json) {
-    json_t *v = NULL;
-    rc = json_edit_log(c->st, session_id, limit, &v);
-    if (rc)
-      code = ctl_fail_store(c, rc);
-    else
-      json_print(v);
-  } else if (!code) {
-    code = log_text(c, session_id, limit);
-  }
-  store_read_end(c->st);
+    code = ctl_fail_ops(c, rc);
+  else if (c->json)
+    json_print(json_edit_log(v, n));
+  else
+    log_text(v, n);
+  store_changes_free(v, n);
   return code;
 }

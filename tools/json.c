@@ -705,16 +705,11 @@ static json_t *change_json(const struct change *c) {
   return o;
 }
 
-int json_edit_log(struct store *st, const char *session_id, size_t limit,
-                  json_t **out) {
-  struct change *v = NULL;
-  size_t n = 0;
+json_t *json_edit_log(const struct change *v, size_t n) {
   json_t *a = must(json_array());
-  int rc = store_changes_recent(st, session_id, "taskfs", limit, &v, &n);
-  for (size_t i = 0; rc == ENG_OK && i < n; i++)
+  for (size_t i = 0; i < n; i++)
     append(a, change_json(&v[i]));
-  store_changes_free(v, n);
-  return hand_over(rc, a, out);
+  return a;
 }
 
 int json_dbbackups(const char *db_path, json_t **out) {

@@ -88,11 +88,11 @@ int json_sync_stats(struct store *st, const char *session_id,
                     const struct conflict *open, size_t n,
                     const struct strlist *files, json_t **out);
 
-/* The newest edits applied through a mount (the history by the source
- * "taskfs") of a session (NULL: all), at most limit (0: all). Old and new
- * values are numbers where the field is a number (a flag is 0 or 1). */
-int json_edit_log(struct store *st, const char *session_id, size_t limit,
-                  json_t **out);
+/* Changes of the history (as store_changes_recent returns them, for
+ * 'taskctl log' the edits applied through a mount), n of them, in their
+ * order. Old and new values are numbers where the field is a number (a
+ * flag is 0 or 1). */
+json_t *json_edit_log(const struct change *v, size_t n);
 
 /* The automatic backups of the database at db_path, newest first, as
  * objects with the keys path, time ("YYYY-MM-DD HH:MM:SS", UTC), reason

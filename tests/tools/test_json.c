@@ -360,7 +360,11 @@ static void test_other_lists(void) {
   RC_OK(store_task_update(st, &t), st);
   RC_OK(store_commit(st), st);
   task_release(&t);
-  RC_OK(json_edit_log(st, "s1", 0, &v), st);
+  struct change *ch = NULL;
+  size_t nch = 0;
+  RC_OK(store_changes_recent(st, "s1", "taskfs", 0, &ch, &nch), st);
+  v = json_edit_log(ch, nch);
+  store_changes_free(ch, nch);
   INT_EQ(json_array_size(v), 3);
   for (size_t i = 0; i < json_array_size(v); i++) {
     x = json_array_get(v, i);
