@@ -2,6 +2,7 @@
 /* mcp_tools.c: the MCP server's tools: their schemas, their arguments
  * made into ops calls, and their results. Reaches the database only
  * through ops.h, as taskctl's commands do; JSON is jansson's. */
+#include "json.h"
 #include "mcp.h"
 #include "mcp_rpc.h"
 #include "util.h"
@@ -494,24 +495,6 @@ static int run_conflict_list(struct call *c) {
   return put_json(c, rc, "conflicts", v);
 }
 
-/* A string or JSON null. */
-static json_t *jstr(const char *s) {
-  if (!s)
-    return json_null();
-  json_t *v = json_string(s);
-  if (v)
-    return v;
-  /* Not valid UTF-8 (a plain SQL write can store anything): the bytes
-   * that are not ASCII become "?". */
-  char *copy = xstrdup(s);
-  for (char *p = copy; *p; p++)
-    if ((unsigned char)*p >= 0x80)
-      *p = '?';
-  v = json_string(copy);
-  free(copy);
-  return v;
-}
-
 static int run_conflict_resolve(struct call *c) {
   const char *keep = arg_str(c, "keep"), *value = arg_str(c, "value");
   json_int_t id = json_integer_value(json_object_get(c->args, "id"));
@@ -527,8 +510,8 @@ static int run_conflict_resolve(struct call *c) {
   int rc = ops_resolve(c->o, (int64_t)id, keep, value, &x);
   if (rc == ENG_OK)
     c->out = json_pack("{s:I, s:o, s:o, s:o}", "id", (json_int_t)x.id, "status",
-                       jstr(x.status), "resolution", jstr(x.resolution),
-                       "manual_task", jstr(x.manual_task));
+                       json_str(x.status), "resolution", json_str(x.resolution),
+                       "manual_task", json_str(x.manual_task));
   conflict_release(&x);
   return rc;
 }
@@ -547,7 +530,7 @@ static json_t *report_lines(const struct buf *report) {
     size_t n = nl ? (size_t)(nl - p) : strlen(p);
     if (n) {
       char *line = xstrndup(p, n);
-      json_array_append_new(a, jstr(line));
+      json_array_append_new(a, json_str(line));
       free(line);
     }
     if (!nl)
@@ -576,8 +559,8 @@ static int run_backup_restore(struct call *c) {
   }
   if (rc == ENG_OK)
     c->out = json_pack("{s:I, s:o, s:o, s:o, s:i, s:i, s:o}", "id", id, "kind",
-                       jstr(b.kind), "record", jstr(b.record), "field",
-                       jstr(b.field), "changes", res.changes, "conflicts",
+                       json_str(b.kind), "record", json_str(b.record), "field",
+                       json_str(b.field), "changes", res.changes, "conflicts",
                        res.conflicts, "report", report_lines(&res.report));
   save_result_release(&res);
   store_backup_release(&b);
@@ -608,11 +591,12 @@ static int run_edit_log(struct call *c) {
     json_array_append_new(
         a,
         json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
-                  "revision", (json_int_t)v[i].rev, "at", jstr(v[i].at),
-                  "source", jstr(v[i].source), "session", jstr(v[i].session_id),
-                  "record_kind", jstr(v[i].table), "record", jstr(v[i].record),
-                  "op", jstr(v[i].op), "field", jstr(v[i].field), "old",
-                  jstr(v[i].old_value), "new", jstr(v[i].new_value)));
+                  "revision", (json_int_t)v[i].rev, "at", json_str(v[i].at),
+                  "source", json_str(v[i].source), "session",
+                  json_str(v[i].session_id), "record_kind",
+                  json_str(v[i].table), "record", json_str(v[i].record), "op",
+                  json_str(v[i].op), "field", json_str(v[i].field), "old",
+                  json_str(v[i].old_value), "new", json_str(v[i].new_value)));
   store_changes_free(v, n);
   c->out = json_pack("{s:o}", "changes", a);
   return ENG_OK;
@@ -1132,7 +1116,7 @@ static int take_args(struct call *c, const struct tool *t) {
 
 static json_t *text_result(const char *text, bool is_error) {
   json_t *content =
-      json_pack("[{s:s, s:o}]", "type", "text", "text", jstr(text));
+      json_pack("[{s:s, s:o}]", "type", "text", "text", json_str(text));
   return json_pack("{s:o, s:b}", "content", content, "isError", is_error);
 }
 
