@@ -18,8 +18,8 @@
 #include <sys/stat.h>
 
 #include "buf.h"
-#include "config.h"
 #include "hmap.h"
+#include "mount.h"
 #include "store.h"
 #include "view.h"
 
@@ -130,17 +130,6 @@ struct fs_options {
   char *logfile;       /* the log of a background mount */
 };
 
-/* An operation waiting to be written to the sync log (in batches): a
- * render, or a save that failed because the store could not be written
- * at that moment. */
-struct pending_op {
-  const char *type; /* "render", "save" */
-  char *file, *session;
-  int64_t started_ns, ended_ns;
-  int rc;
-  char *error; /* what failed, or NULL */
-};
-
 /*
  * A managed file name that was unlinked or renamed away. The name stays
  * gone until it is created again (then the new text is a save of the
@@ -161,10 +150,11 @@ struct tomb {
 
 struct fs {
   pthread_mutex_t lock;
-  struct store *st; /* locked */
-  int realfd;       /* the real directory under the mount point */
+  /* locked: the store and what the engine knows of the mount (the
+   * database replaced, read-only, the sync log waiting), engine/mount.h */
+  struct mount *mount;
+  int realfd; /* the real directory under the mount point */
   struct fs_options opt;
-  struct policy policy;
   struct vnode root; /* VK_ROOT, or VK_SESSION with -o session */
   struct node *root_node;
   char *realroot;     /* path of root's real directory relative to realfd */
@@ -175,26 +165,17 @@ struct fs {
    * inode number (uintptr_t), given back to the next node of that key */
   struct hmap inos;
   uint64_t next_ino; /* locked */
-  uint64_t gen;      /* locked: bumped whenever the store changed */
   uid_t uid;
   gid_t gid;
   int64_t mount_ns;
   struct fuse_session *se;
   struct tomb *tombs; /* locked */
-  char *db_path;
   /* The database file and its -wal and -shm files, never served as
    * ordinary files (ino 0: not there at mount) */
   struct {
     dev_t dev;
     ino_t ino;
   } db_files[3];
-  bool db_gone;             /* locked: the database file was deleted */
-  bool schema_newer;        /* locked: upgraded by a newer taskfs */
-  bool db_readonly;         /* the database was opened read-only */
-  int64_t moved_checked_ns; /* locked */
-  struct pending_op *ops;   /* locked: renders not yet in the sync log */
-  size_t nops, capops;
-  int64_t ops_flushed;
   size_t buffered; /* locked: bytes in all write buffers */
   /* locked: nodes with a cached rendering, most recently used first, and
    * the bytes those hold */
@@ -215,7 +196,10 @@ extern const struct fuse_lowlevel_ops fs_ops;
 /* Maps an engine result to the errno the caller sees (positive). */
 int fs_errno(int eng_rc);
 
-/* Writes the renders waiting for the sync log (lock held). */
-void fs_flush_ops(struct fs *fs);
+/* The store, borrowed from the mount: valid while fs->lock is held and
+ * until the next refresh (a replaced database file is reopened). */
+static inline struct store *fs_store(const struct fs *fs) {
+  return mount_store(fs->mount);
+}
 
 #endif

@@ -236,7 +236,7 @@ static int node_relpath(struct fs *fs, const struct node *n, struct buf *out) {
     name_for_file(n->v.session, out);
   }
   buf_addc(out, '/');
-  return view_path(fs->st, &n->v, out) ? -EIO : 0;
+  return view_path(fs_store(fs), &n->v, out) ? -EIO : 0;
 }
 
 /* The same confinement without openat2 (kernels before 5.6, valgrind):

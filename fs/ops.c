@@ -5,6 +5,7 @@
  * mount point. Writes no SQL. */
 #include "daemon.h"
 #include "fs.h"
+#include "mount.h"
 #include "nodes.h"
 #include "real.h"
 #include "sync.h"
@@ -38,155 +39,43 @@ static void unlock(struct fs *fs) {
   pthread_mutex_unlock(&fs->lock);
 }
 
-static int64_t mono_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 int fs_errno(int rc) { return eng_result(rc)->err; }
 
 /* Logs an engine failure and returns its errno. */
 static int engine_error(struct fs *fs, int rc, const char *what) {
-  fuse_log(FUSE_LOG_ERR, "taskfs: %s: %s\n", what, store_errmsg(fs->st));
+  fuse_log(FUSE_LOG_ERR, "taskfs: %s: %s\n", what, store_errmsg(fs_store(fs)));
   return fs_errno(rc);
 }
 
-static int64_t real_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-/* The database file deleted or replaced under the mount: a replacement is
- * opened; without one the mount keeps showing the last state and refuses
- * saves. Checked at most every 100 ms. */
-static void check_database(struct fs *fs) {
-  int64_t now = mono_ns();
-  if (now - fs->moved_checked_ns < 100000000)
-    return;
-  fs->moved_checked_ns = now;
-  if (!fs->db_gone && !store_moved(fs->st))
-    return;
-  struct store *nst;
-  int rc = store_open(fs->db_path, 0, &nst);
-  if (rc == ENG_OK) {
-    store_set_busy_ms(nst, fs->opt.busy_ms);
-    store_set_source(nst, "taskfs");
-    store_close(fs->st);
-    fs->st = nst;
-    fs->gen++;
-    fs->db_gone = false;
-    fs->schema_newer = false;
-    fs->db_readonly = false;
+/* Notices changes made to the store by any program since the last call,
+ * and logs what the user should hear of. */
+static void refresh(struct fs *fs) {
+  unsigned news = mount_refresh(fs->mount);
+  const char *db = mount_path(fs->mount);
+  if (news & MOUNT_REPLACED)
     fuse_log(FUSE_LOG_WARNING,
              "taskfs: database %s was replaced; the mount now shows the new "
              "one\n",
-             fs->db_path);
-    return;
-  }
-  if (!fs->db_gone && rc == ENG_NOTFOUND)
+             db);
+  if (news & MOUNT_DELETED)
     fuse_log(FUSE_LOG_ERR,
              "taskfs: database %s was deleted; the mount shows its last "
              "state and refuses saves (ESTALE) until a database is back at "
              "that path\n",
-             fs->db_path);
-  else if (!fs->db_gone)
+             db);
+  if (news & MOUNT_UNUSABLE)
     fuse_log(FUSE_LOG_ERR,
              "taskfs: database %s was replaced by a file this taskfs cannot "
              "use (%s); the mount shows the last state of the old one and "
              "refuses saves (ESTALE) until a usable database is at that "
              "path\n",
-             fs->db_path, store_errmsg(nst));
-  store_close(nst);
-  fs->db_gone = true;
-}
-
-/* Notices changes made to the store by any program since the last call. */
-static void refresh(struct fs *fs) {
-  check_database(fs);
-  if (store_poll(fs->st)) {
-    fs->gen++;
-    bool newer = false;
-    if (store_schema_check(fs->st, &newer) == ENG_OK && newer &&
-        !fs->schema_newer) {
-      fs->schema_newer = true;
-      fuse_log(FUSE_LOG_ERR,
-               "taskfs: database %s was upgraded by a newer taskfs; the "
-               "mount is read-only (EROFS) until it is mounted again with "
-               "that version\n",
-               fs->db_path);
-    }
-  }
-}
-
-/* 0 when changes may go to the database, else the -errno the caller gets;
- * *why then says why, for the log. */
-static int can_write(struct fs *fs, const char **why) {
-  if (fs->db_gone) {
-    *why = "the database file was deleted or replaced by one that cannot "
-           "be used";
-    return -ESTALE;
-  }
-  if (fs->schema_newer) {
-    *why = "the database was upgraded by a newer taskfs";
-    return -EROFS;
-  }
-  if (fs->db_readonly) {
-    *why = "the database is read-only";
-    return -EROFS;
-  }
-  return 0;
-}
-
-/* Queues a render for the sync log. */
-static void log_render(struct fs *fs, const struct node *n, int64_t t0, int rc);
-
-static void drop_ops(struct fs *fs) {
-  for (size_t i = 0; i < fs->nops; i++) {
-    free(fs->ops[i].file);
-    free(fs->ops[i].session);
-    free(fs->ops[i].error);
-  }
-  fs->nops = 0;
-}
-
-/* The sync log of renders is written in batches, with a short wait for a
- * busy database: renders are never held up by it. */
-void fs_flush_ops(struct fs *fs) {
-  if (fs->nops == 0)
-    return;
-  const char *why;
-  if (can_write(fs, &why) || store_in_transaction(fs->st))
-    goto drop;
-  store_set_busy_ms(fs->st, 100);
-  int rc = store_begin(fs->st);
-  for (size_t i = 0; i < fs->nops && rc == ENG_OK; i++) {
-    struct pending_op *o = &fs->ops[i];
-    struct syncop op = {.type = o->type,
-                        .file = o->file,
-                        .session_id = o->session,
-                        .started_ns = o->started_ns,
-                        .ended_ns = o->ended_ns,
-                        .status = o->rc ? "error" : "ok",
-                        .error_kind = o->rc ? eng_kind(o->rc) : NULL,
-                        .error = o->error};
-    rc = store_syncop_add(fs->st, &op);
-  }
-  if (rc == ENG_OK && (fs->ops_flushed += (int64_t)fs->nops) >= 1000) {
-    /* The documented bound: 30 days, 100,000 operations. */
-    rc = store_syncops_prune(fs->st, 100000, 30);
-    fs->ops_flushed = 0;
-  }
-  if (rc == ENG_OK)
-    rc = store_commit(fs->st);
-  else if (store_in_transaction(fs->st))
-    store_rollback(fs->st);
-  store_set_busy_ms(fs->st, fs->opt.busy_ms);
-  if (rc && fs->nops < 10000)
-    return; /* try again later */
-drop:
-  drop_ops(fs);
+             db, mount_errmsg(fs->mount));
+  if (news & MOUNT_NEWER)
+    fuse_log(FUSE_LOG_ERR,
+             "taskfs: database %s was upgraded by a newer taskfs; the "
+             "mount is read-only (EROFS) until it is mounted again with "
+             "that version\n",
+             db);
 }
 
 static void ts_from_ns(struct timespec *ts, int64_t ns) {
@@ -200,14 +89,14 @@ static void node_label(struct fs *fs, const struct node *n, struct buf *out) {
     buf_adds(out, n->v.session);
     buf_addc(out, '/');
   }
-  view_path(fs->st, &n->v, out);
+  view_path(fs_store(fs), &n->v, out);
 }
 
 /* can_write for a change other than a save (a rename, a deletion, a new
  * record from a file), with a log line naming it when it is refused. */
 static int may_change(struct fs *fs, const char *what, const struct vnode *v) {
   const char *why;
-  int rc = can_write(fs, &why);
+  int rc = -fs_errno(mount_can_write(fs->mount, &why));
   if (rc == 0)
     return 0;
   struct node tmp = {.v = *v};
@@ -219,27 +108,11 @@ static int may_change(struct fs *fs, const char *what, const struct vnode *v) {
   return rc;
 }
 
-static void queue_op(struct fs *fs, const char *type, const struct node *n,
-                     int64_t t0, int rc, const char *error) {
-  XGROW(fs->ops, fs->capops, fs->nops + 1);
-  struct pending_op *o = &fs->ops[fs->nops++];
-  struct buf path = BUF_INIT;
-  view_path(fs->st, &n->v, &path);
-  o->type = type;
-  o->file = buf_detach(&path, NULL);
-  o->session = xstrdup(n->v.session);
-  o->started_ns = t0;
-  o->ended_ns = real_ns();
-  o->rc = rc;
-  o->error = xstrdup(error);
-  if (fs->nops >= 256)
-    fs_flush_ops(fs);
-}
-
+/* Queues a render for the sync log. */
 static void log_render(struct fs *fs, const struct node *n, int64_t t0,
                        int rc) {
   if (rc != ENG_NOTFOUND)
-    queue_op(fs, "render", n, t0, rc, NULL);
+    mount_syncop_queue(fs->mount, "render", &n->v, t0, rc, NULL);
 }
 
 /* ---- contents ---- */
@@ -262,14 +135,14 @@ static struct content *content_ref(struct content *c) {
  * shows as a change). */
 static int current_version(struct fs *fs, struct node *n, int64_t *out) {
   int64_t rev = 0;
-  int rc = view_revision(fs->st, &n->v, &rev);
+  int rc = view_revision(fs_store(fs), &n->v, &rev);
   if (rc)
     return rc == ENG_NOTFOUND ? -ENOENT : -engine_error(fs, rc, "revision");
   struct buf rec = BUF_INIT;
   const char *dkind = view_draft_key(&n->v, &rec);
   if (dkind) {
     struct draft d = {0};
-    if (store_draft_get(fs->st, dkind, rec.ptr, &d) == ENG_OK) {
+    if (store_draft_get(fs_store(fs), dkind, rec.ptr, &d) == ENG_OK) {
       int64_t ns = 0;
       time_parse(d.created_at, &ns);
       rev = -ns;
@@ -362,7 +235,7 @@ static void cache_set(struct fs *fs, struct node *n, struct content *c) {
  * file is replaced by rename on any filesystem.
  */
 static int virt_content(struct fs *fs, struct node *n, struct content **out) {
-  if (n->cache && (n->frozen || n->cache_gen == fs->gen)) {
+  if (n->cache && (n->frozen || n->cache_gen == mount_gen(fs->mount))) {
     cache_touch(fs, n);
     *out = n->cache;
     return 0;
@@ -372,7 +245,7 @@ static int virt_content(struct fs *fs, struct node *n, struct content **out) {
   if (rc)
     return rc;
   if (n->cache && n->cache->version == version && version > 0) {
-    n->cache_gen = fs->gen;
+    n->cache_gen = mount_gen(fs->mount);
     cache_touch(fs, n);
     *out = n->cache;
     return 0;
@@ -386,9 +259,9 @@ static int virt_content(struct fs *fs, struct node *n, struct content **out) {
   struct content *c = content_new();
   struct render_info info = {0};
   if (n->v.kind == VK_SYNC_STATUS)
-    fs_flush_ops(fs);
-  int64_t t0 = real_ns();
-  rc = view_read(fs->st, &n->v, &c->data, &info);
+    mount_syncops_flush(fs->mount);
+  int64_t t0 = time_now_ns();
+  rc = view_read(fs_store(fs), &n->v, &c->data, &info);
   if (n->v.kind != VK_SYNC_STATUS)
     log_render(fs, n, t0, rc);
   if (rc) {
@@ -398,7 +271,7 @@ static int virt_content(struct fs *fs, struct node *n, struct content **out) {
   c->version = version;
   c->mtime_ns = info.mtime_ns ? info.mtime_ns : fs->mount_ns;
   cache_set(fs, n, c);
-  n->cache_gen = fs->gen;
+  n->cache_gen = mount_gen(fs->mount);
   *out = c;
   return 0;
 }
@@ -410,13 +283,13 @@ static int virt_stat(struct fs *fs, struct node *n, off_t *size,
                      int64_t *mtime_ns) {
   if (!n->cache && n->last_version > 0) {
     int64_t version = n->last_version;
-    if (n->cache_gen != fs->gen) {
+    if (n->cache_gen != mount_gen(fs->mount)) {
       int rc = current_version(fs, n, &version);
       if (rc)
         return rc;
     }
     if (version == n->last_version) {
-      n->cache_gen = fs->gen;
+      n->cache_gen = mount_gen(fs->mount);
       *size = n->last_size;
       *mtime_ns = n->last_mtime_ns;
       return 0;
@@ -458,9 +331,9 @@ static int node_attr(struct fs *fs, struct node *n, struct stat *st) {
     st->st_nlink = 2;
     int64_t ns = fs->mount_ns, rev;
     if (n->v.session &&
-        store_owner_revision(fs->st, OWNER_SESSION, n->v.session, NULL, &rev) ==
-            ENG_OK) {
-      int64_t t = store_revision_time(fs->st, rev);
+        store_owner_revision(fs_store(fs), OWNER_SESSION, n->v.session, NULL,
+                             &rev) == ENG_OK) {
+      int64_t t = store_revision_time(fs_store(fs), rev);
       if (t)
         ns = t;
     }
@@ -564,7 +437,7 @@ static void tomb_add(struct fs *fs, struct node *dir, const char *name,
   t->name = xstrdup(name);
   vnode_init(&t->v);
   vnode_copy(&t->v, v);
-  t->expires_ns = mono_ns() + (int64_t)(fs->opt.grace * 1e9);
+  t->expires_ns = time_mono_ns() + (int64_t)(fs->opt.grace * 1e9);
   t->served = content_ref(served);
   t->next = fs->tombs;
   fs->tombs = t;
@@ -577,7 +450,7 @@ static void tomb_expire(struct fs *fs, struct tomb *t) {
   if ((t->v.kind == VK_CONFLICT_MD || t->v.kind == VK_GROUP_MD ||
        t->v.kind == VK_TASK_MD) &&
       may_change(fs, "removal of", &t->v)) {
-    fs->gen++; /* the name comes back: nothing was changed */
+    mount_changed(fs->mount); /* the name comes back: nothing was changed */
     return;
   }
   if (t->v.kind == VK_CONFLICT_MD) {
@@ -586,11 +459,11 @@ static void tomb_expire(struct fs *fs, struct tomb *t) {
     vnode_init(&f);
     vnode_copy(&f, &t->v);
     f.kind = t->v.target;
-    if (sync_keep_db(fs->st, &f))
+    if (sync_keep_db(fs_store(fs), &f))
       fuse_log(FUSE_LOG_ERR, "taskfs: resolving conflicts: %s\n",
-               store_errmsg(fs->st));
+               store_errmsg(fs_store(fs)));
     vnode_release(&f);
-    fs->gen++;
+    mount_changed(fs->mount);
     return;
   }
   if (t->v.kind != VK_GROUP_MD && t->v.kind != VK_TASK_MD)
@@ -598,24 +471,24 @@ static void tomb_expire(struct fs *fs, struct tomb *t) {
   struct node tmp = {.v = t->v};
   struct buf label = BUF_INIT;
   node_label(fs, &tmp, &label);
-  int rc = sync_delete(fs->st, &t->v);
+  int rc = sync_delete(fs_store(fs), &t->v);
   if (rc && rc != ENG_NOTFOUND)
     fuse_log(FUSE_LOG_ERR, "taskfs: delete %s: %s\n", label.ptr,
-             store_errmsg(fs->st));
+             store_errmsg(fs_store(fs)));
   else
     fuse_log(FUSE_LOG_INFO,
              "taskfs: %s removed: %s deleted (restorable "
              "with taskctl)\n",
              label.ptr, t->v.kind == VK_GROUP_MD ? "group" : "task");
   buf_release(&label);
-  fs->gen++;
+  mount_changed(fs->mount);
 }
 
 static void *timer_main(void *arg) {
   struct fs *fs = arg;
   lock(fs);
   while (!fs->stopping) {
-    int64_t now = mono_ns(), next = INT64_MAX;
+    int64_t now = time_mono_ns(), next = INT64_MAX;
     for (struct tomb **p = &fs->tombs; *p;) {
       struct tomb *t = *p;
       if (t->expires_ns <= now) {
@@ -629,9 +502,9 @@ static void *timer_main(void *arg) {
       p = &t->next;
     }
     /* Renders wait at most 2 s for the sync log. */
-    if (fs->nops)
-      fs_flush_ops(fs);
-    if (fs->nops || next - now > 2000000000)
+    if (mount_syncops_pending(fs->mount))
+      mount_syncops_flush(fs->mount);
+    if (mount_syncops_pending(fs->mount) || next - now > 2000000000)
       next = now + 2000000000;
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);
@@ -679,7 +552,7 @@ static int resolve(struct fs *fs, struct node *parent, const char *name,
     if (!tomb_find(fs, parent->ino, name)) {
       struct vnode v;
       vnode_init(&v);
-      int rc = view_lookup(fs->st, &parent->v, name, &v);
+      int rc = view_lookup(fs_store(fs), &parent->v, name, &v);
       if (rc == ENG_OK) {
         *out = current_node(fs, &v);
         vnode_release(&v);
@@ -702,7 +575,7 @@ static bool generated(struct fs *fs, struct node *parent, const char *name,
     return false;
   struct vnode v;
   vnode_init(&v);
-  bool yes = view_lookup(fs->st, &parent->v, name, &v) == ENG_OK;
+  bool yes = view_lookup(fs_store(fs), &parent->v, name, &v) == ENG_OK;
   if (yes && out)
     vnode_copy(out, &v);
   vnode_release(&v);
@@ -883,7 +756,7 @@ static void keep_unsaved(struct fs *fs, struct node *n, const char *text,
                : kind == VK_NOTES_MD ? VK_NOTES
                                      : VK_SESSION;
   struct buf name = BUF_INIT;
-  view_name(fs->st, &n->v, &name);
+  view_name(fs_store(fs), &n->v, &name);
   int dfd = node_open_dir(fs, &dir, true);
   int fd = dfd < 0 ? dfd : create_unsaved(dfd, &name);
   bool ok = fd >= 0 && write_all(fd, text, len);
@@ -927,13 +800,6 @@ static void save_refused(struct fs *fs, struct node *n, const char *text,
  */
 static int save_text(struct fs *fs, struct node *n, const char *text,
                      size_t len, struct content *served, bool replaces) {
-  int64_t t0 = real_ns();
-  const char *why;
-  int guard = can_write(fs, &why);
-  if (guard) {
-    save_refused(fs, n, text, len, -guard, why);
-    return guard;
-  }
   struct save_result res;
   save_result_init(&res);
   struct served sv = {0};
@@ -946,7 +812,9 @@ static int save_text(struct fs *fs, struct node *n, const char *text,
   struct buf label = BUF_INIT;
   node_label(fs, n, &label);
   daemon_trace("save", label.ptr);
-  int rc = sync_save(fs->st, &n->v, text, len, &sv, &fs->policy, &res);
+  uint64_t gen = mount_gen(fs->mount);
+  const char *why = NULL;
+  int rc = mount_save(fs->mount, &n->v, text, len, &sv, &res, &why);
   int err = 0;
   if (rc == ENG_OK) {
     fuse_log(FUSE_LOG_INFO, "taskfs: saved %s: %d change%s, revision %lld\n",
@@ -966,19 +834,14 @@ static int save_text(struct fs *fs, struct node *n, const char *text,
              label.ptr, res.report.ptr);
     err = -EBADMSG;
   } else {
-    char *msg = xstrdup(store_errmsg(fs->st));
     err = -fs_errno(rc);
-    save_refused(fs, n, text, len, -err, msg);
-    /* A database that cannot be written could not take the engine's
-     * record of the save either: it goes to the sync log later. */
-    if (rc == ENG_BUSY || rc == ENG_FULL || rc == ENG_READONLY)
-      queue_op(fs, "save", n, t0, rc, msg);
-    free(msg);
+    save_refused(fs, n, text, len, -err, why);
   }
   buf_release(&label);
   save_result_release(&res);
-  fs->gen++;
-  n->kernel_cached = false;
+  /* The save was tried: what the kernel holds of the file is older. */
+  if (mount_gen(fs->mount) != gen)
+    n->kernel_cached = false;
   return err;
 }
 
@@ -1284,9 +1147,9 @@ static int unlink_virt(struct fs *fs, struct node *p, const char *name,
     vnode_init(&t);
     vnode_copy(&t, v);
     t.kind = v->target;
-    rc = sync_discard(fs->st, &t);
+    rc = sync_discard(fs_store(fs), &t);
     vnode_release(&t);
-    fs->gen++;
+    mount_changed(fs->mount);
     return rc ? -engine_error(fs, rc, "discard") : 0;
   }
   if (!view_is_writable(v->kind))
@@ -1370,20 +1233,20 @@ static int rename_virt(struct fs *fs, struct node *p, const char *name,
                   (v->kind == VK_GROUP_MD || vnode_eq(&target, v)))) {
       if (over && !vnode_eq(&target, v) && target.kind == VK_GROUP_MD) {
         /* The group whose file is replaced is deleted (restorable). */
-        erc = sync_delete(fs->st, &target);
+        erc = sync_delete(fs_store(fs), &target);
         if (erc)
           goto engine;
         struct node *old = node_virt(fs, &target);
         node_detach(fs, old);
         node_maybe_free(fs, old);
       }
-      erc = sync_rename(fs->st, v, &np->v, newname, &moved);
+      erc = sync_rename(fs_store(fs), v, &np->v, newname, &moved);
     }
   engine:
     if (erc == ENG_OK) {
       /* Same record, new name: the node keeps its inode. */
       n->v.status = moved.status;
-      fs->gen++;
+      mount_changed(fs->mount);
       vnode_release(&moved);
       goto out;
     }
@@ -1446,7 +1309,7 @@ static void maybe_adopt(struct fs *fs, struct node *n) {
   const char *why;
   if (node_attr(fs, n, &st) || !S_ISREG(st.st_mode) || st.st_nlink != 1)
     return;
-  if (can_write(fs, &why)) {
+  if (mount_can_write(fs->mount, &why)) {
     fuse_log(FUSE_LOG_ERR, "taskfs: new file %s stays an ordinary file: %s\n",
              n->name, why);
     return;
@@ -1456,11 +1319,11 @@ static void maybe_adopt(struct fs *fs, struct node *n) {
     struct save_result res;
     save_result_init(&res);
     struct served sv = {0};
-    int rc = sync_create(fs->st, &dir->v, n->name, text.ptr, text.len, &sv,
-                         &fs->policy, &res);
+    int rc = sync_create(fs_store(fs), &dir->v, n->name, text.ptr, text.len,
+                         &sv, mount_policy(fs->mount), &res);
     if (rc)
       fuse_log(FUSE_LOG_ERR, "taskfs: new file %s: %s\n", n->name,
-               store_errmsg(fs->st));
+               store_errmsg(fs_store(fs)));
     else if (res.outcome != SAVE_PLAIN) {
       struct buf label = BUF_INIT;
       struct node tmp = {.v = res.file};
@@ -1468,11 +1331,11 @@ static void maybe_adopt(struct fs *fs, struct node *n) {
       fuse_log(FUSE_LOG_INFO, "taskfs: %s: new %s from %s\n", label.ptr,
                res.file.kind == VK_GROUP_MD ? "group" : "task", n->name);
       buf_release(&label);
-      fs->gen++;
+      mount_changed(fs->mount);
       /* The file now shows the record under its own name; when that is
        * the name the user gave, the inode stays the same. */
       struct buf name = BUF_INIT;
-      view_name(fs->st, &res.file, &name);
+      view_name(fs_store(fs), &res.file, &name);
       char *was = xstrdup(n->name);
       if (strcmp(name.ptr, was) == 0) {
         become_virt(fs, n, dir, was, &res.file, &text);
@@ -1971,13 +1834,14 @@ static void fs_destroy(void *userdata) {
     handle_free(fs, l.v[i]);
   /* The last chance for the sync log: what a database still locked (or
    * full) does not take now is lost. */
-  fs_flush_ops(fs);
-  if (fs->nops) {
+  mount_syncops_flush(fs->mount);
+  size_t lost = mount_syncops_pending(fs->mount);
+  if (lost) {
     fuse_log(FUSE_LOG_WARNING,
              "taskfs: %zu operation%s could not be written to the sync log "
              "at unmount\n",
-             fs->nops, fs->nops == 1 ? "" : "s");
-    drop_ops(fs);
+             lost, lost == 1 ? "" : "s");
+    mount_syncops_drop(fs->mount);
   }
   unlock(fs);
   free(l.v);
@@ -2059,7 +1923,7 @@ static void fs_opendir(fuse_req_t req, fuse_ino_t ino,
     add_entry(&l, ".", S_IFDIR, n->ino);
     add_entry(&l, "..", S_IFDIR, UNKNOWN_INO);
     if (n->type == NT_VIRT) {
-      int erc = view_list(fs->st, &n->v, list_virt, &l);
+      int erc = view_list(fs_store(fs), &n->v, list_virt, &l);
       if (erc)
         rc = -engine_error(fs, erc, "list");
     }

@@ -118,7 +118,7 @@ static int refuse_database(struct fs *fs, int fd) {
            "taskfs: a file under the mount is the task database %s (a hard "
            "link to it): refused, since a program closing it would drop "
            "the daemon's locks; use taskctl on the database instead\n",
-           fs->db_path);
+           mount_path(fs->mount));
   return -EACCES;
 }
 
