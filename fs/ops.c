@@ -1285,11 +1285,12 @@ static int rename_over(struct fs *fs, struct node *src, struct node *p,
     rc = save_text(fs, dst, text.ptr, text.len, sv, false);
     content_unref(sv);
     if (rc == 0 || rc == -EBADMSG) {
-      /* The bytes are at the path, applied or held: the rename happened. */
+      /* The bytes are at the path, applied or held: the rename happened.
+       * v may be the tomb's own: the tomb is freed last. */
       struct tomb *t = tomb_take(fs, np->ino, newname);
+      become_virt(fs, src, p, name, v, &text);
       if (t)
         tomb_free(t);
-      become_virt(fs, src, p, name, v, &text);
       rc = 0;
     }
   }
