@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* fs.h: the FUSE layer's shared state: the filesystem, its inodes and
- * open handles. Turns FUSE requests into engine calls; writes no SQL.
+ * open handles, and the few calls every part of fs/ makes (fs.c). Turns
+ * FUSE requests into engine calls; writes no SQL.
  *
  * Locking: one mutex, fs->lock, guards every field below marked
- * "locked", the store and the engine. It is never held while calling into
- * the kernel for invalidation (a notification can wait for a request
- * that needs the lock).
+ * "locked", the mount (engine/mount.h) and so the store and the engine.
+ * It is never held while calling into the kernel for invalidation (a
+ * notification can wait for a request that needs the lock).
  */
 #ifndef TASKFS_FS_H
 #define TASKFS_FS_H
@@ -115,7 +116,7 @@ struct handle {
   bool wrote; /* written through this handle since the last flush */
   /* HT_DIR: the listing taken at opendir. */
   struct dir_entry *entries;
-  size_t nentries;
+  size_t nentries, capentries;
 };
 
 struct fs_options {
@@ -160,7 +161,7 @@ struct fs {
   char *realroot;     /* path of root's real directory relative to realfd */
   struct hmap inodes; /* locked: ino -> node */
   struct hmap virt;   /* locked: vnode key -> node */
-  struct hmap real;   /* locked: "<parent ino>/<name>" -> node */
+  struct hmap real;   /* locked: real device and inode -> node */
   /* locked: the key of a node freed while it still named its file -> its
    * inode number (uintptr_t), given back to the next node of that key */
   struct hmap inos;
@@ -191,15 +192,42 @@ void fs_start_timer(struct fs *fs);
 /* Ends every tomb now (at unmount) and stops the timer thread. */
 void fs_stop_timer(struct fs *fs);
 
+/* The FUSE operations (ops.c). */
 extern const struct fuse_lowlevel_ops fs_ops;
 
-/* Maps an engine result to the errno the caller sees (positive). */
+/* ---- fs.c: what every part of fs/ calls ---- */
+
+void fs_lock(struct fs *fs);
+/* Lets go of fs->lock. Renderings handed out while it is held are
+ * borrowed, so the render cache is trimmed to its budget only here. */
+void fs_unlock(struct fs *fs);
+/* Notices what other programs did to the database since the last call
+ * (mount_refresh) and logs what the user should hear of. Lock held. */
+void fs_refresh(struct fs *fs);
+/* 0 when a change other than a save (a rename, a deletion, a new record
+ * from a file) may be written now; else -errno, with a log line naming
+ * what (a verb phrase, "rename of") and the file v. Lock held. */
+int fs_may_change(struct fs *fs, const char *what, const struct vnode *v);
+/* Maps an engine result to the errno the caller sees (positive): the one
+ * table, eng_result(rc)->err. */
 int fs_errno(int eng_rc);
+/* Logs the store's message of a failed engine call (what: "render") and
+ * returns fs_errno(rc), or EIO for a result without an errno. Lock
+ * held. */
+int fs_error(struct fs *fs, int rc, const char *what);
+/* Appends "<session>/<path>" of the generated file v to out, for log
+ * lines. Lock held. */
+void fs_label(struct fs *fs, const struct vnode *v, struct buf *out);
 
 /* The store, borrowed from the mount: valid while fs->lock is held and
  * until the next refresh (a replaced database file is reopened). */
 static inline struct store *fs_store(const struct fs *fs) {
   return mount_store(fs->mount);
+}
+
+static inline void ts_from_ns(struct timespec *ts, int64_t ns) {
+  ts->tv_sec = ns / 1000000000;
+  ts->tv_nsec = ns % 1000000000;
 }
 
 #endif

@@ -3,6 +3,7 @@
  * from the engine's view of the store and saved back through it; every
  * other name is an ordinary file kept in the real directory under the
  * mount point. Writes no SQL. */
+#include "cache.h"
 #include "daemon.h"
 #include "fs.h"
 #include "mount.h"
@@ -22,287 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-/* d_ino of entries the kernel has not looked up yet (it ignores it). */
-#define UNKNOWN_INO 0xffffffffu
-
 static struct fs *FS(fuse_req_t req) { return fuse_req_userdata(req); }
-
-static void cache_trim(struct fs *fs);
-
-static void lock(struct fs *fs) { pthread_mutex_lock(&fs->lock); }
-
-/* Renderings are borrowed while the lock is held: the cache is trimmed
- * to its size only when letting go of it. */
-static void unlock(struct fs *fs) {
-  if (fs->cached > (size_t)fs->opt.render_cache_mb << 20)
-    cache_trim(fs);
-  pthread_mutex_unlock(&fs->lock);
-}
-
-int fs_errno(int rc) { return eng_result(rc)->err; }
-
-/* Logs an engine failure and returns its errno. */
-static int engine_error(struct fs *fs, int rc, const char *what) {
-  fuse_log(FUSE_LOG_ERR, "taskfs: %s: %s\n", what, store_errmsg(fs_store(fs)));
-  return fs_errno(rc);
-}
-
-/* Notices changes made to the store by any program since the last call,
- * and logs what the user should hear of. */
-static void refresh(struct fs *fs) {
-  unsigned news = mount_refresh(fs->mount);
-  const char *db = mount_path(fs->mount);
-  if (news & MOUNT_REPLACED)
-    fuse_log(FUSE_LOG_WARNING,
-             "taskfs: database %s was replaced; the mount now shows the new "
-             "one\n",
-             db);
-  if (news & MOUNT_DELETED)
-    fuse_log(FUSE_LOG_ERR,
-             "taskfs: database %s was deleted; the mount shows its last "
-             "state and refuses saves (ESTALE) until a database is back at "
-             "that path\n",
-             db);
-  if (news & MOUNT_UNUSABLE)
-    fuse_log(FUSE_LOG_ERR,
-             "taskfs: database %s was replaced by a file this taskfs cannot "
-             "use (%s); the mount shows the last state of the old one and "
-             "refuses saves (ESTALE) until a usable database is at that "
-             "path\n",
-             db, mount_errmsg(fs->mount));
-  if (news & MOUNT_NEWER)
-    fuse_log(FUSE_LOG_ERR,
-             "taskfs: database %s was upgraded by a newer taskfs; the "
-             "mount is read-only (EROFS) until it is mounted again with "
-             "that version\n",
-             db);
-}
-
-static void ts_from_ns(struct timespec *ts, int64_t ns) {
-  ts->tv_sec = ns / 1000000000;
-  ts->tv_nsec = ns % 1000000000;
-}
-
-/* The path of a generated node, for log lines: "<session>/<path>". */
-static void node_label(struct fs *fs, const struct node *n, struct buf *out) {
-  if (n->v.session) {
-    buf_adds(out, n->v.session);
-    buf_addc(out, '/');
-  }
-  view_path(fs_store(fs), &n->v, out);
-}
-
-/* can_write for a change other than a save (a rename, a deletion, a new
- * record from a file), with a log line naming it when it is refused. */
-static int may_change(struct fs *fs, const char *what, const struct vnode *v) {
-  const char *why;
-  int rc = -fs_errno(mount_can_write(fs->mount, &why));
-  if (rc == 0)
-    return 0;
-  struct node tmp = {.v = *v};
-  struct buf label = BUF_INIT;
-  node_label(fs, &tmp, &label);
-  fuse_log(FUSE_LOG_ERR, "taskfs: %s %s refused (%s): %s\n", what, label.ptr,
-           strerror(-rc), why);
-  buf_release(&label);
-  return rc;
-}
-
-/* Queues a render for the sync log. */
-static void log_render(struct fs *fs, const struct node *n, int64_t t0,
-                       int rc) {
-  if (rc != ENG_NOTFOUND)
-    mount_syncop_queue(fs->mount, "render", &n->v, t0, rc, NULL);
-}
-
-/* ---- contents ---- */
-
-static struct content *content_new(void) {
-  struct content *c = xcalloc(1, sizeof *c);
-  c->refs = 1;
-  buf_init(&c->data);
-  return c;
-}
-
-static struct content *content_ref(struct content *c) {
-  if (c)
-    __atomic_add_fetch(&c->refs, 1, __ATOMIC_RELAXED);
-  return c;
-}
-
-/* The version of what a generated file shows now: its revision, or the
- * negated time of the draft held there (so a new draft or its removal
- * shows as a change). */
-static int current_version(struct fs *fs, struct node *n, int64_t *out) {
-  int64_t rev = 0;
-  int rc = view_revision(fs_store(fs), &n->v, &rev);
-  if (rc)
-    return rc == ENG_NOTFOUND ? -ENOENT : -engine_error(fs, rc, "revision");
-  struct buf rec = BUF_INIT;
-  const char *dkind = view_draft_key(&n->v, &rec);
-  if (dkind) {
-    struct draft d = {0};
-    if (store_draft_get(fs_store(fs), dkind, rec.ptr, &d) == ENG_OK) {
-      int64_t ns = 0;
-      time_parse(d.created_at, &ns);
-      rev = -ns;
-    }
-    store_draft_release(&d);
-  }
-  buf_release(&rec);
-  *out = rev;
-  return 0;
-}
-
-static bool has_readers(const struct node *n) {
-  for (const struct handle *h = n->handles; h; h = h->next)
-    if (h->snap)
-      return true;
-  return false;
-}
-
-/* ---- the render cache ---- */
-
-static void lru_push(struct fs *fs, struct node *n) {
-  n->lru_prev = NULL;
-  n->lru_next = fs->lru_head;
-  if (fs->lru_head)
-    fs->lru_head->lru_prev = n;
-  else
-    fs->lru_tail = n;
-  fs->lru_head = n;
-}
-
-/* n's cached rendering was used: it is the last to be dropped. */
-static void cache_touch(struct fs *fs, struct node *n) {
-  if (!n->cache || fs->lru_head == n)
-    return;
-  struct content *c = content_ref(n->cache);
-  node_cache_drop(fs, n);
-  n->cache = c;
-  fs->cached += c->data.len;
-  lru_push(fs, n);
-}
-
-/* A rendering no handle or tomb holds: only its node keeps it (as its
- * cache, and maybe as what it served). */
-static bool cache_idle(const struct node *n) {
-  unsigned held = 1 + (n->served == n->cache);
-  return n->opens == 0 &&
-         __atomic_load_n(&n->cache->refs, __ATOMIC_ACQUIRE) == held;
-}
-
-/* Drops the least recently used renderings that nothing else holds while
- * the cache is over its size. A dropped rendering that was also what its
- * file served stays known by its version (the base of a save without a
- * revision line), without its bytes. */
-static void cache_trim(struct fs *fs) {
-  size_t budget = (size_t)fs->opt.render_cache_mb << 20;
-  struct node *n = fs->lru_tail;
-  while (n && fs->cached > budget) {
-    struct node *prev = n->lru_prev;
-    if (cache_idle(n)) {
-      if (n->served == n->cache) {
-        struct content *stub = content_new();
-        stub->version = n->served->version;
-        stub->mtime_ns = n->served->mtime_ns;
-        content_unref(n->served);
-        n->served = stub;
-      }
-      node_cache_drop(fs, n);
-    }
-    n = prev;
-  }
-}
-
-/* Makes c (a new reference) n's cached rendering. */
-static void cache_set(struct fs *fs, struct node *n, struct content *c) {
-  node_cache_drop(fs, n);
-  n->cache = c;
-  n->last_version = c->version;
-  n->last_size = (off_t)c->data.len;
-  n->last_mtime_ns = c->mtime_ns;
-  fs->cached += c->data.len;
-  lru_push(fs, n);
-}
-
-/*
- * The current rendering of a generated file, re-rendered only when what
- * it shows changed. Borrowed: valid while fs->lock is held. When it
- * changed while readers hold the inode open, the inode is frozen with
- * their snapshot (the kernel's size and pages of it stay true to what
- * they read) and the name gets a new inode at the next lookup, as when a
- * file is replaced by rename on any filesystem.
- */
-static int virt_content(struct fs *fs, struct node *n, struct content **out) {
-  if (n->cache && (n->frozen || n->cache_gen == mount_gen(fs->mount))) {
-    cache_touch(fs, n);
-    *out = n->cache;
-    return 0;
-  }
-  int64_t version = 0;
-  int rc = current_version(fs, n, &version);
-  if (rc)
-    return rc;
-  if (n->cache && n->cache->version == version && version > 0) {
-    n->cache_gen = mount_gen(fs->mount);
-    cache_touch(fs, n);
-    *out = n->cache;
-    return 0;
-  }
-  if (n->cache && has_readers(n)) {
-    node_detach(fs, n);
-    n->frozen = true;
-    *out = n->cache;
-    return 0;
-  }
-  struct content *c = content_new();
-  struct render_info info = {0};
-  if (n->v.kind == VK_SYNC_STATUS)
-    mount_syncops_flush(fs->mount);
-  int64_t t0 = time_now_ns();
-  rc = view_read(fs_store(fs), &n->v, &c->data, &info);
-  if (n->v.kind != VK_SYNC_STATUS)
-    log_render(fs, n, t0, rc);
-  if (rc) {
-    content_unref(c);
-    return rc == ENG_NOTFOUND ? -ENOENT : -engine_error(fs, rc, "render");
-  }
-  c->version = version;
-  c->mtime_ns = info.mtime_ns ? info.mtime_ns : fs->mount_ns;
-  cache_set(fs, n, c);
-  n->cache_gen = mount_gen(fs->mount);
-  *out = c;
-  return 0;
-}
-
-/* Size and time of what generated file n shows now: from its cached
- * rendering, or from the last rendering's figures while its version
- * holds, or rendered afresh. */
-static int virt_stat(struct fs *fs, struct node *n, off_t *size,
-                     int64_t *mtime_ns) {
-  if (!n->cache && n->last_version > 0) {
-    int64_t version = n->last_version;
-    if (n->cache_gen != mount_gen(fs->mount)) {
-      int rc = current_version(fs, n, &version);
-      if (rc)
-        return rc;
-    }
-    if (version == n->last_version) {
-      n->cache_gen = mount_gen(fs->mount);
-      *size = n->last_size;
-      *mtime_ns = n->last_mtime_ns;
-      return 0;
-    }
-  }
-  struct content *c;
-  int rc = virt_content(fs, n, &c);
-  if (rc)
-    return rc;
-  *size = (off_t)c->data.len;
-  *mtime_ns = c->mtime_ns;
-  return 0;
-}
 
 /* The node that shows v now: a node frozen for its readers is left to
  * them. */
@@ -311,7 +32,7 @@ static struct node *current_node(struct fs *fs, const struct vnode *v) {
   if (view_is_dir(v->kind))
     return n;
   struct content *c;
-  if (virt_content(fs, n, &c) == 0 && n->frozen)
+  if (cache_content(fs, n, &c) == 0 && n->frozen)
     n = node_virt(fs, v);
   return n;
 }
@@ -351,7 +72,7 @@ static int node_attr(struct fs *fs, struct node *n, struct stat *st) {
     st->st_mtim = now;
   } else {
     int64_t mtime_ns = 0;
-    int rc = virt_stat(fs, n, &st->st_size, &mtime_ns);
+    int rc = cache_stat(fs, n, &st->st_size, &mtime_ns);
     if (rc)
       return rc;
     ts_from_ns(&st->st_mtim, mtime_ns);
@@ -449,7 +170,7 @@ static void tomb_add(struct fs *fs, struct node *dir, const char *name,
 static void tomb_expire(struct fs *fs, struct tomb *t) {
   if ((t->v.kind == VK_CONFLICT_MD || t->v.kind == VK_GROUP_MD ||
        t->v.kind == VK_TASK_MD) &&
-      may_change(fs, "removal of", &t->v)) {
+      fs_may_change(fs, "removal of", &t->v)) {
     mount_changed(fs->mount); /* the name comes back: nothing was changed */
     return;
   }
@@ -468,9 +189,8 @@ static void tomb_expire(struct fs *fs, struct tomb *t) {
   }
   if (t->v.kind != VK_GROUP_MD && t->v.kind != VK_TASK_MD)
     return;
-  struct node tmp = {.v = t->v};
   struct buf label = BUF_INIT;
-  node_label(fs, &tmp, &label);
+  fs_label(fs, &t->v, &label);
   int rc = sync_delete(fs_store(fs), &t->v);
   if (rc && rc != ENG_NOTFOUND)
     fuse_log(FUSE_LOG_ERR, "taskfs: delete %s: %s\n", label.ptr,
@@ -486,7 +206,7 @@ static void tomb_expire(struct fs *fs, struct tomb *t) {
 
 static void *timer_main(void *arg) {
   struct fs *fs = arg;
-  lock(fs);
+  fs_lock(fs);
   while (!fs->stopping) {
     int64_t now = time_mono_ns(), next = INT64_MAX;
     for (struct tomb **p = &fs->tombs; *p;) {
@@ -514,7 +234,7 @@ static void *timer_main(void *arg) {
     until.tv_nsec = ns % 1000000000;
     pthread_cond_timedwait(&fs->wake, &fs->lock, &until);
   }
-  unlock(fs);
+  fs_unlock(fs);
   return NULL;
 }
 
@@ -525,19 +245,19 @@ void fs_start_timer(struct fs *fs) {
 }
 
 void fs_stop_timer(struct fs *fs) {
-  lock(fs);
+  fs_lock(fs);
   fs->stopping = true;
   pthread_cond_signal(&fs->wake);
-  unlock(fs);
+  fs_unlock(fs);
   pthread_join(fs->timer, NULL);
-  lock(fs);
+  fs_lock(fs);
   while (fs->tombs) {
     struct tomb *t = fs->tombs;
     fs->tombs = t->next;
     tomb_expire(fs, t);
     tomb_free(t);
   }
-  unlock(fs);
+  fs_unlock(fs);
 }
 
 /* ---- names ---- */
@@ -560,7 +280,7 @@ static int resolve(struct fs *fs, struct node *parent, const char *name,
       }
       vnode_release(&v);
       if (rc != ENG_NOTFOUND)
-        return -engine_error(fs, rc, "lookup");
+        return -fs_error(fs, rc, "lookup");
     }
   }
   return real_lookup(fs, parent, name, out);
@@ -599,13 +319,13 @@ static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
   daemon_trace("lookup", NULL);
   struct fs *fs = FS(req);
   struct fuse_entry_param e;
-  lock(fs);
-  refresh(fs);
+  fs_lock(fs);
+  fs_refresh(fs);
   struct node *p = node_get(fs, parent), *n = NULL;
   int rc = p ? resolve(fs, p, name, &n) : -ENOENT;
   if (rc == 0)
     rc = fill_entry(fs, p, n, &e);
-  unlock(fs);
+  fs_unlock(fs);
   if (rc)
     fuse_reply_err(req, -rc);
   else
@@ -615,11 +335,11 @@ static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
 static void fs_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup) {
   daemon_trace("forget", NULL);
   struct fs *fs = FS(req);
-  lock(fs);
+  fs_lock(fs);
   struct node *n = node_get(fs, ino);
   if (n)
     node_forget(fs, n, nlookup);
-  unlock(fs);
+  fs_unlock(fs);
   fuse_reply_none(req);
 }
 
@@ -627,13 +347,13 @@ static void fs_forget_multi(fuse_req_t req, size_t count,
                             struct fuse_forget_data *forgets) {
   daemon_trace("forget_multi", NULL);
   struct fs *fs = FS(req);
-  lock(fs);
+  fs_lock(fs);
   for (size_t i = 0; i < count; i++) {
     struct node *n = node_get(fs, forgets[i].ino);
     if (n)
       node_forget(fs, n, forgets[i].nlookup);
   }
-  unlock(fs);
+  fs_unlock(fs);
   fuse_reply_none(req);
 }
 
@@ -643,8 +363,8 @@ static void fs_getattr(fuse_req_t req, fuse_ino_t ino,
   struct fs *fs = FS(req);
   struct stat st;
   struct handle *h = fi ? (struct handle *)(uintptr_t)fi->fh : NULL;
-  lock(fs);
-  refresh(fs);
+  fs_lock(fs);
+  fs_refresh(fs);
   struct node *n = node_get(fs, ino);
   int rc = n ? node_attr(fs, n, &st) : -ENOENT;
   if (rc == 0 && h && h->snap) {
@@ -658,53 +378,11 @@ static void fs_getattr(fuse_req_t req, fuse_ino_t ino,
     st.st_ctim = st.st_atim = st.st_mtim;
   }
   double timeout = n ? attr_timeout(fs, n) : 0;
-  unlock(fs);
+  fs_unlock(fs);
   if (rc)
     fuse_reply_err(req, -rc);
   else
     fuse_reply_attr(req, &st, timeout);
-}
-
-/* ---- handles ---- */
-
-static struct handle *handle_new(int type, struct node *n) {
-  struct handle *h = xcalloc(1, sizeof *h);
-  h->type = type;
-  h->node = n;
-  h->fd = -1;
-  buf_init(&h->wbuf);
-  n->opens++;
-  h->next = n->handles;
-  n->handles = h;
-  return h;
-}
-
-static void handle_unlink(struct handle *h) {
-  struct node *n = h->node;
-  for (struct handle **p = &n->handles; *p; p = &(*p)->next)
-    if (*p == h) {
-      *p = h->next;
-      break;
-    }
-  if (n->writer == h)
-    n->writer = NULL;
-  h->next = NULL;
-}
-
-static void handle_free(struct fs *fs, struct handle *h) {
-  fs->buffered -= h->wbuf.len <= fs->buffered ? h->wbuf.len : fs->buffered;
-  if (h->fd >= 0)
-    close(h->fd);
-  content_unref(h->snap);
-  content_unref(h->base);
-  buf_release(&h->wbuf);
-  for (size_t i = 0; i < h->nentries; i++)
-    free(h->entries[i].name);
-  free(h->entries);
-  handle_unlink(h);
-  h->node->opens--;
-  node_maybe_free(fs, h->node);
-  free(h);
 }
 
 /* ---- saving ---- */
@@ -745,19 +423,18 @@ static bool write_all(int fd, const char *text, size_t len) {
  * label ("<session>/<path>") to where, or nothing when that failed too. */
 static void keep_unsaved(struct fs *fs, struct node *n, const char *text,
                          size_t len, struct buf *where) {
-  struct node dir = {.type = NT_VIRT};
-  dir.v = n->v;
-  dir.v.record = NULL;
+  struct vnode dir = n->v; /* borrows its strings */
+  dir.record = NULL;
   int kind = n->v.kind == VK_CONFLICT_MD || n->v.kind == VK_ERROR_MD
                  ? n->v.target
                  : n->v.kind;
-  dir.v.kind = kind == VK_GROUP_MD   ? VK_GROUPS
-               : kind == VK_TASK_MD  ? VK_STATUS
-               : kind == VK_NOTES_MD ? VK_NOTES
-                                     : VK_SESSION;
+  dir.kind = kind == VK_GROUP_MD   ? VK_GROUPS
+             : kind == VK_TASK_MD  ? VK_STATUS
+             : kind == VK_NOTES_MD ? VK_NOTES
+                                   : VK_SESSION;
   struct buf name = BUF_INIT;
   view_name(fs_store(fs), &n->v, &name);
-  int dfd = node_open_dir(fs, &dir, true);
+  int dfd = node_open_vdir(fs, &dir, true);
   int fd = dfd < 0 ? dfd : create_unsaved(dfd, &name);
   bool ok = fd >= 0 && write_all(fd, text, len);
   if (fd >= 0 && close(fd))
@@ -767,7 +444,7 @@ static void keep_unsaved(struct fs *fs, struct node *n, const char *text,
   if (dfd >= 0)
     close(dfd);
   if (ok) {
-    node_label(fs, &dir, where);
+    fs_label(fs, &dir, where);
     if (where->len && where->ptr[where->len - 1] != '/')
       buf_addc(where, '/');
     buf_adds(where, name.ptr);
@@ -779,7 +456,7 @@ static void keep_unsaved(struct fs *fs, struct node *n, const char *text,
 static void save_refused(struct fs *fs, struct node *n, const char *text,
                          size_t len, int err, const char *why) {
   struct buf label = BUF_INIT, kept = BUF_INIT;
-  node_label(fs, n, &label);
+  fs_label(fs, &n->v, &label);
   keep_unsaved(fs, n, text, len, &kept);
   fuse_log(FUSE_LOG_ERR,
            "taskfs: save %s failed (%s): %s; nothing was applied, %s%s\n",
@@ -810,7 +487,7 @@ static int save_text(struct fs *fs, struct node *n, const char *text,
     sv.replaces = replaces;
   }
   struct buf label = BUF_INIT;
-  node_label(fs, n, &label);
+  fs_label(fs, &n->v, &label);
   daemon_trace("save", label.ptr);
   uint64_t gen = mount_gen(fs->mount);
   const char *why = NULL;
@@ -885,10 +562,7 @@ static int save_handle(struct fs *fs, struct handle *h) {
 static void become_virt(struct fs *fs, struct node *n, struct node *dir,
                         const char *name, const struct vnode *v,
                         const struct buf *text) {
-  struct buf key = BUF_INIT;
-  vnode_key(v, &key);
-  struct node *old = hmap_get(&fs->virt, key.ptr);
-  buf_release(&key);
+  struct node *old = node_virt_known(fs, v);
   struct content *served = NULL;
   if (old && old != n) {
     served = content_ref(old->served);
@@ -944,7 +618,7 @@ static int become_real(struct fs *fs, struct node *n, struct node *parent,
     text = n->writer->wbuf.ptr;
     len = n->writer->wbuf.len;
   } else {
-    int rc = virt_content(fs, n, &c);
+    int rc = cache_content(fs, n, &c);
     if (rc)
       return rc;
     text = c->data.ptr;
@@ -965,7 +639,7 @@ static int become_real(struct fs *fs, struct node *n, struct node *parent,
     close(dfd);
     return rc;
   }
-  node_cache_drop(fs, n);
+  cache_drop(fs, n);
   node_make_real(fs, n, pfd, &st, parent, name);
   /* Handles keep reading what they read; writers now write the file. */
   for (struct handle *h = n->handles; h; h = h->next) {
@@ -1020,7 +694,7 @@ static int virt_setattr(struct fs *fs, struct node *n, struct stat *attr,
     } else {
       /* truncate(2) by name: a save of the shortened text. */
       struct content *c;
-      int rc = virt_content(fs, n, &c);
+      int rc = cache_content(fs, n, &c);
       if (rc)
         return rc;
       struct buf t = BUF_INIT;
@@ -1046,8 +720,8 @@ static void fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
   struct fs *fs = FS(req);
   struct stat st;
   struct handle *h = fi ? (struct handle *)(uintptr_t)fi->fh : NULL;
-  lock(fs);
-  refresh(fs);
+  fs_lock(fs);
+  fs_refresh(fs);
   struct node *n = node_get(fs, ino);
   int rc =
       !n ? -ENOENT
@@ -1059,7 +733,7 @@ static void fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
   if (rc == 0)
     rc = node_attr(fs, n, &st);
   double timeout = n ? attr_timeout(fs, n) : 0;
-  unlock(fs);
+  fs_unlock(fs);
   if (rc)
     fuse_reply_err(req, -rc);
   else
@@ -1070,12 +744,12 @@ static void fs_readlink(fuse_req_t req, fuse_ino_t ino) {
   daemon_trace("readlink", NULL);
   struct fs *fs = FS(req);
   char target[PATH_MAX + 1];
-  lock(fs);
+  fs_lock(fs);
   struct node *n = node_get(fs, ino);
   int rc = !n                   ? -ENOENT
            : n->type == NT_REAL ? real_readlink(n, target, sizeof target)
                                 : -EINVAL;
-  unlock(fs);
+  fs_unlock(fs);
   if (rc)
     fuse_reply_err(req, -rc);
   else
@@ -1090,8 +764,8 @@ static void make_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
                        const struct real_new *what) {
   struct fs *fs = FS(req);
   struct fuse_entry_param e;
-  lock(fs);
-  refresh(fs);
+  fs_lock(fs);
+  fs_refresh(fs);
   struct node *p = node_get(fs, parent), *n = NULL;
   int rc = !p                                              ? -ENOENT
            : generated(fs, p, name, NULL)                  ? -EEXIST
@@ -1102,7 +776,7 @@ static void make_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
     rc = real_make(fs, fuse_req_ctx(req), p, name, what, &n);
   if (rc == 0)
     rc = fill_entry(fs, p, n, &e);
-  unlock(fs);
+  fs_unlock(fs);
   if (rc)
     fuse_reply_err(req, -rc);
   else
@@ -1138,7 +812,7 @@ static void fs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
 static int unlink_virt(struct fs *fs, struct node *p, const char *name,
                        const struct vnode *v) {
   int rc = view_is_writable(v->kind) || v->kind == VK_ERROR_MD
-               ? may_change(fs, "removal of", v)
+               ? fs_may_change(fs, "removal of", v)
                : 0;
   if (rc)
     return rc;
@@ -1150,13 +824,13 @@ static int unlink_virt(struct fs *fs, struct node *p, const char *name,
     rc = sync_discard(fs_store(fs), &t);
     vnode_release(&t);
     mount_changed(fs->mount);
-    return rc ? -engine_error(fs, rc, "discard") : 0;
+    return rc ? -fs_error(fs, rc, "discard") : 0;
   }
   if (!view_is_writable(v->kind))
     return view_is_dir(v->kind) ? -EISDIR : -EPERM;
   struct node *n = node_virt(fs, v);
   struct content *shown = NULL;
-  if (virt_content(fs, n, &shown))
+  if (cache_content(fs, n, &shown))
     shown = n->served;
   tomb_add(fs, p, name, v, shown);
   fs->tombs->unlinked = true;
@@ -1168,8 +842,8 @@ static int unlink_virt(struct fs *fs, struct node *p, const char *name,
 static void fs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name) {
   daemon_trace("unlink", NULL);
   struct fs *fs = FS(req);
-  lock(fs);
-  refresh(fs);
+  fs_lock(fs);
+  fs_refresh(fs);
   struct node *p = node_get(fs, parent);
   struct vnode v;
   vnode_init(&v);
@@ -1182,20 +856,20 @@ static void fs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name) {
     rc = real_unlink(fs, p, name, false);
   }
   vnode_release(&v);
-  unlock(fs);
+  fs_unlock(fs);
   fuse_reply_err(req, -rc);
 }
 
 static void fs_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name) {
   daemon_trace("rmdir", NULL);
   struct fs *fs = FS(req);
-  lock(fs);
-  refresh(fs);
+  fs_lock(fs);
+  fs_refresh(fs);
   struct node *p = node_get(fs, parent);
   int rc = !p                             ? -ENOENT
            : generated(fs, p, name, NULL) ? -EPERM
                                           : real_unlink(fs, p, name, true);
-  unlock(fs);
+  fs_unlock(fs);
   fuse_reply_err(req, -rc);
 }
 
@@ -1224,7 +898,7 @@ static int rename_virt(struct fs *fs, struct node *p, const char *name,
   }
   if (np->type == NT_VIRT && view_is_dir(np->v.kind)) {
     /* Within the generated tree a rename may change a record. */
-    if ((rc = may_change(fs, "rename of", v)))
+    if ((rc = fs_may_change(fs, "rename of", v)))
       goto out;
     struct vnode moved;
     vnode_init(&moved);
@@ -1252,7 +926,7 @@ static int rename_virt(struct fs *fs, struct node *p, const char *name,
     }
     vnode_release(&moved);
     if (erc != ENG_PERM) {
-      rc = -engine_error(fs, erc, "rename");
+      rc = -fs_error(fs, erc, "rename");
       goto out;
     }
     if (over) {
@@ -1327,8 +1001,7 @@ static void maybe_adopt(struct fs *fs, struct node *n) {
                store_errmsg(fs_store(fs)));
     else if (res.outcome != SAVE_PLAIN) {
       struct buf label = BUF_INIT;
-      struct node tmp = {.v = res.file};
-      node_label(fs, &tmp, &label);
+      fs_label(fs, &res.file, &label);
       fuse_log(FUSE_LOG_INFO, "taskfs: %s: new %s from %s\n", label.ptr,
                res.file.kind == VK_GROUP_MD ? "group" : "task", n->name);
       buf_release(&label);
@@ -1357,8 +1030,8 @@ static void fs_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
                       unsigned int flags) {
   daemon_trace("rename", NULL);
   struct fs *fs = FS(req);
-  lock(fs);
-  refresh(fs);
+  fs_lock(fs);
+  fs_refresh(fs);
   struct node *p = node_get(fs, parent), *np = node_get(fs, newparent);
   struct vnode v, dst;
   vnode_init(&v);
@@ -1410,7 +1083,7 @@ static void fs_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 out:
   vnode_release(&v);
   vnode_release(&dst);
-  unlock(fs);
+  fs_unlock(fs);
   fuse_reply_err(req, -rc);
 }
 
@@ -1419,8 +1092,8 @@ static void fs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
   daemon_trace("link", NULL);
   struct fs *fs = FS(req);
   struct fuse_entry_param e;
-  lock(fs);
-  refresh(fs);
+  fs_lock(fs);
+  fs_refresh(fs);
   struct node *n = node_get(fs, ino), *np = node_get(fs, newparent);
   int rc = 0;
   if (!n || !np)
@@ -1435,7 +1108,7 @@ static void fs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
     rc = real_lookup(fs, np, newname, &linked);
   if (rc == 0)
     rc = fill_entry(fs, np, linked, &e);
-  unlock(fs);
+  fs_unlock(fs);
   if (rc)
     fuse_reply_err(req, -rc);
   else
@@ -1456,7 +1129,7 @@ static int virt_open(struct fs *fs, struct node *n, struct fuse_file_info *fi,
   if (write && !view_is_writable(n->v.kind))
     return -EACCES;
   struct content *c;
-  int rc = virt_content(fs, n, &c);
+  int rc = cache_content(fs, n, &c);
   if (rc)
     return rc;
   /* What this path served: a handle that can read sees this text; one
@@ -1518,13 +1191,13 @@ static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
   daemon_trace("open", NULL);
   struct fs *fs = FS(req);
   struct handle *h = NULL;
-  lock(fs);
-  refresh(fs);
+  fs_lock(fs);
+  fs_refresh(fs);
   struct node *n = node_get(fs, ino);
   int rc = !n                   ? -ENOENT
            : n->type == NT_VIRT ? virt_open(fs, n, fi, &h)
                                 : real_handle(fs, n, fi, &h);
-  unlock(fs);
+  fs_unlock(fs);
   if (rc) {
     fuse_reply_err(req, -rc);
     return;
@@ -1532,9 +1205,9 @@ static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
   fi->fh = (uintptr_t)h;
   if (fuse_reply_open(req, fi) == -ENOENT) {
     /* The opener was interrupted: nobody will release this handle. */
-    lock(fs);
+    fs_lock(fs);
     handle_free(fs, h);
-    unlock(fs);
+    fs_unlock(fs);
   }
 }
 
@@ -1546,8 +1219,8 @@ static void fs_create(fuse_req_t req, fuse_ino_t parent, const char *name,
   struct handle *h = NULL;
   struct vnode v;
   vnode_init(&v);
-  lock(fs);
-  refresh(fs);
+  fs_lock(fs);
+  fs_refresh(fs);
   struct node *p = node_get(fs, parent), *n = NULL;
   struct tomb *t = NULL;
   int rc = 0;
@@ -1596,16 +1269,16 @@ static void fs_create(fuse_req_t req, fuse_ino_t parent, const char *name,
     }
   }
   vnode_release(&v);
-  unlock(fs);
+  fs_unlock(fs);
   if (rc) {
     fuse_reply_err(req, -rc);
     return;
   }
   fi->fh = (uintptr_t)h;
   if (fuse_reply_create(req, &e, fi) == -ENOENT) {
-    lock(fs);
+    fs_lock(fs);
     handle_free(fs, h);
-    unlock(fs);
+    fs_unlock(fs);
   }
 }
 
@@ -1633,13 +1306,13 @@ static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
     content_unref(c);
     return;
   }
-  lock(fs);
+  fs_lock(fs);
   const struct buf *b = &h->wbuf;
   size_t n = (size_t)off >= b->len ? 0 : b->len - (size_t)off;
   if (n > size)
     n = size;
   char *copy = n ? xstrndup(b->ptr + off, n) : NULL;
-  unlock(fs);
+  fs_unlock(fs);
   fuse_reply_buf(req, copy, n);
   free(copy);
 }
@@ -1660,9 +1333,9 @@ static void fs_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in,
       fuse_reply_err(req, (int)-n);
       return;
     }
-    lock(fs);
+    fs_lock(fs);
     h->wrote = true;
-    unlock(fs);
+    fs_unlock(fs);
     fuse_reply_write(req, (size_t)n);
     return;
   }
@@ -1671,9 +1344,9 @@ static void fs_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in,
     return;
   }
   if ((size_t)off + size > PARSE_MAX_BYTES) {
-    lock(fs);
+    fs_lock(fs);
     write_refused(h, EFBIG);
-    unlock(fs);
+    fs_unlock(fs);
     fuse_reply_err(req, EFBIG);
     return;
   }
@@ -1686,14 +1359,14 @@ static void fs_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in,
     fuse_reply_err(req, (int)-got);
     return;
   }
-  lock(fs);
+  fs_lock(fs);
   size_t before = h->wbuf.len, after = (size_t)off + (size_t)got;
   if (after > before &&
       fs->buffered + (after - before) > (size_t)fs->opt.max_buffers_mb << 20) {
     struct buf label = BUF_INIT;
-    node_label(fs, h->node, &label);
+    fs_label(fs, &h->node->v, &label);
     write_refused(h, ENOMEM);
-    unlock(fs);
+    fs_unlock(fs);
     free(data);
     fuse_log(FUSE_LOG_ERR,
              "taskfs: write to %s refused (%s): the files being written "
@@ -1711,7 +1384,7 @@ static void fs_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in,
   h->written = true;
   h->failed = false;
   h->node->writer = h;
-  unlock(fs);
+  fs_unlock(fs);
   free(data);
   fuse_reply_write(req, (size_t)got);
 }
@@ -1733,8 +1406,8 @@ static void fs_flush(fuse_req_t req, fuse_ino_t ino,
   daemon_trace("flush", NULL);
   struct fs *fs = FS(req);
   struct handle *h = (struct handle *)(uintptr_t)fi->fh;
-  lock(fs);
-  refresh(fs);
+  fs_lock(fs);
+  fs_refresh(fs);
   int rc = 0;
   if (h->type == HT_REAL)
     rc = flush_real(fs, h);
@@ -1743,7 +1416,7 @@ static void fs_flush(fuse_req_t req, fuse_ino_t ino,
   /* Else truncated and not written to: a shell's "> file" closes its
    * first descriptor before the command writes through the copy. The
    * empty text is saved at release if nothing comes. */
-  unlock(fs);
+  fs_unlock(fs);
   fuse_reply_err(req, -rc);
 }
 
@@ -1752,14 +1425,14 @@ static void fs_release(fuse_req_t req, fuse_ino_t ino,
   daemon_trace("release", NULL);
   struct fs *fs = FS(req);
   struct handle *h = (struct handle *)(uintptr_t)fi->fh;
-  lock(fs);
+  fs_lock(fs);
   if (h->type == HT_VIRT && h->dirty && !h->failed) {
     /* Written without a flush (a write through mmap): save it now. */
-    refresh(fs);
+    fs_refresh(fs);
     save_handle(fs, h);
   }
   handle_free(fs, h);
-  unlock(fs);
+  fs_unlock(fs);
   fuse_reply_err(req, 0);
 }
 
@@ -1772,10 +1445,10 @@ static void fs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
   if (h->type == HT_REAL) {
     rc = (datasync ? fdatasync(h->fd) : fsync(h->fd)) ? -errno : 0;
   } else {
-    lock(fs);
-    refresh(fs);
+    fs_lock(fs);
+    fs_refresh(fs);
     rc = save_handle(fs, h);
-    unlock(fs);
+    fs_unlock(fs);
   }
   fuse_reply_err(req, -rc);
 }
@@ -1804,7 +1477,7 @@ static void save_at_unmount(struct fs *fs, struct handle *h) {
   if (h->type != HT_VIRT || !h->writable || !h->dirty || h->failed)
     return;
   struct buf label = BUF_INIT;
-  node_label(fs, h->node, &label);
+  fs_label(fs, &h->node->v, &label);
   if (h->wbuf.len == 0) {
     /* Opened with O_TRUNC and nothing written yet: no text to lose. */
     fuse_log(FUSE_LOG_WARNING,
@@ -1826,8 +1499,8 @@ static void save_at_unmount(struct fs *fs, struct handle *h) {
 static void fs_destroy(void *userdata) {
   struct fs *fs = userdata;
   struct handle_list l = {0};
-  lock(fs);
-  refresh(fs);
+  fs_lock(fs);
+  fs_refresh(fs);
   hmap_each(&fs->inodes, collect_handles, &l);
   for (size_t i = 0; i < l.n; i++)
     save_at_unmount(fs, l.v[i]);
@@ -1844,7 +1517,7 @@ static void fs_destroy(void *userdata) {
              lost, lost == 1 ? "" : "s");
     mount_syncops_drop(fs->mount);
   }
-  unlock(fs);
+  fs_unlock(fs);
   free(l.v);
 }
 
@@ -1872,10 +1545,7 @@ static int list_virt(void *ctx, const char *name, const struct vnode *v) {
   struct listing *l = ctx;
   if (tomb_find(l->fs, l->dir->ino, name))
     return 0;
-  struct buf key = BUF_INIT;
-  vnode_key(v, &key);
-  struct node *n = hmap_get(&l->fs->virt, key.ptr);
-  buf_release(&key);
+  struct node *n = node_virt_known(l->fs, v);
   add_entry(l, name, view_is_dir(v->kind) ? S_IFDIR : S_IFREG,
             n ? n->ino : UNKNOWN_INO);
   return 0;
@@ -1909,8 +1579,8 @@ static void fs_opendir(fuse_req_t req, fuse_ino_t ino,
                        struct fuse_file_info *fi) {
   daemon_trace("opendir", NULL);
   struct fs *fs = FS(req);
-  lock(fs);
-  refresh(fs);
+  fs_lock(fs);
+  fs_refresh(fs);
   struct node *n = node_get(fs, ino);
   int rc = 0;
   if (!n)
@@ -1926,7 +1596,7 @@ static void fs_opendir(fuse_req_t req, fuse_ino_t ino,
     if (n->type == NT_VIRT) {
       int erc = view_list(fs_store(fs), &n->v, list_virt, &l);
       if (erc)
-        rc = -engine_error(fs, erc, "list");
+        rc = -fs_error(fs, erc, "list");
     }
     if (rc == 0)
       rc = list_real(&l, n);
@@ -1935,7 +1605,7 @@ static void fs_opendir(fuse_req_t req, fuse_ino_t ino,
       h = NULL;
     }
   }
-  unlock(fs);
+  fs_unlock(fs);
   /* ENOSYS would tell the kernel never to open a directory again. */
   if (rc == -ENOSYS)
     rc = -EIO;
@@ -1945,9 +1615,9 @@ static void fs_opendir(fuse_req_t req, fuse_ino_t ino,
   }
   fi->fh = (uintptr_t)h;
   if (fuse_reply_open(req, fi) == -ENOENT) {
-    lock(fs);
+    fs_lock(fs);
     handle_free(fs, h);
-    unlock(fs);
+    fs_unlock(fs);
   }
 }
 
@@ -1979,9 +1649,9 @@ static void fs_releasedir(fuse_req_t req, fuse_ino_t ino,
   daemon_trace("releasedir", NULL);
   struct fs *fs = FS(req);
   struct handle *h = (struct handle *)(uintptr_t)fi->fh;
-  lock(fs);
+  fs_lock(fs);
   handle_free(fs, h);
-  unlock(fs);
+  fs_unlock(fs);
   fuse_reply_err(req, 0);
 }
 
@@ -2020,9 +1690,9 @@ static void fs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
   struct fs *fs = FS(req);
   char proc[64];
   int fd = -1;
-  lock(fs);
+  fs_lock(fs);
   int rc = xattr_path(fs, ino, proc, &fd);
-  unlock(fs);
+  fs_unlock(fs);
   if (rc == 0) {
     rc = setxattr(proc, name, value, size, flags) ? -errno : 0;
     close(fd);
@@ -2036,9 +1706,9 @@ static void fs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
   struct fs *fs = FS(req);
   char proc[64];
   int fd = -1;
-  lock(fs);
+  fs_lock(fs);
   int rc = xattr_path(fs, ino, proc, &fd);
-  unlock(fs);
+  fs_unlock(fs);
   if (rc == -ENOTSUP) {
     fuse_reply_err(req, ENODATA);
     return;
@@ -2065,9 +1735,9 @@ static void fs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size) {
   struct fs *fs = FS(req);
   char proc[64];
   int fd = -1;
-  lock(fs);
+  fs_lock(fs);
   int rc = xattr_path(fs, ino, proc, &fd);
-  unlock(fs);
+  fs_unlock(fs);
   if (rc == -ENOTSUP) {
     if (size == 0)
       fuse_reply_xattr(req, 0);
@@ -2097,9 +1767,9 @@ static void fs_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name) {
   struct fs *fs = FS(req);
   char proc[64];
   int fd = -1;
-  lock(fs);
+  fs_lock(fs);
   int rc = xattr_path(fs, ino, proc, &fd);
-  unlock(fs);
+  fs_unlock(fs);
   if (rc == -ENOTSUP) {
     fuse_reply_err(req, ENODATA);
     return;
