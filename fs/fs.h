@@ -131,24 +131,6 @@ struct fs_options {
   char *logfile;       /* the log of a background mount */
 };
 
-/*
- * A managed file name that was unlinked or renamed away. The name stays
- * gone until it is created again (then the new text is a save of the
- * same record) or the grace time passes (then a group or task is
- * deleted softly; session and notes files simply come back).
- */
-struct tomb {
-  struct tomb *next;
-  fuse_ino_t dir;
-  char *name;
-  struct vnode v;
-  int64_t expires_ns; /* CLOCK_MONOTONIC */
-  struct content *served;
-  /* Unlinked (not renamed away): served is what the name showed then,
-   * and a text made under the name replaces it. */
-  bool unlinked;
-};
-
 struct fs {
   pthread_mutex_t lock;
   /* locked: the store and what the engine knows of the mount (the
@@ -170,7 +152,7 @@ struct fs {
   gid_t gid;
   int64_t mount_ns;
   struct fuse_session *se;
-  struct tomb *tombs; /* locked */
+  struct tomb *tombs; /* locked: tombs.h */
   /* The database file and its -wal and -shm files, never served as
    * ordinary files (ino 0: not there at mount) */
   struct {
@@ -186,11 +168,6 @@ struct fs {
   bool stopping;       /* locked */
   pthread_t timer;
 };
-
-/* Starts the thread that ends tombs whose grace has passed. */
-void fs_start_timer(struct fs *fs);
-/* Ends every tomb now (at unmount) and stops the timer thread. */
-void fs_stop_timer(struct fs *fs);
 
 /* The FUSE operations (ops.c). */
 extern const struct fuse_lowlevel_ops fs_ops;

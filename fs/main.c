@@ -6,6 +6,7 @@
 #include "fs.h"
 #include "nodes.h"
 #include "taskfs_version.h"
+#include "tombs.h"
 #include "util.h"
 
 #include <errno.h>
@@ -433,9 +434,9 @@ static int run(struct fs *fs, struct fuse_args *args,
   if (fuse_session_mount(se, opts->mountpoint) != 0)
     goto out_session;
   daemon_ready(ready);
-  fs_start_timer(fs);
+  tombs_start(fs);
   ret = serve(se, opts);
-  fs_stop_timer(fs);
+  tombs_stop(fs);
   mount_syncops_flush(fs->mount);
   fuse_session_unmount(se);
 out_session:
