@@ -3,6 +3,18 @@
  * open handles, and the few calls every part of fs/ makes (fs.c). Turns
  * FUSE requests into engine calls; writes no SQL.
  *
+ * The parts of fs/, each with its header:
+ *   ops.c    the FUSE handlers: each decides once whether its node or
+ *            handle is generated or ordinary, and calls the part below
+ *   virt.c   the generated side of each operation (names, attributes,
+ *            opening, truncating, unlinking, renaming, listing)
+ *   real.c   the ordinary side: files kept in the real directory
+ *   cache.c  renderings of generated files and their memory budget
+ *   save.c   what a writer holds and how it is saved; .unsaved files
+ *   tombs.c  managed names unlinked or renamed away, and their timer
+ *   nodes.c  the inode table and its keys, real paths, handles
+ *   daemon.c, main.c  the process and the command line
+ *
  * Locking: one mutex, fs->lock, guards every field below marked
  * "locked", the mount (engine/mount.h) and so the store and the engine.
  * It is never held while calling into the kernel for invalidation (a
