@@ -83,6 +83,13 @@ static void reply_entry(fuse_req_t req, int rc,
     fuse_reply_entry(req, e);
 }
 
+/* The kernel's attributes of ino are stale (virt_open). Called without
+ * fs->lock: the kernel may wait for a request that needs it. */
+static void inval_attr(struct fs *fs, fuse_ino_t ino, bool inval) {
+  if (inval)
+    fuse_lowlevel_notify_inval_inode(fs->se, ino, -1, 0);
+}
+
 /* After fuse_reply_open or fuse_reply_create returned reply_rc: ENOENT
  * means the opener was interrupted, and nobody will release h. */
 static void reply_opened(struct fs *fs, int reply_rc, struct handle *h) {
@@ -347,13 +354,15 @@ static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
   daemon_trace("open", NULL);
   struct fs *fs = FS(req);
   struct handle *h = NULL;
+  bool inval = false;
   fs_lock(fs);
   fs_refresh(fs);
   struct node *n = node_get(fs, ino);
   int rc = !n                   ? -ENOENT
-           : n->type == NT_VIRT ? virt_open(fs, n, fi, &h)
+           : n->type == NT_VIRT ? virt_open(fs, n, fi, &h, &inval)
                                 : real_open_handle(fs, n, fi->flags, &h);
   fs_unlock(fs);
+  inval_attr(fs, ino, inval);
   if (rc) {
     fuse_reply_err(req, -rc);
     return;
@@ -369,18 +378,21 @@ static void fs_create(fuse_req_t req, fuse_ino_t parent, const char *name,
   const struct fuse_ctx *ctx = fuse_req_ctx(req);
   struct fuse_entry_param e;
   struct handle *h = NULL;
+  bool inval = false;
   fs_lock(fs);
   fs_refresh(fs);
   struct node *p = node_get(fs, parent), *n = NULL;
   int rc = !p ? -ENOENT
            : p->type == NT_VIRT
-               ? virt_create(fs, ctx, p, name, mode, fi, &n, &h)
+               ? virt_create(fs, ctx, p, name, mode, fi, &n, &h, &inval)
                : real_create_handle(fs, ctx, p, name, fi->flags, mode, &n, &h);
+  fuse_ino_t ino = n ? n->ino : 0;
   if (rc == 0 && (rc = fill_entry(fs, p, n, &e))) {
     handle_free(fs, h);
     h = NULL;
   }
   fs_unlock(fs);
+  inval_attr(fs, ino, inval);
   if (rc) {
     fuse_reply_err(req, -rc);
     return;

@@ -138,15 +138,14 @@ int virt_setattr(struct fs *fs, struct node *n, const struct stat *attr,
 
 /* A reader's handle: the snapshot c, and what the kernel may keep of
  * earlier reads. */
-static struct handle *open_reader(struct fs *fs, struct node *n,
-                                  struct content *c,
-                                  struct fuse_file_info *fi) {
+static struct handle *open_reader(struct node *n, struct content *c,
+                                  struct fuse_file_info *fi, bool *inval) {
   struct handle *h = handle_new(HT_VIRT, n);
   h->snap = content_ref(c);
   /* The size the kernel has (from the lookup just before, say) may be
    * of an earlier rendering: it would cut the reads short. */
   if (n->kernel_size != (off_t)c->data.len) {
-    fuse_lowlevel_notify_inval_inode(fs->se, n->ino, -1, 0);
+    *inval = true;
     n->kernel_size = -1;
   }
   if (n->kernel_cached && n->kernel_version == c->version) {
@@ -161,7 +160,7 @@ static struct handle *open_reader(struct fs *fs, struct node *n,
 }
 
 int virt_open(struct fs *fs, struct node *n, struct fuse_file_info *fi,
-              struct handle **out) {
+              struct handle **out, bool *inval) {
   if (view_is_dir(n->v.kind))
     return -EISDIR;
   bool write = (fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC);
@@ -179,7 +178,7 @@ int virt_open(struct fs *fs, struct node *n, struct fuse_file_info *fi,
     n->served = content_ref(c);
   }
   if (!write) {
-    *out = open_reader(fs, n, c, fi);
+    *out = open_reader(n, c, fi, inval);
     return 0;
   }
   *out = save_open(fs, n, n->served, (fi->flags & O_TRUNC) ? NULL : c);
@@ -191,7 +190,7 @@ int virt_open(struct fs *fs, struct node *n, struct fuse_file_info *fi,
 
 int virt_create(struct fs *fs, const struct fuse_ctx *ctx, struct node *dir,
                 const char *name, mode_t mode, struct fuse_file_info *fi,
-                struct node **n, struct handle **out) {
+                struct node **n, struct handle **out, bool *inval) {
   int rc = node_check_dir(dir);
   if (rc)
     return rc;
@@ -204,7 +203,7 @@ int virt_create(struct fs *fs, const struct fuse_ctx *ctx, struct node *dir,
       rc = -EEXIST;
     } else {
       *n = node_virt(fs, &v);
-      rc = virt_open(fs, *n, fi, out);
+      rc = virt_open(fs, *n, fi, out, inval);
     }
   } else if ((t = tomb_take(fs, dir->ino, name))) {
     /* A managed name made again: its text will be a save of the same

@@ -35,16 +35,19 @@ int virt_setattr(struct fs *fs, struct node *n, const struct stat *attr,
  * this moment, so it never sees a torn document; the kernel keeps its
  * cached pages (fi->keep_cache) only when they hold this same rendering.
  * A writer gets a private buffer (save.h), kept out of the page cache.
+ * *inval is set when the kernel holds a size of n other than the
+ * reader's: the caller invalidates n's attributes before it replies,
+ * once fs->lock is let go.
  */
 int virt_open(struct fs *fs, struct node *n, struct fuse_file_info *fi,
-              struct handle **out);
+              struct handle **out, bool *inval);
 /* create(2) of name in generated directory dir: a generated file that
  * appeared meanwhile is opened (-EEXIST with O_EXCL); a name in its grace
  * time is made again, its text a save of the same record; any other name
  * is an ordinary file. *n gets the node, *out the handle. */
 int virt_create(struct fs *fs, const struct fuse_ctx *ctx, struct node *dir,
                 const char *name, mode_t mode, struct fuse_file_info *fi,
-                struct node **n, struct handle **out);
+                struct node **n, struct handle **out, bool *inval);
 /* mkdir, symlink, mknod of name in generated directory dir: an ordinary
  * entry, unless the name is generated (-EEXIST) or in its grace time
  * (-EPERM). */
