@@ -13,6 +13,8 @@
  *   save.c   what a writer holds and how it is saved; .unsaved files
  *   tombs.c  managed names unlinked or renamed away, and their timer
  *   nodes.c  the inode table and its keys, real paths, handles
+ *   fs.c     the lock, the mount's news in the log, errors as errno
+ *   hmap.c   the hash map of the node tables
  *   daemon.c, main.c  the process and the command line
  *
  * Locking: one mutex, fs->lock, guards every field below marked

@@ -21,7 +21,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 /* The exit statuses of taskfs, as taskfs(1) documents them. */
@@ -350,16 +349,9 @@ static void init_fs(struct fs *fs, const struct cmdline *c) {
   fs->opt = c->fs;
   fs->uid = getuid();
   fs->gid = getgid();
-  struct timespec now;
-  clock_gettime(CLOCK_REALTIME, &now);
-  fs->mount_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
-  fs->next_ino = FUSE_ROOT_ID;
+  fs->mount_ns = time_now_ns();
   pthread_mutex_init(&fs->lock, NULL);
-  hmap_init(&fs->inodes);
-  hmap_init(&fs->virt);
-  hmap_init(&fs->real);
-  hmap_init(&fs->inos);
-  fs->root_node = node_virt(fs, &fs->root); /* the first: inode 1 */
+  nodes_init(fs);
 }
 
 /* What the serving process needs of the system: files are created with

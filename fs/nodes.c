@@ -396,6 +396,37 @@ void handle_free(struct fs *fs, struct handle *h) {
   free(h);
 }
 
+struct handle_list {
+  struct handle **v;
+  size_t n, cap;
+};
+
+static void collect_handles(void *ctx, void *value) {
+  struct handle_list *l = ctx;
+  for (struct handle *h = ((struct node *)value)->handles; h; h = h->next) {
+    XGROW(l->v, l->cap, l->n + 1);
+    l->v[l->n++] = h;
+  }
+}
+
+struct handle **handles_all(struct fs *fs, size_t *n) {
+  struct handle_list l = {0};
+  hmap_each(&fs->inodes, collect_handles, &l);
+  *n = l.n;
+  return l.v;
+}
+
+/* ---- the tables ---- */
+
+void nodes_init(struct fs *fs) {
+  fs->next_ino = FUSE_ROOT_ID;
+  hmap_init(&fs->inodes);
+  hmap_init(&fs->virt);
+  hmap_init(&fs->real);
+  hmap_init(&fs->inos);
+  fs->root_node = node_virt(fs, &fs->root); /* the first: inode 1 */
+}
+
 static void free_node(void *ctx, void *value) {
   struct node *n = value;
   if (n->fd >= 0)

@@ -48,6 +48,8 @@ void node_maybe_free(struct fs *fs, struct node *n);
  * call (an ordinary node is checked by the system call made on it). */
 int node_check_dir(const struct node *n);
 
+/* Makes the tables and the node of fs->root, inode 1. */
+void nodes_init(struct fs *fs);
 /* Frees every node and the tables, at unmount (handles are gone by then:
  * the kernel released them, or fs_ops.destroy saved and freed them). */
 void nodes_free_all(struct fs *fs);
@@ -69,5 +71,8 @@ struct handle *handle_new_dir(struct node *n);
 void handle_add_entry(struct handle *h, const char *name, mode_t type,
                       fuse_ino_t ino);
 void handle_free(struct fs *fs, struct handle *h);
+/* Every open handle, in an array of *n that the caller frees (the handles
+ * stay the nodes'). */
+struct handle **handles_all(struct fs *fs, size_t *n);
 
 #endif

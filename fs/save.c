@@ -239,27 +239,14 @@ static void save_one_at_unmount(struct fs *fs, struct handle *h) {
   buf_release(&label);
 }
 
-struct handle_list {
-  struct handle **v;
-  size_t n, cap;
-};
-
-static void collect_handles(void *ctx, void *value) {
-  struct handle_list *l = ctx;
-  for (struct handle *h = ((struct node *)value)->handles; h; h = h->next) {
-    XGROW(l->v, l->cap, l->n + 1);
-    l->v[l->n++] = h;
-  }
-}
-
 void save_at_unmount(struct fs *fs) {
-  struct handle_list l = {0};
-  hmap_each(&fs->inodes, collect_handles, &l);
-  for (size_t i = 0; i < l.n; i++)
-    save_one_at_unmount(fs, l.v[i]);
-  for (size_t i = 0; i < l.n; i++)
-    handle_free(fs, l.v[i]);
-  free(l.v);
+  size_t n;
+  struct handle **all = handles_all(fs, &n);
+  for (size_t i = 0; i < n; i++)
+    save_one_at_unmount(fs, all[i]);
+  for (size_t i = 0; i < n; i++)
+    handle_free(fs, all[i]);
+  free(all);
 }
 
 /* ---- a writer's buffer ---- */
