@@ -32,6 +32,7 @@ static const struct eng_result results[] = {
     [ENG_CONFLICT] = {"conflict", "conflicting changes", 0, EXIT_OK, ""},
     [ENG_TOOBIG] = {"too_big", "too large", EFBIG, EXIT_INVALID, ""},
     [ENG_PERM] = {"not_permitted", "not permitted", EPERM, EXIT_FAIL, ""},
+    [ENG_GONE] = {"gone", "database file is gone", ESTALE, EXIT_NODB, ""},
 };
 
 const struct eng_result *eng_result(int rc) {
@@ -145,6 +146,18 @@ void time_now_str(char out[24]) {
   gmtime_r(&ts.tv_sec, &tm);
   size_t n = strftime(out, 24, "%Y-%m-%d %H:%M:%S", &tm);
   snprintf(out + n, 24 - n, ".%03u", (unsigned)(ts.tv_nsec / 1000000) % 1000u);
+}
+
+int64_t time_now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t time_mono_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 bool time_parse(const char *s, int64_t *ns) {

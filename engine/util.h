@@ -30,6 +30,7 @@ enum eng_rc {
   ENG_CONFLICT, /* both sides changed the same thing */
   ENG_TOOBIG,   /* a file or value beyond a documented limit */
   ENG_PERM,     /* the operation is not allowed on this file */
+  ENG_GONE,     /* the database file was deleted or is unusable */
 };
 
 /* The exit statuses of the command-line tools (taskctl). */
@@ -106,5 +107,9 @@ void time_now_str(char out[24]);
 /* Parses that format (seconds and fraction optional) into nanoseconds
  * since the epoch; returns false on another form. */
 bool time_parse(const char *s, int64_t *ns);
+/* Nanoseconds since the epoch (CLOCK_REALTIME). */
+int64_t time_now_ns(void);
+/* Nanoseconds of CLOCK_MONOTONIC, for intervals and deadlines. */
+int64_t time_mono_ns(void);
 
 #endif

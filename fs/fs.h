@@ -1,11 +1,26 @@
 /* SPDX-License-Identifier: MIT */
 /* fs.h: the FUSE layer's shared state: the filesystem, its inodes and
- * open handles. Turns FUSE requests into engine calls; writes no SQL.
+ * open handles, and the few calls every part of fs/ makes (fs.c). Turns
+ * FUSE requests into engine calls; writes no SQL.
+ *
+ * The parts of fs/, each with its header:
+ *   ops.c    the FUSE handlers: each decides once whether its node or
+ *            handle is generated or ordinary, and calls the part below
+ *   virt.c   the generated side of each operation (names, attributes,
+ *            opening, truncating, unlinking, renaming, listing)
+ *   real.c   the ordinary side: files kept in the real directory
+ *   cache.c  renderings of generated files and their memory budget
+ *   save.c   what a writer holds and how it is saved; .unsaved files
+ *   tombs.c  managed names unlinked or renamed away, and their timer
+ *   nodes.c  the inode table and its keys, real paths, handles
+ *   fs.c     the lock, the mount's news in the log, errors as errno
+ *   hmap.c   the hash map of the node tables
+ *   daemon.c, main.c  the process and the command line
  *
  * Locking: one mutex, fs->lock, guards every field below marked
- * "locked", the store and the engine. It is never held while calling into
- * the kernel for invalidation (a notification can wait for a request
- * that needs the lock).
+ * "locked", the mount (engine/mount.h) and so the store and the engine.
+ * It is never held while calling into the kernel for invalidation (a
+ * notification can wait for a request that needs the lock).
  */
 #ifndef TASKFS_FS_H
 #define TASKFS_FS_H
@@ -18,8 +33,8 @@
 #include <sys/stat.h>
 
 #include "buf.h"
-#include "config.h"
 #include "hmap.h"
+#include "mount.h"
 #include "store.h"
 #include "view.h"
 
@@ -115,7 +130,7 @@ struct handle {
   bool wrote; /* written through this handle since the last flush */
   /* HT_DIR: the listing taken at opendir. */
   struct dir_entry *entries;
-  size_t nentries;
+  size_t nentries, capentries;
 };
 
 struct fs_options {
@@ -130,71 +145,34 @@ struct fs_options {
   char *logfile;       /* the log of a background mount */
 };
 
-/* An operation waiting to be written to the sync log (in batches): a
- * render, or a save that failed because the store could not be written
- * at that moment. */
-struct pending_op {
-  const char *type; /* "render", "save" */
-  char *file, *session;
-  int64_t started_ns, ended_ns;
-  int rc;
-  char *error; /* what failed, or NULL */
-};
-
-/*
- * A managed file name that was unlinked or renamed away. The name stays
- * gone until it is created again (then the new text is a save of the
- * same record) or the grace time passes (then a group or task is
- * deleted softly; session and notes files simply come back).
- */
-struct tomb {
-  struct tomb *next;
-  fuse_ino_t dir;
-  char *name;
-  struct vnode v;
-  int64_t expires_ns; /* CLOCK_MONOTONIC */
-  struct content *served;
-  /* Unlinked (not renamed away): served is what the name showed then,
-   * and a text made under the name replaces it. */
-  bool unlinked;
-};
-
 struct fs {
   pthread_mutex_t lock;
-  struct store *st; /* locked */
-  int realfd;       /* the real directory under the mount point */
+  /* locked: the store and what the engine knows of the mount (the
+   * database replaced, read-only, the sync log waiting), engine/mount.h */
+  struct mount *mount;
+  int realfd; /* the real directory under the mount point */
   struct fs_options opt;
-  struct policy policy;
   struct vnode root; /* VK_ROOT, or VK_SESSION with -o session */
   struct node *root_node;
   char *realroot;     /* path of root's real directory relative to realfd */
   struct hmap inodes; /* locked: ino -> node */
   struct hmap virt;   /* locked: vnode key -> node */
-  struct hmap real;   /* locked: "<parent ino>/<name>" -> node */
+  struct hmap real;   /* locked: real device and inode -> node */
   /* locked: the key of a node freed while it still named its file -> its
    * inode number (uintptr_t), given back to the next node of that key */
   struct hmap inos;
   uint64_t next_ino; /* locked */
-  uint64_t gen;      /* locked: bumped whenever the store changed */
   uid_t uid;
   gid_t gid;
   int64_t mount_ns;
   struct fuse_session *se;
-  struct tomb *tombs; /* locked */
-  char *db_path;
+  struct tomb *tombs; /* locked: tombs.h */
   /* The database file and its -wal and -shm files, never served as
    * ordinary files (ino 0: not there at mount) */
   struct {
     dev_t dev;
     ino_t ino;
   } db_files[3];
-  bool db_gone;             /* locked: the database file was deleted */
-  bool schema_newer;        /* locked: upgraded by a newer taskfs */
-  bool db_readonly;         /* the database was opened read-only */
-  int64_t moved_checked_ns; /* locked */
-  struct pending_op *ops;   /* locked: renders not yet in the sync log */
-  size_t nops, capops;
-  int64_t ops_flushed;
   size_t buffered; /* locked: bytes in all write buffers */
   /* locked: nodes with a cached rendering, most recently used first, and
    * the bytes those hold */
@@ -205,17 +183,42 @@ struct fs {
   pthread_t timer;
 };
 
-/* Starts the thread that ends tombs whose grace has passed. */
-void fs_start_timer(struct fs *fs);
-/* Ends every tomb now (at unmount) and stops the timer thread. */
-void fs_stop_timer(struct fs *fs);
-
+/* The FUSE operations (ops.c). */
 extern const struct fuse_lowlevel_ops fs_ops;
 
-/* Maps an engine result to the errno the caller sees (positive). */
-int fs_errno(int eng_rc);
+/* ---- fs.c: what every part of fs/ calls ---- */
 
-/* Writes the renders waiting for the sync log (lock held). */
-void fs_flush_ops(struct fs *fs);
+void fs_lock(struct fs *fs);
+/* Lets go of fs->lock. Renderings handed out while it is held are
+ * borrowed, so the render cache is trimmed to its budget only here. */
+void fs_unlock(struct fs *fs);
+/* Notices what other programs did to the database since the last call
+ * (mount_refresh) and logs what the user should hear of. Lock held. */
+void fs_refresh(struct fs *fs);
+/* 0 when a change other than a save (a rename, a deletion, a new record
+ * from a file) may be written now; else -errno, with a log line naming
+ * what (a verb phrase, "rename of") and the file v. Lock held. */
+int fs_may_change(struct fs *fs, const char *what, const struct vnode *v);
+/* Maps an engine result to the errno the caller sees (positive): the one
+ * table, eng_result(rc)->err. */
+int fs_errno(int eng_rc);
+/* Logs the store's message of a failed engine call (what: "render") and
+ * returns fs_errno(rc), or EIO for a result without an errno. Lock
+ * held. */
+int fs_error(struct fs *fs, int rc, const char *what);
+/* Appends "<session>/<path>" of the generated file v to out, for log
+ * lines. Lock held. */
+void fs_label(struct fs *fs, const struct vnode *v, struct buf *out);
+
+/* The store, borrowed from the mount: valid while fs->lock is held and
+ * until the next refresh (a replaced database file is reopened). */
+static inline struct store *fs_store(const struct fs *fs) {
+  return mount_store(fs->mount);
+}
+
+static inline void ts_from_ns(struct timespec *ts, int64_t ns) {
+  ts->tv_sec = ns / 1000000000;
+  ts->tv_nsec = ns % 1000000000;
+}
 
 #endif

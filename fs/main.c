@@ -6,6 +6,7 @@
 #include "fs.h"
 #include "nodes.h"
 #include "taskfs_version.h"
+#include "tombs.h"
 #include "util.h"
 
 #include <errno.h>
@@ -20,7 +21,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 /* The exit statuses of taskfs, as taskfs(1) documents them. */
@@ -172,7 +172,7 @@ static bool set_log_level(const char *name) {
   return false;
 }
 
-/* Opens the database; fs->db_path gets its absolute path (the daemon
+/* Opens the database for the mount, by its absolute path (the daemon
  * leaves the working directory). */
 static int open_database(const struct cmdline *c, struct fs *fs) {
   char *db = realpath(c->db, NULL);
@@ -183,41 +183,22 @@ static int open_database(const struct cmdline *c, struct fs *fs) {
             c->db, strerror(errno), c->db);
     return MOUNT_DB;
   }
-  fs->db_path = db;
-  int rc = store_open(db, 0, &fs->st);
-  if (rc == ENG_READONLY) {
-    /* Shown as it is, with every save refused. */
+  int rc = mount_open(db, c->fs.busy_ms, &fs->mount);
+  free(db);
+  if (mount_readonly_why(fs->mount))
     fprintf(stderr,
             "taskfs: %s; mounting it read-only: saves fail with EROFS and "
             "their text is kept beside the file\n",
-            store_errmsg(fs->st));
-    store_close(fs->st);
-    rc = store_open(db, STORE_READONLY, &fs->st);
-    fs->db_readonly = rc == ENG_OK;
-  }
-  /* A damaged database is not mounted: the message names its backups. */
-  if (rc == ENG_OK)
-    rc = store_check(fs->st);
+            mount_readonly_why(fs->mount));
   if (rc) {
-    fprintf(stderr, "taskfs: %s\n", store_errmsg(fs->st));
-    store_close(fs->st);
-    fs->st = NULL;
+    fprintf(stderr, "taskfs: %s\n", mount_errmsg(fs->mount));
     return MOUNT_DB;
   }
-  /* The sync log keeps 30 days and 100,000 operations at most. */
-  if (!fs->db_readonly && store_begin(fs->st) == ENG_OK) {
-    if (store_syncops_prune(fs->st, 100000, 30) == ENG_OK)
-      store_commit(fs->st);
-    else
-      store_rollback(fs->st);
-  }
-  store_set_busy_ms(fs->st, c->fs.busy_ms);
-  store_set_source(fs->st, "taskfs");
   /* The files SQLite keeps open for the connection, never served as
    * ordinary files of the mount (see real_open). */
   static const char *const suffix[] = {"", "-wal", "-shm"};
   for (size_t i = 0; i < sizeof suffix / sizeof *suffix; i++) {
-    char *path = xasprintf("%s%s", db, suffix[i]);
+    char *path = xasprintf("%s%s", mount_path(fs->mount), suffix[i]);
     struct stat st;
     if (stat(path, &st) == 0) {
       fs->db_files[i].dev = st.st_dev;
@@ -231,15 +212,15 @@ static int open_database(const struct cmdline *c, struct fs *fs) {
 /* The conflict policies: -o config, else taskfs.yaml beside the
  * database, else the defaults. */
 static int load_policy(const struct cmdline *c, struct fs *fs) {
+  const char *db = mount_path(fs->mount);
   char *config = c->fs.config ? xstrdup(c->fs.config) : NULL;
   if (!config) {
-    char *slash = strrchr(fs->db_path, '/');
-    config =
-        xasprintf("%.*s/taskfs.yaml", (int)(slash - fs->db_path), fs->db_path);
+    const char *slash = strrchr(db, '/');
+    config = xasprintf("%.*s/taskfs.yaml", (int)(slash - db), db);
   }
   struct buf err = BUF_INIT;
   int code = 0;
-  int rc = policy_load(config, &fs->policy, &err);
+  int rc = policy_load(config, mount_policy(fs->mount), &err);
   if (rc == ENG_NOTFOUND && c->fs.config) {
     fprintf(stderr,
             "taskfs: no configuration file %s; give an existing file to "
@@ -264,7 +245,7 @@ static int set_root(const struct cmdline *c, struct fs *fs) {
     return 0;
   struct session s;
   session_init(&s);
-  int rc = store_session_get(fs->st, c->fs.session, &s);
+  int rc = store_session_get(fs_store(fs), c->fs.session, &s);
   session_release(&s);
   if (rc != ENG_OK) {
     fprintf(stderr,
@@ -348,17 +329,17 @@ static int open_mount_point(const char *mountpoint, struct fs *fs) {
    * itself once mounted: every program but the daemon would then lock a
    * file of the mount, not the database, and SQLite's locks would no
    * longer keep them apart. */
+  const char *db = mount_path(fs->mount);
   char *mp = realpath(mountpoint, NULL);
   size_t n = mp ? strlen(mp) : 0;
-  bool inside = mp && strncmp(fs->db_path, mp, n) == 0 &&
-                (fs->db_path[n] == '/' || n == 1);
+  bool inside = mp && strncmp(db, mp, n) == 0 && (db[n] == '/' || n == 1);
   if (inside)
     fprintf(stderr,
             "taskfs: the database %s is inside the mount point %s; once "
             "mounted, other programs would reach it through taskfs and "
             "their locks would not reach SQLite. Keep the database outside "
             "the folder you mount on (for example beside it)\n",
-            fs->db_path, mp);
+            db, mp);
   free(mp);
   return inside ? MOUNT_USAGE : 0;
 }
@@ -368,16 +349,9 @@ static void init_fs(struct fs *fs, const struct cmdline *c) {
   fs->opt = c->fs;
   fs->uid = getuid();
   fs->gid = getgid();
-  struct timespec now;
-  clock_gettime(CLOCK_REALTIME, &now);
-  fs->mount_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
-  fs->next_ino = FUSE_ROOT_ID;
+  fs->mount_ns = time_now_ns();
   pthread_mutex_init(&fs->lock, NULL);
-  hmap_init(&fs->inodes);
-  hmap_init(&fs->virt);
-  hmap_init(&fs->real);
-  hmap_init(&fs->inos);
-  fs->root_node = node_virt(fs, &fs->root); /* the first: inode 1 */
+  nodes_init(fs);
 }
 
 /* What the serving process needs of the system: files are created with
@@ -434,7 +408,7 @@ static int run(struct fs *fs, struct fuse_args *args,
   /* The source of the mount is the database, as mount(8) and fstab name
    * it. Inserted first, so that options given on the command line win. */
   char *db = NULL;
-  fuse_opt_add_opt_escaped(&db, fs->db_path);
+  fuse_opt_add_opt_escaped(&db, mount_path(fs->mount));
   char *names = xasprintf("-odefault_permissions,subtype=taskfs,fsname=%s", db);
   fuse_opt_insert_arg(args, 1, names);
   free(names);
@@ -452,10 +426,10 @@ static int run(struct fs *fs, struct fuse_args *args,
   if (fuse_session_mount(se, opts->mountpoint) != 0)
     goto out_session;
   daemon_ready(ready);
-  fs_start_timer(fs);
+  tombs_start(fs);
   ret = serve(se, opts);
-  fs_stop_timer(fs);
-  fs_flush_ops(fs);
+  tombs_stop(fs);
+  mount_syncops_flush(fs->mount);
   fuse_session_unmount(se);
 out_session:
   daemon_stop_end();
@@ -468,9 +442,9 @@ out_session:
 static int open_log(const struct cmdline *c, const struct fs *fs) {
   char *path = c->fs.logfile ? xstrdup(c->fs.logfile) : NULL;
   if (!path) {
-    const char *slash = strrchr(fs->db_path, '/');
-    path =
-        xasprintf("%.*s/taskfs.log", (int)(slash - fs->db_path), fs->db_path);
+    const char *db = mount_path(fs->mount);
+    const char *slash = strrchr(db, '/');
+    path = xasprintf("%.*s/taskfs.log", (int)(slash - db), db);
   }
   int e = daemon_log_open(path);
   if (e)
@@ -547,9 +521,7 @@ int main(int argc, char *argv[]) {
   close(fs.realfd);
   free(fs.realroot);
 out_store:
-  store_close(fs.st);
-  free(fs.db_path);
-  free(fs.ops);
+  mount_close(fs.mount);
   vnode_release(&fs.root);
 out_args:
   free(opts.mountpoint);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* nodes.c: the inode table: nodes for generated entries (keyed by what
- * they show) and for ordinary files (keyed by parent and name), lookup
- * counts, and the real path of each node. */
+ * they show) and for ordinary files (keyed by device and inode), lookup
+ * counts, the real path of each directory node, and the handles. */
 #include "nodes.h"
+#include "cache.h"
 #include "util.h"
 
 #include <errno.h>
@@ -20,7 +21,7 @@ static void ino_key(fuse_ino_t ino, char out[24]) {
 
 /* A task's file is one node whatever status directory lists it, so that a
  * task moved between folders keeps its inode. */
-void vnode_key(const struct vnode *v, struct buf *out) {
+static void vnode_key(const struct vnode *v, struct buf *out) {
   int status = (v->kind == VK_TASK_MD ||
                 ((v->kind == VK_ERROR_MD || v->kind == VK_CONFLICT_MD) &&
                  v->target == VK_TASK_MD))
@@ -77,6 +78,14 @@ struct node *node_virt(struct fs *fs, const struct vnode *v) {
                                         : 0444;
   n->key = buf_detach(&key, NULL);
   hmap_put(&fs->virt, n->key, n);
+  return n;
+}
+
+struct node *node_virt_known(struct fs *fs, const struct vnode *v) {
+  struct buf key = BUF_INIT;
+  vnode_key(v, &key);
+  struct node *n = hmap_get(&fs->virt, key.ptr);
+  buf_release(&key);
   return n;
 }
 
@@ -162,30 +171,6 @@ void node_detach(struct fs *fs, struct node *n) {
   n->key = NULL;
 }
 
-void content_unref(struct content *c) {
-  if (c && __atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) == 0) {
-    buf_release(&c->data);
-    free(c);
-  }
-}
-
-void node_cache_drop(struct fs *fs, struct node *n) {
-  if (!n->cache)
-    return;
-  if (n->lru_prev)
-    n->lru_prev->lru_next = n->lru_next;
-  else
-    fs->lru_head = n->lru_next;
-  if (n->lru_next)
-    n->lru_next->lru_prev = n->lru_prev;
-  else
-    fs->lru_tail = n->lru_prev;
-  n->lru_prev = n->lru_next = NULL;
-  fs->cached -= n->cache->data.len;
-  content_unref(n->cache);
-  n->cache = NULL;
-}
-
 void node_maybe_free(struct fs *fs, struct node *n) {
   if (n == fs->root_node || n->nlookup || n->opens || n->children)
     return;
@@ -195,7 +180,7 @@ void node_maybe_free(struct fs *fs, struct node *n) {
   char k[24];
   ino_key(n->ino, k);
   hmap_del(&fs->inodes, k);
-  node_cache_drop(fs, n);
+  cache_drop(fs, n);
   content_unref(n->served);
   vnode_release(&n->v);
   if (n->fd >= 0)
@@ -214,29 +199,33 @@ void node_forget(struct fs *fs, struct node *n, uint64_t count) {
   node_maybe_free(fs, n);
 }
 
+int node_check_dir(const struct node *n) {
+  return n->type == NT_VIRT && !view_is_dir(n->v.kind) ? -ENOTDIR : 0;
+}
+
 /* ---- real paths ---- */
 
 /* The path of a generated directory's real counterpart, relative to
  * fs->realfd. */
-static int node_relpath(struct fs *fs, const struct node *n, struct buf *out) {
+static int vdir_relpath(struct fs *fs, const struct vnode *v, struct buf *out) {
   buf_adds(out, fs->realroot);
-  if (n->v.kind == VK_ROOT)
+  if (v->kind == VK_ROOT)
     return 0;
-  if (n->v.kind == VK_SESSION) {
+  if (v->kind == VK_SESSION) {
     if (fs->root.kind == VK_ROOT) {
       buf_addc(out, '/');
-      name_for_file(n->v.session, out);
+      name_for_file(v->session, out);
     }
     return 0;
   }
-  if (!view_is_dir(n->v.kind))
+  if (!view_is_dir(v->kind))
     return -ENOTDIR;
   if (fs->root.kind == VK_ROOT) {
     buf_addc(out, '/');
-    name_for_file(n->v.session, out);
+    name_for_file(v->session, out);
   }
   buf_addc(out, '/');
-  return view_path(fs->st, &n->v, out) ? -EIO : 0;
+  return view_path(fs_store(fs), v, out) ? -EIO : 0;
 }
 
 /* The same confinement without openat2 (kernels before 5.6, valgrind):
@@ -328,12 +317,15 @@ static int make_dirs(int realfd, const char *path) {
 }
 
 int node_open_dir(struct fs *fs, const struct node *dir, bool create) {
-  if (dir->type == NT_REAL) {
-    int fd = openat(dir->fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-    return fd < 0 ? -errno : fd;
-  }
+  if (dir->type == NT_VIRT)
+    return node_open_vdir(fs, &dir->v, create);
+  int fd = openat(dir->fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  return fd < 0 ? -errno : fd;
+}
+
+int node_open_vdir(struct fs *fs, const struct vnode *v, bool create) {
   struct buf path = BUF_INIT;
-  int rc = node_relpath(fs, dir, &path);
+  int rc = vdir_relpath(fs, v, &path);
   if (rc == 0) {
     rc = open_beneath(fs->realfd, path.ptr, O_PATH | O_DIRECTORY);
     if (rc == -ENOENT && create) {
@@ -344,6 +336,95 @@ int node_open_dir(struct fs *fs, const struct node *dir, bool create) {
   }
   buf_release(&path);
   return rc;
+}
+
+/* ---- handles ---- */
+
+struct handle *handle_new(int type, struct node *n) {
+  struct handle *h = xcalloc(1, sizeof *h);
+  h->type = type;
+  h->node = n;
+  h->fd = -1;
+  buf_init(&h->wbuf);
+  n->opens++;
+  h->next = n->handles;
+  n->handles = h;
+  return h;
+}
+
+void handle_add_entry(struct handle *h, const char *name, mode_t type,
+                      fuse_ino_t ino) {
+  XGROW(h->entries, h->capentries, h->nentries + 1);
+  h->entries[h->nentries].name = xstrdup(name);
+  h->entries[h->nentries].type = type;
+  h->entries[h->nentries].ino = ino;
+  h->nentries++;
+}
+
+struct handle *handle_new_dir(struct node *n) {
+  struct handle *h = handle_new(HT_DIR, n);
+  handle_add_entry(h, ".", S_IFDIR, n->ino);
+  handle_add_entry(h, "..", S_IFDIR, UNKNOWN_INO);
+  return h;
+}
+
+static void handle_unlink(struct handle *h) {
+  struct node *n = h->node;
+  for (struct handle **p = &n->handles; *p; p = &(*p)->next)
+    if (*p == h) {
+      *p = h->next;
+      break;
+    }
+  if (n->writer == h)
+    n->writer = NULL;
+  h->next = NULL;
+}
+
+void handle_free(struct fs *fs, struct handle *h) {
+  fs->buffered -= h->wbuf.len <= fs->buffered ? h->wbuf.len : fs->buffered;
+  if (h->fd >= 0)
+    close(h->fd);
+  content_unref(h->snap);
+  content_unref(h->base);
+  buf_release(&h->wbuf);
+  for (size_t i = 0; i < h->nentries; i++)
+    free(h->entries[i].name);
+  free(h->entries);
+  handle_unlink(h);
+  h->node->opens--;
+  node_maybe_free(fs, h->node);
+  free(h);
+}
+
+struct handle_list {
+  struct handle **v;
+  size_t n, cap;
+};
+
+static void collect_handles(void *ctx, void *value) {
+  struct handle_list *l = ctx;
+  for (struct handle *h = ((struct node *)value)->handles; h; h = h->next) {
+    XGROW(l->v, l->cap, l->n + 1);
+    l->v[l->n++] = h;
+  }
+}
+
+struct handle **handles_all(struct fs *fs, size_t *n) {
+  struct handle_list l = {0};
+  hmap_each(&fs->inodes, collect_handles, &l);
+  *n = l.n;
+  return l.v;
+}
+
+/* ---- the tables ---- */
+
+void nodes_init(struct fs *fs) {
+  fs->next_ino = FUSE_ROOT_ID;
+  hmap_init(&fs->inodes);
+  hmap_init(&fs->virt);
+  hmap_init(&fs->real);
+  hmap_init(&fs->inos);
+  fs->root_node = node_virt(fs, &fs->root); /* the first: inode 1 */
 }
 
 static void free_node(void *ctx, void *value) {

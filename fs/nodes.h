@@ -1,16 +1,25 @@
 /* SPDX-License-Identifier: MIT */
-/* nodes.h: the inode table of the filesystem and the real paths of its
- * nodes. Every function here expects fs->lock held. */
+/* nodes.h: the inode table of the filesystem: how nodes are keyed (the
+ * only place that builds keys), the real paths of their directories, and
+ * the handles open on them. Every function here expects fs->lock held. */
 #ifndef TASKFS_NODES_H
 #define TASKFS_NODES_H
 
 #include "fs.h"
 #include "names.h"
 
+/* d_ino of listed entries the kernel has not looked up yet (it ignores
+ * it). */
+#define UNKNOWN_INO 0xffffffffu
+
 /* The node of an inode number, or NULL. */
 struct node *node_get(struct fs *fs, fuse_ino_t ino);
-/* The node that shows v, made if needed (with nlookup 0). */
+/* The node that shows v, made if needed (with nlookup 0). A task's file
+ * is one node whatever status folder lists it, so that a task moved
+ * between folders keeps its inode. */
 struct node *node_virt(struct fs *fs, const struct vnode *v);
+/* The node that shows v, or NULL when it has none. */
+struct node *node_virt_known(struct fs *fs, const struct vnode *v);
 /* The node of the real file st, reached as name in dir. It takes fd (an
  * O_PATH descriptor of the file), or closes it when the inode has a node
  * already: each real inode has one node, whatever names it has. */
@@ -35,11 +44,12 @@ void node_detach(struct fs *fs, struct node *n);
 /* Drops count kernel lookups; frees the node when nothing holds it. */
 void node_forget(struct fs *fs, struct node *n, uint64_t count);
 void node_maybe_free(struct fs *fs, struct node *n);
-void content_unref(struct content *c);
-/* Drops n's cached rendering: out of fs->lru, its bytes uncounted. */
-void node_cache_drop(struct fs *fs, struct node *n);
-void vnode_key(const struct vnode *v, struct buf *out);
+/* -ENOTDIR when n is a generated file, else 0: a directory argument of a
+ * call (an ordinary node is checked by the system call made on it). */
+int node_check_dir(const struct node *n);
 
+/* Makes the tables and the node of fs->root, inode 1. */
+void nodes_init(struct fs *fs);
 /* Frees every node and the tables, at unmount (handles are gone by then:
  * the kernel released them, or fs_ops.destroy saved and freed them). */
 void nodes_free_all(struct fs *fs);
@@ -47,5 +57,22 @@ void nodes_free_all(struct fs *fs);
 /* An O_PATH descriptor of a directory node's real directory, or -errno.
  * With create, a missing real directory of a generated one is made. */
 int node_open_dir(struct fs *fs, const struct node *dir, bool create);
+/* The same for the generated directory v, which needs no node. */
+int node_open_vdir(struct fs *fs, const struct vnode *v, bool create);
+
+/* ---- handles ---- */
+
+/* A new handle of type (HT_*) open on n, counted in n->opens. Freed with
+ * handle_free, which may free n. */
+struct handle *handle_new(int type, struct node *n);
+/* A directory handle of n whose listing holds "." and "..". */
+struct handle *handle_new_dir(struct node *n);
+/* Appends an entry to a directory handle's listing (name copied). */
+void handle_add_entry(struct handle *h, const char *name, mode_t type,
+                      fuse_ino_t ino);
+void handle_free(struct fs *fs, struct handle *h);
+/* Every open handle, in an array of *n that the caller frees (the handles
+ * stay the nodes'). */
+struct handle **handles_all(struct fs *fs, size_t *n);
 
 #endif

@@ -1,712 +1,103 @@
 /* SPDX-License-Identifier: MIT */
-/* ops.c: the FUSE low-level operations. Generated entries are answered
- * from the engine's view of the store and saved back through it; every
- * other name is an ordinary file kept in the real directory under the
- * mount point. Writes no SQL. */
+/* ops.c: the FUSE low-level operations, thin: each finds its node or
+ * handle under the lock, decides once whether it is generated or
+ * ordinary, calls virt.c, save.c or real.c, and replies. Writes no SQL. */
+#include "cache.h"
 #include "daemon.h"
 #include "fs.h"
 #include "nodes.h"
 #include "real.h"
-#include "sync.h"
+#include "save.h"
 #include "util.h"
+#include "virt.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/statvfs.h>
 #include <sys/xattr.h>
-#include <time.h>
 #include <unistd.h>
-
-/* d_ino of entries the kernel has not looked up yet (it ignores it). */
-#define UNKNOWN_INO 0xffffffffu
 
 static struct fs *FS(fuse_req_t req) { return fuse_req_userdata(req); }
 
-static void cache_trim(struct fs *fs);
-
-static void lock(struct fs *fs) { pthread_mutex_lock(&fs->lock); }
-
-/* Renderings are borrowed while the lock is held: the cache is trimmed
- * to its size only when letting go of it. */
-static void unlock(struct fs *fs) {
-  if (fs->cached > (size_t)fs->opt.render_cache_mb << 20)
-    cache_trim(fs);
-  pthread_mutex_unlock(&fs->lock);
+static struct handle *handle_of(const struct fuse_file_info *fi) {
+  return fi ? (struct handle *)(uintptr_t)fi->fh : NULL;
 }
 
-static int64_t mono_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
+/* ---- replies ---- */
 
-int fs_errno(int rc) { return eng_result(rc)->err; }
-
-/* Logs an engine failure and returns its errno. */
-static int engine_error(struct fs *fs, int rc, const char *what) {
-  fuse_log(FUSE_LOG_ERR, "taskfs: %s: %s\n", what, store_errmsg(fs->st));
-  return fs_errno(rc);
-}
-
-static int64_t real_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-/* The database file deleted or replaced under the mount: a replacement is
- * opened; without one the mount keeps showing the last state and refuses
- * saves. Checked at most every 100 ms. */
-static void check_database(struct fs *fs) {
-  int64_t now = mono_ns();
-  if (now - fs->moved_checked_ns < 100000000)
-    return;
-  fs->moved_checked_ns = now;
-  if (!fs->db_gone && !store_moved(fs->st))
-    return;
-  struct store *nst;
-  int rc = store_open(fs->db_path, 0, &nst);
-  if (rc == ENG_OK) {
-    store_set_busy_ms(nst, fs->opt.busy_ms);
-    store_set_source(nst, "taskfs");
-    store_close(fs->st);
-    fs->st = nst;
-    fs->gen++;
-    fs->db_gone = false;
-    fs->schema_newer = false;
-    fs->db_readonly = false;
-    fuse_log(FUSE_LOG_WARNING,
-             "taskfs: database %s was replaced; the mount now shows the new "
-             "one\n",
-             fs->db_path);
-    return;
+/*
+ * Fills e with the attributes of n, how long the kernel may keep them
+ * (attr_timeout) and how long its name in parent (entry_timeout; parent
+ * is NULL when no name was looked up). An ordinary file's are cached as
+ * on any file system (-o timeout). A generated file's still follow the
+ * database at every path walk: its name is looked up again each time
+ * (entry timeout 0), and the lookup's reply carries the current size and
+ * time; while it is open they are not cached at all (a reader's size is
+ * that of its snapshot and a writer's that of its buffer, and the kernel
+ * must ask which). Generated directories are fixed names whose attributes
+ * change only in their time stamps: cached like ordinary ones.
+ */
+static int node_entry(struct fs *fs, const struct node *parent, struct node *n,
+                      struct fuse_entry_param *e) {
+  memset(e, 0, sizeof *e);
+  e->ino = n->ino;
+  e->generation = 1;
+  e->attr_timeout = e->entry_timeout = fs->opt.timeout;
+  if (n->type == NT_REAL) {
+    if (!parent || parent->type != NT_REAL)
+      e->entry_timeout = 0;
+    return real_attr(n, &e->attr);
   }
-  if (!fs->db_gone && rc == ENG_NOTFOUND)
-    fuse_log(FUSE_LOG_ERR,
-             "taskfs: database %s was deleted; the mount shows its last "
-             "state and refuses saves (ESTALE) until a database is back at "
-             "that path\n",
-             fs->db_path);
-  else if (!fs->db_gone)
-    fuse_log(FUSE_LOG_ERR,
-             "taskfs: database %s was replaced by a file this taskfs cannot "
-             "use (%s); the mount shows the last state of the old one and "
-             "refuses saves (ESTALE) until a usable database is at that "
-             "path\n",
-             fs->db_path, store_errmsg(nst));
-  store_close(nst);
-  fs->db_gone = true;
+  if (!view_is_dir(n->v.kind)) {
+    e->entry_timeout = 0;
+    if (n->opens)
+      e->attr_timeout = 0;
+  }
+  return virt_attr(fs, n, &e->attr);
 }
 
-/* Notices changes made to the store by any program since the last call. */
-static void refresh(struct fs *fs) {
-  check_database(fs);
-  if (store_poll(fs->st)) {
-    fs->gen++;
-    bool newer = false;
-    if (store_schema_check(fs->st, &newer) == ENG_OK && newer &&
-        !fs->schema_newer) {
-      fs->schema_newer = true;
-      fuse_log(FUSE_LOG_ERR,
-               "taskfs: database %s was upgraded by a newer taskfs; the "
-               "mount is read-only (EROFS) until it is mounted again with "
-               "that version\n",
-               fs->db_path);
-    }
-  }
-}
-
-/* 0 when changes may go to the database, else the -errno the caller gets;
- * *why then says why, for the log. */
-static int can_write(struct fs *fs, const char **why) {
-  if (fs->db_gone) {
-    *why = "the database file was deleted or replaced by one that cannot "
-           "be used";
-    return -ESTALE;
-  }
-  if (fs->schema_newer) {
-    *why = "the database was upgraded by a newer taskfs";
-    return -EROFS;
-  }
-  if (fs->db_readonly) {
-    *why = "the database is read-only";
-    return -EROFS;
-  }
-  return 0;
-}
-
-/* Queues a render for the sync log. */
-static void log_render(struct fs *fs, const struct node *n, int64_t t0, int rc);
-
-static void drop_ops(struct fs *fs) {
-  for (size_t i = 0; i < fs->nops; i++) {
-    free(fs->ops[i].file);
-    free(fs->ops[i].session);
-    free(fs->ops[i].error);
-  }
-  fs->nops = 0;
-}
-
-/* The sync log of renders is written in batches, with a short wait for a
- * busy database: renders are never held up by it. */
-void fs_flush_ops(struct fs *fs) {
-  if (fs->nops == 0)
-    return;
-  const char *why;
-  if (can_write(fs, &why) || store_in_transaction(fs->st))
-    goto drop;
-  store_set_busy_ms(fs->st, 100);
-  int rc = store_begin(fs->st);
-  for (size_t i = 0; i < fs->nops && rc == ENG_OK; i++) {
-    struct pending_op *o = &fs->ops[i];
-    struct syncop op = {.type = o->type,
-                        .file = o->file,
-                        .session_id = o->session,
-                        .started_ns = o->started_ns,
-                        .ended_ns = o->ended_ns,
-                        .status = o->rc ? "error" : "ok",
-                        .error_kind = o->rc ? eng_kind(o->rc) : NULL,
-                        .error = o->error};
-    rc = store_syncop_add(fs->st, &op);
-  }
-  if (rc == ENG_OK && (fs->ops_flushed += (int64_t)fs->nops) >= 1000) {
-    /* The documented bound: 30 days, 100,000 operations. */
-    rc = store_syncops_prune(fs->st, 100000, 30);
-    fs->ops_flushed = 0;
-  }
-  if (rc == ENG_OK)
-    rc = store_commit(fs->st);
-  else if (store_in_transaction(fs->st))
-    store_rollback(fs->st);
-  store_set_busy_ms(fs->st, fs->opt.busy_ms);
-  if (rc && fs->nops < 10000)
-    return; /* try again later */
-drop:
-  drop_ops(fs);
-}
-
-static void ts_from_ns(struct timespec *ts, int64_t ns) {
-  ts->tv_sec = ns / 1000000000;
-  ts->tv_nsec = ns % 1000000000;
-}
-
-/* The path of a generated node, for log lines: "<session>/<path>". */
-static void node_label(struct fs *fs, const struct node *n, struct buf *out) {
-  if (n->v.session) {
-    buf_adds(out, n->v.session);
-    buf_addc(out, '/');
-  }
-  view_path(fs->st, &n->v, out);
-}
-
-/* can_write for a change other than a save (a rename, a deletion, a new
- * record from a file), with a log line naming it when it is refused. */
-static int may_change(struct fs *fs, const char *what, const struct vnode *v) {
-  const char *why;
-  int rc = can_write(fs, &why);
+/* Fills e for node n found in parent, and counts the kernel's lookup. */
+static int fill_entry(struct fs *fs, struct node *parent, struct node *n,
+                      struct fuse_entry_param *e) {
+  int rc = node_entry(fs, parent, n, e);
   if (rc == 0)
-    return 0;
-  struct node tmp = {.v = *v};
-  struct buf label = BUF_INIT;
-  node_label(fs, &tmp, &label);
-  fuse_log(FUSE_LOG_ERR, "taskfs: %s %s refused (%s): %s\n", what, label.ptr,
-           strerror(-rc), why);
-  buf_release(&label);
+    n->nlookup++;
   return rc;
 }
 
-static void queue_op(struct fs *fs, const char *type, const struct node *n,
-                     int64_t t0, int rc, const char *error) {
-  XGROW(fs->ops, fs->capops, fs->nops + 1);
-  struct pending_op *o = &fs->ops[fs->nops++];
-  struct buf path = BUF_INIT;
-  view_path(fs->st, &n->v, &path);
-  o->type = type;
-  o->file = buf_detach(&path, NULL);
-  o->session = xstrdup(n->v.session);
-  o->started_ns = t0;
-  o->ended_ns = real_ns();
-  o->rc = rc;
-  o->error = xstrdup(error);
-  if (fs->nops >= 256)
-    fs_flush_ops(fs);
-}
-
-static void log_render(struct fs *fs, const struct node *n, int64_t t0,
-                       int rc) {
-  if (rc != ENG_NOTFOUND)
-    queue_op(fs, "render", n, t0, rc, NULL);
-}
-
-/* ---- contents ---- */
-
-static struct content *content_new(void) {
-  struct content *c = xcalloc(1, sizeof *c);
-  c->refs = 1;
-  buf_init(&c->data);
-  return c;
-}
-
-static struct content *content_ref(struct content *c) {
-  if (c)
-    __atomic_add_fetch(&c->refs, 1, __ATOMIC_RELAXED);
-  return c;
-}
-
-/* The version of what a generated file shows now: its revision, or the
- * negated time of the draft held there (so a new draft or its removal
- * shows as a change). */
-static int current_version(struct fs *fs, struct node *n, int64_t *out) {
-  int64_t rev = 0;
-  int rc = view_revision(fs->st, &n->v, &rev);
+static void reply_attr(fuse_req_t req, int rc,
+                       const struct fuse_entry_param *e) {
   if (rc)
-    return rc == ENG_NOTFOUND ? -ENOENT : -engine_error(fs, rc, "revision");
-  struct buf rec = BUF_INIT;
-  const char *dkind = view_draft_key(&n->v, &rec);
-  if (dkind) {
-    struct draft d = {0};
-    if (store_draft_get(fs->st, dkind, rec.ptr, &d) == ENG_OK) {
-      int64_t ns = 0;
-      time_parse(d.created_at, &ns);
-      rev = -ns;
-    }
-    store_draft_release(&d);
-  }
-  buf_release(&rec);
-  *out = rev;
-  return 0;
-}
-
-static bool has_readers(const struct node *n) {
-  for (const struct handle *h = n->handles; h; h = h->next)
-    if (h->snap)
-      return true;
-  return false;
-}
-
-/* ---- the render cache ---- */
-
-static void lru_push(struct fs *fs, struct node *n) {
-  n->lru_prev = NULL;
-  n->lru_next = fs->lru_head;
-  if (fs->lru_head)
-    fs->lru_head->lru_prev = n;
+    fuse_reply_err(req, -rc);
   else
-    fs->lru_tail = n;
-  fs->lru_head = n;
+    fuse_reply_attr(req, &e->attr, e->attr_timeout);
 }
 
-/* n's cached rendering was used: it is the last to be dropped. */
-static void cache_touch(struct fs *fs, struct node *n) {
-  if (!n->cache || fs->lru_head == n)
-    return;
-  struct content *c = content_ref(n->cache);
-  node_cache_drop(fs, n);
-  n->cache = c;
-  fs->cached += c->data.len;
-  lru_push(fs, n);
-}
-
-/* A rendering no handle or tomb holds: only its node keeps it (as its
- * cache, and maybe as what it served). */
-static bool cache_idle(const struct node *n) {
-  unsigned held = 1 + (n->served == n->cache);
-  return n->opens == 0 &&
-         __atomic_load_n(&n->cache->refs, __ATOMIC_ACQUIRE) == held;
-}
-
-/* Drops the least recently used renderings that nothing else holds while
- * the cache is over its size. A dropped rendering that was also what its
- * file served stays known by its version (the base of a save without a
- * revision line), without its bytes. */
-static void cache_trim(struct fs *fs) {
-  size_t budget = (size_t)fs->opt.render_cache_mb << 20;
-  struct node *n = fs->lru_tail;
-  while (n && fs->cached > budget) {
-    struct node *prev = n->lru_prev;
-    if (cache_idle(n)) {
-      if (n->served == n->cache) {
-        struct content *stub = content_new();
-        stub->version = n->served->version;
-        stub->mtime_ns = n->served->mtime_ns;
-        content_unref(n->served);
-        n->served = stub;
-      }
-      node_cache_drop(fs, n);
-    }
-    n = prev;
-  }
-}
-
-/* Makes c (a new reference) n's cached rendering. */
-static void cache_set(struct fs *fs, struct node *n, struct content *c) {
-  node_cache_drop(fs, n);
-  n->cache = c;
-  n->last_version = c->version;
-  n->last_size = (off_t)c->data.len;
-  n->last_mtime_ns = c->mtime_ns;
-  fs->cached += c->data.len;
-  lru_push(fs, n);
-}
-
-/*
- * The current rendering of a generated file, re-rendered only when what
- * it shows changed. Borrowed: valid while fs->lock is held. When it
- * changed while readers hold the inode open, the inode is frozen with
- * their snapshot (the kernel's size and pages of it stay true to what
- * they read) and the name gets a new inode at the next lookup, as when a
- * file is replaced by rename on any filesystem.
- */
-static int virt_content(struct fs *fs, struct node *n, struct content **out) {
-  if (n->cache && (n->frozen || n->cache_gen == fs->gen)) {
-    cache_touch(fs, n);
-    *out = n->cache;
-    return 0;
-  }
-  int64_t version = 0;
-  int rc = current_version(fs, n, &version);
+static void reply_entry(fuse_req_t req, int rc,
+                        const struct fuse_entry_param *e) {
   if (rc)
-    return rc;
-  if (n->cache && n->cache->version == version && version > 0) {
-    n->cache_gen = fs->gen;
-    cache_touch(fs, n);
-    *out = n->cache;
-    return 0;
-  }
-  if (n->cache && has_readers(n)) {
-    node_detach(fs, n);
-    n->frozen = true;
-    *out = n->cache;
-    return 0;
-  }
-  struct content *c = content_new();
-  struct render_info info = {0};
-  if (n->v.kind == VK_SYNC_STATUS)
-    fs_flush_ops(fs);
-  int64_t t0 = real_ns();
-  rc = view_read(fs->st, &n->v, &c->data, &info);
-  if (n->v.kind != VK_SYNC_STATUS)
-    log_render(fs, n, t0, rc);
-  if (rc) {
-    content_unref(c);
-    return rc == ENG_NOTFOUND ? -ENOENT : -engine_error(fs, rc, "render");
-  }
-  c->version = version;
-  c->mtime_ns = info.mtime_ns ? info.mtime_ns : fs->mount_ns;
-  cache_set(fs, n, c);
-  n->cache_gen = fs->gen;
-  *out = c;
-  return 0;
-}
-
-/* Size and time of what generated file n shows now: from its cached
- * rendering, or from the last rendering's figures while its version
- * holds, or rendered afresh. */
-static int virt_stat(struct fs *fs, struct node *n, off_t *size,
-                     int64_t *mtime_ns) {
-  if (!n->cache && n->last_version > 0) {
-    int64_t version = n->last_version;
-    if (n->cache_gen != fs->gen) {
-      int rc = current_version(fs, n, &version);
-      if (rc)
-        return rc;
-    }
-    if (version == n->last_version) {
-      n->cache_gen = fs->gen;
-      *size = n->last_size;
-      *mtime_ns = n->last_mtime_ns;
-      return 0;
-    }
-  }
-  struct content *c;
-  int rc = virt_content(fs, n, &c);
-  if (rc)
-    return rc;
-  *size = (off_t)c->data.len;
-  *mtime_ns = c->mtime_ns;
-  return 0;
-}
-
-/* The node that shows v now: a node frozen for its readers is left to
- * them. */
-static struct node *current_node(struct fs *fs, const struct vnode *v) {
-  struct node *n = node_virt(fs, v);
-  if (view_is_dir(v->kind))
-    return n;
-  struct content *c;
-  if (virt_content(fs, n, &c) == 0 && n->frozen)
-    n = node_virt(fs, v);
-  return n;
-}
-
-/* ---- attributes ---- */
-
-static int node_attr(struct fs *fs, struct node *n, struct stat *st) {
-  memset(st, 0, sizeof *st);
-  if (n->type == NT_REAL)
-    return real_attr(n, st);
-  st->st_ino = n->ino;
-  st->st_uid = fs->uid;
-  st->st_gid = fs->gid;
-  st->st_blksize = 4096;
-  if (view_is_dir(n->v.kind)) {
-    st->st_mode = S_IFDIR | n->mode;
-    st->st_nlink = 2;
-    int64_t ns = fs->mount_ns, rev;
-    if (n->v.session &&
-        store_owner_revision(fs->st, OWNER_SESSION, n->v.session, NULL, &rev) ==
-            ENG_OK) {
-      int64_t t = store_revision_time(fs->st, rev);
-      if (t)
-        ns = t;
-    }
-    ts_from_ns(&st->st_mtim, ns);
-    st->st_ctim = st->st_atim = st->st_mtim;
-    return 0;
-  }
-  st->st_mode = S_IFREG | n->mode;
-  st->st_nlink = 1;
-  if (n->writer && n->writer->dirty) {
-    /* Being written: what the writer holds. */
-    st->st_size = (off_t)n->writer->wbuf.len;
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    st->st_mtim = now;
-  } else {
-    int64_t mtime_ns = 0;
-    int rc = virt_stat(fs, n, &st->st_size, &mtime_ns);
-    if (rc)
-      return rc;
-    ts_from_ns(&st->st_mtim, mtime_ns);
-  }
-  n->kernel_size = st->st_size;
-  st->st_blocks = (blkcnt_t)((st->st_size + 511) / 512);
-  st->st_ctim = st->st_atim = st->st_mtim;
-  return 0;
-}
-
-/* Generated directories: fixed names whose attributes change only in
- * their time stamps, cached like ordinary files. */
-static bool stable_dir(const struct node *n) {
-  return n->type == NT_VIRT && view_is_dir(n->v.kind);
-}
-
-/* Attributes are cached like those of ordinary files. Those of a
- * generated file still follow the database at every path walk: its name
- * is looked up again each time (entry timeout 0, below), and the lookup's
- * reply carries the current size and time. While a generated file is
- * open they are not cached: a reader's size is that of its snapshot and
- * a writer's that of its buffer, and the kernel must ask which. */
-static double attr_timeout(struct fs *fs, const struct node *n) {
-  if (n->type == NT_VIRT && !view_is_dir(n->v.kind) && n->opens)
-    return 0;
-  return fs->opt.timeout;
-}
-
-/* Fills e for node n (found in parent) and counts the kernel's lookup. */
-static int fill_entry(struct fs *fs, struct node *parent, struct node *n,
-                      struct fuse_entry_param *e) {
-  memset(e, 0, sizeof *e);
-  int rc = node_attr(fs, n, &e->attr);
-  if (rc)
-    return rc;
-  e->ino = n->ino;
-  e->generation = 1;
-  e->attr_timeout = attr_timeout(fs, n);
-  /* Names of files in generated directories can change with the
-   * database at any moment: the kernel asks again each time. */
-  e->entry_timeout =
-      stable_dir(n) || (n->type == NT_REAL && parent->type == NT_REAL)
-          ? fs->opt.timeout
-          : 0;
-  n->nlookup++;
-  return 0;
-}
-
-/* ---- tombs ---- */
-
-static struct tomb **tomb_find(struct fs *fs, fuse_ino_t dir,
-                               const char *name) {
-  for (struct tomb **t = &fs->tombs; *t; t = &(*t)->next)
-    if ((*t)->dir == dir && strcmp((*t)->name, name) == 0)
-      return t;
-  return NULL;
-}
-
-static void tomb_free(struct tomb *t) {
-  free(t->name);
-  vnode_release(&t->v);
-  content_unref(t->served);
-  free(t);
-}
-
-/* Takes the tomb out of the list and gives it to the caller. */
-static struct tomb *tomb_take(struct fs *fs, fuse_ino_t dir, const char *name) {
-  struct tomb **p = tomb_find(fs, dir, name);
-  if (!p)
-    return NULL;
-  struct tomb *t = *p;
-  *p = t->next;
-  return t;
-}
-
-static void tomb_add(struct fs *fs, struct node *dir, const char *name,
-                     const struct vnode *v, struct content *served) {
-  struct tomb *old = tomb_take(fs, dir->ino, name);
-  if (old)
-    tomb_free(old);
-  struct tomb *t = xcalloc(1, sizeof *t);
-  t->dir = dir->ino;
-  t->name = xstrdup(name);
-  vnode_init(&t->v);
-  vnode_copy(&t->v, v);
-  t->expires_ns = mono_ns() + (int64_t)(fs->opt.grace * 1e9);
-  t->served = content_ref(served);
-  t->next = fs->tombs;
-  fs->tombs = t;
-  pthread_cond_signal(&fs->wake);
-}
-
-/* The grace passed: a group or task file that did not come back means
- * its record is deleted (softly); other files simply reappear. */
-static void tomb_expire(struct fs *fs, struct tomb *t) {
-  if ((t->v.kind == VK_CONFLICT_MD || t->v.kind == VK_GROUP_MD ||
-       t->v.kind == VK_TASK_MD) &&
-      may_change(fs, "removal of", &t->v)) {
-    fs->gen++; /* the name comes back: nothing was changed */
-    return;
-  }
-  if (t->v.kind == VK_CONFLICT_MD) {
-    /* A conflict file removed: the database's versions stay. */
-    struct vnode f;
-    vnode_init(&f);
-    vnode_copy(&f, &t->v);
-    f.kind = t->v.target;
-    if (sync_keep_db(fs->st, &f))
-      fuse_log(FUSE_LOG_ERR, "taskfs: resolving conflicts: %s\n",
-               store_errmsg(fs->st));
-    vnode_release(&f);
-    fs->gen++;
-    return;
-  }
-  if (t->v.kind != VK_GROUP_MD && t->v.kind != VK_TASK_MD)
-    return;
-  struct node tmp = {.v = t->v};
-  struct buf label = BUF_INIT;
-  node_label(fs, &tmp, &label);
-  int rc = sync_delete(fs->st, &t->v);
-  if (rc && rc != ENG_NOTFOUND)
-    fuse_log(FUSE_LOG_ERR, "taskfs: delete %s: %s\n", label.ptr,
-             store_errmsg(fs->st));
+    fuse_reply_err(req, -rc);
   else
-    fuse_log(FUSE_LOG_INFO,
-             "taskfs: %s removed: %s deleted (restorable "
-             "with taskctl)\n",
-             label.ptr, t->v.kind == VK_GROUP_MD ? "group" : "task");
-  buf_release(&label);
-  fs->gen++;
+    fuse_reply_entry(req, e);
 }
 
-static void *timer_main(void *arg) {
-  struct fs *fs = arg;
-  lock(fs);
-  while (!fs->stopping) {
-    int64_t now = mono_ns(), next = INT64_MAX;
-    for (struct tomb **p = &fs->tombs; *p;) {
-      struct tomb *t = *p;
-      if (t->expires_ns <= now) {
-        *p = t->next;
-        tomb_expire(fs, t);
-        tomb_free(t);
-        continue;
-      }
-      if (t->expires_ns < next)
-        next = t->expires_ns;
-      p = &t->next;
-    }
-    /* Renders wait at most 2 s for the sync log. */
-    if (fs->nops)
-      fs_flush_ops(fs);
-    if (fs->nops || next - now > 2000000000)
-      next = now + 2000000000;
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    int64_t wait = next == INT64_MAX ? 3600000000000LL : next - now;
-    int64_t ns = until.tv_nsec + wait % 1000000000;
-    until.tv_sec += (time_t)(wait / 1000000000 + ns / 1000000000);
-    until.tv_nsec = ns % 1000000000;
-    pthread_cond_timedwait(&fs->wake, &fs->lock, &until);
-  }
-  unlock(fs);
-  return NULL;
+/* The kernel's attributes of ino are stale (virt_open). Called without
+ * fs->lock: the kernel may wait for a request that needs it. */
+static void inval_attr(struct fs *fs, fuse_ino_t ino, bool inval) {
+  if (inval)
+    fuse_lowlevel_notify_inval_inode(fs->se, ino, -1, 0);
 }
 
-void fs_start_timer(struct fs *fs) {
-  pthread_cond_init(&fs->wake, NULL);
-  if (pthread_create(&fs->timer, NULL, timer_main, fs))
-    die("cannot start the timer thread");
-}
-
-void fs_stop_timer(struct fs *fs) {
-  lock(fs);
-  fs->stopping = true;
-  pthread_cond_signal(&fs->wake);
-  unlock(fs);
-  pthread_join(fs->timer, NULL);
-  lock(fs);
-  while (fs->tombs) {
-    struct tomb *t = fs->tombs;
-    fs->tombs = t->next;
-    tomb_expire(fs, t);
-    tomb_free(t);
-  }
-  unlock(fs);
-}
-
-/* ---- names ---- */
-
-/* What name means in parent: a generated node, an ordinary one, or
- * -ENOENT. The node is made if needed but not yet counted. */
-static int resolve(struct fs *fs, struct node *parent, const char *name,
-                   struct node **out) {
-  if (parent->type == NT_VIRT) {
-    if (!view_is_dir(parent->v.kind))
-      return -ENOTDIR;
-    if (!tomb_find(fs, parent->ino, name)) {
-      struct vnode v;
-      vnode_init(&v);
-      int rc = view_lookup(fs->st, &parent->v, name, &v);
-      if (rc == ENG_OK) {
-        *out = current_node(fs, &v);
-        vnode_release(&v);
-        return 0;
-      }
-      vnode_release(&v);
-      if (rc != ENG_NOTFOUND)
-        return -engine_error(fs, rc, "lookup");
-    }
-  }
-  return real_lookup(fs, parent, name, out);
-}
-
-/* The generated file or directory name stands for in parent (not hidden
- * by a tomb), or false. */
-static bool generated(struct fs *fs, struct node *parent, const char *name,
-                      struct vnode *out) {
-  if (parent->type != NT_VIRT || !view_is_dir(parent->v.kind) ||
-      tomb_find(fs, parent->ino, name))
-    return false;
-  struct vnode v;
-  vnode_init(&v);
-  bool yes = view_lookup(fs->st, &parent->v, name, &v) == ENG_OK;
-  if (yes && out)
-    vnode_copy(out, &v);
-  vnode_release(&v);
-  return yes;
+/* After fuse_reply_open or fuse_reply_create returned reply_rc: ENOENT
+ * means the opener was interrupted, and nobody will release h. */
+static void reply_opened(struct fs *fs, int reply_rc, struct handle *h) {
+  if (reply_rc != -ENOENT)
+    return;
+  fs_lock(fs);
+  handle_free(fs, h);
+  fs_unlock(fs);
 }
 
 /* ---- lifecycle ---- */
@@ -722,31 +113,53 @@ static void fs_init(void *userdata, struct fuse_conn_info *conn) {
   conn->want &= ~FUSE_CAP_READDIRPLUS;
 }
 
+/* Called once the session has ended and the kernel sends no more
+ * requests. Handles the kernel never released are saved and freed here. */
+static void fs_destroy(void *userdata) {
+  struct fs *fs = userdata;
+  fs_lock(fs);
+  fs_refresh(fs);
+  save_at_unmount(fs);
+  /* The last chance for the sync log: what a database still locked (or
+   * full) does not take now is lost. */
+  mount_syncops_flush(fs->mount);
+  size_t lost = mount_syncops_pending(fs->mount);
+  if (lost) {
+    fuse_log(FUSE_LOG_WARNING,
+             "taskfs: %zu operation%s could not be written to the sync log "
+             "at unmount\n",
+             lost, lost == 1 ? "" : "s");
+    mount_syncops_drop(fs->mount);
+  }
+  fs_unlock(fs);
+}
+
+/* ---- names and attributes ---- */
+
 static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
   daemon_trace("lookup", NULL);
   struct fs *fs = FS(req);
   struct fuse_entry_param e;
-  lock(fs);
-  refresh(fs);
+  fs_lock(fs);
+  fs_refresh(fs);
   struct node *p = node_get(fs, parent), *n = NULL;
-  int rc = p ? resolve(fs, p, name, &n) : -ENOENT;
+  int rc = !p                   ? -ENOENT
+           : p->type == NT_VIRT ? virt_lookup(fs, p, name, &n)
+                                : real_lookup(fs, p, name, &n);
   if (rc == 0)
     rc = fill_entry(fs, p, n, &e);
-  unlock(fs);
-  if (rc)
-    fuse_reply_err(req, -rc);
-  else
-    fuse_reply_entry(req, &e);
+  fs_unlock(fs);
+  reply_entry(req, rc, &e);
 }
 
 static void fs_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup) {
   daemon_trace("forget", NULL);
   struct fs *fs = FS(req);
-  lock(fs);
+  fs_lock(fs);
   struct node *n = node_get(fs, ino);
   if (n)
     node_forget(fs, n, nlookup);
-  unlock(fs);
+  fs_unlock(fs);
   fuse_reply_none(req);
 }
 
@@ -754,13 +167,13 @@ static void fs_forget_multi(fuse_req_t req, size_t count,
                             struct fuse_forget_data *forgets) {
   daemon_trace("forget_multi", NULL);
   struct fs *fs = FS(req);
-  lock(fs);
+  fs_lock(fs);
   for (size_t i = 0; i < count; i++) {
     struct node *n = node_get(fs, forgets[i].ino);
     if (n)
       node_forget(fs, n, forgets[i].nlookup);
   }
-  unlock(fs);
+  fs_unlock(fs);
   fuse_reply_none(req);
 }
 
@@ -768,451 +181,63 @@ static void fs_getattr(fuse_req_t req, fuse_ino_t ino,
                        struct fuse_file_info *fi) {
   daemon_trace("getattr", NULL);
   struct fs *fs = FS(req);
-  struct stat st;
-  struct handle *h = fi ? (struct handle *)(uintptr_t)fi->fh : NULL;
-  lock(fs);
-  refresh(fs);
+  struct fuse_entry_param e;
+  struct handle *h = handle_of(fi);
+  fs_lock(fs);
+  fs_refresh(fs);
   struct node *n = node_get(fs, ino);
-  int rc = n ? node_attr(fs, n, &st) : -ENOENT;
+  int rc = n ? node_entry(fs, NULL, n, &e) : -ENOENT;
   if (rc == 0 && h && h->snap) {
     /* A reader's fstat (and the kernel's size check before its reads)
      * gives the size of the text it reads, even while another handle
      * rewrites the file in place. */
-    st.st_size = (off_t)h->snap->data.len;
-    n->kernel_size = st.st_size;
-    st.st_blocks = (blkcnt_t)((st.st_size + 511) / 512);
-    ts_from_ns(&st.st_mtim, h->snap->mtime_ns);
-    st.st_ctim = st.st_atim = st.st_mtim;
+    struct stat *st = &e.attr;
+    st->st_size = (off_t)h->snap->data.len;
+    n->kernel_size = st->st_size;
+    st->st_blocks = (blkcnt_t)((st->st_size + 511) / 512);
+    ts_from_ns(&st->st_mtim, h->snap->mtime_ns);
+    st->st_ctim = st->st_atim = st->st_mtim;
   }
-  double timeout = n ? attr_timeout(fs, n) : 0;
-  unlock(fs);
-  if (rc)
-    fuse_reply_err(req, -rc);
-  else
-    fuse_reply_attr(req, &st, timeout);
-}
-
-/* ---- handles ---- */
-
-static struct handle *handle_new(int type, struct node *n) {
-  struct handle *h = xcalloc(1, sizeof *h);
-  h->type = type;
-  h->node = n;
-  h->fd = -1;
-  buf_init(&h->wbuf);
-  n->opens++;
-  h->next = n->handles;
-  n->handles = h;
-  return h;
-}
-
-static void handle_unlink(struct handle *h) {
-  struct node *n = h->node;
-  for (struct handle **p = &n->handles; *p; p = &(*p)->next)
-    if (*p == h) {
-      *p = h->next;
-      break;
-    }
-  if (n->writer == h)
-    n->writer = NULL;
-  h->next = NULL;
-}
-
-static void handle_free(struct fs *fs, struct handle *h) {
-  fs->buffered -= h->wbuf.len <= fs->buffered ? h->wbuf.len : fs->buffered;
-  if (h->fd >= 0)
-    close(h->fd);
-  content_unref(h->snap);
-  content_unref(h->base);
-  buf_release(&h->wbuf);
-  for (size_t i = 0; i < h->nentries; i++)
-    free(h->entries[i].name);
-  free(h->entries);
-  handle_unlink(h);
-  h->node->opens--;
-  node_maybe_free(fs, h->node);
-  free(h);
-}
-
-/* ---- saving ---- */
-
-/* Creates "<name>.unsaved-<time>" in dfd, with "-2", "-3", ... after it
- * when that name is taken: an earlier copy is never overwritten. Returns
- * the descriptor or -errno; the name used is left in name. */
-static int create_unsaved(int dfd, struct buf *name) {
-  char stamp[32];
-  time_t now = time(NULL);
-  struct tm tm;
-  gmtime_r(&now, &tm);
-  strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
-  size_t stem = name->len;
-  for (int i = 1; i < 100; i++) {
-    buf_truncate(name, stem);
-    buf_printf(name, i == 1 ? ".unsaved-%s" : ".unsaved-%s-%d", stamp, i);
-    int fd = openat(dfd, name->ptr,
-                    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (fd >= 0 || errno != EEXIST)
-      return fd >= 0 ? fd : -errno;
-  }
-  return -EEXIST;
-}
-
-static bool write_all(int fd, const char *text, size_t len) {
-  for (size_t off = 0; off < len;) {
-    ssize_t w = write(fd, text + off, len - off);
-    if (w <= 0)
-      return false;
-    off += (size_t)w;
-  }
-  return true;
-}
-
-/* Keeps a text the database could not take as an ordinary file beside
- * its file ("<name>.unsaved-<time>"), so that it is not lost. Appends its
- * label ("<session>/<path>") to where, or nothing when that failed too. */
-static void keep_unsaved(struct fs *fs, struct node *n, const char *text,
-                         size_t len, struct buf *where) {
-  struct node dir = {.type = NT_VIRT};
-  dir.v = n->v;
-  dir.v.record = NULL;
-  int kind = n->v.kind == VK_CONFLICT_MD || n->v.kind == VK_ERROR_MD
-                 ? n->v.target
-                 : n->v.kind;
-  dir.v.kind = kind == VK_GROUP_MD   ? VK_GROUPS
-               : kind == VK_TASK_MD  ? VK_STATUS
-               : kind == VK_NOTES_MD ? VK_NOTES
-                                     : VK_SESSION;
-  struct buf name = BUF_INIT;
-  view_name(fs->st, &n->v, &name);
-  int dfd = node_open_dir(fs, &dir, true);
-  int fd = dfd < 0 ? dfd : create_unsaved(dfd, &name);
-  bool ok = fd >= 0 && write_all(fd, text, len);
-  if (fd >= 0 && close(fd))
-    ok = false;
-  if (fd >= 0 && !ok)
-    unlinkat(dfd, name.ptr, 0);
-  if (dfd >= 0)
-    close(dfd);
-  if (ok) {
-    node_label(fs, &dir, where);
-    if (where->len && where->ptr[where->len - 1] != '/')
-      buf_addc(where, '/');
-    buf_adds(where, name.ptr);
-  }
-  buf_release(&name);
-}
-
-/* Logs a save that stored nothing, and keeps its text beside the file. */
-static void save_refused(struct fs *fs, struct node *n, const char *text,
-                         size_t len, int err, const char *why) {
-  struct buf label = BUF_INIT, kept = BUF_INIT;
-  node_label(fs, n, &label);
-  keep_unsaved(fs, n, text, len, &kept);
-  fuse_log(FUSE_LOG_ERR,
-           "taskfs: save %s failed (%s): %s; nothing was applied, %s%s\n",
-           label.ptr, strerror(err), why,
-           kept.len ? "the text is kept in "
-                    : "and the text could not be kept beside the file",
-           kept.ptr);
-  buf_release(&label);
-  buf_release(&kept);
-}
-
-/*
- * Saves text as the new content of the generated file n. served is what
- * the file read when the text was made. Returns 0 when the database holds
- * the edit, -EBADMSG when the text was held with a diagnostic beside the
- * file, or another -errno when nothing could be stored (the text is then
- * kept in an .unsaved file beside the file).
- */
-static int save_text(struct fs *fs, struct node *n, const char *text,
-                     size_t len, struct content *served, bool replaces) {
-  int64_t t0 = real_ns();
-  const char *why;
-  int guard = can_write(fs, &why);
-  if (guard) {
-    save_refused(fs, n, text, len, -guard, why);
-    return guard;
-  }
-  struct save_result res;
-  save_result_init(&res);
-  struct served sv = {0};
-  if (served && served->version > 0) {
-    sv.rev = served->version;
-    sv.text = served->data.ptr;
-    sv.len = served->data.len;
-    sv.replaces = replaces;
-  }
-  struct buf label = BUF_INIT;
-  node_label(fs, n, &label);
-  daemon_trace("save", label.ptr);
-  int rc = sync_save(fs->st, &n->v, text, len, &sv, &fs->policy, &res);
-  int err = 0;
-  if (rc == ENG_OK) {
-    fuse_log(FUSE_LOG_INFO, "taskfs: saved %s: %d change%s, revision %lld\n",
-             label.ptr, res.changes, res.changes == 1 ? "" : "s",
-             (long long)res.rev);
-    if (res.conflicts)
-      fuse_log(FUSE_LOG_WARNING,
-               "taskfs: %s: %d conflict%s with changes in the database; "
-               "see its .conflict.md file\n",
-               label.ptr, res.conflicts, res.conflicts == 1 ? "" : "s");
-    if (res.warnings)
-      fuse_log(FUSE_LOG_WARNING, "taskfs: %s: %s", label.ptr, res.report.ptr);
-  } else if (rc == ENG_PARSE) {
-    fuse_log(FUSE_LOG_WARNING,
-             "taskfs: %s could not be applied; the text is kept there, see "
-             "its .error.md file:\n%s",
-             label.ptr, res.report.ptr);
-    err = -EBADMSG;
-  } else {
-    char *msg = xstrdup(store_errmsg(fs->st));
-    err = -fs_errno(rc);
-    save_refused(fs, n, text, len, -err, msg);
-    /* A database that cannot be written could not take the engine's
-     * record of the save either: it goes to the sync log later. */
-    if (rc == ENG_BUSY || rc == ENG_FULL || rc == ENG_READONLY)
-      queue_op(fs, "save", n, t0, rc, msg);
-    free(msg);
-  }
-  buf_release(&label);
-  save_result_release(&res);
-  fs->gen++;
-  n->kernel_cached = false;
-  return err;
-}
-
-/* A write refused part way leaves the buffer short of what the program
- * wrote: it is not saved (save_handle). */
-static void write_refused(struct handle *h, int err) {
-  if (!h->werr)
-    h->werr = err;
-}
-
-/* Saves a writable handle's buffer if it changed. */
-static int save_handle(struct fs *fs, struct handle *h) {
-  if (h->type != HT_VIRT || !h->writable)
-    return 0;
-  if (h->werr) {
-    if (h->dirty && h->wbuf.len) {
-      char why[128];
-      snprintf(why, sizeof why,
-               "a write to it failed (%s), so the text is incomplete",
-               strerror(h->werr));
-      save_refused(fs, h->node, h->wbuf.ptr, h->wbuf.len, h->werr, why);
-    }
-    h->dirty = false;
-    h->failed = true;
-    return -h->werr;
-  }
-  if (!h->dirty)
-    return 0;
-  int rc =
-      save_text(fs, h->node, h->wbuf.ptr, h->wbuf.len, h->base, h->replaces);
-  if (rc == 0 || rc == -EBADMSG)
-    h->dirty = false; /* stored (applied, or held at the path) */
-  h->failed = rc != 0 && rc != -EBADMSG;
-  return rc;
-}
-
-/* An ordinary node, reached as name in dir, becomes the generated file
- * v (it was renamed over it, or its text made a new record): the old
- * node of v is detached, the real file removed, and the handles open on
- * it read and write the text as a buffer of the generated file. */
-static void become_virt(struct fs *fs, struct node *n, struct node *dir,
-                        const char *name, const struct vnode *v,
-                        const struct buf *text) {
-  struct buf key = BUF_INIT;
-  vnode_key(v, &key);
-  struct node *old = hmap_get(&fs->virt, key.ptr);
-  buf_release(&key);
-  struct content *served = NULL;
-  if (old && old != n) {
-    served = content_ref(old->served);
-    node_detach(fs, old);
-    node_maybe_free(fs, old);
-  }
-  real_unlink(fs, dir, name, false);
-  node_make_virt(fs, n, v);
-  content_unref(n->served);
-  n->served = served;
-  for (struct handle *h = n->handles; h; h = h->next) {
-    if (h->type != HT_REAL)
-      continue;
-    close(h->fd);
-    h->fd = -1;
-    h->type = HT_VIRT;
-    h->writable = true;
-    h->dirty = false;
-    fs->buffered -= h->wbuf.len <= fs->buffered ? h->wbuf.len : fs->buffered;
-    buf_truncate(&h->wbuf, 0);
-    buf_add(&h->wbuf, text->ptr, text->len);
-    fs->buffered += text->len;
-  }
-}
-
-/* Writes len bytes of text to the new file name in dfd (an ordinary file
- * of that name is replaced, as rename(2) replaces it). Returns 0 or
- * -errno; a file left half written is removed. */
-static int write_new(int dfd, const char *name, mode_t mode, const char *text,
-                     size_t len) {
-  if (unlinkat(dfd, name, 0) && errno != ENOENT)
-    return -errno;
-  int fd = openat(dfd, name,
-                  O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-  if (fd < 0)
-    return -errno;
-  int rc = write_all(fd, text, len) ? 0 : -errno;
-  if (close(fd) && rc == 0)
-    rc = -errno;
-  if (rc)
-    unlinkat(dfd, name, 0);
-  return rc;
-}
-
-/* A generated node becomes an ordinary file at parent/name holding its
- * current text (it was renamed away from its managed name). */
-static int become_real(struct fs *fs, struct node *n, struct node *parent,
-                       const char *name) {
-  struct content *c = NULL;
-  const char *text;
-  size_t len;
-  if (n->writer && n->writer->dirty) {
-    text = n->writer->wbuf.ptr;
-    len = n->writer->wbuf.len;
-  } else {
-    int rc = virt_content(fs, n, &c);
-    if (rc)
-      return rc;
-    text = c->data.ptr;
-    len = c->data.len;
-  }
-  int dfd = node_open_dir(fs, parent, true);
-  if (dfd < 0)
-    return dfd;
-  int rc = write_new(dfd, name, n->mode & 0666, text, len);
-  int pfd = rc ? -1 : openat(dfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-  struct stat st;
-  if (rc == 0 && (pfd < 0 || fstat(pfd, &st))) {
-    rc = -errno;
-    if (pfd >= 0)
-      close(pfd);
-  }
-  if (rc) {
-    close(dfd);
-    return rc;
-  }
-  node_cache_drop(fs, n);
-  node_make_real(fs, n, pfd, &st, parent, name);
-  /* Handles keep reading what they read; writers now write the file. */
-  for (struct handle *h = n->handles; h; h = h->next) {
-    if (h->type != HT_VIRT || !h->writable)
-      continue;
-    int wfd = openat(dfd, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
-    if (wfd >= 0) {
-      h->type = HT_REAL;
-      h->fd = wfd;
-      h->writable = false;
-      h->dirty = false;
-    }
-  }
-  n->writer = NULL;
-  close(dfd);
-  return 0;
-}
-
-/* ---- attributes ---- */
-
-static int virt_setattr(struct fs *fs, struct node *n, struct stat *attr,
-                        int to_set, struct handle *h) {
-  if (to_set & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) {
-    if (((to_set & FUSE_SET_ATTR_UID) && attr->st_uid != fs->uid) ||
-        ((to_set & FUSE_SET_ATTR_GID) && attr->st_gid != fs->gid))
-      return -EPERM;
-  }
-  if (to_set & FUSE_SET_ATTR_SIZE) {
-    if (view_is_dir(n->v.kind))
-      return -EISDIR;
-    if (!view_is_writable(n->v.kind))
-      return -EACCES;
-    bool own = h && h->type == HT_VIRT && h->writable;
-    if ((size_t)attr->st_size > PARSE_MAX_BYTES) {
-      if (own)
-        write_refused(h, EFBIG);
-      return -EFBIG;
-    }
-    if (own) {
-      size_t before = h->wbuf.len;
-      if ((size_t)attr->st_size > before &&
-          fs->buffered + ((size_t)attr->st_size - before) >
-              (size_t)fs->opt.max_buffers_mb << 20) {
-        write_refused(h, ENOMEM);
-        return -ENOMEM;
-      }
-      buf_resize(&h->wbuf, (size_t)attr->st_size);
-      fs->buffered = fs->buffered - before + h->wbuf.len;
-      h->dirty = true;
-      n->writer = h;
-      n->kernel_cached = false;
-    } else {
-      /* truncate(2) by name: a save of the shortened text. */
-      struct content *c;
-      int rc = virt_content(fs, n, &c);
-      if (rc)
-        return rc;
-      struct buf t = BUF_INIT;
-      buf_add(&t, c->data.ptr, c->data.len);
-      buf_resize(&t, (size_t)attr->st_size);
-      struct content *served = content_ref(c);
-      rc = save_text(fs, n, t.ptr, t.len, served, false);
-      content_unref(served);
-      buf_release(&t);
-      if (rc && rc != -EBADMSG)
-        return rc;
-    }
-  }
-  if (to_set & FUSE_SET_ATTR_MODE)
-    n->mode = attr->st_mode & 0777;
-  /* Times of a generated file are those of the records it shows. */
-  return 0;
+  fs_unlock(fs);
+  reply_attr(req, rc, &e);
 }
 
 static void fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
                        int to_set, struct fuse_file_info *fi) {
   daemon_trace("setattr", NULL);
   struct fs *fs = FS(req);
-  struct stat st;
-  struct handle *h = fi ? (struct handle *)(uintptr_t)fi->fh : NULL;
-  lock(fs);
-  refresh(fs);
+  struct fuse_entry_param e;
+  struct handle *h = handle_of(fi);
+  fs_lock(fs);
+  fs_refresh(fs);
   struct node *n = node_get(fs, ino);
-  int rc =
-      !n ? -ENOENT
-      : n->type == NT_REAL
-          ? real_setattr(n, attr, to_set, h && h->type == HT_REAL ? h->fd : -1)
-          : virt_setattr(fs, n, attr, to_set, h);
-  if (rc == 0 && h && n->type == NT_REAL && (to_set & FUSE_SET_ATTR_SIZE))
-    h->wrote = true;
+  int rc;
+  if (!n) {
+    rc = -ENOENT;
+  } else if (n->type == NT_VIRT) {
+    rc = virt_setattr(fs, n, attr, to_set, h);
+  } else {
+    /* A handle of a generated file has no descriptor (-1). */
+    rc = real_setattr(n, attr, to_set, h ? h->fd : -1);
+    if (rc == 0 && h && (to_set & FUSE_SET_ATTR_SIZE))
+      h->wrote = true;
+  }
   if (rc == 0)
-    rc = node_attr(fs, n, &st);
-  double timeout = n ? attr_timeout(fs, n) : 0;
-  unlock(fs);
-  if (rc)
-    fuse_reply_err(req, -rc);
-  else
-    fuse_reply_attr(req, &st, timeout);
+    rc = node_entry(fs, NULL, n, &e);
+  fs_unlock(fs);
+  reply_attr(req, rc, &e);
 }
 
 static void fs_readlink(fuse_req_t req, fuse_ino_t ino) {
   daemon_trace("readlink", NULL);
   struct fs *fs = FS(req);
   char target[PATH_MAX + 1];
-  lock(fs);
+  fs_lock(fs);
   struct node *n = node_get(fs, ino);
   int rc = !n                   ? -ENOENT
            : n->type == NT_REAL ? real_readlink(n, target, sizeof target)
                                 : -EINVAL;
-  unlock(fs);
+  fs_unlock(fs);
   if (rc)
     fuse_reply_err(req, -rc);
   else
@@ -1221,29 +246,22 @@ static void fs_readlink(fuse_req_t req, fuse_ino_t ino) {
 
 /* ---- making and removing names ---- */
 
-/* Makes an ordinary directory, symbolic link or special file in the real
- * directory of parent. */
+/* Makes an ordinary directory, symbolic link or special file. */
 static void make_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
                        const struct real_new *what) {
   struct fs *fs = FS(req);
+  const struct fuse_ctx *ctx = fuse_req_ctx(req);
   struct fuse_entry_param e;
-  lock(fs);
-  refresh(fs);
+  fs_lock(fs);
+  fs_refresh(fs);
   struct node *p = node_get(fs, parent), *n = NULL;
-  int rc = !p                                              ? -ENOENT
-           : generated(fs, p, name, NULL)                  ? -EEXIST
-           : tomb_find(fs, p->ino, name)                   ? -EPERM
-           : p->type == NT_VIRT && !view_is_dir(p->v.kind) ? -ENOTDIR
-                                                           : 0;
-  if (rc == 0)
-    rc = real_make(fs, fuse_req_ctx(req), p, name, what, &n);
+  int rc = !p                   ? -ENOENT
+           : p->type == NT_VIRT ? virt_make(fs, ctx, p, name, what, &n)
+                                : real_make(fs, ctx, p, name, what, &n);
   if (rc == 0)
     rc = fill_entry(fs, p, n, &e);
-  unlock(fs);
-  if (rc)
-    fuse_reply_err(req, -rc);
-  else
-    fuse_reply_entry(req, &e);
+  fs_unlock(fs);
+  reply_entry(req, rc, &e);
 }
 
 static void fs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
@@ -1270,222 +288,27 @@ static void fs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
   make_entry(req, parent, name, &what);
 }
 
-/* Unlinks a generated file: an error file discards what it explains; an
- * editable file's name goes away until it is made again. */
-static int unlink_virt(struct fs *fs, struct node *p, const char *name,
-                       const struct vnode *v) {
-  int rc = view_is_writable(v->kind) || v->kind == VK_ERROR_MD
-               ? may_change(fs, "removal of", v)
-               : 0;
-  if (rc)
-    return rc;
-  if (v->kind == VK_ERROR_MD) {
-    struct vnode t;
-    vnode_init(&t);
-    vnode_copy(&t, v);
-    t.kind = v->target;
-    rc = sync_discard(fs->st, &t);
-    vnode_release(&t);
-    fs->gen++;
-    return rc ? -engine_error(fs, rc, "discard") : 0;
-  }
-  if (!view_is_writable(v->kind))
-    return view_is_dir(v->kind) ? -EISDIR : -EPERM;
-  struct node *n = node_virt(fs, v);
-  struct content *shown = NULL;
-  if (virt_content(fs, n, &shown))
-    shown = n->served;
-  tomb_add(fs, p, name, v, shown);
-  fs->tombs->unlinked = true;
-  node_detach(fs, n);
-  node_maybe_free(fs, n);
-  return 0;
+static void remove_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
+                         bool is_dir) {
+  struct fs *fs = FS(req);
+  fs_lock(fs);
+  fs_refresh(fs);
+  struct node *p = node_get(fs, parent);
+  int rc = !p                   ? -ENOENT
+           : p->type == NT_VIRT ? virt_unlink(fs, p, name, is_dir)
+                                : real_unlink(fs, p, name, is_dir);
+  fs_unlock(fs);
+  fuse_reply_err(req, -rc);
 }
 
 static void fs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name) {
   daemon_trace("unlink", NULL);
-  struct fs *fs = FS(req);
-  lock(fs);
-  refresh(fs);
-  struct node *p = node_get(fs, parent);
-  struct vnode v;
-  vnode_init(&v);
-  int rc;
-  if (!p) {
-    rc = -ENOENT;
-  } else if (generated(fs, p, name, &v)) {
-    rc = unlink_virt(fs, p, name, &v);
-  } else {
-    rc = real_unlink(fs, p, name, false);
-  }
-  vnode_release(&v);
-  unlock(fs);
-  fuse_reply_err(req, -rc);
+  remove_entry(req, parent, name, false);
 }
 
 static void fs_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name) {
   daemon_trace("rmdir", NULL);
-  struct fs *fs = FS(req);
-  lock(fs);
-  refresh(fs);
-  struct node *p = node_get(fs, parent);
-  int rc = !p                             ? -ENOENT
-           : generated(fs, p, name, NULL) ? -EPERM
-                                          : real_unlink(fs, p, name, true);
-  unlock(fs);
-  fuse_reply_err(req, -rc);
-}
-
-/* ---- rename ---- */
-
-/* A generated file renamed to another name: the engine decides what it
- * means (a group renamed, a task's status); otherwise the text moves to
- * an ordinary file and the managed name goes away as with unlink. */
-static int rename_virt(struct fs *fs, struct node *p, const char *name,
-                       const struct vnode *v, struct node *np,
-                       const char *newname, unsigned flags) {
-  struct node *n = node_virt(fs, v);
-  if (!view_is_writable(v->kind))
-    return -EPERM;
-  struct vnode target;
-  vnode_init(&target);
-  bool over = generated(fs, np, newname, &target);
-  int rc = 0;
-  if (over && (flags & RENAME_NOREPLACE)) {
-    rc = -EEXIST;
-    goto out;
-  }
-  if (flags & RENAME_EXCHANGE) {
-    rc = -EINVAL;
-    goto out;
-  }
-  if (np->type == NT_VIRT && view_is_dir(np->v.kind)) {
-    /* Within the generated tree a rename may change a record. */
-    if ((rc = may_change(fs, "rename of", v)))
-      goto out;
-    struct vnode moved;
-    vnode_init(&moved);
-    int erc = ENG_PERM;
-    if (!over || (target.kind == v->kind &&
-                  (v->kind == VK_GROUP_MD || vnode_eq(&target, v)))) {
-      if (over && !vnode_eq(&target, v) && target.kind == VK_GROUP_MD) {
-        /* The group whose file is replaced is deleted (restorable). */
-        erc = sync_delete(fs->st, &target);
-        if (erc)
-          goto engine;
-        struct node *old = node_virt(fs, &target);
-        node_detach(fs, old);
-        node_maybe_free(fs, old);
-      }
-      erc = sync_rename(fs->st, v, &np->v, newname, &moved);
-    }
-  engine:
-    if (erc == ENG_OK) {
-      /* Same record, new name: the node keeps its inode. */
-      n->v.status = moved.status;
-      fs->gen++;
-      vnode_release(&moved);
-      goto out;
-    }
-    vnode_release(&moved);
-    if (erc != ENG_PERM) {
-      rc = -engine_error(fs, erc, "rename");
-      goto out;
-    }
-    if (over) {
-      /* Onto another generated file of a different kind. */
-      rc = -EPERM;
-      goto out;
-    }
-  }
-  /* Renamed away from its managed name. */
-  struct content *served = content_ref(n->served);
-  rc = become_real(fs, n, np, newname);
-  if (rc == 0)
-    tomb_add(fs, p, name, v, served);
-  content_unref(served);
-out:
-  vnode_release(&target);
-  return rc;
-}
-
-/* An ordinary file renamed onto a generated file, or onto the name of one
- * that was unlinked: its text is a save of that file. */
-static int rename_over(struct fs *fs, struct node *src, struct node *p,
-                       const char *name, struct node *np, const char *newname,
-                       const struct vnode *v, struct content *served) {
-  struct buf text = BUF_INIT;
-  int rc = real_read_all(fs, src, &text, PARSE_MAX_BYTES);
-  if (rc == 0) {
-    struct node *dst = node_virt(fs, v);
-    struct content *sv = content_ref(served ? served : dst->served);
-    rc = save_text(fs, dst, text.ptr, text.len, sv, false);
-    content_unref(sv);
-    if (rc == 0 || rc == -EBADMSG) {
-      /* The bytes are at the path, applied or held: the rename happened. */
-      struct tomb *t = tomb_take(fs, np->ino, newname);
-      if (t)
-        tomb_free(t);
-      become_virt(fs, src, p, name, v, &text);
-      rc = 0;
-    }
-  }
-  buf_release(&text);
-  return rc;
-}
-
-/* An ordinary file that lands under a name of a generated directory may
- * be a new group or task there. */
-static void maybe_adopt(struct fs *fs, struct node *n) {
-  struct node *dir = n->parent;
-  if (!dir || dir->type != NT_VIRT ||
-      (dir->v.kind != VK_GROUPS && dir->v.kind != VK_STATUS) ||
-      n->name[0] == '.' || !str_ends(n->name, ".md"))
-    return;
-  struct stat st;
-  const char *why;
-  if (node_attr(fs, n, &st) || !S_ISREG(st.st_mode) || st.st_nlink != 1)
-    return;
-  if (can_write(fs, &why)) {
-    fuse_log(FUSE_LOG_ERR, "taskfs: new file %s stays an ordinary file: %s\n",
-             n->name, why);
-    return;
-  }
-  struct buf text = BUF_INIT;
-  if (real_read_all(fs, n, &text, PARSE_MAX_BYTES) == 0) {
-    struct save_result res;
-    save_result_init(&res);
-    struct served sv = {0};
-    int rc = sync_create(fs->st, &dir->v, n->name, text.ptr, text.len, &sv,
-                         &fs->policy, &res);
-    if (rc)
-      fuse_log(FUSE_LOG_ERR, "taskfs: new file %s: %s\n", n->name,
-               store_errmsg(fs->st));
-    else if (res.outcome != SAVE_PLAIN) {
-      struct buf label = BUF_INIT;
-      struct node tmp = {.v = res.file};
-      node_label(fs, &tmp, &label);
-      fuse_log(FUSE_LOG_INFO, "taskfs: %s: new %s from %s\n", label.ptr,
-               res.file.kind == VK_GROUP_MD ? "group" : "task", n->name);
-      buf_release(&label);
-      fs->gen++;
-      /* The file now shows the record under its own name; when that is
-       * the name the user gave, the inode stays the same. */
-      struct buf name = BUF_INIT;
-      view_name(fs->st, &res.file, &name);
-      char *was = xstrdup(n->name);
-      if (strcmp(name.ptr, was) == 0) {
-        become_virt(fs, n, dir, was, &res.file, &text);
-      } else {
-        real_unlink(fs, dir, was, false);
-        node_detach(fs, n);
-      }
-      free(was);
-      buf_release(&name);
-    }
-    save_result_release(&res);
-  }
-  buf_release(&text);
+  remove_entry(req, parent, name, true);
 }
 
 static void fs_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
@@ -1493,60 +316,14 @@ static void fs_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
                       unsigned int flags) {
   daemon_trace("rename", NULL);
   struct fs *fs = FS(req);
-  lock(fs);
-  refresh(fs);
+  fs_lock(fs);
+  fs_refresh(fs);
   struct node *p = node_get(fs, parent), *np = node_get(fs, newparent);
-  struct vnode v, dst;
-  vnode_init(&v);
-  vnode_init(&dst);
-  int rc = 0;
-  if (!p || !np) {
-    rc = -ENOENT;
-    goto out;
-  }
-  if (np->type == NT_VIRT && !view_is_dir(np->v.kind)) {
-    rc = -ENOTDIR;
-    goto out;
-  }
-  if (generated(fs, p, name, &v)) {
-    rc = view_is_dir(v.kind) ? -EPERM
-                             : rename_virt(fs, p, name, &v, np, newname, flags);
-    goto out;
-  }
-  struct node *src = NULL;
-  if ((rc = real_lookup(fs, p, name, &src)))
-    goto out;
-  struct tomb *t =
-      tomb_find(fs, np->ino, newname) ? *tomb_find(fs, np->ino, newname) : NULL;
-  if (generated(fs, np, newname, &dst) || t) {
-    struct stat st;
-    if ((rc = node_attr(fs, src, &st)))
-      goto out;
-    if (!S_ISREG(st.st_mode)) {
-      rc = S_ISDIR(st.st_mode) ? -EISDIR : -EPERM;
-      goto out;
-    }
-    if (flags & (RENAME_EXCHANGE | RENAME_NOREPLACE)) {
-      rc = (flags & RENAME_NOREPLACE) && !t ? -EEXIST : -EINVAL;
-      goto out;
-    }
-    const struct vnode *target = t ? &t->v : &dst;
-    if (!view_is_writable(target->kind)) {
-      rc = view_is_dir(target->kind) ? -EISDIR : -EACCES;
-      goto out;
-    }
-    rc = rename_over(fs, src, p, name, np, newname, target,
-                     t ? t->served : NULL);
-    goto out;
-  }
-  /* Both ordinary. */
-  rc = real_rename(fs, p, name, np, newname, flags);
-  if (rc == 0 && !(flags & RENAME_EXCHANGE))
-    maybe_adopt(fs, src);
-out:
-  vnode_release(&v);
-  vnode_release(&dst);
-  unlock(fs);
+  int rc = !p || !np ? -ENOENT : node_check_dir(np);
+  if (rc == 0)
+    rc = p->type == NT_VIRT ? virt_rename(fs, p, name, np, newname, flags)
+                            : save_rename_file(fs, p, name, np, newname, flags);
+  fs_unlock(fs);
   fuse_reply_err(req, -rc);
 }
 
@@ -1555,201 +332,80 @@ static void fs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
   daemon_trace("link", NULL);
   struct fs *fs = FS(req);
   struct fuse_entry_param e;
-  lock(fs);
-  refresh(fs);
+  fs_lock(fs);
+  fs_refresh(fs);
   struct node *n = node_get(fs, ino), *np = node_get(fs, newparent);
-  int rc = 0;
-  if (!n || !np)
-    rc = -ENOENT;
-  else if (n->type != NT_REAL || generated(fs, np, newname, NULL) ||
-           tomb_find(fs, np->ino, newname))
-    rc = -EPERM;
   struct node *linked = NULL;
-  if (rc == 0)
-    rc = real_link(fs, n, np, newname);
+  int rc = !n || !np             ? -ENOENT
+           : n->type != NT_REAL  ? -EPERM
+           : np->type == NT_VIRT ? virt_link(fs, n, np, newname)
+                                 : real_link(fs, n, np, newname);
   if (rc == 0)
     rc = real_lookup(fs, np, newname, &linked);
   if (rc == 0)
     rc = fill_entry(fs, np, linked, &e);
-  unlock(fs);
-  if (rc)
-    fuse_reply_err(req, -rc);
-  else
-    fuse_reply_entry(req, &e);
+  fs_unlock(fs);
+  reply_entry(req, rc, &e);
 }
 
 /* ---- files ---- */
-
-/* Opens a generated file. A reader gets the rendering of this moment, so
- * it never sees a torn document; the kernel keeps its cached pages only
- * when they hold this same rendering. A writer gets a private buffer that
- * is saved when it is closed or synced. */
-static int virt_open(struct fs *fs, struct node *n, struct fuse_file_info *fi,
-                     struct handle **out) {
-  if (view_is_dir(n->v.kind))
-    return -EISDIR;
-  bool write = (fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC);
-  if (write && !view_is_writable(n->v.kind))
-    return -EACCES;
-  struct content *c;
-  int rc = virt_content(fs, n, &c);
-  if (rc)
-    return rc;
-  /* What this path served: a handle that can read sees this text; one
-   * that only writes (or truncates) builds on what was last read. */
-  bool reads = (fi->flags & O_ACCMODE) != O_WRONLY && !(fi->flags & O_TRUNC);
-  if (reads || !n->served) {
-    content_unref(n->served);
-    n->served = content_ref(c);
-  }
-  struct handle *h = handle_new(HT_VIRT, n);
-  if (write) {
-    h->writable = true;
-    h->base = content_ref(n->served);
-    if (fi->flags & O_TRUNC) {
-      h->dirty = true;
-      n->writer = h;
-    } else {
-      buf_add(&h->wbuf, c->data.ptr, c->data.len);
-      fs->buffered += c->data.len;
-    }
-    /* The writer's bytes are not the file's text until they are saved:
-     * keep them out of the page cache. */
-    fi->direct_io = 1;
-    n->kernel_cached = false;
-  } else {
-    h->snap = content_ref(c);
-    /* The size the kernel has (from the lookup just before, say) may be
-     * of an earlier rendering: it would cut the reads short. */
-    if (n->kernel_size != (off_t)c->data.len) {
-      fuse_lowlevel_notify_inval_inode(fs->se, n->ino, -1, 0);
-      n->kernel_size = -1;
-    }
-    if (n->kernel_cached && n->kernel_version == c->version) {
-      fi->keep_cache = 1;
-    } else {
-      fi->keep_cache = 0;
-      n->kernel_cached = true;
-      n->kernel_version = c->version;
-    }
-    fi->noflush = 1;
-  }
-  *out = h;
-  return 0;
-}
-
-static int real_handle(struct fs *fs, struct node *n, struct fuse_file_info *fi,
-                       struct handle **out) {
-  int fd = real_open(fs, n, fi->flags);
-  if (fd < 0)
-    return fd;
-  struct handle *h = handle_new(HT_REAL, n);
-  h->fd = fd;
-  h->wrote = (fi->flags & O_TRUNC) != 0;
-  *out = h;
-  return 0;
-}
 
 static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
   daemon_trace("open", NULL);
   struct fs *fs = FS(req);
   struct handle *h = NULL;
-  lock(fs);
-  refresh(fs);
+  bool inval = false;
+  fs_lock(fs);
+  fs_refresh(fs);
   struct node *n = node_get(fs, ino);
   int rc = !n                   ? -ENOENT
-           : n->type == NT_VIRT ? virt_open(fs, n, fi, &h)
-                                : real_handle(fs, n, fi, &h);
-  unlock(fs);
+           : n->type == NT_VIRT ? virt_open(fs, n, fi, &h, &inval)
+                                : real_open_handle(fs, n, fi->flags, &h);
+  fs_unlock(fs);
+  inval_attr(fs, ino, inval);
   if (rc) {
     fuse_reply_err(req, -rc);
     return;
   }
   fi->fh = (uintptr_t)h;
-  if (fuse_reply_open(req, fi) == -ENOENT) {
-    /* The opener was interrupted: nobody will release this handle. */
-    lock(fs);
-    handle_free(fs, h);
-    unlock(fs);
-  }
+  reply_opened(fs, fuse_reply_open(req, fi), h);
 }
 
 static void fs_create(fuse_req_t req, fuse_ino_t parent, const char *name,
                       mode_t mode, struct fuse_file_info *fi) {
   daemon_trace("create", NULL);
   struct fs *fs = FS(req);
+  const struct fuse_ctx *ctx = fuse_req_ctx(req);
   struct fuse_entry_param e;
   struct handle *h = NULL;
-  struct vnode v;
-  vnode_init(&v);
-  lock(fs);
-  refresh(fs);
+  bool inval = false;
+  fs_lock(fs);
+  fs_refresh(fs);
   struct node *p = node_get(fs, parent), *n = NULL;
-  struct tomb *t = NULL;
-  int rc = 0;
-  if (!p) {
-    rc = -ENOENT;
-  } else if (p->type == NT_VIRT && !view_is_dir(p->v.kind)) {
-    rc = -ENOTDIR;
-  } else if (generated(fs, p, name, &v)) {
-    /* It appeared since the kernel looked: open it as asked. */
-    if (fi->flags & O_EXCL) {
-      rc = -EEXIST;
-    } else {
-      n = node_virt(fs, &v);
-      rc = virt_open(fs, n, fi, &h);
-    }
-  } else if ((t = tomb_take(fs, parent, name))) {
-    /* A managed name made again: its text will be a save of the same
-     * record. */
-    n = node_virt(fs, &t->v);
-    h = handle_new(HT_VIRT, n);
-    h->writable = true;
-    h->dirty = true;
-    h->base = content_ref(t->served);
-    h->replaces = t->unlinked;
-    content_unref(n->served);
-    n->served = content_ref(t->served);
-    n->writer = h;
-    n->kernel_cached = false;
-    fi->direct_io = 1;
-    tomb_free(t);
-  } else {
-    int fd = real_create(fs, fuse_req_ctx(req), p, name, fi->flags, mode, &n);
-    if (fd < 0) {
-      rc = fd;
-    } else {
-      h = handle_new(HT_REAL, n);
-      h->fd = fd;
-      h->wrote = true;
-    }
+  int rc = !p ? -ENOENT
+           : p->type == NT_VIRT
+               ? virt_create(fs, ctx, p, name, mode, fi, &n, &h, &inval)
+               : real_create_handle(fs, ctx, p, name, fi->flags, mode, &n, &h);
+  fuse_ino_t ino = n ? n->ino : 0;
+  if (rc == 0 && (rc = fill_entry(fs, p, n, &e))) {
+    handle_free(fs, h);
+    h = NULL;
   }
-  if (rc == 0) {
-    rc = fill_entry(fs, p, n, &e);
-    if (rc) {
-      handle_free(fs, h);
-      h = NULL;
-    }
-  }
-  vnode_release(&v);
-  unlock(fs);
+  fs_unlock(fs);
+  inval_attr(fs, ino, inval);
   if (rc) {
     fuse_reply_err(req, -rc);
     return;
   }
   fi->fh = (uintptr_t)h;
-  if (fuse_reply_create(req, &e, fi) == -ENOENT) {
-    lock(fs);
-    handle_free(fs, h);
-    unlock(fs);
-  }
+  reply_opened(fs, fuse_reply_create(req, &e, fi), h);
 }
 
 static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                     struct fuse_file_info *fi) {
   daemon_trace("read", NULL);
   struct fs *fs = FS(req);
-  struct handle *h = (struct handle *)(uintptr_t)fi->fh;
+  struct handle *h = handle_of(fi);
   if (h->type == HT_REAL) {
     struct fuse_bufvec buf = FUSE_BUFVEC_INIT(size);
     buf.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
@@ -1769,13 +425,10 @@ static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
     content_unref(c);
     return;
   }
-  lock(fs);
-  const struct buf *b = &h->wbuf;
-  size_t n = (size_t)off >= b->len ? 0 : b->len - (size_t)off;
-  if (n > size)
-    n = size;
-  char *copy = n ? xstrndup(b->ptr + off, n) : NULL;
-  unlock(fs);
+  size_t n;
+  fs_lock(fs);
+  char *copy = save_copy(h, off, size, &n);
+  fs_unlock(fs);
   fuse_reply_buf(req, copy, n);
   free(copy);
 }
@@ -1784,102 +437,42 @@ static void fs_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in,
                          off_t off, struct fuse_file_info *fi) {
   daemon_trace("write_buf", NULL);
   struct fs *fs = FS(req);
-  struct handle *h = (struct handle *)(uintptr_t)fi->fh;
+  struct handle *h = handle_of(fi);
   size_t size = fuse_buf_size(in);
-  if (h->type == HT_REAL) {
-    struct fuse_bufvec out = FUSE_BUFVEC_INIT(size);
+  struct fuse_bufvec out = FUSE_BUFVEC_INIT(size);
+  char *data = NULL;
+  bool real = h->type == HT_REAL;
+  if (real) {
     out.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
     out.buf[0].fd = h->fd;
     out.buf[0].pos = off;
-    ssize_t n = fuse_buf_copy(&out, in, 0);
-    if (n < 0) {
-      fuse_reply_err(req, (int)-n);
-      return;
-    }
-    lock(fs);
+  } else {
+    /* Copied before the lock is taken: the bytes may come from a pipe. */
+    out.buf[0].mem = data = xmalloc(size ? size : 1);
+  }
+  ssize_t n = fuse_buf_copy(&out, in, 0);
+  fs_lock(fs);
+  if (n >= 0 && real)
     h->wrote = true;
-    unlock(fs);
-    fuse_reply_write(req, (size_t)n);
-    return;
-  }
-  if (!h->writable) {
-    fuse_reply_err(req, EBADF);
-    return;
-  }
-  if ((size_t)off + size > PARSE_MAX_BYTES) {
-    lock(fs);
-    write_refused(h, EFBIG);
-    unlock(fs);
-    fuse_reply_err(req, EFBIG);
-    return;
-  }
-  char *data = xmalloc(size ? size : 1);
-  struct fuse_bufvec dst = FUSE_BUFVEC_INIT(size);
-  dst.buf[0].mem = data;
-  ssize_t got = fuse_buf_copy(&dst, in, 0);
-  if (got < 0) {
-    free(data);
-    fuse_reply_err(req, (int)-got);
-    return;
-  }
-  lock(fs);
-  size_t before = h->wbuf.len, after = (size_t)off + (size_t)got;
-  if (after > before &&
-      fs->buffered + (after - before) > (size_t)fs->opt.max_buffers_mb << 20) {
-    struct buf label = BUF_INIT;
-    node_label(fs, h->node, &label);
-    write_refused(h, ENOMEM);
-    unlock(fs);
-    free(data);
-    fuse_log(FUSE_LOG_ERR,
-             "taskfs: write to %s refused (%s): the files being written "
-             "through the mount would hold more than %d MiB together (-o "
-             "max_buffers); close some of them, or mount with a larger "
-             "max_buffers\n",
-             label.ptr, strerror(ENOMEM), fs->opt.max_buffers_mb);
-    buf_release(&label);
-    fuse_reply_err(req, ENOMEM);
-    return;
-  }
-  buf_write_at(&h->wbuf, (size_t)off, data, (size_t)got);
-  fs->buffered += h->wbuf.len - before;
-  h->dirty = true;
-  h->written = true;
-  h->failed = false;
-  h->node->writer = h;
-  unlock(fs);
+  else if (n >= 0)
+    n = save_write(fs, h, data, (size_t)n, off);
+  fs_unlock(fs);
   free(data);
-  fuse_reply_write(req, (size_t)got);
-}
-
-/* After an ordinary file written in a generated directory is closed, it
- * may turn out to be a new group or task. */
-static int flush_real(struct fs *fs, struct handle *h) {
-  int fd = dup(h->fd);
-  int rc = fd < 0 ? -errno : close(fd) ? -errno : 0;
-  if (rc == 0 && h->wrote && h->node->type == NT_REAL && h->node->key) {
-    h->wrote = false;
-    maybe_adopt(fs, h->node);
-  }
-  return rc;
+  if (n < 0)
+    fuse_reply_err(req, (int)-n);
+  else
+    fuse_reply_write(req, (size_t)n);
 }
 
 static void fs_flush(fuse_req_t req, fuse_ino_t ino,
                      struct fuse_file_info *fi) {
   daemon_trace("flush", NULL);
   struct fs *fs = FS(req);
-  struct handle *h = (struct handle *)(uintptr_t)fi->fh;
-  lock(fs);
-  refresh(fs);
-  int rc = 0;
-  if (h->type == HT_REAL)
-    rc = flush_real(fs, h);
-  else if (h->written || h->wbuf.len)
-    rc = save_handle(fs, h);
-  /* Else truncated and not written to: a shell's "> file" closes its
-   * first descriptor before the command writes through the copy. The
-   * empty text is saved at release if nothing comes. */
-  unlock(fs);
+  struct handle *h = handle_of(fi);
+  fs_lock(fs);
+  fs_refresh(fs);
+  int rc = h->type == HT_REAL ? save_flush_real(fs, h) : save_flush(fs, h);
+  fs_unlock(fs);
   fuse_reply_err(req, -rc);
 }
 
@@ -1887,15 +480,12 @@ static void fs_release(fuse_req_t req, fuse_ino_t ino,
                        struct fuse_file_info *fi) {
   daemon_trace("release", NULL);
   struct fs *fs = FS(req);
-  struct handle *h = (struct handle *)(uintptr_t)fi->fh;
-  lock(fs);
-  if (h->type == HT_VIRT && h->dirty && !h->failed) {
-    /* Written without a flush (a write through mmap): save it now. */
-    refresh(fs);
-    save_handle(fs, h);
-  }
+  struct handle *h = handle_of(fi);
+  fs_lock(fs);
+  if (h->type == HT_VIRT)
+    save_release(fs, h);
   handle_free(fs, h);
-  unlock(fs);
+  fs_unlock(fs);
   fuse_reply_err(req, 0);
 }
 
@@ -1903,174 +493,33 @@ static void fs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
                      struct fuse_file_info *fi) {
   daemon_trace("fsync", NULL);
   struct fs *fs = FS(req);
-  struct handle *h = (struct handle *)(uintptr_t)fi->fh;
+  struct handle *h = handle_of(fi);
   int rc = 0;
   if (h->type == HT_REAL) {
     rc = (datasync ? fdatasync(h->fd) : fsync(h->fd)) ? -errno : 0;
   } else {
-    lock(fs);
-    refresh(fs);
+    fs_lock(fs);
+    fs_refresh(fs);
     rc = save_handle(fs, h);
-    unlock(fs);
+    fs_unlock(fs);
   }
   fuse_reply_err(req, -rc);
 }
 
-/* ---- teardown ---- */
-
-struct handle_list {
-  struct handle **v;
-  size_t n, cap;
-};
-
-static void collect_handles(void *ctx, void *value) {
-  struct handle_list *l = ctx;
-  for (struct handle *h = ((struct node *)value)->handles; h; h = h->next) {
-    XGROW(l->v, l->cap, l->n + 1);
-    l->v[l->n++] = h;
-  }
-}
-
-/* A generated file still open for writing when the filesystem goes away
- * (a signal, or an unmount the kernel did not wait for): its writer can no
- * longer close it, so its text is saved now, or kept beside the file when
- * that fails, as any failed save is. */
-static void save_at_unmount(struct fs *fs, struct handle *h) {
-  /* A failed save kept its text already, and its writer was told. */
-  if (h->type != HT_VIRT || !h->writable || !h->dirty || h->failed)
-    return;
-  struct buf label = BUF_INIT;
-  node_label(fs, h->node, &label);
-  if (h->wbuf.len == 0) {
-    /* Opened with O_TRUNC and nothing written yet: no text to lose. */
-    fuse_log(FUSE_LOG_WARNING,
-             "taskfs: %s was open for writing at unmount with nothing "
-             "written to it; it is left as it was\n",
-             label.ptr);
-  } else {
-    fuse_log(FUSE_LOG_WARNING,
-             "taskfs: %s was still open for writing at unmount; saving the "
-             "%zu bytes written to it\n",
-             label.ptr, h->wbuf.len);
-    save_handle(fs, h);
-  }
-  buf_release(&label);
-}
-
-/* Called once the session has ended and the kernel sends no more
- * requests. Handles the kernel never released are saved and freed here. */
-static void fs_destroy(void *userdata) {
-  struct fs *fs = userdata;
-  struct handle_list l = {0};
-  lock(fs);
-  refresh(fs);
-  hmap_each(&fs->inodes, collect_handles, &l);
-  for (size_t i = 0; i < l.n; i++)
-    save_at_unmount(fs, l.v[i]);
-  for (size_t i = 0; i < l.n; i++)
-    handle_free(fs, l.v[i]);
-  /* The last chance for the sync log: what a database still locked (or
-   * full) does not take now is lost. */
-  fs_flush_ops(fs);
-  if (fs->nops) {
-    fuse_log(FUSE_LOG_WARNING,
-             "taskfs: %zu operation%s could not be written to the sync log "
-             "at unmount\n",
-             fs->nops, fs->nops == 1 ? "" : "s");
-    drop_ops(fs);
-  }
-  unlock(fs);
-  free(l.v);
-}
-
 /* ---- directories ---- */
-
-struct listing {
-  struct fs *fs;
-  struct node *dir;
-  struct handle *h;
-  size_t cap;
-  size_t generated; /* the first entries, sorted: the generated names */
-};
-
-static void add_entry(struct listing *l, const char *name, mode_t type,
-                      fuse_ino_t ino) {
-  struct handle *h = l->h;
-  XGROW(h->entries, l->cap, h->nentries + 1);
-  h->entries[h->nentries].name = xstrdup(name);
-  h->entries[h->nentries].type = type;
-  h->entries[h->nentries].ino = ino;
-  h->nentries++;
-}
-
-static int list_virt(void *ctx, const char *name, const struct vnode *v) {
-  struct listing *l = ctx;
-  if (tomb_find(l->fs, l->dir->ino, name))
-    return 0;
-  struct buf key = BUF_INIT;
-  vnode_key(v, &key);
-  struct node *n = hmap_get(&l->fs->virt, key.ptr);
-  buf_release(&key);
-  add_entry(l, name, view_is_dir(v->kind) ? S_IFDIR : S_IFREG,
-            n ? n->ino : UNKNOWN_INO);
-  return 0;
-}
-
-static int cmp_entry(const void *a, const void *b) {
-  return strcmp(((const struct dir_entry *)a)->name,
-                ((const struct dir_entry *)b)->name);
-}
-
-static bool listed(const struct handle *h, size_t n, const char *name) {
-  struct dir_entry key = {.name = (char *)name};
-  return xsearch(&key, h->entries, n, sizeof key, cmp_entry) != NULL;
-}
-
-static void list_real_entry(void *ctx, const char *name, mode_t type,
-                            struct node *known) {
-  struct listing *l = ctx;
-  /* Generated names win over ordinary files of the same name. */
-  if (!listed(l->h, l->generated, name))
-    add_entry(l, name, type, known ? known->ino : UNKNOWN_INO);
-}
-
-static int list_real(struct listing *l, struct node *dir) {
-  l->generated = l->h->nentries;
-  xsort(l->h->entries, l->generated, sizeof *l->h->entries, cmp_entry);
-  return real_list(l->fs, dir, list_real_entry, l);
-}
 
 static void fs_opendir(fuse_req_t req, fuse_ino_t ino,
                        struct fuse_file_info *fi) {
   daemon_trace("opendir", NULL);
   struct fs *fs = FS(req);
-  lock(fs);
-  refresh(fs);
-  struct node *n = node_get(fs, ino);
-  int rc = 0;
-  if (!n)
-    rc = -ENOENT;
-  else if (n->type == NT_VIRT && !view_is_dir(n->v.kind))
-    rc = -ENOTDIR;
   struct handle *h = NULL;
-  if (rc == 0) {
-    h = handle_new(HT_DIR, n);
-    struct listing l = {fs, n, h, 0, 0};
-    add_entry(&l, ".", S_IFDIR, n->ino);
-    add_entry(&l, "..", S_IFDIR, UNKNOWN_INO);
-    if (n->type == NT_VIRT) {
-      int erc = view_list(fs->st, &n->v, list_virt, &l);
-      if (erc)
-        rc = -engine_error(fs, erc, "list");
-    }
-    if (rc == 0)
-      rc = list_real(&l, n);
-    if (rc) {
-      handle_free(fs, h);
-      h = NULL;
-    }
-  }
-  unlock(fs);
+  fs_lock(fs);
+  fs_refresh(fs);
+  struct node *n = node_get(fs, ino);
+  int rc = !n                   ? -ENOENT
+           : n->type == NT_VIRT ? virt_opendir(fs, n, &h)
+                                : real_opendir(fs, n, &h);
+  fs_unlock(fs);
   /* ENOSYS would tell the kernel never to open a directory again. */
   if (rc == -ENOSYS)
     rc = -EIO;
@@ -2079,17 +528,13 @@ static void fs_opendir(fuse_req_t req, fuse_ino_t ino,
     return;
   }
   fi->fh = (uintptr_t)h;
-  if (fuse_reply_open(req, fi) == -ENOENT) {
-    lock(fs);
-    handle_free(fs, h);
-    unlock(fs);
-  }
+  reply_opened(fs, fuse_reply_open(req, fi), h);
 }
 
 static void fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                        struct fuse_file_info *fi) {
   daemon_trace("readdir", NULL);
-  struct handle *h = (struct handle *)(uintptr_t)fi->fh;
+  struct handle *h = handle_of(fi);
   if (!h) {
     fuse_reply_err(req, EBADF);
     return;
@@ -2113,10 +558,10 @@ static void fs_releasedir(fuse_req_t req, fuse_ino_t ino,
                           struct fuse_file_info *fi) {
   daemon_trace("releasedir", NULL);
   struct fs *fs = FS(req);
-  struct handle *h = (struct handle *)(uintptr_t)fi->fh;
-  lock(fs);
+  struct handle *h = handle_of(fi);
+  fs_lock(fs);
   handle_free(fs, h);
-  unlock(fs);
+  fs_unlock(fs);
   fuse_reply_err(req, 0);
 }
 
@@ -2155,9 +600,9 @@ static void fs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
   struct fs *fs = FS(req);
   char proc[64];
   int fd = -1;
-  lock(fs);
+  fs_lock(fs);
   int rc = xattr_path(fs, ino, proc, &fd);
-  unlock(fs);
+  fs_unlock(fs);
   if (rc == 0) {
     rc = setxattr(proc, name, value, size, flags) ? -errno : 0;
     close(fd);
@@ -2171,9 +616,9 @@ static void fs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
   struct fs *fs = FS(req);
   char proc[64];
   int fd = -1;
-  lock(fs);
+  fs_lock(fs);
   int rc = xattr_path(fs, ino, proc, &fd);
-  unlock(fs);
+  fs_unlock(fs);
   if (rc == -ENOTSUP) {
     fuse_reply_err(req, ENODATA);
     return;
@@ -2200,9 +645,9 @@ static void fs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size) {
   struct fs *fs = FS(req);
   char proc[64];
   int fd = -1;
-  lock(fs);
+  fs_lock(fs);
   int rc = xattr_path(fs, ino, proc, &fd);
-  unlock(fs);
+  fs_unlock(fs);
   if (rc == -ENOTSUP) {
     if (size == 0)
       fuse_reply_xattr(req, 0);
@@ -2232,9 +677,9 @@ static void fs_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name) {
   struct fs *fs = FS(req);
   char proc[64];
   int fd = -1;
-  lock(fs);
+  fs_lock(fs);
   int rc = xattr_path(fs, ino, proc, &fd);
-  unlock(fs);
+  fs_unlock(fs);
   if (rc == -ENOTSUP) {
     fuse_reply_err(req, ENODATA);
     return;

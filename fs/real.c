@@ -118,7 +118,7 @@ static int refuse_database(struct fs *fs, int fd) {
            "taskfs: a file under the mount is the task database %s (a hard "
            "link to it): refused, since a program closing it would drop "
            "the daemon's locks; use taskctl on the database instead\n",
-           fs->db_path);
+           mount_path(fs->mount));
   return -EACCES;
 }
 
@@ -146,6 +146,38 @@ int real_open(struct fs *fs, struct node *n, int flags) {
   int fd = open(proc, (flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_NOFOLLOW)) |
                           O_CLOEXEC);
   return fd < 0 ? -errno : refuse_database(fs, fd);
+}
+
+int real_open_handle(struct fs *fs, struct node *n, int flags,
+                     struct handle **out) {
+  int fd = real_open(fs, n, flags);
+  if (fd < 0)
+    return fd;
+  struct handle *h = handle_new(HT_REAL, n);
+  h->fd = fd;
+  h->wrote = (flags & O_TRUNC) != 0;
+  *out = h;
+  return 0;
+}
+
+int real_create_handle(struct fs *fs, const struct fuse_ctx *ctx,
+                       struct node *dir, const char *name, int flags,
+                       mode_t mode, struct node **n, struct handle **out) {
+  int fd = real_create(fs, ctx, dir, name, flags, mode, n);
+  if (fd < 0)
+    return fd;
+  struct handle *h = handle_new(HT_REAL, *n);
+  h->fd = fd;
+  h->wrote = true;
+  *out = h;
+  return 0;
+}
+
+int real_flush(int fd) {
+  int copy = dup(fd);
+  if (copy < 0)
+    return -errno;
+  return close(copy) ? -errno : 0;
 }
 
 int real_read_all(struct fs *fs, struct node *n, struct buf *out, size_t max) {
@@ -289,7 +321,14 @@ int real_link(struct fs *fs, struct node *n, struct node *newdir,
   return rc;
 }
 
-int real_list(struct fs *fs, struct node *dir, real_list_fn fn, void *ctx) {
+static int cmp_entry(const void *a, const void *b) {
+  return strcmp(((const struct dir_entry *)a)->name,
+                ((const struct dir_entry *)b)->name);
+}
+
+int real_list(struct fs *fs, struct node *dir, struct handle *h) {
+  size_t before = h->nentries;
+  xsort(h->entries, before, sizeof *h->entries, cmp_entry);
   int pfd = node_open_dir(fs, dir, false);
   if (pfd == -ENOENT && dir->type == NT_VIRT)
     return 0; /* no real counterpart yet: nothing of the user's in it */
@@ -310,10 +349,26 @@ int real_list(struct fs *fs, struct node *dir, real_list_fn fn, void *ctx) {
   while ((de = readdir(d))) {
     if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
       continue;
-    fn(ctx, de->d_name, (mode_t)DTTOIF(de->d_type),
-       node_real_known(fs, dev, de->d_ino));
+    /* Generated names win over ordinary files of the same name. */
+    struct dir_entry key = {.name = de->d_name};
+    if (xsearch(&key, h->entries, before, sizeof key, cmp_entry))
+      continue;
+    struct node *known = node_real_known(fs, dev, de->d_ino);
+    handle_add_entry(h, de->d_name, (mode_t)DTTOIF(de->d_type),
+                     known ? known->ino : UNKNOWN_INO);
   }
   closedir(d);
+  return 0;
+}
+
+int real_opendir(struct fs *fs, struct node *dir, struct handle **out) {
+  struct handle *h = handle_new_dir(dir);
+  int rc = real_list(fs, dir, h);
+  if (rc) {
+    handle_free(fs, h);
+    return rc;
+  }
+  *out = h;
   return 0;
 }
 

@@ -34,6 +34,16 @@ int real_create(struct fs *fs, const struct fuse_ctx *ctx, struct node *dir,
  * database itself is refused (EACCES): a program that closed it would
  * drop the daemon's SQLite locks. */
 int real_open(struct fs *fs, struct node *n, int flags);
+/* real_open as a handle of the file (*out), and real_create as a handle
+ * of the new file (*n its node, *out the handle). */
+int real_open_handle(struct fs *fs, struct node *n, int flags,
+                     struct handle **out);
+int real_create_handle(struct fs *fs, const struct fuse_ctx *ctx,
+                       struct node *dir, const char *name, int flags,
+                       mode_t mode, struct node **n, struct handle **out);
+/* The flush of a descriptor: a close of a copy of it, so that the file
+ * system underneath reports what its close would (NFS, quotas). */
+int real_flush(int fd);
 /* Appends the whole file to out: -EFBIG past max bytes. */
 int real_read_all(struct fs *fs, struct node *n, struct buf *out, size_t max);
 /* The target of a symbolic link, NUL-terminated in buf. */
@@ -48,12 +58,13 @@ int real_rename(struct fs *fs, struct node *dir, const char *name,
 int real_link(struct fs *fs, struct node *n, struct node *newdir,
               const char *newname);
 
-/* Calls fn for each entry of dir's real directory but "." and "..":
- * known is the node of its inode when there is one. A generated
- * directory without a real counterpart lists nothing. */
-typedef void (*real_list_fn)(void *ctx, const char *name, mode_t type,
-                             struct node *known);
-int real_list(struct fs *fs, struct node *dir, real_list_fn fn, void *ctx);
+/* Adds the entries of dir's real directory (but "." and "..") to the
+ * listing of directory handle h, after those it holds: the generated
+ * names, which win over ordinary files of the same name. A generated
+ * directory without a real counterpart adds nothing. */
+int real_list(struct fs *fs, struct node *dir, struct handle *h);
+/* A directory handle of ordinary directory dir, listing it. */
+int real_opendir(struct fs *fs, struct node *dir, struct handle **out);
 
 /* A copy of n's descriptor for the xattr calls (through its /proc
  * link); -ENOTSUP for a symbolic link, whose extended attributes are not

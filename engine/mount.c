@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: MIT */
+/* mount.c: the engine side of a mount: its store and the checks around it,
+ * the sync log of renders in batches, saves. No FUSE, no printing. */
+#include "mount.h"
+#include "util.h"
+
+/* The file is looked at (stat) at most this often for a replacement. */
+#define CHECK_EVERY_NS 100000000
+/* The bounds of the sync log, as docs/reliability.md gives them. */
+#define SYNCOPS_MAX_ROWS 100000
+#define SYNCOPS_MAX_DAYS 30
+#define SYNCOPS_PRUNE_EVERY 1000 /* operations written between prunings */
+#define SYNCOPS_BATCH 256        /* queued operations that make a flush */
+#define SYNCOPS_KEEP_MAX 10000   /* kept while the database refuses them */
+#define SYNCOPS_BUSY_MS 100      /* the wait of a flush for a locked file */
+
+/* An operation waiting for the sync log. */
+struct pending_op {
+  const char *type; /* a literal: "render", "save" */
+  char *file, *session;
+  int64_t started_ns, ended_ns;
+  int rc;
+  char *error; /* what failed, or NULL */
+};
+
+struct mount {
+  struct store *st; /* NULL only after a failed mount_open */
+  char *path;
+  int busy_ms;
+  struct policy policy;
+  uint64_t gen;
+  /* The database file was deleted or replaced by one that cannot be
+   * used: the store still reads the old one, and nothing is written. */
+  bool gone;
+  bool schema_newer; /* a newer taskfs upgraded the schema */
+  bool readonly;     /* opened read-only */
+  char *readonly_why;
+  char *msg;          /* mount_errmsg() */
+  int64_t checked_ns; /* CLOCK_MONOTONIC of the last look at the file */
+  struct pending_op *ops;
+  size_t nops, capops;
+  int64_t written; /* operations written since the last pruning */
+};
+
+/* Prunes the sync log to its bounds in a transaction of its own. */
+static void prune(struct store *st) {
+  if (store_begin(st) != ENG_OK)
+    return;
+  if (store_syncops_prune(st, SYNCOPS_MAX_ROWS, SYNCOPS_MAX_DAYS) == ENG_OK)
+    store_commit(st);
+  else
+    store_rollback(st);
+}
+
+int mount_open(const char *path, int busy_ms, struct mount **out) {
+  struct mount *m = xcalloc(1, sizeof *m);
+  *out = m;
+  m->path = xstrdup(path);
+  m->busy_ms = busy_ms;
+  policy_default(&m->policy);
+  int rc = store_open(path, 0, &m->st);
+  if (rc == ENG_READONLY) {
+    /* Shown as it is, with every change refused. */
+    m->readonly_why = xstrdup(store_errmsg(m->st));
+    store_close(m->st);
+    rc = store_open(path, STORE_READONLY, &m->st);
+    m->readonly = rc == ENG_OK;
+  }
+  /* A damaged database is not mounted: the message names its backups. */
+  if (rc == ENG_OK)
+    rc = store_check(m->st);
+  if (rc) {
+    str_set(&m->msg, store_errmsg(m->st));
+    store_close(m->st);
+    m->st = NULL;
+    return rc;
+  }
+  if (!m->readonly)
+    prune(m->st);
+  store_set_busy_ms(m->st, busy_ms);
+  store_set_source(m->st, "taskfs");
+  return ENG_OK;
+}
+
+void mount_close(struct mount *m) {
+  if (!m)
+    return;
+  mount_syncops_drop(m);
+  free(m->ops);
+  if (m->st)
+    store_close(m->st);
+  free(m->path);
+  free(m->readonly_why);
+  free(m->msg);
+  free(m);
+}
+
+const char *mount_readonly_why(const struct mount *m) {
+  return m->readonly_why;
+}
+
+const char *mount_errmsg(const struct mount *m) {
+  if (m->msg)
+    return m->msg;
+  return m->st ? store_errmsg(m->st) : "";
+}
+
+struct store *mount_store(const struct mount *m) {
+  return m->st;
+}
+
+const char *mount_path(const struct mount *m) { return m->path; }
+
+struct policy *mount_policy(struct mount *m) {
+  return &m->policy;
+}
+
+uint64_t mount_gen(const struct mount *m) { return m->gen; }
+
+void mount_changed(struct mount *m) { m->gen++; }
+
+/* The database file deleted or replaced under the mount: a replacement is
+ * opened; without one the mount keeps reading the old file (its last
+ * state) and refuses changes. */
+static unsigned check_file(struct mount *m) {
+  int64_t now = time_mono_ns();
+  if (now - m->checked_ns < CHECK_EVERY_NS)
+    return 0;
+  m->checked_ns = now;
+  if (!m->gone && !store_moved(m->st))
+    return 0;
+  struct store *nst;
+  int rc = store_open(m->path, 0, &nst);
+  if (rc == ENG_OK) {
+    store_set_busy_ms(nst, m->busy_ms);
+    store_set_source(nst, "taskfs");
+    store_close(m->st);
+    m->st = nst;
+    m->gen++;
+    m->gone = m->schema_newer = m->readonly = false;
+    return MOUNT_REPLACED;
+  }
+  unsigned news = 0;
+  if (!m->gone && rc == ENG_NOTFOUND) {
+    news = MOUNT_DELETED;
+  } else if (!m->gone) {
+    str_set(&m->msg, store_errmsg(nst));
+    news = MOUNT_UNUSABLE;
+  }
+  store_close(nst);
+  m->gone = true;
+  return news;
+}
+
+unsigned mount_refresh(struct mount *m) {
+  unsigned news = check_file(m);
+  if (store_poll(m->st)) {
+    m->gen++;
+    bool newer = false;
+    if (store_schema_check(m->st, &newer) == ENG_OK && newer &&
+        !m->schema_newer) {
+      m->schema_newer = true;
+      news |= MOUNT_NEWER;
+    }
+  }
+  return news;
+}
+
+int mount_can_write(const struct mount *m, const char **why) {
+  if (m->gone) {
+    *why = "the database file was deleted or replaced by one that cannot "
+           "be used";
+    return ENG_GONE;
+  }
+  if (m->schema_newer) {
+    *why = "the database was upgraded by a newer taskfs";
+    return ENG_READONLY;
+  }
+  if (m->readonly) {
+    *why = "the database is read-only";
+    return ENG_READONLY;
+  }
+  return ENG_OK;
+}
+
+int mount_save(struct mount *m, const struct vnode *f, const char *text,
+               size_t len, const struct served *served, struct save_result *res,
+               const char **why) {
+  int64_t t0 = time_now_ns();
+  int rc = mount_can_write(m, why);
+  if (rc)
+    return rc;
+  struct served none = {0};
+  rc = sync_save(m->st, f, text, len, served ? served : &none, &m->policy, res);
+  if (rc != ENG_OK && rc != ENG_PARSE) {
+    str_set(&m->msg, store_errmsg(m->st));
+    *why = m->msg;
+    /* A database that cannot be written could not take the engine's
+     * record of the save either: it goes to the sync log later. */
+    if (rc == ENG_BUSY || rc == ENG_FULL || rc == ENG_READONLY)
+      mount_syncop_queue(m, "save", f, t0, rc, m->msg);
+  }
+  m->gen++;
+  return rc;
+}
+
+void mount_syncop_queue(struct mount *m, const char *type,
+                        const struct vnode *f, int64_t started_ns, int rc,
+                        const char *error) {
+  XGROW(m->ops, m->capops, m->nops + 1);
+  struct pending_op *o = &m->ops[m->nops++];
+  struct buf path = BUF_INIT;
+  view_path(m->st, f, &path);
+  o->type = type;
+  o->file = buf_detach(&path, NULL);
+  o->session = xstrdup(f->session);
+  o->started_ns = started_ns;
+  o->ended_ns = time_now_ns();
+  o->rc = rc;
+  o->error = xstrdup(error);
+  if (m->nops >= SYNCOPS_BATCH)
+    mount_syncops_flush(m);
+}
+
+void mount_syncops_flush(struct mount *m) {
+  if (m->nops == 0)
+    return;
+  const char *why;
+  if (mount_can_write(m, &why) || store_in_transaction(m->st))
+    goto drop;
+  /* Renders are never held up by a locked database. */
+  store_set_busy_ms(m->st, SYNCOPS_BUSY_MS);
+  int rc = store_begin(m->st);
+  for (size_t i = 0; i < m->nops && rc == ENG_OK; i++) {
+    struct pending_op *o = &m->ops[i];
+    struct syncop op = {.type = o->type,
+                        .file = o->file,
+                        .session_id = o->session,
+                        .started_ns = o->started_ns,
+                        .ended_ns = o->ended_ns,
+                        .status = o->rc ? "error" : "ok",
+                        .error_kind = o->rc ? eng_kind(o->rc) : NULL,
+                        .error = o->error};
+    rc = store_syncop_add(m->st, &op);
+  }
+  if (rc == ENG_OK && (m->written += (int64_t)m->nops) >= SYNCOPS_PRUNE_EVERY) {
+    rc = store_syncops_prune(m->st, SYNCOPS_MAX_ROWS, SYNCOPS_MAX_DAYS);
+    m->written = 0;
+  }
+  if (rc == ENG_OK)
+    rc = store_commit(m->st);
+  else if (store_in_transaction(m->st))
+    store_rollback(m->st);
+  store_set_busy_ms(m->st, m->busy_ms);
+  if (rc && m->nops < SYNCOPS_KEEP_MAX)
+    return; /* tried again at the next flush */
+drop:
+  mount_syncops_drop(m);
+}
+
+size_t mount_syncops_pending(const struct mount *m) { return m->nops; }
+
+void mount_syncops_drop(struct mount *m) {
+  for (size_t i = 0; i < m->nops; i++) {
+    free(m->ops[i].file);
+    free(m->ops[i].session);
+    free(m->ops[i].error);
+  }
+  m->nops = 0;
+}

@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: MIT */
+/* cache.c: renderings of generated files: made when what a file shows
+ * changed, shared by its readers, kept within the render cache's budget. */
+#include "cache.h"
+#include "nodes.h"
+#include "util.h"
+
+#include <errno.h>
+
+struct content *content_new(void) {
+  struct content *c = xcalloc(1, sizeof *c);
+  c->refs = 1;
+  buf_init(&c->data);
+  return c;
+}
+
+struct content *content_ref(struct content *c) {
+  if (c)
+    __atomic_add_fetch(&c->refs, 1, __ATOMIC_RELAXED);
+  return c;
+}
+
+void content_unref(struct content *c) {
+  if (c && __atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+    buf_release(&c->data);
+    free(c);
+  }
+}
+
+int cache_version(struct fs *fs, struct node *n, int64_t *out) {
+  int64_t rev = 0;
+  int rc = view_revision(fs_store(fs), &n->v, &rev);
+  if (rc)
+    return rc == ENG_NOTFOUND ? -ENOENT : -fs_error(fs, rc, "revision");
+  struct buf rec = BUF_INIT;
+  const char *dkind = view_draft_key(&n->v, &rec);
+  if (dkind) {
+    struct draft d = {0};
+    if (store_draft_get(fs_store(fs), dkind, rec.ptr, &d) == ENG_OK) {
+      int64_t ns = 0;
+      time_parse(d.created_at, &ns);
+      rev = -ns;
+    }
+    store_draft_release(&d);
+  }
+  buf_release(&rec);
+  *out = rev;
+  return 0;
+}
+
+static bool has_readers(const struct node *n) {
+  for (const struct handle *h = n->handles; h; h = h->next)
+    if (h->snap)
+      return true;
+  return false;
+}
+
+/* ---- the budget: nodes with a rendering, most recently used first ---- */
+
+static void lru_push(struct fs *fs, struct node *n) {
+  n->lru_prev = NULL;
+  n->lru_next = fs->lru_head;
+  if (fs->lru_head)
+    fs->lru_head->lru_prev = n;
+  else
+    fs->lru_tail = n;
+  fs->lru_head = n;
+}
+
+void cache_drop(struct fs *fs, struct node *n) {
+  if (!n->cache)
+    return;
+  if (n->lru_prev)
+    n->lru_prev->lru_next = n->lru_next;
+  else
+    fs->lru_head = n->lru_next;
+  if (n->lru_next)
+    n->lru_next->lru_prev = n->lru_prev;
+  else
+    fs->lru_tail = n->lru_prev;
+  n->lru_prev = n->lru_next = NULL;
+  fs->cached -= n->cache->data.len;
+  content_unref(n->cache);
+  n->cache = NULL;
+}
+
+/* n's cached rendering was used: it is the last to be dropped. */
+static void cache_touch(struct fs *fs, struct node *n) {
+  if (!n->cache || fs->lru_head == n)
+    return;
+  struct content *c = content_ref(n->cache);
+  cache_drop(fs, n);
+  n->cache = c;
+  fs->cached += c->data.len;
+  lru_push(fs, n);
+}
+
+/* A rendering no handle or tomb holds: only its node keeps it (as its
+ * cache, and maybe as what it served). */
+static bool cache_idle(const struct node *n) {
+  unsigned held = 1 + (n->served == n->cache);
+  return n->opens == 0 &&
+         __atomic_load_n(&n->cache->refs, __ATOMIC_ACQUIRE) == held;
+}
+
+/* A dropped rendering that was also what its file served stays known by
+ * its version (the base of a save without a revision line), without its
+ * bytes. */
+void cache_trim(struct fs *fs) {
+  size_t budget = (size_t)fs->opt.render_cache_mb << 20;
+  struct node *n = fs->lru_tail;
+  while (n && fs->cached > budget) {
+    struct node *prev = n->lru_prev;
+    if (cache_idle(n)) {
+      if (n->served == n->cache) {
+        struct content *stub = content_new();
+        stub->version = n->served->version;
+        stub->mtime_ns = n->served->mtime_ns;
+        content_unref(n->served);
+        n->served = stub;
+      }
+      cache_drop(fs, n);
+    }
+    n = prev;
+  }
+}
+
+/* Makes c (a new reference) n's cached rendering. */
+static void cache_set(struct fs *fs, struct node *n, struct content *c) {
+  cache_drop(fs, n);
+  n->cache = c;
+  n->last_version = c->version;
+  n->last_size = (off_t)c->data.len;
+  n->last_mtime_ns = c->mtime_ns;
+  fs->cached += c->data.len;
+  lru_push(fs, n);
+}
+
+/* ---- renderings ---- */
+
+/* Renders n afresh into a new content (with one reference). */
+static int render(struct fs *fs, struct node *n, int64_t version,
+                  struct content **out) {
+  struct content *c = content_new();
+  struct render_info info = {0};
+  /* The health figures include the renders waiting for the sync log. */
+  if (n->v.kind == VK_SYNC_STATUS)
+    mount_syncops_flush(fs->mount);
+  int64_t t0 = time_now_ns();
+  int rc = view_read(fs_store(fs), &n->v, &c->data, &info);
+  if (n->v.kind != VK_SYNC_STATUS && rc != ENG_NOTFOUND)
+    mount_syncop_queue(fs->mount, "render", &n->v, t0, rc, NULL);
+  if (rc) {
+    content_unref(c);
+    return rc == ENG_NOTFOUND ? -ENOENT : -fs_error(fs, rc, "render");
+  }
+  c->version = version;
+  c->mtime_ns = info.mtime_ns ? info.mtime_ns : fs->mount_ns;
+  *out = c;
+  return 0;
+}
+
+int cache_content(struct fs *fs, struct node *n, struct content **out) {
+  uint64_t gen = mount_gen(fs->mount);
+  if (n->cache && (n->frozen || n->cache_gen == gen)) {
+    cache_touch(fs, n);
+    *out = n->cache;
+    return 0;
+  }
+  int64_t version = 0;
+  int rc = cache_version(fs, n, &version);
+  if (rc)
+    return rc;
+  if (n->cache && n->cache->version == version && version > 0) {
+    n->cache_gen = gen;
+    cache_touch(fs, n);
+    *out = n->cache;
+    return 0;
+  }
+  if (n->cache && has_readers(n)) {
+    node_detach(fs, n);
+    n->frozen = true;
+    *out = n->cache;
+    return 0;
+  }
+  struct content *c = NULL;
+  if ((rc = render(fs, n, version, &c)))
+    return rc;
+  cache_set(fs, n, c);
+  n->cache_gen = mount_gen(fs->mount);
+  *out = c;
+  return 0;
+}
+
+int cache_stat(struct fs *fs, struct node *n, off_t *size, int64_t *mtime_ns) {
+  if (!n->cache && n->last_version > 0) {
+    int64_t version = n->last_version;
+    if (n->cache_gen != mount_gen(fs->mount)) {
+      int rc = cache_version(fs, n, &version);
+      if (rc)
+        return rc;
+    }
+    if (version == n->last_version) {
+      n->cache_gen = mount_gen(fs->mount);
+      *size = n->last_size;
+      *mtime_ns = n->last_mtime_ns;
+      return 0;
+    }
+  }
+  struct content *c;
+  int rc = cache_content(fs, n, &c);
+  if (rc)
+    return rc;
+  *size = (off_t)c->data.len;
+  *mtime_ns = c->mtime_ns;
+  return 0;
+}
