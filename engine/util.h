@@ -43,6 +43,9 @@ enum eng_exit {
   EXIT_BUSY = 5,     /* the database stayed locked by another program */
   EXIT_NODB = 6,     /* the database is missing or not a taskfs database */
   EXIT_RDONLY = 7,   /* the database cannot be written */
+  /* sync of a checkout: the pass ran, and ... */
+  EXIT_CONFLICTS = 8, /* conflict files are open in the checkout */
+  EXIT_HELD = 9,      /* texts are held with an error file beside them */
 };
 
 /* What each result means to the ones who report it: the one table from

@@ -112,3 +112,8 @@ int ctl_print_result(struct ctl *c, int kind, const char *id) {
   int rc = ops_record_json(&c->ops, kind, id, &v);
   return ctl_print_json(c, rc, v);
 }
+
+int ctl_load_policy(struct ctl *c, struct policy *p) {
+  int rc = ops_load_policy(&c->ops, p);
+  return rc ? ctl_fail_ops(c, rc) : 0;
+}

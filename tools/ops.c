@@ -883,7 +883,7 @@ int ops_backups_json(struct ops *o, const char *session_id, json_t **out) {
 /* The policies the mount would use by default: taskfs.yaml beside the
  * database, else the defaults. (A mount started with -o config=FILE may
  * use others, which this cannot know.) */
-static int load_policy(struct ops *o, struct policy *p) {
+int ops_load_policy(struct ops *o, struct policy *p) {
   const char *slash = strrchr(o->db_path, '/');
   char *path = slash ? xasprintf("%.*s/taskfs.yaml", (int)(slash - o->db_path),
                                  o->db_path)
@@ -912,7 +912,7 @@ int ops_restore_backup(struct ops *o, int64_t id, struct backup *b,
   if (rc)
     return ops_fail_store(o, rc);
   struct policy policy;
-  if ((rc = load_policy(o, &policy)))
+  if ((rc = ops_load_policy(o, &policy)))
     return rc;
   rc = sync_restore_backup(o->st, id, &policy, res);
   if (rc == ENG_PARSE)

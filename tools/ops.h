@@ -169,6 +169,12 @@ int ops_backups_json(struct ops *o, const char *session_id, json_t **out);
  * taskfs.yaml beside the database. b gets the backup; res says how the
  * save went. ENG_PARSE when its text has errors (held at its file; the
  * lines are in res->report). */
+/* The conflict policies a mount uses by default: taskfs.yaml beside the
+ * database, else the defaults (a mount given -o config=FILE may use
+ * others, which this cannot know). */
+struct policy;
+int ops_load_policy(struct ops *o, struct policy *p);
+
 int ops_restore_backup(struct ops *o, int64_t id, struct backup *b,
                        struct save_result *res);
 

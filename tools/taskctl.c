@@ -290,6 +290,40 @@ static const struct command commands[] = {
      "refused. Exit status 0 when the input ends, 1 when the output\n"
      "cannot be written. Configure a client with the command taskctl and\n"
      "the arguments -d DB mcp.\n"},
+
+    {NULL, "checkout", 1, 1, OPEN_NONE, B(O_SESSION), cmd_checkout,
+     "checkout [--session S] DIR",
+     "Writes the tree of markdown files that a mount of the database shows\n"
+     "into the folder DIR (made if missing), byte for byte, for editing\n"
+     "without FUSE; 'taskctl sync DIR' then keeps the two in step. The\n"
+     "state of the checkout (what was written: revisions, hashes and the\n"
+     "texts, the bases of later saves) is kept in DIR/.taskfs, which git\n"
+     "ignores. A file already in DIR at a path of the tree with other\n"
+     "text is left as it is, for the next sync to save. Exit 4 when DIR\n"
+     "is already a checkout.\n"
+     "\n"
+     "  --session S          only this session, as the folder itself\n"
+     "                       (default: every session, one folder each)\n"},
+    {NULL, "sync", 1, 1, OPEN_NONE, B(O_WATCH) | B(O_GRACE), cmd_sync,
+     "sync [--watch [--grace SECONDS]] DIR",
+     "One pass both ways between the checkout DIR and its database. Every\n"
+     "file changed, added, renamed or removed in DIR since the last pass is\n"
+     "saved as a mount saves it: merged with the database as of the\n"
+     "revision in its front matter, with the same conflict files, error\n"
+     "files and warnings. Then every file whose records changed in the\n"
+     "database is written again, files of records that went away are\n"
+     "removed, new ones appear. Other files in DIR are never changed. One\n"
+     "line per change; exit 8 when conflict files are open in DIR, 9 when\n"
+     "texts are held (an .error.md file says why), 3 when DIR is no\n"
+     "checkout, 5 when another taskctl syncs it.\n"
+     "\n"
+     "  --watch              keep running: a file is saved when its writer\n"
+     "                       closes it or renames it into place, the\n"
+     "                       database is looked at every 100 ms; stop with\n"
+     "                       SIGINT or SIGTERM (exit 0)\n"
+     "  --grace SECONDS      how long a removed file of the tree (or an\n"
+     "                       emptied one) may take to come back before it\n"
+     "                       counts (default 2, as the mount's)\n"},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -309,6 +343,8 @@ static const struct {
     {cmd_restore_backup, check_restore_backup},
     {cmd_log, check_log},
     {cmd_backup, check_backup},
+    {cmd_checkout, check_checkout},
+    {cmd_sync, check_sync},
 };
 
 static const struct {
@@ -340,6 +376,8 @@ static const struct {
     [O_LIMIT] = {"limit", true, false},
     [O_FORCE] = {"force", false, false},
     [O_LIST] = {"list", false, false},
+    [O_WATCH] = {"watch", false, false},
+    [O_GRACE] = {"grace", true, false},
 };
 
 static const char global_help[] =
@@ -363,7 +401,10 @@ static const char exit_help[] =
     "  5  database locked by another program (see --busy-timeout)\n"
     "  6  database missing, not a taskfs database, damaged, or from a newer\n"
     "     taskfs\n"
-    "  7  database cannot be written (permissions, read-only, disk full)\n";
+    "  7  database cannot be written (permissions, read-only, disk full)\n"
+    "  8  sync: the pass ran; conflict files are open in the checkout\n"
+    "  9  sync: the pass ran; texts are held with an .error.md file beside\n"
+    "     them (takes precedence over 8)\n";
 
 /* The command being run, for usage messages; NULL before it is known.
  * current_group: the group word when only that matched ("task bogus"). */
@@ -781,8 +822,11 @@ int main(int argc, char **argv) {
   c.pos = (const char **)cl.words.v + used;
   c.npos = cl.words.n - used;
   if (c.npos < cmd->min_pos) {
-    code = ctl_usage_error("'%s%s%s' needs an ID", cmd->group ? cmd->group : "",
-                           cmd->group ? " " : "", cmd->name);
+    code = ctl_usage_error("'%s%s%s' needs %s", cmd->group ? cmd->group : "",
+                           cmd->group ? " " : "", cmd->name,
+                           strstr(cmd->usage, " DIR")    ? "a folder (DIR)"
+                           : strstr(cmd->usage, " FILE") ? "a FILE"
+                                                         : "an ID");
     goto out;
   }
   if (c.npos > cmd->max_pos) {

@@ -47,6 +47,8 @@ enum opt {
   O_LIMIT,
   O_FORCE,
   O_LIST,
+  O_WATCH,
+  O_GRACE,
   O_COUNT
 };
 #define OPT_BIT(o) (1u << (o))
@@ -113,6 +115,12 @@ int ctl_get_group(struct ctl *c, const char *session_id, const char *ref,
                   struct group *out);
 int ctl_get_task(struct ctl *c, const char *id, struct task *out);
 
+/* The conflict policies a mount of c->db_path uses by default: taskfs.yaml
+ * beside the database, else the defaults. Returns an exit status after
+ * printing why (a taskfs.yaml that cannot be read), or 0. */
+struct policy;
+int ctl_load_policy(struct ctl *c, struct policy *p);
+
 /* What a write command prints about the record it created or changed
  * (kind is an enum owner_kind): its id, or with --json its JSON. */
 int ctl_print_result(struct ctl *c, int kind, const char *id);
@@ -154,6 +162,8 @@ int check_task_set(struct ctl *c);
 int check_resolve(struct ctl *c);
 int check_restore_backup(struct ctl *c);
 int check_backup(struct ctl *c);
+int check_checkout(struct ctl *c);
+int check_sync(struct ctl *c);
 
 /* ---- commands: each returns an exit status ---- */
 int cmd_init(struct ctl *c);
@@ -186,6 +196,8 @@ int cmd_restore_backup(struct ctl *c);
 int cmd_stats(struct ctl *c);
 int cmd_log(struct ctl *c);
 int cmd_mcp(struct ctl *c);
+int cmd_checkout(struct ctl *c);
+int cmd_sync(struct ctl *c);
 int check_log(struct ctl *c);
 
 /* Loads the demo session into the store inside the caller's transaction;

@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: MIT */
+/* cmd_folder.c: the commands on a plain folder holding the tree of files:
+ * checkout and sync (once, or watching). Reads the command line, opens
+ * the state and the database, and reports; the work is in folder*.c. */
+#include "folder.h"
+#include "taskctl.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* The absolute path of an existing file, else NULL. */
+static char *real(const char *path) { return realpath(path, NULL); }
+
+/* The absolute path of path, whose folder exists. The caller frees it. */
+static char *absolute(const char *path) {
+  char *abs = real(path);
+  if (abs)
+    return abs;
+  const char *slash = strrchr(path, '/');
+  char *dir = slash ? xstrndup(path, (size_t)(slash - path)) : xstrdup(".");
+  char *absdir = real(*dir ? dir : "/");
+  char *out = absdir ? xasprintf("%s/%s", strcmp(absdir, "/") ? absdir : "",
+                                 slash ? slash + 1 : path)
+                     : xstrdup(path);
+  free(absdir);
+  free(dir);
+  return out;
+}
+
+static bool same_file(const char *a, const char *b) {
+  struct stat sa, sb;
+  return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+         sa.st_ino == sb.st_ino;
+}
+
+int cmd_checkout(struct ctl *c) {
+  const char *dir = c->pos[0];
+  const char *session = ctl_opt(c, O_SESSION);
+  int code = ctl_open(c, OPEN_READ);
+  if (code)
+    return code;
+  if (session) {
+    struct session s;
+    session_init(&s);
+    code = ctl_get_session(c, session, &s);
+    bool deleted = code == 0 && s.deleted;
+    session_release(&s);
+    if (code)
+      return code;
+    if (deleted)
+      return ctl_fail(EXIT_NOTFOUND,
+                      "session %s is deleted; 'taskctl session list' shows "
+                      "the others",
+                      session);
+  }
+  if (mkdir(dir, 0777) && errno != EEXIST)
+    return ctl_fail(errno == EACCES || errno == EROFS ? EXIT_RDONLY : EXIT_FAIL,
+                    "cannot make folder %s: %s", dir, strerror(errno));
+  char *db = absolute(c->db_path);
+  struct fstate *fs;
+  struct buf err = BUF_INIT;
+  int rc = fstate_create(dir, db, session, &fs, &err);
+  free(db);
+  if (rc) {
+    code = ctl_fail(rc == -EEXIST  ? EXIT_INVALID
+                    : rc == -EBUSY ? EXIT_BUSY
+                                   : EXIT_FAIL,
+                    "%s%s", err.ptr,
+                    rc == -EEXIST ? "; bring it up to date with 'taskctl "
+                                    "sync'"
+                                  : "");
+    buf_release(&err);
+    return code;
+  }
+  buf_release(&err);
+  struct folder f;
+  folder_init(&f, fs, c->st, NULL);
+  code = folder_checkout(&f);
+  folder_release(&f);
+  if (code)
+    fstate_destroy(fs);
+  fstate_close(fs);
+  return code;
+}
+
+int check_checkout(struct ctl *c) {
+  if (c->json)
+    return ctl_usage_error("'checkout' prints text; it has no --json");
+  return 0;
+}
+
+int check_sync(struct ctl *c) {
+  const char *grace = ctl_opt(c, O_GRACE);
+  if (grace && !c->has[O_WATCH])
+    return ctl_usage_error("--grace is for --watch");
+  if (c->json)
+    return ctl_usage_error("'sync' prints text, one line per change; it "
+                           "has no --json");
+  if (grace) {
+    char *end;
+    double g = strtod(grace, &end);
+    if (end == grace || *end || !isfinite(g) || g < 0 || g > 3600)
+      return ctl_usage_error("--grace needs seconds (0-3600), not '%s'", grace);
+  }
+  return 0;
+}
+
+/* The database of the checkout: the one it was made from, or the one
+ * given with -d when that is the same file (or the recorded one is gone,
+ * the database having moved). */
+static int pick_database(struct ctl *c, struct fstate *fs) {
+  const char *recorded = fstate_db(fs);
+  if (c->db_default) {
+    c->db_path = recorded;
+    return 0;
+  }
+  if (same_file(c->db_path, recorded))
+    return 0;
+  if (access(recorded, F_OK) == 0)
+    return ctl_fail(EXIT_INVALID,
+                    "%s is a checkout of the database %s, not of %s; its "
+                    "revisions are that database's",
+                    fstate_dir(fs), recorded, c->db_path);
+  char *abs = absolute(c->db_path);
+  fprintf(stderr,
+          "taskctl: the database of %s moved from %s to %s; the checkout "
+          "now follows it\n",
+          fstate_dir(fs), recorded, abs);
+  fstate_set_db(fs, abs);
+  free(abs);
+  return 0;
+}
+
+static void summary(const struct folder *f) {
+  printf("revision %lld: %zu file%s written, %zu removed\n",
+         (long long)fstate_rev(f->fs), f->written, f->written == 1 ? "" : "s",
+         f->removed);
+  for (size_t i = 0; i < f->conflicts.n; i++)
+    printf("conflict open: %s\n", f->conflicts.v[i]);
+  for (size_t i = 0; i < f->held.n; i++)
+    printf("held: %s (see %.*s.error.md)\n", f->held.v[i],
+           (int)strlen(f->held.v[i]) - 3, f->held.v[i]);
+}
+
+int cmd_sync(struct ctl *c) {
+  const char *dir = c->pos[0];
+  bool watch = c->has[O_WATCH];
+  struct fstate *fs;
+  struct buf err = BUF_INIT;
+  int rc = fstate_open(dir, &fs, &err);
+  if (rc) {
+    int code = ctl_fail(rc == -ENOENT  ? EXIT_NOTFOUND
+                        : rc == -EBUSY ? EXIT_BUSY
+                                       : EXIT_FAIL,
+                        "%s", err.ptr);
+    buf_release(&err);
+    return code;
+  }
+  buf_release(&err);
+  struct folder f;
+  struct policy policy;
+  int code = pick_database(c, fs);
+  if (!code)
+    code = ctl_open(c, OPEN_WRITE);
+  if (code)
+    goto close;
+  /* Saves from files are recorded as the mount's are, so the edit log
+   * (meta/edit_log.md, taskctl log) lists them. */
+  store_set_source(c->st, "taskfs");
+  if (fstate_rev(fs) > store_revision(c->st)) {
+    code = ctl_fail(EXIT_INVALID,
+                    "%s was checked out at revision %lld, but the database "
+                    "%s is at %lld: it is not the database of the checkout",
+                    dir, (long long)fstate_rev(fs), c->db_path,
+                    (long long)store_revision(c->st));
+    goto close;
+  }
+  if (fstate_session(fs)) {
+    struct session s;
+    session_init(&s);
+    code = ctl_get_session(c, fstate_session(fs), &s);
+    bool deleted = code == 0 && s.deleted;
+    session_release(&s);
+    if (!code && deleted)
+      code = ctl_fail(EXIT_NOTFOUND,
+                      "the session of %s, %s, is deleted; restore it or "
+                      "check out another",
+                      dir, fstate_session(fs));
+    if (code)
+      goto close;
+  }
+  if ((code = ctl_load_policy(c, &policy)))
+    goto close;
+  folder_init(&f, fs, c->st, &policy);
+  const char *grace = ctl_opt(c, O_GRACE);
+  if (grace)
+    f.grace_ns = (int64_t)(strtod(grace, NULL) * 1e9);
+  if (watch) {
+    code = folder_watch(&f);
+  } else {
+    code = folder_pass(&f, NULL);
+    if (!code) {
+      summary(&f);
+      code = folder_status(&f);
+    }
+  }
+  folder_release(&f);
+close:
+  fstate_close(fs);
+  return code;
+}
