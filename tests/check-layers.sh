@@ -1,6 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# The layers stay apart: engine/ includes no FUSE header and no jansson;
+# The layers stay apart: engine/ includes no FUSE header and no jansson,
+# and only its SQLite backend includes sqlite3.h;
 # fs/ includes no sqlite3.h, no jansson and writes no SQL; tools/ uses
 # neither FUSE nor SQL itself.
 cd "$(dirname "$0")/.." || exit 2
@@ -17,6 +18,13 @@ if grep -rnE --include='*.[ch]' \
      '#include *[<"]sqlite3\.h|(SELECT .* FROM|INSERT INTO|UPDATE [a-z_]+ SET|DELETE FROM)' \
      fs tools; then
   echo "fs/ and tools/ must not use SQLite directly or write SQL"
+  fail=1
+fi
+# Above the backend table the store speaks no SQL: only the SQLite
+# backend's files (engine/store/sqlite*) include sqlite3.h.
+if grep -rln --include='*.[ch]' '#include *[<"]sqlite3\.h' engine |
+     grep -v '^engine/store/sqlite'; then
+  echo "only the SQLite backend (engine/store/sqlite*) may use SQLite"
   fail=1
 fi
 [ $fail -eq 0 ] && echo "layers: ok"

@@ -763,6 +763,13 @@ bool record_fields_from_json(int kind, void *rec, const char *json) {
     } else if (ok && strncmp(p, "null", 4) == 0) {
       null = true;
       p += 4;
+    } else if (ok && (*p == '-' || (*p >= '0' && *p <= '9'))) {
+      /* A number (the history's snapshots keep numeric columns so):
+       * its text is its text form. */
+      const char *start = p;
+      while (*p && strchr("+-.0123456789eE", *p))
+        p++;
+      buf_add(&value, start, (size_t)(p - start));
     } else {
       ok = false;
     }

@@ -285,8 +285,9 @@ bool record_field_set(int kind, void *rec, int i, const char *text);
  * text form (null for no value); the caller frees it. */
 char *record_fields_json(int kind, const void *rec, unsigned flags);
 /* Sets on rec every field of kind that the JSON object json names (text
- * forms, as record_fields_json writes them); other keys are passed over.
- * False when json is no JSON object of strings and nulls. */
+ * forms, as record_fields_json writes them, or numbers); other keys are
+ * passed over. False when json is no JSON object of strings, numbers and
+ * nulls. */
 bool record_fields_from_json(int kind, void *rec, const char *json);
 
 /* A list of strings as a JSON array, escaped as SQLite's json functions

@@ -1,350 +1,58 @@
 /* SPDX-License-Identifier: MIT */
-/* store.c: the SQLite store: connection, schema and migrations,
- * transactions, records, history. Knows nothing of markdown or FUSE. */
+/* store.c: the store above its backends: opening one by its target,
+ * messages, the nesting of transactions, and the operations of the
+ * backend's table (backend.h) under their names of store.h. */
 #include "store.h"
-#include "store_impl.h"
+#include "backend.h"
 #include "util.h"
 
-#include <errno.h>
-#include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
-/* The current time as the store keeps it, for printf-style formats. */
-#define NOWF "strftime('%%Y-%%m-%%d %%H:%%M:%%f','now')"
+static const struct store_ops *const backends[] = {&store_sqlite_ops};
 
-/* ---- schema ---- */
-
-/* A versioned table: its record kind, and how to find the id and the
- * session of a row (X is replaced by new or old). Its columns are the
- * fields of record_kinds[kind]. */
-struct table_desc {
-  int kind;
-  const char *key, *session_expr;
-};
-
-static const struct table_desc tables[] = {
-    {RK_SESSION, "X.id", "X.id"},
-    {RK_GROUP, "X.id", "X.session_id"},
-    {RK_TASK, "X.id", "X.session_id"},
-    {RK_SECTION, "CAST(X.id AS TEXT)",
-     "CASE X.owner_kind WHEN 'session' THEN X.owner_id"
-     " WHEN 'group' THEN (SELECT session_id FROM task_groups"
-     " WHERE id = X.owner_id)"
-     " ELSE (SELECT session_id FROM tasks WHERE id = X.owner_id) END"},
-};
-
-static const char schema_base[] =
-    "CREATE TABLE revision (\n"
-    "  id INTEGER PRIMARY KEY CHECK (id = 1),\n"
-    "  rev INTEGER NOT NULL\n"
-    ");\n"
-    "INSERT INTO revision VALUES (1, 0);\n"
-    "CREATE TABLE change_source (\n"
-    "  id INTEGER PRIMARY KEY CHECK (id = 1),\n"
-    "  source TEXT NOT NULL\n"
-    ");\n"
-    "INSERT INTO change_source VALUES (1, 'sql');\n"
-    "CREATE TABLE sessions (\n"
-    "  id TEXT PRIMARY KEY,\n"
-    "  title TEXT NOT NULL,\n"
-    "  status TEXT NOT NULL DEFAULT 'active'\n"
-    "    CHECK (status IN ('active','paused','completed','archived')),\n"
-    "  mode TEXT NOT NULL DEFAULT '',\n"
-    "  description TEXT NOT NULL DEFAULT '',\n"
-    "  deleted INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1)),\n"
-    "  created_at TEXT,\n"
-    "  updated_at TEXT,\n"
-    "  rev INTEGER NOT NULL DEFAULT 0,\n"
-    "  created_rev INTEGER NOT NULL DEFAULT 0\n"
-    ");\n"
-    "CREATE TABLE task_groups (\n"
-    "  id TEXT PRIMARY KEY,\n"
-    "  session_id TEXT NOT NULL REFERENCES sessions(id),\n"
-    "  name TEXT NOT NULL CHECK (length(name) > 0),\n"
-    "  title TEXT NOT NULL,\n"
-    "  description TEXT NOT NULL DEFAULT '',\n"
-    "  status TEXT NOT NULL DEFAULT 'planned'\n"
-    "    CHECK (status IN ('planned','active','blocked','completed')),\n"
-    "  priority TEXT NOT NULL DEFAULT 'medium'\n"
-    "    CHECK (priority IN ('low','medium','high','critical')),\n"
-    "  specialist TEXT NOT NULL DEFAULT '',\n"
-    "  position REAL NOT NULL DEFAULT 0,\n"
-    "  deleted INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1)),\n"
-    "  created_at TEXT,\n"
-    "  updated_at TEXT,\n"
-    "  rev INTEGER NOT NULL DEFAULT 0,\n"
-    "  created_rev INTEGER NOT NULL DEFAULT 0,\n"
-    "  members_rev INTEGER NOT NULL DEFAULT 0\n"
-    ");\n"
-    "CREATE UNIQUE INDEX task_groups_name ON task_groups(session_id, name)\n"
-    "  WHERE deleted = 0;\n"
-    "CREATE INDEX task_groups_session ON task_groups(session_id, position);\n"
-    "CREATE TABLE tasks (\n"
-    "  id TEXT PRIMARY KEY,\n"
-    "  session_id TEXT NOT NULL REFERENCES sessions(id),\n"
-    "  group_id TEXT NOT NULL REFERENCES task_groups(id),\n"
-    "  title TEXT NOT NULL,\n"
-    "  description TEXT NOT NULL DEFAULT '',\n"
-    "  status TEXT NOT NULL DEFAULT 'planned'\n"
-    "    CHECK (status IN ('planned','active','blocked','completed')),\n"
-    "  progress INTEGER NOT NULL DEFAULT 0\n"
-    "    CHECK (progress BETWEEN 0 AND 100),\n"
-    "  priority TEXT NOT NULL DEFAULT 'medium'\n"
-    "    CHECK (priority IN ('low','medium','high','critical')),\n"
-    "  specialist TEXT NOT NULL DEFAULT '',\n"
-    "  estimate REAL CHECK (estimate IS NULL OR estimate >= 0),\n"
-    "  actual REAL CHECK (actual IS NULL OR actual >= 0),\n"
-    "  started_at TEXT,\n"
-    "  completed_at TEXT,\n"
-    "  dependencies TEXT NOT NULL DEFAULT '[]'\n"
-    "    CHECK (json_valid(dependencies)\n"
-    "           AND json_type(dependencies) = 'array'),\n"
-    "  deliverables TEXT NOT NULL DEFAULT '[]'\n"
-    "    CHECK (json_valid(deliverables)\n"
-    "           AND json_type(deliverables) = 'array'),\n"
-    "  current_status TEXT NOT NULL DEFAULT '',\n"
-    "  position REAL NOT NULL DEFAULT 0,\n"
-    "  deleted INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1)),\n"
-    "  created_at TEXT,\n"
-    "  updated_at TEXT,\n"
-    "  rev INTEGER NOT NULL DEFAULT 0,\n"
-    "  created_rev INTEGER NOT NULL DEFAULT 0\n"
-    ");\n"
-    "CREATE INDEX tasks_group ON tasks(group_id, position);\n"
-    "CREATE INDEX tasks_group_rev ON tasks(group_id, rev);\n"
-    "CREATE INDEX tasks_session_rev ON tasks(session_id, rev);\n"
-    "CREATE INDEX tasks_session_status ON tasks(session_id, status, id)\n"
-    "  WHERE deleted = 0;\n"
-    "CREATE TABLE sections (\n"
-    "  id INTEGER PRIMARY KEY,\n"
-    "  owner_kind TEXT NOT NULL\n"
-    "    CHECK (owner_kind IN ('session','group','task')),\n"
-    "  owner_id TEXT NOT NULL,\n"
-    "  key TEXT NOT NULL,\n"
-    "  heading TEXT NOT NULL,\n"
-    "  body TEXT NOT NULL DEFAULT '',\n"
-    "  position REAL NOT NULL DEFAULT 0,\n"
-    "  deleted INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1)),\n"
-    "  created_at TEXT,\n"
-    "  updated_at TEXT,\n"
-    "  rev INTEGER NOT NULL DEFAULT 0,\n"
-    "  created_rev INTEGER NOT NULL DEFAULT 0\n"
-    ");\n"
-    "CREATE UNIQUE INDEX sections_key ON sections(owner_kind, owner_id, key)\n"
-    "  WHERE deleted = 0;\n"
-    "CREATE INDEX sections_owner ON sections(owner_kind, owner_id, rev);\n"
-    "CREATE TABLE history (\n"
-    "  id INTEGER PRIMARY KEY,\n"
-    "  revision INTEGER NOT NULL,\n"
-    "  at TEXT NOT NULL,\n"
-    "  source TEXT NOT NULL,\n"
-    "  tbl TEXT NOT NULL,\n"
-    "  rec TEXT NOT NULL,\n"
-    "  op TEXT NOT NULL CHECK (op IN ('insert','update','delete')),\n"
-    "  field TEXT,\n"
-    "  old_value,\n"
-    "  new_value,\n"
-    "  session_id TEXT\n"
-    ");\n"
-    "CREATE INDEX history_revision ON history(revision);\n"
-    "CREATE INDEX history_record ON history(tbl, rec, revision);\n"
-    "CREATE INDEX history_session ON history(session_id, revision);\n"
-    "CREATE TABLE drafts (\n"
-    "  kind TEXT NOT NULL,\n"
-    "  record TEXT NOT NULL,\n"
-    "  session_id TEXT,\n"
-    "  text BLOB NOT NULL,\n"
-    "  diagnostics TEXT NOT NULL,\n"
-    "  created_at TEXT NOT NULL,\n"
-    "  PRIMARY KEY (kind, record)\n"
-    ");\n"
-    "CREATE TABLE save_memos (\n"
-    "  kind TEXT NOT NULL,\n"
-    "  record TEXT NOT NULL,\n"
-    "  text_rev INTEGER NOT NULL,\n"
-    "  applied_rev INTEGER NOT NULL,\n"
-    "  created TEXT NOT NULL DEFAULT '[]',\n"
-    "  saved_at TEXT NOT NULL,\n"
-    "  PRIMARY KEY (kind, record)\n"
-    ");\n"
-    "CREATE TABLE backups (\n"
-    "  id INTEGER PRIMARY KEY,\n"
-    "  session_id TEXT,\n"
-    "  kind TEXT NOT NULL,\n"
-    "  record TEXT NOT NULL,\n"
-    "  reason TEXT NOT NULL,\n"
-    "  text BLOB NOT NULL,\n"
-    "  created_at TEXT NOT NULL\n"
-    ");\n"
-    "CREATE INDEX backups_session ON backups(session_id, id);\n"
-    "CREATE TRIGGER tasks_session_insert BEFORE INSERT ON tasks\n"
-    "WHEN new.session_id IS NOT\n"
-    "  (SELECT session_id FROM task_groups WHERE id = new.group_id)\n"
-    "BEGIN SELECT RAISE(ABORT, 'a task belongs to the session of its group');"
-    " END;\n"
-    "CREATE TRIGGER tasks_session_update\n"
-    "BEFORE UPDATE OF session_id, group_id ON tasks\n"
-    "WHEN new.session_id IS NOT\n"
-    "  (SELECT session_id FROM task_groups WHERE id = new.group_id)\n"
-    "BEGIN SELECT RAISE(ABORT, 'a task belongs to the session of its group');"
-    " END;\n";
-
-/* Replaces every "X." in tmpl with prefix "." and appends it. */
-static void add_expr(struct buf *b, const char *tmpl, const char *prefix) {
-  for (const char *p = tmpl; *p; p++) {
-    if (p[0] == 'X' && p[1] == '.' &&
-        (p == tmpl || !(p[-1] == '_' || (p[-1] >= 'a' && p[-1] <= 'z') ||
-                        (p[-1] >= 'A' && p[-1] <= 'Z')))) {
-      buf_adds(b, prefix);
-    } else {
-      buf_addc(b, *p);
-    }
-  }
+int store_open(const char *target, int flags, struct store **out) {
+  const struct store_ops *ops = NULL;
+  for (size_t i = 0; i < sizeof backends / sizeof *backends && !ops; i++)
+    if (backends[i]->accepts(target))
+      ops = backends[i];
+  struct store *st = xcalloc(1, ops ? ops->size : sizeof *st);
+  buf_init(&st->err);
+  st->path = xstrdup(target);
+  st->source = xstrdup("taskfs");
+  st->busy_ms = 5000;
+  st->readonly = (flags & (STORE_READONLY | STORE_BACKUP_FILE)) != 0;
+  *out = st;
+  if (!ops)
+    return store_fail(st, ENG_INVALID,
+                      "%s names no database this taskfs can open: give the "
+                      "path of an SQLite file",
+                      target);
+  st->ops = ops;
+  int rc = ops->open(st, target, flags);
+  if (rc == ENG_OK)
+    buf_truncate(&st->err, 0);
+  return rc;
 }
 
-/* The history and revision triggers of one versioned table. */
-static void add_triggers(struct buf *b, const struct table_desc *t) {
-  const struct record_kind_desc *d = &record_kinds[t->kind];
-  bool tasks = t->kind == RK_TASK;
-  const char *table = d->table, *kind = d->name;
-  const char *rev = "(SELECT rev FROM revision)";
-  const char *src = "(SELECT source FROM change_source)";
-
-  buf_printf(b,
-             "CREATE TRIGGER %s_immutable_id BEFORE UPDATE OF id ON %s\n"
-             "WHEN old.id IS NOT new.id\n"
-             "BEGIN SELECT RAISE(ABORT, 'record ids cannot change'); END;\n",
-             table, table);
-
-  /* Insert: one revision, a history entry, the row stamped. */
-  buf_printf(b,
-             "CREATE TRIGGER %s_insert AFTER INSERT ON %s BEGIN\n"
-             "  UPDATE revision SET rev = rev + 1;\n"
-             "  UPDATE %s SET rev = %s, created_rev = %s,\n"
-             "    created_at = coalesce(new.created_at, " NOWF "),\n"
-             "    updated_at = " NOWF " WHERE rowid = new.rowid;\n"
-             "  INSERT INTO history (revision, at, source, tbl, rec, op,"
-             " session_id)\n"
-             "    VALUES (%s, " NOWF ", %s, '%s', ",
-             table, table, table, rev, rev, rev, src, kind);
-  add_expr(b, t->key, "new");
-  buf_adds(b, ", 'insert', ");
-  add_expr(b, t->session_expr, "new");
-  buf_adds(b, ");\n");
-  if (tasks)
-    buf_printf(b,
-               "  UPDATE task_groups SET members_rev = %s"
-               " WHERE id = new.group_id;\n",
-               rev);
-  buf_adds(b, "END;\n");
-
-  /* Update of any versioned field: one revision for the row, one history
-   * entry per changed field. Stamping rev and updated_at changes no
-   * versioned field, so it does not fire this trigger again. */
-  buf_printf(b, "CREATE TRIGGER %s_update AFTER UPDATE ON %s WHEN ", table,
-             table);
-  for (int i = 0; i < d->nversioned; i++)
-    buf_printf(b, "%sold.%s IS NOT new.%s", i ? " OR " : "", d->fields[i].name,
-               d->fields[i].name);
-  buf_adds(b, " BEGIN\n  UPDATE revision SET rev = rev + 1;\n");
-  buf_printf(b,
-             "  INSERT INTO history (revision, at, source, tbl, rec, op,"
-             " field, old_value, new_value, session_id)\n"
-             "    SELECT %s, " NOWF ", %s, '%s', ",
-             rev, src, kind);
-  add_expr(b, t->key, "new");
-  buf_adds(b, ", 'update', f, o, n, ");
-  add_expr(b, t->session_expr, "new");
-  buf_adds(b, " FROM (");
-  for (int i = 0; i < d->nversioned; i++) {
-    const char *f = d->fields[i].name;
-    buf_printf(b,
-               "%sSELECT '%s' AS f, old.%s AS o, new.%s AS n"
-               " WHERE old.%s IS NOT new.%s",
-               i ? " UNION ALL " : "", f, f, f, f, f);
-  }
-  buf_adds(b, ");\n");
-  buf_printf(b,
-             "  UPDATE %s SET rev = %s, updated_at = " NOWF
-             " WHERE rowid = new.rowid;\n",
-             table, rev);
-  if (tasks)
-    buf_printf(b,
-               "  UPDATE task_groups SET members_rev = %s\n"
-               "    WHERE id IN (old.group_id, new.group_id)\n"
-               "      AND (old.group_id IS NOT new.group_id"
-               " OR old.deleted IS NOT new.deleted);\n",
-               rev);
-  buf_adds(b, "END;\n");
-
-  /* Delete (only plain SQL deletes; taskfs deletes softly): the whole row
-   * is kept in the history so it can be read back as of earlier revisions. */
-  buf_printf(b,
-             "CREATE TRIGGER %s_delete AFTER DELETE ON %s BEGIN\n"
-             "  UPDATE revision SET rev = rev + 1;\n"
-             "  INSERT INTO history (revision, at, source, tbl, rec, op,"
-             " old_value, session_id)\n"
-             "    VALUES (%s, " NOWF ", %s, '%s', ",
-             table, table, rev, src, kind);
-  add_expr(b, t->key, "old");
-  /* The row as it was: every field but the store's record of its last
-   * change. */
-  buf_adds(b, ", 'delete', json_object(");
-  for (int i = 0, n = 0; i < d->nfields; i++) {
-    const char *f = d->fields[i].name;
-    if (str_eq(f, "rev") || str_eq(f, "updated_at") || str_eq(f, "members_rev"))
-      continue;
-    buf_printf(b, "%s'%s',old.%s", n++ ? "," : "", f, f);
-  }
-  buf_adds(b, "), ");
-  add_expr(b, t->session_expr, "old");
-  buf_adds(b, ");\n");
-  if (tasks)
-    buf_printf(b,
-               "  UPDATE task_groups SET members_rev = %s"
-               " WHERE id = old.group_id;\n",
-               rev);
-  buf_adds(b, "END;\n");
+void store_close(struct store *st) {
+  if (!st)
+    return;
+  if (st->ops)
+    st->ops->close(st);
+  free(st->path);
+  free(st->source);
+  free(st->upgrade_backup);
+  buf_release(&st->err);
+  free(st);
 }
 
-/* ---- errors ---- */
+const char *store_backend(const struct store *st) { return st->ops->name; }
 
-static int rc_from_sqlite(int rc) {
-  switch (rc & 0xff) {
-  case SQLITE_OK:
-  case SQLITE_ROW:
-  case SQLITE_DONE:
-    return ENG_OK;
-  case SQLITE_BUSY:
-  case SQLITE_LOCKED:
-    return ENG_BUSY;
-  case SQLITE_READONLY:
-  case SQLITE_PERM:
-  case SQLITE_AUTH:
-    return ENG_READONLY;
-  case SQLITE_FULL:
-    return ENG_FULL;
-  case SQLITE_CORRUPT:
-    return ENG_CORRUPT;
-  case SQLITE_NOTADB:
-    return ENG_SCHEMA;
-  case SQLITE_CANTOPEN:
-    return ENG_NOTFOUND;
-  case SQLITE_CONSTRAINT:
-    return (rc == SQLITE_CONSTRAINT_UNIQUE ||
-            rc == SQLITE_CONSTRAINT_PRIMARYKEY)
-               ? ENG_EXISTS
-               : ENG_INVALID;
-  case SQLITE_TOOBIG:
-    return ENG_TOOBIG;
-  case SQLITE_NOMEM:
-    die("out of memory in SQLite");
-  }
-  return ENG_DB;
+const char *store_upgrade_backup(const struct store *st) {
+  return st->upgrade_backup;
 }
 
 int store_fail(struct store *st, int rc, const char *fmt, ...) {
@@ -356,548 +64,15 @@ int store_fail(struct store *st, int rc, const char *fmt, ...) {
   return rc;
 }
 
-/* A failed write whose cause the system names: a full disk or quota, or
- * a file system that went read-only, are told apart from other I/O
- * errors. */
-static int rc_from_ioerr(struct store *st, int src) {
-  if (src != SQLITE_IOERR_WRITE && src != SQLITE_IOERR_FSYNC &&
-      src != SQLITE_IOERR_TRUNCATE && src != SQLITE_IOERR_SHMSIZE)
-    return ENG_DB;
-  switch (sqlite3_system_errno(st->db)) {
-  case ENOSPC:
-  case EDQUOT:
-    return ENG_FULL;
-  case EROFS:
-  case EACCES:
-  case EPERM:
-    return ENG_READONLY;
-  default:
-    return ENG_DB;
-  }
-}
-
-int store_sqlfail(struct store *st, int src) {
-  int rc = (src & 0xff) == SQLITE_IOERR ? rc_from_ioerr(st, src)
-                                        : rc_from_sqlite(src);
-  const char *msg = sqlite3_errmsg(st->db);
-  switch (rc) {
-  case ENG_BUSY:
-    return store_fail(st, rc,
-                      "database %s is locked by another program "
-                      "(retried for %d ms)",
-                      st->path, st->busy_ms);
-  case ENG_READONLY:
-    return store_fail(st, rc, "database %s cannot be written: %s", st->path,
-                      msg);
-  case ENG_FULL:
-    return store_fail(st, rc, "no space left for database %s", st->path);
-  case ENG_CORRUPT: {
-    char *why = xstrdup(msg);
-    store_fail_damaged(st, why);
-    free(why);
-    return rc;
-  }
-  default:
-    return store_fail(st, rc, "%s", msg);
-  }
-}
-
 const char *store_errmsg(const struct store *st) {
   return st ? st->err.ptr : "out of memory";
 }
 
 const char *store_path(const struct store *st) { return st->path; }
 
-/* ---- statements ---- */
-
-sqlite3_stmt *store_stmt(struct store *st, int slot, const char *sql) {
-  if (st->stmts[slot]) {
-    /* One slot, one statement: a slot reused for other SQL would run
-     * the wrong statement. */
-    if (sql && strcmp(sqlite3_sql(st->stmts[slot]), sql) != 0)
-      die("statement slot %d holds other SQL than '%s'", slot, sql);
-    sqlite3_reset(st->stmts[slot]);
-    sqlite3_clear_bindings(st->stmts[slot]);
-    return st->stmts[slot];
-  }
-  int rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
-                              &st->stmts[slot], NULL);
-  if (rc != SQLITE_OK) {
-    store_sqlfail(st, rc);
-    return NULL;
-  }
-  return st->stmts[slot];
-}
-
-void bind_text(sqlite3_stmt *s, int i, const char *v) {
-  if (v)
-    sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
-  else
-    sqlite3_bind_null(s, i);
-}
-
-void bind_real(sqlite3_stmt *s, int i, double v) {
-  if (isnan(v))
-    sqlite3_bind_null(s, i);
-  else
-    sqlite3_bind_double(s, i, v);
-}
-
-char *col_text(sqlite3_stmt *s, int i) {
-  if (sqlite3_column_type(s, i) == SQLITE_NULL)
-    return NULL;
-  const unsigned char *t = sqlite3_column_text(s, i);
-  return xstrndup((const char *)t, (size_t)sqlite3_column_bytes(s, i));
-}
-
-char *col_text_nn(sqlite3_stmt *s, int i) {
-  char *t = col_text(s, i);
-  return t ? t : xstrdup("");
-}
-
-double col_real(sqlite3_stmt *s, int i) {
-  if (sqlite3_column_type(s, i) == SQLITE_NULL)
-    return NAN;
-  return sqlite3_column_double(s, i);
-}
-
-/* Runs sql (no parameters, no rows expected). */
-int store_exec(struct store *st, const char *sql) {
-  char *msg = NULL;
-  int rc = sqlite3_exec(st->db, sql, NULL, NULL, &msg);
-  if (rc != SQLITE_OK) {
-    int e = rc_from_sqlite(rc);
-    store_fail(st, e, "%s", msg ? msg : sqlite3_errstr(rc));
-    sqlite3_free(msg);
-    return e;
-  }
-  return ENG_OK;
-}
-
-/* Steps a statement that returns no rows and resets it. */
-int store_step_done(struct store *st, sqlite3_stmt *s) {
-  int rc = sqlite3_step(s);
-  int e = ENG_OK;
-  if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-    e = store_sqlfail(st, sqlite3_extended_errcode(st->db));
-  sqlite3_reset(s);
-  return e;
-}
-
-/* ---- open, migrate ---- */
-
-static int migrate_to_1(struct store *st) {
-  struct buf b = BUF_INIT;
-  buf_adds(&b, schema_base);
-  for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++)
-    add_triggers(&b, &tables[i]);
-  int rc = store_exec(st, b.ptr);
-  buf_release(&b);
-  return rc;
-}
-
-/* Conflicts a save could not settle, and backups of single values. */
-static const char schema_2[] =
-    "CREATE TABLE conflicts (\n"
-    "  id INTEGER PRIMARY KEY,\n"
-    "  session_id TEXT NOT NULL,\n"
-    "  file_kind TEXT NOT NULL,\n"
-    "  file_record TEXT NOT NULL,\n"
-    "  type TEXT NOT NULL,\n"
-    "  target_kind TEXT NOT NULL,\n"
-    "  target_id TEXT NOT NULL,\n"
-    "  field TEXT NOT NULL,\n"
-    "  label TEXT NOT NULL,\n"
-    "  base_rev INTEGER NOT NULL DEFAULT 0,\n"
-    "  base_value,\n"
-    "  db_value,\n"
-    "  file_value,\n"
-    "  manual_value,\n"
-    "  db_display TEXT NOT NULL DEFAULT '',\n"
-    "  file_display TEXT NOT NULL DEFAULT '',\n"
-    "  db_changed_at TEXT,\n"
-    "  db_source TEXT,\n"
-    "  detected_at TEXT NOT NULL,\n"
-    "  status TEXT NOT NULL DEFAULT 'open'\n"
-    "    CHECK (status IN ('open','manual','resolved')),\n"
-    "  resolution TEXT CHECK (resolution IN ('db','file','manual')),\n"
-    "  resolved_at TEXT,\n"
-    "  manual_task TEXT,\n"
-    "  note TEXT NOT NULL DEFAULT ''\n"
-    ");\n"
-    "CREATE INDEX conflicts_file ON conflicts(file_kind, file_record, "
-    "status);\n"
-    "CREATE INDEX conflicts_session ON conflicts(session_id, status);\n"
-    "ALTER TABLE backups ADD COLUMN target_kind TEXT;\n"
-    "ALTER TABLE backups ADD COLUMN target_id TEXT;\n"
-    "ALTER TABLE backups ADD COLUMN field TEXT;\n";
-
-static int migrate_to_2(struct store *st) { return store_exec(st, schema_2); }
-
-/* The sync log: every render, save and resolution, for monitoring. */
-static const char schema_3[] =
-    "CREATE TABLE sync_ops (\n"
-    "  id INTEGER PRIMARY KEY,\n"
-    "  type TEXT NOT NULL,\n"
-    "  file TEXT,\n"
-    "  session_id TEXT,\n"
-    "  started_at TEXT NOT NULL,\n"
-    "  ended_at TEXT NOT NULL,\n"
-    "  duration_us INTEGER NOT NULL,\n"
-    "  status TEXT NOT NULL\n"
-    "    CHECK (status IN ('ok','conflict','held','error')),\n"
-    "  error_kind TEXT,\n"
-    "  error TEXT,\n"
-    "  changes INTEGER NOT NULL DEFAULT 0,\n"
-    "  conflicts INTEGER NOT NULL DEFAULT 0,\n"
-    "  source TEXT\n"
-    ");\n"
-    "CREATE INDEX sync_ops_session ON sync_ops(session_id, id);\n"
-    "CREATE INDEX sync_ops_time ON sync_ops(started_at);\n";
-
-static int migrate_to_3(struct store *st) { return store_exec(st, schema_3); }
-
-static int (*const migrations[])(struct store *) = {migrate_to_1, migrate_to_2,
-                                                    migrate_to_3};
-
-static int schema_version(struct store *st, int *version) {
-  sqlite3_stmt *s;
-  int rc = sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL);
-  if (rc != SQLITE_OK)
-    return store_sqlfail(st, rc);
-  rc = sqlite3_step(s);
-  if (rc != SQLITE_ROW) {
-    rc = store_sqlfail(st, sqlite3_extended_errcode(st->db));
-    sqlite3_finalize(s);
-    return rc;
-  }
-  *version = sqlite3_column_int(s, 0);
-  sqlite3_finalize(s);
-  return ENG_OK;
-}
-
-static int has_user_tables(struct store *st, bool *yes) {
-  sqlite3_stmt *s;
-  int rc = sqlite3_prepare_v2(st->db,
-                              "SELECT count(*) FROM sqlite_schema"
-                              " WHERE name NOT LIKE 'sqlite_%'",
-                              -1, &s, NULL);
-  if (rc != SQLITE_OK)
-    return store_sqlfail(st, rc);
-  rc = sqlite3_step(s);
-  if (rc != SQLITE_ROW) {
-    rc = store_sqlfail(st, sqlite3_extended_errcode(st->db));
-    sqlite3_finalize(s);
-    return rc;
-  }
-  *yes = sqlite3_column_int(s, 0) > 0;
-  sqlite3_finalize(s);
-  return ENG_OK;
-}
-
-static int migrate(struct store *st, bool may_write) {
-  int version, rc;
-  bool tables_exist = false;
-  int latest = (int)(sizeof migrations / sizeof migrations[0]);
-
-  if ((rc = schema_version(st, &version)))
-    return rc;
-  if (version > latest)
-    return store_fail(st, ENG_SCHEMA,
-                      "database %s has schema version %d, newer than this "
-                      "taskfs (%d); upgrade taskfs to use it",
-                      st->path, version, latest);
-  if (version == latest)
-    return ENG_OK;
-  if ((rc = has_user_tables(st, &tables_exist)))
-    return rc;
-  if (version == 0 && tables_exist)
-    return store_fail(st, ENG_SCHEMA,
-                      "%s is an SQLite database but not a taskfs one "
-                      "(it has tables and no taskfs schema version)",
-                      st->path);
-  if (!may_write)
-    return store_fail(st, version == 0 ? ENG_NOTFOUND : ENG_SCHEMA,
-                      version == 0 ? "%s holds no taskfs database; create it "
-                                     "with 'taskctl init'"
-                                   : "database %s needs an upgrade of its "
-                                     "schema; open it once read-write",
-                      st->path);
-  if ((rc = store_begin_write(st)))
-    return rc;
-  /* Another process may have migrated while we waited for the lock. */
-  if ((rc = schema_version(st, &version)))
-    goto fail;
-  if (version > 0 && version < latest && !st->memory) {
-    /* The write lock is held and nothing is changed yet: the backup is
-     * exactly the file that is about to be upgraded. */
-    char reason[64];
-    snprintf(reason, sizeof reason, "before-schema-%d-to-%d", version, latest);
-    free(st->upgrade_backup);
-    st->upgrade_backup = NULL;
-    if ((rc = store_dbbackup_auto(st, reason, &st->upgrade_backup))) {
-      char *why = xstrdup(st->err.ptr);
-      store_fail(st, rc,
-                 "database %s has schema version %d and needs an upgrade to "
-                 "%d, which starts with a backup of it; the backup failed, "
-                 "so nothing was changed: %s",
-                 st->path, version, latest, why);
-      free(why);
-      goto fail;
-    }
-  }
-  for (int v = version; v < latest; v++) {
-    if ((rc = migrations[v](st)))
-      goto fail;
-  }
-  char sql[64];
-  snprintf(sql, sizeof sql, "PRAGMA user_version = %d", latest);
-  if ((rc = store_exec(st, sql)))
-    goto fail;
-  return store_commit(st);
-fail:
-  store_rollback(st);
-  return rc;
-}
-
-/* Replaces the connection of st by an in-memory copy of its database. */
-static int load_into_memory(struct store *st) {
-  sqlite3 *mem = NULL;
-  int rc = sqlite3_open_v2(":memory:", &mem,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
-                               SQLITE_OPEN_EXRESCODE,
-                           NULL);
-  if (!mem)
-    die("out of memory opening SQLite");
-  if (rc == SQLITE_OK) {
-    sqlite3_backup *b = sqlite3_backup_init(mem, "main", st->db, "main");
-    if (b) {
-      sqlite3_backup_step(b, -1);
-      rc = sqlite3_backup_finish(b);
-    } else {
-      rc = sqlite3_extended_errcode(mem);
-    }
-  }
-  if (rc != SQLITE_OK) {
-    int e = (rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB
-                ? store_fail_damaged(st, sqlite3_errmsg(mem))
-                : store_fail(st, rc_from_sqlite(rc), "cannot read %s: %s",
-                             st->path, sqlite3_errmsg(mem));
-    sqlite3_close_v2(mem);
-    return e;
-  }
-  for (int i = 0; i < STMT_COUNT; i++) {
-    sqlite3_finalize(st->stmts[i]);
-    st->stmts[i] = NULL;
-  }
-  sqlite3_close_v2(st->db);
-  st->db = mem;
-  st->memory = true;
-  sqlite3_extended_result_codes(st->db, 1);
-  return store_exec(st, "PRAGMA foreign_keys = ON; "
-                        "PRAGMA temp_store = MEMORY");
-}
-
-/*
- * The checks of a backup file to restore from: it reads back whole, and
- * it is a taskfs database this build can read. An older schema is
- * upgraded in a copy in memory, never in the file.
- */
-static int open_backup_file(struct store *st) {
-  int version, rc;
-  bool has_tables = false;
-  int latest = (int)(sizeof migrations / sizeof migrations[0]);
-  if ((rc = store_check(st)))
-    return rc;
-  if ((rc = schema_version(st, &version)) ||
-      (rc = has_user_tables(st, &has_tables)))
-    return rc;
-  if (version == 0)
-    return store_fail(st, ENG_SCHEMA,
-                      has_tables
-                          ? "%s is an SQLite database but not a taskfs one"
-                          : "%s holds no taskfs database",
-                      st->path);
-  if (version > latest)
-    return store_fail(st, ENG_SCHEMA,
-                      "%s has schema version %d, newer than this taskfs "
-                      "(%d); restore it with a taskfs of that version",
-                      st->path, version, latest);
-  if (version == latest)
-    return ENG_OK;
-  if ((rc = load_into_memory(st)))
-    return rc;
-  st->readonly = false;
-  rc = migrate(st, true);
-  st->readonly = true;
-  return rc;
-}
-
-/* The result of a file that SQLite refused as a database: a damaged one
- * when it starts like an SQLite file, else some other file. */
-static int not_a_database(struct store *st) {
-  if (strcmp(st->path, ":memory:") != 0 && store_file_is_sqlite(st->path)) {
-    char *why = xstrdup(st->err.ptr);
-    store_fail_damaged(st, why);
-    free(why);
-    return ENG_CORRUPT;
-  }
-  return store_fail(st, ENG_SCHEMA, "%s is not an SQLite database", st->path);
-}
-
-/*
- * Reopens a read-only store as immutable. A WAL database on a file system
- * that cannot be written (read-only media, a read-only bind mount) has no
- * -shm file and cannot make one, and SQLite reads it only this way. An
- * immutable connection takes no locks and does not notice changes made to
- * the file by other means.
- */
-static int reopen_immutable(struct store *st) {
-  struct buf uri = BUF_INIT;
-  /* "file://" + "/abs/path" has an empty authority; a relative path
-   * follows "file:" directly. */
-  buf_adds(&uri, st->path[0] == '/' ? "file://" : "file:");
-  for (const char *p = st->path; *p; p++) {
-    if (*p == '%' || *p == '?' || *p == '#')
-      buf_printf(&uri, "%%%02X", (unsigned)(unsigned char)*p);
-    else
-      buf_addc(&uri, *p);
-  }
-  buf_adds(&uri, "?immutable=1");
-  sqlite3_close_v2(st->db);
-  st->db = NULL;
-  int rc = sqlite3_open_v2(uri.ptr, &st->db,
-                           SQLITE_OPEN_READONLY | SQLITE_OPEN_URI |
-                               SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE,
-                           NULL);
-  buf_release(&uri);
-  if (!st->db)
-    die("out of memory opening SQLite");
-  if (rc != SQLITE_OK)
-    return store_fail(st, rc_from_sqlite(rc), "cannot open database %s: %s",
-                      st->path, sqlite3_errmsg(st->db));
-  sqlite3_extended_result_codes(st->db, 1);
-  return store_exec(st, "PRAGMA foreign_keys = ON; "
-                        "PRAGMA temp_store = MEMORY");
-}
-
-int store_open(const char *path, int flags, struct store **out) {
-  struct store *st = xcalloc(1, sizeof *st);
-  int rc;
-  buf_init(&st->err);
-  st->path = xstrdup(path);
-  st->busy_ms = 5000;
-  st->source = xstrdup("taskfs");
-  st->backup_file = (flags & STORE_BACKUP_FILE) != 0;
-  st->readonly = (flags & (STORE_READONLY | STORE_BACKUP_FILE)) != 0;
-  if (st->backup_file)
-    flags &= ~STORE_CREATE;
-  *out = st;
-
-  bool memory = strcmp(path, ":memory:") == 0;
-  st->memory = memory;
-  if (!memory && !(flags & STORE_CREATE) && access(path, F_OK) != 0)
-    return st->backup_file
-               ? store_fail(st, ENG_NOTFOUND, "no backup file %s: %s", path,
-                            strerror(errno))
-               : store_fail(st, ENG_NOTFOUND,
-                            "no database at %s; create one with 'taskctl "
-                            "init' or name another with -d",
-                            path);
-  if (!memory && !st->backup_file && (rc = store_file_check(st, path)))
-    return rc;
-  int oflags =
-      SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE |
-      (st->readonly ? SQLITE_OPEN_READONLY
-                    : SQLITE_OPEN_READWRITE |
-                          ((flags & STORE_CREATE) ? SQLITE_OPEN_CREATE : 0));
-  rc = sqlite3_open_v2(path, &st->db, oflags, NULL);
-  if (rc != SQLITE_OK) {
-    if (!st->db)
-      die("out of memory opening SQLite");
-    int e = rc_from_sqlite(rc);
-    if (e == ENG_NOTFOUND && !memory && access(path, F_OK) == 0)
-      return store_fail(st, ENG_READONLY,
-                        "cannot open database %s for writing: the file and "
-                        "its folder must be writable (SQLite keeps its "
-                        "-wal and -shm files beside it)",
-                        path);
-    return store_fail(st, e, "cannot open database %s: %s", path,
-                      sqlite3_errmsg(st->db));
-  }
-  sqlite3_extended_result_codes(st->db, 1);
-  sqlite3_busy_timeout(st->db, st->busy_ms);
-  /* Statement journals of trigger-heavy inserts stay in memory. */
-  if ((rc = store_exec(st, "PRAGMA foreign_keys = ON; "
-                           "PRAGMA temp_store = MEMORY")))
-    return rc;
-  if (!st->readonly && !memory) {
-    /* WAL lets readers (the mount) and one writer work at once. */
-    rc = store_exec(st, "PRAGMA journal_mode = WAL");
-    if (rc == ENG_SCHEMA || rc == ENG_CORRUPT)
-      return not_a_database(st);
-    if (rc == ENG_NOTFOUND)
-      return store_fail(st, ENG_READONLY,
-                        "cannot open database %s for writing: the file and "
-                        "its folder must be writable (SQLite keeps its -wal "
-                        "and -shm files beside it)",
-                        path);
-    if (rc)
-      return rc;
-    /* A commit is on disk when it returns: a save whose close() returned
-     * 0 survives a power failure (NORMAL would fsync the log only at
-     * checkpoints). */
-    if ((rc = store_exec(st, "PRAGMA synchronous = FULL")))
-      return rc;
-  }
-  rc = st->backup_file ? open_backup_file(st) : migrate(st, !st->readonly);
-  if (rc == ENG_NOTFOUND && st->readonly && !memory &&
-      access(path, F_OK) == 0 && strstr(st->err.ptr, "unable to open")) {
-    rc = reopen_immutable(st);
-    if (rc == ENG_OK)
-      rc = st->backup_file ? open_backup_file(st) : migrate(st, false);
-  }
-  if (rc == ENG_NOTFOUND && !memory && access(path, F_OK) == 0 &&
-      strstr(st->err.ptr, "unable to open"))
-    return store_fail(st, ENG_READONLY,
-                      "cannot open database %s for writing: the file and "
-                      "its folder must be writable (SQLite keeps its -wal "
-                      "and -shm files beside it)",
-                      path);
-  if (rc == ENG_SCHEMA && strstr(st->err.ptr, "not a database"))
-    return not_a_database(st);
-  if (rc == ENG_DB && strstr(st->err.ptr, "not a database"))
-    return not_a_database(st);
-  if (rc)
-    return rc;
-  store_poll(st);
-  buf_truncate(&st->err, 0);
-  return ENG_OK;
-}
-
-void store_close(struct store *st) {
-  if (!st)
-    return;
-  for (int i = 0; i < STMT_COUNT; i++)
-    sqlite3_finalize(st->stmts[i]);
-  if (st->db)
-    sqlite3_close_v2(st->db);
-  free(st->path);
-  free(st->source);
-  free(st->upgrade_backup);
-  buf_release(&st->err);
-  free(st);
-}
-
-const char *store_upgrade_backup(const struct store *st) {
-  return st->upgrade_backup;
-}
-
-const char *store_sqlite_version(void) { return sqlite3_libversion(); }
-
 void store_set_busy_ms(struct store *st, int ms) {
   st->busy_ms = ms;
-  sqlite3_busy_timeout(st->db, ms);
+  st->ops->set_busy_ms(st, ms);
 }
 
 void store_set_source(struct store *st, const char *source) {
@@ -906,7 +81,7 @@ void store_set_source(struct store *st, const char *source) {
 
 /* ---- transactions ---- */
 
-int store_begin_write(struct store *st) {
+int store_may_write(struct store *st) {
   if (st->readonly)
     return store_fail(st, ENG_READONLY, "database %s is open read-only",
                       st->path);
@@ -914,77 +89,31 @@ int store_begin_write(struct store *st) {
     die("nested write transaction");
   if (st->read_depth > 0)
     die("write transaction inside a read snapshot");
-  /* SQLite's busy handler retries a locked database with growing sleeps
-   * (1 ms up to 100 ms) until busy_ms have passed: the bounded exponential
-   * backoff. Past it, the caller gets ENG_BUSY and nothing has changed. */
-  sqlite3_stmt *s = store_stmt(st, STMT_BEGIN, "BEGIN IMMEDIATE");
-  if (!s)
-    return ENG_DB;
-  int rc = sqlite3_step(s);
-  sqlite3_reset(s);
-  if (rc != SQLITE_DONE)
-    return store_sqlfail(st, rc);
-  st->in_write = true;
   return ENG_OK;
 }
 
 int store_begin(struct store *st) {
-  int rc = store_begin_write(st);
+  int rc = store_may_write(st);
   if (rc)
     return rc;
-  return store_begin_source(st);
-}
-
-int store_begin_source(struct store *st) {
-  int rc;
-  sqlite3_stmt *s = store_stmt(
-      st, STMT_SET_SOURCE, "UPDATE change_source SET source = ?1 WHERE id = 1");
-  if (!s) {
-    store_rollback(st);
-    return ENG_DB;
-  }
-  bind_text(s, 1, st->source);
-  if ((rc = store_step_done(st, s))) {
-    store_rollback(st);
-    return rc;
-  }
-  return ENG_OK;
+  rc = st->ops->begin(st);
+  st->in_write = rc == ENG_OK;
+  return rc;
 }
 
 int store_commit(struct store *st) {
   if (!st->in_write)
     die("commit outside a transaction");
-  /* Changes by other programs are recorded as coming from "sql". */
-  sqlite3_stmt *s = store_stmt(st, STMT_RESET_SOURCE,
-                               "UPDATE change_source SET source = 'sql'"
-                               " WHERE id = 1");
-  int rc = s ? store_step_done(st, s) : ENG_DB;
-  if (rc) {
-    store_rollback(st);
-    return rc;
-  }
-  s = store_stmt(st, STMT_COMMIT, "COMMIT");
-  if (!s) {
-    store_rollback(st);
-    return ENG_DB;
-  }
-  int src = sqlite3_step(s);
-  sqlite3_reset(s);
-  if (src != SQLITE_DONE) {
-    rc = store_sqlfail(st, src);
-    store_rollback(st);
-    return rc;
-  }
+  /* A commit that fails is rolled back by the backend. */
+  int rc = st->ops->commit(st);
   st->in_write = false;
-  st->own_commit = true;
-  return ENG_OK;
+  return rc;
 }
 
 void store_rollback(struct store *st) {
   if (!st->in_write)
     return;
-  if (!sqlite3_get_autocommit(st->db))
-    sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+  st->ops->rollback(st);
   st->in_write = false;
 }
 
@@ -993,85 +122,338 @@ bool store_in_transaction(const struct store *st) { return st->in_write; }
 int store_read_begin(struct store *st) {
   if (st->in_write || st->read_depth++ > 0)
     return ENG_OK;
-  sqlite3_stmt *s = store_stmt(st, STMT_READ_BEGIN, "BEGIN DEFERRED");
-  int rc = s ? store_step_done(st, s) : ENG_DB;
-  if (rc) {
+  int rc = st->ops->read_begin(st);
+  if (rc)
     st->read_depth = 0;
-    return rc;
-  }
-  /* Take the read snapshot now, so that every later query sees it. */
-  s = store_stmt(st, STMT_REVISION, "SELECT rev FROM revision WHERE id = 1");
-  if (s) {
-    sqlite3_step(s);
-    sqlite3_reset(s);
-  }
-  return ENG_OK;
+  return rc;
 }
 
 void store_read_end(struct store *st) {
   if (st->in_write || st->read_depth == 0)
     return;
-  if (--st->read_depth > 0)
-    return;
-  if (!sqlite3_get_autocommit(st->db))
-    sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+  if (--st->read_depth == 0)
+    st->ops->read_end(st);
 }
 
-bool store_moved(struct store *st) {
-  int moved = 0;
-  if (sqlite3_file_control(st->db, "main", SQLITE_FCNTL_HAS_MOVED, &moved) !=
-      SQLITE_OK)
-    return false;
-  return moved != 0;
-}
+/* ---- change detection and health ---- */
+
+bool store_moved(struct store *st) { return st->ops->moved(st); }
 
 int store_schema_check(struct store *st, bool *newer) {
-  int version = 0;
-  int rc = schema_version(st, &version);
-  *newer =
-      rc == ENG_OK && version > (int)(sizeof migrations / sizeof migrations[0]);
-  return rc;
+  return st->ops->schema_check(st, newer);
 }
 
-int64_t store_revision(struct store *st) {
-  sqlite3_stmt *s =
-      store_stmt(st, STMT_REVISION, "SELECT rev FROM revision WHERE id = 1");
-  if (!s)
-    return 0;
-  int64_t rev = 0;
-  if (sqlite3_step(s) == SQLITE_ROW)
-    rev = sqlite3_column_int64(s, 0);
-  sqlite3_reset(s);
-  return rev;
-}
+int64_t store_revision(struct store *st) { return st->ops->revision(st); }
 
-bool store_poll(struct store *st) {
-  sqlite3_stmt *s = store_stmt(st, STMT_DATA_VERSION, "PRAGMA data_version");
-  if (!s)
-    return true;
-  bool changed = st->own_commit;
-  if (sqlite3_step(s) == SQLITE_ROW) {
-    unsigned dv = (unsigned)sqlite3_column_int(s, 0);
-    changed |= dv != st->data_version;
-    st->data_version = dv;
-  } else {
-    changed = true;
-  }
-  sqlite3_reset(s);
-  st->own_commit = false;
-  return changed;
-}
+bool store_poll(struct store *st) { return st->ops->poll(st); }
 
 int64_t store_revision_time(struct store *st, int64_t rev) {
-  sqlite3_stmt *s = store_stmt(st, STMT_REVISION_TIME,
-                               "SELECT at FROM history WHERE revision = ?1"
-                               " LIMIT 1");
-  if (!s)
-    return 0;
-  sqlite3_bind_int64(s, 1, rev);
-  int64_t ns = 0;
-  if (sqlite3_step(s) == SQLITE_ROW)
-    time_parse((const char *)sqlite3_column_text(s, 0), &ns);
-  sqlite3_reset(s);
-  return ns;
+  return st->ops->revision_time(st, rev);
+}
+
+/* ---- what files show ---- */
+
+int store_task_ids(struct store *st, const char *session_id, int status,
+                   char ***ids, size_t *n) {
+  return st->ops->task_ids(st, session_id, status, ids, n);
+}
+
+int store_owner_revision(struct store *st, int owner_kind, const char *id,
+                         const char *section_key, int64_t *rev) {
+  return st->ops->owner_revision(st, owner_kind, id, section_key, rev);
+}
+
+int store_group_stats(struct store *st, const char *session_id,
+                      struct group_stats **out, size_t *n) {
+  return st->ops->group_stats(st, session_id, out, n);
+}
+
+void store_group_stats_free(struct group_stats *v, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    free(v[i].group_id);
+  free(v);
+}
+
+int store_task_events(struct store *st, const char *session_id, size_t limit,
+                      struct task_event **out, size_t *n) {
+  return st->ops->task_events(st, session_id, limit, out, n);
+}
+
+void store_task_events_free(struct task_event *v, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    free(v[i].at);
+    free(v[i].task_id);
+    free(v[i].title);
+    free(v[i].group_name);
+    free(v[i].op);
+    free(v[i].status);
+  }
+  free(v);
+}
+
+/* ---- history ---- */
+
+int store_changes_since(struct store *st, int64_t rev, const char *session_id,
+                        size_t limit, struct change **out, size_t *n) {
+  return st->ops->changes_since(st, rev, session_id, limit, out, n);
+}
+
+int store_changes_recent(struct store *st, const char *session_id,
+                         const char *source, size_t limit, struct change **out,
+                         size_t *n) {
+  return st->ops->changes_recent(st, session_id, source, limit, out, n);
+}
+
+int store_last_change(struct store *st, const char *table, const char *record,
+                      const char *field, struct change *out) {
+  return st->ops->last_change(st, table, record, field, out);
+}
+
+/* ---- drafts and save memos ---- */
+
+int store_draft_get(struct store *st, const char *kind, const char *record,
+                    struct draft *out) {
+  return st->ops->draft_get(st, kind, record, out);
+}
+
+int store_draft_put(struct store *st, const struct draft *d) {
+  return st->ops->draft_put(st, d);
+}
+
+int store_draft_delete(struct store *st, const char *kind, const char *record) {
+  return st->ops->draft_delete(st, kind, record);
+}
+
+int store_draft_list(struct store *st, const char *session_id,
+                     struct draft **out, size_t *n) {
+  return st->ops->draft_list(st, session_id, out, n);
+}
+
+int store_memo_get(struct store *st, const char *kind, const char *record,
+                   struct save_memo *out) {
+  return st->ops->memo_get(st, kind, record, out);
+}
+
+int store_memo_put(struct store *st, const struct save_memo *m) {
+  return st->ops->memo_put(st, m);
+}
+
+/* ---- backups ---- */
+
+int store_backup_add(struct store *st, const char *session_id, const char *kind,
+                     const char *record, const char *reason, const char *text,
+                     size_t len, int64_t *id) {
+  return st->ops->backup_add(st, session_id, kind, record, reason, text, len,
+                             id);
+}
+
+int store_backup_value(struct store *st, const char *session_id,
+                       const char *target_kind, const char *target_id,
+                       const char *field, const char *value, const char *reason,
+                       int64_t *id) {
+  return st->ops->backup_value(st, session_id, target_kind, target_id, field,
+                               value, reason, id);
+}
+
+int store_backup_get(struct store *st, int64_t id, struct backup *out) {
+  return st->ops->backup_get(st, id, out);
+}
+
+int store_backup_list(struct store *st, const char *session_id,
+                      struct backup **out, size_t *n) {
+  return st->ops->backup_list(st, session_id, out, n);
+}
+
+/* ---- conflicts ---- */
+
+int store_conflict_add(struct store *st, struct conflict *c) {
+  return st->ops->conflict_add(st, c);
+}
+
+int store_conflict_get(struct store *st, int64_t id, struct conflict *out) {
+  return st->ops->conflict_get(st, id, out);
+}
+
+int store_conflict_list(struct store *st, const char *session_id,
+                        const char *file_kind, const char *file_record,
+                        bool open_only, struct conflict **out, size_t *n) {
+  return st->ops->conflict_list(st, session_id, file_kind, file_record,
+                                open_only, out, n);
+}
+
+int store_conflict_resolve(struct store *st, int64_t id,
+                           const char *resolution) {
+  return st->ops->conflict_resolve(st, id, resolution);
+}
+
+int store_conflict_note(struct store *st, int64_t id, const char *manual,
+                        const char *note) {
+  return st->ops->conflict_note(st, id, manual, note);
+}
+
+/* ---- the sync log ---- */
+
+int store_syncop_add(struct store *st, const struct syncop *op) {
+  return st->ops->syncop_add(st, op);
+}
+
+int store_syncops_prune(struct store *st, int max_rows, int max_age_days) {
+  return st->ops->syncops_prune(st, max_rows, max_age_days);
+}
+
+int store_sync_stats(struct store *st, const char *session_id,
+                     struct sync_stats *out) {
+  return st->ops->sync_stats(st, session_id, out);
+}
+
+int store_sync_last_ns(struct store *st, const char *session_id, int64_t *ns) {
+  return st->ops->sync_last_ns(st, session_id, ns);
+}
+
+int store_sync_error_kinds(struct store *st, const char *session_id,
+                           struct strlist *kinds, struct strlist *counts) {
+  return st->ops->sync_error_kinds(st, session_id, kinds, counts);
+}
+
+int store_sync_failures(struct store *st, const char *session_id, size_t limit,
+                        struct sync_failure **out, size_t *n) {
+  return st->ops->sync_failures(st, session_id, limit, out, n);
+}
+
+/* ---- the whole database ---- */
+
+int store_check(struct store *st) { return st->ops->check(st); }
+
+int store_dbbackup_write(struct store *st, const char *path, int flags,
+                         int64_t *rev) {
+  return st->ops->dbbackup_write(st, path, flags, rev);
+}
+
+int store_restore(struct store *st, struct store *from, char **snapshot,
+                  struct store_restore_stats *stats) {
+  return st->ops->restore(st, from, snapshot, stats);
+}
+
+/* ---- releasing what the store fills ---- */
+
+void store_backup_release(struct backup *b) {
+  free(b->session_id);
+  free(b->kind);
+  free(b->record);
+  free(b->reason);
+  free(b->created_at);
+  free(b->target_kind);
+  free(b->target_id);
+  free(b->field);
+  free(b->text);
+  memset(b, 0, sizeof *b);
+}
+
+void store_backups_free(struct backup *v, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    store_backup_release(&v[i]);
+  free(v);
+}
+
+void conflict_init(struct conflict *c) { memset(c, 0, sizeof *c); }
+
+void conflict_release(struct conflict *c) {
+  char **fields[] = {
+      &c->session_id,  &c->file_kind,    &c->file_record,   &c->type,
+      &c->target_kind, &c->target_id,    &c->field,         &c->label,
+      &c->base_value,  &c->db_value,     &c->file_value,    &c->manual_value,
+      &c->db_display,  &c->file_display, &c->db_changed_at, &c->db_source,
+      &c->detected_at, &c->status,       &c->resolution,    &c->resolved_at,
+      &c->manual_task, &c->note};
+  for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+    free(*fields[i]);
+  conflict_init(c);
+}
+
+void store_conflicts_free(struct conflict *v, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    conflict_release(&v[i]);
+  free(v);
+}
+
+void store_sync_failures_free(struct sync_failure *v, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    free(v[i].at);
+    free(v[i].type);
+    free(v[i].file);
+    free(v[i].status);
+    free(v[i].kind);
+    free(v[i].error);
+  }
+  free(v);
+}
+
+int store_syncops_failed(struct store *st, const char *session_id, size_t limit,
+                         struct strlist *lines) {
+  struct sync_failure *v;
+  size_t n;
+  int rc = store_sync_failures(st, session_id, limit, &v, &n);
+  if (rc)
+    return rc;
+  for (size_t i = 0; i < n; i++) {
+    struct buf b = BUF_INIT;
+    buf_printf(&b, "%.19s UTC %s %s: %s", v[i].at ? v[i].at : "", v[i].type,
+               v[i].file ? v[i].file : "", v[i].status);
+    if (v[i].kind)
+      buf_printf(&b, " (%s)", v[i].kind);
+    if (v[i].error) {
+      buf_adds(&b, ": ");
+      for (const char *p = v[i].error; *p; p++)
+        if (*p == '\n')
+          buf_adds(&b, "; ");
+        else
+          buf_addc(&b, *p);
+    }
+    strlist_add(lines, b.ptr);
+    buf_release(&b);
+  }
+  store_sync_failures_free(v, n);
+  return ENG_OK;
+}
+
+void store_change_release(struct change *c) {
+  free(c->at);
+  free(c->source);
+  free(c->table);
+  free(c->record);
+  free(c->op);
+  free(c->field);
+  free(c->old_value);
+  free(c->new_value);
+  free(c->session_id);
+  memset(c, 0, sizeof *c);
+}
+
+void store_changes_free(struct change *v, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    store_change_release(&v[i]);
+  free(v);
+}
+
+void store_draft_release(struct draft *d) {
+  free(d->kind);
+  free(d->record);
+  free(d->text);
+  free(d->diagnostics);
+  free(d->created_at);
+  memset(d, 0, sizeof *d);
+}
+
+void store_drafts_free(struct draft *v, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    store_draft_release(&v[i]);
+  free(v);
+}
+
+void store_memo_release(struct save_memo *m) {
+  free(m->kind);
+  free(m->record);
+  strlist_clear(&m->created_titles);
+  strlist_clear(&m->created_ids);
+  memset(m, 0, sizeof *m);
 }

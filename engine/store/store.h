@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* store.h: the task database behind a narrow interface. The only module
- * that speaks SQL; render, parse and merge see records, never rows.
+/* store.h: the task database behind a narrow interface. Render, parse
+ * and merge see records, never rows; the SQL is in the backends behind
+ * the table of operations of backend.h (SQLite: sqlite*.c).
  *
- * A store is one SQLite connection. It is not thread-safe: callers
- * serialise access (the filesystem holds its lock around every call).
+ * A store is one connection. It is not thread-safe: callers serialise
+ * access (the filesystem holds its lock around every call).
  *
  * Every change to a session, group, task or section, by this program or
  * any other (a plain sqlite3 UPDATE included), bumps one monotonic
@@ -70,6 +71,8 @@ const char *store_upgrade_backup(const struct store *st);
 void store_close(struct store *st);
 /* The version of the SQLite library in use. */
 const char *store_sqlite_version(void);
+/* The backend of st: "sqlite". */
+const char *store_backend(const struct store *st);
 const char *store_errmsg(const struct store *st);
 /* Sets the message store_errmsg() returns, for engine modules that report
  * through the store, and returns rc. */
@@ -115,79 +118,197 @@ bool store_poll(struct store *st);
 int64_t store_revision_time(struct store *st, int64_t rev);
 
 /* ---- records of any kind (enum record_kind); rec points to its struct;
- *      a section's id is its row id in decimal ---- */
+ *      a section's id is its row id in decimal ----
+ *
+ * The rules of each kind hold on every backend: a session's status is one
+ * of session_statuses; a group has a title and a name that can be a file
+ * name, unique among the session's live groups; a task has a group (its
+ * session is the group's), a one-line title, progress 0-100, efforts of 0
+ * to EFFORT_MAX hours and no dependency on itself. Ids are letters,
+ * digits, '_', '-' and '.', not starting with '.'. ENG_INVALID (with what
+ * to do) otherwise.
+ */
 int store_get(struct store *st, int kind, const char *id, void *out);
+/*
+ * Inserts rec. A NULL id gets a generated one, stored back into rec: a
+ * session "session_" and eight hex digits, a group "<slug of the name>
+ * _group_NNN", a task "<slug of the title>_NNN" (the first free number);
+ * a section 0 gets the backend's next row id. A group without a name
+ * gets one from its title (and a title from its name); a task without a
+ * session gets its group's. A position of 0 puts a group or task after
+ * the others. A task inserted as active or completed gets its
+ * started_at (and completed_at) time.
+ */
+int store_insert(struct store *st, int kind, void *rec);
+/*
+ * Writes every versioned field of rec to the row with rec's id. A task
+ * keeps the times its status implies: started_at is set when it first
+ * becomes active or completed, completed_at when it becomes completed
+ * and cleared when it leaves that status.
+ */
 int store_update(struct store *st, int kind, const void *rec);
+/* True when a live or deleted record of kind with this id exists. */
+bool store_exists(struct store *st, int kind, const char *id);
 
-/* ---- sessions ---- */
-int store_session_get(struct store *st, const char *id, struct session *out);
-/* *out is a malloc'd array of *n records; free with store_sessions_free. */
-int store_session_list(struct store *st, bool include_deleted,
-                       struct session **out, size_t *n);
-void store_sessions_free(struct session *v, size_t n);
-/* Inserts s; a NULL s->id gets a generated one, stored back into s. */
-int store_session_insert(struct store *st, struct session *s);
-/* Writes every versioned field of s to the row with s->id. */
-int store_session_update(struct store *st, const struct session *s);
+/* What store_query() lists. Orders: sessions by creation; groups by
+ * position, then id; tasks of a session by group position, group id,
+ * position, id (only tasks of live groups unless include_deleted);
+ * sections by position, then id, or by id for SQ_SECTIONS_ALL. */
+enum store_query_kind {
+  SQ_SESSIONS,       /* every session */
+  SQ_GROUPS,         /* the groups of session_id */
+  SQ_GROUP_NAMED,    /* the live group of session_id called name */
+  SQ_TASKS,          /* tasks; any of session_id, group_id and status */
+  SQ_TASKS_OF_GROUP, /* the tasks of group_id */
+  SQ_SECTIONS,       /* the sections of owner_kind, owner_id */
+  SQ_SECTION_KEYED,  /* the live section of the owner with this key */
+  SQ_SECTIONS_ALL,   /* every section, deleted ones included */
+  SQ_COUNT
+};
+struct store_query {
+  int what; /* enum store_query_kind */
+  const char *session_id, *group_id, *owner_id, *name, *key;
+  int owner_kind;       /* enum owner_kind */
+  int status;           /* tasks of one status; -1 for all */
+  bool include_deleted; /* deleted records too (live ones only: false) */
+};
+/* The record kind a query lists. */
+int store_query_record_kind(int what);
+/* The records q names into *out, a malloc'd array of *n structs of its
+ * kind; free with store_records_free. */
+int store_query(struct store *st, const struct store_query *q, void **out,
+                size_t *n);
+/* The one record q names (SQ_GROUP_NAMED, SQ_SECTION_KEYED): ENG_NOTFOUND
+ * when there is none. */
+int store_query_one(struct store *st, const struct store_query *q, void *out);
+void store_records_free(int kind, void *v, size_t n);
 
-/* ---- groups ---- */
-int store_group_get(struct store *st, const char *id, struct group *out);
+/* ---- the kinds by name ---- */
+static inline int store_session_get(struct store *st, const char *id,
+                                    struct session *out) {
+  return store_get(st, RK_SESSION, id, out);
+}
+static inline int store_session_list(struct store *st, bool include_deleted,
+                                     struct session **out, size_t *n) {
+  struct store_query q = {.what = SQ_SESSIONS,
+                          .include_deleted = include_deleted};
+  return store_query(st, &q, (void **)out, n);
+}
+static inline void store_sessions_free(struct session *v, size_t n) {
+  store_records_free(RK_SESSION, v, n);
+}
+static inline int store_session_insert(struct store *st, struct session *s) {
+  return store_insert(st, RK_SESSION, s);
+}
+static inline int store_session_update(struct store *st,
+                                       const struct session *s) {
+  return store_update(st, RK_SESSION, s);
+}
+
+static inline int store_group_get(struct store *st, const char *id,
+                                  struct group *out) {
+  return store_get(st, RK_GROUP, id, out);
+}
 /* The live (not deleted) group of session with this file name. */
-int store_group_find(struct store *st, const char *session_id, const char *name,
-                     struct group *out);
-/* Groups of a session ordered by position, then id. */
-int store_group_list(struct store *st, const char *session_id,
-                     bool include_deleted, struct group **out, size_t *n);
-void store_groups_free(struct group *v, size_t n);
-/* A NULL g->id gets "<name>_group_NNN"; a NULL g->name is derived from
- * the title. Fails with ENG_EXISTS if the name is taken in the session. */
-int store_group_insert(struct store *st, struct group *g);
-int store_group_update(struct store *st, const struct group *g);
+static inline int store_group_find(struct store *st, const char *session_id,
+                                   const char *name, struct group *out) {
+  struct store_query q = {
+      .what = SQ_GROUP_NAMED, .session_id = session_id, .name = name};
+  return store_query_one(st, &q, out);
+}
+static inline int store_group_list(struct store *st, const char *session_id,
+                                   bool include_deleted, struct group **out,
+                                   size_t *n) {
+  struct store_query q = {.what = SQ_GROUPS,
+                          .session_id = session_id,
+                          .include_deleted = include_deleted};
+  return store_query(st, &q, (void **)out, n);
+}
+static inline void store_groups_free(struct group *v, size_t n) {
+  store_records_free(RK_GROUP, v, n);
+}
+static inline int store_group_insert(struct store *st, struct group *g) {
+  return store_insert(st, RK_GROUP, g);
+}
+static inline int store_group_update(struct store *st, const struct group *g) {
+  return store_update(st, RK_GROUP, g);
+}
 
-/* ---- tasks ---- */
-int store_task_get(struct store *st, const char *id, struct task *out);
-/* Tasks of a group ordered by position, then id. */
-int store_task_list_group(struct store *st, const char *group_id,
-                          bool include_deleted, struct task **out, size_t *n);
-/* Tasks of a session (optionally of one status, -1 for all; optionally of
- * one group, NULL for all), ordered by group position, task position. */
-int store_task_list(struct store *st, const char *session_id, int status,
-                    const char *group_id, bool include_deleted,
-                    struct task **out, size_t *n);
-void store_tasks_free(struct task *v, size_t n);
+static inline int store_task_get(struct store *st, const char *id,
+                                 struct task *out) {
+  return store_get(st, RK_TASK, id, out);
+}
+static inline int store_task_list_group(struct store *st, const char *group_id,
+                                        bool include_deleted, struct task **out,
+                                        size_t *n) {
+  struct store_query q = {.what = SQ_TASKS_OF_GROUP,
+                          .group_id = group_id,
+                          .include_deleted = include_deleted};
+  return store_query(st, &q, (void **)out, n);
+}
+/* Tasks of a session (NULL: of all; optionally of one status, -1 for
+ * all; optionally of one group, NULL for all). */
+static inline int store_task_list(struct store *st, const char *session_id,
+                                  int status, const char *group_id,
+                                  bool include_deleted, struct task **out,
+                                  size_t *n) {
+  struct store_query q = {.what = SQ_TASKS,
+                          .session_id = session_id,
+                          .group_id = group_id,
+                          .status = status,
+                          .include_deleted = include_deleted};
+  return store_query(st, &q, (void **)out, n);
+}
+static inline void store_tasks_free(struct task *v, size_t n) {
+  store_records_free(RK_TASK, v, n);
+}
+static inline int store_task_insert(struct store *st, struct task *t) {
+  return store_insert(st, RK_TASK, t);
+}
+static inline int store_task_update(struct store *st, const struct task *t) {
+  return store_update(st, RK_TASK, t);
+}
+static inline bool store_task_exists(struct store *st, const char *id) {
+  return store_exists(st, RK_TASK, id);
+}
 /* Ids of the live tasks of a session with a status, sorted by id; the
  * caller frees each string and the array. Cheaper than store_task_list. */
 int store_task_ids(struct store *st, const char *session_id, int status,
                    char ***ids, size_t *n);
-/*
- * Inserts t. A NULL t->id gets "<slug of the title>_NNN"; t->session_id
- * is taken from the group when NULL. A task inserted as active or
- * completed gets its started/completed time.
- */
-int store_task_insert(struct store *st, struct task *t);
-/*
- * Writes every versioned field of t to the row with t->id, keeping the
- * timestamps the status implies: started_at is set when a task first
- * becomes active or completed, completed_at when it becomes completed and
- * cleared when it leaves that status.
- */
-int store_task_update(struct store *st, const struct task *t);
-/* True when a live or deleted task with this id exists. */
-bool store_task_exists(struct store *st, const char *id);
 
-/* ---- sections ---- */
-/* Sections of one owner ordered by position, then id. */
-int store_section_list(struct store *st, int owner_kind, const char *owner_id,
-                       bool include_deleted, struct section **out, size_t *n);
-void store_sections_free(struct section *v, size_t n);
-int store_section_get(struct store *st, int owner_kind, const char *owner_id,
-                      const char *key, struct section *out);
-/* Every section of the database, deleted ones included, ordered by id. */
-int store_section_list_all(struct store *st, struct section **out, size_t *n);
-/* Inserts x; x->id above 0 is used as its row id, 0 lets SQLite choose.
- * x->id gets the id either way. */
-int store_section_insert(struct store *st, struct section *x);
-int store_section_update(struct store *st, const struct section *x);
+static inline int store_section_list(struct store *st, int owner_kind,
+                                     const char *owner_id, bool include_deleted,
+                                     struct section **out, size_t *n) {
+  struct store_query q = {.what = SQ_SECTIONS,
+                          .owner_kind = owner_kind,
+                          .owner_id = owner_id,
+                          .include_deleted = include_deleted};
+  return store_query(st, &q, (void **)out, n);
+}
+static inline void store_sections_free(struct section *v, size_t n) {
+  store_records_free(RK_SECTION, v, n);
+}
+static inline int store_section_get(struct store *st, int owner_kind,
+                                    const char *owner_id, const char *key,
+                                    struct section *out) {
+  struct store_query q = {.what = SQ_SECTION_KEYED,
+                          .owner_kind = owner_kind,
+                          .owner_id = owner_id,
+                          .key = key};
+  return store_query_one(st, &q, out);
+}
+static inline int store_section_list_all(struct store *st, struct section **out,
+                                         size_t *n) {
+  struct store_query q = {.what = SQ_SECTIONS_ALL};
+  return store_query(st, &q, (void **)out, n);
+}
+static inline int store_section_insert(struct store *st, struct section *x) {
+  return store_insert(st, RK_SECTION, x);
+}
+static inline int store_section_update(struct store *st,
+                                       const struct section *x) {
+  return store_update(st, RK_SECTION, x);
+}
 
 /* ---- revisions of a file's records ---- */
 /*

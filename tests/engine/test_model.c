@@ -751,8 +751,18 @@ static void test_text_forms(void) {
   OK(isnan(d.actual), "an unset effort is null: %s", j);
   free(j);
   OK(!record_fields_from_json(RK_TASK, &d, "[1]"), "an array is no object");
-  OK(!record_fields_from_json(RK_TASK, &d, "{\"title\": 4}"),
-     "values are strings or null");
+  OK(!record_fields_from_json(RK_TASK, &d, "{\"title\": true}"),
+     "values are strings, numbers or null");
+  OK(!record_fields_from_json(RK_TASK, &d, "{\"title\": [\"x\"]}"),
+     "an array is no value of a field");
+  /* The history's snapshots keep numeric columns as JSON numbers. */
+  OK(record_fields_from_json(RK_TASK, &d,
+                             "{\"progress\": 42, \"position\": -1.5e1,"
+                             " \"deleted\": 1}"),
+     "numbers are values");
+  OK(d.progress == 42 && d.position == -15 && d.deleted,
+     "numbers read as their text forms: %d %g %d", d.progress, d.position,
+     d.deleted);
   task_release(&a);
   task_release(&b);
   task_release(&c);

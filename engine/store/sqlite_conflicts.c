@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* store_conflicts.c: conflicts that a save could not settle, and the
+/* sqlite_conflicts.c: conflicts that a save could not settle, and the
  * backups kept of everything a save or a resolution overwrote. */
 #include "store.h"
-#include "store_impl.h"
+#include "sqlite.h"
 #include "util.h"
 
 #include <string.h>
@@ -11,10 +11,10 @@
 
 /* ---- backups ---- */
 
-int store_backup_value(struct store *st, const char *session_id,
-                       const char *target_kind, const char *target_id,
-                       const char *field, const char *value, const char *reason,
-                       int64_t *id) {
+int sqlite_backup_value(struct store *st, const char *session_id,
+                        const char *target_kind, const char *target_id,
+                        const char *field, const char *value,
+                        const char *reason, int64_t *id) {
   sqlite3_stmt *s = store_stmt(
       st, STMT_BACKUP_VALUE,
       "INSERT INTO backups (session_id, kind, record, reason, text,"
@@ -30,7 +30,7 @@ int store_backup_value(struct store *st, const char *session_id,
   bind_text(s, 6, field);
   int rc = store_step_done(st, s);
   if (rc == ENG_OK && id)
-    *id = sqlite3_last_insert_rowid(st->db);
+    *id = sqlite3_last_insert_rowid(sq_db(st));
   return rc;
 }
 
@@ -56,26 +56,7 @@ static void read_backup(sqlite3_stmt *s, struct backup *b) {
   b->text[b->len] = '\0';
 }
 
-void store_backup_release(struct backup *b) {
-  free(b->session_id);
-  free(b->kind);
-  free(b->record);
-  free(b->reason);
-  free(b->created_at);
-  free(b->target_kind);
-  free(b->target_id);
-  free(b->field);
-  free(b->text);
-  memset(b, 0, sizeof *b);
-}
-
-void store_backups_free(struct backup *v, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    store_backup_release(&v[i]);
-  free(v);
-}
-
-int store_backup_get(struct store *st, int64_t id, struct backup *out) {
+int sqlite_backup_get(struct store *st, int64_t id, struct backup *out) {
   sqlite3_stmt *s = store_stmt(
       st, STMT_BACKUP_GET, "SELECT " BACKUP_COLS " FROM backups WHERE id = ?1");
   if (!s)
@@ -90,8 +71,8 @@ int store_backup_get(struct store *st, int64_t id, struct backup *out) {
   return rc == SQLITE_ROW ? ENG_OK : store_sqlfail(st, rc);
 }
 
-int store_backup_list(struct store *st, const char *session_id,
-                      struct backup **out, size_t *n) {
+int sqlite_backup_list(struct store *st, const char *session_id,
+                       struct backup **out, size_t *n) {
   sqlite3_stmt *s = store_stmt(st, STMT_BACKUP_LIST,
                                "SELECT " BACKUP_COLS " FROM backups"
                                " WHERE ?1 IS NULL OR session_id = ?1"
@@ -119,21 +100,6 @@ int store_backup_list(struct store *st, const char *session_id,
   " field, label, base_rev, base_value, db_value, file_value, manual_value,"   \
   " db_display, file_display, db_changed_at, db_source, detected_at,"          \
   " status, resolution, resolved_at, manual_task, note"
-
-void conflict_init(struct conflict *c) { memset(c, 0, sizeof *c); }
-
-void conflict_release(struct conflict *c) {
-  char **fields[] = {
-      &c->session_id,  &c->file_kind,    &c->file_record,   &c->type,
-      &c->target_kind, &c->target_id,    &c->field,         &c->label,
-      &c->base_value,  &c->db_value,     &c->file_value,    &c->manual_value,
-      &c->db_display,  &c->file_display, &c->db_changed_at, &c->db_source,
-      &c->detected_at, &c->status,       &c->resolution,    &c->resolved_at,
-      &c->manual_task, &c->note};
-  for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
-    free(*fields[i]);
-  conflict_init(c);
-}
 
 static void read_conflict(sqlite3_stmt *s, struct conflict *c) {
   conflict_init(c);
@@ -163,12 +129,6 @@ static void read_conflict(sqlite3_stmt *s, struct conflict *c) {
   c->note = col_text_nn(s, 23);
 }
 
-void store_conflicts_free(struct conflict *v, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    conflict_release(&v[i]);
-  free(v);
-}
-
 static void bind_conflict_values(sqlite3_stmt *s, const struct conflict *c) {
   bind_text(s, 2, c->type);
   bind_text(s, 3, c->label);
@@ -184,7 +144,7 @@ static void bind_conflict_values(sqlite3_stmt *s, const struct conflict *c) {
   bind_text(s, 13, c->manual_task);
 }
 
-int store_conflict_add(struct store *st, struct conflict *c) {
+int sqlite_conflict_add(struct store *st, struct conflict *c) {
   sqlite3_stmt *s = store_stmt(
       st, STMT_CONFLICT_FIND,
       "SELECT id FROM conflicts WHERE file_kind = ?1 AND file_record = ?2"
@@ -240,11 +200,11 @@ int store_conflict_add(struct store *st, struct conflict *c) {
   bind_text(s, 18, c->field);
   rc = store_step_done(st, s);
   if (rc == ENG_OK)
-    c->id = sqlite3_last_insert_rowid(st->db);
+    c->id = sqlite3_last_insert_rowid(sq_db(st));
   return rc;
 }
 
-int store_conflict_get(struct store *st, int64_t id, struct conflict *out) {
+int sqlite_conflict_get(struct store *st, int64_t id, struct conflict *out) {
   sqlite3_stmt *s =
       store_stmt(st, STMT_CONFLICT_GET,
                  "SELECT " CONFLICT_COLS " FROM conflicts WHERE id = ?1");
@@ -260,9 +220,9 @@ int store_conflict_get(struct store *st, int64_t id, struct conflict *out) {
   return rc == SQLITE_ROW ? ENG_OK : store_sqlfail(st, rc);
 }
 
-int store_conflict_list(struct store *st, const char *session_id,
-                        const char *file_kind, const char *file_record,
-                        bool open_only, struct conflict **out, size_t *n) {
+int sqlite_conflict_list(struct store *st, const char *session_id,
+                         const char *file_kind, const char *file_record,
+                         bool open_only, struct conflict **out, size_t *n) {
   sqlite3_stmt *s =
       store_stmt(st, STMT_CONFLICT_LIST,
                  "SELECT " CONFLICT_COLS " FROM conflicts"
@@ -288,8 +248,8 @@ int store_conflict_list(struct store *st, const char *session_id,
   return rc == SQLITE_DONE ? ENG_OK : store_sqlfail(st, rc);
 }
 
-int store_conflict_resolve(struct store *st, int64_t id,
-                           const char *resolution) {
+int sqlite_conflict_resolve(struct store *st, int64_t id,
+                            const char *resolution) {
   sqlite3_stmt *s = store_stmt(st, STMT_CONFLICT_RESOLVE,
                                "UPDATE conflicts SET status = 'resolved',"
                                " resolution = ?2, resolved_at = " NOW
@@ -299,13 +259,13 @@ int store_conflict_resolve(struct store *st, int64_t id,
   sqlite3_bind_int64(s, 1, id);
   bind_text(s, 2, resolution);
   int rc = store_step_done(st, s);
-  if (rc == ENG_OK && sqlite3_changes(st->db) == 0)
+  if (rc == ENG_OK && sqlite3_changes(sq_db(st)) == 0)
     return store_fail(st, ENG_NOTFOUND, "no open conflict %lld", (long long)id);
   return rc;
 }
 
-int store_conflict_note(struct store *st, int64_t id, const char *manual,
-                        const char *note) {
+int sqlite_conflict_note(struct store *st, int64_t id, const char *manual,
+                         const char *note) {
   sqlite3_stmt *s = store_stmt(st, STMT_CONFLICT_NOTE,
                                "UPDATE conflicts SET manual_value = ?2,"
                                " note = ?3 WHERE id = ?1");

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* store_syncops.c: the sync log (every render, save and resolution) and
+/* sqlite_syncops.c: the sync log (every render, save and resolution) and
  * the health figures computed from it. */
 #include "store.h"
-#include "store_impl.h"
+#include "sqlite.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -18,7 +18,7 @@ static void ns_text(int64_t ns, char out[32]) {
            (unsigned)((ns % 1000000000) / 1000000) % 1000u);
 }
 
-int store_syncop_add(struct store *st, const struct syncop *op) {
+int sqlite_syncop_add(struct store *st, const struct syncop *op) {
   sqlite3_stmt *s = store_stmt(
       st, STMT_SYNCOP_ADD,
       "INSERT INTO sync_ops (type, file, session_id, started_at, ended_at,"
@@ -44,7 +44,7 @@ int store_syncop_add(struct store *st, const struct syncop *op) {
   return store_step_done(st, s);
 }
 
-int store_syncops_prune(struct store *st, int max_rows, int max_age_days) {
+int sqlite_syncops_prune(struct store *st, int max_rows, int max_age_days) {
   sqlite3_stmt *s = store_stmt(
       st, STMT_SYNCOP_PRUNE,
       "DELETE FROM sync_ops WHERE id <= (SELECT max(id) FROM sync_ops) - ?1"
@@ -81,8 +81,8 @@ static double percentile(struct store *st, const char *session,
   return ms;
 }
 
-int store_sync_stats(struct store *st, const char *session,
-                     struct sync_stats *out) {
+int sqlite_sync_stats(struct store *st, const char *session,
+                      struct sync_stats *out) {
   memset(out, 0, sizeof *out);
   int64_t saves_ok = 0;
   sqlite3_stmt *s = store_stmt(
@@ -134,7 +134,7 @@ int store_sync_stats(struct store *st, const char *session,
   return ENG_OK;
 }
 
-int store_sync_last_ns(struct store *st, const char *session, int64_t *ns) {
+int sqlite_sync_last_ns(struct store *st, const char *session, int64_t *ns) {
   *ns = 0;
   sqlite3_stmt *s =
       store_stmt(st, STMT_SYNC_LAST,
@@ -150,8 +150,8 @@ int store_sync_last_ns(struct store *st, const char *session, int64_t *ns) {
   return rc == SQLITE_ROW ? ENG_OK : store_sqlfail(st, rc);
 }
 
-int store_sync_error_kinds(struct store *st, const char *session,
-                           struct strlist *kinds, struct strlist *counts) {
+int sqlite_sync_error_kinds(struct store *st, const char *session,
+                            struct strlist *kinds, struct strlist *counts) {
   sqlite3_stmt *s = store_stmt(
       st, STMT_SYNC_ERRKINDS,
       "SELECT coalesce(error_kind, 'other'), count(*) FROM sync_ops"
@@ -169,29 +169,8 @@ int store_sync_error_kinds(struct store *st, const char *session,
   return rc == SQLITE_DONE ? ENG_OK : store_sqlfail(st, rc);
 }
 
-int store_syncops_failed(struct store *st, const char *session, size_t limit,
-                         struct strlist *lines) {
-  sqlite3_stmt *s =
-      store_stmt(st, STMT_SYNC_FAILED,
-                 "SELECT substr(started_at, 1, 19) || ' UTC ' || type || ' ' ||"
-                 " coalesce(file, '') || ': ' || status ||"
-                 " coalesce(' (' || error_kind || ')', '') ||"
-                 " coalesce(': ' || replace(error, char(10), '; '), '')"
-                 " FROM sync_ops WHERE (?1 IS NULL OR session_id = ?1)"
-                 " AND status IN ('error', 'held') ORDER BY id DESC LIMIT ?2");
-  if (!s)
-    return ENG_DB;
-  bind_text(s, 1, session);
-  sqlite3_bind_int64(s, 2, (int64_t)limit);
-  int rc;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-    strlist_add(lines, (const char *)sqlite3_column_text(s, 0));
-  sqlite3_reset(s);
-  return rc == SQLITE_DONE ? ENG_OK : store_sqlfail(st, rc);
-}
-
-int store_sync_failures(struct store *st, const char *session, size_t limit,
-                        struct sync_failure **out, size_t *n) {
+int sqlite_sync_failures(struct store *st, const char *session, size_t limit,
+                         struct sync_failure **out, size_t *n) {
   sqlite3_stmt *s = store_stmt(
       st, STMT_SYNC_FAILURES,
       "SELECT started_at, type, file, status, error_kind, error FROM sync_ops"
@@ -218,16 +197,4 @@ int store_sync_failures(struct store *st, const char *session, size_t limit,
   *out = v;
   *n = len;
   return rc == SQLITE_DONE ? ENG_OK : store_sqlfail(st, rc);
-}
-
-void store_sync_failures_free(struct sync_failure *v, size_t n) {
-  for (size_t i = 0; i < n; i++) {
-    free(v[i].at);
-    free(v[i].type);
-    free(v[i].file);
-    free(v[i].status);
-    free(v[i].kind);
-    free(v[i].error);
-  }
-  free(v);
 }

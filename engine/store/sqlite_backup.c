@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* store_backup.c: whole-database backups: copies made with SQLite's online
+/* sqlite_backup.c: whole-database backups: copies made with SQLite's online
  * backup API, the folder of automatic backups and its listing, the
  * integrity check, and a backup put in place of a damaged database.
- * Knows nothing of records: store_restore.c restores those. */
+ * Knows nothing of records: sqlite_restore.c restores those. */
 #include "store.h"
-#include "store_impl.h"
+#include "sqlite.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -132,13 +132,13 @@ static void add_shell_word(struct buf *b, const char *s) {
 
 int store_fail_damaged(struct store *st, const char *problems) {
   struct buf b = BUF_INIT;
-  if (st->backup_file) {
+  if (sq(st)->backup_file) {
     buf_printf(&b, "backup %s is damaged (%s); it cannot be restored", st->path,
                problems);
   } else {
     buf_printf(&b, "database %s is damaged (%s)", st->path, problems);
   }
-  if (!st->backup_file && !st->memory) {
+  if (!sq(st)->backup_file && !sq(st)->memory) {
     struct dbbackup *v = NULL;
     size_t n = 0;
     if (store_dbbackup_list(st->path, &v, &n) == ENG_OK && n > 0) {
@@ -172,7 +172,7 @@ static int read_failed(struct store *st, int src) {
   if ((src & 0xff) == SQLITE_NOTADB && !store_file_is_sqlite(st->path))
     return store_fail(st, ENG_SCHEMA, "%s is not an SQLite database", st->path);
   if ((src & 0xff) == SQLITE_CORRUPT || (src & 0xff) == SQLITE_NOTADB) {
-    char *why = xstrdup(sqlite3_errmsg(st->db));
+    char *why = xstrdup(sqlite3_errmsg(sq_db(st)));
     store_fail_damaged(st, why);
     free(why);
     return ENG_CORRUPT;
@@ -219,10 +219,10 @@ static int quick_check(sqlite3 *db, bool *ok, struct buf *problems) {
   return rc;
 }
 
-int store_check(struct store *st) {
+int sqlite_check(struct store *st) {
   struct buf problems = BUF_INIT;
   bool ok;
-  int rc = quick_check(st->db, &ok, &problems);
+  int rc = quick_check(sq_db(st), &ok, &problems);
   if (rc != SQLITE_OK)
     rc = read_failed(st, rc);
   else if (!ok)
@@ -431,7 +431,7 @@ static int copy_store(struct store *st, const char *path, bool replace,
   struct stat sb;
   int rc;
   if (st->in_write) {
-    if (st->memory)
+    if (sq(st)->memory)
       return store_fail(st, ENG_INVALID,
                         "a database in memory cannot be backed up inside a "
                         "write transaction");
@@ -449,15 +449,15 @@ static int copy_store(struct store *st, const char *path, bool replace,
     }
   }
   mode_t mode =
-      !st->memory && stat(st->path, &sb) == 0 ? sb.st_mode & 0777 : 0600;
-  rc = write_copy(st, second ? second : st->db, path, replace, mode, rev);
+      !sq(st)->memory && stat(st->path, &sb) == 0 ? sb.st_mode & 0777 : 0600;
+  rc = write_copy(st, second ? second : sq_db(st), path, replace, mode, rev);
   if (second)
     sqlite3_close_v2(second);
   return rc;
 }
 
-int store_dbbackup_write(struct store *st, const char *path, int flags,
-                         int64_t *rev) {
+int sqlite_dbbackup_write(struct store *st, const char *path, int flags,
+                          int64_t *rev) {
   return copy_store(st, path, (flags & STORE_DBBACKUP_FORCE) != 0, rev);
 }
 
@@ -479,7 +479,7 @@ static int make_backup_dir(struct store *st, const char *dir) {
 
 int store_dbbackup_auto(struct store *st, const char *reason, char **path) {
   *path = NULL;
-  if (st->memory)
+  if (sq(st)->memory)
     return store_fail(st, ENG_INVALID,
                       "a database in memory has no file to back up");
   char *dir = store_dbbackup_dir(st->path);
@@ -680,7 +680,7 @@ int store_dbbackup_install(struct store *from, const char *db_path,
     sync_dir_of(db_path);
   }
   if (rc == ENG_OK)
-    rc = write_copy(from, from->db, db_path, false, mode, NULL);
+    rc = write_copy(from, sq_db(from), db_path, false, mode, NULL);
   free(target);
   return rc;
 }

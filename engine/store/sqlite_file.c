@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* store_file.c: where an SQLite database file may live. SQLite's
+/* sqlite_file.c: where an SQLite database file may live. SQLite's
  * locking and its write-ahead log rely on every program reaching the file
  * by one name, on one machine, through a file system that keeps POSIX
  * locks; the files that break those rules are refused here. */
-#include "store_impl.h"
+#include "sqlite.h"
 #include "util.h"
 
 #include <errno.h>

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* store_restore.c: the records of a backup restored into a database as
+/* sqlite_restore.c: the records of a backup restored into a database as
  * ordinary versioned changes, through the record writers of the store.
- * Copying whole files is store_backup.c's. */
+ * Copying whole files is sqlite_backup.c's. */
 #include "store.h"
-#include "store_impl.h"
+#include "sqlite.h"
 #include "util.h"
 
 #include <string.h>
@@ -490,8 +490,8 @@ static int restore_records(struct restore *r) {
   return ENG_OK;
 }
 
-int store_restore(struct store *st, struct store *from, char **snapshot,
-                  struct store_restore_stats *stats) {
+int sqlite_restore(struct store *st, struct store *from, char **snapshot,
+                   struct store_restore_stats *stats) {
   struct restore r;
   memset(&r, 0, sizeof r);
   memset(stats, 0, sizeof *stats);
@@ -505,7 +505,7 @@ int store_restore(struct store *st, struct store *from, char **snapshot,
     goto out;
   /* The write lock is held and nothing is changed yet: the backup is the
    * state the restore replaces, not one a moment older. */
-  if (!st->memory &&
+  if (!sq(st)->memory &&
       (rc = store_dbbackup_auto(st, "before-restore", snapshot))) {
     char *why = xstrdup(store_errmsg(st));
     store_fail(st, rc,
