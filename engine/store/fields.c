@@ -24,15 +24,26 @@ static int versioned(struct store *st, const char *kind, const char *field,
   return ENG_OK;
 }
 
+/* The record of kind k with id into a new *rec (release and free it). */
+static int load(struct store *st, int k, const char *id, void **rec) {
+  *rec = xmalloc(record_kinds[k].size);
+  record_init(k, *rec);
+  return store_get(st, k, id, *rec);
+}
+
+static void unload(int k, void *rec) {
+  record_release(k, rec);
+  free(rec);
+}
+
 int store_field_get(struct store *st, const char *kind, const char *id,
                     const char *field, char **out) {
   int k, i, rc;
+  void *rec;
   *out = NULL;
   if ((rc = versioned(st, kind, field, &k, &i)))
     return rc;
-  void *rec = xmalloc(record_kinds[k].size);
-  record_init(k, rec);
-  if ((rc = store_get(st, k, id, rec)) == ENG_OK) {
+  if ((rc = load(st, k, id, &rec)) == ENG_OK) {
     if (i < 0) {
       const struct section *x = rec;
       *out = xasprintf("%s\n%s", x->heading, x->body);
@@ -40,19 +51,17 @@ int store_field_get(struct store *st, const char *kind, const char *id,
       *out = record_field_text(k, rec, i);
     }
   }
-  record_release(k, rec);
-  free(rec);
+  unload(k, rec);
   return rc;
 }
 
 int store_field_set(struct store *st, const char *kind, const char *id,
                     const char *field, const char *value) {
   int k, i, rc;
+  void *rec;
   if ((rc = versioned(st, kind, field, &k, &i)))
     return rc;
-  void *rec = xmalloc(record_kinds[k].size);
-  record_init(k, rec);
-  if ((rc = store_get(st, k, id, rec)) == ENG_OK) {
+  if ((rc = load(st, k, id, &rec)) == ENG_OK) {
     if (i < 0) {
       /* A section's text: its heading line, then its body. */
       struct section *x = rec;
@@ -69,7 +78,6 @@ int store_field_set(struct store *st, const char *kind, const char *id,
     if (rc == ENG_OK)
       rc = store_update(st, k, rec);
   }
-  record_release(k, rec);
-  free(rec);
+  unload(k, rec);
   return rc;
 }

@@ -545,39 +545,33 @@ static int migrate_to_3(struct store *st) { return store_exec(st, schema_3); }
 static int (*const migrations[])(struct store *) = {migrate_to_1, migrate_to_2,
                                                     migrate_to_3};
 
-static int schema_version(struct store *st, int *version) {
+/* The integer the one-row query sql answers, into *out. */
+static int query_int(struct store *st, const char *sql, int *out) {
   sqlite3_stmt *s;
-  int rc = sqlite3_prepare_v2(sq_db(st), "PRAGMA user_version", -1, &s, NULL);
+  int rc = sqlite3_prepare_v2(sq_db(st), sql, -1, &s, NULL);
   if (rc != SQLITE_OK)
     return store_sqlfail(st, rc);
   rc = sqlite3_step(s);
-  if (rc != SQLITE_ROW) {
+  if (rc == SQLITE_ROW)
+    *out = sqlite3_column_int(s, 0);
+  else
     rc = store_sqlfail(st, sqlite3_extended_errcode(sq_db(st)));
-    sqlite3_finalize(s);
-    return rc;
-  }
-  *version = sqlite3_column_int(s, 0);
   sqlite3_finalize(s);
-  return ENG_OK;
+  return rc == SQLITE_ROW ? ENG_OK : rc;
+}
+
+static int schema_version(struct store *st, int *version) {
+  return query_int(st, "PRAGMA user_version", version);
 }
 
 static int has_user_tables(struct store *st, bool *yes) {
-  sqlite3_stmt *s;
-  int rc = sqlite3_prepare_v2(sq_db(st),
-                              "SELECT count(*) FROM sqlite_schema"
-                              " WHERE name NOT LIKE 'sqlite_%'",
-                              -1, &s, NULL);
-  if (rc != SQLITE_OK)
-    return store_sqlfail(st, rc);
-  rc = sqlite3_step(s);
-  if (rc != SQLITE_ROW) {
-    rc = store_sqlfail(st, sqlite3_extended_errcode(sq_db(st)));
-    sqlite3_finalize(s);
-    return rc;
-  }
-  *yes = sqlite3_column_int(s, 0) > 0;
-  sqlite3_finalize(s);
-  return ENG_OK;
+  int n = 0;
+  int rc = query_int(st,
+                     "SELECT count(*) FROM sqlite_schema"
+                     " WHERE name NOT LIKE 'sqlite_%'",
+                     &n);
+  *yes = n > 0;
+  return rc;
 }
 
 static int migrate(struct store *st, bool may_write) {
