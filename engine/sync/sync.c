@@ -28,18 +28,6 @@ void save_result_release(struct save_result *r) {
   memset(r, 0, sizeof *r);
 }
 
-static const struct policy *policy_or_default(const struct policy *p) {
-  static struct policy defaults;
-  static bool ready;
-  if (p)
-    return p;
-  if (!ready) {
-    policy_default(&defaults);
-    ready = true;
-  }
-  return &defaults;
-}
-
 static int64_t now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
@@ -114,8 +102,41 @@ struct ctx {
   struct strlist created_titles, created_ids;
   int changes;
   struct settle_env env; /* the policy and where this save happens */
+  struct policy policy;  /* env's */
   struct buf path;       /* of the file, for labels */
 };
+
+/* Sets c up for a save of doc to f by policy (NULL: the defaults). The
+ * file is "new" until the caller names it in c->env. */
+static void ctx_init(struct ctx *c, struct store *st, const struct vnode *f,
+                     struct doc *doc, const struct policy *policy) {
+  memset(c, 0, sizeof *c);
+  c->st = st;
+  c->f = f;
+  c->doc = doc;
+  c->dg = &doc->diags;
+  if (policy)
+    c->policy = *policy;
+  else
+    policy_default(&c->policy);
+  c->env.policy = &c->policy;
+  c->env.now_ns = now_ns();
+  c->env.session_id = f->session;
+  c->env.file_kind = "new";
+  c->env.file_record = "";
+  c->env.file_path = "";
+  buf_init(&c->path);
+}
+
+static void ctx_release(struct ctx *c) {
+  store_asof_close(c->base);
+  store_asof_close(c->alt);
+  store_memo_release(&c->memo);
+  free(c->memo_used);
+  strlist_clear(&c->created_titles);
+  strlist_clear(&c->created_ids);
+  buf_release(&c->path);
+}
 
 /* ---- text forms ---- */
 
@@ -1413,18 +1434,170 @@ static int save_conflicts(struct store *st, const struct vnode *f,
   return rc;
 }
 
-static int save(struct store *st, const struct vnode *f, const char *text,
-                size_t len, const struct served *served,
-                const struct policy *policy, bool use_memo,
-                struct save_result *res);
+/* ---- the save pipeline ---- */
 
-int sync_save(struct store *st, const struct vnode *f, const char *text,
-              size_t len, const struct served *served,
-              const struct policy *policy, struct save_result *res) {
-  int64_t t0 = now_ns();
-  int rc = save(st, f, text, len, served, policy, true, res);
-  record(st, f->kind == VK_CONFLICT_MD ? "resolve" : "save", f, t0, rc, res);
+/*
+ * One save of a text to an editable file, as save() takes it through its
+ * stages: parse (the text, checked against the file it is saved as),
+ * choose the base, merge (the three-way merge of every record the file
+ * shows, applied in the transaction), keep (the held draft it replaces,
+ * the memo, the backup of a text with parts not kept) and commit. A text
+ * that cannot be applied whole is held instead (hold()).
+ */
+struct save_ctx {
+  struct ctx c;
+  const char *text;
+  size_t len;
+  const struct served *served;
+  bool use_memo;
+  struct save_result *res;
+  struct doc doc;
+  const char *dkind; /* the file's draft key: kind and record */
+  struct buf rec;
+  int64_t rev; /* the file's revision after the save */
+};
+
+/* Parses the text, as the kind of file it is saved as, and checks that
+ * it is that file. ENG_PERM for a file that takes no saves. */
+static int save_parse(struct save_ctx *s) {
+  struct ctx *c = &s->c;
+  s->dkind = view_draft_key(c->f, &s->rec);
+  if (!s->dkind)
+    return ENG_PERM;
+  view_path(c->st, c->f, &c->path);
+  c->env.file_kind = s->dkind;
+  c->env.file_record = s->rec.ptr;
+  c->env.file_path = c->path.ptr;
+  parse_doc(s->text, s->len, doc_kind_of(c->f->kind), &s->doc);
+  if (!s->doc.diags.errors)
+    check_identity(c);
+  return ENG_OK;
+}
+
+/* The base: the text's revision, or what this path served last. When the
+ * same old text was saved before, that save's memo gives the alternative
+ * base. */
+static void save_choose_base(struct save_ctx *s) {
+  struct ctx *c = &s->c;
+  const struct served *sv = s->served;
+  int64_t base = s->doc.revision;
+  if (sv && sv->replaces && sv->rev > 0) {
+    base = sv->rev;
+  } else if (base < 0 && !s->doc.diags.errors) {
+    base = sv && sv->rev > 0 ? sv->rev : 0;
+    if (base > 0)
+      diags_add(c->dg, DIAG_WARNING, 1,
+                "no 'revision:' in the front matter: taken as based on "
+                "revision %lld, the last one read from this file",
+                (long long)base);
+  }
+  c->base_rev = base;
+  c->env.base_rev = base;
+  if (!s->doc.diags.errors && base > 0 && s->use_memo &&
+      store_memo_get(c->st, s->dkind, s->rec.ptr, &c->memo) == ENG_OK) {
+    c->has_memo = c->memo.text_rev == base && c->memo.applied_rev > base;
+    c->memo_used = xcalloc(c->memo.created_ids.n + 1, sizeof *c->memo_used);
+  }
+}
+
+/* Opens the database as of the base and the alternative base. Within the
+ * transaction. */
+static int save_open_bases(struct ctx *c) {
+  int rc = ENG_OK;
+  if (c->base_rev > 0)
+    rc = store_asof_open(c->st, c->base_rev, &c->base);
+  if (rc == ENG_OK && c->has_memo) {
+    rc = store_asof_open(c->st, c->memo.applied_rev, &c->alt);
+    c->alt_rev = c->memo.applied_rev;
+  }
   return rc;
+}
+
+/* Merges the file's records into the database's. Within the
+ * transaction. */
+static int save_merge(struct ctx *c) {
+  switch (c->f->kind) {
+  case VK_GROUP_MD:
+    return apply_group(c);
+  case VK_TASK_MD:
+    return apply_task(c);
+  case VK_SESSION_MD:
+    return apply_session(c);
+  case VK_NOTES_MD:
+    return apply_notes(c);
+  }
+  return ENG_OK;
+}
+
+/* Remembers what a save of this text from its base did: saves of the same
+ * old text build on each other, and the tasks the earlier ones made are
+ * still the text's id-less blocks. */
+static int save_memo(struct save_ctx *s) {
+  struct ctx *c = &s->c;
+  struct save_memo m = {.kind = (char *)s->dkind,
+                        .record = s->rec.ptr,
+                        .text_rev = c->base_rev,
+                        .applied_rev = s->rev};
+  if (c->has_memo)
+    for (size_t i = 0; i < c->memo.created_ids.n; i++) {
+      strlist_add(&c->created_titles, c->memo.created_titles.v[i]);
+      strlist_add(&c->created_ids, c->memo.created_ids.v[i]);
+    }
+  m.created_titles = c->created_titles;
+  m.created_ids = c->created_ids;
+  return store_memo_put(c->st, &m);
+}
+
+/* What the save keeps beside the records: a held text it replaces becomes
+ * a backup, the memo, and a text with edits in generated parts is backed
+ * up. Within the transaction. */
+static int save_keep(struct save_ctx *s) {
+  struct ctx *c = &s->c;
+  const char *session = c->f->session;
+  int rc = retire_draft(c->st, session, s->dkind, s->rec.ptr, s->text, s->len,
+                        "held text replaced by a later save");
+  if (rc == ENG_OK)
+    rc = view_revision(c->st, c->f, &s->rev);
+  if (rc == ENG_OK && c->changes)
+    rc = save_memo(s);
+  if (rc == ENG_OK && s->doc.diags.warnings)
+    rc = store_backup_add(c->st, session, s->dkind, s->rec.ptr,
+                          "saved text with parts not kept", s->text, s->len,
+                          NULL);
+  return rc;
+}
+
+static int save_commit(struct save_ctx *s) {
+  int rc = store_commit(s->c.st);
+  if (rc)
+    return rc;
+  s->res->outcome = SAVE_APPLIED;
+  s->res->changes = s->c.changes;
+  s->res->conflicts = s->c.env.recorded;
+  s->res->rev = s->rev;
+  diags_format(s->c.dg, &s->res->report);
+  return ENG_OK;
+}
+
+/* The stages that run in the transaction: all of them apply, or none. */
+static int save_apply(struct save_ctx *s) {
+  struct store *st = s->c.st;
+  int rc = store_begin(st);
+  if (rc)
+    return rc;
+  if ((rc = save_open_bases(&s->c)) == ENG_OK)
+    rc = save_merge(&s->c);
+  if (rc == ENG_OK && s->doc.diags.errors) {
+    store_rollback(st);
+    return hold(st, s->c.f, s->text, s->len, s->c.dg, s->res);
+  }
+  if (rc == ENG_OK)
+    rc = save_keep(s);
+  if (rc) {
+    store_rollback(st);
+    return rc;
+  }
+  return save_commit(s);
 }
 
 /* use_memo: a text saved again from the same old revision builds on its
@@ -1434,139 +1607,40 @@ static int save(struct store *st, const struct vnode *f, const char *text,
                 size_t len, const struct served *served,
                 const struct policy *policy, bool use_memo,
                 struct save_result *res) {
-  struct doc doc;
-  struct ctx c = {.st = st, .f = f};
-  struct buf rec = BUF_INIT;
-  int rc;
   vnode_copy(&res->file, f);
   if (f->kind == VK_CONFLICT_MD)
     return save_conflicts(st, f, text, len, res);
-  const char *dkind = view_draft_key(f, &rec);
-  if (!dkind) {
-    buf_release(&rec);
-    return ENG_PERM;
+  struct save_ctx s = {.text = text,
+                       .len = len,
+                       .served = served,
+                       .use_memo = use_memo,
+                       .res = res};
+  ctx_init(&s.c, st, f, &s.doc, policy);
+  buf_init(&s.rec);
+  int rc = save_parse(&s);
+  if (rc == ENG_OK) {
+    save_choose_base(&s);
+    if (s.doc.diags.errors) {
+      rc = hold(st, f, text, len, s.c.dg, res);
+    } else {
+      check_generated(&s.c, served);
+      rc = save_apply(&s);
+    }
+    res->errors = s.doc.diags.errors;
+    res->warnings = s.doc.diags.warnings;
   }
-  buf_init(&c.path);
-  view_path(st, f, &c.path);
-  c.env.policy = policy_or_default(policy);
-  c.env.now_ns = now_ns();
-  c.env.session_id = f->session;
-  c.env.file_kind = dkind;
-  c.env.file_record = rec.ptr;
-  c.env.file_path = c.path.ptr;
-  parse_doc(text, len, doc_kind_of(f->kind), &doc);
-  c.doc = &doc;
-  c.dg = &doc.diags;
-  if (!doc.diags.errors)
-    check_identity(&c);
+  ctx_release(&s.c);
+  doc_release(&s.doc);
+  buf_release(&s.rec);
+  return rc;
+}
 
-  /* The base: the text's revision, or what this path served last. */
-  int64_t base = doc.revision;
-  if (served && served->replaces && served->rev > 0) {
-    base = served->rev;
-  } else if (base < 0 && !doc.diags.errors) {
-    base = served && served->rev > 0 ? served->rev : 0;
-    if (base > 0)
-      diags_add(c.dg, DIAG_WARNING, 1,
-                "no 'revision:' in the front matter: taken as based on "
-                "revision %lld, the last one read from this file",
-                (long long)base);
-  }
-  if (!doc.diags.errors && base > 0 && use_memo &&
-      store_memo_get(st, dkind, rec.ptr, &c.memo) == ENG_OK) {
-    c.has_memo = c.memo.text_rev == base && c.memo.applied_rev > base;
-    c.memo_used = xcalloc(c.memo.created_ids.n + 1, sizeof *c.memo_used);
-  }
-  if (doc.diags.errors) {
-    rc = hold(st, f, text, len, c.dg, res);
-    goto out;
-  }
-  check_generated(&c, served);
-
-  if ((rc = store_begin(st)))
-    goto out;
-  if (base > 0 && (rc = store_asof_open(st, base, &c.base)))
-    goto fail;
-  c.base_rev = base;
-  c.env.base_rev = base;
-  if (c.has_memo) {
-    if ((rc = store_asof_open(st, c.memo.applied_rev, &c.alt)))
-      goto fail;
-    c.alt_rev = c.memo.applied_rev;
-  }
-  switch (f->kind) {
-  case VK_GROUP_MD:
-    rc = apply_group(&c);
-    break;
-  case VK_TASK_MD:
-    rc = apply_task(&c);
-    break;
-  case VK_SESSION_MD:
-    rc = apply_session(&c);
-    break;
-  case VK_NOTES_MD:
-    rc = apply_notes(&c);
-    break;
-  }
-  if (rc)
-    goto fail;
-  if (doc.diags.errors) {
-    store_rollback(st);
-    rc = hold(st, f, text, len, c.dg, res);
-    goto out;
-  }
-  if ((rc = retire_draft(st, f->session, dkind, rec.ptr, text, len,
-                         "held text replaced by a later save")))
-    goto fail;
-  int64_t rev = 0;
-  if ((rc = view_revision(st, f, &rev)))
-    goto fail;
-  if (c.changes) {
-    struct save_memo m = {.kind = (char *)dkind,
-                          .record = rec.ptr,
-                          .text_rev = base,
-                          .applied_rev = rev};
-    /* Saves of the same old text build on each other: the tasks the
-     * earlier ones made are still the text's id-less blocks. */
-    if (c.has_memo)
-      for (size_t i = 0; i < c.memo.created_ids.n; i++) {
-        strlist_add(&c.created_titles, c.memo.created_titles.v[i]);
-        strlist_add(&c.created_ids, c.memo.created_ids.v[i]);
-      }
-    m.created_titles = c.created_titles;
-    m.created_ids = c.created_ids;
-    rc = store_memo_put(st, &m);
-    if (rc)
-      goto fail;
-  }
-  if (doc.diags.warnings) {
-    if ((rc = store_backup_add(st, f->session, dkind, rec.ptr,
-                               "saved text with parts not kept", text, len,
-                               NULL)))
-      goto fail;
-  }
-  if ((rc = store_commit(st)))
-    goto out;
-  res->outcome = SAVE_APPLIED;
-  res->changes = c.changes;
-  res->conflicts = c.env.recorded;
-  res->rev = rev;
-  diags_format(c.dg, &res->report);
-  goto out;
-fail:
-  store_rollback(st);
-out:
-  res->errors = doc.diags.errors;
-  res->warnings = doc.diags.warnings;
-  store_asof_close(c.base);
-  store_asof_close(c.alt);
-  store_memo_release(&c.memo);
-  free(c.memo_used);
-  strlist_clear(&c.created_titles);
-  strlist_clear(&c.created_ids);
-  doc_release(&doc);
-  buf_release(&rec);
-  buf_release(&c.path);
+int sync_save(struct store *st, const struct vnode *f, const char *text,
+              size_t len, const struct served *served,
+              const struct policy *policy, struct save_result *res) {
+  int64_t t0 = now_ns();
+  int rc = save(st, f, text, len, served, policy, true, res);
+  record(st, f->kind == VK_CONFLICT_MD ? "resolve" : "save", f, t0, rc, res);
   return rc;
 }
 
@@ -1647,13 +1721,8 @@ static int create_group(struct store *st, const struct vnode *dir,
   vnode_init(&f);
   f.kind = VK_GROUP_MD;
   f.session = xstrdup(dir->session);
-  struct ctx c = {.st = st, .f = &f, .doc = &doc, .dg = &doc.diags};
-  c.env.policy = policy_or_default(policy);
-  c.env.now_ns = now_ns();
-  c.env.session_id = dir->session;
-  c.env.file_kind = "new";
-  c.env.file_record = "";
-  c.env.file_path = "";
+  struct ctx c;
+  ctx_init(&c, st, &f, &doc, policy);
   if ((rc = store_begin(st)))
     goto done;
   rc = store_group_insert(st, &g);
@@ -1675,8 +1744,7 @@ static int create_group(struct store *st, const struct vnode *dir,
   view_revision(st, &f, &res->rev);
 done:
   vnode_release(&f);
-  strlist_clear(&c.created_titles);
-  strlist_clear(&c.created_ids);
+  ctx_release(&c);
   group_release(&g);
 out:
   doc_release(&doc);
@@ -1736,13 +1804,8 @@ static int create_task_file(struct store *st, const struct vnode *dir,
   vnode_init(&f);
   f.kind = VK_TASK_MD;
   f.session = xstrdup(dir->session);
-  struct ctx c = {.st = st, .f = &f, .doc = &doc, .dg = &doc.diags};
-  c.env.policy = policy_or_default(policy);
-  c.env.now_ns = now_ns();
-  c.env.session_id = dir->session;
-  c.env.file_kind = "new";
-  c.env.file_record = "";
-  c.env.file_path = "";
+  struct ctx c;
+  ctx_init(&c, st, &f, &doc, policy);
   const char *want =
       id_is_valid(stem) && !store_task_exists(st, stem) ? stem : NULL;
   char *new_id = NULL;
@@ -1771,8 +1834,7 @@ static int create_task_file(struct store *st, const struct vnode *dir,
   }
   free(new_id);
   vnode_release(&f);
-  strlist_clear(&c.created_titles);
-  strlist_clear(&c.created_ids);
+  ctx_release(&c);
   group_release(&g);
 out:
   doc_release(&doc);
