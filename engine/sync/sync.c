@@ -493,36 +493,26 @@ static char *section_label(int owner_kind, const char *owner,
                    owner_kind_name(owner_kind), owner);
 }
 
-/*
- * Merges the user sections of a file into those of one owner. A section
- * the file adds is created (unless it is the empty placeholder); one it
- * removes is deleted; text changed on one side is taken; text changed on
- * both is settled by the policy (line-wise merge first). skip_prefix:
- * keys of the owner that this file does not show (session notes files),
- * left alone; only_key: the one key this file shows (a notes file).
- * Positions change only when the file reorders the sections.
- */
-static int merge_sections(struct ctx *c, int owner_kind, const char *owner,
-                          const struct psection *fs, size_t nf,
-                          const char *placeholder, const char *skip_prefix,
-                          const char *only_key) {
-  struct section *bs = NULL, *as = NULL, *cs = NULL, *all = NULL;
-  size_t nb = 0, na = 0, nc = 0, nall = 0;
-  int rc = ENG_OK;
-  if (c->base &&
-      (rc = store_asof_sections(c->base, owner_kind, owner, &bs, &nb)))
-    goto out;
-  if (c->alt && (rc = store_asof_sections(c->alt, owner_kind, owner, &as, &na)))
-    goto out;
-  if ((rc = store_section_list(c->st, owner_kind, owner, false, &cs, &nc)))
-    goto out;
-  /* Positions: kept while the file keeps the order; new sections go
-   * between their neighbours. */
+/* The sections of one owner: as of the base (b), of the alternative base
+ * (a) and now (cur), and what the file is asked to merge into them. */
+struct owner_sections {
+  int kind;
+  const char *id;
+  struct section *b, *a, *cur;
+  size_t nb, na, nc;
+  const char *placeholder; /* a new section shown so, empty, is not made */
+  const char *skip_prefix, *only_key; /* see merge_sections() */
+};
+
+/* Positions: kept while the file keeps the order; new sections go
+ * between their neighbours. The caller frees the result. */
+static double *section_positions(const struct owner_sections *o,
+                                 const struct psection *fs, size_t nf) {
   double *pos = xcalloc(nf + 1, sizeof *pos);
   bool ordered = true;
   double last = -INFINITY;
   for (size_t i = 0; i < nf; i++) {
-    struct section *cur = find_section(cs, nc, fs[i].key);
+    struct section *cur = find_section(o->cur, o->nc, fs[i].key);
     pos[i] = cur ? cur->position : NAN;
     if (cur) {
       if (cur->position <= last)
@@ -545,124 +535,216 @@ static int merge_sections(struct ctx *c, int owner_kind, const char *owner,
              : !isnan(next)               ? next - 1
                                           : 1;
   }
-  for (size_t i = 0; i < nf && rc == ENG_OK; i++) {
-    const struct psection *x = &fs[i];
-    struct section *b = find_section(bs, nb, x->key);
-    struct section *a = find_section(as, na, x->key);
-    struct section *cur = find_section(cs, nc, x->key);
-    bool edited = !(b && section_same(b, x->heading, x->body)) &&
-                  !(a && section_same(a, x->heading, x->body));
-    const struct section *since = a ? a : b;
-    char *ft = section_text(x->heading, x->body);
-    char *label = section_label(owner_kind, owner, x->heading);
-    int outcome = SETTLE_KEEP_DB;
-    char *merged = NULL;
-    if (!cur && (b || a) && edited) {
-      /* Deleted in the database while the file changed it. */
-      char *bt = section_text(since->heading, since->body);
-      char id[32];
-      snprintf(id, sizeof id, "%lld", (long long)since->id);
-      rc = settle(c, CT_STRUCTURAL, "section", id, "text", label, bt, NULL, ft,
+  return pos;
+}
+
+/* A section the database deleted while the file changed it: a structural
+ * conflict; when the file wins, the section comes back with its text. */
+static int revive_section(struct ctx *c, const struct owner_sections *o,
+                          const struct psection *x,
+                          const struct section *since) {
+  char *bt = section_text(since->heading, since->body);
+  char *ft = section_text(x->heading, x->body);
+  char *label = section_label(o->kind, o->id, x->heading);
+  char id[32];
+  snprintf(id, sizeof id, "%lld", (long long)since->id);
+  int outcome = SETTLE_KEEP_DB;
+  char *merged = NULL;
+  int rc = settle(c, CT_STRUCTURAL, "section", id, "text", label, bt, NULL, ft,
                   NULL, &outcome, &merged);
-      if (rc == ENG_OK && outcome != SETTLE_KEEP_DB) {
-        rc =
-            store_field_set(c->st, "section", id, "text", merged ? merged : ft);
-        if (rc == ENG_OK)
-          rc = store_field_set(c->st, "section", id, "deleted", "0");
-        c->changes++;
-      }
-      free(bt);
-    } else if (!cur && !b && !a) {
-      if (!(is_blank(x->body) && placeholder &&
-            strcmp(x->heading, placeholder) == 0)) {
-        struct section n;
-        section_init(&n);
-        n.owner_kind = owner_kind;
-        n.owner_id = xstrdup(owner);
-        n.key = xstrdup(x->key);
-        n.heading = xstrdup(x->heading);
-        n.body = xstrdup(x->body);
-        n.position = pos[i];
-        rc = store_section_insert(c->st, &n);
-        section_release(&n);
-        c->changes++;
-      }
-    } else if (cur) {
-      bool changed = false;
-      if (edited && !section_same(cur, x->heading, x->body)) {
-        if (!since || section_same(cur, since->heading, since->body) ||
-            (b && section_same(cur, b->heading, b->body))) {
-          str_set(&cur->heading, x->heading);
-          str_set(&cur->body, x->body);
-          changed = true;
-        } else {
-          char *bt = section_text(since->heading, since->body);
-          char *ct = section_text(cur->heading, cur->body);
-          char id[32];
-          snprintf(id, sizeof id, "%lld", (long long)cur->id);
-          rc = settle(c, CT_USER_CONTENT, "section", id, "text", label, bt, ct,
-                      ft, NULL, &outcome, &merged);
-          if (rc == ENG_OK && outcome != SETTLE_KEEP_DB) {
-            set_section_text(cur, merged ? merged : ft);
-            changed = true;
-          }
-          free(bt);
-          free(ct);
-        }
-      }
-      if (cur->position != pos[i]) {
-        cur->position = pos[i];
-        changed = true;
-      }
-      if (changed && rc == ENG_OK) {
-        rc = store_section_update(c->st, cur);
-        c->changes++;
-      }
+  if (rc == ENG_OK && outcome != SETTLE_KEEP_DB) {
+    rc = store_field_set(c->st, "section", id, "text", merged ? merged : ft);
+    if (rc == ENG_OK)
+      rc = store_field_set(c->st, "section", id, "deleted", "0");
+    c->changes++;
+  }
+  free(merged);
+  free(label);
+  free(ft);
+  free(bt);
+  return rc;
+}
+
+/* A section the file adds, unless it is the empty placeholder. */
+static int add_section(struct ctx *c, const struct owner_sections *o,
+                       const struct psection *x, double pos) {
+  if (is_blank(x->body) && o->placeholder &&
+      strcmp(x->heading, o->placeholder) == 0)
+    return ENG_OK;
+  struct section n;
+  section_init(&n);
+  n.owner_kind = o->kind;
+  n.owner_id = xstrdup(o->id);
+  n.key = xstrdup(x->key);
+  n.heading = xstrdup(x->heading);
+  n.body = xstrdup(x->body);
+  n.position = pos;
+  int rc = store_section_insert(c->st, &n);
+  section_release(&n);
+  c->changes++;
+  return rc;
+}
+
+/* Text both sides changed, settled by the policy; *changed when cur now
+ * has the file's text or a merge. */
+static int settle_section(struct ctx *c, const struct owner_sections *o,
+                          const struct psection *x, const struct section *since,
+                          struct section *cur, bool *changed) {
+  char *bt = section_text(since->heading, since->body);
+  char *ct = section_text(cur->heading, cur->body);
+  char *ft = section_text(x->heading, x->body);
+  char *label = section_label(o->kind, o->id, x->heading);
+  char id[32];
+  snprintf(id, sizeof id, "%lld", (long long)cur->id);
+  int outcome = SETTLE_KEEP_DB;
+  char *merged = NULL;
+  int rc = settle(c, CT_USER_CONTENT, "section", id, "text", label, bt, ct, ft,
+                  NULL, &outcome, &merged);
+  if (rc == ENG_OK && outcome != SETTLE_KEEP_DB) {
+    set_section_text(cur, merged ? merged : ft);
+    *changed = true;
+  }
+  free(merged);
+  free(label);
+  free(ft);
+  free(ct);
+  free(bt);
+  return rc;
+}
+
+/* A section both the file and the database have: the file's text when
+ * only it changed the text, settled when both did; its position. */
+static int update_section(struct ctx *c, const struct owner_sections *o,
+                          const struct psection *x, const struct section *b,
+                          const struct section *since, bool edited,
+                          struct section *cur, double pos) {
+  bool changed = false;
+  int rc = ENG_OK;
+  if (edited && !section_same(cur, x->heading, x->body)) {
+    if (!since || section_same(cur, since->heading, since->body) ||
+        (b && section_same(cur, b->heading, b->body))) {
+      str_set(&cur->heading, x->heading);
+      str_set(&cur->body, x->body);
+      changed = true;
+    } else {
+      rc = settle_section(c, o, x, since, cur, &changed);
     }
+  }
+  if (cur->position != pos) {
+    cur->position = pos;
+    changed = true;
+  }
+  if (changed && rc == ENG_OK) {
+    rc = store_section_update(c->st, cur);
+    c->changes++;
+  }
+  return rc;
+}
+
+/* Merges one section of the file at position pos. */
+static int merge_section(struct ctx *c, const struct owner_sections *o,
+                         const struct psection *x, double pos) {
+  struct section *b = find_section(o->b, o->nb, x->key);
+  struct section *a = find_section(o->a, o->na, x->key);
+  struct section *cur = find_section(o->cur, o->nc, x->key);
+  bool edited = !(b && section_same(b, x->heading, x->body)) &&
+                !(a && section_same(a, x->heading, x->body));
+  const struct section *since = a ? a : b;
+  if (!cur && (b || a))
+    return edited ? revive_section(c, o, x, since) : ENG_OK;
+  if (!cur)
+    return add_section(c, o, x, pos);
+  return update_section(c, o, x, b, since, edited, cur, pos);
+}
+
+static bool file_has_section(const struct psection *fs, size_t nf,
+                             const char *key) {
+  for (size_t k = 0; k < nf; k++)
+    if (strcmp(fs[k].key, key) == 0)
+      return true;
+  return false;
+}
+
+/* Deletes the section v (as of a base) that the file no longer has,
+ * unless the database changed it since and the policy keeps it. */
+static int drop_section(struct ctx *c, const struct owner_sections *o,
+                        const struct section *v) {
+  struct section *cur = find_section(o->cur, o->nc, v->key);
+  if (!cur || cur->deleted)
+    return ENG_OK;
+  int outcome = SETTLE_TAKE_FILE, rc = ENG_OK;
+  if (!section_same(cur, v->heading, v->body)) {
+    char id[32];
+    snprintf(id, sizeof id, "%lld", (long long)cur->id);
+    char *label = section_label(o->kind, o->id, cur->heading);
+    char *merged = NULL;
+    rc = settle(c, CT_STRUCTURAL, "section", id, "deleted", label, "0", "0",
+                "1", NULL, &outcome, &merged);
     free(merged);
     free(label);
-    free(ft);
   }
-  /* Sections the file no longer has. */
+  if (rc == ENG_OK && outcome == SETTLE_TAKE_FILE) {
+    cur->deleted = true;
+    rc = store_section_update(c->st, cur);
+    c->changes++;
+  }
+  return rc;
+}
+
+/* Sections of the bases that the file no longer has. */
+static int drop_sections(struct ctx *c, const struct owner_sections *o,
+                         const struct psection *fs, size_t nf) {
+  int rc = ENG_OK;
   for (int pass = 0; pass < 2 && rc == ENG_OK; pass++) {
-    struct section *v = pass ? as : bs;
-    size_t n = pass ? na : nb;
+    const struct section *v = pass ? o->a : o->b;
+    size_t n = pass ? o->na : o->nb;
     for (size_t i = 0; i < n && rc == ENG_OK; i++) {
-      if ((skip_prefix && str_starts(v[i].key, skip_prefix)) ||
-          (only_key && strcmp(v[i].key, only_key) != 0))
+      if ((o->skip_prefix && str_starts(v[i].key, o->skip_prefix)) ||
+          (o->only_key && strcmp(v[i].key, o->only_key) != 0))
         continue;
-      bool in_file = false;
-      for (size_t k = 0; k < nf && !in_file; k++)
-        in_file = strcmp(fs[k].key, v[i].key) == 0;
-      if (in_file)
-        continue;
-      struct section *cur = find_section(cs, nc, v[i].key);
-      if (!cur || cur->deleted)
-        continue;
-      int outcome = SETTLE_TAKE_FILE;
-      if (!section_same(cur, v[i].heading, v[i].body)) {
-        char id[32];
-        snprintf(id, sizeof id, "%lld", (long long)cur->id);
-        char *label = section_label(owner_kind, owner, cur->heading);
-        char *merged = NULL;
-        rc = settle(c, CT_STRUCTURAL, "section", id, "deleted", label, "0", "0",
-                    "1", NULL, &outcome, &merged);
-        free(merged);
-        free(label);
-      }
-      if (rc == ENG_OK && outcome == SETTLE_TAKE_FILE) {
-        cur->deleted = true;
-        rc = store_section_update(c->st, cur);
-        c->changes++;
-      }
+      if (!file_has_section(fs, nf, v[i].key))
+        rc = drop_section(c, o, &v[i]);
     }
   }
-  free(pos);
-out:
-  store_sections_free(bs, nb);
-  store_sections_free(as, na);
-  store_sections_free(cs, nc);
-  store_sections_free(all, nall);
+  return rc;
+}
+
+/*
+ * Merges the user sections of a file into those of one owner. A section
+ * the file adds is created (unless it is the empty placeholder); one it
+ * removes is deleted; text changed on one side is taken; text changed on
+ * both is settled by the policy (line-wise merge first). skip_prefix:
+ * keys of the owner that this file does not show (session notes files),
+ * left alone; only_key: the one key this file shows (a notes file).
+ * Positions change only when the file reorders the sections.
+ */
+static int merge_sections(struct ctx *c, int owner_kind, const char *owner,
+                          const struct psection *fs, size_t nf,
+                          const char *placeholder, const char *skip_prefix,
+                          const char *only_key) {
+  struct owner_sections o = {.kind = owner_kind,
+                             .id = owner,
+                             .placeholder = placeholder,
+                             .skip_prefix = skip_prefix,
+                             .only_key = only_key};
+  int rc = ENG_OK;
+  if (c->base)
+    rc = store_asof_sections(c->base, owner_kind, owner, &o.b, &o.nb);
+  if (rc == ENG_OK && c->alt)
+    rc = store_asof_sections(c->alt, owner_kind, owner, &o.a, &o.na);
+  if (rc == ENG_OK)
+    rc = store_section_list(c->st, owner_kind, owner, false, &o.cur, &o.nc);
+  if (rc == ENG_OK) {
+    double *pos = section_positions(&o, fs, nf);
+    for (size_t i = 0; i < nf && rc == ENG_OK; i++)
+      rc = merge_section(c, &o, &fs[i], pos[i]);
+    free(pos);
+  }
+  if (rc == ENG_OK)
+    rc = drop_sections(c, &o, fs, nf);
+  store_sections_free(o.b, o.nb);
+  store_sections_free(o.a, o.na);
+  store_sections_free(o.cur, o.nc);
   return rc;
 }
 
