@@ -86,6 +86,10 @@ static void record_in(struct store *st, const char *type,
   buf_release(&path);
 }
 
+/* The heading of the empty notes section a task or group file shows when
+ * it has none: not a section of its own. */
+#define NOTES_PLACEHOLDER "## \xf0\x9f\x93\x9d Notes"
+
 struct ctx {
   struct store *st;
   struct doc *doc;
@@ -1119,162 +1123,209 @@ static int delete_tasks(struct ctx *c, const struct group *g,
   return rc;
 }
 
-static int apply_group(struct ctx *c) {
-  const char *gid = c->f->record;
-  struct group cur, b, a, fg;
-  group_init(&cur);
+/* The group's own fields as the file has them: a copy of the base b with
+ * the file's values (a: the alternative base or NULL). */
+static void resolve_group(struct ctx *c, const struct group *b,
+                          const struct group *a, struct group *fg) {
+  const struct doc *d = c->doc;
+  group_copy(fg, b);
+  if (d->title && !line_same(d->title, b->title) &&
+      !(a && line_same(d->title, a->title)))
+    pick_text(&fg->title, d->title, b->title, NULL, true);
+  if (d->status >= 0 && d->status != b->status &&
+      !(a && d->status == a->status))
+    fg->status = d->status;
+  if (d->priority >= 0 && d->priority != b->priority &&
+      !(a && d->priority == a->priority))
+    fg->priority = d->priority;
+  pick_text(&fg->specialist, d->has_specialist ? d->specialist : "",
+            b->specialist, a ? a->specialist : NULL, true);
+  pick_text(&fg->description, d->description ? d->description : "",
+            b->description, a ? a->description : NULL, false);
+}
+
+/* Merges the group's own fields into the group gid, read into cur. */
+static int merge_group(struct ctx *c, const char *gid, struct group *cur) {
+  struct group b, a, fg;
   group_init(&b);
   group_init(&a);
   group_init(&fg);
-  struct task *bt = NULL, *at = NULL, *ct = NULL;
-  size_t nbt = 0, nat = 0, nct = 0;
-  struct placed *pl = NULL;
-  size_t npl = 0;
-  int rc = store_group_get(c->st, gid, &cur);
-  if (rc)
-    goto out;
-  if (!c->base || store_asof_group(c->base, gid, &b) != ENG_OK)
-    group_copy(&b, &cur);
-  bool has_alt = c->alt && store_asof_group(c->alt, gid, &a) == ENG_OK;
-
-  /* The group's own fields. */
-  struct doc *d = c->doc;
-  group_copy(&fg, &b);
-  if (d->title && !line_same(d->title, b.title) &&
-      !(has_alt && line_same(d->title, a.title)))
-    pick_text(&fg.title, d->title, b.title, NULL, true);
-  if (d->status >= 0 && d->status != b.status &&
-      !(has_alt && d->status == a.status))
-    fg.status = d->status;
-  if (d->priority >= 0 && d->priority != b.priority &&
-      !(has_alt && d->priority == a.priority))
-    fg.priority = d->priority;
-  pick_text(&fg.specialist, d->has_specialist ? d->specialist : "",
-            b.specialist, has_alt ? a.specialist : NULL, true);
-  pick_text(&fg.description, d->description ? d->description : "",
-            b.description, has_alt ? a.description : NULL, false);
-  int taken = 0;
-  if ((rc = merge_fields(c, RK_GROUP, &fg, &b, has_alt ? &a : NULL, &cur,
-                         &taken)))
-    goto out;
-  if (taken && !c->dg->errors) {
-    if ((rc = store_group_update(c->st, &cur)))
-      goto out;
-    c->changes += taken;
+  int rc = store_group_get(c->st, gid, cur);
+  if (rc == ENG_OK) {
+    if (!c->base || store_asof_group(c->base, gid, &b) != ENG_OK)
+      group_copy(&b, cur);
+    bool has_alt = c->alt && store_asof_group(c->alt, gid, &a) == ENG_OK;
+    resolve_group(c, &b, has_alt ? &a : NULL, &fg);
+    int taken = 0;
+    rc = merge_fields(c, RK_GROUP, &fg, &b, has_alt ? &a : NULL, cur, &taken);
+    if (rc == ENG_OK && taken && !c->dg->errors) {
+      rc = store_group_update(c->st, cur);
+      if (rc == ENG_OK)
+        c->changes += taken;
+    }
   }
+  group_release(&b);
+  group_release(&a);
+  group_release(&fg);
+  return rc;
+}
 
-  /* Tasks, in file order; the group's current rows read in one go. */
-  if ((rc = store_task_list_group(c->st, gid, true, &ct, &nct)))
-    goto out;
-  xsort(ct, nct, sizeof *ct, cmp_task_id);
-  double max = 0;
-  for (size_t i = 0; i < nct; i++)
-    max = fmax(max, ct[i].position);
-  pl = xcalloc(d->ntasks + 1, sizeof *pl);
-  for (size_t i = 0; i < d->ntasks; i++) {
+/* Saves, in file order, the blocks of a group file that name a task (or
+ * had one made by an earlier save of the same text) into pl, one entry a
+ * block; ct: the group's current tasks, sorted by id. */
+static int place_tasks(struct ctx *c, const char *gid, const struct task *ct,
+                       size_t nct, struct placed *pl) {
+  const struct doc *d = c->doc;
+  int rc = ENG_OK;
+  for (size_t i = 0; i < d->ntasks && rc == ENG_OK; i++) {
     const struct ptask *p = &d->tasks[i];
     const char *id = p->id ? p->id : memo_id(c, p);
-    pl[npl] = (struct placed){id, p, 0, id == NULL};
+    pl[i] = (struct placed){id, p, 0, id == NULL};
     if (id) {
       struct task key = {.id = (char *)id};
       const struct task *known =
           xsearch(&key, ct, nct, sizeof *ct, cmp_task_id);
-      if ((rc = save_task(c, p, id, gid, known, &pl[npl].pos)))
-        goto out;
+      rc = save_task(c, p, id, gid, known, &pl[i].pos);
     }
-    npl++;
   }
-  if (c->dg->errors)
-    goto out;
-  if ((rc = reorder(c, pl, npl)))
-    goto out;
+  return rc;
+}
+
+/* Makes the tasks of the blocks without one, each between its
+ * neighbours; max: the highest position in the group. */
+static int create_tasks(struct ctx *c, const char *gid, struct placed *pl,
+                        size_t npl, double max) {
   for (size_t i = 0; i < npl; i++) {
     if (!pl[i].fresh)
       continue;
     double pos = new_position(pl, npl, i, max);
     max = fmax(max, pos);
-    char *id = NULL;
-    if ((rc = create_task(c, pl[i].p, gid, STATUS_PLANNED, pos, NULL, &id)))
-      goto out;
+    int rc = create_task(c, pl[i].p, gid, STATUS_PLANNED, pos, NULL, NULL);
+    if (rc)
+      return rc;
     pl[i].fresh = false;
     pl[i].pos = pos;
-    free(id);
   }
+  return ENG_OK;
+}
 
-  /* Tasks the file no longer shows are deleted, unless the database
-   * changed them since. */
-  /* As of the base: from the rows read before this save changed any. */
-  if (c->base &&
-      (rc = store_asof_group_tasks(c->base, gid, ct, nct, &bt, &nbt)))
-    goto out;
-  if (c->alt && (rc = store_asof_group_tasks(c->alt, gid, ct, nct, &at, &nat)))
-    goto out;
-  /* The ids the file shows now, sorted for lookups. */
-  struct strlist shown_ids = {0};
+/* The ids a group file shows now, with the tasks this save made; sorted
+ * for lookups. */
+static void shown_ids(const struct ctx *c, const struct placed *pl, size_t npl,
+                      struct strlist *ids) {
   for (size_t k = 0; k < npl; k++)
     if (pl[k].id)
-      strlist_add(&shown_ids, pl[k].id);
+      strlist_add(ids, pl[k].id);
   for (size_t k = 0; k < c->created_ids.n; k++)
-    strlist_add(&shown_ids, c->created_ids.v[k]);
-  xsort(shown_ids.v, shown_ids.n, sizeof *shown_ids.v, cmp_str);
-  struct strlist doomed = {0};
+    strlist_add(ids, c->created_ids.v[k]);
+  xsort(ids->v, ids->n, sizeof *ids->v, cmp_str);
+}
+
+/*
+ * A task of group gid that the file showed as of a base (the alternative
+ * base when alt) and no longer shows joins doomed, unless the file never
+ * showed it (made after the text was read, by the database or by this
+ * very save, not by an earlier save of this text) or the database changed
+ * it since and the policy keeps it.
+ */
+static int drop_task(struct ctx *c, const char *gid, const char *id, bool alt,
+                     struct strlist *doomed) {
+  int64_t since = alt ? c->alt_rev : c->base_rev;
+  struct task t;
+  task_init(&t);
+  int rc = store_task_get(c->st, id, &t);
+  if (rc == ENG_NOTFOUND) {
+    rc = ENG_OK;
+  } else if (rc == ENG_OK && !t.deleted && str_eq(t.group_id, gid)) {
+    int outcome = SETTLE_TAKE_FILE;
+    if (t.created_rev > since || (alt && t.created_rev > c->base_rev &&
+                                  !strlist_has(&c->memo.created_ids, t.id))) {
+      outcome = SETTLE_KEEP_DB;
+    } else if (t.rev > since && !(c->alt && t.rev <= c->alt_rev)) {
+      char *label = task_label(&t), *merged = NULL;
+      rc = settle(c, CT_STRUCTURAL, "task", t.id, "deleted", label, "0", "0",
+                  "1", NULL, &outcome, &merged);
+      free(label);
+      free(merged);
+    }
+    if (rc == ENG_OK && outcome == SETTLE_TAKE_FILE &&
+        !strlist_has(doomed, t.id))
+      strlist_add(doomed, t.id);
+  }
+  task_release(&t);
+  return rc;
+}
+
+/* Tasks the group file no longer shows are deleted, unless the database
+ * changed them since. ct: the group's tasks as read before this save
+ * changed any, sorted by id. */
+static int drop_tasks(struct ctx *c, const struct group *g,
+                      const struct placed *pl, size_t npl,
+                      const struct task *ct, size_t nct) {
+  struct task *bt = NULL, *at = NULL;
+  size_t nbt = 0, nat = 0;
+  struct strlist ids = {0}, doomed = {0};
+  int rc = ENG_OK;
+  if (c->base)
+    rc = store_asof_group_tasks(c->base, g->id, ct, nct, &bt, &nbt);
+  if (rc == ENG_OK && c->alt)
+    rc = store_asof_group_tasks(c->alt, g->id, ct, nct, &at, &nat);
+  shown_ids(c, pl, npl, &ids);
   for (int pass = 0; pass < 2 && rc == ENG_OK; pass++) {
-    struct task *v = pass ? at : bt;
+    const struct task *v = pass ? at : bt;
     size_t n = pass ? nat : nbt;
-    int64_t since = pass ? c->alt_rev : c->base_rev;
-    for (size_t i = 0; i < n; i++) {
-      if (v[i].deleted)
-        continue;
+    for (size_t i = 0; i < n && rc == ENG_OK; i++) {
       const char *key = v[i].id;
-      if (xsearch(&key, shown_ids.v, shown_ids.n, sizeof *shown_ids.v, cmp_str))
-        continue;
-      struct task t;
-      task_init(&t);
-      rc = store_task_get(c->st, v[i].id, &t);
-      if (rc == ENG_NOTFOUND) {
-        rc = ENG_OK;
-      } else if (rc == ENG_OK && !t.deleted && str_eq(t.group_id, gid)) {
-        int outcome = SETTLE_TAKE_FILE;
-        if (t.created_rev > since ||
-            (pass == 1 && t.created_rev > c->base_rev &&
-             !strlist_has(&c->memo.created_ids, t.id))) {
-          /* Made after the text was read (by the database, or by this
-           * very save), not by an earlier save of this text: the text
-           * never showed it. */
-          outcome = SETTLE_KEEP_DB;
-        } else if (t.rev > since && !(c->alt && t.rev <= c->alt_rev)) {
-          char *label = task_label(&t), *merged = NULL;
-          rc = settle(c, CT_STRUCTURAL, "task", t.id, "deleted", label, "0",
-                      "0", "1", NULL, &outcome, &merged);
-          free(label);
-          free(merged);
-        }
-        if (rc == ENG_OK && outcome == SETTLE_TAKE_FILE &&
-            !strlist_has(&doomed, t.id))
-          strlist_add(&doomed, t.id);
-      }
-      task_release(&t);
-      if (rc)
-        break;
+      if (!v[i].deleted && !xsearch(&key, ids.v, ids.n, sizeof *ids.v, cmp_str))
+        rc = drop_task(c, g->id, v[i].id, pass == 1, &doomed);
     }
   }
-  strlist_clear(&shown_ids);
   if (rc == ENG_OK && doomed.n)
-    rc = delete_tasks(c, &cur, &doomed, bt ? bt : at, bt ? nbt : nat);
+    rc = delete_tasks(c, g, &doomed, bt ? bt : at, bt ? nbt : nat);
+  strlist_clear(&ids);
   strlist_clear(&doomed);
-  if (rc)
-    goto out;
-  rc = merge_sections(c, OWNER_GROUP, gid, d->sections, d->nsections,
-                      "## \xf0\x9f\x93\x9d Notes", NULL, NULL);
-out:
-  free(pl);
   store_tasks_free(bt, nbt);
   store_tasks_free(at, nat);
+  return rc;
+}
+
+static double max_position(const struct task *v, size_t n) {
+  double max = 0;
+  for (size_t i = 0; i < n; i++)
+    max = fmax(max, v[i].position);
+  return max;
+}
+
+/* A group file: the group's fields, its tasks in file order (saved,
+ * reordered, made, deleted), its sections. */
+static int apply_group(struct ctx *c) {
+  const char *gid = c->f->record;
+  size_t npl = c->doc->ntasks;
+  struct placed *pl = xcalloc(npl + 1, sizeof *pl);
+  struct task *ct = NULL;
+  size_t nct = 0;
+  struct group cur;
+  group_init(&cur);
+  int rc = merge_group(c, gid, &cur);
+  if (rc == ENG_OK)
+    rc = store_task_list_group(c->st, gid, true, &ct, &nct);
+  if (rc == ENG_OK) {
+    xsort(ct, nct, sizeof *ct, cmp_task_id);
+    rc = place_tasks(c, gid, ct, nct, pl);
+  }
+  if (rc == ENG_OK && !c->dg->errors) {
+    rc = reorder(c, pl, npl);
+    if (rc == ENG_OK)
+      rc = create_tasks(c, gid, pl, npl, max_position(ct, nct));
+    if (rc == ENG_OK)
+      rc = drop_tasks(c, &cur, pl, npl, ct, nct);
+    if (rc == ENG_OK)
+      rc = merge_sections(c, OWNER_GROUP, gid, c->doc->sections,
+                          c->doc->nsections, NOTES_PLACEHOLDER, NULL, NULL);
+  }
+  free(pl);
   store_tasks_free(ct, nct);
   group_release(&cur);
-  group_release(&b);
-  group_release(&a);
-  group_release(&fg);
   return rc;
 }
 
@@ -1287,7 +1338,7 @@ static int apply_task(struct ctx *c) {
   if (rc || c->dg->errors)
     return rc;
   return merge_sections(c, OWNER_TASK, c->f->record, p->sections, p->nsections,
-                        "## \xf0\x9f\x93\x9d Notes", NULL, NULL);
+                        NOTES_PLACEHOLDER, NULL, NULL);
 }
 
 static int apply_session(struct ctx *c) {
@@ -1896,7 +1947,7 @@ static int create_task_file(struct store *st, const struct vnode *dir,
     if (rc == ENG_OK && !doc.diags.errors) {
       f.record = xstrdup(new_id);
       rc = merge_sections(&c, OWNER_TASK, new_id, p->sections, p->nsections,
-                          "## \xf0\x9f\x93\x9d Notes", NULL, NULL);
+                          NOTES_PLACEHOLDER, NULL, NULL);
     }
     if (rc || doc.diags.errors || !new_id)
       store_rollback(st);
