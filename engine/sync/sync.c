@@ -801,6 +801,125 @@ static int block_failure(struct ctx *c, int rc, int line) {
   return rc;
 }
 
+/* The task a block names, as it is now (known: already read). *ok is
+ * false, with a diagnostic, when the block cannot save it: no such task,
+ * or one of another session. */
+static int current_task(struct ctx *c, const struct ptask *p, const char *id,
+                        const struct task *known, struct task *cur, bool *ok) {
+  int rc = ENG_OK;
+  *ok = false;
+  if (known)
+    task_copy(cur, known);
+  else
+    rc = store_task_get(c->st, id, cur);
+  if (rc == ENG_NOTFOUND) {
+    diags_add(c->dg, DIAG_ERROR, p->line,
+              "'%s' is not a task id: remove the id from the heading to "
+              "make a new task",
+              id);
+    return ENG_OK;
+  }
+  if (rc)
+    return rc;
+  if (!str_eq(cur->session_id, c->f->session)) {
+    diags_add(c->dg, DIAG_ERROR, p->line,
+              "task '%s' belongs to session %s, not to this one", id,
+              cur->session_id);
+    return ENG_OK;
+  }
+  *ok = true;
+  return ENG_OK;
+}
+
+/* A task file's Group line, when it names another group than the base's
+ * (b): the task moves to it. */
+static void move_to_named_group(struct ctx *c, const struct ptask *p,
+                                const struct task *b, struct task *f) {
+  struct group g, bg;
+  group_init(&g);
+  group_init(&bg);
+  int grc = store_group_get(c->st, b->group_id, &bg);
+  if (grc == ENG_OK && line_same(p->group_name, bg.name)) {
+    /* unchanged */
+  } else if (store_group_find(c->st, c->f->session, p->group_name, &g) ==
+             ENG_OK) {
+    str_set(&f->group_id, g.id);
+  } else {
+    diags_add(c->dg, DIAG_ERROR, p->group_line,
+              "no group named '%s' in this session: use the name of a "
+              "file in task_groups/",
+              p->group_name);
+  }
+  group_release(&g);
+  group_release(&bg);
+}
+
+/* Did a save of a file (not the orchestrator) delete task id last? */
+static bool deleted_by_save(struct ctx *c, const char *id) {
+  struct change last = {0};
+  bool ours =
+      store_last_change(c->st, "task", id, "deleted", &last) == ENG_OK &&
+      str_eq(last.source, "taskfs");
+  store_change_release(&last);
+  return ours;
+}
+
+/* A block f that edits a task the database deleted since the base b: a
+ * structural conflict, settled by the policy. When the file wins, the
+ * task comes back as the file has it (*revived; b becomes cur). */
+static int settle_deleted_task(struct ctx *c, const char *id,
+                               const struct task *f, struct task *cur,
+                               struct task *b, bool *revived) {
+  int edited = 0;
+  for (int i = 0; i < TF_COUNT; i++)
+    if (i != TF_POSITION && i != TF_DELETED && i != TF_STARTED &&
+        i != TF_COMPLETED && !task_field_eq(f, b, i))
+      edited++;
+  if (!edited)
+    return ENG_OK;
+  char *json = record_fields_json(RK_TASK, f, FIELD_MERGED);
+  struct buf shown = BUF_INIT;
+  buf_printf(&shown, "### %s `%s`\n\n", f->title, f->id);
+  render_task_body(&shown, f, NULL);
+  char *label = task_label(f);
+  int outcome = SETTLE_KEEP_DB;
+  char *merged = NULL;
+  int rc = settle(c, CT_STRUCTURAL, "task", id, "block", label, NULL, "1", json,
+                  shown.ptr, &outcome, &merged);
+  if (rc == ENG_OK && outcome != SETTLE_KEEP_DB) {
+    cur->deleted = false;
+    *revived = true;
+    c->changes++;
+    task_release(b);
+    task_copy(b, cur);
+    b->deleted = false;
+  }
+  free(merged);
+  free(label);
+  free(json);
+  buf_release(&shown);
+  return rc;
+}
+
+/* A block f showing a task the database deleted since the base b. A block
+ * moved into group (NULL: its own file) from a file whose save deleted it
+ * is a move; anything else that edits it is a conflict. *revived when the
+ * task comes back; otherwise the block is left alone. */
+static int deleted_task(struct ctx *c, const char *id, const char *group,
+                        const struct task *f, struct task *cur, struct task *b,
+                        bool *revived) {
+  bool moved = group && !str_eq(cur->group_id, group);
+  if (deleted_by_save(c, id) && (moved || b->deleted)) {
+    cur->deleted = false;
+    *revived = true;
+    c->changes++;
+    return ENG_OK;
+  }
+  if (b->deleted)
+    return ENG_OK; /* deleted at the base too: shown by mistake */
+  return settle_deleted_task(c, id, f, cur, b, revived);
+}
+
 /* Saves one existing task as a block shows it (in group group, or in its
  * own file when group is NULL). */
 static int save_task(struct ctx *c, const struct ptask *p, const char *id,
@@ -811,107 +930,22 @@ static int save_task(struct ctx *c, const struct ptask *p, const char *id,
   task_init(&b);
   task_init(&a);
   task_init(&f);
-  bool has_alt = false, revived = false;
-  int rc = ENG_OK;
-  if (known)
-    task_copy(&cur, known);
-  else
-    rc = store_task_get(c->st, id, &cur);
-  if (rc == ENG_NOTFOUND) {
-    diags_add(c->dg, DIAG_ERROR, p->line,
-              "'%s' is not a task id: remove the id from the heading to "
-              "make a new task",
-              id);
-    rc = ENG_OK;
+  bool ok, has_alt = false, revived = false;
+  int rc = current_task(c, p, id, known, &cur, &ok);
+  if (rc || !ok)
     goto out;
-  }
-  if (rc)
-    goto out;
-  if (!str_eq(cur.session_id, c->f->session)) {
-    diags_add(c->dg, DIAG_ERROR, p->line,
-              "task '%s' belongs to session %s, not to this one", id,
-              cur.session_id);
-    goto out;
-  }
   if ((rc = task_bases(c, id, &cur, &b, &a, &has_alt)))
     goto out;
   resolve_task(c, p, &b, has_alt ? &a : NULL, &f);
-  if (group) {
+  if (group)
     str_set(&f.group_id, group);
-  } else if (p->group_name) {
-    struct group g;
-    group_init(&g);
-    struct group bg;
-    group_init(&bg);
-    int grc = store_group_get(c->st, b.group_id, &bg);
-    if (grc == ENG_OK && line_same(p->group_name, bg.name)) {
-      /* unchanged */
-    } else if (store_group_find(c->st, c->f->session, p->group_name, &g) ==
-               ENG_OK) {
-      str_set(&f.group_id, g.id);
-    } else {
-      diags_add(c->dg, DIAG_ERROR, p->group_line,
-                "no group named '%s' in this session: use the name of a "
-                "file in task_groups/",
-                p->group_name);
-    }
-    group_release(&g);
-    group_release(&bg);
-  }
+  else if (p->group_name)
+    move_to_named_group(c, p, &b, &f);
   check_deps(c, p, &f);
   if (cur.deleted) {
-    /* A task the database deleted since the base. A block moved here from
-     * a file whose save deleted it is a move; anything else that edits it
-     * is a conflict. */
-    struct change last = {0};
-    bool ours =
-        store_last_change(c->st, "task", id, "deleted", &last) == ENG_OK &&
-        str_eq(last.source, "taskfs");
-    store_change_release(&last);
-    bool moved = group && !str_eq(cur.group_id, group);
-    if (ours && (moved || b.deleted)) {
-      cur.deleted = false;
-      revived = true;
-      c->changes++;
-    } else if (b.deleted) {
-      /* Deleted at the base too: the file shows it by mistake. */
+    rc = deleted_task(c, id, group, &f, &cur, &b, &revived);
+    if (rc || !revived)
       goto out;
-    } else {
-      /* Edited in the file, deleted in the database: a structural
-       * conflict, settled by the policy. */
-      int edited = 0;
-      for (int i = 0; i < TF_COUNT; i++)
-        if (i != TF_POSITION && i != TF_DELETED && i != TF_STARTED &&
-            i != TF_COMPLETED && !task_field_eq(&f, &b, i))
-          edited++;
-      if (!edited)
-        goto out;
-      char *json = record_fields_json(RK_TASK, &f, FIELD_MERGED);
-      struct buf shown = BUF_INIT;
-      buf_printf(&shown, "### %s `%s`\n\n", f.title, f.id);
-      render_task_body(&shown, &f, NULL);
-      char *label = task_label(&f);
-      int outcome = SETTLE_KEEP_DB;
-      char *merged = NULL;
-      if (rc == ENG_OK)
-        rc = settle(c, CT_STRUCTURAL, "task", id, "block", label, NULL, "1",
-                    json, shown.ptr, &outcome, &merged);
-      if (rc == ENG_OK && outcome != SETTLE_KEEP_DB) {
-        /* The file wins: the task comes back as the file has it. */
-        cur.deleted = false;
-        revived = true;
-        c->changes++;
-        task_release(&b);
-        task_copy(&b, &cur);
-        b.deleted = false;
-      }
-      free(merged);
-      free(label);
-      free(json);
-      buf_release(&shown);
-      if (rc || !revived)
-        goto out;
-    }
   }
   int taken = 0;
   if ((rc =
