@@ -267,17 +267,10 @@ static int pick_int(struct ctx *c, const char *task, const char *what,
   return chosen;
 }
 
-/*
- * The task as the block has it: a copy of the base with the file's
- * values. b is the base, a (may be NULL) the alternative base.
- */
-static void resolve_task(struct ctx *c, const struct ptask *p,
-                         const struct task *b, const struct task *a,
-                         struct task *f) {
-  task_copy(f, b);
-  const char *id = b->id;
-
-  /* Title: the heading, or the overview table's cell. */
+/* The title a block gives: the heading, or the overview table's cell. */
+static void resolve_title(struct ctx *c, const struct ptask *p,
+                          const struct task *b, const struct task *a,
+                          struct task *f) {
   bool hd =
       !line_same(p->title, b->title) && !(a && line_same(p->title, a->title));
   bool tb = p->table_title && !line_same(p->table_title, b->title) &&
@@ -286,13 +279,19 @@ static void resolve_task(struct ctx *c, const struct ptask *p,
     diags_add(c->dg, DIAG_ERROR, p->table_line,
               "task '%s': the title in the overview table disagrees with "
               "the heading at line %d; change one place only",
-              id, p->line);
+              b->id, p->line);
   if (hd)
     pick_text(&f->title, p->title, b->title, NULL, true);
   else if (tb)
     pick_text(&f->title, p->table_title, b->title, NULL, true);
+}
 
-  /* Status: the word, the table, the section, and the checkbox. */
+/* The status a block gives: the word, the table, the section, and the
+ * checkbox; then the progress: the field, or the table's cell. */
+static void resolve_status(struct ctx *c, const struct ptask *p,
+                           const struct task *b, const struct task *a,
+                           struct task *f) {
+  const char *id = b->id;
   int alt_status = a ? a->status : -1;
   struct signal ss[] = {{p->status, p->status_line, "Status line"},
                         {p->table_status, p->table_line, "overview table"},
@@ -316,8 +315,6 @@ static void resolve_task(struct ctx *c, const struct ptask *p,
     status = STATUS_ACTIVE; /* unticked: back to work */
     st_edit = true;
   }
-
-  /* Progress: the field, or the table's cell. */
   int alt_progress = a ? a->progress : -1;
   struct signal ps[] = {{p->progress, p->progress_line, "Progress line"},
                         {p->table_progress, p->table_line, "overview table"}};
@@ -330,25 +327,31 @@ static void resolve_task(struct ctx *c, const struct ptask *p,
     f->progress = progress;
   else if (!st_edit)
     f->progress = b->progress;
+}
 
+/*
+ * The task as the block has it: a copy of the base with the file's
+ * values. b is the base, a (may be NULL) the alternative base.
+ */
+static void resolve_task(struct ctx *c, const struct ptask *p,
+                         const struct task *b, const struct task *a,
+                         struct task *f) {
+  task_copy(f, b);
+  resolve_title(c, p, b, a, f);
+  resolve_status(c, p, b, a, f);
   if (p->priority >= 0 && p->priority != b->priority &&
       !(a && p->priority == a->priority))
     f->priority = p->priority;
   pick_text(&f->specialist, p->has_specialist ? p->specialist : "",
             b->specialist, a ? a->specialist : NULL, true);
-  double est = p->has_estimate ? p->estimate : NAN;
-  double act = p->has_actual ? p->actual : NAN;
-  struct task tmp;
-  task_init(&tmp);
-  tmp.estimate = est;
-  tmp.actual = act;
   /* Efforts are shown to two decimals: a value that reads the same as
    * the base's is the base's. */
+  double est = p->has_estimate ? p->estimate : NAN;
+  double act = p->has_actual ? p->actual : NAN;
   if (!same_effort(est, b->estimate) && !(a && same_effort(est, a->estimate)))
     f->estimate = est;
   if (!same_effort(act, b->actual) && !(a && same_effort(act, a->actual)))
     f->actual = act;
-  task_release(&tmp);
   const struct strlist empty = {0};
   const struct strlist *deps = p->has_deps ? &p->dependencies : &empty;
   if (!strlist_eq(deps, &b->dependencies) &&
