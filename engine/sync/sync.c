@@ -1816,6 +1816,28 @@ int sync_save(struct store *st, const struct vnode *f, const char *text,
 
 /* ---- new files ---- */
 
+/* Ends a transaction: commits when rc is ENG_OK, else rolls back and
+ * returns rc. */
+static int end_transaction(struct store *st, int rc) {
+  if (rc) {
+    store_rollback(st);
+    return rc;
+  }
+  return store_commit(st);
+}
+
+/* A text written to a new name in a generated directory. */
+struct new_file {
+  struct store *st;
+  const struct vnode *dir;
+  const char *stem; /* the name without .md */
+  const char *text;
+  size_t len;
+  const struct served *served;
+  const struct policy *policy;
+  struct save_result *res;
+};
+
 static bool is_candidate(const char *name, struct buf *stem) {
   if (name[0] == '.' || !str_ends(name, ".md"))
     return false;
@@ -1833,195 +1855,199 @@ static bool names_existing_task(struct store *st, const struct doc *d) {
   return false;
 }
 
-static int create_group(struct store *st, const struct vnode *dir,
-                        const char *stem, const char *text, size_t len,
-                        const struct served *served,
-                        const struct policy *policy, struct save_result *res) {
-  struct doc doc;
-  parse_doc(text, len, DOC_GROUP, &doc);
-  int rc = ENG_OK;
-  res->outcome = SAVE_PLAIN;
-  if (doc.diags.errors || doc.kind != DOC_GROUP || !doc.title)
-    goto out;
-  if (doc.session && !str_eq(doc.session, dir->session))
-    goto out;
-  if (doc.group) {
-    /* A file of an existing group re-created under its own name (after
-     * an unlink): a save of that group, which it brings back if it was
-     * deleted. A copy under another name stays a plain file. */
-    struct group g;
-    group_init(&g);
-    if (store_group_get(st, doc.group, &g) == ENG_OK &&
-        str_eq(g.session_id, dir->session) && str_eq(g.name, stem)) {
-      struct vnode f;
-      vnode_init(&f);
-      f.kind = VK_GROUP_MD;
-      f.session = xstrdup(dir->session);
-      f.record = xstrdup(g.id);
-      rc = ENG_OK;
-      if (g.deleted) {
-        g.deleted = false;
-        if ((rc = store_begin(st)) == ENG_OK) {
-          rc = store_group_update(st, &g);
-          rc = rc ? (store_rollback(st), rc) : store_commit(st);
-        }
-      }
-      if (rc == ENG_OK)
-        rc = save(st, &f, text, len, served, policy, true, res);
-      vnode_release(&f);
-    }
-    group_release(&g);
-    goto out;
-  }
-  if (names_existing_task(st, &doc))
-    goto out;
-  /* A new group named after the file, with its tasks and sections, made
-   * in one transaction: text that cannot be applied whole leaves no group
-   * behind and stays an ordinary file. */
+/* The new file f holds what the text made: changes records. */
+static void made(const struct new_file *nf, const struct vnode *f,
+                 int changes) {
+  nf->res->outcome = SAVE_APPLIED;
+  nf->res->changes = changes;
+  vnode_copy(&nf->res->file, f);
+  view_revision(nf->st, f, &nf->res->rev);
+}
+
+/* A file of an existing group re-created under its own name (after an
+ * unlink): a save of that group, which it brings back if it was deleted.
+ * A copy under another name stays a plain file. */
+static int resave_group(const struct new_file *nf, const char *id) {
+  struct store *st = nf->st;
   struct group g;
   group_init(&g);
-  g.session_id = xstrdup(dir->session);
-  g.name = xstrdup(stem);
-  g.title = norm_line(doc.title);
-  g.status = doc.status >= 0 ? doc.status : STATUS_PLANNED;
-  g.priority = doc.priority >= 0 ? doc.priority : PRIORITY_MEDIUM;
-  g.specialist = xstrdup(doc.has_specialist ? doc.specialist : "");
-  g.description = norm_text(doc.description);
+  int rc = ENG_OK;
+  if (store_group_get(st, id, &g) == ENG_OK &&
+      str_eq(g.session_id, nf->dir->session) && str_eq(g.name, nf->stem)) {
+    struct vnode f;
+    vnode_init(&f);
+    f.kind = VK_GROUP_MD;
+    f.session = xstrdup(nf->dir->session);
+    f.record = xstrdup(g.id);
+    if (g.deleted) {
+      g.deleted = false;
+      if ((rc = store_begin(st)) == ENG_OK)
+        rc = end_transaction(st, store_group_update(st, &g));
+    }
+    if (rc == ENG_OK)
+      rc = save(st, &f, nf->text, nf->len, nf->served, nf->policy, true,
+                nf->res);
+    vnode_release(&f);
+  }
+  group_release(&g);
+  return rc;
+}
+
+/* A new group named after the file, with its tasks and sections, made in
+ * one transaction: text that cannot be applied whole leaves no group
+ * behind and stays an ordinary file. */
+static int new_group(const struct new_file *nf, struct doc *doc) {
+  struct store *st = nf->st;
+  struct group g;
+  group_init(&g);
+  g.session_id = xstrdup(nf->dir->session);
+  g.name = xstrdup(nf->stem);
+  g.title = norm_line(doc->title);
+  g.status = doc->status >= 0 ? doc->status : STATUS_PLANNED;
+  g.priority = doc->priority >= 0 ? doc->priority : PRIORITY_MEDIUM;
+  g.specialist = xstrdup(doc->has_specialist ? doc->specialist : "");
+  g.description = norm_text(doc->description);
   struct vnode f;
   vnode_init(&f);
   f.kind = VK_GROUP_MD;
-  f.session = xstrdup(dir->session);
+  f.session = xstrdup(nf->dir->session);
   struct ctx c;
-  ctx_init(&c, st, &f, &doc, policy);
-  if ((rc = store_begin(st)))
-    goto done;
-  rc = store_group_insert(st, &g);
+  ctx_init(&c, st, &f, doc, nf->policy);
+  int rc = store_begin(st);
   if (rc == ENG_OK) {
-    f.record = xstrdup(g.id);
-    rc = apply_group(&c);
+    rc = store_group_insert(st, &g);
+    if (rc == ENG_OK) {
+      f.record = xstrdup(g.id);
+      rc = apply_group(&c);
+    }
+    if (rc || doc->diags.errors) {
+      store_rollback(st);
+      if (rc == ENG_EXISTS || rc == ENG_INVALID)
+        rc = ENG_OK;
+    } else if ((rc = store_commit(st)) == ENG_OK) {
+      made(nf, &f, c.changes + 1);
+    }
   }
-  if (rc || doc.diags.errors) {
-    store_rollback(st);
-    if (rc == ENG_EXISTS || rc == ENG_INVALID)
-      rc = ENG_OK;
-    goto done;
-  }
-  if ((rc = store_commit(st)))
-    goto done;
-  res->outcome = SAVE_APPLIED;
-  res->changes = c.changes + 1;
-  vnode_copy(&res->file, &f);
-  view_revision(st, &f, &res->rev);
-done:
-  vnode_release(&f);
   ctx_release(&c);
+  vnode_release(&f);
   group_release(&g);
-out:
+  return rc;
+}
+
+static int create_group(const struct new_file *nf) {
+  struct doc doc;
+  parse_doc(nf->text, nf->len, DOC_GROUP, &doc);
+  bool group = !doc.diags.errors && doc.kind == DOC_GROUP && doc.title &&
+               (!doc.session || str_eq(doc.session, nf->dir->session));
+  int rc = ENG_OK;
+  if (group && doc.group)
+    rc = resave_group(nf, doc.group);
+  else if (group && !names_existing_task(nf->st, &doc))
+    rc = new_group(nf, &doc);
   doc_release(&doc);
   return rc;
 }
 
-static int create_task_file(struct store *st, const struct vnode *dir,
-                            const char *stem, const char *text, size_t len,
-                            const struct served *served,
-                            const struct policy *policy,
-                            struct save_result *res) {
-  struct doc doc;
-  parse_doc(text, len, DOC_TASK, &doc);
+/* A task file re-created under its own name is a save of it, which
+ * brings it back if it was deleted. */
+static int resave_task(const struct new_file *nf, const char *id) {
+  struct store *st = nf->st;
+  struct task t;
+  task_init(&t);
   int rc = ENG_OK;
-  res->outcome = SAVE_PLAIN;
-  if (doc.diags.errors || doc.kind != DOC_TASK || doc.ntasks != 1)
-    goto out;
-  if (doc.session && !str_eq(doc.session, dir->session))
-    goto out;
-  const struct ptask *p = &doc.tasks[0];
-  const char *id = doc.task ? doc.task : p->id;
-  if (id) {
-    /* A task file re-created under its own name is a save of it. */
-    struct task t;
-    task_init(&t);
-    if (strcmp(id, stem) == 0 && store_task_get(st, id, &t) == ENG_OK &&
-        str_eq(t.session_id, dir->session)) {
-      struct vnode f;
-      vnode_init(&f);
-      f.kind = VK_TASK_MD;
-      f.status = t.status;
-      f.session = xstrdup(dir->session);
-      f.record = xstrdup(id);
-      if (t.deleted) {
-        t.deleted = false;
-        if ((rc = store_begin(st)) == ENG_OK) {
-          rc = store_task_update(st, &t);
-          rc = rc ? (store_rollback(st), rc) : store_commit(st);
-        }
-      }
-      if (rc == ENG_OK)
-        rc = save(st, &f, text, len, served, policy, true, res);
-      vnode_release(&f);
+  if (strcmp(id, nf->stem) == 0 && store_task_get(st, id, &t) == ENG_OK &&
+      str_eq(t.session_id, nf->dir->session)) {
+    struct vnode f;
+    vnode_init(&f);
+    f.kind = VK_TASK_MD;
+    f.status = t.status;
+    f.session = xstrdup(nf->dir->session);
+    f.record = xstrdup(id);
+    if (t.deleted) {
+      t.deleted = false;
+      if ((rc = store_begin(st)) == ENG_OK)
+        rc = end_transaction(st, store_task_update(st, &t));
     }
-    task_release(&t);
-    goto out;
+    if (rc == ENG_OK)
+      rc = save(st, &f, nf->text, nf->len, nf->served, nf->policy, true,
+                nf->res);
+    vnode_release(&f);
   }
-  if (!p->group_name)
-    goto out;
+  task_release(&t);
+  return rc;
+}
+
+/* Makes the task of block p, and its sections, in group g; its id is the
+ * file's name when that is free, and f (c's file) is named after it. In
+ * the caller's transaction; *new_id is NULL when no task was made. */
+static int new_task_in(struct ctx *c, const struct new_file *nf,
+                       const struct ptask *p, const struct group *g,
+                       struct vnode *f, char **new_id) {
+  const char *stem = nf->stem;
+  const char *want =
+      id_is_valid(stem) && !store_task_exists(nf->st, stem) ? stem : NULL;
+  int rc = create_task(c, p, g->id, nf->dir->status, 0, want, new_id);
+  if (rc == ENG_OK && !c->dg->errors) {
+    f->record = xstrdup(*new_id);
+    rc = merge_sections(c, OWNER_TASK, *new_id, p->sections, p->nsections,
+                        NOTES_PLACEHOLDER, NULL, NULL);
+  }
+  return rc;
+}
+
+/* A new task, of the block of a task file whose Group names a group, with
+ * the status of the directory, made in one transaction. */
+static int new_task(const struct new_file *nf, struct doc *doc) {
+  struct store *st = nf->st;
   struct group g;
   group_init(&g);
-  if (store_group_find(st, dir->session, p->group_name, &g) != ENG_OK) {
+  if (store_group_find(st, nf->dir->session, doc->tasks[0].group_name, &g) !=
+      ENG_OK) {
     group_release(&g);
-    goto out;
+    return ENG_OK;
   }
   struct vnode f;
   vnode_init(&f);
   f.kind = VK_TASK_MD;
-  f.session = xstrdup(dir->session);
+  f.session = xstrdup(nf->dir->session);
   struct ctx c;
-  ctx_init(&c, st, &f, &doc, policy);
-  const char *want =
-      id_is_valid(stem) && !store_task_exists(st, stem) ? stem : NULL;
+  ctx_init(&c, st, &f, doc, nf->policy);
   char *new_id = NULL;
-  if ((rc = store_begin(st)) == ENG_OK) {
-    rc = create_task(&c, p, g.id, dir->status, 0, want, &new_id);
-    if (rc == ENG_OK && !doc.diags.errors) {
-      f.record = xstrdup(new_id);
-      rc = merge_sections(&c, OWNER_TASK, new_id, p->sections, p->nsections,
-                          NOTES_PLACEHOLDER, NULL, NULL);
-    }
-    if (rc || doc.diags.errors || !new_id)
+  int rc = store_begin(st);
+  if (rc == ENG_OK) {
+    rc = new_task_in(&c, nf, &doc->tasks[0], &g, &f, &new_id);
+    if (rc || doc->diags.errors || !new_id)
       store_rollback(st);
     else
       rc = store_commit(st);
   }
-  if (rc == ENG_OK && new_id && !doc.diags.errors) {
+  if (rc == ENG_OK && new_id && !doc->diags.errors) {
     struct task t;
     task_init(&t);
     store_task_get(st, new_id, &t);
     f.status = t.status;
     task_release(&t);
-    res->outcome = SAVE_APPLIED;
-    res->changes = c.changes;
-    vnode_copy(&res->file, &f);
-    view_revision(st, &f, &res->rev);
+    made(nf, &f, c.changes);
   }
   free(new_id);
-  vnode_release(&f);
   ctx_release(&c);
+  vnode_release(&f);
   group_release(&g);
-out:
-  doc_release(&doc);
   return rc;
 }
 
-static int create(struct store *st, const struct vnode *dir, const char *name,
-                  const char *text, size_t len, const struct served *served,
-                  const struct policy *policy, struct save_result *res);
-
-int sync_create(struct store *st, const struct vnode *dir, const char *name,
-                const char *text, size_t len, const struct served *served,
-                const struct policy *policy, struct save_result *res) {
-  int64_t t0 = now_ns();
-  int rc = create(st, dir, name, text, len, served, policy, res);
-  if (rc != ENG_OK || res->outcome != SAVE_PLAIN)
-    record(st, "create", res->file.kind ? &res->file : NULL, t0, rc, res);
+static int create_task_file(const struct new_file *nf) {
+  struct doc doc;
+  parse_doc(nf->text, nf->len, DOC_TASK, &doc);
+  bool task = !doc.diags.errors && doc.kind == DOC_TASK && doc.ntasks == 1 &&
+              (!doc.session || str_eq(doc.session, nf->dir->session));
+  const char *id = !task ? NULL : doc.task ? doc.task : doc.tasks[0].id;
+  int rc = ENG_OK;
+  if (id)
+    rc = resave_task(nf, id);
+  else if (task && doc.tasks[0].group_name)
+    rc = new_task(nf, &doc);
+  doc_release(&doc);
   return rc;
 }
 
@@ -2031,14 +2057,24 @@ static int create(struct store *st, const struct vnode *dir, const char *name,
   struct buf stem = BUF_INIT;
   int rc = ENG_OK;
   res->outcome = SAVE_PLAIN;
-  if (!is_candidate(name, &stem))
-    goto out;
-  if (dir->kind == VK_GROUPS)
-    rc = create_group(st, dir, stem.ptr, text, len, served, policy, res);
-  else if (dir->kind == VK_STATUS)
-    rc = create_task_file(st, dir, stem.ptr, text, len, served, policy, res);
-out:
+  if (is_candidate(name, &stem)) {
+    struct new_file nf = {st, dir, stem.ptr, text, len, served, policy, res};
+    if (dir->kind == VK_GROUPS)
+      rc = create_group(&nf);
+    else if (dir->kind == VK_STATUS)
+      rc = create_task_file(&nf);
+  }
   buf_release(&stem);
+  return rc;
+}
+
+int sync_create(struct store *st, const struct vnode *dir, const char *name,
+                const char *text, size_t len, const struct served *served,
+                const struct policy *policy, struct save_result *res) {
+  int64_t t0 = now_ns();
+  int rc = create(st, dir, name, text, len, served, policy, res);
+  if (rc != ENG_OK || res->outcome != SAVE_PLAIN)
+    record(st, "create", res->file.kind ? &res->file : NULL, t0, rc, res);
   return rc;
 }
 
