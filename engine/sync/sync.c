@@ -86,6 +86,16 @@ static void record_in(struct store *st, const char *type,
   buf_release(&path);
 }
 
+/* Ends a transaction: commits when rc is ENG_OK, else rolls back and
+ * returns rc. */
+static int end_transaction(struct store *st, int rc) {
+  if (rc) {
+    store_rollback(st);
+    return rc;
+  }
+  return store_commit(st);
+}
+
 /* The heading of the empty notes section a task or group file shows when
  * it has none: not a section of its own. */
 #define NOTES_PLACEHOLDER "## \xf0\x9f\x93\x9d Notes"
@@ -1565,10 +1575,7 @@ static int hold(struct store *st, const struct vnode *f, const char *text,
                       "applied");
     if (rc == ENG_OK)
       rc = store_draft_put(st, &d);
-    if (rc == ENG_OK)
-      rc = store_commit(st);
-    else
-      store_rollback(st);
+    rc = end_transaction(st, rc);
   }
   buf_release(&rec);
   res->outcome = SAVE_HELD;
@@ -1815,16 +1822,6 @@ int sync_save(struct store *st, const struct vnode *f, const char *text,
 }
 
 /* ---- new files ---- */
-
-/* Ends a transaction: commits when rc is ENG_OK, else rolls back and
- * returns rc. */
-static int end_transaction(struct store *st, int rc) {
-  if (rc) {
-    store_rollback(st);
-    return rc;
-  }
-  return store_commit(st);
-}
 
 /* A text written to a new name in a generated directory. */
 struct new_file {
@@ -2080,9 +2077,63 @@ int sync_create(struct store *st, const struct vnode *dir, const char *name,
 
 /* ---- renames, deletions, discards ---- */
 
+/* Renames group gid to name. */
+static int rename_group(struct store *st, const char *gid, const char *name) {
+  struct group g;
+  group_init(&g);
+  int rc = store_begin(st);
+  if (rc == ENG_OK) {
+    rc = store_group_get(st, gid, &g);
+    if (rc == ENG_OK && !str_eq(g.name, name)) {
+      str_set(&g.name, name);
+      rc = store_group_update(st, &g);
+    }
+    rc = end_transaction(st, rc);
+  }
+  group_release(&g);
+  return rc;
+}
+
+/* Gives task id the status of the directory its file moved to. */
+static int move_task(struct store *st, const char *id, int status) {
+  struct task t;
+  task_init(&t);
+  int rc = store_begin(st);
+  if (rc == ENG_OK) {
+    rc = store_task_get(st, id, &t);
+    if (rc == ENG_OK && t.status != status) {
+      task_set_status(&t, status);
+      rc = store_task_update(st, &t);
+    }
+    rc = end_transaction(st, rc);
+  }
+  task_release(&t);
+  return rc;
+}
+
 static int rename_file(struct store *st, const struct vnode *f,
                        const struct vnode *newdir, const char *newname,
-                       struct vnode *out);
+                       struct vnode *out) {
+  struct buf stem = BUF_INIT, cur = BUF_INIT;
+  int rc = ENG_PERM;
+  if (!str_eq(f->session, newdir->session)) {
+    /* no rename across sessions */
+  } else if (f->kind == VK_GROUP_MD && newdir->kind == VK_GROUPS &&
+             is_candidate(newname, &stem)) {
+    if ((rc = rename_group(st, f->record, stem.ptr)) == ENG_OK)
+      vnode_copy(out, f);
+  } else if (f->kind == VK_TASK_MD && newdir->kind == VK_STATUS &&
+             view_name(st, f, &cur) == ENG_OK &&
+             strcmp(cur.ptr, newname) == 0) {
+    if ((rc = move_task(st, f->record, newdir->status)) == ENG_OK) {
+      vnode_copy(out, f);
+      out->status = newdir->status;
+    }
+  }
+  buf_release(&stem);
+  buf_release(&cur);
+  return rc;
+}
 
 int sync_rename(struct store *st, const struct vnode *f,
                 const struct vnode *newdir, const char *newname,
@@ -2094,66 +2145,9 @@ int sync_rename(struct store *st, const struct vnode *f,
   return rc;
 }
 
-static int rename_file(struct store *st, const struct vnode *f,
-                       const struct vnode *newdir, const char *newname,
-                       struct vnode *out) {
-  struct buf stem = BUF_INIT, cur = BUF_INIT;
+/* In a transaction. */
+static int delete_record(struct store *st, const struct vnode *f) {
   int rc = ENG_PERM;
-  if (!str_eq(f->session, newdir->session))
-    goto out;
-  if (f->kind == VK_GROUP_MD && newdir->kind == VK_GROUPS &&
-      is_candidate(newname, &stem)) {
-    struct group g;
-    group_init(&g);
-    if ((rc = store_begin(st)) == ENG_OK) {
-      rc = store_group_get(st, f->record, &g);
-      if (rc == ENG_OK && !str_eq(g.name, stem.ptr)) {
-        str_set(&g.name, stem.ptr);
-        rc = store_group_update(st, &g);
-      }
-      rc = rc ? (store_rollback(st), rc) : store_commit(st);
-    }
-    group_release(&g);
-    if (rc == ENG_OK)
-      vnode_copy(out, f);
-  } else if (f->kind == VK_TASK_MD && newdir->kind == VK_STATUS &&
-             view_name(st, f, &cur) == ENG_OK &&
-             strcmp(cur.ptr, newname) == 0) {
-    struct task t;
-    task_init(&t);
-    if ((rc = store_begin(st)) == ENG_OK) {
-      rc = store_task_get(st, f->record, &t);
-      if (rc == ENG_OK && t.status != newdir->status) {
-        task_set_status(&t, newdir->status);
-        rc = store_task_update(st, &t);
-      }
-      rc = rc ? (store_rollback(st), rc) : store_commit(st);
-    }
-    task_release(&t);
-    if (rc == ENG_OK) {
-      vnode_copy(out, f);
-      out->status = newdir->status;
-    }
-  }
-out:
-  buf_release(&stem);
-  buf_release(&cur);
-  return rc;
-}
-
-static int delete_file(struct store *st, const struct vnode *f);
-
-int sync_delete(struct store *st, const struct vnode *f) {
-  int64_t t0 = now_ns();
-  int rc = delete_file(st, f);
-  record(st, "delete", f, t0, rc, NULL);
-  return rc;
-}
-
-static int delete_file(struct store *st, const struct vnode *f) {
-  int rc = store_begin(st);
-  if (rc)
-    return rc;
   if (f->kind == VK_GROUP_MD) {
     struct group g;
     group_init(&g);
@@ -2172,23 +2166,13 @@ static int delete_file(struct store *st, const struct vnode *f) {
       rc = store_task_update(st, &t);
     }
     task_release(&t);
-  } else {
-    rc = ENG_PERM;
   }
-  if (rc) {
-    store_rollback(st);
-    return rc;
-  }
-  return store_commit(st);
+  return rc;
 }
 
-static int discard(struct store *st, const struct vnode *f);
-
-int sync_discard(struct store *st, const struct vnode *f) {
-  int64_t t0 = now_ns();
-  int rc = discard(st, f);
-  record(st, "discard", f, t0, rc, NULL);
-  return rc;
+static int delete_file(struct store *st, const struct vnode *f) {
+  int rc = store_begin(st);
+  return rc ? rc : end_transaction(st, delete_record(st, f));
 }
 
 static int discard(struct store *st, const struct vnode *f) {
@@ -2204,19 +2188,10 @@ static int discard(struct store *st, const struct vnode *f) {
                             d.len, NULL);
     if (rc == ENG_OK)
       rc = store_draft_delete(st, kind, rec.ptr);
-    rc = rc ? (store_rollback(st), rc) : store_commit(st);
+    rc = end_transaction(st, rc);
   }
   store_draft_release(&d);
   buf_release(&rec);
-  return rc;
-}
-
-static int keep_db(struct store *st, const struct vnode *f);
-
-int sync_keep_db(struct store *st, const struct vnode *f) {
-  int64_t t0 = now_ns();
-  int rc = keep_db(st, f);
-  record(st, "resolve", f, t0, rc, NULL);
   return rc;
 }
 
@@ -2230,11 +2205,33 @@ static int keep_db(struct store *st, const struct vnode *f) {
     rc = store_conflict_list(st, NULL, kind, rec.ptr, true, &v, &n);
     for (size_t i = 0; i < n && rc == ENG_OK; i++)
       rc = conflict_resolve(st, v[i].id, "db", NULL);
-    rc = rc ? (store_rollback(st), rc) : store_commit(st);
+    rc = end_transaction(st, rc);
   }
   store_conflicts_free(v, n);
   buf_release(&rec);
   return rc;
+}
+
+/* An operation op on f that began at t0 ended with rc: recorded. */
+static int recorded(struct store *st, const char *op, const struct vnode *f,
+                    int64_t t0, int rc) {
+  record(st, op, f, t0, rc, NULL);
+  return rc;
+}
+
+int sync_delete(struct store *st, const struct vnode *f) {
+  int64_t t0 = now_ns();
+  return recorded(st, "delete", f, t0, delete_file(st, f));
+}
+
+int sync_discard(struct store *st, const struct vnode *f) {
+  int64_t t0 = now_ns();
+  return recorded(st, "discard", f, t0, discard(st, f));
+}
+
+int sync_keep_db(struct store *st, const struct vnode *f) {
+  int64_t t0 = now_ns();
+  return recorded(st, "resolve", f, t0, keep_db(st, f));
 }
 
 int sync_resolve(struct store *st, int64_t id, const char *how,
@@ -2247,13 +2244,63 @@ int sync_resolve(struct store *st, int64_t id, const char *how,
     session = xstrdup(c.session_id);
   conflict_release(&c);
   int rc = store_begin(st);
-  if (rc == ENG_OK) {
-    rc = conflict_resolve(st, id, how, manual);
-    rc = rc ? (store_rollback(st), rc) : store_commit(st);
-  }
+  if (rc == ENG_OK)
+    rc = end_transaction(st, conflict_resolve(st, id, how, manual));
   record_in(st, "resolve", session, NULL, t0, rc, NULL);
   free(session);
   return rc;
+}
+
+/* ---- backups brought back ---- */
+
+/* A backed-up value goes back into its field (a block: the task comes
+ * back as it was); the value it replaces is backed up first. */
+static int restore_value(struct store *st, int64_t id, const struct backup *b) {
+  bool block = str_eq(b->field, "block");
+  const char *field = block ? "deleted" : b->field;
+  char *now = NULL;
+  int rc = store_begin(st);
+  if (rc)
+    return rc;
+  rc = store_field_get(st, b->target_kind, b->target_id, field, &now);
+  if (rc == ENG_OK) {
+    char reason[96];
+    snprintf(reason, sizeof reason, "before restoring backup %lld",
+             (long long)id);
+    rc = store_backup_value(st, b->session_id, b->target_kind, b->target_id,
+                            field, now, reason, NULL);
+  }
+  if (rc == ENG_OK && block)
+    rc = conflict_restore_block(st, b->target_id, b->text);
+  else if (rc == ENG_OK)
+    rc = store_field_set(st, b->target_kind, b->target_id, b->field, b->text);
+  free(now);
+  return end_transaction(st, rc);
+}
+
+/* The file a backed-up text was saved to; f->kind stays 0 when there is
+ * none. */
+static void backup_file(struct store *st, const struct backup *b,
+                        struct vnode *f) {
+  f->session = xstrdup(b->session_id);
+  if (str_eq(b->kind, "group")) {
+    f->kind = VK_GROUP_MD;
+    f->record = xstrdup(b->record);
+  } else if (str_eq(b->kind, "task")) {
+    struct task t;
+    task_init(&t);
+    f->kind = VK_TASK_MD;
+    f->record = xstrdup(b->record);
+    if (store_task_get(st, b->record, &t) == ENG_OK)
+      f->status = t.status;
+    task_release(&t);
+  } else if (str_eq(b->kind, "session")) {
+    f->kind = VK_SESSION_MD;
+  } else if (str_eq(b->kind, "notes")) {
+    const char *slash = strchr(b->record, '/');
+    f->kind = VK_NOTES_MD;
+    f->notes = slash ? notes_index(slash + 1) : -1;
+  }
 }
 
 int sync_restore_backup(struct store *st, int64_t id,
@@ -2264,59 +2311,20 @@ int sync_restore_backup(struct store *st, int64_t id,
     return rc;
   res->outcome = SAVE_APPLIED;
   if (b.field) {
-    /* A single value. */
-    bool block = str_eq(b.field, "block");
-    const char *field = block ? "deleted" : b.field;
-    char *now = NULL;
-    if ((rc = store_begin(st)))
-      goto out;
-    rc = store_field_get(st, b.target_kind, b.target_id, field, &now);
-    if (rc == ENG_OK) {
-      char reason[96];
-      snprintf(reason, sizeof reason, "before restoring backup %lld",
-               (long long)id);
-      rc = store_backup_value(st, b.session_id, b.target_kind, b.target_id,
-                              field, now, reason, NULL);
-    }
-    if (rc == ENG_OK && block) {
-      rc = conflict_restore_block(st, b.target_id, b.text);
-    } else if (rc == ENG_OK) {
-      rc = store_field_set(st, b.target_kind, b.target_id, b.field, b.text);
-    }
-    free(now);
-    rc = rc ? (store_rollback(st), rc) : store_commit(st);
+    rc = restore_value(st, id, &b);
     res->changes = rc == ENG_OK;
-    goto out;
+  } else {
+    /* A whole text: saved to its file again. */
+    struct vnode f;
+    vnode_init(&f);
+    backup_file(st, &b, &f);
+    if (!f.kind || f.notes < 0)
+      rc = store_fail(st, ENG_INVALID, "backup %lld has no file to go to",
+                      (long long)id);
+    else
+      rc = save(st, &f, b.text, b.len, NULL, policy, false, res);
+    vnode_release(&f);
   }
-  /* A whole text: saved to its file again. */
-  struct vnode f;
-  vnode_init(&f);
-  f.session = xstrdup(b.session_id);
-  if (str_eq(b.kind, "group")) {
-    f.kind = VK_GROUP_MD;
-    f.record = xstrdup(b.record);
-  } else if (str_eq(b.kind, "task")) {
-    struct task t;
-    task_init(&t);
-    f.kind = VK_TASK_MD;
-    f.record = xstrdup(b.record);
-    if (store_task_get(st, b.record, &t) == ENG_OK)
-      f.status = t.status;
-    task_release(&t);
-  } else if (str_eq(b.kind, "session")) {
-    f.kind = VK_SESSION_MD;
-  } else if (str_eq(b.kind, "notes")) {
-    const char *slash = strchr(b.record, '/');
-    f.kind = VK_NOTES_MD;
-    f.notes = slash ? notes_index(slash + 1) : -1;
-  }
-  if (!f.kind || f.notes < 0)
-    rc = store_fail(st, ENG_INVALID, "backup %lld has no file to go to",
-                    (long long)id);
-  else
-    rc = save(st, &f, b.text, b.len, NULL, policy, false, res);
-  vnode_release(&f);
-out:
   store_backup_release(&b);
   return rc;
 }
