@@ -1861,6 +1861,22 @@ static void made(const struct new_file *nf, const struct vnode *f,
   view_revision(nf->st, f, &nf->res->rev);
 }
 
+/* Saves the text as the file (of kind, with status for a task file) of
+ * the existing record id, re-created under its own name. */
+static int resave(const struct new_file *nf, int kind, const char *id,
+                  int status) {
+  struct vnode f;
+  vnode_init(&f);
+  f.kind = kind;
+  f.status = status;
+  f.session = xstrdup(nf->dir->session);
+  f.record = xstrdup(id);
+  int rc = save(nf->st, &f, nf->text, nf->len, nf->served, nf->policy, true,
+                nf->res);
+  vnode_release(&f);
+  return rc;
+}
+
 /* A file of an existing group re-created under its own name (after an
  * unlink): a save of that group, which it brings back if it was deleted.
  * A copy under another name stays a plain file. */
@@ -1871,20 +1887,13 @@ static int resave_group(const struct new_file *nf, const char *id) {
   int rc = ENG_OK;
   if (store_group_get(st, id, &g) == ENG_OK &&
       str_eq(g.session_id, nf->dir->session) && str_eq(g.name, nf->stem)) {
-    struct vnode f;
-    vnode_init(&f);
-    f.kind = VK_GROUP_MD;
-    f.session = xstrdup(nf->dir->session);
-    f.record = xstrdup(g.id);
     if (g.deleted) {
       g.deleted = false;
       if ((rc = store_begin(st)) == ENG_OK)
         rc = end_transaction(st, store_group_update(st, &g));
     }
     if (rc == ENG_OK)
-      rc = save(st, &f, nf->text, nf->len, nf->served, nf->policy, true,
-                nf->res);
-    vnode_release(&f);
+      rc = resave(nf, VK_GROUP_MD, g.id, 0);
   }
   group_release(&g);
   return rc;
@@ -1954,21 +1963,13 @@ static int resave_task(const struct new_file *nf, const char *id) {
   int rc = ENG_OK;
   if (strcmp(id, nf->stem) == 0 && store_task_get(st, id, &t) == ENG_OK &&
       str_eq(t.session_id, nf->dir->session)) {
-    struct vnode f;
-    vnode_init(&f);
-    f.kind = VK_TASK_MD;
-    f.status = t.status;
-    f.session = xstrdup(nf->dir->session);
-    f.record = xstrdup(id);
     if (t.deleted) {
       t.deleted = false;
       if ((rc = store_begin(st)) == ENG_OK)
         rc = end_transaction(st, store_task_update(st, &t));
     }
     if (rc == ENG_OK)
-      rc = save(st, &f, nf->text, nf->len, nf->served, nf->policy, true,
-                nf->res);
-    vnode_release(&f);
+      rc = resave(nf, VK_TASK_MD, id, t.status);
   }
   task_release(&t);
   return rc;
