@@ -681,13 +681,22 @@ struct answer {
   bool has_manual;
 };
 
-static bool fence_open(const char *s, size_t n, int *len) {
+/* Skips a fence line's indentation (up to three spaces) and its
+ * backticks: *start is where the backticks begin, the result where they
+ * end. */
+static size_t fence_ticks(const char *s, size_t n, size_t *start) {
   size_t i = 0;
   while (i < n && i < 3 && s[i] == ' ')
     i++;
   size_t k = i;
   while (k < n && s[k] == '`')
     k++;
+  *start = i;
+  return k;
+}
+
+static bool fence_open(const char *s, size_t n, int *len) {
+  size_t i, k = fence_ticks(s, n, &i);
   if (k - i < 3)
     return false;
   *len = (int)(k - i);
@@ -695,12 +704,7 @@ static bool fence_open(const char *s, size_t n, int *len) {
 }
 
 static bool fence_close(const char *s, size_t n, int len) {
-  size_t i = 0;
-  while (i < n && i < 3 && s[i] == ' ')
-    i++;
-  size_t k = i;
-  while (k < n && s[k] == '`')
-    k++;
+  size_t i, k = fence_ticks(s, n, &i);
   while (k < n && (s[k] == ' ' || s[k] == '\t'))
     k++;
   return k == n && (int)(k - i) >= len && k > i;
