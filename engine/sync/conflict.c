@@ -102,13 +102,99 @@ static char *trimmed(const char *s) {
   return xstrndup(s, n);
 }
 
-/* The text form of what a user wrote for a field; NULL and ENG_INVALID
- * (with a message) when it is no valid value. */
-static int value_parse(struct store *st, const char *session, const char *kind,
-                       const char *field, const char *text, char **out) {
-  char *t = trimmed(text);
+/* The ids between backquotes, one task a line, as JSON. */
+static char *deletions_json(const char *t) {
+  struct strlist l = {0};
+  for (const char *p = t; (p = strchr(p, '`'));) {
+    const char *e = strchr(p + 1, '`');
+    if (!e)
+      break;
+    if (e > p + 1) {
+      char *id = xstrndup(p + 1, (size_t)(e - p - 1));
+      strlist_add(&l, id);
+      free(id);
+    }
+    p = e + 1;
+  }
+  char *json = strlist_to_json(&l);
+  strlist_clear(&l);
+  return json;
+}
+
+/* Dependencies: ids separated by commas, spaces or backquotes (a dash
+ * for none). */
+static void dependency_ids(const char *t, struct strlist *l) {
+  for (const char *p = t; *p;) {
+    while (*p == ' ' || *p == ',' || *p == '`')
+      p++;
+    const char *e = p;
+    while (*e && *e != ',' && *e != '`' && *e != ' ')
+      e++;
+    if (e > p && strncmp(p, DASH, (size_t)(e - p)) != 0) {
+      char *id = xstrndup(p, (size_t)(e - p));
+      strlist_add(l, id);
+      free(id);
+    }
+    p = e;
+  }
+}
+
+/* A markdown list: "- " or "* " items, continued by indented lines. */
+static void list_items(const char *t, struct strlist *l) {
+  struct buf item = BUF_INIT;
+  bool open = false;
+  for (const char *p = t; *p;) {
+    const char *nl = strchr(p, '\n');
+    size_t n = nl ? (size_t)(nl - p) : strlen(p);
+    if (n >= 2 && (p[0] == '-' || p[0] == '*') && p[1] == ' ') {
+      if (open)
+        strlist_add(l, item.ptr);
+      buf_truncate(&item, 0);
+      buf_add(&item, p + 2, n - 2);
+      open = true;
+    } else if (open && n) {
+      buf_addc(&item, '\n');
+      buf_add(&item, p + (n >= 2 && p[0] == ' ' && p[1] == ' ' ? 2 : 0),
+              n - (n >= 2 && p[0] == ' ' && p[1] == ' ' ? 2 : 0));
+    }
+    p += n + (nl ? 1 : 0);
+  }
+  if (open)
+    strlist_add(l, item.ptr);
+  buf_release(&item);
+}
+
+/* A list field (t trimmed) as JSON. */
+static char *list_json(const char *field, const char *t) {
+  struct strlist l = {0};
+  if (str_eq(field, "dependencies"))
+    dependency_ids(t, &l);
+  else
+    list_items(t, &l);
+  char *json = strlist_to_json(&l);
+  strlist_clear(&l);
+  return json;
+}
+
+/* A group given by its name or its id. */
+static int group_value(struct store *st, const char *session, const char *t,
+                       char **out) {
+  struct group g;
+  group_init(&g);
   int rc = ENG_OK;
-  *out = NULL;
+  if (store_group_find(st, session, t, &g) == ENG_OK ||
+      store_group_get(st, t, &g) == ENG_OK)
+    *out = xstrdup(g.id);
+  else
+    rc = store_fail(st, ENG_INVALID, "no group named '%s'", t);
+  group_release(&g);
+  return rc;
+}
+
+/* A value of one of the enumerated or numeric fields (t trimmed). */
+static int scalar_value(struct store *st, const char *kind, const char *field,
+                        const char *t, char **out) {
+  int rc = ENG_OK;
   if (str_eq(field, "status")) {
     int s = status_parse(t);
     if (s < 0 || (str_eq(kind, "session") && !session_status_valid(t)))
@@ -140,72 +226,34 @@ static int value_parse(struct store *st, const char *session, const char *kind,
       *out = xstrdup("0");
     else
       rc = store_fail(st, ENG_INVALID, "write 'deleted' or 'present'");
+  }
+  return rc;
+}
+
+static bool is_scalar(const char *field) {
+  static const char *const scalars[] = {"status",   "progress", "priority",
+                                        "estimate", "actual",   "deleted"};
+  for (size_t i = 0; i < sizeof scalars / sizeof scalars[0]; i++)
+    if (str_eq(field, scalars[i]))
+      return true;
+  return false;
+}
+
+/* The text form of what a user wrote for a field; NULL and ENG_INVALID
+ * (with a message) when it is no valid value. */
+static int value_parse(struct store *st, const char *session, const char *kind,
+                       const char *field, const char *text, char **out) {
+  char *t = trimmed(text);
+  int rc = ENG_OK;
+  *out = NULL;
+  if (is_scalar(field)) {
+    rc = scalar_value(st, kind, field, t, out);
   } else if (str_eq(field, "deletions")) {
-    /* The ids between backquotes, one task a line. */
-    struct strlist l = {0};
-    for (const char *p = t; (p = strchr(p, '`'));) {
-      const char *e = strchr(p + 1, '`');
-      if (!e)
-        break;
-      if (e > p + 1) {
-        char *id = xstrndup(p + 1, (size_t)(e - p - 1));
-        strlist_add(&l, id);
-        free(id);
-      }
-      p = e + 1;
-    }
-    *out = strlist_to_json(&l);
-    strlist_clear(&l);
+    *out = deletions_json(t);
   } else if (str_eq(field, "group_id")) {
-    struct group g;
-    group_init(&g);
-    if (store_group_find(st, session, t, &g) == ENG_OK ||
-        store_group_get(st, t, &g) == ENG_OK)
-      *out = xstrdup(g.id);
-    else
-      rc = store_fail(st, ENG_INVALID, "no group named '%s'", t);
-    group_release(&g);
+    rc = group_value(st, session, t, out);
   } else if (is_list(kind, field)) {
-    struct strlist l = {0};
-    if (str_eq(field, "dependencies")) {
-      for (char *p = t; *p;) {
-        while (*p == ' ' || *p == ',' || *p == '`')
-          p++;
-        char *e = p;
-        while (*e && *e != ',' && *e != '`' && *e != ' ')
-          e++;
-        if (e > p && strncmp(p, DASH, (size_t)(e - p)) != 0) {
-          char *id = xstrndup(p, (size_t)(e - p));
-          strlist_add(&l, id);
-          free(id);
-        }
-        p = e;
-      }
-    } else {
-      struct buf item = BUF_INIT;
-      bool open = false;
-      for (const char *p = t; *p;) {
-        const char *nl = strchr(p, '\n');
-        size_t n = nl ? (size_t)(nl - p) : strlen(p);
-        if (n >= 2 && (p[0] == '-' || p[0] == '*') && p[1] == ' ') {
-          if (open)
-            strlist_add(&l, item.ptr);
-          buf_truncate(&item, 0);
-          buf_add(&item, p + 2, n - 2);
-          open = true;
-        } else if (open && n) {
-          buf_addc(&item, '\n');
-          buf_add(&item, p + (n >= 2 && p[0] == ' ' && p[1] == ' ' ? 2 : 0),
-                  n - (n >= 2 && p[0] == ' ' && p[1] == ' ' ? 2 : 0));
-        }
-        p += n + (nl ? 1 : 0);
-      }
-      if (open)
-        strlist_add(&l, item.ptr);
-      buf_release(&item);
-    }
-    *out = strlist_to_json(&l);
-    strlist_clear(&l);
+    *out = list_json(field, t);
   } else if (str_eq(field, "title") || str_eq(field, "specialist") ||
              str_eq(field, "name") || str_eq(field, "mode")) {
     if (strchr(t, '\n'))
