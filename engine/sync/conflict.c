@@ -344,6 +344,53 @@ static int make_manual_task(struct store *st, struct settle_env *env,
   return rc;
 }
 
+/* Records the clash x as a conflict waiting for a person (strategy
+ * user_choice or manual_task, which also makes a task asking to resolve
+ * it); last: the database's last change of the field. */
+static int record_conflict(struct store *st, struct settle_env *env,
+                           const struct clash *x, int strategy,
+                           const struct change *last) {
+  struct conflict c;
+  conflict_init(&c);
+  struct buf dbd = BUF_INIT, filed = BUF_INIT;
+  conflict_display(st, x->target_kind, x->field, x->db, &dbd);
+  if (x->file_shown)
+    buf_adds(&filed, x->file_shown);
+  else
+    conflict_display(st, x->target_kind, x->field, x->file, &filed);
+  c.session_id = (char *)env->session_id;
+  c.file_kind = (char *)env->file_kind;
+  c.file_record = (char *)env->file_record;
+  c.type = (char *)conflict_type_name(x->type);
+  c.target_kind = (char *)x->target_kind;
+  c.target_id = (char *)x->target_id;
+  c.field = (char *)x->field;
+  c.label = (char *)x->label;
+  c.base_rev = env->base_rev;
+  c.base_value = (char *)x->base;
+  c.db_value = (char *)x->db;
+  c.file_value = (char *)x->file;
+  c.db_display = dbd.ptr;
+  c.file_display = filed.ptr;
+  c.db_changed_at = last->at;
+  c.db_source = last->source;
+  c.status = strategy == ST_MANUAL_TASK ? "manual" : "open";
+  int rc = store_conflict_add(st, &c);
+  if (rc == ENG_OK && strategy == ST_MANUAL_TASK) {
+    char *task_id = NULL;
+    rc = make_manual_task(st, env, x, c.id, dbd.ptr, filed.ptr, &task_id);
+    if (rc == ENG_OK && task_id) {
+      c.manual_task = task_id;
+      rc = store_conflict_add(st, &c);
+    }
+    free(task_id);
+  }
+  buf_release(&dbd);
+  buf_release(&filed);
+  env->recorded++;
+  return rc;
+}
+
 int conflict_settle(struct store *st, struct settle_env *env,
                     const struct clash *x, int *outcome, char **merged) {
   *outcome = SETTLE_KEEP_DB;
@@ -389,48 +436,8 @@ int conflict_settle(struct store *st, struct settle_env *env,
              conflict_type_name(x->type), x->field, strategy_name(strategy));
     rc = store_backup_value(st, env->session_id, x->target_kind, x->target_id,
                             x->field, x->file, reason, NULL);
-    if (rc) {
-      store_change_release(&last);
-      return rc;
-    }
-    struct conflict c;
-    conflict_init(&c);
-    struct buf dbd = BUF_INIT, filed = BUF_INIT;
-    conflict_display(st, x->target_kind, x->field, x->db, &dbd);
-    if (x->file_shown)
-      buf_adds(&filed, x->file_shown);
-    else
-      conflict_display(st, x->target_kind, x->field, x->file, &filed);
-    c.session_id = (char *)env->session_id;
-    c.file_kind = (char *)env->file_kind;
-    c.file_record = (char *)env->file_record;
-    c.type = (char *)conflict_type_name(x->type);
-    c.target_kind = (char *)x->target_kind;
-    c.target_id = (char *)x->target_id;
-    c.field = (char *)x->field;
-    c.label = (char *)x->label;
-    c.base_rev = env->base_rev;
-    c.base_value = (char *)x->base;
-    c.db_value = (char *)x->db;
-    c.file_value = (char *)x->file;
-    c.db_display = dbd.ptr;
-    c.file_display = filed.ptr;
-    c.db_changed_at = last.at;
-    c.db_source = last.source;
-    c.status = strategy == ST_MANUAL_TASK ? "manual" : "open";
-    rc = store_conflict_add(st, &c);
-    if (rc == ENG_OK && strategy == ST_MANUAL_TASK) {
-      char *task_id = NULL;
-      rc = make_manual_task(st, env, x, c.id, dbd.ptr, filed.ptr, &task_id);
-      if (rc == ENG_OK && task_id) {
-        c.manual_task = task_id;
-        rc = store_conflict_add(st, &c);
-      }
-      free(task_id);
-    }
-    buf_release(&dbd);
-    buf_release(&filed);
-    env->recorded++;
+    if (rc == ENG_OK)
+      rc = record_conflict(st, env, x, strategy, &last);
   }
   store_change_release(&last);
   return rc;
