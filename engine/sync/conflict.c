@@ -567,6 +567,87 @@ static int delete_named(struct store *st, const struct conflict *c,
   return rc;
 }
 
+/* Before a resolution overwrites anything, both versions are backed up:
+ * the database's now (but for held deletions, which overwrite nothing:
+ * the tasks stay whole, restorable, and the history keeps each deletion)
+ * and the file's. */
+static int back_up_versions(struct store *st, const struct conflict *c,
+                            bool deletions, const char *field) {
+  char reason[160];
+  int rc = ENG_OK;
+  if (!deletions) {
+    char *now = NULL;
+    rc = store_field_get(st, c->target_kind, c->target_id, field, &now);
+    snprintf(reason, sizeof reason,
+             "conflict %lld: the database's version before resolving",
+             (long long)c->id);
+    if (rc == ENG_OK)
+      rc = store_backup_value(st, c->session_id, c->target_kind, c->target_id,
+                              field, now, reason, NULL);
+    free(now);
+    if (rc)
+      return rc;
+  }
+  snprintf(reason, sizeof reason, "conflict %lld: the file's version",
+           (long long)c->id);
+  return store_backup_value(st, c->session_id, c->target_kind, c->target_id,
+                            c->field, c->file_value, reason, NULL);
+}
+
+/* Applies the value the user wrote for a conflict (option 3). */
+static int apply_manual(struct store *st, const struct conflict *c, bool block,
+                        const char *manual) {
+  if (block)
+    return store_fail(st, ENG_INVALID,
+                      "a task both deleted and edited takes option 1 or 2");
+  char *value = NULL;
+  int rc = value_parse(st, c->session_id, c->target_kind, c->field,
+                       manual ? manual : "", &value);
+  if (rc == ENG_OK)
+    rc = store_field_set(st, c->target_kind, c->target_id, c->field, value);
+  free(value);
+  return rc;
+}
+
+/* Applies the version chosen by how ("db" changes nothing). */
+static int apply_choice(struct store *st, const struct conflict *c,
+                        const char *how, const char *manual) {
+  bool block = str_eq(c->field, "block");
+  bool deletions = str_eq(c->field, "deletions");
+  if (deletions && str_eq(how, "file"))
+    return delete_listed(st, c->file_value);
+  if (deletions && str_eq(how, "manual"))
+    return delete_named(st, c, manual);
+  if (str_eq(how, "file") && block) {
+    int rc = store_field_set(st, "task", c->target_id, "deleted", "0");
+    if (rc == ENG_OK && c->file_value)
+      rc = apply_block(st, c->target_id, c->file_value);
+    return rc;
+  }
+  if (str_eq(how, "file"))
+    return store_field_set(st, c->target_kind, c->target_id, c->field,
+                           c->file_value);
+  if (str_eq(how, "manual"))
+    return apply_manual(st, c, block, manual);
+  if (!str_eq(how, "db"))
+    return store_fail(st, ENG_INVALID, "resolve with db, file or manual");
+  return ENG_OK;
+}
+
+/* The task that asked to resolve a conflict is done. */
+static int complete_manual_task(struct store *st, const char *id) {
+  struct task t;
+  task_init(&t);
+  int rc = ENG_OK;
+  if (store_task_get(st, id, &t) == ENG_OK && !t.deleted &&
+      t.status != STATUS_COMPLETED) {
+    task_set_status(&t, STATUS_COMPLETED);
+    rc = store_task_update(st, &t);
+  }
+  task_release(&t);
+  return rc;
+}
+
 int conflict_resolve(struct store *st, int64_t id, const char *how,
                      const char *manual) {
   struct conflict c;
@@ -580,71 +661,14 @@ int conflict_resolve(struct store *st, int64_t id, const char *how,
                       (long long)id);
   }
   bool block = str_eq(c.field, "block");
-  /* Held deletions overwrite nothing: the tasks stay whole, restorable,
-   * and the history keeps each deletion. */
-  bool deletions = str_eq(c.field, "deletions");
-  const char *field = block ? "deleted" : c.field;
-  char *now = NULL;
-  char reason[160];
-  if (!deletions) {
-    if ((rc = store_field_get(st, c.target_kind, c.target_id, field, &now)))
-      goto out;
-    snprintf(reason, sizeof reason,
-             "conflict %lld: the database's version before resolving",
-             (long long)id);
-    if ((rc = store_backup_value(st, c.session_id, c.target_kind, c.target_id,
-                                 field, now, reason, NULL)))
-      goto out;
-  }
-  snprintf(reason, sizeof reason, "conflict %lld: the file's version",
-           (long long)id);
-  if ((rc = store_backup_value(st, c.session_id, c.target_kind, c.target_id,
-                               c.field, c.file_value, reason, NULL)))
-    goto out;
-  if (deletions && str_eq(how, "file")) {
-    rc = delete_listed(st, c.file_value);
-  } else if (deletions && str_eq(how, "manual")) {
-    rc = delete_named(st, &c, manual);
-  } else if (str_eq(how, "file")) {
-    if (block) {
-      rc = store_field_set(st, "task", c.target_id, "deleted", "0");
-      if (rc == ENG_OK && c.file_value)
-        rc = apply_block(st, c.target_id, c.file_value);
-    } else {
-      rc = store_field_set(st, c.target_kind, c.target_id, c.field,
-                           c.file_value);
-    }
-  } else if (str_eq(how, "manual")) {
-    if (block) {
-      rc = store_fail(st, ENG_INVALID,
-                      "a task both deleted and edited takes option 1 or 2");
-    } else {
-      char *value = NULL;
-      rc = value_parse(st, c.session_id, c.target_kind, c.field,
-                       manual ? manual : "", &value);
-      if (rc == ENG_OK)
-        rc = store_field_set(st, c.target_kind, c.target_id, c.field, value);
-      free(value);
-    }
-  } else if (!str_eq(how, "db")) {
-    rc = store_fail(st, ENG_INVALID, "resolve with db, file or manual");
-  }
-  if (rc)
-    goto out;
-  if ((rc = store_conflict_resolve(st, id, how)))
-    goto out;
-  if (c.manual_task) {
-    struct task t;
-    task_init(&t);
-    if (store_task_get(st, c.manual_task, &t) == ENG_OK && !t.deleted &&
-        t.status != STATUS_COMPLETED) {
-      task_set_status(&t, STATUS_COMPLETED);
-      rc = store_task_update(st, &t);
-    }
-    task_release(&t);
-  }
-out:
-  free(now);
+  rc = back_up_versions(st, &c, str_eq(c.field, "deletions"),
+                        block ? "deleted" : c.field);
+  if (rc == ENG_OK)
+    rc = apply_choice(st, &c, how, manual);
+  if (rc == ENG_OK)
+    rc = store_conflict_resolve(st, id, how);
+  if (rc == ENG_OK && c.manual_task)
+    rc = complete_manual_task(st, c.manual_task);
   conflict_release(&c);
   return rc;
 }
