@@ -789,9 +789,11 @@ static bool fence_close(const char *s, size_t n, int len) {
   return k == n && (int)(k - i) >= len && k > i;
 }
 
-int conflict_apply_file(struct store *st, const char *file_kind,
-                        const char *file_record, const char *text, size_t len,
-                        struct buf *report) {
+/* Reads the answers of a saved conflict file: one a "## Conflict N"
+ * section, with the options ticked and the text of option 3's fenced
+ * block. The caller frees them with answers_free(). */
+static void read_answers(const char *text, size_t len, struct answer **out,
+                         size_t *nout) {
   struct answer *ans = NULL;
   size_t nans = 0, cap = 0;
   int option = 0, fence = 0, line = 0;
@@ -834,46 +836,66 @@ int conflict_apply_file(struct store *st, const char *file_kind,
     }
     p += n + (nl ? 1 : 0);
   }
+  *out = ans;
+  *nout = nans;
+}
+
+static void answers_free(struct answer *v, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    buf_release(&v[i].manual);
+  free(v);
+}
+
+/* Applies one answer to the open conflict c: the option ticked, or a note
+ * (in report, counted in *problems) saying why not. */
+static int apply_answer(struct store *st, const struct answer *a,
+                        const struct conflict *c, struct buf *report,
+                        int *problems) {
+  int rc = ENG_OK;
+  const char *manual = a->has_manual ? a->manual.ptr : NULL;
+  bool manual_edited = manual && !str_eq(manual, c->file_display) &&
+                       !(c->manual_value && str_eq(manual, c->manual_value));
+  char note[300] = "";
+  if (a->nticks > 1) {
+    snprintf(note, sizeof note,
+             "line %d: more than one option is ticked; tick one", a->line);
+  } else if (a->nticks == 1) {
+    const char *how = a->ticked[1] ? "db" : a->ticked[2] ? "file" : "manual";
+    int at = a->ticked[1] + a->ticked[2] + a->ticked[3];
+    rc = conflict_resolve(st, a->id, how, manual);
+    if (rc == ENG_INVALID) {
+      snprintf(note, sizeof note, "line %d: %s", at, store_errmsg(st));
+      rc = ENG_OK;
+    }
+  }
+  if (*note || (manual_edited && a->nticks != 1)) {
+    if (rc == ENG_OK)
+      rc = store_conflict_note(st, a->id, manual, note);
+    if (*note) {
+      (*problems)++;
+      buf_printf(report, "conflict %lld: %s\n", (long long)a->id, note);
+    }
+  }
+  return rc;
+}
+
+int conflict_apply_file(struct store *st, const char *file_kind,
+                        const char *file_record, const char *text, size_t len,
+                        struct buf *report) {
+  struct answer *ans;
+  size_t nans;
+  read_answers(text, len, &ans, &nans);
   int rc = ENG_OK, problems = 0;
   for (size_t i = 0; i < nans && rc == ENG_OK; i++) {
-    struct answer *a = &ans[i];
     struct conflict c;
     conflict_init(&c);
-    if (store_conflict_get(st, a->id, &c) != ENG_OK ||
-        !str_eq(c.file_kind, file_kind) ||
-        !str_eq(c.file_record, file_record) || str_eq(c.status, "resolved")) {
-      conflict_release(&c);
-      continue;
-    }
-    const char *manual = a->has_manual ? a->manual.ptr : NULL;
-    bool manual_edited = manual && !str_eq(manual, c.file_display) &&
-                         !(c.manual_value && str_eq(manual, c.manual_value));
-    char note[300] = "";
-    if (a->nticks > 1) {
-      snprintf(note, sizeof note,
-               "line %d: more than one option is ticked; tick one", a->line);
-    } else if (a->nticks == 1) {
-      const char *how = a->ticked[1] ? "db" : a->ticked[2] ? "file" : "manual";
-      int at = a->ticked[1] + a->ticked[2] + a->ticked[3];
-      rc = conflict_resolve(st, a->id, how, manual);
-      if (rc == ENG_INVALID) {
-        snprintf(note, sizeof note, "line %d: %s", at, store_errmsg(st));
-        rc = ENG_OK;
-      }
-    }
-    if (*note || (manual_edited && a->nticks != 1)) {
-      if (rc == ENG_OK)
-        rc = store_conflict_note(st, a->id, manual, note);
-      if (*note) {
-        problems++;
-        buf_printf(report, "conflict %lld: %s\n", (long long)a->id, note);
-      }
-    }
+    if (store_conflict_get(st, ans[i].id, &c) == ENG_OK &&
+        str_eq(c.file_kind, file_kind) && str_eq(c.file_record, file_record) &&
+        !str_eq(c.status, "resolved"))
+      rc = apply_answer(st, &ans[i], &c, report, &problems);
     conflict_release(&c);
   }
-  for (size_t i = 0; i < nans; i++)
-    buf_release(&ans[i].manual);
-  free(ans);
+  answers_free(ans, nans);
   if (rc)
     return rc;
   return problems ? ENG_PARSE : ENG_OK;
