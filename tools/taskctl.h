@@ -90,6 +90,8 @@ int ctl_open(struct ctl *c, enum open_mode mode);
 int ctl_exit_code(int rc, bool at_open);
 /* Prints store_errmsg() with a hint fitting rc; returns the exit status. */
 int ctl_fail_store(struct ctl *c, int rc);
+/* Prints the formatted message. */
+void ctl_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints the formatted message and returns code. */
 int ctl_fail(int code, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
