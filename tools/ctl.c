@@ -103,6 +103,23 @@ int ctl_print_json(struct ctl *c, int rc, json_t *v) {
   return 0;
 }
 
+int ctl_print_listing(struct ctl *c, ctl_json_fn json, ctl_text_fn text) {
+  const char *session_id = ctl_opt(c, O_SESSION);
+  int rc = store_read_begin(c->st);
+  if (rc)
+    return ctl_fail_store(c, rc);
+  int code = ctl_check_session(c, session_id);
+  if (!code && c->json) {
+    json_t *v = NULL;
+    rc = json(c, session_id, &v);
+    code = ctl_print_json(c, rc, v);
+  } else if (!code) {
+    code = text(c, session_id);
+  }
+  store_read_end(c->st);
+  return code;
+}
+
 int ctl_print_result(struct ctl *c, int kind, const char *id) {
   if (!c->json) {
     printf("%s\n", id);

@@ -132,6 +132,14 @@ int ctl_print_result(struct ctl *c, int kind, const char *id);
  * none). Returns the exit status. */
 int ctl_print_json(struct ctl *c, int rc, json_t *v);
 
+/* A listing of the session --session names (of all without it), within
+ * one read transaction: json makes it for --json (an ops call's result,
+ * as for ctl_print_json), text prints it and returns the exit status.
+ * Returns the exit status. */
+typedef int (*ctl_json_fn)(struct ctl *c, const char *session_id, json_t **out);
+typedef int (*ctl_text_fn)(struct ctl *c, const char *session_id);
+int ctl_print_listing(struct ctl *c, ctl_json_fn json, ctl_text_fn text);
+
 /* ---- output ---- */
 /* "key:" padded to a column, then the value; continuation lines of a
  * multi-line value are indented to the same column. */
