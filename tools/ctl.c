@@ -5,6 +5,9 @@
 #include "taskctl.h"
 #include "util.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 void ctl_hint(struct buf *out, enum ops_hint h, const char *arg) {
   switch (h) {
   case HINT_SESSION_LIST:
@@ -92,6 +95,21 @@ void ctl_fields(const struct ctl *c, struct ops_fields *f) {
     f->dependencies = &c->opt[O_DEPENDS];
   if (c->has[O_DELIVERABLE] || c->has[O_NO_DELIVERABLES])
     f->deliverables = &c->opt[O_DELIVERABLE];
+}
+
+char *ctl_absolute_path(const char *path) {
+  char *abs = realpath(path, NULL);
+  if (abs)
+    return abs;
+  const char *slash = strrchr(path, '/');
+  char *dir = slash ? xstrndup(path, (size_t)(slash - path)) : xstrdup(".");
+  char *absdir = realpath(*dir ? dir : "/", NULL);
+  char *out = absdir ? xasprintf("%s/%s", strcmp(absdir, "/") ? absdir : "",
+                                 slash ? slash + 1 : path)
+                     : xstrdup(path);
+  free(absdir);
+  free(dir);
+  return out;
 }
 
 int ctl_print_json(struct ctl *c, int rc, json_t *v) {

@@ -123,6 +123,11 @@ int ctl_get_task(struct ctl *c, const char *id, struct task *out);
 struct policy;
 int ctl_load_policy(struct ctl *c, struct policy *p);
 
+/* The absolute path of path, also when it is missing (its folder's
+ * absolute path and its name; path as given when the folder is missing
+ * too). The caller frees it. */
+char *ctl_absolute_path(const char *path);
+
 /* What a write command prints about the record it created or changed
  * (kind is an enum owner_kind): its id, or with --json its JSON. */
 int ctl_print_result(struct ctl *c, int kind, const char *id);
