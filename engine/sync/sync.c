@@ -555,30 +555,61 @@ static double *section_positions(const struct owner_sections *o,
   return pos;
 }
 
+/* The row id of a section, as conflicts and backups name it. */
+static void section_id(const struct section *s, char id[32]) {
+  snprintf(id, 32, "%lld", (long long)s->id);
+}
+
+/*
+ * Settles a clash over the text of section id by the policy of type:
+ * since is the section as of the base, cur as now (NULL: the database
+ * deleted it), x as in the file. *text is the text to apply (the merge,
+ * or the file's), or NULL when the database's stays; the caller frees it.
+ */
+static int settle_section_text(struct ctx *c, const struct owner_sections *o,
+                               int type, const char *id,
+                               const struct section *since,
+                               const struct section *cur,
+                               const struct psection *x, char **text) {
+  char *bt = section_text(since->heading, since->body);
+  char *ct = cur ? section_text(cur->heading, cur->body) : NULL;
+  char *ft = section_text(x->heading, x->body);
+  char *label = section_label(o->kind, o->id, x->heading);
+  int outcome = SETTLE_KEEP_DB;
+  char *merged = NULL;
+  int rc = settle(c, type, "section", id, "text", label, bt, ct, ft, NULL,
+                  &outcome, &merged);
+  *text = NULL;
+  if (rc == ENG_OK && outcome != SETTLE_KEEP_DB) {
+    *text = merged ? merged : ft;
+    if (merged)
+      merged = NULL;
+    else
+      ft = NULL;
+  }
+  free(merged);
+  free(label);
+  free(ft);
+  free(ct);
+  free(bt);
+  return rc;
+}
+
 /* A section the database deleted while the file changed it: a structural
  * conflict; when the file wins, the section comes back with its text. */
 static int revive_section(struct ctx *c, const struct owner_sections *o,
                           const struct psection *x,
                           const struct section *since) {
-  char *bt = section_text(since->heading, since->body);
-  char *ft = section_text(x->heading, x->body);
-  char *label = section_label(o->kind, o->id, x->heading);
-  char id[32];
-  snprintf(id, sizeof id, "%lld", (long long)since->id);
-  int outcome = SETTLE_KEEP_DB;
-  char *merged = NULL;
-  int rc = settle(c, CT_STRUCTURAL, "section", id, "text", label, bt, NULL, ft,
-                  NULL, &outcome, &merged);
-  if (rc == ENG_OK && outcome != SETTLE_KEEP_DB) {
-    rc = store_field_set(c->st, "section", id, "text", merged ? merged : ft);
+  char id[32], *text;
+  section_id(since, id);
+  int rc = settle_section_text(c, o, CT_STRUCTURAL, id, since, NULL, x, &text);
+  if (rc == ENG_OK && text) {
+    rc = store_field_set(c->st, "section", id, "text", text);
     if (rc == ENG_OK)
       rc = store_field_set(c->st, "section", id, "deleted", "0");
     c->changes++;
   }
-  free(merged);
-  free(label);
-  free(ft);
-  free(bt);
+  free(text);
   return rc;
 }
 
@@ -602,33 +633,6 @@ static int add_section(struct ctx *c, const struct owner_sections *o,
   return rc;
 }
 
-/* Text both sides changed, settled by the policy; *changed when cur now
- * has the file's text or a merge. */
-static int settle_section(struct ctx *c, const struct owner_sections *o,
-                          const struct psection *x, const struct section *since,
-                          struct section *cur, bool *changed) {
-  char *bt = section_text(since->heading, since->body);
-  char *ct = section_text(cur->heading, cur->body);
-  char *ft = section_text(x->heading, x->body);
-  char *label = section_label(o->kind, o->id, x->heading);
-  char id[32];
-  snprintf(id, sizeof id, "%lld", (long long)cur->id);
-  int outcome = SETTLE_KEEP_DB;
-  char *merged = NULL;
-  int rc = settle(c, CT_USER_CONTENT, "section", id, "text", label, bt, ct, ft,
-                  NULL, &outcome, &merged);
-  if (rc == ENG_OK && outcome != SETTLE_KEEP_DB) {
-    set_section_text(cur, merged ? merged : ft);
-    *changed = true;
-  }
-  free(merged);
-  free(label);
-  free(ft);
-  free(ct);
-  free(bt);
-  return rc;
-}
-
 /* A section both the file and the database have: the file's text when
  * only it changed the text, settled when both did; its position. */
 static int update_section(struct ctx *c, const struct owner_sections *o,
@@ -644,7 +648,14 @@ static int update_section(struct ctx *c, const struct owner_sections *o,
       str_set(&cur->body, x->body);
       changed = true;
     } else {
-      rc = settle_section(c, o, x, since, cur, &changed);
+      char id[32], *text;
+      section_id(cur, id);
+      rc = settle_section_text(c, o, CT_USER_CONTENT, id, since, cur, x, &text);
+      if (text) {
+        set_section_text(cur, text);
+        changed = true;
+      }
+      free(text);
     }
   }
   if (cur->position != pos) {
@@ -692,7 +703,7 @@ static int drop_section(struct ctx *c, const struct owner_sections *o,
   int outcome = SETTLE_TAKE_FILE, rc = ENG_OK;
   if (!section_same(cur, v->heading, v->body)) {
     char id[32];
-    snprintf(id, sizeof id, "%lld", (long long)cur->id);
+    section_id(cur, id);
     char *label = section_label(o->kind, o->id, cur->heading);
     char *merged = NULL;
     rc = settle(c, CT_STRUCTURAL, "section", id, "deleted", label, "0", "0",
@@ -1862,17 +1873,25 @@ static void made(const struct new_file *nf, const struct vnode *f,
 }
 
 /* Saves the text as the file (of kind, with status for a task file) of
- * the existing record id, re-created under its own name. */
+ * the existing record id, re-created under its own name. A deleted
+ * record comes back first, in a transaction of its own. */
 static int resave(const struct new_file *nf, int kind, const char *id,
-                  int status) {
+                  int status, bool deleted) {
+  struct store *st = nf->st;
+  int rc = deleted ? store_begin(st) : ENG_OK;
+  if (deleted && rc == ENG_OK)
+    rc = end_transaction(
+        st, store_field_set(st, kind == VK_GROUP_MD ? "group" : "task", id,
+                            "deleted", "0"));
+  if (rc)
+    return rc;
   struct vnode f;
   vnode_init(&f);
   f.kind = kind;
   f.status = status;
   f.session = xstrdup(nf->dir->session);
   f.record = xstrdup(id);
-  int rc = save(nf->st, &f, nf->text, nf->len, nf->served, nf->policy, true,
-                nf->res);
+  rc = save(st, &f, nf->text, nf->len, nf->served, nf->policy, true, nf->res);
   vnode_release(&f);
   return rc;
 }
@@ -1881,20 +1900,12 @@ static int resave(const struct new_file *nf, int kind, const char *id,
  * unlink): a save of that group, which it brings back if it was deleted.
  * A copy under another name stays a plain file. */
 static int resave_group(const struct new_file *nf, const char *id) {
-  struct store *st = nf->st;
   struct group g;
   group_init(&g);
   int rc = ENG_OK;
-  if (store_group_get(st, id, &g) == ENG_OK &&
-      str_eq(g.session_id, nf->dir->session) && str_eq(g.name, nf->stem)) {
-    if (g.deleted) {
-      g.deleted = false;
-      if ((rc = store_begin(st)) == ENG_OK)
-        rc = end_transaction(st, store_group_update(st, &g));
-    }
-    if (rc == ENG_OK)
-      rc = resave(nf, VK_GROUP_MD, g.id, 0);
-  }
+  if (store_group_get(nf->st, id, &g) == ENG_OK &&
+      str_eq(g.session_id, nf->dir->session) && str_eq(g.name, nf->stem))
+    rc = resave(nf, VK_GROUP_MD, g.id, 0, g.deleted);
   group_release(&g);
   return rc;
 }
@@ -1954,27 +1965,6 @@ static int create_group(const struct new_file *nf) {
   return rc;
 }
 
-/* A task file re-created under its own name is a save of it, which
- * brings it back if it was deleted. */
-static int resave_task(const struct new_file *nf, const char *id) {
-  struct store *st = nf->st;
-  struct task t;
-  task_init(&t);
-  int rc = ENG_OK;
-  if (strcmp(id, nf->stem) == 0 && store_task_get(st, id, &t) == ENG_OK &&
-      str_eq(t.session_id, nf->dir->session)) {
-    if (t.deleted) {
-      t.deleted = false;
-      if ((rc = store_begin(st)) == ENG_OK)
-        rc = end_transaction(st, store_task_update(st, &t));
-    }
-    if (rc == ENG_OK)
-      rc = resave(nf, VK_TASK_MD, id, t.status);
-  }
-  task_release(&t);
-  return rc;
-}
-
 /* Makes the task of block p, and its sections, in group g; its id is the
  * file's name when that is free, and f (c's file) is named after it. In
  * the caller's transaction; *new_id is NULL when no task was made. */
@@ -2031,6 +2021,19 @@ static int new_task(const struct new_file *nf, struct doc *doc) {
   ctx_release(&c);
   vnode_release(&f);
   group_release(&g);
+  return rc;
+}
+
+/* A task file re-created under its own name is a save of it, which
+ * brings it back if it was deleted. */
+static int resave_task(const struct new_file *nf, const char *id) {
+  struct task t;
+  task_init(&t);
+  int rc = ENG_OK;
+  if (strcmp(id, nf->stem) == 0 && store_task_get(nf->st, id, &t) == ENG_OK &&
+      str_eq(t.session_id, nf->dir->session))
+    rc = resave(nf, VK_TASK_MD, id, t.status, t.deleted);
+  task_release(&t);
   return rc;
 }
 
