@@ -2120,14 +2120,13 @@ static int rename_file(struct store *st, const struct vnode *f,
                        struct vnode *out) {
   struct buf stem = BUF_INIT, cur = BUF_INIT;
   int rc = ENG_PERM;
-  if (!str_eq(f->session, newdir->session)) {
-    /* no rename across sessions */
-  } else if (f->kind == VK_GROUP_MD && newdir->kind == VK_GROUPS &&
-             is_candidate(newname, &stem)) {
+  bool same_session = str_eq(f->session, newdir->session);
+  if (same_session && f->kind == VK_GROUP_MD && newdir->kind == VK_GROUPS &&
+      is_candidate(newname, &stem)) {
     if ((rc = rename_group(st, f->record, stem.ptr)) == ENG_OK)
       vnode_copy(out, f);
-  } else if (f->kind == VK_TASK_MD && newdir->kind == VK_STATUS &&
-             view_name(st, f, &cur) == ENG_OK &&
+  } else if (same_session && f->kind == VK_TASK_MD &&
+             newdir->kind == VK_STATUS && view_name(st, f, &cur) == ENG_OK &&
              strcmp(cur.ptr, newname) == 0) {
     if ((rc = move_task(st, f->record, newdir->status)) == ENG_OK) {
       vnode_copy(out, f);
