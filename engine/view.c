@@ -225,6 +225,17 @@ out:
   return rc;
 }
 
+/* What a session directory holds, in listing order. */
+static const struct {
+  const char *name;
+  int kind;
+} session_entries[] = {{"session.md", VK_SESSION_MD},
+                       {"task_groups", VK_GROUPS},
+                       {"tasks", VK_TASKS},
+                       {"notes", VK_NOTES},
+                       {"meta", VK_META}};
+#define NSESSION_ENTRIES (sizeof session_entries / sizeof session_entries[0])
+
 /* name is "<stem>.error.md" beside a file of dir that holds a draft, or
  * "<stem>.conflict.md" beside one with unresolved conflicts. */
 static int lookup_beside(struct store *st, const struct vnode *dir,
@@ -265,22 +276,13 @@ int view_lookup(struct store *st, const struct vnode *dir, const char *name,
   case VK_ROOT:
     rc = lookup_session(st, name, out);
     break;
-  case VK_SESSION: {
-    static const struct {
-      const char *name;
-      int kind;
-    } fixed[] = {{"session.md", VK_SESSION_MD},
-                 {"task_groups", VK_GROUPS},
-                 {"tasks", VK_TASKS},
-                 {"notes", VK_NOTES},
-                 {"meta", VK_META}};
-    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
-      if (strcmp(name, fixed[i].name) == 0) {
-        make(out, fixed[i].kind, dir->session, NULL);
+  case VK_SESSION:
+    for (size_t i = 0; i < NSESSION_ENTRIES; i++)
+      if (strcmp(name, session_entries[i].name) == 0) {
+        make(out, session_entries[i].kind, dir->session, NULL);
         rc = ENG_OK;
       }
     break;
-  }
   case VK_GROUPS:
     if (stem(name, ".md", &s))
       rc = lookup_group(st, dir->session, s.ptr, out);
@@ -462,17 +464,9 @@ int view_list(struct store *st, const struct vnode *dir, view_list_fn fn,
     break;
   }
   case VK_SESSION: {
-    static const struct {
-      const char *name;
-      int kind;
-    } fixed[] = {{"session.md", VK_SESSION_MD},
-                 {"task_groups", VK_GROUPS},
-                 {"tasks", VK_TASKS},
-                 {"notes", VK_NOTES},
-                 {"meta", VK_META}};
-    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0] && !rc; i++) {
-      make(&c, fixed[i].kind, dir->session, NULL);
-      rc = fn(ctx, fixed[i].name, &c);
+    for (size_t i = 0; i < NSESSION_ENTRIES && !rc; i++) {
+      make(&c, session_entries[i].kind, dir->session, NULL);
+      rc = fn(ctx, session_entries[i].name, &c);
     }
     if (!rc)
       rc = list_beside(st, dir, fn, ctx);

@@ -28,7 +28,8 @@ static int parse_id(const char *what, const char *s, int64_t *out) {
 
 /* ---- conflicts ---- */
 
-static int conflicts_text(struct ctl *c, const char *session_id, bool all) {
+static int conflicts_text(struct ctl *c, const char *session_id) {
+  bool all = c->has[O_ALL];
   static const char *const header[] = {"ID",   "TYPE",  "STATUS",
                                        "FILE", "FIELD", "LABEL"};
   struct conflict *v = NULL;
@@ -66,22 +67,12 @@ static int conflicts_text(struct ctl *c, const char *session_id, bool all) {
   return 0;
 }
 
+static int conflicts_json(struct ctl *c, const char *session_id, json_t **out) {
+  return ops_conflicts_json(&c->ops, session_id, c->has[O_ALL], out);
+}
+
 int cmd_conflicts(struct ctl *c) {
-  const char *session_id = ctl_opt(c, O_SESSION);
-  bool all = c->has[O_ALL];
-  int rc = store_read_begin(c->st);
-  if (rc)
-    return ctl_fail_store(c, rc);
-  int code = ctl_check_session(c, session_id);
-  if (!code && c->json) {
-    json_t *v = NULL;
-    rc = ops_conflicts_json(&c->ops, session_id, all, &v);
-    code = ctl_print_json(c, rc, v);
-  } else if (!code) {
-    code = conflicts_text(c, session_id, all);
-  }
-  store_read_end(c->st);
-  return code;
+  return ctl_print_listing(c, conflicts_json, conflicts_text);
 }
 
 /* ---- resolve ---- */
@@ -175,21 +166,12 @@ static int backups_text(struct ctl *c, const char *session_id) {
   return 0;
 }
 
+static int backups_json(struct ctl *c, const char *session_id, json_t **out) {
+  return ops_backups_json(&c->ops, session_id, out);
+}
+
 int cmd_backups(struct ctl *c) {
-  const char *session_id = ctl_opt(c, O_SESSION);
-  int rc = store_read_begin(c->st);
-  if (rc)
-    return ctl_fail_store(c, rc);
-  int code = ctl_check_session(c, session_id);
-  if (!code && c->json) {
-    json_t *v = NULL;
-    rc = ops_backups_json(&c->ops, session_id, &v);
-    code = ctl_print_json(c, rc, v);
-  } else if (!code) {
-    code = backups_text(c, session_id);
-  }
-  store_read_end(c->st);
-  return code;
+  return ctl_print_listing(c, backups_json, backups_text);
 }
 
 /* ---- restore-backup ---- */

@@ -38,23 +38,6 @@ static char *abs_path(const char *path) {
   return abs ? abs : xstrdup(path);
 }
 
-/* The absolute path of the database, also when it is missing (its
- * folder's absolute path and its name). The caller frees it. */
-static char *abs_db_path(const char *db) {
-  char *abs = realpath(db, NULL);
-  if (abs)
-    return abs;
-  const char *slash = strrchr(db, '/');
-  char *dir = slash ? xstrndup(db, (size_t)(slash - db)) : xstrdup(".");
-  char *absdir = realpath(*dir ? dir : "/", NULL);
-  char *out = absdir ? xasprintf("%s/%s", strcmp(absdir, "/") ? absdir : "",
-                                 slash ? slash + 1 : db)
-                     : xstrdup(db);
-  free(absdir);
-  free(dir);
-  return out;
-}
-
 /* ---- backup ---- */
 
 int check_backup(struct ctl *c) {
@@ -69,7 +52,7 @@ int check_backup(struct ctl *c) {
 }
 
 static int backup_list(struct ctl *c) {
-  char *db = abs_db_path(c->db_path);
+  char *db = ctl_absolute_path(c->db_path);
   char *dir = store_dbbackup_dir(db);
   struct dbbackup *v = NULL;
   size_t n = 0;

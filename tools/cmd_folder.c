@@ -12,25 +12,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* The absolute path of an existing file, else NULL. */
-static char *real(const char *path) { return realpath(path, NULL); }
-
-/* The absolute path of path, whose folder exists. The caller frees it. */
-static char *absolute(const char *path) {
-  char *abs = real(path);
-  if (abs)
-    return abs;
-  const char *slash = strrchr(path, '/');
-  char *dir = slash ? xstrndup(path, (size_t)(slash - path)) : xstrdup(".");
-  char *absdir = real(*dir ? dir : "/");
-  char *out = absdir ? xasprintf("%s/%s", strcmp(absdir, "/") ? absdir : "",
-                                 slash ? slash + 1 : path)
-                     : xstrdup(path);
-  free(absdir);
-  free(dir);
-  return out;
-}
-
 static bool same_file(const char *a, const char *b) {
   struct stat sa, sb;
   return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
@@ -60,7 +41,7 @@ int cmd_checkout(struct ctl *c) {
   if (mkdir(dir, 0777) && errno != EEXIST)
     return ctl_fail(errno == EACCES || errno == EROFS ? EXIT_RDONLY : EXIT_FAIL,
                     "cannot make folder %s: %s", dir, strerror(errno));
-  char *db = absolute(c->db_path);
+  char *db = ctl_absolute_path(c->db_path);
   struct fstate *fs;
   struct buf err = BUF_INIT;
   int rc = fstate_create(dir, db, session, &fs, &err);
@@ -125,7 +106,7 @@ static int pick_database(struct ctl *c, struct fstate *fs) {
                     "%s is a checkout of the database %s, not of %s; its "
                     "revisions are that database's",
                     fstate_dir(fs), recorded, c->db_path);
-  char *abs = absolute(c->db_path);
+  char *abs = ctl_absolute_path(c->db_path);
   fprintf(stderr,
           "taskctl: the database of %s moved from %s to %s; the checkout "
           "now follows it\n",

@@ -135,21 +135,12 @@ static int list_text(struct ctl *c, const char *session_id) {
   return code;
 }
 
+static int list_json(struct ctl *c, const char *session_id, json_t **out) {
+  return ops_groups_json(&c->ops, session_id, c->has[O_DELETED], out);
+}
+
 int cmd_group_list(struct ctl *c) {
-  const char *session_id = ctl_opt(c, O_SESSION);
-  int rc = store_read_begin(c->st);
-  if (rc)
-    return ctl_fail_store(c, rc);
-  int code = ctl_check_session(c, session_id);
-  if (!code && c->json) {
-    json_t *v = NULL;
-    rc = ops_groups_json(&c->ops, session_id, c->has[O_DELETED], &v);
-    code = ctl_print_json(c, rc, v);
-  } else if (!code) {
-    code = list_text(c, session_id);
-  }
-  store_read_end(c->st);
-  return code;
+  return ctl_print_listing(c, list_json, list_text);
 }
 
 static int show_text(struct ctl *c, const struct group *g) {

@@ -5,6 +5,9 @@
 #include "taskctl.h"
 #include "util.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 void ctl_hint(struct buf *out, enum ops_hint h, const char *arg) {
   switch (h) {
   case HINT_SESSION_LIST:
@@ -94,6 +97,21 @@ void ctl_fields(const struct ctl *c, struct ops_fields *f) {
     f->deliverables = &c->opt[O_DELIVERABLE];
 }
 
+char *ctl_absolute_path(const char *path) {
+  char *abs = realpath(path, NULL);
+  if (abs)
+    return abs;
+  const char *slash = strrchr(path, '/');
+  char *dir = slash ? xstrndup(path, (size_t)(slash - path)) : xstrdup(".");
+  char *absdir = realpath(*dir ? dir : "/", NULL);
+  char *out = absdir ? xasprintf("%s/%s", strcmp(absdir, "/") ? absdir : "",
+                                 slash ? slash + 1 : path)
+                     : xstrdup(path);
+  free(absdir);
+  free(dir);
+  return out;
+}
+
 int ctl_print_json(struct ctl *c, int rc, json_t *v) {
   if (rc) {
     json_decref(v);
@@ -101,6 +119,23 @@ int ctl_print_json(struct ctl *c, int rc, json_t *v) {
   }
   json_print(v);
   return 0;
+}
+
+int ctl_print_listing(struct ctl *c, ctl_json_fn json, ctl_text_fn text) {
+  const char *session_id = ctl_opt(c, O_SESSION);
+  int rc = store_read_begin(c->st);
+  if (rc)
+    return ctl_fail_store(c, rc);
+  int code = ctl_check_session(c, session_id);
+  if (!code && c->json) {
+    json_t *v = NULL;
+    rc = json(c, session_id, &v);
+    code = ctl_print_json(c, rc, v);
+  } else if (!code) {
+    code = text(c, session_id);
+  }
+  store_read_end(c->st);
+  return code;
 }
 
 int ctl_print_result(struct ctl *c, int kind, const char *id) {

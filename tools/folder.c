@@ -48,18 +48,6 @@ static void say(const char *fmt, ...) {
   fflush(stdout);
 }
 
-/* A problem, as "taskctl: ..." on standard error. */
-static void complain(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
-static void complain(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  fputs("taskctl: ", stderr);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
-  va_end(ap);
-}
-
 /* The lines of a save's report, indented under the line that names it. */
 static void say_report(const struct buf *report) {
   for (const char *p = report->ptr; *p;) {
@@ -123,7 +111,7 @@ void folder_release(struct folder *f) {
 static bool entry_vnode(const struct fentry *e, struct vnode *v) {
   if (e->what && tree_from_what(e->what, v))
     return true;
-  complain("%s: the state names no file of the tree ('%s'); it is written "
+  ctl_warn("%s: the state names no file of the tree ('%s'); it is written "
            "again",
            e->path, e->what ? e->what : "");
   return false;
@@ -149,7 +137,7 @@ static void consume(struct folder *f, struct fentry *e,
 
 /* Counts a store failure of the pass; returns rc. */
 static int store_failed(struct folder *f, int rc, const char *what) {
-  complain("%s: %s", what, store_errmsg(f->st));
+  ctl_warn("%s: %s", what, store_errmsg(f->st));
   if (!f->failed)
     f->failed = rc;
   return rc;
@@ -283,14 +271,14 @@ static bool read_change(struct folder *f, const char *path, struct buf *text,
   buf_truncate(text, 0);
   int rc = fstate_read(f->fs, path, TREE_MAX_BYTES, text, &st);
   if (rc == -EFBIG) {
-    complain("%s is larger than %u MiB, the most taskfs reads back; it is "
+    ctl_warn("%s is larger than %u MiB, the most taskfs reads back; it is "
              "not saved",
              path, TREE_MAX_BYTES >> 20);
     return false;
   }
   if (rc) {
     if (rc != -ENOENT && rc != -EISDIR && rc != -EINVAL && rc != -ELOOP)
-      complain("cannot read %s: %s", path, strerror(-rc));
+      ctl_warn("cannot read %s: %s", path, strerror(-rc));
     return false;
   }
   fmark_of(&st, mark);
@@ -673,7 +661,7 @@ static void apply_modified(struct folder *f, struct fchange *c) {
     goto out;
   }
   if (!tree_is_writable(&v)) {
-    complain("%s is generated and read-only; the change to it is not kept",
+    ctl_warn("%s is generated and read-only; the change to it is not kept",
              c->path);
     consume(f, e, &c->mark, c->hash);
     goto out;
@@ -934,7 +922,7 @@ static void keep_aside(struct folder *f, const char *path) {
     int rc = renameat2(fstate_dirfd(f->fs), path, fstate_dirfd(f->fs), to,
                        RENAME_NOREPLACE);
     if (rc == 0)
-      complain("%s was in the way of a file of the tree: kept as %s", path, to);
+      ctl_warn("%s was in the way of a file of the tree: kept as %s", path, to);
     free(to);
     if (rc == 0 || errno != EEXIST)
       return;
@@ -1019,7 +1007,7 @@ static int replace(struct folder *f, struct fentry *e, const char *path,
       if (fstate_write(f->fs, path, rescued.ptr, rescued.len, mode, 0, &back) ==
               0 &&
           fstatat(dfd, path, &rst, AT_SYMLINK_NOFOLLOW) == 0) {
-        complain("%s was written while it was being replaced; the text "
+        ctl_warn("%s was written while it was being replaced; the text "
                  "written is back at its path and is saved next",
                  path);
         e->mark = UNREAD;
@@ -1158,7 +1146,7 @@ static int refresh_file(struct folder *f, const struct tree_item *it,
   }
   bool written;
   if ((rc = fstate_text_put(f->fs, text.ptr, text.len, hash))) {
-    complain("cannot keep the text of %s in %s/" FSTATE_DIR ": %s", it->path,
+    ctl_warn("cannot keep the text of %s in %s/" FSTATE_DIR ": %s", it->path,
              fstate_dir(f->fs), strerror(-rc));
     if (!f->fs_error)
       f->fs_error = -rc;
@@ -1166,7 +1154,7 @@ static int refresh_file(struct folder *f, const struct tree_item *it,
     goto out;
   }
   if ((rc = replace(f, e, it->path, &it->v, &text, mtime_ns, &written))) {
-    complain("cannot write %s/%s: %s", fstate_dir(f->fs), it->path,
+    ctl_warn("cannot write %s/%s: %s", fstate_dir(f->fs), it->path,
              strerror(-rc));
     if (!f->fs_error)
       f->fs_error = -rc;
@@ -1248,7 +1236,7 @@ static int refresh(struct folder *f) {
         int mrc = fstate_mkdirs(f->fs, p);
         free(p);
         if (mrc) {
-          complain("cannot make folder %s/%s: %s", fstate_dir(f->fs),
+          ctl_warn("cannot make folder %s/%s: %s", fstate_dir(f->fs),
                    items[i].path, strerror(-mrc));
           if (!f->fs_error)
             f->fs_error = -mrc;
@@ -1308,7 +1296,7 @@ static int commit(struct folder *f) {
   struct buf err = BUF_INIT;
   int rc = fstate_commit(f->fs, &err);
   if (rc)
-    complain("%s", err.ptr);
+    ctl_warn("%s", err.ptr);
   buf_release(&err);
   return rc ? EXIT_FAIL : 0;
 }
@@ -1349,7 +1337,7 @@ int folder_pass(struct folder *f, const struct strlist *paths) {
     scan_all(f, &cs);
   bool intent = false;
   if (!f->failed && (intent = write_intent(f, &cs)) == false && f->fs_error)
-    complain("cannot write the intent of the pass in %s/" FSTATE_DIR
+    ctl_warn("cannot write the intent of the pass in %s/" FSTATE_DIR
              ": %s; new files are made records without it",
              fstate_dir(f->fs), strerror(f->fs_error));
   if (!f->failed)
@@ -1405,7 +1393,7 @@ int folder_checkout(struct folder *f) {
       int mrc = fstate_mkdirs(f->fs, p);
       free(p);
       if (mrc) {
-        complain("cannot make folder %s/%s: %s", fstate_dir(f->fs), it->path,
+        ctl_warn("cannot make folder %s/%s: %s", fstate_dir(f->fs), it->path,
                  strerror(-mrc));
         f->fs_error = -mrc;
       }
@@ -1450,7 +1438,7 @@ int folder_checkout(struct folder *f) {
                         &e->mark);
     }
     if (rc) {
-      complain("cannot write %s/%s: %s", fstate_dir(f->fs), it->path,
+      ctl_warn("cannot write %s/%s: %s", fstate_dir(f->fs), it->path,
                strerror(-rc));
       f->fs_error = -rc;
     } else {

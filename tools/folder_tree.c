@@ -102,24 +102,25 @@ static int add_item(void *ctx, const char *name, const struct vnode *child) {
   return 0;
 }
 
-int tree_list(struct store *st, const struct vnode *root,
-              struct tree_item **out, size_t *n) {
+/* Lists root breadth first: the folders listed so far are walked in
+ * turn (those descend accepts), and what fn adds of them is appended
+ * after them. */
+static int walk(struct store *st, const struct vnode *root, view_list_fn fn,
+                bool (*descend)(int kind), struct tree_item **out, size_t *n) {
   struct listing l = {.st = st, .prefix = ""};
   int rc = store_read_begin(st);
   if (rc)
     return rc;
-  rc = view_list(st, root, add_item, &l);
-  /* Breadth first: the folders listed so far are walked in turn, and
-   * what they hold is appended after them. */
+  rc = view_list(st, root, fn, &l);
   for (size_t i = 0; i < l.n && rc == ENG_OK; i++) {
-    if (!view_is_dir(l.v[i].v.kind))
+    if (!descend(l.v[i].v.kind))
       continue;
     char *prefix = xstrdup(l.v[i].path);
     struct vnode dir;
     vnode_init(&dir);
     vnode_copy(&dir, &l.v[i].v);
     l.prefix = prefix;
-    rc = view_list(st, &dir, add_item, &l);
+    rc = view_list(st, &dir, fn, &l);
     vnode_release(&dir);
     free(prefix);
   }
@@ -131,42 +132,26 @@ int tree_list(struct store *st, const struct vnode *root,
   *out = l.v;
   *n = l.n;
   return ENG_OK;
+}
+
+int tree_list(struct store *st, const struct vnode *root,
+              struct tree_item **out, size_t *n) {
+  return walk(st, root, add_item, view_is_dir, out, n);
 }
 
 static int add_dir(void *ctx, const char *name, const struct vnode *child) {
   return view_is_dir(child->kind) ? add_item(ctx, name, child) : 0;
 }
 
+/* Only these hold folders: listing a status folder would read every task
+ * of the status. */
+static bool holds_dirs(int kind) {
+  return kind == VK_SESSION || kind == VK_TASKS || kind == VK_META;
+}
+
 int tree_dirs(struct store *st, const struct vnode *root,
               struct tree_item **out, size_t *n) {
-  struct listing l = {.st = st, .prefix = ""};
-  int rc = store_read_begin(st);
-  if (rc)
-    return rc;
-  rc = view_list(st, root, add_dir, &l);
-  for (size_t i = 0; i < l.n && rc == ENG_OK; i++) {
-    int kind = l.v[i].v.kind;
-    /* Only these hold folders: listing a status folder would read every
-     * task of the status. */
-    if (kind != VK_SESSION && kind != VK_TASKS && kind != VK_META)
-      continue;
-    char *prefix = xstrdup(l.v[i].path);
-    struct vnode dir;
-    vnode_init(&dir);
-    vnode_copy(&dir, &l.v[i].v);
-    l.prefix = prefix;
-    rc = view_list(st, &dir, add_dir, &l);
-    vnode_release(&dir);
-    free(prefix);
-  }
-  store_read_end(st);
-  if (rc) {
-    tree_items_free(l.v, l.n);
-    return rc;
-  }
-  *out = l.v;
-  *n = l.n;
-  return ENG_OK;
+  return walk(st, root, add_dir, holds_dirs, out, n);
 }
 
 void tree_items_free(struct tree_item *v, size_t n) {

@@ -472,12 +472,23 @@ int ctl_fail_store(struct ctl *c, int rc) {
   return ctl_exit_code(rc, !store_opened);
 }
 
-int ctl_fail(int code, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
+static void vwarn(const char *fmt, va_list ap) {
   fputs("taskctl: ", stderr);
   vfprintf(stderr, fmt, ap);
   fputc('\n', stderr);
+}
+
+void ctl_warn(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vwarn(fmt, ap);
+  va_end(ap);
+}
+
+int ctl_fail(int code, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vwarn(fmt, ap);
   va_end(ap);
   return code;
 }
@@ -485,9 +496,7 @@ int ctl_fail(int code, const char *fmt, ...) {
 int ctl_usage_error(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  fputs("taskctl: ", stderr);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
+  vwarn(fmt, ap);
   va_end(ap);
   if (current) {
     print_usage_line(stderr, current);

@@ -90,6 +90,8 @@ int ctl_open(struct ctl *c, enum open_mode mode);
 int ctl_exit_code(int rc, bool at_open);
 /* Prints store_errmsg() with a hint fitting rc; returns the exit status. */
 int ctl_fail_store(struct ctl *c, int rc);
+/* Prints the formatted message. */
+void ctl_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints the formatted message and returns code. */
 int ctl_fail(int code, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -121,6 +123,11 @@ int ctl_get_task(struct ctl *c, const char *id, struct task *out);
 struct policy;
 int ctl_load_policy(struct ctl *c, struct policy *p);
 
+/* The absolute path of path, also when it is missing (its folder's
+ * absolute path and its name; path as given when the folder is missing
+ * too). The caller frees it. */
+char *ctl_absolute_path(const char *path);
+
 /* What a write command prints about the record it created or changed
  * (kind is an enum owner_kind): its id, or with --json its JSON. */
 int ctl_print_result(struct ctl *c, int kind, const char *id);
@@ -129,6 +136,14 @@ int ctl_print_result(struct ctl *c, int kind, const char *id);
  * is ENG_OK; else reports ops' message. Releases v either way (NULL is
  * none). Returns the exit status. */
 int ctl_print_json(struct ctl *c, int rc, json_t *v);
+
+/* A listing of the session --session names (of all without it), within
+ * one read transaction: json makes it for --json (an ops call's result,
+ * as for ctl_print_json), text prints it and returns the exit status.
+ * Returns the exit status. */
+typedef int (*ctl_json_fn)(struct ctl *c, const char *session_id, json_t **out);
+typedef int (*ctl_text_fn)(struct ctl *c, const char *session_id);
+int ctl_print_listing(struct ctl *c, ctl_json_fn json, ctl_text_fn text);
 
 /* ---- output ---- */
 /* "key:" padded to a column, then the value; continuation lines of a

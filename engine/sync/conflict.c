@@ -102,13 +102,99 @@ static char *trimmed(const char *s) {
   return xstrndup(s, n);
 }
 
-/* The text form of what a user wrote for a field; NULL and ENG_INVALID
- * (with a message) when it is no valid value. */
-static int value_parse(struct store *st, const char *session, const char *kind,
-                       const char *field, const char *text, char **out) {
-  char *t = trimmed(text);
+/* The ids between backquotes, one task a line, as JSON. */
+static char *deletions_json(const char *t) {
+  struct strlist l = {0};
+  for (const char *p = t; (p = strchr(p, '`'));) {
+    const char *e = strchr(p + 1, '`');
+    if (!e)
+      break;
+    if (e > p + 1) {
+      char *id = xstrndup(p + 1, (size_t)(e - p - 1));
+      strlist_add(&l, id);
+      free(id);
+    }
+    p = e + 1;
+  }
+  char *json = strlist_to_json(&l);
+  strlist_clear(&l);
+  return json;
+}
+
+/* Dependencies: ids separated by commas, spaces or backquotes (a dash
+ * for none). */
+static void dependency_ids(const char *t, struct strlist *l) {
+  for (const char *p = t; *p;) {
+    while (*p == ' ' || *p == ',' || *p == '`')
+      p++;
+    const char *e = p;
+    while (*e && *e != ',' && *e != '`' && *e != ' ')
+      e++;
+    if (e > p && strncmp(p, DASH, (size_t)(e - p)) != 0) {
+      char *id = xstrndup(p, (size_t)(e - p));
+      strlist_add(l, id);
+      free(id);
+    }
+    p = e;
+  }
+}
+
+/* A markdown list: "- " or "* " items, continued by indented lines. */
+static void list_items(const char *t, struct strlist *l) {
+  struct buf item = BUF_INIT;
+  bool open = false;
+  for (const char *p = t; *p;) {
+    const char *nl = strchr(p, '\n');
+    size_t n = nl ? (size_t)(nl - p) : strlen(p);
+    if (n >= 2 && (p[0] == '-' || p[0] == '*') && p[1] == ' ') {
+      if (open)
+        strlist_add(l, item.ptr);
+      buf_truncate(&item, 0);
+      buf_add(&item, p + 2, n - 2);
+      open = true;
+    } else if (open && n) {
+      buf_addc(&item, '\n');
+      buf_add(&item, p + (n >= 2 && p[0] == ' ' && p[1] == ' ' ? 2 : 0),
+              n - (n >= 2 && p[0] == ' ' && p[1] == ' ' ? 2 : 0));
+    }
+    p += n + (nl ? 1 : 0);
+  }
+  if (open)
+    strlist_add(l, item.ptr);
+  buf_release(&item);
+}
+
+/* A list field (t trimmed) as JSON. */
+static char *list_json(const char *field, const char *t) {
+  struct strlist l = {0};
+  if (str_eq(field, "dependencies"))
+    dependency_ids(t, &l);
+  else
+    list_items(t, &l);
+  char *json = strlist_to_json(&l);
+  strlist_clear(&l);
+  return json;
+}
+
+/* A group given by its name or its id. */
+static int group_value(struct store *st, const char *session, const char *t,
+                       char **out) {
+  struct group g;
+  group_init(&g);
   int rc = ENG_OK;
-  *out = NULL;
+  if (store_group_find(st, session, t, &g) == ENG_OK ||
+      store_group_get(st, t, &g) == ENG_OK)
+    *out = xstrdup(g.id);
+  else
+    rc = store_fail(st, ENG_INVALID, "no group named '%s'", t);
+  group_release(&g);
+  return rc;
+}
+
+/* A value of one of the enumerated or numeric fields (t trimmed). */
+static int scalar_value(struct store *st, const char *kind, const char *field,
+                        const char *t, char **out) {
+  int rc = ENG_OK;
   if (str_eq(field, "status")) {
     int s = status_parse(t);
     if (s < 0 || (str_eq(kind, "session") && !session_status_valid(t)))
@@ -140,72 +226,34 @@ static int value_parse(struct store *st, const char *session, const char *kind,
       *out = xstrdup("0");
     else
       rc = store_fail(st, ENG_INVALID, "write 'deleted' or 'present'");
+  }
+  return rc;
+}
+
+static bool is_scalar(const char *field) {
+  static const char *const scalars[] = {"status",   "progress", "priority",
+                                        "estimate", "actual",   "deleted"};
+  for (size_t i = 0; i < sizeof scalars / sizeof scalars[0]; i++)
+    if (str_eq(field, scalars[i]))
+      return true;
+  return false;
+}
+
+/* The text form of what a user wrote for a field; NULL and ENG_INVALID
+ * (with a message) when it is no valid value. */
+static int value_parse(struct store *st, const char *session, const char *kind,
+                       const char *field, const char *text, char **out) {
+  char *t = trimmed(text);
+  int rc = ENG_OK;
+  *out = NULL;
+  if (is_scalar(field)) {
+    rc = scalar_value(st, kind, field, t, out);
   } else if (str_eq(field, "deletions")) {
-    /* The ids between backquotes, one task a line. */
-    struct strlist l = {0};
-    for (const char *p = t; (p = strchr(p, '`'));) {
-      const char *e = strchr(p + 1, '`');
-      if (!e)
-        break;
-      if (e > p + 1) {
-        char *id = xstrndup(p + 1, (size_t)(e - p - 1));
-        strlist_add(&l, id);
-        free(id);
-      }
-      p = e + 1;
-    }
-    *out = strlist_to_json(&l);
-    strlist_clear(&l);
+    *out = deletions_json(t);
   } else if (str_eq(field, "group_id")) {
-    struct group g;
-    group_init(&g);
-    if (store_group_find(st, session, t, &g) == ENG_OK ||
-        store_group_get(st, t, &g) == ENG_OK)
-      *out = xstrdup(g.id);
-    else
-      rc = store_fail(st, ENG_INVALID, "no group named '%s'", t);
-    group_release(&g);
+    rc = group_value(st, session, t, out);
   } else if (is_list(kind, field)) {
-    struct strlist l = {0};
-    if (str_eq(field, "dependencies")) {
-      for (char *p = t; *p;) {
-        while (*p == ' ' || *p == ',' || *p == '`')
-          p++;
-        char *e = p;
-        while (*e && *e != ',' && *e != '`' && *e != ' ')
-          e++;
-        if (e > p && strncmp(p, DASH, (size_t)(e - p)) != 0) {
-          char *id = xstrndup(p, (size_t)(e - p));
-          strlist_add(&l, id);
-          free(id);
-        }
-        p = e;
-      }
-    } else {
-      struct buf item = BUF_INIT;
-      bool open = false;
-      for (const char *p = t; *p;) {
-        const char *nl = strchr(p, '\n');
-        size_t n = nl ? (size_t)(nl - p) : strlen(p);
-        if (n >= 2 && (p[0] == '-' || p[0] == '*') && p[1] == ' ') {
-          if (open)
-            strlist_add(&l, item.ptr);
-          buf_truncate(&item, 0);
-          buf_add(&item, p + 2, n - 2);
-          open = true;
-        } else if (open && n) {
-          buf_addc(&item, '\n');
-          buf_add(&item, p + (n >= 2 && p[0] == ' ' && p[1] == ' ' ? 2 : 0),
-                  n - (n >= 2 && p[0] == ' ' && p[1] == ' ' ? 2 : 0));
-        }
-        p += n + (nl ? 1 : 0);
-      }
-      if (open)
-        strlist_add(&l, item.ptr);
-      buf_release(&item);
-    }
-    *out = strlist_to_json(&l);
-    strlist_clear(&l);
+    *out = list_json(field, t);
   } else if (str_eq(field, "title") || str_eq(field, "specialist") ||
              str_eq(field, "name") || str_eq(field, "mode")) {
     if (strchr(t, '\n'))
@@ -296,6 +344,53 @@ static int make_manual_task(struct store *st, struct settle_env *env,
   return rc;
 }
 
+/* Records the clash x as a conflict waiting for a person (strategy
+ * user_choice or manual_task, which also makes a task asking to resolve
+ * it); last: the database's last change of the field. */
+static int record_conflict(struct store *st, struct settle_env *env,
+                           const struct clash *x, int strategy,
+                           const struct change *last) {
+  struct conflict c;
+  conflict_init(&c);
+  struct buf dbd = BUF_INIT, filed = BUF_INIT;
+  conflict_display(st, x->target_kind, x->field, x->db, &dbd);
+  if (x->file_shown)
+    buf_adds(&filed, x->file_shown);
+  else
+    conflict_display(st, x->target_kind, x->field, x->file, &filed);
+  c.session_id = (char *)env->session_id;
+  c.file_kind = (char *)env->file_kind;
+  c.file_record = (char *)env->file_record;
+  c.type = (char *)conflict_type_name(x->type);
+  c.target_kind = (char *)x->target_kind;
+  c.target_id = (char *)x->target_id;
+  c.field = (char *)x->field;
+  c.label = (char *)x->label;
+  c.base_rev = env->base_rev;
+  c.base_value = (char *)x->base;
+  c.db_value = (char *)x->db;
+  c.file_value = (char *)x->file;
+  c.db_display = dbd.ptr;
+  c.file_display = filed.ptr;
+  c.db_changed_at = last->at;
+  c.db_source = last->source;
+  c.status = strategy == ST_MANUAL_TASK ? "manual" : "open";
+  int rc = store_conflict_add(st, &c);
+  if (rc == ENG_OK && strategy == ST_MANUAL_TASK) {
+    char *task_id = NULL;
+    rc = make_manual_task(st, env, x, c.id, dbd.ptr, filed.ptr, &task_id);
+    if (rc == ENG_OK && task_id) {
+      c.manual_task = task_id;
+      rc = store_conflict_add(st, &c);
+    }
+    free(task_id);
+  }
+  buf_release(&dbd);
+  buf_release(&filed);
+  env->recorded++;
+  return rc;
+}
+
 int conflict_settle(struct store *st, struct settle_env *env,
                     const struct clash *x, int *outcome, char **merged) {
   *outcome = SETTLE_KEEP_DB;
@@ -341,48 +436,8 @@ int conflict_settle(struct store *st, struct settle_env *env,
              conflict_type_name(x->type), x->field, strategy_name(strategy));
     rc = store_backup_value(st, env->session_id, x->target_kind, x->target_id,
                             x->field, x->file, reason, NULL);
-    if (rc) {
-      store_change_release(&last);
-      return rc;
-    }
-    struct conflict c;
-    conflict_init(&c);
-    struct buf dbd = BUF_INIT, filed = BUF_INIT;
-    conflict_display(st, x->target_kind, x->field, x->db, &dbd);
-    if (x->file_shown)
-      buf_adds(&filed, x->file_shown);
-    else
-      conflict_display(st, x->target_kind, x->field, x->file, &filed);
-    c.session_id = (char *)env->session_id;
-    c.file_kind = (char *)env->file_kind;
-    c.file_record = (char *)env->file_record;
-    c.type = (char *)conflict_type_name(x->type);
-    c.target_kind = (char *)x->target_kind;
-    c.target_id = (char *)x->target_id;
-    c.field = (char *)x->field;
-    c.label = (char *)x->label;
-    c.base_rev = env->base_rev;
-    c.base_value = (char *)x->base;
-    c.db_value = (char *)x->db;
-    c.file_value = (char *)x->file;
-    c.db_display = dbd.ptr;
-    c.file_display = filed.ptr;
-    c.db_changed_at = last.at;
-    c.db_source = last.source;
-    c.status = strategy == ST_MANUAL_TASK ? "manual" : "open";
-    rc = store_conflict_add(st, &c);
-    if (rc == ENG_OK && strategy == ST_MANUAL_TASK) {
-      char *task_id = NULL;
-      rc = make_manual_task(st, env, x, c.id, dbd.ptr, filed.ptr, &task_id);
-      if (rc == ENG_OK && task_id) {
-        c.manual_task = task_id;
-        rc = store_conflict_add(st, &c);
-      }
-      free(task_id);
-    }
-    buf_release(&dbd);
-    buf_release(&filed);
-    env->recorded++;
+    if (rc == ENG_OK)
+      rc = record_conflict(st, env, x, strategy, &last);
   }
   store_change_release(&last);
   return rc;
@@ -512,6 +567,87 @@ static int delete_named(struct store *st, const struct conflict *c,
   return rc;
 }
 
+/* Before a resolution overwrites anything, both versions are backed up:
+ * the database's now (but for held deletions, which overwrite nothing:
+ * the tasks stay whole, restorable, and the history keeps each deletion)
+ * and the file's. */
+static int back_up_versions(struct store *st, const struct conflict *c,
+                            bool deletions, const char *field) {
+  char reason[160];
+  int rc = ENG_OK;
+  if (!deletions) {
+    char *now = NULL;
+    rc = store_field_get(st, c->target_kind, c->target_id, field, &now);
+    snprintf(reason, sizeof reason,
+             "conflict %lld: the database's version before resolving",
+             (long long)c->id);
+    if (rc == ENG_OK)
+      rc = store_backup_value(st, c->session_id, c->target_kind, c->target_id,
+                              field, now, reason, NULL);
+    free(now);
+    if (rc)
+      return rc;
+  }
+  snprintf(reason, sizeof reason, "conflict %lld: the file's version",
+           (long long)c->id);
+  return store_backup_value(st, c->session_id, c->target_kind, c->target_id,
+                            c->field, c->file_value, reason, NULL);
+}
+
+/* Applies the value the user wrote for a conflict (option 3). */
+static int apply_manual(struct store *st, const struct conflict *c, bool block,
+                        const char *manual) {
+  if (block)
+    return store_fail(st, ENG_INVALID,
+                      "a task both deleted and edited takes option 1 or 2");
+  char *value = NULL;
+  int rc = value_parse(st, c->session_id, c->target_kind, c->field,
+                       manual ? manual : "", &value);
+  if (rc == ENG_OK)
+    rc = store_field_set(st, c->target_kind, c->target_id, c->field, value);
+  free(value);
+  return rc;
+}
+
+/* Applies the version chosen by how ("db" changes nothing). */
+static int apply_choice(struct store *st, const struct conflict *c,
+                        const char *how, const char *manual) {
+  bool block = str_eq(c->field, "block");
+  bool deletions = str_eq(c->field, "deletions");
+  if (deletions && str_eq(how, "file"))
+    return delete_listed(st, c->file_value);
+  if (deletions && str_eq(how, "manual"))
+    return delete_named(st, c, manual);
+  if (str_eq(how, "file") && block) {
+    int rc = store_field_set(st, "task", c->target_id, "deleted", "0");
+    if (rc == ENG_OK && c->file_value)
+      rc = apply_block(st, c->target_id, c->file_value);
+    return rc;
+  }
+  if (str_eq(how, "file"))
+    return store_field_set(st, c->target_kind, c->target_id, c->field,
+                           c->file_value);
+  if (str_eq(how, "manual"))
+    return apply_manual(st, c, block, manual);
+  if (!str_eq(how, "db"))
+    return store_fail(st, ENG_INVALID, "resolve with db, file or manual");
+  return ENG_OK;
+}
+
+/* The task that asked to resolve a conflict is done. */
+static int complete_manual_task(struct store *st, const char *id) {
+  struct task t;
+  task_init(&t);
+  int rc = ENG_OK;
+  if (store_task_get(st, id, &t) == ENG_OK && !t.deleted &&
+      t.status != STATUS_COMPLETED) {
+    task_set_status(&t, STATUS_COMPLETED);
+    rc = store_task_update(st, &t);
+  }
+  task_release(&t);
+  return rc;
+}
+
 int conflict_resolve(struct store *st, int64_t id, const char *how,
                      const char *manual) {
   struct conflict c;
@@ -525,71 +661,14 @@ int conflict_resolve(struct store *st, int64_t id, const char *how,
                       (long long)id);
   }
   bool block = str_eq(c.field, "block");
-  /* Held deletions overwrite nothing: the tasks stay whole, restorable,
-   * and the history keeps each deletion. */
-  bool deletions = str_eq(c.field, "deletions");
-  const char *field = block ? "deleted" : c.field;
-  char *now = NULL;
-  char reason[160];
-  if (!deletions) {
-    if ((rc = store_field_get(st, c.target_kind, c.target_id, field, &now)))
-      goto out;
-    snprintf(reason, sizeof reason,
-             "conflict %lld: the database's version before resolving",
-             (long long)id);
-    if ((rc = store_backup_value(st, c.session_id, c.target_kind, c.target_id,
-                                 field, now, reason, NULL)))
-      goto out;
-  }
-  snprintf(reason, sizeof reason, "conflict %lld: the file's version",
-           (long long)id);
-  if ((rc = store_backup_value(st, c.session_id, c.target_kind, c.target_id,
-                               c.field, c.file_value, reason, NULL)))
-    goto out;
-  if (deletions && str_eq(how, "file")) {
-    rc = delete_listed(st, c.file_value);
-  } else if (deletions && str_eq(how, "manual")) {
-    rc = delete_named(st, &c, manual);
-  } else if (str_eq(how, "file")) {
-    if (block) {
-      rc = store_field_set(st, "task", c.target_id, "deleted", "0");
-      if (rc == ENG_OK && c.file_value)
-        rc = apply_block(st, c.target_id, c.file_value);
-    } else {
-      rc = store_field_set(st, c.target_kind, c.target_id, c.field,
-                           c.file_value);
-    }
-  } else if (str_eq(how, "manual")) {
-    if (block) {
-      rc = store_fail(st, ENG_INVALID,
-                      "a task both deleted and edited takes option 1 or 2");
-    } else {
-      char *value = NULL;
-      rc = value_parse(st, c.session_id, c.target_kind, c.field,
-                       manual ? manual : "", &value);
-      if (rc == ENG_OK)
-        rc = store_field_set(st, c.target_kind, c.target_id, c.field, value);
-      free(value);
-    }
-  } else if (!str_eq(how, "db")) {
-    rc = store_fail(st, ENG_INVALID, "resolve with db, file or manual");
-  }
-  if (rc)
-    goto out;
-  if ((rc = store_conflict_resolve(st, id, how)))
-    goto out;
-  if (c.manual_task) {
-    struct task t;
-    task_init(&t);
-    if (store_task_get(st, c.manual_task, &t) == ENG_OK && !t.deleted &&
-        t.status != STATUS_COMPLETED) {
-      task_set_status(&t, STATUS_COMPLETED);
-      rc = store_task_update(st, &t);
-    }
-    task_release(&t);
-  }
-out:
-  free(now);
+  rc = back_up_versions(st, &c, str_eq(c.field, "deletions"),
+                        block ? "deleted" : c.field);
+  if (rc == ENG_OK)
+    rc = apply_choice(st, &c, how, manual);
+  if (rc == ENG_OK)
+    rc = store_conflict_resolve(st, id, how);
+  if (rc == ENG_OK && c.manual_task)
+    rc = complete_manual_task(st, c.manual_task);
   conflict_release(&c);
   return rc;
 }
@@ -681,13 +760,22 @@ struct answer {
   bool has_manual;
 };
 
-static bool fence_open(const char *s, size_t n, int *len) {
+/* Skips a fence line's indentation (up to three spaces) and its
+ * backticks: *start is where the backticks begin, the result where they
+ * end. */
+static size_t fence_ticks(const char *s, size_t n, size_t *start) {
   size_t i = 0;
   while (i < n && i < 3 && s[i] == ' ')
     i++;
   size_t k = i;
   while (k < n && s[k] == '`')
     k++;
+  *start = i;
+  return k;
+}
+
+static bool fence_open(const char *s, size_t n, int *len) {
+  size_t i, k = fence_ticks(s, n, &i);
   if (k - i < 3)
     return false;
   *len = (int)(k - i);
@@ -695,20 +783,17 @@ static bool fence_open(const char *s, size_t n, int *len) {
 }
 
 static bool fence_close(const char *s, size_t n, int len) {
-  size_t i = 0;
-  while (i < n && i < 3 && s[i] == ' ')
-    i++;
-  size_t k = i;
-  while (k < n && s[k] == '`')
-    k++;
+  size_t i, k = fence_ticks(s, n, &i);
   while (k < n && (s[k] == ' ' || s[k] == '\t'))
     k++;
   return k == n && (int)(k - i) >= len && k > i;
 }
 
-int conflict_apply_file(struct store *st, const char *file_kind,
-                        const char *file_record, const char *text, size_t len,
-                        struct buf *report) {
+/* Reads the answers of a saved conflict file: one a "## Conflict N"
+ * section, with the options ticked and the text of option 3's fenced
+ * block. The caller frees them with answers_free(). */
+static void read_answers(const char *text, size_t len, struct answer **out,
+                         size_t *nout) {
   struct answer *ans = NULL;
   size_t nans = 0, cap = 0;
   int option = 0, fence = 0, line = 0;
@@ -751,46 +836,66 @@ int conflict_apply_file(struct store *st, const char *file_kind,
     }
     p += n + (nl ? 1 : 0);
   }
+  *out = ans;
+  *nout = nans;
+}
+
+static void answers_free(struct answer *v, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    buf_release(&v[i].manual);
+  free(v);
+}
+
+/* Applies one answer to the open conflict c: the option ticked, or a note
+ * (in report, counted in *problems) saying why not. */
+static int apply_answer(struct store *st, const struct answer *a,
+                        const struct conflict *c, struct buf *report,
+                        int *problems) {
+  int rc = ENG_OK;
+  const char *manual = a->has_manual ? a->manual.ptr : NULL;
+  bool manual_edited = manual && !str_eq(manual, c->file_display) &&
+                       !(c->manual_value && str_eq(manual, c->manual_value));
+  char note[300] = "";
+  if (a->nticks > 1) {
+    snprintf(note, sizeof note,
+             "line %d: more than one option is ticked; tick one", a->line);
+  } else if (a->nticks == 1) {
+    const char *how = a->ticked[1] ? "db" : a->ticked[2] ? "file" : "manual";
+    int at = a->ticked[1] + a->ticked[2] + a->ticked[3];
+    rc = conflict_resolve(st, a->id, how, manual);
+    if (rc == ENG_INVALID) {
+      snprintf(note, sizeof note, "line %d: %s", at, store_errmsg(st));
+      rc = ENG_OK;
+    }
+  }
+  if (*note || (manual_edited && a->nticks != 1)) {
+    if (rc == ENG_OK)
+      rc = store_conflict_note(st, a->id, manual, note);
+    if (*note) {
+      (*problems)++;
+      buf_printf(report, "conflict %lld: %s\n", (long long)a->id, note);
+    }
+  }
+  return rc;
+}
+
+int conflict_apply_file(struct store *st, const char *file_kind,
+                        const char *file_record, const char *text, size_t len,
+                        struct buf *report) {
+  struct answer *ans;
+  size_t nans;
+  read_answers(text, len, &ans, &nans);
   int rc = ENG_OK, problems = 0;
   for (size_t i = 0; i < nans && rc == ENG_OK; i++) {
-    struct answer *a = &ans[i];
     struct conflict c;
     conflict_init(&c);
-    if (store_conflict_get(st, a->id, &c) != ENG_OK ||
-        !str_eq(c.file_kind, file_kind) ||
-        !str_eq(c.file_record, file_record) || str_eq(c.status, "resolved")) {
-      conflict_release(&c);
-      continue;
-    }
-    const char *manual = a->has_manual ? a->manual.ptr : NULL;
-    bool manual_edited = manual && !str_eq(manual, c.file_display) &&
-                         !(c.manual_value && str_eq(manual, c.manual_value));
-    char note[300] = "";
-    if (a->nticks > 1) {
-      snprintf(note, sizeof note,
-               "line %d: more than one option is ticked; tick one", a->line);
-    } else if (a->nticks == 1) {
-      const char *how = a->ticked[1] ? "db" : a->ticked[2] ? "file" : "manual";
-      int at = a->ticked[1] + a->ticked[2] + a->ticked[3];
-      rc = conflict_resolve(st, a->id, how, manual);
-      if (rc == ENG_INVALID) {
-        snprintf(note, sizeof note, "line %d: %s", at, store_errmsg(st));
-        rc = ENG_OK;
-      }
-    }
-    if (*note || (manual_edited && a->nticks != 1)) {
-      if (rc == ENG_OK)
-        rc = store_conflict_note(st, a->id, manual, note);
-      if (*note) {
-        problems++;
-        buf_printf(report, "conflict %lld: %s\n", (long long)a->id, note);
-      }
-    }
+    if (store_conflict_get(st, ans[i].id, &c) == ENG_OK &&
+        str_eq(c.file_kind, file_kind) && str_eq(c.file_record, file_record) &&
+        !str_eq(c.status, "resolved"))
+      rc = apply_answer(st, &ans[i], &c, report, &problems);
     conflict_release(&c);
   }
-  for (size_t i = 0; i < nans; i++)
-    buf_release(&ans[i].manual);
-  free(ans);
+  answers_free(ans, nans);
   if (rc)
     return rc;
   return problems ? ENG_PARSE : ENG_OK;

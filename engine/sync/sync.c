@@ -28,18 +28,6 @@ void save_result_release(struct save_result *r) {
   memset(r, 0, sizeof *r);
 }
 
-static const struct policy *policy_or_default(const struct policy *p) {
-  static struct policy defaults;
-  static bool ready;
-  if (p)
-    return p;
-  if (!ready) {
-    policy_default(&defaults);
-    ready = true;
-  }
-  return &defaults;
-}
-
 static int64_t now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
@@ -98,6 +86,20 @@ static void record_in(struct store *st, const char *type,
   buf_release(&path);
 }
 
+/* Ends a transaction: commits when rc is ENG_OK, else rolls back and
+ * returns rc. */
+static int end_transaction(struct store *st, int rc) {
+  if (rc) {
+    store_rollback(st);
+    return rc;
+  }
+  return store_commit(st);
+}
+
+/* The heading of the empty notes section a task or group file shows when
+ * it has none: not a section of its own. */
+#define NOTES_PLACEHOLDER "## \xf0\x9f\x93\x9d Notes"
+
 struct ctx {
   struct store *st;
   struct doc *doc;
@@ -114,8 +116,41 @@ struct ctx {
   struct strlist created_titles, created_ids;
   int changes;
   struct settle_env env; /* the policy and where this save happens */
+  struct policy policy;  /* env's */
   struct buf path;       /* of the file, for labels */
 };
+
+/* Sets c up for a save of doc to f by policy (NULL: the defaults). The
+ * file is "new" until the caller names it in c->env. */
+static void ctx_init(struct ctx *c, struct store *st, const struct vnode *f,
+                     struct doc *doc, const struct policy *policy) {
+  memset(c, 0, sizeof *c);
+  c->st = st;
+  c->f = f;
+  c->doc = doc;
+  c->dg = &doc->diags;
+  if (policy)
+    c->policy = *policy;
+  else
+    policy_default(&c->policy);
+  c->env.policy = &c->policy;
+  c->env.now_ns = now_ns();
+  c->env.session_id = f->session;
+  c->env.file_kind = "new";
+  c->env.file_record = "";
+  c->env.file_path = "";
+  buf_init(&c->path);
+}
+
+static void ctx_release(struct ctx *c) {
+  store_asof_close(c->base);
+  store_asof_close(c->alt);
+  store_memo_release(&c->memo);
+  free(c->memo_used);
+  strlist_clear(&c->created_titles);
+  strlist_clear(&c->created_ids);
+  buf_release(&c->path);
+}
 
 /* ---- text forms ---- */
 
@@ -242,17 +277,10 @@ static int pick_int(struct ctx *c, const char *task, const char *what,
   return chosen;
 }
 
-/*
- * The task as the block has it: a copy of the base with the file's
- * values. b is the base, a (may be NULL) the alternative base.
- */
-static void resolve_task(struct ctx *c, const struct ptask *p,
-                         const struct task *b, const struct task *a,
-                         struct task *f) {
-  task_copy(f, b);
-  const char *id = b->id;
-
-  /* Title: the heading, or the overview table's cell. */
+/* The title a block gives: the heading, or the overview table's cell. */
+static void resolve_title(struct ctx *c, const struct ptask *p,
+                          const struct task *b, const struct task *a,
+                          struct task *f) {
   bool hd =
       !line_same(p->title, b->title) && !(a && line_same(p->title, a->title));
   bool tb = p->table_title && !line_same(p->table_title, b->title) &&
@@ -261,13 +289,19 @@ static void resolve_task(struct ctx *c, const struct ptask *p,
     diags_add(c->dg, DIAG_ERROR, p->table_line,
               "task '%s': the title in the overview table disagrees with "
               "the heading at line %d; change one place only",
-              id, p->line);
+              b->id, p->line);
   if (hd)
     pick_text(&f->title, p->title, b->title, NULL, true);
   else if (tb)
     pick_text(&f->title, p->table_title, b->title, NULL, true);
+}
 
-  /* Status: the word, the table, the section, and the checkbox. */
+/* The status a block gives: the word, the table, the section, and the
+ * checkbox; then the progress: the field, or the table's cell. */
+static void resolve_status(struct ctx *c, const struct ptask *p,
+                           const struct task *b, const struct task *a,
+                           struct task *f) {
+  const char *id = b->id;
   int alt_status = a ? a->status : -1;
   struct signal ss[] = {{p->status, p->status_line, "Status line"},
                         {p->table_status, p->table_line, "overview table"},
@@ -291,8 +325,6 @@ static void resolve_task(struct ctx *c, const struct ptask *p,
     status = STATUS_ACTIVE; /* unticked: back to work */
     st_edit = true;
   }
-
-  /* Progress: the field, or the table's cell. */
   int alt_progress = a ? a->progress : -1;
   struct signal ps[] = {{p->progress, p->progress_line, "Progress line"},
                         {p->table_progress, p->table_line, "overview table"}};
@@ -305,25 +337,31 @@ static void resolve_task(struct ctx *c, const struct ptask *p,
     f->progress = progress;
   else if (!st_edit)
     f->progress = b->progress;
+}
 
+/*
+ * The task as the block has it: a copy of the base with the file's
+ * values. b is the base, a (may be NULL) the alternative base.
+ */
+static void resolve_task(struct ctx *c, const struct ptask *p,
+                         const struct task *b, const struct task *a,
+                         struct task *f) {
+  task_copy(f, b);
+  resolve_title(c, p, b, a, f);
+  resolve_status(c, p, b, a, f);
   if (p->priority >= 0 && p->priority != b->priority &&
       !(a && p->priority == a->priority))
     f->priority = p->priority;
   pick_text(&f->specialist, p->has_specialist ? p->specialist : "",
             b->specialist, a ? a->specialist : NULL, true);
-  double est = p->has_estimate ? p->estimate : NAN;
-  double act = p->has_actual ? p->actual : NAN;
-  struct task tmp;
-  task_init(&tmp);
-  tmp.estimate = est;
-  tmp.actual = act;
   /* Efforts are shown to two decimals: a value that reads the same as
    * the base's is the base's. */
+  double est = p->has_estimate ? p->estimate : NAN;
+  double act = p->has_actual ? p->actual : NAN;
   if (!same_effort(est, b->estimate) && !(a && same_effort(est, a->estimate)))
     f->estimate = est;
   if (!same_effort(act, b->actual) && !(a && same_effort(act, a->actual)))
     f->actual = act;
-  task_release(&tmp);
   const struct strlist empty = {0};
   const struct strlist *deps = p->has_deps ? &p->dependencies : &empty;
   if (!strlist_eq(deps, &b->dependencies) &&
@@ -472,36 +510,26 @@ static char *section_label(int owner_kind, const char *owner,
                    owner_kind_name(owner_kind), owner);
 }
 
-/*
- * Merges the user sections of a file into those of one owner. A section
- * the file adds is created (unless it is the empty placeholder); one it
- * removes is deleted; text changed on one side is taken; text changed on
- * both is settled by the policy (line-wise merge first). skip_prefix:
- * keys of the owner that this file does not show (session notes files),
- * left alone; only_key: the one key this file shows (a notes file).
- * Positions change only when the file reorders the sections.
- */
-static int merge_sections(struct ctx *c, int owner_kind, const char *owner,
-                          const struct psection *fs, size_t nf,
-                          const char *placeholder, const char *skip_prefix,
-                          const char *only_key) {
-  struct section *bs = NULL, *as = NULL, *cs = NULL, *all = NULL;
-  size_t nb = 0, na = 0, nc = 0, nall = 0;
-  int rc = ENG_OK;
-  if (c->base &&
-      (rc = store_asof_sections(c->base, owner_kind, owner, &bs, &nb)))
-    goto out;
-  if (c->alt && (rc = store_asof_sections(c->alt, owner_kind, owner, &as, &na)))
-    goto out;
-  if ((rc = store_section_list(c->st, owner_kind, owner, false, &cs, &nc)))
-    goto out;
-  /* Positions: kept while the file keeps the order; new sections go
-   * between their neighbours. */
+/* The sections of one owner: as of the base (b), of the alternative base
+ * (a) and now (cur), and what the file is asked to merge into them. */
+struct owner_sections {
+  int kind;
+  const char *id;
+  struct section *b, *a, *cur;
+  size_t nb, na, nc;
+  const char *placeholder; /* a new section shown so, empty, is not made */
+  const char *skip_prefix, *only_key; /* see merge_sections() */
+};
+
+/* Positions: kept while the file keeps the order; new sections go
+ * between their neighbours. The caller frees the result. */
+static double *section_positions(const struct owner_sections *o,
+                                 const struct psection *fs, size_t nf) {
   double *pos = xcalloc(nf + 1, sizeof *pos);
   bool ordered = true;
   double last = -INFINITY;
   for (size_t i = 0; i < nf; i++) {
-    struct section *cur = find_section(cs, nc, fs[i].key);
+    struct section *cur = find_section(o->cur, o->nc, fs[i].key);
     pos[i] = cur ? cur->position : NAN;
     if (cur) {
       if (cur->position <= last)
@@ -524,124 +552,227 @@ static int merge_sections(struct ctx *c, int owner_kind, const char *owner,
              : !isnan(next)               ? next - 1
                                           : 1;
   }
-  for (size_t i = 0; i < nf && rc == ENG_OK; i++) {
-    const struct psection *x = &fs[i];
-    struct section *b = find_section(bs, nb, x->key);
-    struct section *a = find_section(as, na, x->key);
-    struct section *cur = find_section(cs, nc, x->key);
-    bool edited = !(b && section_same(b, x->heading, x->body)) &&
-                  !(a && section_same(a, x->heading, x->body));
-    const struct section *since = a ? a : b;
-    char *ft = section_text(x->heading, x->body);
-    char *label = section_label(owner_kind, owner, x->heading);
-    int outcome = SETTLE_KEEP_DB;
-    char *merged = NULL;
-    if (!cur && (b || a) && edited) {
-      /* Deleted in the database while the file changed it. */
-      char *bt = section_text(since->heading, since->body);
-      char id[32];
-      snprintf(id, sizeof id, "%lld", (long long)since->id);
-      rc = settle(c, CT_STRUCTURAL, "section", id, "text", label, bt, NULL, ft,
-                  NULL, &outcome, &merged);
-      if (rc == ENG_OK && outcome != SETTLE_KEEP_DB) {
-        rc =
-            store_field_set(c->st, "section", id, "text", merged ? merged : ft);
-        if (rc == ENG_OK)
-          rc = store_field_set(c->st, "section", id, "deleted", "0");
-        c->changes++;
-      }
-      free(bt);
-    } else if (!cur && !b && !a) {
-      if (!(is_blank(x->body) && placeholder &&
-            strcmp(x->heading, placeholder) == 0)) {
-        struct section n;
-        section_init(&n);
-        n.owner_kind = owner_kind;
-        n.owner_id = xstrdup(owner);
-        n.key = xstrdup(x->key);
-        n.heading = xstrdup(x->heading);
-        n.body = xstrdup(x->body);
-        n.position = pos[i];
-        rc = store_section_insert(c->st, &n);
-        section_release(&n);
-        c->changes++;
-      }
-    } else if (cur) {
-      bool changed = false;
-      if (edited && !section_same(cur, x->heading, x->body)) {
-        if (!since || section_same(cur, since->heading, since->body) ||
-            (b && section_same(cur, b->heading, b->body))) {
-          str_set(&cur->heading, x->heading);
-          str_set(&cur->body, x->body);
-          changed = true;
-        } else {
-          char *bt = section_text(since->heading, since->body);
-          char *ct = section_text(cur->heading, cur->body);
-          char id[32];
-          snprintf(id, sizeof id, "%lld", (long long)cur->id);
-          rc = settle(c, CT_USER_CONTENT, "section", id, "text", label, bt, ct,
-                      ft, NULL, &outcome, &merged);
-          if (rc == ENG_OK && outcome != SETTLE_KEEP_DB) {
-            set_section_text(cur, merged ? merged : ft);
-            changed = true;
-          }
-          free(bt);
-          free(ct);
-        }
-      }
-      if (cur->position != pos[i]) {
-        cur->position = pos[i];
+  return pos;
+}
+
+/* The row id of a section, as conflicts and backups name it. */
+static void section_id(const struct section *s, char id[32]) {
+  snprintf(id, 32, "%lld", (long long)s->id);
+}
+
+/*
+ * Settles a clash over the text of section id by the policy of type:
+ * since is the section as of the base, cur as now (NULL: the database
+ * deleted it), x as in the file. *text is the text to apply (the merge,
+ * or the file's), or NULL when the database's stays; the caller frees it.
+ */
+static int settle_section_text(struct ctx *c, const struct owner_sections *o,
+                               int type, const char *id,
+                               const struct section *since,
+                               const struct section *cur,
+                               const struct psection *x, char **text) {
+  char *bt = section_text(since->heading, since->body);
+  char *ct = cur ? section_text(cur->heading, cur->body) : NULL;
+  char *ft = section_text(x->heading, x->body);
+  char *label = section_label(o->kind, o->id, x->heading);
+  int outcome = SETTLE_KEEP_DB;
+  char *merged = NULL;
+  int rc = settle(c, type, "section", id, "text", label, bt, ct, ft, NULL,
+                  &outcome, &merged);
+  *text = NULL;
+  if (rc == ENG_OK && outcome != SETTLE_KEEP_DB) {
+    *text = merged ? merged : ft;
+    if (merged)
+      merged = NULL;
+    else
+      ft = NULL;
+  }
+  free(merged);
+  free(label);
+  free(ft);
+  free(ct);
+  free(bt);
+  return rc;
+}
+
+/* A section the database deleted while the file changed it: a structural
+ * conflict; when the file wins, the section comes back with its text. */
+static int revive_section(struct ctx *c, const struct owner_sections *o,
+                          const struct psection *x,
+                          const struct section *since) {
+  char id[32], *text;
+  section_id(since, id);
+  int rc = settle_section_text(c, o, CT_STRUCTURAL, id, since, NULL, x, &text);
+  if (rc == ENG_OK && text) {
+    rc = store_field_set(c->st, "section", id, "text", text);
+    if (rc == ENG_OK)
+      rc = store_field_set(c->st, "section", id, "deleted", "0");
+    c->changes++;
+  }
+  free(text);
+  return rc;
+}
+
+/* A section the file adds, unless it is the empty placeholder. */
+static int add_section(struct ctx *c, const struct owner_sections *o,
+                       const struct psection *x, double pos) {
+  if (is_blank(x->body) && o->placeholder &&
+      strcmp(x->heading, o->placeholder) == 0)
+    return ENG_OK;
+  struct section n;
+  section_init(&n);
+  n.owner_kind = o->kind;
+  n.owner_id = xstrdup(o->id);
+  n.key = xstrdup(x->key);
+  n.heading = xstrdup(x->heading);
+  n.body = xstrdup(x->body);
+  n.position = pos;
+  int rc = store_section_insert(c->st, &n);
+  section_release(&n);
+  c->changes++;
+  return rc;
+}
+
+/* A section both the file and the database have: the file's text when
+ * only it changed the text, settled when both did; its position. */
+static int update_section(struct ctx *c, const struct owner_sections *o,
+                          const struct psection *x, const struct section *b,
+                          const struct section *since, bool edited,
+                          struct section *cur, double pos) {
+  bool changed = false;
+  int rc = ENG_OK;
+  if (edited && !section_same(cur, x->heading, x->body)) {
+    if (!since || section_same(cur, since->heading, since->body) ||
+        (b && section_same(cur, b->heading, b->body))) {
+      str_set(&cur->heading, x->heading);
+      str_set(&cur->body, x->body);
+      changed = true;
+    } else {
+      char id[32], *text;
+      section_id(cur, id);
+      rc = settle_section_text(c, o, CT_USER_CONTENT, id, since, cur, x, &text);
+      if (text) {
+        set_section_text(cur, text);
         changed = true;
       }
-      if (changed && rc == ENG_OK) {
-        rc = store_section_update(c->st, cur);
-        c->changes++;
-      }
+      free(text);
     }
+  }
+  if (cur->position != pos) {
+    cur->position = pos;
+    changed = true;
+  }
+  if (changed && rc == ENG_OK) {
+    rc = store_section_update(c->st, cur);
+    c->changes++;
+  }
+  return rc;
+}
+
+/* Merges one section of the file at position pos. */
+static int merge_section(struct ctx *c, const struct owner_sections *o,
+                         const struct psection *x, double pos) {
+  struct section *b = find_section(o->b, o->nb, x->key);
+  struct section *a = find_section(o->a, o->na, x->key);
+  struct section *cur = find_section(o->cur, o->nc, x->key);
+  bool edited = !(b && section_same(b, x->heading, x->body)) &&
+                !(a && section_same(a, x->heading, x->body));
+  const struct section *since = a ? a : b;
+  if (!cur && (b || a))
+    return edited ? revive_section(c, o, x, since) : ENG_OK;
+  if (!cur)
+    return add_section(c, o, x, pos);
+  return update_section(c, o, x, b, since, edited, cur, pos);
+}
+
+static bool file_has_section(const struct psection *fs, size_t nf,
+                             const char *key) {
+  for (size_t k = 0; k < nf; k++)
+    if (strcmp(fs[k].key, key) == 0)
+      return true;
+  return false;
+}
+
+/* Deletes the section v (as of a base) that the file no longer has,
+ * unless the database changed it since and the policy keeps it. */
+static int drop_section(struct ctx *c, const struct owner_sections *o,
+                        const struct section *v) {
+  struct section *cur = find_section(o->cur, o->nc, v->key);
+  if (!cur || cur->deleted)
+    return ENG_OK;
+  int outcome = SETTLE_TAKE_FILE, rc = ENG_OK;
+  if (!section_same(cur, v->heading, v->body)) {
+    char id[32];
+    section_id(cur, id);
+    char *label = section_label(o->kind, o->id, cur->heading);
+    char *merged = NULL;
+    rc = settle(c, CT_STRUCTURAL, "section", id, "deleted", label, "0", "0",
+                "1", NULL, &outcome, &merged);
     free(merged);
     free(label);
-    free(ft);
   }
-  /* Sections the file no longer has. */
+  if (rc == ENG_OK && outcome == SETTLE_TAKE_FILE) {
+    cur->deleted = true;
+    rc = store_section_update(c->st, cur);
+    c->changes++;
+  }
+  return rc;
+}
+
+/* Sections of the bases that the file no longer has. */
+static int drop_sections(struct ctx *c, const struct owner_sections *o,
+                         const struct psection *fs, size_t nf) {
+  int rc = ENG_OK;
   for (int pass = 0; pass < 2 && rc == ENG_OK; pass++) {
-    struct section *v = pass ? as : bs;
-    size_t n = pass ? na : nb;
+    const struct section *v = pass ? o->a : o->b;
+    size_t n = pass ? o->na : o->nb;
     for (size_t i = 0; i < n && rc == ENG_OK; i++) {
-      if ((skip_prefix && str_starts(v[i].key, skip_prefix)) ||
-          (only_key && strcmp(v[i].key, only_key) != 0))
+      if ((o->skip_prefix && str_starts(v[i].key, o->skip_prefix)) ||
+          (o->only_key && strcmp(v[i].key, o->only_key) != 0))
         continue;
-      bool in_file = false;
-      for (size_t k = 0; k < nf && !in_file; k++)
-        in_file = strcmp(fs[k].key, v[i].key) == 0;
-      if (in_file)
-        continue;
-      struct section *cur = find_section(cs, nc, v[i].key);
-      if (!cur || cur->deleted)
-        continue;
-      int outcome = SETTLE_TAKE_FILE;
-      if (!section_same(cur, v[i].heading, v[i].body)) {
-        char id[32];
-        snprintf(id, sizeof id, "%lld", (long long)cur->id);
-        char *label = section_label(owner_kind, owner, cur->heading);
-        char *merged = NULL;
-        rc = settle(c, CT_STRUCTURAL, "section", id, "deleted", label, "0", "0",
-                    "1", NULL, &outcome, &merged);
-        free(merged);
-        free(label);
-      }
-      if (rc == ENG_OK && outcome == SETTLE_TAKE_FILE) {
-        cur->deleted = true;
-        rc = store_section_update(c->st, cur);
-        c->changes++;
-      }
+      if (!file_has_section(fs, nf, v[i].key))
+        rc = drop_section(c, o, &v[i]);
     }
   }
-  free(pos);
-out:
-  store_sections_free(bs, nb);
-  store_sections_free(as, na);
-  store_sections_free(cs, nc);
-  store_sections_free(all, nall);
+  return rc;
+}
+
+/*
+ * Merges the user sections of a file into those of one owner. A section
+ * the file adds is created (unless it is the empty placeholder); one it
+ * removes is deleted; text changed on one side is taken; text changed on
+ * both is settled by the policy (line-wise merge first). skip_prefix:
+ * keys of the owner that this file does not show (session notes files),
+ * left alone; only_key: the one key this file shows (a notes file).
+ * Positions change only when the file reorders the sections.
+ */
+static int merge_sections(struct ctx *c, int owner_kind, const char *owner,
+                          const struct psection *fs, size_t nf,
+                          const char *placeholder, const char *skip_prefix,
+                          const char *only_key) {
+  struct owner_sections o = {.kind = owner_kind,
+                             .id = owner,
+                             .placeholder = placeholder,
+                             .skip_prefix = skip_prefix,
+                             .only_key = only_key};
+  int rc = ENG_OK;
+  if (c->base)
+    rc = store_asof_sections(c->base, owner_kind, owner, &o.b, &o.nb);
+  if (rc == ENG_OK && c->alt)
+    rc = store_asof_sections(c->alt, owner_kind, owner, &o.a, &o.na);
+  if (rc == ENG_OK)
+    rc = store_section_list(c->st, owner_kind, owner, false, &o.cur, &o.nc);
+  if (rc == ENG_OK) {
+    double *pos = section_positions(&o, fs, nf);
+    for (size_t i = 0; i < nf && rc == ENG_OK; i++)
+      rc = merge_section(c, &o, &fs[i], pos[i]);
+    free(pos);
+  }
+  if (rc == ENG_OK)
+    rc = drop_sections(c, &o, fs, nf);
+  store_sections_free(o.b, o.nb);
+  store_sections_free(o.a, o.na);
+  store_sections_free(o.cur, o.nc);
   return rc;
 }
 
@@ -694,6 +825,125 @@ static int block_failure(struct ctx *c, int rc, int line) {
   return rc;
 }
 
+/* The task a block names, as it is now (known: already read). *ok is
+ * false, with a diagnostic, when the block cannot save it: no such task,
+ * or one of another session. */
+static int current_task(struct ctx *c, const struct ptask *p, const char *id,
+                        const struct task *known, struct task *cur, bool *ok) {
+  int rc = ENG_OK;
+  *ok = false;
+  if (known)
+    task_copy(cur, known);
+  else
+    rc = store_task_get(c->st, id, cur);
+  if (rc == ENG_NOTFOUND) {
+    diags_add(c->dg, DIAG_ERROR, p->line,
+              "'%s' is not a task id: remove the id from the heading to "
+              "make a new task",
+              id);
+    return ENG_OK;
+  }
+  if (rc)
+    return rc;
+  if (!str_eq(cur->session_id, c->f->session)) {
+    diags_add(c->dg, DIAG_ERROR, p->line,
+              "task '%s' belongs to session %s, not to this one", id,
+              cur->session_id);
+    return ENG_OK;
+  }
+  *ok = true;
+  return ENG_OK;
+}
+
+/* A task file's Group line, when it names another group than the base's
+ * (b): the task moves to it. */
+static void move_to_named_group(struct ctx *c, const struct ptask *p,
+                                const struct task *b, struct task *f) {
+  struct group g, bg;
+  group_init(&g);
+  group_init(&bg);
+  int grc = store_group_get(c->st, b->group_id, &bg);
+  if (grc == ENG_OK && line_same(p->group_name, bg.name)) {
+    /* unchanged */
+  } else if (store_group_find(c->st, c->f->session, p->group_name, &g) ==
+             ENG_OK) {
+    str_set(&f->group_id, g.id);
+  } else {
+    diags_add(c->dg, DIAG_ERROR, p->group_line,
+              "no group named '%s' in this session: use the name of a "
+              "file in task_groups/",
+              p->group_name);
+  }
+  group_release(&g);
+  group_release(&bg);
+}
+
+/* Did a save of a file (not the orchestrator) delete task id last? */
+static bool deleted_by_save(struct ctx *c, const char *id) {
+  struct change last = {0};
+  bool ours =
+      store_last_change(c->st, "task", id, "deleted", &last) == ENG_OK &&
+      str_eq(last.source, "taskfs");
+  store_change_release(&last);
+  return ours;
+}
+
+/* A block f that edits a task the database deleted since the base b: a
+ * structural conflict, settled by the policy. When the file wins, the
+ * task comes back as the file has it (*revived; b becomes cur). */
+static int settle_deleted_task(struct ctx *c, const char *id,
+                               const struct task *f, struct task *cur,
+                               struct task *b, bool *revived) {
+  int edited = 0;
+  for (int i = 0; i < TF_COUNT; i++)
+    if (i != TF_POSITION && i != TF_DELETED && i != TF_STARTED &&
+        i != TF_COMPLETED && !task_field_eq(f, b, i))
+      edited++;
+  if (!edited)
+    return ENG_OK;
+  char *json = record_fields_json(RK_TASK, f, FIELD_MERGED);
+  struct buf shown = BUF_INIT;
+  buf_printf(&shown, "### %s `%s`\n\n", f->title, f->id);
+  render_task_body(&shown, f, NULL);
+  char *label = task_label(f);
+  int outcome = SETTLE_KEEP_DB;
+  char *merged = NULL;
+  int rc = settle(c, CT_STRUCTURAL, "task", id, "block", label, NULL, "1", json,
+                  shown.ptr, &outcome, &merged);
+  if (rc == ENG_OK && outcome != SETTLE_KEEP_DB) {
+    cur->deleted = false;
+    *revived = true;
+    c->changes++;
+    task_release(b);
+    task_copy(b, cur);
+    b->deleted = false;
+  }
+  free(merged);
+  free(label);
+  free(json);
+  buf_release(&shown);
+  return rc;
+}
+
+/* A block f showing a task the database deleted since the base b. A block
+ * moved into group (NULL: its own file) from a file whose save deleted it
+ * is a move; anything else that edits it is a conflict. *revived when the
+ * task comes back; otherwise the block is left alone. */
+static int deleted_task(struct ctx *c, const char *id, const char *group,
+                        const struct task *f, struct task *cur, struct task *b,
+                        bool *revived) {
+  bool moved = group && !str_eq(cur->group_id, group);
+  if (deleted_by_save(c, id) && (moved || b->deleted)) {
+    cur->deleted = false;
+    *revived = true;
+    c->changes++;
+    return ENG_OK;
+  }
+  if (b->deleted)
+    return ENG_OK; /* deleted at the base too: shown by mistake */
+  return settle_deleted_task(c, id, f, cur, b, revived);
+}
+
 /* Saves one existing task as a block shows it (in group group, or in its
  * own file when group is NULL). */
 static int save_task(struct ctx *c, const struct ptask *p, const char *id,
@@ -704,107 +954,22 @@ static int save_task(struct ctx *c, const struct ptask *p, const char *id,
   task_init(&b);
   task_init(&a);
   task_init(&f);
-  bool has_alt = false, revived = false;
-  int rc = ENG_OK;
-  if (known)
-    task_copy(&cur, known);
-  else
-    rc = store_task_get(c->st, id, &cur);
-  if (rc == ENG_NOTFOUND) {
-    diags_add(c->dg, DIAG_ERROR, p->line,
-              "'%s' is not a task id: remove the id from the heading to "
-              "make a new task",
-              id);
-    rc = ENG_OK;
+  bool ok, has_alt = false, revived = false;
+  int rc = current_task(c, p, id, known, &cur, &ok);
+  if (rc || !ok)
     goto out;
-  }
-  if (rc)
-    goto out;
-  if (!str_eq(cur.session_id, c->f->session)) {
-    diags_add(c->dg, DIAG_ERROR, p->line,
-              "task '%s' belongs to session %s, not to this one", id,
-              cur.session_id);
-    goto out;
-  }
   if ((rc = task_bases(c, id, &cur, &b, &a, &has_alt)))
     goto out;
   resolve_task(c, p, &b, has_alt ? &a : NULL, &f);
-  if (group) {
+  if (group)
     str_set(&f.group_id, group);
-  } else if (p->group_name) {
-    struct group g;
-    group_init(&g);
-    struct group bg;
-    group_init(&bg);
-    int grc = store_group_get(c->st, b.group_id, &bg);
-    if (grc == ENG_OK && line_same(p->group_name, bg.name)) {
-      /* unchanged */
-    } else if (store_group_find(c->st, c->f->session, p->group_name, &g) ==
-               ENG_OK) {
-      str_set(&f.group_id, g.id);
-    } else {
-      diags_add(c->dg, DIAG_ERROR, p->group_line,
-                "no group named '%s' in this session: use the name of a "
-                "file in task_groups/",
-                p->group_name);
-    }
-    group_release(&g);
-    group_release(&bg);
-  }
+  else if (p->group_name)
+    move_to_named_group(c, p, &b, &f);
   check_deps(c, p, &f);
   if (cur.deleted) {
-    /* A task the database deleted since the base. A block moved here from
-     * a file whose save deleted it is a move; anything else that edits it
-     * is a conflict. */
-    struct change last = {0};
-    bool ours =
-        store_last_change(c->st, "task", id, "deleted", &last) == ENG_OK &&
-        str_eq(last.source, "taskfs");
-    store_change_release(&last);
-    bool moved = group && !str_eq(cur.group_id, group);
-    if (ours && (moved || b.deleted)) {
-      cur.deleted = false;
-      revived = true;
-      c->changes++;
-    } else if (b.deleted) {
-      /* Deleted at the base too: the file shows it by mistake. */
+    rc = deleted_task(c, id, group, &f, &cur, &b, &revived);
+    if (rc || !revived)
       goto out;
-    } else {
-      /* Edited in the file, deleted in the database: a structural
-       * conflict, settled by the policy. */
-      int edited = 0;
-      for (int i = 0; i < TF_COUNT; i++)
-        if (i != TF_POSITION && i != TF_DELETED && i != TF_STARTED &&
-            i != TF_COMPLETED && !task_field_eq(&f, &b, i))
-          edited++;
-      if (!edited)
-        goto out;
-      char *json = record_fields_json(RK_TASK, &f, FIELD_MERGED);
-      struct buf shown = BUF_INIT;
-      buf_printf(&shown, "### %s `%s`\n\n", f.title, f.id);
-      render_task_body(&shown, &f, NULL);
-      char *label = task_label(&f);
-      int outcome = SETTLE_KEEP_DB;
-      char *merged = NULL;
-      if (rc == ENG_OK)
-        rc = settle(c, CT_STRUCTURAL, "task", id, "block", label, NULL, "1",
-                    json, shown.ptr, &outcome, &merged);
-      if (rc == ENG_OK && outcome != SETTLE_KEEP_DB) {
-        /* The file wins: the task comes back as the file has it. */
-        cur.deleted = false;
-        revived = true;
-        c->changes++;
-        task_release(&b);
-        task_copy(&b, &cur);
-        b.deleted = false;
-      }
-      free(merged);
-      free(label);
-      free(json);
-      buf_release(&shown);
-      if (rc || !revived)
-        goto out;
-    }
   }
   int taken = 0;
   if ((rc =
@@ -1016,162 +1181,209 @@ static int delete_tasks(struct ctx *c, const struct group *g,
   return rc;
 }
 
-static int apply_group(struct ctx *c) {
-  const char *gid = c->f->record;
-  struct group cur, b, a, fg;
-  group_init(&cur);
+/* The group's own fields as the file has them: a copy of the base b with
+ * the file's values (a: the alternative base or NULL). */
+static void resolve_group(struct ctx *c, const struct group *b,
+                          const struct group *a, struct group *fg) {
+  const struct doc *d = c->doc;
+  group_copy(fg, b);
+  if (d->title && !line_same(d->title, b->title) &&
+      !(a && line_same(d->title, a->title)))
+    pick_text(&fg->title, d->title, b->title, NULL, true);
+  if (d->status >= 0 && d->status != b->status &&
+      !(a && d->status == a->status))
+    fg->status = d->status;
+  if (d->priority >= 0 && d->priority != b->priority &&
+      !(a && d->priority == a->priority))
+    fg->priority = d->priority;
+  pick_text(&fg->specialist, d->has_specialist ? d->specialist : "",
+            b->specialist, a ? a->specialist : NULL, true);
+  pick_text(&fg->description, d->description ? d->description : "",
+            b->description, a ? a->description : NULL, false);
+}
+
+/* Merges the group's own fields into the group gid, read into cur. */
+static int merge_group(struct ctx *c, const char *gid, struct group *cur) {
+  struct group b, a, fg;
   group_init(&b);
   group_init(&a);
   group_init(&fg);
-  struct task *bt = NULL, *at = NULL, *ct = NULL;
-  size_t nbt = 0, nat = 0, nct = 0;
-  struct placed *pl = NULL;
-  size_t npl = 0;
-  int rc = store_group_get(c->st, gid, &cur);
-  if (rc)
-    goto out;
-  if (!c->base || store_asof_group(c->base, gid, &b) != ENG_OK)
-    group_copy(&b, &cur);
-  bool has_alt = c->alt && store_asof_group(c->alt, gid, &a) == ENG_OK;
-
-  /* The group's own fields. */
-  struct doc *d = c->doc;
-  group_copy(&fg, &b);
-  if (d->title && !line_same(d->title, b.title) &&
-      !(has_alt && line_same(d->title, a.title)))
-    pick_text(&fg.title, d->title, b.title, NULL, true);
-  if (d->status >= 0 && d->status != b.status &&
-      !(has_alt && d->status == a.status))
-    fg.status = d->status;
-  if (d->priority >= 0 && d->priority != b.priority &&
-      !(has_alt && d->priority == a.priority))
-    fg.priority = d->priority;
-  pick_text(&fg.specialist, d->has_specialist ? d->specialist : "",
-            b.specialist, has_alt ? a.specialist : NULL, true);
-  pick_text(&fg.description, d->description ? d->description : "",
-            b.description, has_alt ? a.description : NULL, false);
-  int taken = 0;
-  if ((rc = merge_fields(c, RK_GROUP, &fg, &b, has_alt ? &a : NULL, &cur,
-                         &taken)))
-    goto out;
-  if (taken && !c->dg->errors) {
-    if ((rc = store_group_update(c->st, &cur)))
-      goto out;
-    c->changes += taken;
+  int rc = store_group_get(c->st, gid, cur);
+  if (rc == ENG_OK) {
+    if (!c->base || store_asof_group(c->base, gid, &b) != ENG_OK)
+      group_copy(&b, cur);
+    bool has_alt = c->alt && store_asof_group(c->alt, gid, &a) == ENG_OK;
+    resolve_group(c, &b, has_alt ? &a : NULL, &fg);
+    int taken = 0;
+    rc = merge_fields(c, RK_GROUP, &fg, &b, has_alt ? &a : NULL, cur, &taken);
+    if (rc == ENG_OK && taken && !c->dg->errors) {
+      rc = store_group_update(c->st, cur);
+      if (rc == ENG_OK)
+        c->changes += taken;
+    }
   }
+  group_release(&b);
+  group_release(&a);
+  group_release(&fg);
+  return rc;
+}
 
-  /* Tasks, in file order; the group's current rows read in one go. */
-  if ((rc = store_task_list_group(c->st, gid, true, &ct, &nct)))
-    goto out;
-  xsort(ct, nct, sizeof *ct, cmp_task_id);
-  double max = 0;
-  for (size_t i = 0; i < nct; i++)
-    max = fmax(max, ct[i].position);
-  pl = xcalloc(d->ntasks + 1, sizeof *pl);
-  for (size_t i = 0; i < d->ntasks; i++) {
+/* Saves, in file order, the blocks of a group file that name a task (or
+ * had one made by an earlier save of the same text) into pl, one entry a
+ * block; ct: the group's current tasks, sorted by id. */
+static int place_tasks(struct ctx *c, const char *gid, const struct task *ct,
+                       size_t nct, struct placed *pl) {
+  const struct doc *d = c->doc;
+  int rc = ENG_OK;
+  for (size_t i = 0; i < d->ntasks && rc == ENG_OK; i++) {
     const struct ptask *p = &d->tasks[i];
     const char *id = p->id ? p->id : memo_id(c, p);
-    pl[npl] = (struct placed){id, p, 0, id == NULL};
+    pl[i] = (struct placed){id, p, 0, id == NULL};
     if (id) {
       struct task key = {.id = (char *)id};
       const struct task *known =
           xsearch(&key, ct, nct, sizeof *ct, cmp_task_id);
-      if ((rc = save_task(c, p, id, gid, known, &pl[npl].pos)))
-        goto out;
+      rc = save_task(c, p, id, gid, known, &pl[i].pos);
     }
-    npl++;
   }
-  if (c->dg->errors)
-    goto out;
-  if ((rc = reorder(c, pl, npl)))
-    goto out;
+  return rc;
+}
+
+/* Makes the tasks of the blocks without one, each between its
+ * neighbours; max: the highest position in the group. */
+static int create_tasks(struct ctx *c, const char *gid, struct placed *pl,
+                        size_t npl, double max) {
   for (size_t i = 0; i < npl; i++) {
     if (!pl[i].fresh)
       continue;
     double pos = new_position(pl, npl, i, max);
     max = fmax(max, pos);
-    char *id = NULL;
-    if ((rc = create_task(c, pl[i].p, gid, STATUS_PLANNED, pos, NULL, &id)))
-      goto out;
+    int rc = create_task(c, pl[i].p, gid, STATUS_PLANNED, pos, NULL, NULL);
+    if (rc)
+      return rc;
     pl[i].fresh = false;
     pl[i].pos = pos;
-    free(id);
   }
+  return ENG_OK;
+}
 
-  /* Tasks the file no longer shows are deleted, unless the database
-   * changed them since. */
-  /* As of the base: from the rows read before this save changed any. */
-  if (c->base &&
-      (rc = store_asof_group_tasks(c->base, gid, ct, nct, &bt, &nbt)))
-    goto out;
-  if (c->alt && (rc = store_asof_group_tasks(c->alt, gid, ct, nct, &at, &nat)))
-    goto out;
-  /* The ids the file shows now, sorted for lookups. */
-  struct strlist shown_ids = {0};
+/* The ids a group file shows now, with the tasks this save made; sorted
+ * for lookups. */
+static void shown_ids(const struct ctx *c, const struct placed *pl, size_t npl,
+                      struct strlist *ids) {
   for (size_t k = 0; k < npl; k++)
     if (pl[k].id)
-      strlist_add(&shown_ids, pl[k].id);
+      strlist_add(ids, pl[k].id);
   for (size_t k = 0; k < c->created_ids.n; k++)
-    strlist_add(&shown_ids, c->created_ids.v[k]);
-  xsort(shown_ids.v, shown_ids.n, sizeof *shown_ids.v, cmp_str);
-  struct strlist doomed = {0};
+    strlist_add(ids, c->created_ids.v[k]);
+  xsort(ids->v, ids->n, sizeof *ids->v, cmp_str);
+}
+
+/*
+ * A task of group gid that the file showed as of a base (the alternative
+ * base when alt) and no longer shows joins doomed, unless the file never
+ * showed it (made after the text was read, by the database or by this
+ * very save, not by an earlier save of this text) or the database changed
+ * it since and the policy keeps it.
+ */
+static int drop_task(struct ctx *c, const char *gid, const char *id, bool alt,
+                     struct strlist *doomed) {
+  int64_t since = alt ? c->alt_rev : c->base_rev;
+  struct task t;
+  task_init(&t);
+  int rc = store_task_get(c->st, id, &t);
+  if (rc == ENG_NOTFOUND) {
+    rc = ENG_OK;
+  } else if (rc == ENG_OK && !t.deleted && str_eq(t.group_id, gid)) {
+    int outcome = SETTLE_TAKE_FILE;
+    if (t.created_rev > since || (alt && t.created_rev > c->base_rev &&
+                                  !strlist_has(&c->memo.created_ids, t.id))) {
+      outcome = SETTLE_KEEP_DB;
+    } else if (t.rev > since && !(c->alt && t.rev <= c->alt_rev)) {
+      char *label = task_label(&t), *merged = NULL;
+      rc = settle(c, CT_STRUCTURAL, "task", t.id, "deleted", label, "0", "0",
+                  "1", NULL, &outcome, &merged);
+      free(label);
+      free(merged);
+    }
+    if (rc == ENG_OK && outcome == SETTLE_TAKE_FILE &&
+        !strlist_has(doomed, t.id))
+      strlist_add(doomed, t.id);
+  }
+  task_release(&t);
+  return rc;
+}
+
+/* Tasks the group file no longer shows are deleted, unless the database
+ * changed them since. ct: the group's tasks as read before this save
+ * changed any, sorted by id. */
+static int drop_tasks(struct ctx *c, const struct group *g,
+                      const struct placed *pl, size_t npl,
+                      const struct task *ct, size_t nct) {
+  struct task *bt = NULL, *at = NULL;
+  size_t nbt = 0, nat = 0;
+  struct strlist ids = {0}, doomed = {0};
+  int rc = ENG_OK;
+  if (c->base)
+    rc = store_asof_group_tasks(c->base, g->id, ct, nct, &bt, &nbt);
+  if (rc == ENG_OK && c->alt)
+    rc = store_asof_group_tasks(c->alt, g->id, ct, nct, &at, &nat);
+  shown_ids(c, pl, npl, &ids);
   for (int pass = 0; pass < 2 && rc == ENG_OK; pass++) {
-    struct task *v = pass ? at : bt;
+    const struct task *v = pass ? at : bt;
     size_t n = pass ? nat : nbt;
-    int64_t since = pass ? c->alt_rev : c->base_rev;
-    for (size_t i = 0; i < n; i++) {
-      if (v[i].deleted)
-        continue;
+    for (size_t i = 0; i < n && rc == ENG_OK; i++) {
       const char *key = v[i].id;
-      if (xsearch(&key, shown_ids.v, shown_ids.n, sizeof *shown_ids.v, cmp_str))
-        continue;
-      struct task t;
-      task_init(&t);
-      rc = store_task_get(c->st, v[i].id, &t);
-      if (rc == ENG_NOTFOUND) {
-        rc = ENG_OK;
-      } else if (rc == ENG_OK && !t.deleted && str_eq(t.group_id, gid)) {
-        int outcome = SETTLE_TAKE_FILE;
-        if (t.created_rev > since ||
-            (pass == 1 && t.created_rev > c->base_rev &&
-             !strlist_has(&c->memo.created_ids, t.id))) {
-          /* Made after the text was read (by the database, or by this
-           * very save), not by an earlier save of this text: the text
-           * never showed it. */
-          outcome = SETTLE_KEEP_DB;
-        } else if (t.rev > since && !(c->alt && t.rev <= c->alt_rev)) {
-          char *label = task_label(&t), *merged = NULL;
-          rc = settle(c, CT_STRUCTURAL, "task", t.id, "deleted", label, "0",
-                      "0", "1", NULL, &outcome, &merged);
-          free(label);
-          free(merged);
-        }
-        if (rc == ENG_OK && outcome == SETTLE_TAKE_FILE &&
-            !strlist_has(&doomed, t.id))
-          strlist_add(&doomed, t.id);
-      }
-      task_release(&t);
-      if (rc)
-        break;
+      if (!v[i].deleted && !xsearch(&key, ids.v, ids.n, sizeof *ids.v, cmp_str))
+        rc = drop_task(c, g->id, v[i].id, pass == 1, &doomed);
     }
   }
-  strlist_clear(&shown_ids);
   if (rc == ENG_OK && doomed.n)
-    rc = delete_tasks(c, &cur, &doomed, bt ? bt : at, bt ? nbt : nat);
+    rc = delete_tasks(c, g, &doomed, bt ? bt : at, bt ? nbt : nat);
+  strlist_clear(&ids);
   strlist_clear(&doomed);
-  if (rc)
-    goto out;
-  rc = merge_sections(c, OWNER_GROUP, gid, d->sections, d->nsections,
-                      "## \xf0\x9f\x93\x9d Notes", NULL, NULL);
-out:
-  free(pl);
   store_tasks_free(bt, nbt);
   store_tasks_free(at, nat);
+  return rc;
+}
+
+static double max_position(const struct task *v, size_t n) {
+  double max = 0;
+  for (size_t i = 0; i < n; i++)
+    max = fmax(max, v[i].position);
+  return max;
+}
+
+/* A group file: the group's fields, its tasks in file order (saved,
+ * reordered, made, deleted), its sections. */
+static int apply_group(struct ctx *c) {
+  const char *gid = c->f->record;
+  size_t npl = c->doc->ntasks;
+  struct placed *pl = xcalloc(npl + 1, sizeof *pl);
+  struct task *ct = NULL;
+  size_t nct = 0;
+  struct group cur;
+  group_init(&cur);
+  int rc = merge_group(c, gid, &cur);
+  if (rc == ENG_OK)
+    rc = store_task_list_group(c->st, gid, true, &ct, &nct);
+  if (rc == ENG_OK) {
+    xsort(ct, nct, sizeof *ct, cmp_task_id);
+    rc = place_tasks(c, gid, ct, nct, pl);
+  }
+  if (rc == ENG_OK && !c->dg->errors) {
+    rc = reorder(c, pl, npl);
+    if (rc == ENG_OK)
+      rc = create_tasks(c, gid, pl, npl, max_position(ct, nct));
+    if (rc == ENG_OK)
+      rc = drop_tasks(c, &cur, pl, npl, ct, nct);
+    if (rc == ENG_OK)
+      rc = merge_sections(c, OWNER_GROUP, gid, c->doc->sections,
+                          c->doc->nsections, NOTES_PLACEHOLDER, NULL, NULL);
+  }
+  free(pl);
   store_tasks_free(ct, nct);
   group_release(&cur);
-  group_release(&b);
-  group_release(&a);
-  group_release(&fg);
   return rc;
 }
 
@@ -1184,7 +1396,7 @@ static int apply_task(struct ctx *c) {
   if (rc || c->dg->errors)
     return rc;
   return merge_sections(c, OWNER_TASK, c->f->record, p->sections, p->nsections,
-                        "## \xf0\x9f\x93\x9d Notes", NULL, NULL);
+                        NOTES_PLACEHOLDER, NULL, NULL);
 }
 
 static int apply_session(struct ctx *c) {
@@ -1374,10 +1586,7 @@ static int hold(struct store *st, const struct vnode *f, const char *text,
                       "applied");
     if (rc == ENG_OK)
       rc = store_draft_put(st, &d);
-    if (rc == ENG_OK)
-      rc = store_commit(st);
-    else
-      store_rollback(st);
+    rc = end_transaction(st, rc);
   }
   buf_release(&rec);
   res->outcome = SAVE_HELD;
@@ -1413,10 +1622,206 @@ static int save_conflicts(struct store *st, const struct vnode *f,
   return rc;
 }
 
+/* ---- the save pipeline ---- */
+
+/*
+ * One save of a text to an editable file, as save() takes it through its
+ * stages: parse (the text, checked against the file it is saved as),
+ * choose the base, merge (the three-way merge of every record the file
+ * shows, applied in the transaction), keep (the held draft it replaces,
+ * the memo, the backup of a text with parts not kept) and commit. A text
+ * that cannot be applied whole is held instead (hold()).
+ */
+struct save_ctx {
+  struct ctx c;
+  const char *text;
+  size_t len;
+  const struct served *served;
+  bool use_memo;
+  struct save_result *res;
+  struct doc doc;
+  const char *dkind; /* the file's draft key: kind and record */
+  struct buf rec;
+  int64_t rev; /* the file's revision after the save */
+};
+
+/* Parses the text, as the kind of file it is saved as, and checks that
+ * it is that file. ENG_PERM for a file that takes no saves. */
+static int save_parse(struct save_ctx *s) {
+  struct ctx *c = &s->c;
+  s->dkind = view_draft_key(c->f, &s->rec);
+  if (!s->dkind)
+    return ENG_PERM;
+  view_path(c->st, c->f, &c->path);
+  c->env.file_kind = s->dkind;
+  c->env.file_record = s->rec.ptr;
+  c->env.file_path = c->path.ptr;
+  parse_doc(s->text, s->len, doc_kind_of(c->f->kind), &s->doc);
+  if (!s->doc.diags.errors)
+    check_identity(c);
+  return ENG_OK;
+}
+
+/* The base: the text's revision, or what this path served last. When the
+ * same old text was saved before, that save's memo gives the alternative
+ * base. */
+static void save_choose_base(struct save_ctx *s) {
+  struct ctx *c = &s->c;
+  const struct served *sv = s->served;
+  int64_t base = s->doc.revision;
+  if (sv && sv->replaces && sv->rev > 0) {
+    base = sv->rev;
+  } else if (base < 0 && !s->doc.diags.errors) {
+    base = sv && sv->rev > 0 ? sv->rev : 0;
+    if (base > 0)
+      diags_add(c->dg, DIAG_WARNING, 1,
+                "no 'revision:' in the front matter: taken as based on "
+                "revision %lld, the last one read from this file",
+                (long long)base);
+  }
+  c->base_rev = base;
+  c->env.base_rev = base;
+  if (!s->doc.diags.errors && base > 0 && s->use_memo &&
+      store_memo_get(c->st, s->dkind, s->rec.ptr, &c->memo) == ENG_OK) {
+    c->has_memo = c->memo.text_rev == base && c->memo.applied_rev > base;
+    c->memo_used = xcalloc(c->memo.created_ids.n + 1, sizeof *c->memo_used);
+  }
+}
+
+/* Opens the database as of the base and the alternative base. Within the
+ * transaction. */
+static int save_open_bases(struct ctx *c) {
+  int rc = ENG_OK;
+  if (c->base_rev > 0)
+    rc = store_asof_open(c->st, c->base_rev, &c->base);
+  if (rc == ENG_OK && c->has_memo) {
+    rc = store_asof_open(c->st, c->memo.applied_rev, &c->alt);
+    c->alt_rev = c->memo.applied_rev;
+  }
+  return rc;
+}
+
+/* Merges the file's records into the database's. Within the
+ * transaction. */
+static int save_merge(struct ctx *c) {
+  switch (c->f->kind) {
+  case VK_GROUP_MD:
+    return apply_group(c);
+  case VK_TASK_MD:
+    return apply_task(c);
+  case VK_SESSION_MD:
+    return apply_session(c);
+  case VK_NOTES_MD:
+    return apply_notes(c);
+  }
+  return ENG_OK;
+}
+
+/* Remembers what a save of this text from its base did: saves of the same
+ * old text build on each other, and the tasks the earlier ones made are
+ * still the text's id-less blocks. */
+static int save_memo(struct save_ctx *s) {
+  struct ctx *c = &s->c;
+  struct save_memo m = {.kind = (char *)s->dkind,
+                        .record = s->rec.ptr,
+                        .text_rev = c->base_rev,
+                        .applied_rev = s->rev};
+  if (c->has_memo)
+    for (size_t i = 0; i < c->memo.created_ids.n; i++) {
+      strlist_add(&c->created_titles, c->memo.created_titles.v[i]);
+      strlist_add(&c->created_ids, c->memo.created_ids.v[i]);
+    }
+  m.created_titles = c->created_titles;
+  m.created_ids = c->created_ids;
+  return store_memo_put(c->st, &m);
+}
+
+/* What the save keeps beside the records: a held text it replaces becomes
+ * a backup, the memo, and a text with edits in generated parts is backed
+ * up. Within the transaction. */
+static int save_keep(struct save_ctx *s) {
+  struct ctx *c = &s->c;
+  const char *session = c->f->session;
+  int rc = retire_draft(c->st, session, s->dkind, s->rec.ptr, s->text, s->len,
+                        "held text replaced by a later save");
+  if (rc == ENG_OK)
+    rc = view_revision(c->st, c->f, &s->rev);
+  if (rc == ENG_OK && c->changes)
+    rc = save_memo(s);
+  if (rc == ENG_OK && s->doc.diags.warnings)
+    rc = store_backup_add(c->st, session, s->dkind, s->rec.ptr,
+                          "saved text with parts not kept", s->text, s->len,
+                          NULL);
+  return rc;
+}
+
+static int save_commit(struct save_ctx *s) {
+  int rc = store_commit(s->c.st);
+  if (rc)
+    return rc;
+  s->res->outcome = SAVE_APPLIED;
+  s->res->changes = s->c.changes;
+  s->res->conflicts = s->c.env.recorded;
+  s->res->rev = s->rev;
+  diags_format(s->c.dg, &s->res->report);
+  return ENG_OK;
+}
+
+/* The stages that run in the transaction: all of them apply, or none. */
+static int save_apply(struct save_ctx *s) {
+  struct store *st = s->c.st;
+  int rc = store_begin(st);
+  if (rc)
+    return rc;
+  if ((rc = save_open_bases(&s->c)) == ENG_OK)
+    rc = save_merge(&s->c);
+  if (rc == ENG_OK && s->doc.diags.errors) {
+    store_rollback(st);
+    return hold(st, s->c.f, s->text, s->len, s->c.dg, s->res);
+  }
+  if (rc == ENG_OK)
+    rc = save_keep(s);
+  if (rc) {
+    store_rollback(st);
+    return rc;
+  }
+  return save_commit(s);
+}
+
+/* use_memo: a text saved again from the same old revision builds on its
+ * earlier save (an editor that did not reload); off for texts that come
+ * from elsewhere (a backup brought back). */
 static int save(struct store *st, const struct vnode *f, const char *text,
                 size_t len, const struct served *served,
                 const struct policy *policy, bool use_memo,
-                struct save_result *res);
+                struct save_result *res) {
+  vnode_copy(&res->file, f);
+  if (f->kind == VK_CONFLICT_MD)
+    return save_conflicts(st, f, text, len, res);
+  struct save_ctx s = {.text = text,
+                       .len = len,
+                       .served = served,
+                       .use_memo = use_memo,
+                       .res = res};
+  ctx_init(&s.c, st, f, &s.doc, policy);
+  buf_init(&s.rec);
+  int rc = save_parse(&s);
+  if (rc == ENG_OK) {
+    save_choose_base(&s);
+    if (s.doc.diags.errors) {
+      rc = hold(st, f, text, len, s.c.dg, res);
+    } else {
+      check_generated(&s.c, served);
+      rc = save_apply(&s);
+    }
+    res->errors = s.doc.diags.errors;
+    res->warnings = s.doc.diags.warnings;
+  }
+  ctx_release(&s.c);
+  doc_release(&s.doc);
+  buf_release(&s.rec);
+  return rc;
+}
 
 int sync_save(struct store *st, const struct vnode *f, const char *text,
               size_t len, const struct served *served,
@@ -1427,150 +1832,19 @@ int sync_save(struct store *st, const struct vnode *f, const char *text,
   return rc;
 }
 
-/* use_memo: a text saved again from the same old revision builds on its
- * earlier save (an editor that did not reload); off for texts that come
- * from elsewhere (a backup brought back). */
-static int save(struct store *st, const struct vnode *f, const char *text,
-                size_t len, const struct served *served,
-                const struct policy *policy, bool use_memo,
-                struct save_result *res) {
-  struct doc doc;
-  struct ctx c = {.st = st, .f = f};
-  struct buf rec = BUF_INIT;
-  int rc;
-  vnode_copy(&res->file, f);
-  if (f->kind == VK_CONFLICT_MD)
-    return save_conflicts(st, f, text, len, res);
-  const char *dkind = view_draft_key(f, &rec);
-  if (!dkind) {
-    buf_release(&rec);
-    return ENG_PERM;
-  }
-  buf_init(&c.path);
-  view_path(st, f, &c.path);
-  c.env.policy = policy_or_default(policy);
-  c.env.now_ns = now_ns();
-  c.env.session_id = f->session;
-  c.env.file_kind = dkind;
-  c.env.file_record = rec.ptr;
-  c.env.file_path = c.path.ptr;
-  parse_doc(text, len, doc_kind_of(f->kind), &doc);
-  c.doc = &doc;
-  c.dg = &doc.diags;
-  if (!doc.diags.errors)
-    check_identity(&c);
-
-  /* The base: the text's revision, or what this path served last. */
-  int64_t base = doc.revision;
-  if (served && served->replaces && served->rev > 0) {
-    base = served->rev;
-  } else if (base < 0 && !doc.diags.errors) {
-    base = served && served->rev > 0 ? served->rev : 0;
-    if (base > 0)
-      diags_add(c.dg, DIAG_WARNING, 1,
-                "no 'revision:' in the front matter: taken as based on "
-                "revision %lld, the last one read from this file",
-                (long long)base);
-  }
-  if (!doc.diags.errors && base > 0 && use_memo &&
-      store_memo_get(st, dkind, rec.ptr, &c.memo) == ENG_OK) {
-    c.has_memo = c.memo.text_rev == base && c.memo.applied_rev > base;
-    c.memo_used = xcalloc(c.memo.created_ids.n + 1, sizeof *c.memo_used);
-  }
-  if (doc.diags.errors) {
-    rc = hold(st, f, text, len, c.dg, res);
-    goto out;
-  }
-  check_generated(&c, served);
-
-  if ((rc = store_begin(st)))
-    goto out;
-  if (base > 0 && (rc = store_asof_open(st, base, &c.base)))
-    goto fail;
-  c.base_rev = base;
-  c.env.base_rev = base;
-  if (c.has_memo) {
-    if ((rc = store_asof_open(st, c.memo.applied_rev, &c.alt)))
-      goto fail;
-    c.alt_rev = c.memo.applied_rev;
-  }
-  switch (f->kind) {
-  case VK_GROUP_MD:
-    rc = apply_group(&c);
-    break;
-  case VK_TASK_MD:
-    rc = apply_task(&c);
-    break;
-  case VK_SESSION_MD:
-    rc = apply_session(&c);
-    break;
-  case VK_NOTES_MD:
-    rc = apply_notes(&c);
-    break;
-  }
-  if (rc)
-    goto fail;
-  if (doc.diags.errors) {
-    store_rollback(st);
-    rc = hold(st, f, text, len, c.dg, res);
-    goto out;
-  }
-  if ((rc = retire_draft(st, f->session, dkind, rec.ptr, text, len,
-                         "held text replaced by a later save")))
-    goto fail;
-  int64_t rev = 0;
-  if ((rc = view_revision(st, f, &rev)))
-    goto fail;
-  if (c.changes) {
-    struct save_memo m = {.kind = (char *)dkind,
-                          .record = rec.ptr,
-                          .text_rev = base,
-                          .applied_rev = rev};
-    /* Saves of the same old text build on each other: the tasks the
-     * earlier ones made are still the text's id-less blocks. */
-    if (c.has_memo)
-      for (size_t i = 0; i < c.memo.created_ids.n; i++) {
-        strlist_add(&c.created_titles, c.memo.created_titles.v[i]);
-        strlist_add(&c.created_ids, c.memo.created_ids.v[i]);
-      }
-    m.created_titles = c.created_titles;
-    m.created_ids = c.created_ids;
-    rc = store_memo_put(st, &m);
-    if (rc)
-      goto fail;
-  }
-  if (doc.diags.warnings) {
-    if ((rc = store_backup_add(st, f->session, dkind, rec.ptr,
-                               "saved text with parts not kept", text, len,
-                               NULL)))
-      goto fail;
-  }
-  if ((rc = store_commit(st)))
-    goto out;
-  res->outcome = SAVE_APPLIED;
-  res->changes = c.changes;
-  res->conflicts = c.env.recorded;
-  res->rev = rev;
-  diags_format(c.dg, &res->report);
-  goto out;
-fail:
-  store_rollback(st);
-out:
-  res->errors = doc.diags.errors;
-  res->warnings = doc.diags.warnings;
-  store_asof_close(c.base);
-  store_asof_close(c.alt);
-  store_memo_release(&c.memo);
-  free(c.memo_used);
-  strlist_clear(&c.created_titles);
-  strlist_clear(&c.created_ids);
-  doc_release(&doc);
-  buf_release(&rec);
-  buf_release(&c.path);
-  return rc;
-}
-
 /* ---- new files ---- */
+
+/* A text written to a new name in a generated directory. */
+struct new_file {
+  struct store *st;
+  const struct vnode *dir;
+  const char *stem; /* the name without .md */
+  const char *text;
+  size_t len;
+  const struct served *served;
+  const struct policy *policy;
+  struct save_result *res;
+};
 
 static bool is_candidate(const char *name, struct buf *stem) {
   if (name[0] == '.' || !str_ends(name, ".md"))
@@ -1589,199 +1863,211 @@ static bool names_existing_task(struct store *st, const struct doc *d) {
   return false;
 }
 
-static int create_group(struct store *st, const struct vnode *dir,
-                        const char *stem, const char *text, size_t len,
-                        const struct served *served,
-                        const struct policy *policy, struct save_result *res) {
-  struct doc doc;
-  parse_doc(text, len, DOC_GROUP, &doc);
-  int rc = ENG_OK;
-  res->outcome = SAVE_PLAIN;
-  if (doc.diags.errors || doc.kind != DOC_GROUP || !doc.title)
-    goto out;
-  if (doc.session && !str_eq(doc.session, dir->session))
-    goto out;
-  if (doc.group) {
-    /* A file of an existing group re-created under its own name (after
-     * an unlink): a save of that group, which it brings back if it was
-     * deleted. A copy under another name stays a plain file. */
-    struct group g;
-    group_init(&g);
-    if (store_group_get(st, doc.group, &g) == ENG_OK &&
-        str_eq(g.session_id, dir->session) && str_eq(g.name, stem)) {
-      struct vnode f;
-      vnode_init(&f);
-      f.kind = VK_GROUP_MD;
-      f.session = xstrdup(dir->session);
-      f.record = xstrdup(g.id);
-      rc = ENG_OK;
-      if (g.deleted) {
-        g.deleted = false;
-        if ((rc = store_begin(st)) == ENG_OK) {
-          rc = store_group_update(st, &g);
-          rc = rc ? (store_rollback(st), rc) : store_commit(st);
-        }
-      }
-      if (rc == ENG_OK)
-        rc = save(st, &f, text, len, served, policy, true, res);
-      vnode_release(&f);
-    }
-    group_release(&g);
-    goto out;
-  }
-  if (names_existing_task(st, &doc))
-    goto out;
-  /* A new group named after the file, with its tasks and sections, made
-   * in one transaction: text that cannot be applied whole leaves no group
-   * behind and stays an ordinary file. */
+/* The new file f holds what the text made: changes records. */
+static void made(const struct new_file *nf, const struct vnode *f,
+                 int changes) {
+  nf->res->outcome = SAVE_APPLIED;
+  nf->res->changes = changes;
+  vnode_copy(&nf->res->file, f);
+  view_revision(nf->st, f, &nf->res->rev);
+}
+
+/* Saves the text as the file (of kind, with status for a task file) of
+ * the existing record id, re-created under its own name. A deleted
+ * record comes back first, in a transaction of its own. */
+static int resave(const struct new_file *nf, int kind, const char *id,
+                  int status, bool deleted) {
+  struct store *st = nf->st;
+  int rc = deleted ? store_begin(st) : ENG_OK;
+  if (deleted && rc == ENG_OK)
+    rc = end_transaction(
+        st, store_field_set(st, kind == VK_GROUP_MD ? "group" : "task", id,
+                            "deleted", "0"));
+  if (rc)
+    return rc;
+  struct vnode f;
+  vnode_init(&f);
+  f.kind = kind;
+  f.status = status;
+  f.session = xstrdup(nf->dir->session);
+  f.record = xstrdup(id);
+  rc = save(st, &f, nf->text, nf->len, nf->served, nf->policy, true, nf->res);
+  vnode_release(&f);
+  return rc;
+}
+
+/* A file of an existing group re-created under its own name (after an
+ * unlink): a save of that group, which it brings back if it was deleted.
+ * A copy under another name stays a plain file. */
+static int resave_group(const struct new_file *nf, const char *id) {
   struct group g;
   group_init(&g);
-  g.session_id = xstrdup(dir->session);
-  g.name = xstrdup(stem);
-  g.title = norm_line(doc.title);
-  g.status = doc.status >= 0 ? doc.status : STATUS_PLANNED;
-  g.priority = doc.priority >= 0 ? doc.priority : PRIORITY_MEDIUM;
-  g.specialist = xstrdup(doc.has_specialist ? doc.specialist : "");
-  g.description = norm_text(doc.description);
+  int rc = ENG_OK;
+  if (store_group_get(nf->st, id, &g) == ENG_OK &&
+      str_eq(g.session_id, nf->dir->session) && str_eq(g.name, nf->stem))
+    rc = resave(nf, VK_GROUP_MD, g.id, 0, g.deleted);
+  group_release(&g);
+  return rc;
+}
+
+/* A new group named after the file, with its tasks and sections, made in
+ * one transaction: text that cannot be applied whole leaves no group
+ * behind and stays an ordinary file. */
+static int new_group(const struct new_file *nf, struct doc *doc) {
+  struct store *st = nf->st;
+  struct group g;
+  group_init(&g);
+  g.session_id = xstrdup(nf->dir->session);
+  g.name = xstrdup(nf->stem);
+  g.title = norm_line(doc->title);
+  g.status = doc->status >= 0 ? doc->status : STATUS_PLANNED;
+  g.priority = doc->priority >= 0 ? doc->priority : PRIORITY_MEDIUM;
+  g.specialist = xstrdup(doc->has_specialist ? doc->specialist : "");
+  g.description = norm_text(doc->description);
   struct vnode f;
   vnode_init(&f);
   f.kind = VK_GROUP_MD;
-  f.session = xstrdup(dir->session);
-  struct ctx c = {.st = st, .f = &f, .doc = &doc, .dg = &doc.diags};
-  c.env.policy = policy_or_default(policy);
-  c.env.now_ns = now_ns();
-  c.env.session_id = dir->session;
-  c.env.file_kind = "new";
-  c.env.file_record = "";
-  c.env.file_path = "";
-  if ((rc = store_begin(st)))
-    goto done;
-  rc = store_group_insert(st, &g);
+  f.session = xstrdup(nf->dir->session);
+  struct ctx c;
+  ctx_init(&c, st, &f, doc, nf->policy);
+  int rc = store_begin(st);
   if (rc == ENG_OK) {
-    f.record = xstrdup(g.id);
-    rc = apply_group(&c);
+    rc = store_group_insert(st, &g);
+    if (rc == ENG_OK) {
+      f.record = xstrdup(g.id);
+      rc = apply_group(&c);
+    }
+    if (rc || doc->diags.errors) {
+      store_rollback(st);
+      if (rc == ENG_EXISTS || rc == ENG_INVALID)
+        rc = ENG_OK;
+    } else if ((rc = store_commit(st)) == ENG_OK) {
+      made(nf, &f, c.changes + 1);
+    }
   }
-  if (rc || doc.diags.errors) {
-    store_rollback(st);
-    if (rc == ENG_EXISTS || rc == ENG_INVALID)
-      rc = ENG_OK;
-    goto done;
-  }
-  if ((rc = store_commit(st)))
-    goto done;
-  res->outcome = SAVE_APPLIED;
-  res->changes = c.changes + 1;
-  vnode_copy(&res->file, &f);
-  view_revision(st, &f, &res->rev);
-done:
+  ctx_release(&c);
   vnode_release(&f);
-  strlist_clear(&c.created_titles);
-  strlist_clear(&c.created_ids);
   group_release(&g);
-out:
+  return rc;
+}
+
+static int create_group(const struct new_file *nf) {
+  struct doc doc;
+  parse_doc(nf->text, nf->len, DOC_GROUP, &doc);
+  bool group = !doc.diags.errors && doc.kind == DOC_GROUP && doc.title &&
+               (!doc.session || str_eq(doc.session, nf->dir->session));
+  int rc = ENG_OK;
+  if (group && doc.group)
+    rc = resave_group(nf, doc.group);
+  else if (group && !names_existing_task(nf->st, &doc))
+    rc = new_group(nf, &doc);
   doc_release(&doc);
   return rc;
 }
 
-static int create_task_file(struct store *st, const struct vnode *dir,
-                            const char *stem, const char *text, size_t len,
-                            const struct served *served,
-                            const struct policy *policy,
-                            struct save_result *res) {
-  struct doc doc;
-  parse_doc(text, len, DOC_TASK, &doc);
-  int rc = ENG_OK;
-  res->outcome = SAVE_PLAIN;
-  if (doc.diags.errors || doc.kind != DOC_TASK || doc.ntasks != 1)
-    goto out;
-  if (doc.session && !str_eq(doc.session, dir->session))
-    goto out;
-  const struct ptask *p = &doc.tasks[0];
-  const char *id = doc.task ? doc.task : p->id;
-  if (id) {
-    /* A task file re-created under its own name is a save of it. */
-    struct task t;
-    task_init(&t);
-    if (strcmp(id, stem) == 0 && store_task_get(st, id, &t) == ENG_OK &&
-        str_eq(t.session_id, dir->session)) {
-      struct vnode f;
-      vnode_init(&f);
-      f.kind = VK_TASK_MD;
-      f.status = t.status;
-      f.session = xstrdup(dir->session);
-      f.record = xstrdup(id);
-      if (t.deleted) {
-        t.deleted = false;
-        if ((rc = store_begin(st)) == ENG_OK) {
-          rc = store_task_update(st, &t);
-          rc = rc ? (store_rollback(st), rc) : store_commit(st);
-        }
-      }
-      if (rc == ENG_OK)
-        rc = save(st, &f, text, len, served, policy, true, res);
-      vnode_release(&f);
-    }
-    task_release(&t);
-    goto out;
+/* Makes the task of block p, and its sections, in group g; its id is the
+ * file's name when that is free, and f (c's file) is named after it. In
+ * the caller's transaction; *new_id is NULL when no task was made. */
+static int new_task_in(struct ctx *c, const struct new_file *nf,
+                       const struct ptask *p, const struct group *g,
+                       struct vnode *f, char **new_id) {
+  const char *stem = nf->stem;
+  const char *want =
+      id_is_valid(stem) && !store_task_exists(nf->st, stem) ? stem : NULL;
+  int rc = create_task(c, p, g->id, nf->dir->status, 0, want, new_id);
+  if (rc == ENG_OK && !c->dg->errors) {
+    f->record = xstrdup(*new_id);
+    rc = merge_sections(c, OWNER_TASK, *new_id, p->sections, p->nsections,
+                        NOTES_PLACEHOLDER, NULL, NULL);
   }
-  if (!p->group_name)
-    goto out;
+  return rc;
+}
+
+/* A new task, of the block of a task file whose Group names a group, with
+ * the status of the directory, made in one transaction. */
+static int new_task(const struct new_file *nf, struct doc *doc) {
+  struct store *st = nf->st;
   struct group g;
   group_init(&g);
-  if (store_group_find(st, dir->session, p->group_name, &g) != ENG_OK) {
+  if (store_group_find(st, nf->dir->session, doc->tasks[0].group_name, &g) !=
+      ENG_OK) {
     group_release(&g);
-    goto out;
+    return ENG_OK;
   }
   struct vnode f;
   vnode_init(&f);
   f.kind = VK_TASK_MD;
-  f.session = xstrdup(dir->session);
-  struct ctx c = {.st = st, .f = &f, .doc = &doc, .dg = &doc.diags};
-  c.env.policy = policy_or_default(policy);
-  c.env.now_ns = now_ns();
-  c.env.session_id = dir->session;
-  c.env.file_kind = "new";
-  c.env.file_record = "";
-  c.env.file_path = "";
-  const char *want =
-      id_is_valid(stem) && !store_task_exists(st, stem) ? stem : NULL;
+  f.session = xstrdup(nf->dir->session);
+  struct ctx c;
+  ctx_init(&c, st, &f, doc, nf->policy);
   char *new_id = NULL;
-  if ((rc = store_begin(st)) == ENG_OK) {
-    rc = create_task(&c, p, g.id, dir->status, 0, want, &new_id);
-    if (rc == ENG_OK && !doc.diags.errors) {
-      f.record = xstrdup(new_id);
-      rc = merge_sections(&c, OWNER_TASK, new_id, p->sections, p->nsections,
-                          "## \xf0\x9f\x93\x9d Notes", NULL, NULL);
-    }
-    if (rc || doc.diags.errors || !new_id)
+  int rc = store_begin(st);
+  if (rc == ENG_OK) {
+    rc = new_task_in(&c, nf, &doc->tasks[0], &g, &f, &new_id);
+    if (rc || doc->diags.errors || !new_id)
       store_rollback(st);
     else
       rc = store_commit(st);
   }
-  if (rc == ENG_OK && new_id && !doc.diags.errors) {
+  if (rc == ENG_OK && new_id && !doc->diags.errors) {
     struct task t;
     task_init(&t);
     store_task_get(st, new_id, &t);
     f.status = t.status;
     task_release(&t);
-    res->outcome = SAVE_APPLIED;
-    res->changes = c.changes;
-    vnode_copy(&res->file, &f);
-    view_revision(st, &f, &res->rev);
+    made(nf, &f, c.changes);
   }
   free(new_id);
+  ctx_release(&c);
   vnode_release(&f);
-  strlist_clear(&c.created_titles);
-  strlist_clear(&c.created_ids);
   group_release(&g);
-out:
+  return rc;
+}
+
+/* A task file re-created under its own name is a save of it, which
+ * brings it back if it was deleted. */
+static int resave_task(const struct new_file *nf, const char *id) {
+  struct task t;
+  task_init(&t);
+  int rc = ENG_OK;
+  if (strcmp(id, nf->stem) == 0 && store_task_get(nf->st, id, &t) == ENG_OK &&
+      str_eq(t.session_id, nf->dir->session))
+    rc = resave(nf, VK_TASK_MD, id, t.status, t.deleted);
+  task_release(&t);
+  return rc;
+}
+
+static int create_task_file(const struct new_file *nf) {
+  struct doc doc;
+  parse_doc(nf->text, nf->len, DOC_TASK, &doc);
+  bool task = !doc.diags.errors && doc.kind == DOC_TASK && doc.ntasks == 1 &&
+              (!doc.session || str_eq(doc.session, nf->dir->session));
+  const char *id = !task ? NULL : doc.task ? doc.task : doc.tasks[0].id;
+  int rc = ENG_OK;
+  if (id)
+    rc = resave_task(nf, id);
+  else if (task && doc.tasks[0].group_name)
+    rc = new_task(nf, &doc);
   doc_release(&doc);
   return rc;
 }
 
 static int create(struct store *st, const struct vnode *dir, const char *name,
                   const char *text, size_t len, const struct served *served,
-                  const struct policy *policy, struct save_result *res);
+                  const struct policy *policy, struct save_result *res) {
+  struct buf stem = BUF_INIT;
+  int rc = ENG_OK;
+  res->outcome = SAVE_PLAIN;
+  if (is_candidate(name, &stem)) {
+    struct new_file nf = {st, dir, stem.ptr, text, len, served, policy, res};
+    if (dir->kind == VK_GROUPS)
+      rc = create_group(&nf);
+    else if (dir->kind == VK_STATUS)
+      rc = create_task_file(&nf);
+  }
+  buf_release(&stem);
+  return rc;
+}
 
 int sync_create(struct store *st, const struct vnode *dir, const char *name,
                 const char *text, size_t len, const struct served *served,
@@ -1793,28 +2079,64 @@ int sync_create(struct store *st, const struct vnode *dir, const char *name,
   return rc;
 }
 
-static int create(struct store *st, const struct vnode *dir, const char *name,
-                  const char *text, size_t len, const struct served *served,
-                  const struct policy *policy, struct save_result *res) {
-  struct buf stem = BUF_INIT;
-  int rc = ENG_OK;
-  res->outcome = SAVE_PLAIN;
-  if (!is_candidate(name, &stem))
-    goto out;
-  if (dir->kind == VK_GROUPS)
-    rc = create_group(st, dir, stem.ptr, text, len, served, policy, res);
-  else if (dir->kind == VK_STATUS)
-    rc = create_task_file(st, dir, stem.ptr, text, len, served, policy, res);
-out:
-  buf_release(&stem);
+/* ---- renames, deletions, discards ---- */
+
+/* Renames group gid to name. */
+static int rename_group(struct store *st, const char *gid, const char *name) {
+  struct group g;
+  group_init(&g);
+  int rc = store_begin(st);
+  if (rc == ENG_OK) {
+    rc = store_group_get(st, gid, &g);
+    if (rc == ENG_OK && !str_eq(g.name, name)) {
+      str_set(&g.name, name);
+      rc = store_group_update(st, &g);
+    }
+    rc = end_transaction(st, rc);
+  }
+  group_release(&g);
   return rc;
 }
 
-/* ---- renames, deletions, discards ---- */
+/* Gives task id the status of the directory its file moved to. */
+static int move_task(struct store *st, const char *id, int status) {
+  struct task t;
+  task_init(&t);
+  int rc = store_begin(st);
+  if (rc == ENG_OK) {
+    rc = store_task_get(st, id, &t);
+    if (rc == ENG_OK && t.status != status) {
+      task_set_status(&t, status);
+      rc = store_task_update(st, &t);
+    }
+    rc = end_transaction(st, rc);
+  }
+  task_release(&t);
+  return rc;
+}
 
 static int rename_file(struct store *st, const struct vnode *f,
                        const struct vnode *newdir, const char *newname,
-                       struct vnode *out);
+                       struct vnode *out) {
+  struct buf stem = BUF_INIT, cur = BUF_INIT;
+  int rc = ENG_PERM;
+  bool same_session = str_eq(f->session, newdir->session);
+  if (same_session && f->kind == VK_GROUP_MD && newdir->kind == VK_GROUPS &&
+      is_candidate(newname, &stem)) {
+    if ((rc = rename_group(st, f->record, stem.ptr)) == ENG_OK)
+      vnode_copy(out, f);
+  } else if (same_session && f->kind == VK_TASK_MD &&
+             newdir->kind == VK_STATUS && view_name(st, f, &cur) == ENG_OK &&
+             strcmp(cur.ptr, newname) == 0) {
+    if ((rc = move_task(st, f->record, newdir->status)) == ENG_OK) {
+      vnode_copy(out, f);
+      out->status = newdir->status;
+    }
+  }
+  buf_release(&stem);
+  buf_release(&cur);
+  return rc;
+}
 
 int sync_rename(struct store *st, const struct vnode *f,
                 const struct vnode *newdir, const char *newname,
@@ -1826,66 +2148,9 @@ int sync_rename(struct store *st, const struct vnode *f,
   return rc;
 }
 
-static int rename_file(struct store *st, const struct vnode *f,
-                       const struct vnode *newdir, const char *newname,
-                       struct vnode *out) {
-  struct buf stem = BUF_INIT, cur = BUF_INIT;
+/* In a transaction. */
+static int delete_record(struct store *st, const struct vnode *f) {
   int rc = ENG_PERM;
-  if (!str_eq(f->session, newdir->session))
-    goto out;
-  if (f->kind == VK_GROUP_MD && newdir->kind == VK_GROUPS &&
-      is_candidate(newname, &stem)) {
-    struct group g;
-    group_init(&g);
-    if ((rc = store_begin(st)) == ENG_OK) {
-      rc = store_group_get(st, f->record, &g);
-      if (rc == ENG_OK && !str_eq(g.name, stem.ptr)) {
-        str_set(&g.name, stem.ptr);
-        rc = store_group_update(st, &g);
-      }
-      rc = rc ? (store_rollback(st), rc) : store_commit(st);
-    }
-    group_release(&g);
-    if (rc == ENG_OK)
-      vnode_copy(out, f);
-  } else if (f->kind == VK_TASK_MD && newdir->kind == VK_STATUS &&
-             view_name(st, f, &cur) == ENG_OK &&
-             strcmp(cur.ptr, newname) == 0) {
-    struct task t;
-    task_init(&t);
-    if ((rc = store_begin(st)) == ENG_OK) {
-      rc = store_task_get(st, f->record, &t);
-      if (rc == ENG_OK && t.status != newdir->status) {
-        task_set_status(&t, newdir->status);
-        rc = store_task_update(st, &t);
-      }
-      rc = rc ? (store_rollback(st), rc) : store_commit(st);
-    }
-    task_release(&t);
-    if (rc == ENG_OK) {
-      vnode_copy(out, f);
-      out->status = newdir->status;
-    }
-  }
-out:
-  buf_release(&stem);
-  buf_release(&cur);
-  return rc;
-}
-
-static int delete_file(struct store *st, const struct vnode *f);
-
-int sync_delete(struct store *st, const struct vnode *f) {
-  int64_t t0 = now_ns();
-  int rc = delete_file(st, f);
-  record(st, "delete", f, t0, rc, NULL);
-  return rc;
-}
-
-static int delete_file(struct store *st, const struct vnode *f) {
-  int rc = store_begin(st);
-  if (rc)
-    return rc;
   if (f->kind == VK_GROUP_MD) {
     struct group g;
     group_init(&g);
@@ -1904,23 +2169,13 @@ static int delete_file(struct store *st, const struct vnode *f) {
       rc = store_task_update(st, &t);
     }
     task_release(&t);
-  } else {
-    rc = ENG_PERM;
   }
-  if (rc) {
-    store_rollback(st);
-    return rc;
-  }
-  return store_commit(st);
+  return rc;
 }
 
-static int discard(struct store *st, const struct vnode *f);
-
-int sync_discard(struct store *st, const struct vnode *f) {
-  int64_t t0 = now_ns();
-  int rc = discard(st, f);
-  record(st, "discard", f, t0, rc, NULL);
-  return rc;
+static int delete_file(struct store *st, const struct vnode *f) {
+  int rc = store_begin(st);
+  return rc ? rc : end_transaction(st, delete_record(st, f));
 }
 
 static int discard(struct store *st, const struct vnode *f) {
@@ -1936,19 +2191,10 @@ static int discard(struct store *st, const struct vnode *f) {
                             d.len, NULL);
     if (rc == ENG_OK)
       rc = store_draft_delete(st, kind, rec.ptr);
-    rc = rc ? (store_rollback(st), rc) : store_commit(st);
+    rc = end_transaction(st, rc);
   }
   store_draft_release(&d);
   buf_release(&rec);
-  return rc;
-}
-
-static int keep_db(struct store *st, const struct vnode *f);
-
-int sync_keep_db(struct store *st, const struct vnode *f) {
-  int64_t t0 = now_ns();
-  int rc = keep_db(st, f);
-  record(st, "resolve", f, t0, rc, NULL);
   return rc;
 }
 
@@ -1962,11 +2208,33 @@ static int keep_db(struct store *st, const struct vnode *f) {
     rc = store_conflict_list(st, NULL, kind, rec.ptr, true, &v, &n);
     for (size_t i = 0; i < n && rc == ENG_OK; i++)
       rc = conflict_resolve(st, v[i].id, "db", NULL);
-    rc = rc ? (store_rollback(st), rc) : store_commit(st);
+    rc = end_transaction(st, rc);
   }
   store_conflicts_free(v, n);
   buf_release(&rec);
   return rc;
+}
+
+/* An operation op on f that began at t0 ended with rc: recorded. */
+static int recorded(struct store *st, const char *op, const struct vnode *f,
+                    int64_t t0, int rc) {
+  record(st, op, f, t0, rc, NULL);
+  return rc;
+}
+
+int sync_delete(struct store *st, const struct vnode *f) {
+  int64_t t0 = now_ns();
+  return recorded(st, "delete", f, t0, delete_file(st, f));
+}
+
+int sync_discard(struct store *st, const struct vnode *f) {
+  int64_t t0 = now_ns();
+  return recorded(st, "discard", f, t0, discard(st, f));
+}
+
+int sync_keep_db(struct store *st, const struct vnode *f) {
+  int64_t t0 = now_ns();
+  return recorded(st, "resolve", f, t0, keep_db(st, f));
 }
 
 int sync_resolve(struct store *st, int64_t id, const char *how,
@@ -1979,13 +2247,63 @@ int sync_resolve(struct store *st, int64_t id, const char *how,
     session = xstrdup(c.session_id);
   conflict_release(&c);
   int rc = store_begin(st);
-  if (rc == ENG_OK) {
-    rc = conflict_resolve(st, id, how, manual);
-    rc = rc ? (store_rollback(st), rc) : store_commit(st);
-  }
+  if (rc == ENG_OK)
+    rc = end_transaction(st, conflict_resolve(st, id, how, manual));
   record_in(st, "resolve", session, NULL, t0, rc, NULL);
   free(session);
   return rc;
+}
+
+/* ---- backups brought back ---- */
+
+/* A backed-up value goes back into its field (a block: the task comes
+ * back as it was); the value it replaces is backed up first. */
+static int restore_value(struct store *st, int64_t id, const struct backup *b) {
+  bool block = str_eq(b->field, "block");
+  const char *field = block ? "deleted" : b->field;
+  char *now = NULL;
+  int rc = store_begin(st);
+  if (rc)
+    return rc;
+  rc = store_field_get(st, b->target_kind, b->target_id, field, &now);
+  if (rc == ENG_OK) {
+    char reason[96];
+    snprintf(reason, sizeof reason, "before restoring backup %lld",
+             (long long)id);
+    rc = store_backup_value(st, b->session_id, b->target_kind, b->target_id,
+                            field, now, reason, NULL);
+  }
+  if (rc == ENG_OK && block)
+    rc = conflict_restore_block(st, b->target_id, b->text);
+  else if (rc == ENG_OK)
+    rc = store_field_set(st, b->target_kind, b->target_id, b->field, b->text);
+  free(now);
+  return end_transaction(st, rc);
+}
+
+/* The file a backed-up text was saved to; f->kind stays 0 when there is
+ * none. */
+static void backup_file(struct store *st, const struct backup *b,
+                        struct vnode *f) {
+  f->session = xstrdup(b->session_id);
+  if (str_eq(b->kind, "group")) {
+    f->kind = VK_GROUP_MD;
+    f->record = xstrdup(b->record);
+  } else if (str_eq(b->kind, "task")) {
+    struct task t;
+    task_init(&t);
+    f->kind = VK_TASK_MD;
+    f->record = xstrdup(b->record);
+    if (store_task_get(st, b->record, &t) == ENG_OK)
+      f->status = t.status;
+    task_release(&t);
+  } else if (str_eq(b->kind, "session")) {
+    f->kind = VK_SESSION_MD;
+  } else if (str_eq(b->kind, "notes")) {
+    const char *slash = strchr(b->record, '/');
+    f->kind = VK_NOTES_MD;
+    f->notes = slash ? notes_index(slash + 1) : -1;
+  }
 }
 
 int sync_restore_backup(struct store *st, int64_t id,
@@ -1996,59 +2314,20 @@ int sync_restore_backup(struct store *st, int64_t id,
     return rc;
   res->outcome = SAVE_APPLIED;
   if (b.field) {
-    /* A single value. */
-    bool block = str_eq(b.field, "block");
-    const char *field = block ? "deleted" : b.field;
-    char *now = NULL;
-    if ((rc = store_begin(st)))
-      goto out;
-    rc = store_field_get(st, b.target_kind, b.target_id, field, &now);
-    if (rc == ENG_OK) {
-      char reason[96];
-      snprintf(reason, sizeof reason, "before restoring backup %lld",
-               (long long)id);
-      rc = store_backup_value(st, b.session_id, b.target_kind, b.target_id,
-                              field, now, reason, NULL);
-    }
-    if (rc == ENG_OK && block) {
-      rc = conflict_restore_block(st, b.target_id, b.text);
-    } else if (rc == ENG_OK) {
-      rc = store_field_set(st, b.target_kind, b.target_id, b.field, b.text);
-    }
-    free(now);
-    rc = rc ? (store_rollback(st), rc) : store_commit(st);
+    rc = restore_value(st, id, &b);
     res->changes = rc == ENG_OK;
-    goto out;
+  } else {
+    /* A whole text: saved to its file again. */
+    struct vnode f;
+    vnode_init(&f);
+    backup_file(st, &b, &f);
+    if (!f.kind || f.notes < 0)
+      rc = store_fail(st, ENG_INVALID, "backup %lld has no file to go to",
+                      (long long)id);
+    else
+      rc = save(st, &f, b.text, b.len, NULL, policy, false, res);
+    vnode_release(&f);
   }
-  /* A whole text: saved to its file again. */
-  struct vnode f;
-  vnode_init(&f);
-  f.session = xstrdup(b.session_id);
-  if (str_eq(b.kind, "group")) {
-    f.kind = VK_GROUP_MD;
-    f.record = xstrdup(b.record);
-  } else if (str_eq(b.kind, "task")) {
-    struct task t;
-    task_init(&t);
-    f.kind = VK_TASK_MD;
-    f.record = xstrdup(b.record);
-    if (store_task_get(st, b.record, &t) == ENG_OK)
-      f.status = t.status;
-    task_release(&t);
-  } else if (str_eq(b.kind, "session")) {
-    f.kind = VK_SESSION_MD;
-  } else if (str_eq(b.kind, "notes")) {
-    const char *slash = strchr(b.record, '/');
-    f.kind = VK_NOTES_MD;
-    f.notes = slash ? notes_index(slash + 1) : -1;
-  }
-  if (!f.kind || f.notes < 0)
-    rc = store_fail(st, ENG_INVALID, "backup %lld has no file to go to",
-                    (long long)id);
-  else
-    rc = save(st, &f, b.text, b.len, NULL, policy, false, res);
-  vnode_release(&f);
-out:
   store_backup_release(&b);
   return rc;
 }
