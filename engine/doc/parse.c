@@ -5,6 +5,7 @@
  * kept byte for byte. Knows nothing of the store or of FUSE. */
 #include "parse.h"
 #include "escape.h"
+#include "grammar.h"
 #include "names.h"
 #include "util.h"
 
@@ -577,67 +578,6 @@ static bool read_field(const char *s, size_t n, struct field *f) {
   return true;
 }
 
-enum fkey {
-  FK_NONE,
-  FK_STATUS,
-  FK_PROGRESS,
-  FK_PRIORITY,
-  FK_SPECIALIST,
-  FK_ESTIMATE,
-  FK_ACTUAL,
-  FK_DEPENDS,
-  FK_GROUP,
-  FK_STARTED,
-  FK_COMPLETED,
-  FK_CREATED,
-  FK_UPDATED,
-  FK_ID,
-  FK_MODE,
-};
-
-static int field_key(const char *k, int kind) {
-  static const struct {
-    const char *word;
-    int key;
-  } words[] = {
-      {"status", FK_STATUS},
-      {"progress", FK_PROGRESS},
-      {"priority", FK_PRIORITY},
-      {"specialist", FK_SPECIALIST},
-      {"specialists", FK_SPECIALIST},
-      {"specialist focus", FK_SPECIALIST},
-      {"estimate", FK_ESTIMATE},
-      {"estimated", FK_ESTIMATE},
-      {"estimated effort", FK_ESTIMATE},
-      {"estimate effort", FK_ESTIMATE},
-      {"actual", FK_ACTUAL},
-      {"actual effort", FK_ACTUAL},
-      {"depends on", FK_DEPENDS},
-      {"dependencies", FK_DEPENDS},
-      {"depends", FK_DEPENDS},
-      {"group", FK_GROUP},
-      {"started", FK_STARTED},
-      {"completed", FK_COMPLETED},
-      {"created", FK_CREATED},
-      {"updated", FK_UPDATED},
-      {"last updated", FK_UPDATED},
-      {"task id", FK_ID},
-      {"group id", FK_ID},
-      {"session id", FK_ID},
-      {"mode", FK_MODE},
-  };
-  for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
-    if (strcmp(k, words[i].word) == 0) {
-      int key = words[i].key;
-      if (key == FK_MODE && kind != DOC_SESSION)
-        return FK_NONE;
-      if (key == FK_GROUP && kind != DOC_TASK)
-        return FK_NONE;
-      return key;
-    }
-  return FK_NONE;
-}
-
 /* "`a`, `b`" or "a, b" into ids. */
 static void read_id_list(const char *v, struct strlist *out) {
   strlist_clear(out);
@@ -704,8 +644,7 @@ static const struct block *block_at(const struct parser *p, int line) {
 
 /* A paragraph starting at line with a bold label like "**Deliverables**:";
  * *rest gets the text after the label on that line. */
-static bool label_at(const struct parser *p, int line, const char *label,
-                     char **rest) {
+static bool label_at(const struct parser *p, int line, int label, char **rest) {
   const struct block *b = block_at(p, line);
   if (!b || b->type != B_PARAGRAPH)
     return false;
@@ -729,7 +668,7 @@ static bool label_at(const struct parser *p, int line, const char *label,
   raw[k] = '\0';
   bool colon = k && raw[k - 1] == ':';
   words_normalize(raw, word, sizeof word);
-  if (strcmp(word, label) != 0)
+  if (!label_is(word, label))
     return false;
   size_t i = (size_t)(close - s) + 2;
   while (i < n && s[i] == ' ')
@@ -794,8 +733,8 @@ static void read_list_items(const struct parser *p, const struct block *b,
 static void task_field(struct parser *p, struct ptask *t, const struct field *f,
                        int line) {
   struct diags *dg = &p->doc->diags;
-  switch (field_key(f->key, p->doc->kind)) {
-  case FK_STATUS: {
+  switch (label_field(f->key, p->doc->kind)) {
+  case LABEL_STATUS: {
     t->checkbox = f->checkbox;
     int s = status_parse(f->value);
     if (s < 0 && *f->value)
@@ -807,7 +746,7 @@ static void task_field(struct parser *p, struct ptask *t, const struct field *f,
     t->status_line = line;
     break;
   }
-  case FK_PROGRESS: {
+  case LABEL_PROGRESS: {
     int v, rc = progress_parse(f->value, &v);
     if (rc == -1)
       diags_add(dg, DIAG_ERROR, line,
@@ -821,21 +760,21 @@ static void task_field(struct parser *p, struct ptask *t, const struct field *f,
     t->progress_line = line;
     break;
   }
-  case FK_PRIORITY:
+  case LABEL_PRIORITY:
     t->priority = priority_parse(f->value);
     if (t->priority < 0)
       diags_add(dg, DIAG_ERROR, line,
                 "priority '%s' is not one of low, medium, high, critical",
                 f->value);
     break;
-  case FK_SPECIALIST:
+  case LABEL_SPECIALIST:
     t->has_specialist = true;
     str_set(&t->specialist, f->value);
     break;
-  case FK_ESTIMATE:
-  case FK_ACTUAL: {
+  case LABEL_ESTIMATE:
+  case LABEL_ACTUAL: {
     double h;
-    bool est = field_key(f->key, p->doc->kind) == FK_ESTIMATE;
+    bool est = label_field(f->key, p->doc->kind) == LABEL_ESTIMATE;
     if (!effort_parse(f->value, &h)) {
       diags_add(dg, DIAG_ERROR, line,
                 "effort '%s' is not a duration like 4h, 1.5h or 90m (at "
@@ -852,15 +791,15 @@ static void task_field(struct parser *p, struct ptask *t, const struct field *f,
     }
     break;
   }
-  case FK_DEPENDS:
+  case LABEL_DEPENDS:
     t->has_deps = true;
     read_id_list(f->value, &t->dependencies);
     break;
-  case FK_GROUP:
+  case LABEL_GROUP:
     str_set(&t->group_name, f->value);
     t->group_line = line;
     break;
-  case FK_ID: {
+  case LABEL_ID: {
     char *v = trim_dup(f->value, strlen(f->value));
     size_t n = strlen(v);
     if (n >= 2 && v[0] == '`' && v[n - 1] == '`') {
@@ -902,7 +841,7 @@ static int read_fields(struct parser *p, int from, int to,
     struct field f;
     if (!read_field(s, n, &f))
       break;
-    bool known = field_key(f.key, p->doc->kind) != FK_NONE;
+    bool known = label_field(f.key, p->doc->kind) != LABEL_NONE;
     if (known)
       take(p, arg, &f, k);
     free(f.value);
@@ -931,10 +870,10 @@ static void parse_task_body(struct parser *p, struct ptask *t, int from,
   char *deliv_rest = NULL, *current_rest = NULL;
   for (int k = l; k < to; k++) {
     char *rest = NULL;
-    if (deliv < 0 && label_at(p, k, "deliverables", &rest)) {
+    if (deliv < 0 && label_at(p, k, LABEL_DELIVERABLES, &rest)) {
       deliv = k;
       deliv_rest = rest;
-    } else if (current < 0 && label_at(p, k, "current status", &rest)) {
+    } else if (current < 0 && label_at(p, k, LABEL_CURRENT, &rest)) {
       current = k;
       current_rest = rest;
     } else {
@@ -1044,9 +983,9 @@ static void add_section(struct parser *p, struct psection **v, size_t *n,
 /* Header fields of session and group files. */
 static void header_field(struct parser *p, const struct field *f, int line) {
   struct doc *d = p->doc;
-  int key = field_key(f->key, d->kind);
+  int key = label_field(f->key, d->kind);
   switch (key) {
-  case FK_STATUS:
+  case LABEL_STATUS:
     if (d->kind == DOC_SESSION) {
       char w[64];
       words_normalize(f->value, w, sizeof w);
@@ -1065,24 +1004,24 @@ static void header_field(struct parser *p, const struct field *f, int line) {
                   f->value);
     }
     break;
-  case FK_PRIORITY:
+  case LABEL_PRIORITY:
     d->priority = priority_parse(f->value);
     if (d->priority < 0)
       diags_add(&d->diags, DIAG_ERROR, line,
                 "priority '%s' is not one of low, medium, high, critical",
                 f->value);
     break;
-  case FK_SPECIALIST:
+  case LABEL_SPECIALIST:
     d->has_specialist = true;
     str_set(&d->specialist, f->value);
     break;
-  case FK_MODE:
+  case LABEL_MODE:
     d->has_mode = true;
     str_set(&d->mode, f->value);
     break;
-  case FK_PROGRESS:
-  case FK_CREATED:
-  case FK_UPDATED: {
+  case LABEL_PROGRESS:
+  case LABEL_CREATED:
+  case LABEL_UPDATED: {
     char name[80];
     snprintf(name, sizeof name, "field:%s", f->key);
     add_generated(p, name, line, line + 1);
@@ -1123,26 +1062,26 @@ static int classify(const struct parser *p, const char *text, int *status) {
   char w[128];
   words_normalize(text, w, sizeof w);
   int kind = p->doc->kind;
-  if (strcmp(w, "metrics") == 0 || strcmp(w, "group metrics") == 0 ||
-      strcmp(w, "session metrics") == 0)
+  switch (heading_parse(w, kind)) {
+  case HEADING_METRICS:
     return S_METRICS;
+  case HEADING_OVERVIEW:
+    return S_OVERVIEW;
+  case HEADING_NONE:
+    break;
+  default:
+    return S_GENERATED;
+  }
   if (kind == DOC_GROUP) {
-    if (strcmp(w, "task overview") == 0 || strcmp(w, "overview") == 0)
-      return S_OVERVIEW;
-    size_t n = strlen(w);
-    if (n > 6 && strcmp(w + n - 6, " tasks") == 0)
-      w[n - 6] = '\0';
+    size_t n = strlen(w), k = strlen(" " STATUS_SECTION_SUFFIX);
+    if (n > k && strcmp(w + n - k, " " STATUS_SECTION_SUFFIX) == 0)
+      w[n - k] = '\0';
     int s = status_parse(w);
     if (s >= 0) {
       *status = s;
       return S_STATUS;
     }
   }
-  if (kind == DOC_SESSION &&
-      (strcmp(w, "task groups") == 0 || strcmp(w, "groups") == 0 ||
-       strcmp(w, "recent activity") == 0 || strcmp(w, "activity") == 0 ||
-       strcmp(w, "notes files") == 0 || strcmp(w, "status chart") == 0))
-    return S_GENERATED;
   return S_USER;
 }
 
@@ -1273,13 +1212,29 @@ static struct ptask *task_heading(struct parser *p, const struct block *h) {
   return t;
 }
 
-static const struct ptask *sort_tasks;
+/* A task block with an id, and its index in doc->tasks. */
+struct task_ref {
+  const char *id;
+  size_t index;
+};
 
 /* By id, then by position in the file. */
-static int cmp_task_index(const void *x, const void *y) {
-  size_t i = *(const size_t *)x, j = *(const size_t *)y;
-  int c = strcmp(sort_tasks[i].id, sort_tasks[j].id);
-  return c ? c : (i < j ? -1 : 1);
+static int cmp_task_ref(const void *x, const void *y) {
+  const struct task_ref *a = x, *b = y;
+  int c = strcmp(a->id, b->id);
+  return c ? c : (a->index < b->index ? -1 : 1);
+}
+
+/* The task blocks of d that have ids, sorted by cmp_task_ref; *n gets
+ * their number. The caller frees the array. */
+static struct task_ref *tasks_by_id(const struct doc *d, size_t *n) {
+  struct task_ref *v = xmalloc((d->ntasks + 1) * sizeof *v);
+  *n = 0;
+  for (size_t i = 0; i < d->ntasks; i++)
+    if (d->tasks[i].id)
+      v[(*n)++] = (struct task_ref){d->tasks[i].id, i};
+  xsort(v, *n, sizeof *v, cmp_task_ref);
+  return v;
 }
 
 static void parse_group(struct parser *p) {
@@ -1360,25 +1315,20 @@ static void parse_group(struct parser *p) {
     j = k - 1;
   }
   /* Table rows give the tasks of the same ids more signals. */
-  size_t *order = xmalloc((d->ntasks + 1) * sizeof *order);
-  size_t nid = 0;
-  for (size_t q = 0; q < d->ntasks; q++)
-    if (d->tasks[q].id)
-      order[nid++] = q;
-  sort_tasks = d->tasks;
-  xsort(order, nid, sizeof *order, cmp_task_index);
+  size_t nid;
+  struct task_ref *byid = tasks_by_id(d, &nid);
   for (size_t r = 0; r < nrows; r++) {
     struct ptask *t = NULL;
     size_t lo = 0, hi = nid;
     while (lo < hi) {
       size_t mid = (lo + hi) / 2;
-      if (strcmp(d->tasks[order[mid]].id, rows[r].id) < 0)
+      if (strcmp(byid[mid].id, rows[r].id) < 0)
         lo = mid + 1;
       else
         hi = mid;
     }
-    if (lo < nid && strcmp(d->tasks[order[lo]].id, rows[r].id) == 0)
-      t = &d->tasks[order[lo]];
+    if (lo < nid && strcmp(byid[lo].id, rows[r].id) == 0)
+      t = &d->tasks[byid[lo].index];
     if (!t) {
       diags_add(&d->diags, DIAG_WARNING, rows[r].line,
                 "the overview row for '%s' has no task block in this file "
@@ -1399,7 +1349,7 @@ static void parse_group(struct parser *p) {
     free(rows[r].id);
     free(rows[r].title);
   }
-  free(order);
+  free(byid);
   free(rows);
 }
 
@@ -1538,23 +1488,18 @@ void parse_doc(const char *text, size_t len, int hint, struct doc *doc) {
               "matter");
   }
   /* Duplicate ids among task blocks (sorted, so n log n). */
-  size_t *order = xmalloc((doc->ntasks + 1) * sizeof *order);
-  size_t nid = 0;
-  for (size_t i = 0; i < doc->ntasks; i++)
-    if (doc->tasks[i].id)
-      order[nid++] = i;
-  sort_tasks = doc->tasks;
-  xsort(order, nid, sizeof *order, cmp_task_index);
+  size_t nid;
+  struct task_ref *byid = tasks_by_id(doc, &nid);
   for (size_t k = 1; k < nid; k++) {
-    const struct ptask *a = &doc->tasks[order[k - 1]];
-    const struct ptask *b = &doc->tasks[order[k]];
+    const struct ptask *a = &doc->tasks[byid[k - 1].index];
+    const struct ptask *b = &doc->tasks[byid[k].index];
     if (strcmp(a->id, b->id) == 0)
       diags_add(&doc->diags, DIAG_ERROR, b->line,
                 "task '%s' appears twice (also at line %d): remove one "
                 "block",
                 b->id, a->line);
   }
-  free(order);
+  free(byid);
   cmark_node_free(p.root);
   free(p.blocks);
   free(p.block_at_line);

@@ -3,6 +3,7 @@
  * parsing; docs/format.md is the grammar of what it writes. */
 #include "render.h"
 #include "escape.h"
+#include "grammar.h"
 #include "names.h"
 #include "util.h"
 
@@ -10,34 +11,9 @@
 #include <string.h>
 #include <yaml.h>
 
-const char *const notes_names[NOTES_COUNT] = {"decisions", "learnings",
-                                              "resources"};
-const char *const notes_titles[NOTES_COUNT] = {"Decisions", "Learnings",
-                                               "Resources"};
-static const char *const notes_emojis[NOTES_COUNT] = {
-    "\xf0\x9f\xa7\xad", /* 🧭 */
-    "\xf0\x9f\x92\xa1", /* 💡 */
-    "\xf0\x9f\x94\x97", /* 🔗 */
-};
-
-int notes_index(const char *name) {
-  for (int i = 0; i < NOTES_COUNT; i++)
-    if (str_eq(name, notes_names[i]))
-      return i;
-  return -1;
-}
-
-#define EMOJI_METRICS "\xf0\x9f\x93\x8a"              /* 📊 */
-#define EMOJI_OVERVIEW "\xf0\x9f\x97\x82\xef\xb8\x8f" /* 🗂️ */
-#define EMOJI_GROUPS "\xf0\x9f\x8e\xaf"               /* 🎯 */
-#define EMOJI_CHART "\xf0\x9f\x93\x88"                /* 📈 */
-#define EMOJI_ACTIVITY "\xf0\x9f\x93\x9d"             /* 📝 */
-#define EMOJI_NOTES "\xf0\x9f\x93\x9d"                /* 📝 */
-#define EMOJI_INSIGHTS "\xf0\x9f\x92\xa1"             /* 💡 */
-#define EMOJI_LINKS "\xf0\x9f\x97\x92\xef\xb8\x8f"    /* 🗒️ */
-#define EMOJI_WARN "\xe2\x9a\xa0\xef\xb8\x8f"         /* ⚠️ */
-#define EMOJI_ADDED "\xe2\x9e\x95"                    /* ➕ */
-#define DASH "\xe2\x80\x94"                           /* — */
+#define EMOJI_WARN "\xe2\x9a\xa0\xef\xb8\x8f" /* ⚠️ */
+#define EMOJI_ADDED "\xe2\x9e\x95"            /* ➕ */
+#define DASH "\xe2\x80\x94"                   /* — */
 
 /* ---- front matter ---- */
 
@@ -142,13 +118,19 @@ static void add_effort(struct buf *out, double hours) {
   buf_adds(out, e);
 }
 
+/* A section heading of taskfs's after a blank line: "## emoji Title". */
+static void add_heading(struct buf *out, int heading) {
+  buf_printf(out, "\n## %s %s\n", heading_emoji(heading),
+             heading_title(heading));
+}
+
 static int percent(int part, int whole) {
   return whole ? (int)((part * 100L) / whole) : 0;
 }
 
 static void add_progress_field(struct buf *out, int done, int total) {
-  buf_printf(out, "- **Progress**: %d%% (%d of %d tasks completed)\n",
-             percent(done, total), done, total);
+  buf_printf(out, "- **%s**: %d%% (%d of %d tasks completed)\n",
+             label_title(LABEL_PROGRESS), percent(done, total), done, total);
 }
 
 /* Free text escaped for its place (escape.h), ending in a newline. */
@@ -181,8 +163,8 @@ static void add_metrics(struct buf *out, const int count[STATUS_COUNT],
   int total = 0;
   for (int i = 0; i < STATUS_COUNT; i++)
     total += count[i];
-  buf_adds(out, "\n## " EMOJI_METRICS " Metrics\n\n"
-                "| Metric | Value |\n|---|---|\n");
+  add_heading(out, HEADING_METRICS);
+  buf_adds(out, "\n| Metric | Value |\n|---|---|\n");
   buf_printf(out, "| Total tasks | %d |\n", total);
   for (int i = 0; i < STATUS_COUNT; i++) {
     buf_printf(out, "| %s %s | %d", status_emoji(i), status_title(i), count[i]);
@@ -202,13 +184,12 @@ static void add_metrics(struct buf *out, const int count[STATUS_COUNT],
  * lines that follow it), escaped only where it would swallow the next
  * heading. Without sections, an empty placeholder to write under. */
 static void add_sections(struct buf *out, const struct section *v, size_t n,
-                         const char *placeholder) {
-  buf_addc(out, '\n');
+                         int placeholder) {
   if (n == 0) {
-    buf_adds(out, placeholder);
-    buf_addc(out, '\n');
+    add_heading(out, placeholder);
     return;
   }
+  buf_addc(out, '\n');
   for (size_t i = 0; i < n; i++) {
     buf_adds(out, v[i].heading);
     buf_addc(out, '\n');
@@ -232,25 +213,26 @@ static void finish_info(struct store *st, struct render_info *info,
 void render_task_body(struct buf *out, const struct task *t,
                       const char *group_name) {
   char v[64];
-  buf_printf(out, "- [%c] **Status**: %s\n",
-             t->status == STATUS_COMPLETED ? 'x' : ' ', status_name(t->status));
+  buf_printf(out, "- [%c] **%s**: %s\n",
+             t->status == STATUS_COMPLETED ? 'x' : ' ',
+             label_title(LABEL_STATUS), status_name(t->status));
   if (group_name)
-    add_field(out, "Group", group_name);
+    add_field(out, label_title(LABEL_GROUP), group_name);
   snprintf(v, sizeof v, "%d%%", t->progress);
-  add_field(out, "Progress", v);
-  add_field(out, "Priority", priority_name(t->priority));
+  add_field(out, label_title(LABEL_PROGRESS), v);
+  add_field(out, label_title(LABEL_PRIORITY), priority_name(t->priority));
   if (t->specialist && *t->specialist)
-    add_field(out, "Specialist", t->specialist);
+    add_field(out, label_title(LABEL_SPECIALIST), t->specialist);
   if (!isnan(t->estimate)) {
     effort_format(t->estimate, v);
-    add_field(out, "Estimate", v);
+    add_field(out, label_title(LABEL_ESTIMATE), v);
   }
   if (!isnan(t->actual)) {
     effort_format(t->actual, v);
-    add_field(out, "Actual", v);
+    add_field(out, label_title(LABEL_ACTUAL), v);
   }
   if (t->dependencies.n) {
-    buf_adds(out, "- **Depends on**: ");
+    buf_printf(out, "- **%s**: ", label_title(LABEL_DEPENDS));
     for (size_t i = 0; i < t->dependencies.n; i++) {
       buf_printf(out, "%s`", i ? ", " : "");
       add_line(out, t->dependencies.v[i]);
@@ -258,11 +240,11 @@ void render_task_body(struct buf *out, const struct task *t,
     }
     buf_addc(out, '\n');
   }
-  add_time_field(out, "Started", t->started_at);
-  add_time_field(out, "Completed", t->completed_at);
+  add_time_field(out, label_title(LABEL_STARTED), t->started_at);
+  add_time_field(out, label_title(LABEL_COMPLETED), t->completed_at);
   add_text_block(out, t->description);
   if (t->deliverables.n) {
-    buf_adds(out, "\n**Deliverables**:\n\n");
+    buf_printf(out, "\n**%s**:\n\n", label_title(LABEL_DELIVERABLES));
     for (size_t i = 0; i < t->deliverables.n; i++) {
       buf_adds(out, "- ");
       for (const char *p = t->deliverables.v[i]; *p; p++) {
@@ -279,10 +261,10 @@ void render_task_body(struct buf *out, const struct task *t,
   if (t->current_status && *t->current_status) {
     /* A text that opens a block or is indented starts below the label. */
     if (escape_own_line(t->current_status)) {
-      buf_adds(out, "\n**Current status**:\n\n");
+      buf_printf(out, "\n**%s**:\n\n", label_title(LABEL_CURRENT));
       add_free_text(out, t->current_status, ESCAPE_BLOCKS);
     } else {
-      buf_adds(out, "\n**Current status**: ");
+      buf_printf(out, "\n**%s**: ", label_title(LABEL_CURRENT));
       add_free_text(out, t->current_status, ESCAPE_INLINE);
     }
   }
@@ -320,7 +302,7 @@ int render_task(struct store *st, const char *task_id, struct buf *out,
   add_task_heading(out, "#", &t);
   buf_addc(out, '\n');
   render_task_body(out, &t, g.name);
-  add_sections(out, xs, nx, "## " EMOJI_NOTES " Notes");
+  add_sections(out, xs, nx, HEADING_NOTES);
   finish_info(st, info, rev);
 out:
   store_read_end(st);
@@ -363,18 +345,19 @@ int render_group(struct store *st, const char *group_id, struct buf *out,
   buf_adds(out, "\n# ");
   add_title(out, g.title);
   buf_adds(out, "\n\n");
-  add_field(out, "Status", status_name(g.status));
-  add_field(out, "Priority", priority_name(g.priority));
+  add_field(out, label_title(LABEL_STATUS), status_name(g.status));
+  add_field(out, label_title(LABEL_PRIORITY), priority_name(g.priority));
   if (*g.specialist)
-    add_field(out, "Specialist focus", g.specialist);
-  add_time_field(out, "Created", g.created_at);
+    add_field(out, label_title(LABEL_FOCUS), g.specialist);
+  add_time_field(out, label_title(LABEL_CREATED), g.created_at);
   add_progress_field(out, count[STATUS_COMPLETED], (int)nt);
   add_text_block(out, g.description);
   add_metrics(out, count, estimate, actual);
 
   if (nt) {
-    buf_adds(out, "\n## " EMOJI_OVERVIEW " Task Overview\n\n"
-                  "| Task | Title | Status | Progress |\n|---|---|---|---|\n");
+    add_heading(out, HEADING_OVERVIEW);
+    buf_adds(out,
+             "\n| Task | Title | Status | Progress |\n|---|---|---|---|\n");
     for (int s = 0; s < STATUS_COUNT; s++)
       for (size_t i = 0; i < nt; i++) {
         if (ts[i].status != s)
@@ -398,7 +381,7 @@ int render_group(struct store *st, const char *group_id, struct buf *out,
       render_task_body(out, &ts[i], NULL);
     }
   }
-  add_sections(out, xs, nx, "## " EMOJI_NOTES " Notes");
+  add_sections(out, xs, nx, HEADING_NOTES);
   finish_info(st, info, rev);
 out:
   store_read_end(st);
@@ -433,7 +416,8 @@ static void add_link_target(struct buf *out, const char *s) {
 
 static void add_activity(struct buf *out, const struct task_event *v,
                          size_t n) {
-  buf_adds(out, "\n## " EMOJI_ACTIVITY " Recent Activity\n\n");
+  add_heading(out, HEADING_ACTIVITY);
+  buf_addc(out, '\n');
   if (n == 0) {
     buf_adds(out, "_No activity yet._\n");
     return;
@@ -512,7 +496,8 @@ static void add_group_bars(struct buf *out, const struct group *gs,
 static void add_status_chart(struct buf *out, const int count[STATUS_COUNT],
                              int total, const struct group *gs,
                              const struct group_stats *stats, size_t n) {
-  buf_adds(out, "\n## " EMOJI_CHART " Status Chart\n\n");
+  add_heading(out, HEADING_CHART);
+  buf_addc(out, '\n');
   if (total == 0) {
     buf_adds(out, "_No tasks yet._\n");
     return;
@@ -562,16 +547,17 @@ int render_session(struct store *st, const char *session_id, struct buf *out,
   buf_adds(out, "\n# ");
   add_title(out, s.title);
   buf_adds(out, "\n\n");
-  add_field(out, "Status", s.status);
+  add_field(out, label_title(LABEL_STATUS), s.status);
   if (*s.mode)
-    add_field(out, "Mode", s.mode);
-  add_time_field(out, "Created", s.created_at);
+    add_field(out, label_title(LABEL_MODE), s.mode);
+  add_time_field(out, label_title(LABEL_CREATED), s.created_at);
   add_progress_field(out, count[STATUS_COMPLETED], total);
   add_text_block(out, s.description);
   add_metrics(out, count, estimate, actual);
   add_status_chart(out, count, total, gs, stats, ng < nstats ? ng : nstats);
 
-  buf_adds(out, "\n## " EMOJI_GROUPS " Task Groups\n\n");
+  add_heading(out, HEADING_GROUPS);
+  buf_addc(out, '\n');
   if (ng == 0) {
     buf_adds(out, "_No groups yet._\n");
   } else {
@@ -599,7 +585,8 @@ int render_session(struct store *st, const char *session_id, struct buf *out,
   }
   add_activity(out, ev, nev);
 
-  buf_adds(out, "\n## " EMOJI_LINKS " Notes Files\n\n");
+  add_heading(out, HEADING_NOTES_FILE);
+  buf_addc(out, '\n');
   for (int i = 0; i < NOTES_COUNT; i++)
     buf_printf(out, "- [%s](notes/%s.md)\n", notes_titles[i], notes_names[i]);
 
@@ -613,7 +600,7 @@ int render_session(struct store *st, const char *session_id, struct buf *out,
     xs[keep++] = xs[i];
   }
   nx = keep;
-  add_sections(out, xs, nx, "## " EMOJI_INSIGHTS " Key Insights");
+  add_sections(out, xs, nx, HEADING_INSIGHTS);
   finish_info(st, info, rev);
 out:
   store_read_end(st);
@@ -728,9 +715,11 @@ int render_sync_status(struct store *st, const char *session_id,
   render_front_matter(out, session_id, "meta", "sync_status", -1);
   /* Saves only: a file that changed with every read of any file would
    * not be a file (renders are in 'taskctl stats'). */
-  buf_adds(out, "\n# " EMOJI_METRICS " Sync Status\n\n"
-                "_Generated from the sync log; edits to this file are not "
-                "kept. Reads and render times: `taskctl stats`._\n");
+  buf_printf(out,
+             "\n# %s Sync Status\n\n"
+             "_Generated from the sync log; edits to this file are not "
+             "kept. Reads and render times: `taskctl stats`._\n",
+             heading_emoji(HEADING_METRICS));
 
   buf_adds(out, "\n## \xf0\x9f\xa9\xba Health\n\n"
                 "| Metric | Value |\n|---|---|\n");
@@ -820,9 +809,11 @@ int render_edit_log(struct store *st, const char *session_id, struct buf *out,
       (rc = store_owner_revision(st, OWNER_SESSION, session_id, NULL, &rev)))
     goto out;
   render_front_matter(out, session_id, "meta", "edit_log", -1);
-  buf_adds(out, "\n# " EMOJI_ACTIVITY " Edit Log\n\n"
-                "_Changes made by editing files, newest first. Generated._\n"
-                "\n");
+  buf_printf(out,
+             "\n# %s Edit Log\n\n"
+             "_Changes made by editing files, newest first. Generated._\n"
+             "\n",
+             heading_emoji(HEADING_ACTIVITY));
   if (n == 0)
     buf_adds(out, "_No edits yet._\n");
   for (size_t i = 0; i < n; i++) {

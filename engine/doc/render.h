@@ -13,16 +13,9 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "grammar.h"
 #include "model.h"
 #include "store.h"
-
-/* The notes files of a session: notes/<name>.md shows the session
- * section with key "notes/<name>". */
-#define NOTES_COUNT 3
-extern const char *const notes_names[NOTES_COUNT];
-extern const char *const notes_titles[NOTES_COUNT];
-/* Index of a notes name ("decisions"), or -1. */
-int notes_index(const char *name);
 
 /* What a rendered file is: its revision (the newest change to anything
  * it shows, written as "revision:" in its front matter) and the time of
