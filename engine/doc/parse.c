@@ -17,41 +17,6 @@
 #include <string.h>
 #include <yaml.h>
 
-/* ---- diagnostics ---- */
-
-void diags_add(struct diags *d, int level, int line, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  char *msg = xvasprintf(fmt, ap);
-  va_end(ap);
-  XGROW(d->v, d->cap, d->n + 1);
-  d->v[d->n++] = (struct diag){line, level, msg};
-  if (level == DIAG_ERROR)
-    d->errors++;
-  else
-    d->warnings++;
-}
-
-void diags_release(struct diags *d) {
-  for (size_t i = 0; i < d->n; i++)
-    free(d->v[i].msg);
-  free(d->v);
-  memset(d, 0, sizeof *d);
-}
-
-void diags_format(const struct diags *d, struct buf *out) {
-  for (int pass = 0; pass < 2; pass++)
-    for (size_t i = 0; i < d->n; i++) {
-      if ((pass == 0) != (d->v[i].level == DIAG_ERROR))
-        continue;
-      if (d->v[i].line > 0)
-        buf_printf(out, "line %d: ", d->v[i].line);
-      buf_printf(out, "%s: %s\n",
-                 d->v[i].level == DIAG_ERROR ? "error" : "warning",
-                 d->v[i].msg);
-    }
-}
-
 /* ---- the text and its lines ---- */
 
 struct parser {
@@ -607,34 +572,6 @@ static void read_id_list(const char *v, struct strlist *out) {
 
 /* ---- task blocks ---- */
 
-static void ptask_init(struct ptask *t) {
-  memset(t, 0, sizeof *t);
-  t->section_status = t->checkbox = t->status = t->progress = -1;
-  t->priority = t->table_status = t->table_progress = -1;
-  t->estimate = t->actual = NAN;
-}
-
-static void psection_release(struct psection *x) {
-  free(x->key);
-  free(x->heading);
-  free(x->body);
-}
-
-static void ptask_release(struct ptask *t) {
-  free(t->id);
-  free(t->title);
-  free(t->specialist);
-  strlist_clear(&t->dependencies);
-  free(t->group_name);
-  free(t->description);
-  strlist_clear(&t->deliverables);
-  free(t->current_status);
-  free(t->table_title);
-  for (size_t i = 0; i < t->nsections; i++)
-    psection_release(&t->sections[i]);
-  free(t->sections);
-}
-
 static const struct block *block_at(const struct parser *p, int line) {
   if (line < 0 || line > p->nlines + 1 || !p->block_at_line)
     return NULL;
@@ -812,8 +749,15 @@ static void task_field(struct parser *p, struct ptask *t, const struct field *f,
     free(v);
     break;
   }
+  case LABEL_STARTED:
+    /* Shown as the database keeps it; a save does not set it. */
+    str_set(&t->started, f->value);
+    break;
+  case LABEL_COMPLETED:
+    str_set(&t->completed, f->value);
+    break;
   default:
-    /* Started, completed, created, updated: kept by the database. */
+    /* Created, updated: kept by the database. */
     break;
   }
 }
@@ -976,8 +920,14 @@ static void add_section(struct parser *p, struct psection **v, size_t *n,
       psection_release(&x);
       return;
     }
-  *v = xrealloc(*v, (*n + 1) * sizeof **v);
-  (*v)[(*n)++] = x;
+  doc_add_section(v, n, x);
+}
+
+/* A header field line that taskfs computes: kept to tell an edit. */
+static void generated_field(struct parser *p, const struct field *f, int line) {
+  char name[80];
+  snprintf(name, sizeof name, "field:%s", f->key);
+  add_generated(p, name, line, line + 1);
 }
 
 /* Header fields of session and group files. */
@@ -1019,14 +969,15 @@ static void header_field(struct parser *p, const struct field *f, int line) {
     d->has_mode = true;
     str_set(&d->mode, f->value);
     break;
-  case LABEL_PROGRESS:
   case LABEL_CREATED:
-  case LABEL_UPDATED: {
-    char name[80];
-    snprintf(name, sizeof name, "field:%s", f->key);
-    add_generated(p, name, line, line + 1);
+    /* Shown as the database keeps it, and generated all the same. */
+    str_set(&d->created, f->value);
+    generated_field(p, f, line);
     break;
-  }
+  case LABEL_PROGRESS:
+  case LABEL_UPDATED:
+    generated_field(p, f, line);
+    break;
   default:
     break;
   }
@@ -1192,16 +1143,9 @@ static void parse_overview(struct parser *p, int from, int to,
   strlist_clear(&cells);
 }
 
-static struct ptask *add_task(struct doc *d) {
-  d->tasks = xrealloc(d->tasks, (d->ntasks + 1) * sizeof *d->tasks);
-  struct ptask *t = &d->tasks[d->ntasks++];
-  ptask_init(t);
-  return t;
-}
-
 /* Reads a task heading block into a new ptask. */
 static struct ptask *task_heading(struct parser *p, const struct block *h) {
-  struct ptask *t = add_task(p->doc);
+  struct ptask *t = doc_add_task(p->doc);
   char *text = heading_text(p, h);
   split_title_id(text, &t->title, &t->id);
   free(text);
@@ -1449,10 +1393,7 @@ static void parse_notes(struct parser *p) {
 }
 
 void parse_doc(const char *text, size_t len, int hint, struct doc *doc) {
-  memset(doc, 0, sizeof *doc);
-  doc->revision = -1;
-  doc->status = doc->priority = -1;
-  doc->kind = hint;
+  doc_init(doc, hint);
   struct parser p = {.doc = doc};
   if (!normalise(&p, text, len)) {
     doc->text = xstrdup("");
@@ -1504,31 +1445,6 @@ void parse_doc(const char *text, size_t len, int hint, struct doc *doc) {
   free(p.blocks);
   free(p.block_at_line);
   free(p.ls);
-}
-
-void doc_release(struct doc *d) {
-  free(d->session);
-  free(d->group);
-  free(d->task);
-  free(d->notes);
-  free(d->title);
-  free(d->status_word);
-  free(d->specialist);
-  free(d->mode);
-  free(d->description);
-  for (size_t i = 0; i < d->ntasks; i++)
-    ptask_release(&d->tasks[i]);
-  free(d->tasks);
-  for (size_t i = 0; i < d->nsections; i++)
-    psection_release(&d->sections[i]);
-  free(d->sections);
-  free(d->notes_body);
-  for (size_t i = 0; i < d->ngenerated; i++)
-    free(d->generated[i].name);
-  free(d->generated);
-  free(d->text);
-  diags_release(&d->diags);
-  memset(d, 0, sizeof *d);
 }
 
 bool parse_find_generated(const char *text, size_t len, const char *name,
