@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # The layers stay apart: engine/ includes no FUSE header and no jansson;
 # fs/ includes no sqlite3.h, no jansson and writes no SQL; tools/ uses
-# neither FUSE nor SQL itself.
+# neither FUSE nor SQL itself; engine/doc/ (the file format) reads no store.
 cd "$(dirname "$0")/.." || exit 2
 fail=0
 if grep -rn --include='*.[ch]' '#include *[<"]fuse' engine tools; then
@@ -17,6 +17,11 @@ if grep -rnE --include='*.[ch]' \
      '#include *[<"]sqlite3\.h|(SELECT .* FROM|INSERT INTO|UPDATE [a-z_]+ SET|DELETE FROM)' \
      fs tools; then
   echo "fs/ and tools/ must not use SQLite directly or write SQL"
+  fail=1
+fi
+if grep -rnE --include='*.[ch]' '#include *[<"](store|store_impl|sqlite3)\.h' \
+     engine/doc; then
+  echo "engine/doc/ is pure: the store is read by engine/load.c"
   fail=1
 fi
 [ $fail -eq 0 ] && echo "layers: ok"
