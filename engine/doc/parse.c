@@ -993,12 +993,9 @@ static void header_field_v(struct parser *p, void *arg, const struct field *f,
 
 static void parse_header(struct parser *p, const struct block *h1, int to) {
   struct doc *d = p->doc;
-  char *text = heading_text(p, h1);
-  char *title, *id;
-  split_title_id(text, &title, &id);
-  free(text);
-  free(id);
-  d->title = title;
+  /* The whole heading: a session or group title carries no id, so a
+   * title that ends in a code span keeps it. */
+  d->title = heading_text(p, h1);
   d->title_line = h1->line;
   int l = read_fields(p, h1->end + 1, to, header_field_v, NULL);
   char *raw = lines_text(p, l, to);
