@@ -81,6 +81,19 @@ static char *lines_text(const struct parser *p, int from, int to) {
   return xstrndup(p->t + s, e - s);
 }
 
+/* Lines [from, to) as one string, without trailing blank lines and
+ * without the final newline: leading blank lines are kept. */
+static char *lines_after(const struct parser *p, int from, int to) {
+  while (to > from && line_blank(p, to - 1))
+    to--;
+  if (from >= to)
+    return xstrdup("");
+  size_t s = line_start(p, from), e = line_start(p, to);
+  if (e > s && p->t[e - 1] == '\n')
+    e--;
+  return xstrndup(p->t + s, e - s);
+}
+
 static char *trim_dup(const char *s, size_t n) {
   while (n && isspace((unsigned char)*s)) {
     s++;
@@ -858,13 +871,13 @@ static void parse_task_body(struct parser *p, struct ptask *t, int from,
     int end = deliv > current ? deliv : to;
     struct buf cs = BUF_INIT;
     buf_adds(&cs, current_rest);
-    char *more = lines_text(p, current + 1, end);
+    /* After text on the label's line, the next lines continue it, blank
+     * ones included; else the text starts after the blank line below. */
+    char *more = *current_rest ? lines_after(p, current + 1, end)
+                               : lines_text(p, current + 1, end);
     if (*more) {
-      if (cs.len) {
-        /* Lines of the same paragraph continue it. */
-        bool same_para = !line_blank(p, current + 1);
-        buf_adds(&cs, same_para ? "\n" : "\n\n");
-      }
+      if (cs.len)
+        buf_addc(&cs, '\n');
       buf_adds(&cs, more);
     }
     free(more);
