@@ -207,12 +207,39 @@ static void add_sections(struct buf *out, const struct psection *v, size_t n,
 
 /* ---- tasks ---- */
 
+/* Whether "c " before the first line of s makes a thematic break ("- --"),
+ * which is no list item. */
+static bool makes_break(char c, const char *s) {
+  int marks = 1;
+  for (; *s && *s != '\n' && *s != '\r'; s++) {
+    if (*s == c)
+      marks++;
+    else if (*s != ' ' && *s != '\t')
+      return false;
+  }
+  return marks >= 3;
+}
+
+/* The bullet of a list of items: '-', or another where an item would
+ * read as a thematic break after it ('+' never does). */
+static char list_bullet(const struct strlist *l) {
+  for (const char *c = "-*"; *c; c++) {
+    size_t i = 0;
+    while (i < l->n && !makes_break(*c, l->v[i]))
+      i++;
+    if (i == l->n)
+      return *c;
+  }
+  return '+';
+}
+
 static void add_deliverables(struct buf *out, const struct strlist *l) {
   if (!l->n)
     return;
+  char bullet = list_bullet(l);
   buf_printf(out, "\n**%s**:\n\n", label_title(LABEL_DELIVERABLES));
   for (size_t i = 0; i < l->n; i++) {
-    buf_adds(out, "- ");
+    buf_printf(out, "%c ", bullet);
     for (const char *p = l->v[i]; *p; p++) {
       if (*p == '\r' && p[1] == '\n')
         continue;
