@@ -66,21 +66,6 @@ static bool line_blank(const struct parser *p, int line) {
   return true;
 }
 
-/* Lines [from, to) as one string, without leading and trailing blank
- * lines and without the final newline. */
-static char *lines_text(const struct parser *p, int from, int to) {
-  while (from < to && line_blank(p, from))
-    from++;
-  while (to > from && line_blank(p, to - 1))
-    to--;
-  if (from >= to)
-    return xstrdup("");
-  size_t s = line_start(p, from), e = line_start(p, to);
-  if (e > s && p->t[e - 1] == '\n')
-    e--;
-  return xstrndup(p->t + s, e - s);
-}
-
 /* Lines [from, to) as one string, without trailing blank lines and
  * without the final newline: leading blank lines are kept. */
 static char *lines_after(const struct parser *p, int from, int to) {
@@ -92,6 +77,14 @@ static char *lines_after(const struct parser *p, int from, int to) {
   if (e > s && p->t[e - 1] == '\n')
     e--;
   return xstrndup(p->t + s, e - s);
+}
+
+/* Lines [from, to) as one string, without leading and trailing blank
+ * lines and without the final newline. */
+static char *lines_text(const struct parser *p, int from, int to) {
+  while (from < to && line_blank(p, from))
+    from++;
+  return lines_after(p, from, to);
 }
 
 static char *trim_dup(const char *s, size_t n) {
