@@ -91,6 +91,20 @@ static void add_word(struct buf *b) {
   buf_adds(b, words[pick((int)(sizeof words / sizeof words[0]))]);
 }
 
+/* s without leading and trailing spaces and tabs, or fallback when
+ * nothing else is left; frees s. */
+static char *trimmed(char *s, const char *fallback) {
+  char *t = s;
+  while (*t == ' ' || *t == '\t')
+    t++;
+  size_t len = strlen(t);
+  while (len && (t[len - 1] == ' ' || t[len - 1] == '\t'))
+    len--;
+  char *out = len ? xstrndup(t, len) : xstrdup(fallback);
+  free(s);
+  return out;
+}
+
 /* One line of words, no surrounding space, never empty. */
 static char *gen_line(void) {
   struct buf b = BUF_INIT;
@@ -100,16 +114,7 @@ static char *gen_line(void) {
       buf_adds(&b, chance(10) ? "  " : " ");
     add_word(&b);
   }
-  char *s = buf_detach(&b, NULL);
-  char *t = s;
-  while (*t == ' ' || *t == '\t')
-    t++;
-  size_t len = strlen(t);
-  while (len && (t[len - 1] == ' ' || t[len - 1] == '\t'))
-    len--;
-  char *out = len ? xstrndup(t, len) : xstrdup("word");
-  free(s);
-  return out;
+  return trimmed(buf_detach(&b, NULL), "word");
 }
 
 /* Line openings that read as structure somewhere in a file. */
@@ -239,17 +244,14 @@ static double gen_hours(void) {
 static char *gen_deliverable(void) {
   if (chance(70))
     return gen_line();
-  char *t = gen_text(true);
-  char *p = t;
-  while (*p == ' ' || *p == '\t')
-    p++;
-  size_t n = strlen(p);
-  while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
-    n--;
-  char *out =
-      n && *p != '\n' && p[n - 1] != '\n' ? xstrndup(p, n) : xstrdup("item");
-  free(t);
-  return out;
+  char *t = trimmed(gen_text(true), "item");
+  /* A blank first or last line is no part of an item either. */
+  size_t n = strlen(t);
+  if (t[0] == '\n' || t[n - 1] == '\n') {
+    free(t);
+    return xstrdup("item");
+  }
+  return t;
 }
 
 static void gen_list(struct strlist *l, bool ids, int max) {

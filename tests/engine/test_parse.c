@@ -9,7 +9,6 @@
 #include "parse.h"
 #include "load.h"
 #include "render.h"
-#include "report.h"
 #include "util.h"
 
 #include <math.h>
