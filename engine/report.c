@@ -15,12 +15,23 @@
 #define EMOJI_WARN "\xe2\x9a\xa0\xef\xb8\x8f" /* ⚠️ */
 #define DASH "\xe2\x80\x94"                   /* — */
 
-static void add_indented(struct buf *out, const char *text) {
+/* The front matter and title of meta/<name>.md, and a note under the
+ * title. */
+static void add_meta_head(struct buf *out, const char *session_id,
+                          const char *name, int heading, const char *title,
+                          const char *note) {
+  render_front_matter(out, session_id, "meta", name, -1);
+  buf_printf(out, "\n# %s %s\n\n%s\n", heading_emoji(heading), title, note);
+}
+
+/* Each line of text that is not empty as a list item: bullet, then the
+ * line. */
+static void add_items(struct buf *out, const char *text, const char *bullet) {
   for (const char *p = text; *p;) {
     const char *nl = strchr(p, '\n');
     size_t n = nl ? (size_t)(nl - p) : strlen(p);
     if (n) {
-      buf_adds(out, "  - ");
+      buf_adds(out, bullet);
       buf_add(out, p, n);
       buf_addc(out, '\n');
     }
@@ -78,14 +89,11 @@ int report_sync_status(struct store *st, const char *session_id,
       (rc = store_syncops_failed(st, session_id, 10, &failed)) ||
       (rc = store_owner_revision(st, OWNER_SESSION, session_id, NULL, &rev)))
     goto out;
-  render_front_matter(out, session_id, "meta", "sync_status", -1);
   /* Saves only: a file that changed with every read of any file would
    * not be a file (renders are in 'taskctl stats'). */
-  buf_printf(out,
-             "\n# %s Sync Status\n\n"
-             "_Generated from the sync log; edits to this file are not "
-             "kept. Reads and render times: `taskctl stats`._\n",
-             heading_emoji(HEADING_METRICS));
+  add_meta_head(out, session_id, "sync_status", HEADING_METRICS, "Sync Status",
+                "_Generated from the sync log; edits to this file are not "
+                "kept. Reads and render times: `taskctl stats`._");
 
   buf_adds(out, "\n## \xf0\x9f\xa9\xba Health\n\n"
                 "| Metric | Value |\n|---|---|\n");
@@ -130,7 +138,7 @@ int report_sync_status(struct store *st, const char *session_id,
         out, "- [%s](../%s) since %s, see [%.*s.error.md](../%.*s.error.md)\n",
         path.ptr, path.ptr, t, (int)path.len - 3, path.ptr, (int)path.len - 3,
         path.ptr);
-    add_indented(out, ds[i].diagnostics);
+    add_items(out, ds[i].diagnostics, "  - ");
   }
   buf_release(&path);
 
@@ -174,12 +182,10 @@ int report_edit_log(struct store *st, const char *session_id, struct buf *out,
   if ((rc = store_changes_recent(st, session_id, "taskfs", 200, &ch, &n)) ||
       (rc = store_owner_revision(st, OWNER_SESSION, session_id, NULL, &rev)))
     goto out;
-  render_front_matter(out, session_id, "meta", "edit_log", -1);
-  buf_printf(out,
-             "\n# %s Edit Log\n\n"
-             "_Changes made by editing files, newest first. Generated._\n"
-             "\n",
-             heading_emoji(HEADING_ACTIVITY));
+  add_meta_head(out, session_id, "edit_log", HEADING_ACTIVITY, "Edit Log",
+                "_Changes made by editing files, newest first. "
+                "Generated._");
+  buf_addc(out, '\n');
   if (n == 0)
     buf_adds(out, "_No edits yet._\n");
   for (size_t i = 0; i < n; i++) {
@@ -234,16 +240,7 @@ int report_error(struct store *st, const char *kind, const char *record,
              "was written, until it is fixed or discarded. None of it was "
              "applied to the database.\n\n## Problems\n\n",
              base, t);
-  for (const char *p = d.diagnostics; *p;) {
-    const char *nl = strchr(p, '\n');
-    size_t n = nl ? (size_t)(nl - p) : strlen(p);
-    if (n) {
-      buf_adds(out, "- ");
-      buf_add(out, p, n);
-      buf_addc(out, '\n');
-    }
-    p += n + (nl ? 1 : 0);
-  }
+  add_items(out, d.diagnostics, "- ");
   buf_printf(out,
              "\n## What to do\n\n"
              "- Fix those lines in `%s` and save it again: it is applied as "
