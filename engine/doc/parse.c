@@ -1184,6 +1184,72 @@ static struct task_ref *tasks_by_id(const struct doc *d, size_t *n) {
   return v;
 }
 
+/* The task blocks of a status section: blocks [from, to) of the parser,
+ * the section ending before line end. */
+static void parse_status_section(struct parser *p, size_t from, size_t to,
+                                 int end, int status, const char *heading) {
+  struct ptask *t = NULL;
+  for (size_t m = from; m < to; m++) {
+    const struct block *tb = &p->blocks[m];
+    if (tb->type == B_HEADING && tb->level == 3) {
+      size_t q = m + 1;
+      while (q < to &&
+             !(p->blocks[q].type == B_HEADING && p->blocks[q].level <= 3))
+        q++;
+      int tend = q < to ? p->blocks[q].line : end;
+      t = task_heading(p, tb);
+      t->section_status = status;
+      t->end_line = tend - 1;
+      parse_task_body(p, t, tb->end + 1, tend);
+    } else if (!t) {
+      diags_add(&p->doc->diags, DIAG_WARNING, tb->line,
+                "text in section '%s' before its first task is not "
+                "kept: put notes under a section of your own",
+                heading);
+    }
+  }
+}
+
+/* Table rows give the tasks of the same ids more signals. Frees the rows'
+ * strings. */
+static void apply_overview(struct doc *d, struct row *rows, size_t nrows) {
+  size_t nid;
+  struct task_ref *byid = tasks_by_id(d, &nid);
+  for (size_t r = 0; r < nrows; r++) {
+    struct ptask *t = NULL;
+    size_t lo = 0, hi = nid;
+    while (lo < hi) {
+      size_t mid = (lo + hi) / 2;
+      if (strcmp(byid[mid].id, rows[r].id) < 0)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+    if (lo < nid && strcmp(byid[lo].id, rows[r].id) == 0)
+      t = &d->tasks[byid[lo].index];
+    if (!t) {
+      diags_add(&d->diags, DIAG_WARNING, rows[r].line,
+                "the overview row for '%s' has no task block in this file "
+                "and is ignored",
+                rows[r].id);
+    } else if (t->table_line) {
+      diags_add(&d->diags, DIAG_ERROR, rows[r].line,
+                "task '%s' has a second row in the overview (the first is "
+                "at line %d): remove one row",
+                rows[r].id, t->table_line);
+    } else {
+      t->table_status = rows[r].status;
+      t->table_progress = rows[r].progress;
+      t->table_line = rows[r].line;
+      t->table_title = rows[r].title;
+      rows[r].title = NULL;
+    }
+    free(rows[r].id);
+    free(rows[r].title);
+  }
+  free(byid);
+}
+
 static void parse_group(struct parser *p) {
   struct doc *d = p->doc;
   const struct block *h1 = NULL;
@@ -1229,27 +1295,7 @@ static void parse_group(struct parser *p) {
     const char *hs = line_at(p, b->line, &hn);
     char *hline = xstrndup(hs, hn);
     if (cls == S_STATUS) {
-      struct ptask *t = NULL;
-      for (size_t m = j + 1; m < k; m++) {
-        const struct block *tb = &p->blocks[m];
-        if (tb->type == B_HEADING && tb->level == 3) {
-          size_t q = m + 1;
-          while (q < k &&
-                 !(p->blocks[q].type == B_HEADING && p->blocks[q].level <= 3))
-            q++;
-          int tend = q < k ? p->blocks[q].line : to;
-          t = task_heading(p, tb);
-          t->section_status = status;
-          t->end_line = tend - 1;
-          parse_task_body(p, t, tb->end + 1, tend);
-        } else if (!t) {
-          diags_add(&d->diags, DIAG_WARNING, tb->line,
-                    "text in section '%s' before its first task is not "
-                    "kept: put notes under a section of your own",
-                    hline);
-          t = NULL;
-        }
-      }
+      parse_status_section(p, j + 1, k, to, status, hline);
     } else if (cls == S_OVERVIEW) {
       /* Its cells are signals of the tasks, read with their blocks. */
       parse_overview(p, b->line + 1, to, &rows, &nrows);
@@ -1261,42 +1307,7 @@ static void parse_group(struct parser *p) {
     free(hline);
     j = k - 1;
   }
-  /* Table rows give the tasks of the same ids more signals. */
-  size_t nid;
-  struct task_ref *byid = tasks_by_id(d, &nid);
-  for (size_t r = 0; r < nrows; r++) {
-    struct ptask *t = NULL;
-    size_t lo = 0, hi = nid;
-    while (lo < hi) {
-      size_t mid = (lo + hi) / 2;
-      if (strcmp(byid[mid].id, rows[r].id) < 0)
-        lo = mid + 1;
-      else
-        hi = mid;
-    }
-    if (lo < nid && strcmp(byid[lo].id, rows[r].id) == 0)
-      t = &d->tasks[byid[lo].index];
-    if (!t) {
-      diags_add(&d->diags, DIAG_WARNING, rows[r].line,
-                "the overview row for '%s' has no task block in this file "
-                "and is ignored",
-                rows[r].id);
-    } else if (t->table_line) {
-      diags_add(&d->diags, DIAG_ERROR, rows[r].line,
-                "task '%s' has a second row in the overview (the first is "
-                "at line %d): remove one row",
-                rows[r].id, t->table_line);
-    } else {
-      t->table_status = rows[r].status;
-      t->table_progress = rows[r].progress;
-      t->table_line = rows[r].line;
-      t->table_title = rows[r].title;
-      rows[r].title = NULL;
-    }
-    free(rows[r].id);
-    free(rows[r].title);
-  }
-  free(byid);
+  apply_overview(d, rows, nrows);
   free(rows);
 }
 
