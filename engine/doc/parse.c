@@ -672,6 +672,38 @@ static void read_list_items(const struct parser *p, const struct block *b,
   }
 }
 
+/* An effort field's value into *hours, with *has set; a diagnostic and
+ * nothing set when it is no duration. */
+static void read_effort(struct diags *dg, const struct field *f, int line,
+                        bool *has, double *hours) {
+  double h;
+  if (!effort_parse(f->value, &h)) {
+    diags_add(dg, DIAG_ERROR, line,
+              "effort '%s' is not a duration like 4h, 1.5h or 90m (at "
+              "most 1000000h)",
+              f->value);
+    return;
+  }
+  *has = true;
+  *hours = h;
+}
+
+/* The id of a "Task ID" field, in backticks or not; NULL when empty. */
+static char *read_id(const char *value) {
+  char *v = trim_dup(value, strlen(value));
+  size_t n = strlen(v);
+  if (n >= 2 && v[0] == '`' && v[n - 1] == '`') {
+    char *inner = trim_dup(v + 1, n - 2);
+    free(v);
+    v = inner;
+  }
+  if (!*v) {
+    free(v);
+    return NULL;
+  }
+  return v;
+}
+
 /* Applies one field line of a task block. */
 static void task_field(struct parser *p, struct ptask *t, const struct field *f,
                        int line) {
@@ -715,25 +747,11 @@ static void task_field(struct parser *p, struct ptask *t, const struct field *f,
     str_set(&t->specialist, f->value);
     break;
   case LABEL_ESTIMATE:
-  case LABEL_ACTUAL: {
-    double h;
-    bool est = label_field(f->key, p->doc->kind) == LABEL_ESTIMATE;
-    if (!effort_parse(f->value, &h)) {
-      diags_add(dg, DIAG_ERROR, line,
-                "effort '%s' is not a duration like 4h, 1.5h or 90m (at "
-                "most 1000000h)",
-                f->value);
-      break;
-    }
-    if (est) {
-      t->has_estimate = true;
-      t->estimate = h;
-    } else {
-      t->has_actual = true;
-      t->actual = h;
-    }
+    read_effort(dg, f, line, &t->has_estimate, &t->estimate);
     break;
-  }
+  case LABEL_ACTUAL:
+    read_effort(dg, f, line, &t->has_actual, &t->actual);
+    break;
   case LABEL_DEPENDS:
     t->has_deps = true;
     read_id_list(f->value, &t->dependencies);
@@ -742,19 +760,10 @@ static void task_field(struct parser *p, struct ptask *t, const struct field *f,
     str_set(&t->group_name, f->value);
     t->group_line = line;
     break;
-  case LABEL_ID: {
-    char *v = trim_dup(f->value, strlen(f->value));
-    size_t n = strlen(v);
-    if (n >= 2 && v[0] == '`' && v[n - 1] == '`') {
-      char *inner = trim_dup(v + 1, n - 2);
-      free(v);
-      v = inner;
-    }
-    if (!t->id && *v)
-      t->id = xstrdup(v);
-    free(v);
+  case LABEL_ID:
+    if (!t->id)
+      t->id = read_id(f->value);
     break;
-  }
   case LABEL_STARTED:
     /* Shown as the database keeps it; a save does not set it. */
     str_set(&t->started, f->value);
