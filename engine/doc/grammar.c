@@ -2,8 +2,8 @@
 /* grammar.c: the labels, section titles, emoji and synonyms of the file
  * format in one table each. Holds no state and reads nothing. */
 #include "grammar.h"
+#include "doc.h"
 #include "model.h"
-#include "parse.h"
 #include "util.h"
 
 #include <string.h>
