@@ -2,6 +2,8 @@
 /* view.c: names, listings and contents of the generated tree. */
 #include "view.h"
 #include "conflict.h"
+#include "load.h"
+#include "report.h"
 #include "names.h"
 #include "util.h"
 
@@ -731,19 +733,19 @@ int view_read(struct store *st, const struct vnode *f, struct buf *out,
   }
   switch (f->kind) {
   case VK_SESSION_MD:
-    return render_session(st, f->session, out, info);
+    return load_render(st, DOC_SESSION, f->session, 0, out, info);
   case VK_GROUP_MD:
-    return render_group(st, f->record, out, info);
+    return load_render(st, DOC_GROUP, f->record, 0, out, info);
   case VK_TASK_MD:
-    return render_task(st, f->record, out, info);
+    return load_render(st, DOC_TASK, f->record, 0, out, info);
   case VK_NOTES_MD:
-    return render_notes(st, f->session, f->notes, out, info);
+    return load_render(st, DOC_NOTES, f->session, f->notes, out, info);
   case VK_SYNC_STATUS:
-    return render_sync_status(st, f->session, out, info);
+    return report_sync_status(st, f->session, out, info);
   case VK_EDIT_LOG:
-    return render_edit_log(st, f->session, out, info);
+    return report_edit_log(st, f->session, out, info);
   case VK_BACKUP_MD:
-    return render_backup(st, strtoll(f->record, NULL, 10), out, info);
+    return report_backup(st, strtoll(f->record, NULL, 10), out, info);
   case VK_ERROR_MD:
   case VK_CONFLICT_MD: {
     struct vnode t = *f;
@@ -752,7 +754,7 @@ int view_read(struct store *st, const struct vnode *f, struct buf *out,
     const char *kind = view_draft_key(&t, &rec);
     int rc = view_path(st, &t, &path);
     if (rc == ENG_OK && f->kind == VK_ERROR_MD) {
-      rc = render_error(st, kind, rec.ptr, path.ptr, out, info);
+      rc = report_error(st, kind, rec.ptr, path.ptr, out, info);
     } else if (rc == ENG_OK) {
       int64_t ns = 0;
       rc = conflict_render(st, f->session, kind, rec.ptr, path.ptr, out, &ns);

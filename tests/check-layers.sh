@@ -3,7 +3,7 @@
 # The layers stay apart: engine/ includes no FUSE header and no jansson,
 # and only its SQLite backend includes sqlite3.h;
 # fs/ includes no sqlite3.h, no jansson and writes no SQL; tools/ uses
-# neither FUSE nor SQL itself.
+# neither FUSE nor SQL itself; engine/doc/ (the file format) reads no store.
 cd "$(dirname "$0")/.." || exit 2
 fail=0
 if grep -rn --include='*.[ch]' '#include *[<"]fuse' engine tools; then
@@ -25,6 +25,11 @@ fi
 if grep -rln --include='*.[ch]' '#include *[<"]sqlite3\.h' engine |
      grep -v '^engine/store/sqlite'; then
   echo "only the SQLite backend (engine/store/sqlite*) may use SQLite"
+  fail=1
+fi
+if grep -rnE --include='*.[ch]' '#include *[<"](store|backend|sqlite|sqlite3)\.h' \
+     engine/doc; then
+  echo "engine/doc/ is pure: the store is read by engine/load.c"
   fail=1
 fi
 [ $fail -eq 0 ] && echo "layers: ok"

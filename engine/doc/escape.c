@@ -222,8 +222,8 @@ bool escape_own_line(const char *text) {
   struct line l;
   size_t n = strcspn(text, "\r\n");
   line_init(&l, text, n);
-  return n == 0 || text[0] == ' ' || text[0] == '\t' ||
-         (l.opens && !l.backslash);
+  return n == 0 || text[0] == ' ' || text[0] == '\t' || text[n - 1] == ' ' ||
+         text[n - 1] == '\t' || (l.opens && !l.backslash);
 }
 
 void escape_heading(const char *title, struct buf *out) {

@@ -42,8 +42,8 @@ void escape_text(const char *text, enum escape_place place, struct buf *out);
  * escaped line; the caller frees it. ESCAPE_SECTION and
  * ESCAPE_LAST_SECTION read alike. */
 char *unescape_text(const char *text, enum escape_place place);
-/* Whether the first line of text is empty, starts with a space or tab
- * (which a label line would drop) or would open a code or HTML block: such
+/* Whether the first line of text is empty, starts or ends with a space or
+ * tab (which a label line would drop) or would open a code or HTML block: such
  * a text cannot continue a label line (ESCAPE_INLINE) and is written below
  * it as ESCAPE_BLOCKS. */
 bool escape_own_line(const char *text);

@@ -5,6 +5,7 @@
  * kept byte for byte. Knows nothing of the store or of FUSE. */
 #include "parse.h"
 #include "escape.h"
+#include "grammar.h"
 #include "names.h"
 #include "util.h"
 
@@ -15,41 +16,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <yaml.h>
-
-/* ---- diagnostics ---- */
-
-void diags_add(struct diags *d, int level, int line, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  char *msg = xvasprintf(fmt, ap);
-  va_end(ap);
-  XGROW(d->v, d->cap, d->n + 1);
-  d->v[d->n++] = (struct diag){line, level, msg};
-  if (level == DIAG_ERROR)
-    d->errors++;
-  else
-    d->warnings++;
-}
-
-void diags_release(struct diags *d) {
-  for (size_t i = 0; i < d->n; i++)
-    free(d->v[i].msg);
-  free(d->v);
-  memset(d, 0, sizeof *d);
-}
-
-void diags_format(const struct diags *d, struct buf *out) {
-  for (int pass = 0; pass < 2; pass++)
-    for (size_t i = 0; i < d->n; i++) {
-      if ((pass == 0) != (d->v[i].level == DIAG_ERROR))
-        continue;
-      if (d->v[i].line > 0)
-        buf_printf(out, "line %d: ", d->v[i].line);
-      buf_printf(out, "%s: %s\n",
-                 d->v[i].level == DIAG_ERROR ? "error" : "warning",
-                 d->v[i].msg);
-    }
-}
 
 /* ---- the text and its lines ---- */
 
@@ -100,11 +66,9 @@ static bool line_blank(const struct parser *p, int line) {
   return true;
 }
 
-/* Lines [from, to) as one string, without leading and trailing blank
- * lines and without the final newline. */
-static char *lines_text(const struct parser *p, int from, int to) {
-  while (from < to && line_blank(p, from))
-    from++;
+/* Lines [from, to) as one string, without trailing blank lines and
+ * without the final newline: leading blank lines are kept. */
+static char *lines_after(const struct parser *p, int from, int to) {
   while (to > from && line_blank(p, to - 1))
     to--;
   if (from >= to)
@@ -113,6 +77,14 @@ static char *lines_text(const struct parser *p, int from, int to) {
   if (e > s && p->t[e - 1] == '\n')
     e--;
   return xstrndup(p->t + s, e - s);
+}
+
+/* Lines [from, to) as one string, without leading and trailing blank
+ * lines and without the final newline. */
+static char *lines_text(const struct parser *p, int from, int to) {
+  while (from < to && line_blank(p, from))
+    from++;
+  return lines_after(p, from, to);
 }
 
 static char *trim_dup(const char *s, size_t n) {
@@ -577,67 +549,6 @@ static bool read_field(const char *s, size_t n, struct field *f) {
   return true;
 }
 
-enum fkey {
-  FK_NONE,
-  FK_STATUS,
-  FK_PROGRESS,
-  FK_PRIORITY,
-  FK_SPECIALIST,
-  FK_ESTIMATE,
-  FK_ACTUAL,
-  FK_DEPENDS,
-  FK_GROUP,
-  FK_STARTED,
-  FK_COMPLETED,
-  FK_CREATED,
-  FK_UPDATED,
-  FK_ID,
-  FK_MODE,
-};
-
-static int field_key(const char *k, int kind) {
-  static const struct {
-    const char *word;
-    int key;
-  } words[] = {
-      {"status", FK_STATUS},
-      {"progress", FK_PROGRESS},
-      {"priority", FK_PRIORITY},
-      {"specialist", FK_SPECIALIST},
-      {"specialists", FK_SPECIALIST},
-      {"specialist focus", FK_SPECIALIST},
-      {"estimate", FK_ESTIMATE},
-      {"estimated", FK_ESTIMATE},
-      {"estimated effort", FK_ESTIMATE},
-      {"estimate effort", FK_ESTIMATE},
-      {"actual", FK_ACTUAL},
-      {"actual effort", FK_ACTUAL},
-      {"depends on", FK_DEPENDS},
-      {"dependencies", FK_DEPENDS},
-      {"depends", FK_DEPENDS},
-      {"group", FK_GROUP},
-      {"started", FK_STARTED},
-      {"completed", FK_COMPLETED},
-      {"created", FK_CREATED},
-      {"updated", FK_UPDATED},
-      {"last updated", FK_UPDATED},
-      {"task id", FK_ID},
-      {"group id", FK_ID},
-      {"session id", FK_ID},
-      {"mode", FK_MODE},
-  };
-  for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
-    if (strcmp(k, words[i].word) == 0) {
-      int key = words[i].key;
-      if (key == FK_MODE && kind != DOC_SESSION)
-        return FK_NONE;
-      if (key == FK_GROUP && kind != DOC_TASK)
-        return FK_NONE;
-      return key;
-    }
-  return FK_NONE;
-}
-
 /* "`a`, `b`" or "a, b" into ids. */
 static void read_id_list(const char *v, struct strlist *out) {
   strlist_clear(out);
@@ -667,34 +578,6 @@ static void read_id_list(const char *v, struct strlist *out) {
 
 /* ---- task blocks ---- */
 
-static void ptask_init(struct ptask *t) {
-  memset(t, 0, sizeof *t);
-  t->section_status = t->checkbox = t->status = t->progress = -1;
-  t->priority = t->table_status = t->table_progress = -1;
-  t->estimate = t->actual = NAN;
-}
-
-static void psection_release(struct psection *x) {
-  free(x->key);
-  free(x->heading);
-  free(x->body);
-}
-
-static void ptask_release(struct ptask *t) {
-  free(t->id);
-  free(t->title);
-  free(t->specialist);
-  strlist_clear(&t->dependencies);
-  free(t->group_name);
-  free(t->description);
-  strlist_clear(&t->deliverables);
-  free(t->current_status);
-  free(t->table_title);
-  for (size_t i = 0; i < t->nsections; i++)
-    psection_release(&t->sections[i]);
-  free(t->sections);
-}
-
 static const struct block *block_at(const struct parser *p, int line) {
   if (line < 0 || line > p->nlines + 1 || !p->block_at_line)
     return NULL;
@@ -704,8 +587,7 @@ static const struct block *block_at(const struct parser *p, int line) {
 
 /* A paragraph starting at line with a bold label like "**Deliverables**:";
  * *rest gets the text after the label on that line. */
-static bool label_at(const struct parser *p, int line, const char *label,
-                     char **rest) {
+static bool label_at(const struct parser *p, int line, int label, char **rest) {
   const struct block *b = block_at(p, line);
   if (!b || b->type != B_PARAGRAPH)
     return false;
@@ -729,7 +611,7 @@ static bool label_at(const struct parser *p, int line, const char *label,
   raw[k] = '\0';
   bool colon = k && raw[k - 1] == ':';
   words_normalize(raw, word, sizeof word);
-  if (strcmp(word, label) != 0)
+  if (!label_is(word, label))
     return false;
   size_t i = (size_t)(close - s) + 2;
   while (i < n && s[i] == ' ')
@@ -790,12 +672,44 @@ static void read_list_items(const struct parser *p, const struct block *b,
   }
 }
 
+/* An effort field's value into *hours, with *has set; a diagnostic and
+ * nothing set when it is no duration. */
+static void read_effort(struct diags *dg, const struct field *f, int line,
+                        bool *has, double *hours) {
+  double h;
+  if (!effort_parse(f->value, &h)) {
+    diags_add(dg, DIAG_ERROR, line,
+              "effort '%s' is not a duration like 4h, 1.5h or 90m (at "
+              "most 1000000h)",
+              f->value);
+    return;
+  }
+  *has = true;
+  *hours = h;
+}
+
+/* The id of a "Task ID" field, in backticks or not; NULL when empty. */
+static char *read_id(const char *value) {
+  char *v = trim_dup(value, strlen(value));
+  size_t n = strlen(v);
+  if (n >= 2 && v[0] == '`' && v[n - 1] == '`') {
+    char *inner = trim_dup(v + 1, n - 2);
+    free(v);
+    v = inner;
+  }
+  if (!*v) {
+    free(v);
+    return NULL;
+  }
+  return v;
+}
+
 /* Applies one field line of a task block. */
 static void task_field(struct parser *p, struct ptask *t, const struct field *f,
                        int line) {
   struct diags *dg = &p->doc->diags;
-  switch (field_key(f->key, p->doc->kind)) {
-  case FK_STATUS: {
+  switch (label_field(f->key, p->doc->kind)) {
+  case LABEL_STATUS: {
     t->checkbox = f->checkbox;
     int s = status_parse(f->value);
     if (s < 0 && *f->value)
@@ -807,7 +721,7 @@ static void task_field(struct parser *p, struct ptask *t, const struct field *f,
     t->status_line = line;
     break;
   }
-  case FK_PROGRESS: {
+  case LABEL_PROGRESS: {
     int v, rc = progress_parse(f->value, &v);
     if (rc == -1)
       diags_add(dg, DIAG_ERROR, line,
@@ -821,60 +735,44 @@ static void task_field(struct parser *p, struct ptask *t, const struct field *f,
     t->progress_line = line;
     break;
   }
-  case FK_PRIORITY:
+  case LABEL_PRIORITY:
     t->priority = priority_parse(f->value);
     if (t->priority < 0)
       diags_add(dg, DIAG_ERROR, line,
                 "priority '%s' is not one of low, medium, high, critical",
                 f->value);
     break;
-  case FK_SPECIALIST:
+  case LABEL_SPECIALIST:
     t->has_specialist = true;
     str_set(&t->specialist, f->value);
     break;
-  case FK_ESTIMATE:
-  case FK_ACTUAL: {
-    double h;
-    bool est = field_key(f->key, p->doc->kind) == FK_ESTIMATE;
-    if (!effort_parse(f->value, &h)) {
-      diags_add(dg, DIAG_ERROR, line,
-                "effort '%s' is not a duration like 4h, 1.5h or 90m (at "
-                "most 1000000h)",
-                f->value);
-      break;
-    }
-    if (est) {
-      t->has_estimate = true;
-      t->estimate = h;
-    } else {
-      t->has_actual = true;
-      t->actual = h;
-    }
+  case LABEL_ESTIMATE:
+    read_effort(dg, f, line, &t->has_estimate, &t->estimate);
     break;
-  }
-  case FK_DEPENDS:
+  case LABEL_ACTUAL:
+    read_effort(dg, f, line, &t->has_actual, &t->actual);
+    break;
+  case LABEL_DEPENDS:
     t->has_deps = true;
     read_id_list(f->value, &t->dependencies);
     break;
-  case FK_GROUP:
+  case LABEL_GROUP:
     str_set(&t->group_name, f->value);
     t->group_line = line;
     break;
-  case FK_ID: {
-    char *v = trim_dup(f->value, strlen(f->value));
-    size_t n = strlen(v);
-    if (n >= 2 && v[0] == '`' && v[n - 1] == '`') {
-      char *inner = trim_dup(v + 1, n - 2);
-      free(v);
-      v = inner;
-    }
-    if (!t->id && *v)
-      t->id = xstrdup(v);
-    free(v);
+  case LABEL_ID:
+    if (!t->id)
+      t->id = read_id(f->value);
     break;
-  }
+  case LABEL_STARTED:
+    /* Shown as the database keeps it; a save does not set it. */
+    str_set(&t->started, f->value);
+    break;
+  case LABEL_COMPLETED:
+    str_set(&t->completed, f->value);
+    break;
   default:
-    /* Started, completed, created, updated: kept by the database. */
+    /* Created, updated: kept by the database. */
     break;
   }
 }
@@ -902,7 +800,7 @@ static int read_fields(struct parser *p, int from, int to,
     struct field f;
     if (!read_field(s, n, &f))
       break;
-    bool known = field_key(f.key, p->doc->kind) != FK_NONE;
+    bool known = label_field(f.key, p->doc->kind) != LABEL_NONE;
     if (known)
       take(p, arg, &f, k);
     free(f.value);
@@ -931,10 +829,10 @@ static void parse_task_body(struct parser *p, struct ptask *t, int from,
   char *deliv_rest = NULL, *current_rest = NULL;
   for (int k = l; k < to; k++) {
     char *rest = NULL;
-    if (deliv < 0 && label_at(p, k, "deliverables", &rest)) {
+    if (deliv < 0 && label_at(p, k, LABEL_DELIVERABLES, &rest)) {
       deliv = k;
       deliv_rest = rest;
-    } else if (current < 0 && label_at(p, k, "current status", &rest)) {
+    } else if (current < 0 && label_at(p, k, LABEL_CURRENT, &rest)) {
       current = k;
       current_rest = rest;
     } else {
@@ -975,13 +873,13 @@ static void parse_task_body(struct parser *p, struct ptask *t, int from,
     int end = deliv > current ? deliv : to;
     struct buf cs = BUF_INIT;
     buf_adds(&cs, current_rest);
-    char *more = lines_text(p, current + 1, end);
+    /* After text on the label's line, the next lines continue it, blank
+     * ones included; else the text starts after the blank line below. */
+    char *more = *current_rest ? lines_after(p, current + 1, end)
+                               : lines_text(p, current + 1, end);
     if (*more) {
-      if (cs.len) {
-        /* Lines of the same paragraph continue it. */
-        bool same_para = !line_blank(p, current + 1);
-        buf_adds(&cs, same_para ? "\n" : "\n\n");
-      }
+      if (cs.len)
+        buf_addc(&cs, '\n');
       buf_adds(&cs, more);
     }
     free(more);
@@ -1037,16 +935,22 @@ static void add_section(struct parser *p, struct psection **v, size_t *n,
       psection_release(&x);
       return;
     }
-  *v = xrealloc(*v, (*n + 1) * sizeof **v);
-  (*v)[(*n)++] = x;
+  doc_add_section(v, n, x);
+}
+
+/* A header field line that taskfs computes: kept to tell an edit. */
+static void generated_field(struct parser *p, const struct field *f, int line) {
+  char name[80];
+  snprintf(name, sizeof name, "field:%s", f->key);
+  add_generated(p, name, line, line + 1);
 }
 
 /* Header fields of session and group files. */
 static void header_field(struct parser *p, const struct field *f, int line) {
   struct doc *d = p->doc;
-  int key = field_key(f->key, d->kind);
+  int key = label_field(f->key, d->kind);
   switch (key) {
-  case FK_STATUS:
+  case LABEL_STATUS:
     if (d->kind == DOC_SESSION) {
       char w[64];
       words_normalize(f->value, w, sizeof w);
@@ -1065,29 +969,30 @@ static void header_field(struct parser *p, const struct field *f, int line) {
                   f->value);
     }
     break;
-  case FK_PRIORITY:
+  case LABEL_PRIORITY:
     d->priority = priority_parse(f->value);
     if (d->priority < 0)
       diags_add(&d->diags, DIAG_ERROR, line,
                 "priority '%s' is not one of low, medium, high, critical",
                 f->value);
     break;
-  case FK_SPECIALIST:
+  case LABEL_SPECIALIST:
     d->has_specialist = true;
     str_set(&d->specialist, f->value);
     break;
-  case FK_MODE:
+  case LABEL_MODE:
     d->has_mode = true;
     str_set(&d->mode, f->value);
     break;
-  case FK_PROGRESS:
-  case FK_CREATED:
-  case FK_UPDATED: {
-    char name[80];
-    snprintf(name, sizeof name, "field:%s", f->key);
-    add_generated(p, name, line, line + 1);
+  case LABEL_CREATED:
+    /* Shown as the database keeps it, and generated all the same. */
+    str_set(&d->created, f->value);
+    generated_field(p, f, line);
     break;
-  }
+  case LABEL_PROGRESS:
+  case LABEL_UPDATED:
+    generated_field(p, f, line);
+    break;
   default:
     break;
   }
@@ -1103,12 +1008,9 @@ static void header_field_v(struct parser *p, void *arg, const struct field *f,
 
 static void parse_header(struct parser *p, const struct block *h1, int to) {
   struct doc *d = p->doc;
-  char *text = heading_text(p, h1);
-  char *title, *id;
-  split_title_id(text, &title, &id);
-  free(text);
-  free(id);
-  d->title = title;
+  /* The whole heading: a session or group title carries no id, so a
+   * title that ends in a code span keeps it. */
+  d->title = heading_text(p, h1);
   d->title_line = h1->line;
   int l = read_fields(p, h1->end + 1, to, header_field_v, NULL);
   char *raw = lines_text(p, l, to);
@@ -1123,26 +1025,26 @@ static int classify(const struct parser *p, const char *text, int *status) {
   char w[128];
   words_normalize(text, w, sizeof w);
   int kind = p->doc->kind;
-  if (strcmp(w, "metrics") == 0 || strcmp(w, "group metrics") == 0 ||
-      strcmp(w, "session metrics") == 0)
+  switch (heading_parse(w, kind)) {
+  case HEADING_METRICS:
     return S_METRICS;
+  case HEADING_OVERVIEW:
+    return S_OVERVIEW;
+  case HEADING_NONE:
+    break;
+  default:
+    return S_GENERATED;
+  }
   if (kind == DOC_GROUP) {
-    if (strcmp(w, "task overview") == 0 || strcmp(w, "overview") == 0)
-      return S_OVERVIEW;
-    size_t n = strlen(w);
-    if (n > 6 && strcmp(w + n - 6, " tasks") == 0)
-      w[n - 6] = '\0';
+    size_t n = strlen(w), k = strlen(" " STATUS_SECTION_SUFFIX);
+    if (n > k && strcmp(w + n - k, " " STATUS_SECTION_SUFFIX) == 0)
+      w[n - k] = '\0';
     int s = status_parse(w);
     if (s >= 0) {
       *status = s;
       return S_STATUS;
     }
   }
-  if (kind == DOC_SESSION &&
-      (strcmp(w, "task groups") == 0 || strcmp(w, "groups") == 0 ||
-       strcmp(w, "recent activity") == 0 || strcmp(w, "activity") == 0 ||
-       strcmp(w, "notes files") == 0 || strcmp(w, "status chart") == 0))
-    return S_GENERATED;
   return S_USER;
 }
 
@@ -1253,16 +1155,9 @@ static void parse_overview(struct parser *p, int from, int to,
   strlist_clear(&cells);
 }
 
-static struct ptask *add_task(struct doc *d) {
-  d->tasks = xrealloc(d->tasks, (d->ntasks + 1) * sizeof *d->tasks);
-  struct ptask *t = &d->tasks[d->ntasks++];
-  ptask_init(t);
-  return t;
-}
-
 /* Reads a task heading block into a new ptask. */
 static struct ptask *task_heading(struct parser *p, const struct block *h) {
-  struct ptask *t = add_task(p->doc);
+  struct ptask *t = doc_add_task(p->doc);
   char *text = heading_text(p, h);
   split_title_id(text, &t->title, &t->id);
   free(text);
@@ -1273,13 +1168,95 @@ static struct ptask *task_heading(struct parser *p, const struct block *h) {
   return t;
 }
 
-static const struct ptask *sort_tasks;
+/* A task block with an id, and its index in doc->tasks. */
+struct task_ref {
+  const char *id;
+  size_t index;
+};
 
 /* By id, then by position in the file. */
-static int cmp_task_index(const void *x, const void *y) {
-  size_t i = *(const size_t *)x, j = *(const size_t *)y;
-  int c = strcmp(sort_tasks[i].id, sort_tasks[j].id);
-  return c ? c : (i < j ? -1 : 1);
+static int cmp_task_ref(const void *x, const void *y) {
+  const struct task_ref *a = x, *b = y;
+  int c = strcmp(a->id, b->id);
+  return c ? c : (a->index < b->index ? -1 : 1);
+}
+
+/* The task blocks of d that have ids, sorted by cmp_task_ref; *n gets
+ * their number. The caller frees the array. */
+static struct task_ref *tasks_by_id(const struct doc *d, size_t *n) {
+  struct task_ref *v = xmalloc((d->ntasks + 1) * sizeof *v);
+  *n = 0;
+  for (size_t i = 0; i < d->ntasks; i++)
+    if (d->tasks[i].id)
+      v[(*n)++] = (struct task_ref){d->tasks[i].id, i};
+  xsort(v, *n, sizeof *v, cmp_task_ref);
+  return v;
+}
+
+/* The task blocks of a status section: blocks [from, to) of the parser,
+ * the section ending before line end. */
+static void parse_status_section(struct parser *p, size_t from, size_t to,
+                                 int end, int status, const char *heading) {
+  struct ptask *t = NULL;
+  for (size_t m = from; m < to; m++) {
+    const struct block *tb = &p->blocks[m];
+    if (tb->type == B_HEADING && tb->level == 3) {
+      size_t q = m + 1;
+      while (q < to &&
+             !(p->blocks[q].type == B_HEADING && p->blocks[q].level <= 3))
+        q++;
+      int tend = q < to ? p->blocks[q].line : end;
+      t = task_heading(p, tb);
+      t->section_status = status;
+      t->end_line = tend - 1;
+      parse_task_body(p, t, tb->end + 1, tend);
+    } else if (!t) {
+      diags_add(&p->doc->diags, DIAG_WARNING, tb->line,
+                "text in section '%s' before its first task is not "
+                "kept: put notes under a section of your own",
+                heading);
+    }
+  }
+}
+
+/* Table rows give the tasks of the same ids more signals. Frees the rows'
+ * strings. */
+static void apply_overview(struct doc *d, struct row *rows, size_t nrows) {
+  size_t nid;
+  struct task_ref *byid = tasks_by_id(d, &nid);
+  for (size_t r = 0; r < nrows; r++) {
+    struct ptask *t = NULL;
+    size_t lo = 0, hi = nid;
+    while (lo < hi) {
+      size_t mid = (lo + hi) / 2;
+      if (strcmp(byid[mid].id, rows[r].id) < 0)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+    if (lo < nid && strcmp(byid[lo].id, rows[r].id) == 0)
+      t = &d->tasks[byid[lo].index];
+    if (!t) {
+      diags_add(&d->diags, DIAG_WARNING, rows[r].line,
+                "the overview row for '%s' has no task block in this file "
+                "and is ignored",
+                rows[r].id);
+    } else if (t->table_line) {
+      diags_add(&d->diags, DIAG_ERROR, rows[r].line,
+                "task '%s' has a second row in the overview (the first is "
+                "at line %d): remove one row",
+                rows[r].id, t->table_line);
+    } else {
+      t->table_status = rows[r].status;
+      t->table_progress = rows[r].progress;
+      t->table_line = rows[r].line;
+      t->table_title = rows[r].title;
+      rows[r].title = NULL;
+    }
+    free(rows[r].id);
+    free(rows[r].title);
+  }
+  free(byid);
 }
 
 static void parse_group(struct parser *p) {
@@ -1327,27 +1304,7 @@ static void parse_group(struct parser *p) {
     const char *hs = line_at(p, b->line, &hn);
     char *hline = xstrndup(hs, hn);
     if (cls == S_STATUS) {
-      struct ptask *t = NULL;
-      for (size_t m = j + 1; m < k; m++) {
-        const struct block *tb = &p->blocks[m];
-        if (tb->type == B_HEADING && tb->level == 3) {
-          size_t q = m + 1;
-          while (q < k &&
-                 !(p->blocks[q].type == B_HEADING && p->blocks[q].level <= 3))
-            q++;
-          int tend = q < k ? p->blocks[q].line : to;
-          t = task_heading(p, tb);
-          t->section_status = status;
-          t->end_line = tend - 1;
-          parse_task_body(p, t, tb->end + 1, tend);
-        } else if (!t) {
-          diags_add(&d->diags, DIAG_WARNING, tb->line,
-                    "text in section '%s' before its first task is not "
-                    "kept: put notes under a section of your own",
-                    hline);
-          t = NULL;
-        }
-      }
+      parse_status_section(p, j + 1, k, to, status, hline);
     } else if (cls == S_OVERVIEW) {
       /* Its cells are signals of the tasks, read with their blocks. */
       parse_overview(p, b->line + 1, to, &rows, &nrows);
@@ -1359,47 +1316,7 @@ static void parse_group(struct parser *p) {
     free(hline);
     j = k - 1;
   }
-  /* Table rows give the tasks of the same ids more signals. */
-  size_t *order = xmalloc((d->ntasks + 1) * sizeof *order);
-  size_t nid = 0;
-  for (size_t q = 0; q < d->ntasks; q++)
-    if (d->tasks[q].id)
-      order[nid++] = q;
-  sort_tasks = d->tasks;
-  xsort(order, nid, sizeof *order, cmp_task_index);
-  for (size_t r = 0; r < nrows; r++) {
-    struct ptask *t = NULL;
-    size_t lo = 0, hi = nid;
-    while (lo < hi) {
-      size_t mid = (lo + hi) / 2;
-      if (strcmp(d->tasks[order[mid]].id, rows[r].id) < 0)
-        lo = mid + 1;
-      else
-        hi = mid;
-    }
-    if (lo < nid && strcmp(d->tasks[order[lo]].id, rows[r].id) == 0)
-      t = &d->tasks[order[lo]];
-    if (!t) {
-      diags_add(&d->diags, DIAG_WARNING, rows[r].line,
-                "the overview row for '%s' has no task block in this file "
-                "and is ignored",
-                rows[r].id);
-    } else if (t->table_line) {
-      diags_add(&d->diags, DIAG_ERROR, rows[r].line,
-                "task '%s' has a second row in the overview (the first is "
-                "at line %d): remove one row",
-                rows[r].id, t->table_line);
-    } else {
-      t->table_status = rows[r].status;
-      t->table_progress = rows[r].progress;
-      t->table_line = rows[r].line;
-      t->table_title = rows[r].title;
-      rows[r].title = NULL;
-    }
-    free(rows[r].id);
-    free(rows[r].title);
-  }
-  free(order);
+  apply_overview(d, rows, nrows);
   free(rows);
 }
 
@@ -1499,10 +1416,7 @@ static void parse_notes(struct parser *p) {
 }
 
 void parse_doc(const char *text, size_t len, int hint, struct doc *doc) {
-  memset(doc, 0, sizeof *doc);
-  doc->revision = -1;
-  doc->status = doc->priority = -1;
-  doc->kind = hint;
+  doc_init(doc, hint);
   struct parser p = {.doc = doc};
   if (!normalise(&p, text, len)) {
     doc->text = xstrdup("");
@@ -1538,52 +1452,22 @@ void parse_doc(const char *text, size_t len, int hint, struct doc *doc) {
               "matter");
   }
   /* Duplicate ids among task blocks (sorted, so n log n). */
-  size_t *order = xmalloc((doc->ntasks + 1) * sizeof *order);
-  size_t nid = 0;
-  for (size_t i = 0; i < doc->ntasks; i++)
-    if (doc->tasks[i].id)
-      order[nid++] = i;
-  sort_tasks = doc->tasks;
-  xsort(order, nid, sizeof *order, cmp_task_index);
+  size_t nid;
+  struct task_ref *byid = tasks_by_id(doc, &nid);
   for (size_t k = 1; k < nid; k++) {
-    const struct ptask *a = &doc->tasks[order[k - 1]];
-    const struct ptask *b = &doc->tasks[order[k]];
+    const struct ptask *a = &doc->tasks[byid[k - 1].index];
+    const struct ptask *b = &doc->tasks[byid[k].index];
     if (strcmp(a->id, b->id) == 0)
       diags_add(&doc->diags, DIAG_ERROR, b->line,
                 "task '%s' appears twice (also at line %d): remove one "
                 "block",
                 b->id, a->line);
   }
-  free(order);
+  free(byid);
   cmark_node_free(p.root);
   free(p.blocks);
   free(p.block_at_line);
   free(p.ls);
-}
-
-void doc_release(struct doc *d) {
-  free(d->session);
-  free(d->group);
-  free(d->task);
-  free(d->notes);
-  free(d->title);
-  free(d->status_word);
-  free(d->specialist);
-  free(d->mode);
-  free(d->description);
-  for (size_t i = 0; i < d->ntasks; i++)
-    ptask_release(&d->tasks[i]);
-  free(d->tasks);
-  for (size_t i = 0; i < d->nsections; i++)
-    psection_release(&d->sections[i]);
-  free(d->sections);
-  free(d->notes_body);
-  for (size_t i = 0; i < d->ngenerated; i++)
-    free(d->generated[i].name);
-  free(d->generated);
-  free(d->text);
-  diags_release(&d->diags);
-  memset(d, 0, sizeof *d);
 }
 
 bool parse_find_generated(const char *text, size_t len, const char *name,

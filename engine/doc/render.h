@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* render.h: turns store records into the markdown of each file kind.
- * Knows nothing of FUSE or of parsing; the grammar it writes is the one
- * parse.c reads and docs/format.md describes.
+/* render.h: turns a document (doc.h) into the markdown of its file kind.
+ * A pure function of the document: no store, no FUSE, no parsing. The
+ * grammar it writes is the one parse.c reads, its words are grammar.h's,
+ * and docs/format.md describes it.
  *
- * Rendering is deterministic: the same database state gives the same
- * bytes. Every function appends to out, returns an enum eng_rc (details
- * in store_errmsg), and reads one consistent snapshot of the store.
+ * Rendering is deterministic: the same document gives the same bytes.
+ * engine/load.c fills documents from the store.
  */
 #ifndef TASKFS_RENDER_H
 #define TASKFS_RENDER_H
@@ -13,16 +13,9 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "doc.h"
+#include "grammar.h"
 #include "model.h"
-#include "store.h"
-
-/* The notes files of a session: notes/<name>.md shows the session
- * section with key "notes/<name>". */
-#define NOTES_COUNT 3
-extern const char *const notes_names[NOTES_COUNT];
-extern const char *const notes_titles[NOTES_COUNT];
-/* Index of a notes name ("decisions"), or -1. */
-int notes_index(const char *name);
 
 /* What a rendered file is: its revision (the newest change to anything
  * it shows, written as "revision:" in its front matter) and the time of
@@ -37,27 +30,10 @@ struct render_info {
 void render_info_set(struct render_info *info, int64_t rev,
                      const char *created_at);
 
-int render_session(struct store *st, const char *session_id, struct buf *out,
-                   struct render_info *info);
-int render_group(struct store *st, const char *group_id, struct buf *out,
-                 struct render_info *info);
-int render_task(struct store *st, const char *task_id, struct buf *out,
-                struct render_info *info);
-int render_notes(struct store *st, const char *session_id, int notes,
-                 struct buf *out, struct render_info *info);
-/* meta/sync_status.md: open problems (files held with errors), warnings
- * of recent saves, and counts. Read-only. */
-int render_sync_status(struct store *st, const char *session_id,
-                       struct buf *out, struct render_info *info);
-/* meta/edit_log.md: the changes made through the mount, newest first. */
-int render_edit_log(struct store *st, const char *session_id, struct buf *out,
-                    struct render_info *info);
-/* meta/backups/<id>-<what>.md: one backup, and how to bring it back. */
-int render_backup(struct store *st, int64_t id, struct buf *out,
-                  struct render_info *info);
-/* <name>.error.md: why the text held at a path could not be applied. */
-int render_error(struct store *st, const char *kind, const char *record,
-                 const char *path, struct buf *out, struct render_info *info);
+/* Appends the text of d, a session, group, task or notes document, to
+ * out: front matter, the parts a user edits and the generated parts. A
+ * task document shows its first task. Appends nothing for other kinds. */
+void render_doc(const struct doc *d, struct buf *out);
 
 /* Front matter: "---", taskfs: 1, session (when non-NULL), key: value when key
  * is non-NULL, revision, "---". Values are quoted by libyaml's emitter as YAML
@@ -69,5 +45,8 @@ void render_front_matter(struct buf *out, const char *session_id,
  * in group files and task files (the task file adds the group name). */
 void render_task_body(struct buf *out, const struct task *t,
                       const char *group_name);
+
+/* Appends s on one line: line breaks become spaces. */
+void render_line(struct buf *out, const char *s);
 
 #endif

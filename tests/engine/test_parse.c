@@ -7,6 +7,7 @@
 #include "fixture.h"
 #include "harness.h"
 #include "parse.h"
+#include "load.h"
 #include "render.h"
 #include "util.h"
 
@@ -889,7 +890,7 @@ static void test_find_generated(void) {
   /* In a rendered group file. */
   struct store *st = fixture_open();
   struct buf b = BUF_INIT;
-  RC_OK(render_group(st, "frontend_group_001", &b, NULL), st);
+  RC_OK(load_render(st, DOC_GROUP, "frontend_group_001", 0, &b, NULL), st);
   OK(parse_find_generated(b.ptr, b.len, "## \xf0\x9f\x93\x8a Metrics", &s, &e),
      "rendered metrics");
   part = xstrndup(b.ptr + s, e - s);

@@ -9,7 +9,9 @@
 #include "fixture.h"
 #include "harness.h"
 #include "parse.h"
+#include "load.h"
 #include "render.h"
+#include "report.h"
 #include "store.h"
 #include "sync.h"
 #include "util.h"
@@ -172,34 +174,34 @@ static void test_golden(void) {
   struct buf b = BUF_INIT;
   struct render_info info;
 
-  RC_OK(render_group(st, "frontend_group_001", &b, &info), st);
+  RC_OK(load_render(st, DOC_GROUP, "frontend_group_001", 0, &b, &info), st);
   golden("group-frontend.md", b.ptr);
   buf_truncate(&b, 0);
-  RC_OK(render_group(st, "backend_group_001", &b, &info), st);
+  RC_OK(load_render(st, DOC_GROUP, "backend_group_001", 0, &b, &info), st);
   golden("group-backend.md", b.ptr);
   static const char *const tasks[] = {"t1", "t2", "t3", "t4", "t5"};
   for (size_t i = 0; i < 5; i++) {
     char name[32];
     snprintf(name, sizeof name, "task-%s.md", tasks[i]);
     buf_truncate(&b, 0);
-    RC_OK(render_task(st, tasks[i], &b, &info), st);
+    RC_OK(load_render(st, DOC_TASK, tasks[i], 0, &b, &info), st);
     golden(name, b.ptr);
   }
   buf_truncate(&b, 0);
-  RC_OK(render_session(st, "s1", &b, &info), st);
+  RC_OK(load_render(st, DOC_SESSION, "s1", 0, &b, &info), st);
   golden("session.md", b.ptr);
   for (int i = 0; i < NOTES_COUNT; i++) {
     char name[32];
     snprintf(name, sizeof name, "notes-%s.md", notes_names[i]);
     buf_truncate(&b, 0);
-    RC_OK(render_notes(st, "s1", i, &b, &info), st);
+    RC_OK(load_render(st, DOC_NOTES, "s1", i, &b, &info), st);
     golden(name, b.ptr);
   }
   buf_truncate(&b, 0);
-  RC_OK(render_sync_status(st, "s1", &b, &info), st);
+  RC_OK(report_sync_status(st, "s1", &b, &info), st);
   golden("sync_status.md", b.ptr);
   buf_truncate(&b, 0);
-  RC_OK(render_edit_log(st, "s1", &b, &info), st);
+  RC_OK(report_edit_log(st, "s1", &b, &info), st);
   golden("edit_log.md", b.ptr);
 
   /* An edit through a file: the edit log shows it. */
@@ -214,7 +216,7 @@ static void test_golden(void) {
   free(edited);
   free(text);
   buf_truncate(&b, 0);
-  RC_OK(render_edit_log(st, "s1", &b, &info), st);
+  RC_OK(report_edit_log(st, "s1", &b, &info), st);
   golden("edit_log-after-save.md", b.ptr);
 
   /* A held save: sync status lists it and the error file explains. */
@@ -227,10 +229,10 @@ static void test_golden(void) {
   free(edited);
   free(text);
   buf_truncate(&b, 0);
-  RC_OK(render_sync_status(st, "s1", &b, &info), st);
+  RC_OK(report_sync_status(st, "s1", &b, &info), st);
   golden("sync_status-held.md", b.ptr);
   buf_truncate(&b, 0);
-  RC_OK(render_error(st, "group", "frontend_group_001",
+  RC_OK(report_error(st, "group", "frontend_group_001",
                      "task_groups/frontend.md", &b, &info),
         st);
   golden("error-frontend.md", b.ptr);
@@ -255,6 +257,21 @@ static void test_mask(void) {
 typedef int (*render_fn)(struct store *, const char *, struct buf *,
                          struct render_info *);
 
+static int show_group(struct store *st, const char *id, struct buf *out,
+                      struct render_info *info) {
+  return load_render(st, DOC_GROUP, id, 0, out, info);
+}
+
+static int show_task(struct store *st, const char *id, struct buf *out,
+                     struct render_info *info) {
+  return load_render(st, DOC_TASK, id, 0, out, info);
+}
+
+static int show_session(struct store *st, const char *id, struct buf *out,
+                        struct render_info *info) {
+  return load_render(st, DOC_SESSION, id, 0, out, info);
+}
+
 static void twice(struct store *st, render_fn fn, const char *id) {
   struct buf a = BUF_INIT, b = BUF_INIT;
   struct render_info ia = {-1, -1}, ib = {-2, -2};
@@ -271,16 +288,16 @@ static void twice(struct store *st, render_fn fn, const char *id) {
 
 static void test_deterministic(void) {
   struct store *st = fixture_open();
-  twice(st, render_group, "frontend_group_001");
-  twice(st, render_group, "backend_group_001");
-  twice(st, render_task, "t2");
-  twice(st, render_session, "s1");
-  twice(st, render_sync_status, "s1");
-  twice(st, render_edit_log, "s1");
+  twice(st, show_group, "frontend_group_001");
+  twice(st, show_group, "backend_group_001");
+  twice(st, show_task, "t2");
+  twice(st, show_session, "s1");
+  twice(st, report_sync_status, "s1");
+  twice(st, report_edit_log, "s1");
   for (int i = 0; i < NOTES_COUNT; i++) {
     struct buf a = BUF_INIT, b = BUF_INIT;
-    RC_OK(render_notes(st, "s1", i, &a, NULL), st);
-    RC_OK(render_notes(st, "s1", i, &b, NULL), st);
+    RC_OK(load_render(st, DOC_NOTES, "s1", i, &a, NULL), st);
+    RC_OK(load_render(st, DOC_NOTES, "s1", i, &b, NULL), st);
     OK(strcmp(a.ptr, b.ptr) == 0, "notes %d", i);
     buf_release(&a);
     buf_release(&b);
@@ -289,7 +306,7 @@ static void test_deterministic(void) {
    * of that revision is known. */
   struct buf b = BUF_INIT;
   struct render_info info;
-  RC_OK(render_group(st, "frontend_group_001", &b, &info), st);
+  RC_OK(load_render(st, DOC_GROUP, "frontend_group_001", 0, &b, &info), st);
   char want[64];
   snprintf(want, sizeof want, "\nrevision: %lld\n---\n", (long long)info.rev);
   OK(strstr(b.ptr, want) != NULL, "front matter revision %lld",
@@ -299,11 +316,11 @@ static void test_deterministic(void) {
   INT_EQ(info.mtime_ns, store_revision_time(st, info.rev));
   buf_release(&b);
   /* Unknown records. */
-  INT_EQ(render_group(st, "nope", &b, NULL), ENG_NOTFOUND);
-  INT_EQ(render_task(st, "nope", &b, NULL), ENG_NOTFOUND);
-  INT_EQ(render_session(st, "nope", &b, NULL), ENG_NOTFOUND);
-  INT_EQ(render_notes(st, "s1", NOTES_COUNT, &b, NULL), ENG_NOTFOUND);
-  INT_EQ(render_error(st, "group", "frontend_group_001", "x.md", &b, NULL),
+  INT_EQ(load_render(st, DOC_GROUP, "nope", 0, &b, NULL), ENG_NOTFOUND);
+  INT_EQ(load_render(st, DOC_TASK, "nope", 0, &b, NULL), ENG_NOTFOUND);
+  INT_EQ(load_render(st, DOC_SESSION, "nope", 0, &b, NULL), ENG_NOTFOUND);
+  INT_EQ(load_render(st, DOC_NOTES, "s1", NOTES_COUNT, &b, NULL), ENG_NOTFOUND);
+  INT_EQ(report_error(st, "group", "frontend_group_001", "x.md", &b, NULL),
          ENG_NOTFOUND);
   INT_EQ(b.len, 0);
   buf_release(&b);
@@ -469,7 +486,7 @@ static void test_round_trip(void) {
 
   /* parse(render(x)) gives x back exactly, field by field. */
   struct buf b = BUF_INIT;
-  RC_OK(render_group(st, "frontend_group_001", &b, NULL), st);
+  RC_OK(load_render(st, DOC_GROUP, "frontend_group_001", 0, &b, NULL), st);
   struct doc d;
   parse_doc(b.ptr, b.len, DOC_GROUP, &d);
   INT_EQ(d.diags.n, 0);
@@ -515,7 +532,7 @@ static void test_round_trip(void) {
   }
   doc_release(&d);
   buf_truncate(&b, 0);
-  RC_OK(render_task(st, "t5", &b, NULL), st);
+  RC_OK(load_render(st, DOC_TASK, "t5", 0, &b, NULL), st);
   parse_doc(b.ptr, b.len, DOC_TASK, &d);
   INT_EQ(d.diags.n, 0);
   INT_EQ(d.ntasks, 1);
@@ -714,7 +731,7 @@ static void test_yaml_quoting(void) {
 
   struct buf b = BUF_INIT;
   struct doc d;
-  RC_OK(render_session(st, "-", &b, NULL), st);
+  RC_OK(load_render(st, DOC_SESSION, "-", 0, &b, NULL), st);
   OK(strstr(b.ptr, "\nsession: '-'\n") != NULL, "quoted session id:\n%s",
      b.ptr);
   parse_doc(b.ptr, b.len, DOC_SESSION, &d);
@@ -724,7 +741,7 @@ static void test_yaml_quoting(void) {
   OK(d.revision > 0, "revision %lld", (long long)d.revision);
   doc_release(&d);
   buf_truncate(&b, 0);
-  RC_OK(render_group(st, "---", &b, NULL), st);
+  RC_OK(load_render(st, DOC_GROUP, "---", 0, &b, NULL), st);
   OK(strstr(b.ptr, "\ngroup: '---'\n") != NULL, "quoted group id:\n%s", b.ptr);
   parse_doc(b.ptr, b.len, DOC_GROUP, &d);
   INT_EQ(d.diags.errors, 0);
@@ -735,7 +752,7 @@ static void test_yaml_quoting(void) {
   INT_EQ(d.ntasks, 1);
   doc_release(&d);
   buf_truncate(&b, 0);
-  RC_OK(render_task(st, "-x-", &b, NULL), st);
+  RC_OK(load_render(st, DOC_TASK, "-x-", 0, &b, NULL), st);
   parse_doc(b.ptr, b.len, DOC_TASK, &d);
   INT_EQ(d.diags.errors, 0);
   STR_EQ(d.task, "-x-");
@@ -755,7 +772,7 @@ static void test_yaml_quoting(void) {
                      .len = 1,
                      .diagnostics = "line 1: error: test"};
   RC_OK(store_draft_put(st, &dr), st);
-  RC_OK(render_error(st, "group", "---", "task_groups/g: #1.md", &b, NULL), st);
+  RC_OK(report_error(st, "group", "---", "task_groups/g: #1.md", &b, NULL), st);
   parse_doc(b.ptr, b.len, DOC_GROUP, &d);
   INT_EQ(d.diags.errors, 1); /* a generated, read-only file */
   OK(d.diags.n > 0 &&
@@ -786,7 +803,7 @@ static void test_escaping(void) {
   struct store *st = fixture_open();
   make_rich(st);
   struct buf b = BUF_INIT;
-  RC_OK(render_group(st, "frontend_group_001", &b, NULL), st);
+  RC_OK(load_render(st, DOC_GROUP, "frontend_group_001", 0, &b, NULL), st);
   /* '|' in a table cell is escaped, not in a heading. */
   OK(strstr(b.ptr, "\n| `t3` | Charts \\| graphs `v2` | planned | 0% |\n") !=
          NULL,
@@ -806,13 +823,13 @@ static void test_escaping(void) {
   OK(strstr(b.ptr, "- **Specialist focus**: designer\n") != NULL,
      "specialist focus");
   buf_truncate(&b, 0);
-  RC_OK(render_session(st, "s1", &b, NULL), st);
+  RC_OK(load_render(st, DOC_SESSION, "s1", 0, &b, NULL), st);
   OK(strstr(b.ptr, "\n| [Front \\| End: #1](task_groups/frontend.md) | ") !=
          NULL,
      "group row:\n%s", b.ptr);
   OK(strstr(b.ptr, "\n# Plan: phase #1 | ok\n") != NULL, "session title");
   buf_truncate(&b, 0);
-  RC_OK(render_notes(st, "s1", 0, &b, NULL), st);
+  RC_OK(load_render(st, DOC_NOTES, "s1", 0, &b, NULL), st);
   OK(str_ends(b.ptr, "\n# \xf0\x9f\xa7\xad Decisions\n\n- Use SQLite  \n\n"
                      "## Sub\n\n```sh\n# not a heading\n```\n"),
      "notes body verbatim:\n%s", b.ptr);
@@ -896,7 +913,7 @@ static void test_unclosed_blocks(void) {
   add_section(st, OWNER_TASK, "t3", "more", "## More", "\nafter\n", 2);
 
   struct buf b = BUF_INIT;
-  RC_OK(render_group(st, "frontend_group_001", &b, NULL), st);
+  RC_OK(load_render(st, DOC_GROUP, "frontend_group_001", 0, &b, NULL), st);
   OK(strstr(b.ptr, "\n\n```sh\n# kept\n```\n\n\\\\```\n\\<pre>\n\\# x\n\n"
                    "\\~~~\n\\## y\n\n## ") != NULL,
      "group description:\n%s", b.ptr);
@@ -948,7 +965,7 @@ static void test_unclosed_blocks(void) {
   }
   doc_release(&d);
   buf_truncate(&b, 0);
-  RC_OK(render_task(st, "t3", &b, NULL), st);
+  RC_OK(load_render(st, DOC_TASK, "t3", 0, &b, NULL), st);
   OK(strstr(b.ptr, "\n## Log\n\n\\<!--\nopen\n## More\n\nafter\n") != NULL,
      "task sections:\n%s", b.ptr);
   parse_doc(b.ptr, b.len, DOC_TASK, &d);
@@ -960,7 +977,7 @@ static void test_unclosed_blocks(void) {
   }
   doc_release(&d);
   buf_truncate(&b, 0);
-  RC_OK(render_session(st, "s1", &b, NULL), st);
+  RC_OK(load_render(st, DOC_SESSION, "s1", 0, &b, NULL), st);
   /* A fence in the list item that the description continues is closed by
    * the item; the one after it is not. */
   OK(strstr(b.ptr, "\n\n  ```\n  in the list item\n\\```\nopen\n\n## ") != NULL,
@@ -989,7 +1006,7 @@ static char *chart_lines(const char *text, const char *kind) {
 static void test_status_chart(void) {
   struct store *st = fixture_open();
   struct buf b = BUF_INIT;
-  RC_OK(render_session(st, "s1", &b, NULL), st);
+  RC_OK(load_render(st, DOC_SESSION, "s1", 0, &b, NULL), st);
   /* Exact counts, statuses without tasks left out. */
   char *pie = chart_lines(b.ptr, "pie");
   STR_EQ(pie, "```mermaid\npie showData\n    title Tasks by status\n"
@@ -1024,7 +1041,7 @@ static void test_status_chart(void) {
   must(store_task_update(st, &t), st, "t5");
   task_release(&t);
   buf_truncate(&b, 0);
-  RC_OK(render_session(st, "s1", &b, NULL), st);
+  RC_OK(load_render(st, DOC_SESSION, "s1", 0, &b, NULL), st);
   bars = chart_lines(b.ptr, "xychart-beta");
   OK(strstr(bars, "\n    x-axis [\"Say #34;hi#34; #35;1: 100#37; #96;done#96;"
                   "  \xc3\xa9\", \"Backend\"]\n") != NULL,
@@ -1065,7 +1082,7 @@ static void test_status_chart(void) {
   s.title = xstrdup("Empty");
   must(store_session_insert(st, &s), st, "session");
   session_release(&s);
-  RC_OK(render_session(st, "empty", &b, NULL), st);
+  RC_OK(load_render(st, DOC_SESSION, "empty", 0, &b, NULL), st);
   OK(strstr(b.ptr, " Status Chart\n\n_No tasks yet._\n") != NULL,
      "no chart:\n%s", b.ptr);
   OK(strstr(b.ptr, "```mermaid") == NULL, "no mermaid block");

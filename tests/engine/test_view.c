@@ -5,7 +5,9 @@
  * held drafts with their error files, and names made safe. */
 #include "fixture.h"
 #include "harness.h"
+#include "load.h"
 #include "render.h"
+#include "report.h"
 #include "store.h"
 #include "sync.h"
 #include "util.h"
@@ -334,7 +336,7 @@ static void test_files(void) {
 
   v = node(VK_SESSION_MD, "s1", NULL);
   name_path(st, &v, "session.md", "session.md");
-  RC_OK(render_session(st, "s1", &r, &info), st);
+  RC_OK(load_render(st, DOC_SESSION, "s1", 0, &r, &info), st);
   read_is(st, &v, r.ptr, info.rev);
   INT_EQ(info.rev, 8);
   vnode_release(&v);
@@ -342,7 +344,7 @@ static void test_files(void) {
   v = node(VK_GROUP_MD, "s1", "backend_group_001");
   name_path(st, &v, "backend.md", "task_groups/backend.md");
   buf_truncate(&r, 0);
-  RC_OK(render_group(st, "backend_group_001", &r, &info), st);
+  RC_OK(load_render(st, DOC_GROUP, "backend_group_001", 0, &r, &info), st);
   read_is(st, &v, r.ptr, info.rev);
   INT_EQ(info.rev, 8);
   vnode_release(&v);
@@ -351,7 +353,7 @@ static void test_files(void) {
   v.status = STATUS_BLOCKED;
   name_path(st, &v, "t4.md", "tasks/blocked/t4.md");
   buf_truncate(&r, 0);
-  RC_OK(render_task(st, "t4", &r, &info), st);
+  RC_OK(load_render(st, DOC_TASK, "t4", 0, &r, &info), st);
   read_is(st, &v, r.ptr, info.rev);
   INT_EQ(info.rev, 7);
   vnode_release(&v);
@@ -363,7 +365,7 @@ static void test_files(void) {
     v.notes = i;
     name_path(st, &v, paths[i] + 6, paths[i]);
     buf_truncate(&r, 0);
-    RC_OK(render_notes(st, "s1", i, &r, &info), st);
+    RC_OK(load_render(st, DOC_NOTES, "s1", i, &r, &info), st);
     read_is(st, &v, r.ptr, info.rev);
     INT_EQ(info.rev, 1); /* only the session: no notes written yet */
     vnode_release(&v);
@@ -372,14 +374,14 @@ static void test_files(void) {
   v = node(VK_SYNC_STATUS, "s1", NULL);
   name_path(st, &v, "sync_status.md", "meta/sync_status.md");
   buf_truncate(&r, 0);
-  RC_OK(render_sync_status(st, "s1", &r, &info), st);
+  RC_OK(report_sync_status(st, "s1", &r, &info), st);
   read_is(st, &v, r.ptr, info.rev);
   vnode_release(&v);
 
   v = node(VK_EDIT_LOG, "s1", NULL);
   name_path(st, &v, "edit_log.md", "meta/edit_log.md");
   buf_truncate(&r, 0);
-  RC_OK(render_edit_log(st, "s1", &r, &info), st);
+  RC_OK(report_edit_log(st, "s1", &r, &info), st);
   read_is(st, &v, r.ptr, info.rev);
   INT_EQ(info.rev, 8);
   vnode_release(&v);

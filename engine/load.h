@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/* load.h: fills documents (doc.h) from the store, the other direction
+ * from parse. What a session, group, task or notes file shows is read
+ * here in one consistent snapshot; render_doc() then writes it.
+ */
+#ifndef TASKFS_LOAD_H
+#define TASKFS_LOAD_H
+
+#include "buf.h"
+#include "doc.h"
+#include "render.h"
+#include "store.h"
+
+/*
+ * Fills d (caller-owned: doc_release it, also on failure) with what the
+ * file of kind (DOC_SESSION, DOC_GROUP, DOC_TASK, DOC_NOTES) shows. id is
+ * the session, group or task id; notes the index in notes_names for
+ * DOC_NOTES (id is then the session). info, when not NULL, gets the
+ * document's revision and the time of that change. Returns ENG_OK,
+ * ENG_NOTFOUND for no such record or kind, or another enum eng_rc.
+ */
+int load_doc(struct store *st, int kind, const char *id, int notes,
+             struct doc *d, struct render_info *info);
+
+/* load_doc, then render_doc into out: the text of that file. Appends
+ * nothing on failure. */
+int load_render(struct store *st, int kind, const char *id, int notes,
+                struct buf *out, struct render_info *info);
+
+/* info, when not NULL, for revision rev: rev and the time of that
+ * change in the store. */
+void load_info(struct store *st, struct render_info *info, int64_t rev);
+
+#endif
