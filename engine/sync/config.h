@@ -9,7 +9,6 @@
 #include "buf.h"
 #include "model.h"
 
-
 enum strategy {
   ST_AUTO_MERGE,    /* the later change wins within the window, else ask */
   ST_USER_CHOICE,   /* a .conflict.md file asks the user */
