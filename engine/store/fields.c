@@ -8,42 +8,40 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- single fields ---- */
-
-/* The versioned field called field of kind; "text" stands for a
- * section's heading and body together. *i is -1 for "text". */
-static int versioned(struct store *st, const char *kind, const char *field,
-                     int *k, int *i) {
+/*
+ * The record of the versioned field called field of kind with id into a
+ * new *rec (free it with unload, also on failure): *k its kind, *i the
+ * field's index, -1 for "text", which stands for a section's heading and
+ * body together.
+ */
+static int load(struct store *st, const char *kind, const char *id,
+                const char *field, int *k, int *i, void **rec) {
+  *rec = NULL;
   *k = record_kind_parse(kind);
   *i = *k < 0 ? -1 : record_field_index(*k, field);
-  if (*k == RK_SECTION && str_eq(field, "text"))
-    return ENG_OK;
-  if (*i < 0 || *i >= record_kinds[*k].nversioned)
+  if (!(*k == RK_SECTION && str_eq(field, "text")) &&
+      (*i < 0 || *i >= record_kinds[*k].nversioned))
     return store_fail(st, ENG_INVALID, "'%s' is not a field of a %s", field,
                       kind);
-  return ENG_OK;
-}
-
-/* The record of kind k with id into a new *rec (release and free it). */
-static int load(struct store *st, int k, const char *id, void **rec) {
-  *rec = xmalloc(record_kinds[k].size);
-  record_init(k, *rec);
-  return store_get(st, k, id, *rec);
+  *rec = xmalloc(record_kinds[*k].size);
+  record_init(*k, *rec);
+  return store_get(st, *k, id, *rec);
 }
 
 static void unload(int k, void *rec) {
+  if (!rec)
+    return;
   record_release(k, rec);
   free(rec);
 }
 
 int store_field_get(struct store *st, const char *kind, const char *id,
                     const char *field, char **out) {
-  int k, i, rc;
+  int k, i;
   void *rec;
   *out = NULL;
-  if ((rc = versioned(st, kind, field, &k, &i)))
-    return rc;
-  if ((rc = load(st, k, id, &rec)) == ENG_OK) {
+  int rc = load(st, kind, id, field, &k, &i, &rec);
+  if (rc == ENG_OK) {
     if (i < 0) {
       const struct section *x = rec;
       *out = xasprintf("%s\n%s", x->heading, x->body);
@@ -57,11 +55,10 @@ int store_field_get(struct store *st, const char *kind, const char *id,
 
 int store_field_set(struct store *st, const char *kind, const char *id,
                     const char *field, const char *value) {
-  int k, i, rc;
+  int k, i;
   void *rec;
-  if ((rc = versioned(st, kind, field, &k, &i)))
-    return rc;
-  if ((rc = load(st, k, id, &rec)) == ENG_OK) {
+  int rc = load(st, kind, id, field, &k, &i, &rec);
+  if (rc == ENG_OK) {
     if (i < 0) {
       /* A section's text: its heading line, then its body. */
       struct section *x = rec;

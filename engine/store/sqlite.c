@@ -37,6 +37,15 @@ static const struct table_desc tables[] = {
      " ELSE (SELECT session_id FROM tasks WHERE id = X.owner_id) END"},
 };
 
+/* The columns every versioned table ends with: its soft deletion and
+ * what the triggers stamp. */
+#define ROW_STAMPS                                                             \
+  "  deleted INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1)),\n"          \
+  "  created_at TEXT,\n"                                                       \
+  "  updated_at TEXT,\n"                                                       \
+  "  rev INTEGER NOT NULL DEFAULT 0,\n"                                        \
+  "  created_rev INTEGER NOT NULL DEFAULT 0"
+
 static const char schema_base[] =
     "CREATE TABLE revision (\n"
     "  id INTEGER PRIMARY KEY CHECK (id = 1),\n"
@@ -54,12 +63,7 @@ static const char schema_base[] =
     "  status TEXT NOT NULL DEFAULT 'active'\n"
     "    CHECK (status IN ('active','paused','completed','archived')),\n"
     "  mode TEXT NOT NULL DEFAULT '',\n"
-    "  description TEXT NOT NULL DEFAULT '',\n"
-    "  deleted INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1)),\n"
-    "  created_at TEXT,\n"
-    "  updated_at TEXT,\n"
-    "  rev INTEGER NOT NULL DEFAULT 0,\n"
-    "  created_rev INTEGER NOT NULL DEFAULT 0\n"
+    "  description TEXT NOT NULL DEFAULT '',\n" ROW_STAMPS "\n"
     ");\n"
     "CREATE TABLE task_groups (\n"
     "  id TEXT PRIMARY KEY,\n"
@@ -72,12 +76,7 @@ static const char schema_base[] =
     "  priority TEXT NOT NULL DEFAULT 'medium'\n"
     "    CHECK (priority IN ('low','medium','high','critical')),\n"
     "  specialist TEXT NOT NULL DEFAULT '',\n"
-    "  position REAL NOT NULL DEFAULT 0,\n"
-    "  deleted INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1)),\n"
-    "  created_at TEXT,\n"
-    "  updated_at TEXT,\n"
-    "  rev INTEGER NOT NULL DEFAULT 0,\n"
-    "  created_rev INTEGER NOT NULL DEFAULT 0,\n"
+    "  position REAL NOT NULL DEFAULT 0,\n" ROW_STAMPS ",\n"
     "  members_rev INTEGER NOT NULL DEFAULT 0\n"
     ");\n"
     "CREATE UNIQUE INDEX task_groups_name ON task_groups(session_id, name)\n"
@@ -107,12 +106,7 @@ static const char schema_base[] =
     "    CHECK (json_valid(deliverables)\n"
     "           AND json_type(deliverables) = 'array'),\n"
     "  current_status TEXT NOT NULL DEFAULT '',\n"
-    "  position REAL NOT NULL DEFAULT 0,\n"
-    "  deleted INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1)),\n"
-    "  created_at TEXT,\n"
-    "  updated_at TEXT,\n"
-    "  rev INTEGER NOT NULL DEFAULT 0,\n"
-    "  created_rev INTEGER NOT NULL DEFAULT 0\n"
+    "  position REAL NOT NULL DEFAULT 0,\n" ROW_STAMPS "\n"
     ");\n"
     "CREATE INDEX tasks_group ON tasks(group_id, position);\n"
     "CREATE INDEX tasks_group_rev ON tasks(group_id, rev);\n"
@@ -127,12 +121,7 @@ static const char schema_base[] =
     "  key TEXT NOT NULL,\n"
     "  heading TEXT NOT NULL,\n"
     "  body TEXT NOT NULL DEFAULT '',\n"
-    "  position REAL NOT NULL DEFAULT 0,\n"
-    "  deleted INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1)),\n"
-    "  created_at TEXT,\n"
-    "  updated_at TEXT,\n"
-    "  rev INTEGER NOT NULL DEFAULT 0,\n"
-    "  created_rev INTEGER NOT NULL DEFAULT 0\n"
+    "  position REAL NOT NULL DEFAULT 0,\n" ROW_STAMPS "\n"
     ");\n"
     "CREATE UNIQUE INDEX sections_key ON sections(owner_kind, owner_id, key)\n"
     "  WHERE deleted = 0;\n"
