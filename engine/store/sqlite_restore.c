@@ -208,13 +208,6 @@ static int group_cmp(const void *a, const void *b) {
   return strcmp(((const struct group *)a)->id, ((const struct group *)b)->id);
 }
 
-static bool group_same(const struct group *a, const struct group *b) {
-  for (int f = 0; f < GF_COUNT; f++)
-    if (!group_field_eq(a, b, f))
-      return false;
-  return true;
-}
-
 /* Every group of the sessions ss[n] of st, sorted by id. */
 static int all_groups(struct store *st, const struct session *ss, size_t n,
                       struct group_list *out) {
@@ -254,6 +247,63 @@ static int write_group(struct restore *r, struct write *w) {
   return rc;
 }
 
+/* The records of kind of this database (lv, ln) and of the backup (bv,
+ * bn), both sorted by cmp, as writes: this database's records the backup
+ * lacks are deleted (into w), changed ones into w when the backup's is
+ * deleted or upd otherwise, the backup's records this one lacks into ins.
+ * ENG_INVALID when a record is in another session in the backup. */
+static int diff(struct restore *r, int kind, char *lv, size_t ln, char *bv,
+                size_t bn, int (*cmp)(const void *, const void *),
+                struct writes *w, struct writes *upd, struct writes *ins) {
+  const struct record_kind_desc *k = &record_kinds[kind];
+  int sf = record_field_index(kind, "session_id");
+  for (size_t i = 0; i < ln; i++) {
+    void *l = lv + i * k->size;
+    void *b = xsearch(l, bv, bn, k->size, cmp);
+    bool *deleted =
+        (bool *)((char *)l +
+                 k->fields[record_field_index(kind, "deleted")].offset);
+    if (!b) {
+      if (!*deleted) {
+        *deleted = true;
+        writes_add(w, l, false);
+        r->stats->deleted++;
+      }
+      continue;
+    }
+    if (!record_field_eq(kind, l, b, sf)) {
+      char *id = record_field_text(kind, l, k->key);
+      char *here = record_field_text(kind, l, sf);
+      char *there = record_field_text(kind, b, sf);
+      store_fail(r->st, ENG_INVALID,
+                 "%s %s is in session %s in the backup and in session %s "
+                 "here; taskfs does not move %ss between sessions, so this "
+                 "backup cannot be restored over this database",
+                 k->name, id, there, here, k->name);
+      free(id);
+      free(here);
+      free(there);
+      return ENG_INVALID;
+    }
+    int f = 0;
+    while (f < k->nversioned && record_field_eq(kind, l, b, f))
+      f++;
+    if (f < k->nversioned) {
+      bool gone =
+          *(bool *)((char *)b +
+                    k->fields[record_field_index(kind, "deleted")].offset);
+      writes_add(gone ? w : upd, b, false);
+      r->stats->changed++;
+    }
+  }
+  for (size_t i = 0; i < bn; i++)
+    if (!xsearch(bv + i * k->size, lv, ln, k->size, cmp)) {
+      writes_add(ins, bv + i * k->size, true);
+      r->stats->inserted++;
+    }
+  return ENG_OK;
+}
+
 static int restore_groups(struct restore *r) {
   struct group_list bg = {0}, lg = {0};
   struct writes w = {0}, upd = {0}, ins = {0};
@@ -265,36 +315,9 @@ static int restore_groups(struct restore *r) {
   if ((rc = all_groups(r->st, r->ls, r->nls, &lg)))
     goto out;
   /* Writes that leave a record deleted come first: they free names. */
-  for (size_t i = 0; i < lg.n; i++) {
-    struct group *l = &lg.v[i];
-    struct group *b = xsearch(l, bg.v, bg.n, sizeof *bg.v, group_cmp);
-    if (!b) {
-      if (!l->deleted) {
-        l->deleted = true;
-        writes_add(&w, l, false);
-        r->stats->deleted++;
-      }
-      continue;
-    }
-    if (!str_eq(l->session_id, b->session_id)) {
-      rc = store_fail(r->st, ENG_INVALID,
-                      "group %s is in session %s in the backup and in "
-                      "session %s here; taskfs does not move groups between "
-                      "sessions, so this backup cannot be restored over this "
-                      "database",
-                      l->id, b->session_id, l->session_id);
-      goto out;
-    }
-    if (!group_same(l, b)) {
-      writes_add(b->deleted ? &w : &upd, b, false);
-      r->stats->changed++;
-    }
-  }
-  for (size_t i = 0; i < bg.n; i++)
-    if (!xsearch(&bg.v[i], lg.v, lg.n, sizeof *lg.v, group_cmp)) {
-      writes_add(&ins, &bg.v[i], true);
-      r->stats->inserted++;
-    }
+  if ((rc = diff(r, RK_GROUP, (char *)lg.v, lg.n, (char *)bg.v, bg.n, group_cmp,
+                 &w, &upd, &ins)))
+    goto out;
   for (size_t i = 0; i < upd.n; i++)
     writes_add(&w, upd.v[i].rec, false);
   for (size_t i = 0; i < ins.n; i++)
@@ -313,13 +336,6 @@ out:
 
 static int task_cmp(const void *a, const void *b) {
   return strcmp(((const struct task *)a)->id, ((const struct task *)b)->id);
-}
-
-static bool task_same(const struct task *a, const struct task *b) {
-  for (int f = 0; f < TF_COUNT; f++)
-    if (!task_field_eq(a, b, f))
-      return false;
-  return true;
 }
 
 static int write_task(struct restore *r, struct write *w) {
@@ -353,35 +369,9 @@ static int restore_tasks(struct restore *r) {
     goto out;
   xsort(bv, bn, sizeof *bv, task_cmp);
   xsort(lv, ln, sizeof *lv, task_cmp);
-  for (size_t i = 0; i < ln; i++) {
-    struct task *l = &lv[i];
-    struct task *b = xsearch(l, bv, bn, sizeof *bv, task_cmp);
-    if (!b) {
-      if (!l->deleted) {
-        l->deleted = true;
-        writes_add(&w, l, false);
-        r->stats->deleted++;
-      }
-      continue;
-    }
-    if (!str_eq(l->session_id, b->session_id)) {
-      rc = store_fail(r->st, ENG_INVALID,
-                      "task %s is in session %s in the backup and in session "
-                      "%s here; taskfs does not move tasks between sessions, "
-                      "so this backup cannot be restored over this database",
-                      l->id, b->session_id, l->session_id);
-      goto out;
-    }
-    if (!task_same(l, b)) {
-      writes_add(&w, b, false);
-      r->stats->changed++;
-    }
-  }
-  for (size_t i = 0; i < bn; i++)
-    if (!xsearch(&bv[i], lv, ln, sizeof *lv, task_cmp)) {
-      writes_add(&w, &bv[i], true);
-      r->stats->inserted++;
-    }
+  if ((rc = diff(r, RK_TASK, (char *)lv, ln, (char *)bv, bn, task_cmp, &w, &w,
+                 &w)))
+    goto out;
   rc = apply_writes(r, &w, NULL, write_task);
 out:
   free(w.v);
