@@ -5,6 +5,7 @@
 #include "nodes.h"
 #include "cache.h"
 #include "util.h"
+#include "watch.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -138,6 +139,7 @@ struct node *node_real(struct fs *fs, struct node *dir, const char *name,
 void node_make_real(struct fs *fs, struct node *n, int fd,
                     const struct stat *st, struct node *dir, const char *name) {
   node_detach(fs, n);
+  watch_names_free(n);
   vnode_release(&n->v);
   n->type = NT_REAL;
   n->fd = fd;
@@ -150,6 +152,7 @@ void node_make_real(struct fs *fs, struct node *n, int fd,
 
 void node_make_virt(struct fs *fs, struct node *n, const struct vnode *v) {
   node_detach(fs, n);
+  watch_names_free(n);
   node_name(fs, n, NULL, NULL);
   if (n->fd >= 0)
     close(n->fd);
@@ -182,6 +185,7 @@ void node_maybe_free(struct fs *fs, struct node *n) {
   hmap_del(&fs->inodes, k);
   cache_drop(fs, n);
   content_unref(n->served);
+  watch_names_free(n);
   vnode_release(&n->v);
   if (n->fd >= 0)
     close(n->fd);
@@ -365,6 +369,7 @@ struct handle *handle_new_dir(struct node *n) {
   struct handle *h = handle_new(HT_DIR, n);
   handle_add_entry(h, ".", S_IFDIR, n->ino);
   handle_add_entry(h, "..", S_IFDIR, UNKNOWN_INO);
+  h->listed = true;
   return h;
 }
 

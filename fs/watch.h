@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/* watch.h: the watcher thread. It notices commits to the database by any
+ * program (taskctl, sqlite3, the mount's own saves) on a store connection
+ * of its own, finds what they changed in the history, and tells the
+ * kernel to forget the names, attributes, pages and listings of exactly
+ * the generated files and directories that show it (more when unsure,
+ * never less). That is what lets the kernel cache generated files for
+ * long. Notifications are sent without fs->lock held. */
+#ifndef TASKFS_WATCH_H
+#define TASKFS_WATCH_H
+
+#include "fs.h"
+
+/* Starts the watcher (fs->se must be mounted): fs->watching is set when
+ * it runs. When its connection cannot be opened it logs why and the
+ * mount keeps the kernel's caches short, as without it. */
+void watch_start(struct fs *fs);
+/* Stops the watcher and closes its connection. Takes fs->lock. */
+void watch_stop(struct fs *fs);
+
+/* The watcher starts over: the database file was replaced (or is gone),
+ * so every generated name, attribute, page and listing the kernel holds
+ * is forgotten at its next pass. Lock held. */
+void watch_forget_all(struct fs *fs);
+/* The pass of the watcher now, for a listing taken now. Lock held. */
+uint64_t watch_seq(const struct fs *fs);
+/* A listing of dir taken before the watcher last invalidated it was
+ * given to the kernel: the watcher invalidates dir again. Lock held. */
+void watch_stale_listing(struct fs *fs, struct node *dir);
+
+/* Records that the kernel holds name in parent for n (a lookup, a
+ * rename), for the watcher to invalidate. Lock held. */
+void watch_name(struct node *n, fuse_ino_t parent, const char *name);
+/* Frees n's recorded names. Lock held. */
+void watch_names_free(struct node *n);
+
+#endif
