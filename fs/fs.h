@@ -175,10 +175,11 @@ struct fs {
   struct fs_options opt;
   struct vnode root; /* VK_ROOT, or VK_SESSION with -o session */
   struct node *root_node;
-  char *realroot;     /* path of root's real directory relative to realfd */
-  struct hmap inodes; /* locked: ino -> node */
-  struct hmap virt;   /* locked: vnode key -> node */
-  struct hmap real;   /* locked: real device and inode -> node */
+  char *realroot;      /* path of root's real directory relative to realfd */
+  struct hmap inodes;  /* locked: ino -> node */
+  struct hmap virt;    /* locked: vnode key -> node */
+  struct hmap real;    /* locked: real device and inode -> node */
+  struct hmap watched; /* locked: ino -> the nodes of every pass, watch.h */
   /* locked: the key of a node freed while it still named its file -> its
    * inode number (uintptr_t), given back to the next node of that key */
   struct hmap inos;

@@ -5,6 +5,7 @@
  * kernel to forget only after fs->lock is let go. */
 #include "watch.h"
 #include "cache.h"
+#include "nodes.h"
 #include "util.h"
 
 #include <stdlib.h>
@@ -50,18 +51,27 @@ struct watch {
 /* Flags of a session in a pass. */
 enum {
   S_FILES = 1, /* its files other than task files may show a change */
-  S_TASKS = 2, /* its task files too */
+  S_TASKS = 2, /* every task file of it too */
   S_NAME = 4,  /* the session came or went: its directory's name */
+};
+
+/* A task or session a pass looks at. */
+struct mark {
+  char *id, *session; /* session: of a task */
+  unsigned flags;     /* of a session */
 };
 
 struct pass {
   struct fs *fs;
   struct watch *w;
   bool all;             /* every generated node, unconditionally */
-  bool every_file;      /* every file is checked */
-  bool drafts;          /* a draft of a file other than a task's came or went */
-  struct hmap tasks;    /* ids of tasks changed */
-  struct hmap sessions; /* session id -> flags */
+  bool every_file;      /* every generated file is checked */
+  bool non_tasks;       /* every file other than task files is checked */
+  struct hmap tasks;    /* id -> struct mark: tasks whose file may differ */
+  struct hmap groups;   /* id -> struct mark: groups changed */
+  struct hmap sessions; /* id -> struct mark */
+  fuse_ino_t *gone;     /* detached nodes whose names were forgotten */
+  size_t ngone, capgone;
 };
 
 /* ---- the kernel's names of a node ---- */
@@ -124,18 +134,74 @@ static void send_notes(struct fs *fs, struct watch *w) {
 
 /* ---- what changed ---- */
 
+static struct mark *mark_of(struct hmap *m, const char *id) {
+  struct mark *k = hmap_get(m, id);
+  if (!k) {
+    k = xcalloc(1, sizeof *k);
+    k->id = xstrdup(id);
+    hmap_put(m, id, k);
+  }
+  return k;
+}
+
+static void add_record(struct hmap *m, const char *id, const char *session) {
+  struct mark *k = mark_of(m, id);
+  if (!k->session && session)
+    k->session = xstrdup(session);
+}
+
+static void add_task(struct pass *p, const char *id, const char *session) {
+  add_record(&p->tasks, id, session);
+}
+
 static void add_session(struct pass *p, const char *id, unsigned flags) {
-  uintptr_t old = (uintptr_t)hmap_get(&p->sessions, id);
-  hmap_put(&p->sessions, id, (void *)(old | flags));
+  mark_of(&p->sessions, id)->flags |= flags;
+}
+
+static void free_mark(void *ctx, void *value) {
+  struct mark *k = value;
+  free(k->id);
+  free(k->session);
+  free(k);
 }
 
 static unsigned session_flags(const struct pass *p, const char *id) {
   if (p->every_file)
-    return S_FILES | S_TASKS | S_NAME;
-  return id ? (unsigned)(uintptr_t)hmap_get(&p->sessions, id) : 0;
+    return S_FILES | S_TASKS;
+  const struct mark *k = id ? hmap_get(&p->sessions, id) : NULL;
+  return k ? k->flags : 0;
 }
 
-/* One change of the history: what it may show in. */
+/* Group gid's file (also when the row is gone), and its tasks, whose
+ * files show its name. */
+static void mark_group(struct pass *p, const char *gid, const char *session) {
+  add_record(&p->groups, gid, session);
+  struct task *t = NULL;
+  size_t n = 0;
+  if (store_task_list_group(p->w->st, gid, true, &t, &n) != ENG_OK) {
+    add_session(p, session, S_TASKS);
+    return;
+  }
+  for (size_t i = 0; i < n; i++)
+    add_task(p, t[i].id, session);
+  store_tasks_free(t, n);
+}
+
+/* A user section shows in the file of its owner. */
+static void mark_section(struct pass *p, const char *id, const char *session) {
+  struct section x;
+  memset(&x, 0, sizeof x);
+  if (store_get(p->w->st, RK_SECTION, id, &x) != ENG_OK) {
+    add_session(p, session, S_TASKS);
+  } else if (x.owner_kind == OWNER_TASK && x.owner_id) {
+    add_task(p, x.owner_id, session);
+  }
+  section_release(&x);
+}
+
+/* One change of the history: the files it may show in. A task's change
+ * shows in its own file and in the session's others (its group's file,
+ * the overview, the edit log, the listings). */
 static void mark(struct pass *p, const struct change *c) {
   if (!c->session_id || !c->table || !c->record) {
     p->every_file = true;
@@ -143,14 +209,17 @@ static void mark(struct pass *p, const struct change *c) {
   }
   unsigned flags = S_FILES;
   if (str_eq(c->table, "task")) {
-    hmap_put(&p->tasks, c->record, p);
-  } else {
-    /* A session's, group's or user section's change may show in every
-     * file of the session. */
+    add_task(p, c->record, c->session_id);
+  } else if (str_eq(c->table, "group")) {
+    mark_group(p, c->record, c->session_id);
+  } else if (str_eq(c->table, "section")) {
+    mark_section(p, c->record, c->session_id);
+  } else if (str_eq(c->table, "session")) {
     flags |= S_TASKS;
-    if (str_eq(c->table, "session") &&
-        (!str_eq(c->op, "update") || (c->field && str_eq(c->field, "deleted"))))
+    if (!str_eq(c->op, "update") || (c->field && str_eq(c->field, "deleted")))
       flags |= S_NAME;
+  } else {
+    p->every_file = true;
   }
   add_session(p, c->session_id, flags);
 }
@@ -169,7 +238,7 @@ static void read_changes(struct pass *p) {
   } else if (n > CHANGES_MAX) {
     p->every_file = true;
   } else {
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n && !p->every_file; i++)
       mark(p, &c[i]);
   }
   store_changes_free(c, n);
@@ -189,10 +258,10 @@ static void mark_draft(struct pass *p, const char *key) {
     char *end = strchr(id, '\t');
     if (end)
       *end = '\0';
-    hmap_put(&p->tasks, id, p);
+    add_task(p, id, NULL);
     free(id);
   } else {
-    p->drafts = true;
+    p->non_tasks = true;
   }
 }
 
@@ -236,50 +305,17 @@ static void read_drafts(struct watch *w, struct pass *p) {
 
 /* ---- a pass over the nodes ---- */
 
-static bool is_fresh_always(int kind) {
+/* Files without a revision of their own: rendered afresh at every
+ * change, or a backup, which never changes but may be pruned. */
+static bool always_checked(int kind) {
   return kind == VK_SYNC_STATUS || kind == VK_ERROR_MD ||
-         kind == VK_CONFLICT_MD;
+         kind == VK_CONFLICT_MD || kind == VK_BACKUP_MD;
 }
 
-static void sweep_node(void *ctx, void *value) {
-  struct pass *p = ctx;
-  struct node *n = value;
-  if (n->type != NT_VIRT)
-    return;
-  if (p->all) {
-    n->watch_known = false;
-    n->listing_inval = p->w->seq;
-    forget_node(p->w, n, true);
-    return;
-  }
-  if (!n->key) {
-    /* Frozen for its readers, or renamed over: its names lead to another
-     * inode now. */
-    if (n->knames)
-      forget_node(p->w, n, true);
-    return;
-  }
-  int kind = n->v.kind;
-  if (view_is_dir(kind)) {
-    /* Listings are cheap to take again; conflict, error and backup files
-     * come and go without a revision. */
-    n->listing_inval = p->w->seq;
-    forget_node(p->w, n,
-                kind == VK_SESSION &&
-                    (session_flags(p, n->v.session) & S_NAME));
-    return;
-  }
-  if (is_fresh_always(kind)) {
-    forget_node(p->w, n, true);
-    return;
-  }
-  if (kind == VK_BACKUP_MD)
-    return; /* a backup never changes */
-  unsigned flags = session_flags(p, n->v.session);
-  bool check = kind == VK_TASK_MD
-                   ? (flags & S_TASKS) || hmap_get(&p->tasks, n->v.record)
-                   : (flags & S_FILES) || p->drafts;
-  if (!check)
+/* A generated file whose version may have moved: the kernel forgets it
+ * when it did, or when it is gone. */
+static void check_file(struct pass *p, struct node *n) {
+  if (!n || n->type != NT_VIRT || !n->key || view_is_dir(n->v.kind))
     return;
   int64_t version = 0;
   int rc = cache_version(p->fs, n, &version);
@@ -288,6 +324,131 @@ static void sweep_node(void *ctx, void *value) {
   n->watch_known = rc == 0;
   n->watch_version = version;
   forget_node(p->w, n, true);
+}
+
+static void check_vnode(struct pass *p, int kind, const char *session,
+                        const char *record, int notes) {
+  struct vnode v;
+  vnode_init(&v);
+  v.kind = kind;
+  v.session = (char *)session;
+  v.record = (char *)record;
+  v.notes = notes;
+  check_file(p, node_virt_known(p->fs, &v));
+}
+
+/* Directories (listings are cheap to take again; conflict, error and
+ * backup files come and go without a revision), files without a
+ * revision, and frozen nodes whose names lead to another inode now. */
+static void sweep_watched(void *ctx, void *value) {
+  struct pass *p = ctx;
+  struct node *n = value;
+  if (!n->key) {
+    forget_node(p->w, n, true);
+    XGROW(p->gone, p->capgone, p->ngone + 1);
+    p->gone[p->ngone++] = n->ino;
+  } else if (view_is_dir(n->v.kind)) {
+    n->listing_inval = p->w->seq;
+    forget_node(p->w, n,
+                n->v.kind == VK_SESSION &&
+                    (session_flags(p, n->v.session) & S_NAME));
+  } else {
+    forget_node(p->w, n, true);
+  }
+}
+
+static void sweep_task(void *ctx, void *value) {
+  struct pass *p = ctx;
+  const struct mark *k = value;
+  if (k->session) {
+    check_vnode(p, VK_TASK_MD, k->session, k->id, 0);
+    return;
+  }
+  /* A task's draft names no session: look the task up. */
+  struct task t;
+  memset(&t, 0, sizeof t);
+  if (store_get(p->w->st, RK_TASK, k->id, &t) == ENG_OK && t.session_id)
+    check_vnode(p, VK_TASK_MD, t.session_id, k->id, 0);
+  else
+    p->every_file = true;
+  task_release(&t);
+}
+
+static void sweep_group(void *ctx, void *value) {
+  const struct mark *k = value;
+  check_vnode(ctx, VK_GROUP_MD, k->session, k->id, 0);
+}
+
+/* The session's files other than task files. */
+static void sweep_session(void *ctx, void *value) {
+  struct pass *p = ctx;
+  const struct mark *k = value;
+  if (!(k->flags & S_FILES))
+    return;
+  check_vnode(p, VK_SESSION_MD, k->id, NULL, 0);
+  check_vnode(p, VK_EDIT_LOG, k->id, NULL, 0);
+  for (int i = 0; i < NOTES_COUNT; i++)
+    check_vnode(p, VK_NOTES_MD, k->id, NULL, i);
+  struct group *g = NULL;
+  size_t n = 0;
+  if (store_group_list(fs_store(p->fs), k->id, true, &g, &n) != ENG_OK) {
+    p->non_tasks = true;
+    return;
+  }
+  for (size_t i = 0; i < n; i++)
+    check_vnode(p, VK_GROUP_MD, k->id, g[i].id, 0);
+  store_groups_free(g, n);
+}
+
+/* Every node, when the changes could not be told one by one. */
+static void sweep_any(void *ctx, void *value) {
+  struct pass *p = ctx;
+  struct node *n = value;
+  if (n->type != NT_VIRT || !n->key || view_is_dir(n->v.kind) ||
+      always_checked(n->v.kind))
+    return;
+  bool task = n->v.kind == VK_TASK_MD;
+  if (task ? (session_flags(p, n->v.session) & S_TASKS)
+           : p->non_tasks || (session_flags(p, n->v.session) & S_FILES))
+    check_file(p, n);
+}
+
+static void forget_any(void *ctx, void *value) {
+  struct pass *p = ctx;
+  struct node *n = value;
+  if (n->type != NT_VIRT)
+    return;
+  n->watch_known = false;
+  n->listing_inval = p->w->seq;
+  forget_node(p->w, n, true);
+}
+
+static void any_tasks(void *ctx, void *value) {
+  bool *yes = ctx;
+  if (((const struct mark *)value)->flags & S_TASKS)
+    *yes = true;
+}
+
+/* Lock held. */
+static void sweep(struct pass *p) {
+  struct fs *fs = p->fs;
+  if (p->all) {
+    hmap_each(&fs->inodes, forget_any, p);
+    return;
+  }
+  hmap_each(&fs->watched, sweep_watched, p);
+  for (size_t i = 0; i < p->ngone; i++) {
+    char k[24];
+    node_ino_key(p->gone[i], k);
+    hmap_del(&fs->watched, k);
+  }
+  hmap_each(&p->tasks, sweep_task, p);
+  hmap_each(&p->groups, sweep_group, p);
+  hmap_each(&p->sessions, sweep_session, p);
+  bool tasks = p->every_file;
+  hmap_each(&p->sessions, any_tasks, &tasks);
+  if (tasks || p->non_tasks)
+    hmap_each(&fs->inodes, sweep_any, p);
 }
 
 /* The watcher's own connection, read-only when the mount's is. */
@@ -320,6 +481,7 @@ static void reopen(struct fs *fs, struct watch *w) {
 static void run_pass(struct fs *fs, struct watch *w, bool commits) {
   struct pass p = {.fs = fs, .w = w};
   hmap_init(&p.tasks);
+  hmap_init(&p.groups);
   hmap_init(&p.sessions);
   if (commits) {
     read_changes(&p);
@@ -333,7 +495,7 @@ static void run_pass(struct fs *fs, struct watch *w, bool commits) {
     reopen(fs, w);
   if (commits || p.all) {
     w->seq++;
-    hmap_each(&fs->inodes, sweep_node, &p);
+    sweep(&p);
   }
   __atomic_store_n(&w->poke, 0, __ATOMIC_RELAXED);
   for (size_t i = 0; i < w->nstale; i++)
@@ -341,8 +503,12 @@ static void run_pass(struct fs *fs, struct watch *w, bool commits) {
   w->nstale = 0;
   fs_unlock(fs);
   send_notes(fs, w);
-  hmap_release(&p.tasks);
-  hmap_release(&p.sessions);
+  struct hmap *maps[] = {&p.tasks, &p.groups, &p.sessions};
+  for (size_t i = 0; i < 3; i++) {
+    hmap_each(maps[i], free_mark, NULL);
+    hmap_release(maps[i]);
+  }
+  free(p.gone);
 }
 
 /* Waits ns; true when the watcher is to stop. */
@@ -426,6 +592,27 @@ void watch_stop(struct fs *fs) {
 }
 
 /* ---- what the handlers tell it ---- */
+
+void watch_node_new(struct fs *fs, struct node *n) {
+  if (!view_is_dir(n->v.kind) && !always_checked(n->v.kind))
+    return;
+  char k[24];
+  node_ino_key(n->ino, k);
+  hmap_put(&fs->watched, k, n);
+}
+
+void watch_node_frozen(struct fs *fs, struct node *n) {
+  char k[24];
+  node_ino_key(n->ino, k);
+  hmap_put(&fs->watched, k, n);
+}
+
+void watch_node_gone(struct fs *fs, struct node *n) {
+  char k[24];
+  node_ino_key(n->ino, k);
+  hmap_del(&fs->watched, k);
+  watch_names_free(n);
+}
 
 void watch_forget_all(struct fs *fs) {
   if (fs->watch)

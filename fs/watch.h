@@ -34,4 +34,13 @@ void watch_name(struct node *n, fuse_ino_t parent, const char *name);
 /* Frees n's recorded names. Lock held. */
 void watch_names_free(struct node *n);
 
+/* The nodes every pass looks at (fs->watched): generated directories and
+ * files without a revision of their own, from when they are made
+ * (watch_node_new), and a node frozen for its readers, whose names must
+ * lead to a new inode (watch_node_frozen). watch_node_gone: n is freed
+ * or becomes an ordinary file; its names are freed too. Lock held. */
+void watch_node_new(struct fs *fs, struct node *n);
+void watch_node_frozen(struct fs *fs, struct node *n);
+void watch_node_gone(struct fs *fs, struct node *n);
+
 #endif
