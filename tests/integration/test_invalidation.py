@@ -10,20 +10,7 @@ import os
 import sqlite3
 import time
 
-from conftest import read, write
-
-BOUND = 10.0  # seconds; a change shows within about 20 ms
-
-
-def eventually(check, what):
-    """Polls check() until it is true; fails naming what after BOUND."""
-    deadline = time.monotonic() + BOUND
-    while True:
-        if check():
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError("not seen through the mount: " + what)
-        time.sleep(0.005)
+from conftest import eventually, read, write
 
 
 def sql(db, statement, *args):
