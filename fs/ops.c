@@ -491,8 +491,12 @@ static void fs_flush(fuse_req_t req, fuse_ino_t ino,
   struct handle *h = handle_of(fi);
   fs_lock(fs);
   fs_refresh(fs);
+  bool saves = h->type == HT_VIRT && h->writable && h->dirty;
   int rc = h->type == HT_REAL ? save_flush_real(fs, h) : save_flush(fs, h);
   fs_unlock(fs);
+  /* When close() returns, the other files the save changed show it. */
+  if (saves)
+    watch_sync(fs);
   fuse_reply_err(req, -rc);
 }
 
@@ -520,8 +524,11 @@ static void fs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
   } else {
     fs_lock(fs);
     fs_refresh(fs);
+    bool saves = h->writable && h->dirty;
     rc = save_handle(fs, h);
     fs_unlock(fs);
+    if (saves)
+      watch_sync(fs);
   }
   fuse_reply_err(req, -rc);
 }

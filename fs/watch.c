@@ -17,6 +17,8 @@
 /* Without commits, the database file is looked at (a replacement) and
  * stale listings are invalidated again this often. */
 #define IDLE_PASS_NS 100000000
+/* The longest a save waits for the watcher's pass, in seconds. */
+#define SYNC_WAIT_S 1
 /* Changes read one by one in a pass; past this many every file is
  * checked. */
 #define CHANGES_MAX 20000
@@ -30,9 +32,12 @@ struct note {
 
 struct watch {
   pthread_t thread;
-  pthread_mutex_t mu; /* guards stop, with cv */
-  pthread_cond_t cv;
+  pthread_mutex_t mu;  /* guards stop, the counts of passes, kick */
+  pthread_cond_t cv;   /* wakes the watcher */
+  pthread_cond_t done; /* a pass ended */
   bool stop;
+  bool kick;               /* watch_sync asks for a pass now */
+  uint64_t started, ended; /* passes */
   /* Only the watcher's thread uses these. */
   struct store *st;
   int64_t rev;   /* the revision of the last pass */
@@ -511,17 +516,22 @@ static void run_pass(struct fs *fs, struct watch *w, bool commits) {
   free(p.gone);
 }
 
-/* Waits ns; true when the watcher is to stop. */
-static bool wait_stop(struct watch *w, int64_t ns) {
+/* Waits ns or until kicked; true when the watcher is to stop. *kicked
+ * says whether watch_sync waits for this pass, which is then counted as
+ * started. */
+static bool wait_stop(struct watch *w, int64_t ns, bool *kicked) {
   struct timespec until;
   clock_gettime(CLOCK_REALTIME, &until);
   int64_t t = until.tv_nsec + ns;
   until.tv_sec += (time_t)(t / 1000000000);
   until.tv_nsec = t % 1000000000;
   pthread_mutex_lock(&w->mu);
-  if (!w->stop)
+  if (!w->stop && !w->kick)
     pthread_cond_timedwait(&w->cv, &w->mu, &until);
   bool stop = w->stop;
+  *kicked = w->kick;
+  w->kick = false;
+  w->started++;
   pthread_mutex_unlock(&w->mu);
   return stop;
 }
@@ -530,17 +540,47 @@ static void *watch_main(void *arg) {
   struct fs *fs = arg;
   struct watch *w = fs->watch;
   int64_t last = time_mono_ns();
-  while (!wait_stop(w, POLL_NS)) {
+  bool kicked;
+  while (!wait_stop(w, POLL_NS, &kicked)) {
     /* No lock: the connection is the watcher's own. */
-    bool commits = store_poll(w->st);
+    bool commits = store_poll(w->st) || kicked;
     int64_t now = time_mono_ns();
-    if (!commits && now - last < IDLE_PASS_NS &&
-        !__atomic_load_n(&w->poke, __ATOMIC_RELAXED))
-      continue;
-    last = now;
-    run_pass(fs, w, commits);
+    if (commits || now - last >= IDLE_PASS_NS ||
+        __atomic_load_n(&w->poke, __ATOMIC_RELAXED)) {
+      last = now;
+      run_pass(fs, w, commits);
+    }
+    pthread_mutex_lock(&w->mu);
+    w->ended = w->started;
+    pthread_cond_broadcast(&w->done);
+    pthread_mutex_unlock(&w->mu);
   }
+  pthread_mutex_lock(&w->mu);
+  w->ended = UINT64_MAX; /* nobody waits for a stopped watcher */
+  pthread_cond_broadcast(&w->done);
+  pthread_mutex_unlock(&w->mu);
   return NULL;
+}
+
+void watch_sync(struct fs *fs) {
+  struct watch *w = fs->watch;
+  if (!w)
+    return;
+  /* Bounded: should every worker wait here while the pass waits for a
+   * directory lock whose holder needs a worker, the pass goes on
+   * without them. */
+  struct timespec until;
+  clock_gettime(CLOCK_REALTIME, &until);
+  until.tv_sec += SYNC_WAIT_S;
+  pthread_mutex_lock(&w->mu);
+  /* A pass that starts from now on sees the commit just made. */
+  uint64_t need = w->started + 1;
+  w->kick = true;
+  pthread_cond_signal(&w->cv);
+  while (w->ended < need &&
+         pthread_cond_timedwait(&w->done, &w->mu, &until) == 0)
+    ;
+  pthread_mutex_unlock(&w->mu);
 }
 
 /* ---- starting and stopping ---- */
@@ -562,6 +602,7 @@ void watch_start(struct fs *fs) {
   read_drafts(w, NULL);
   pthread_mutex_init(&w->mu, NULL);
   pthread_cond_init(&w->cv, NULL);
+  pthread_cond_init(&w->done, NULL);
   fs->watch = w;
   fs->watching = true;
   if (pthread_create(&w->thread, NULL, watch_main, fs))
@@ -588,6 +629,7 @@ void watch_stop(struct fs *fs) {
   store_close(w->st);
   pthread_mutex_destroy(&w->mu);
   pthread_cond_destroy(&w->cv);
+  pthread_cond_destroy(&w->done);
   free(w);
 }
 

@@ -18,6 +18,16 @@ void watch_start(struct fs *fs);
 /* Stops the watcher and closes its connection. Takes fs->lock. */
 void watch_stop(struct fs *fs);
 
+/*
+ * Waits until the watcher has made a pass that started after this call,
+ * and so has told the kernel what a commit just made changed (a save
+ * through the mount: a task moved to another folder by an edit of its
+ * file). Called without fs->lock, and only where the kernel holds no
+ * directory lock for the caller's request (flush, fsync; not rename):
+ * the watcher's notifications may wait for directory locks.
+ */
+void watch_sync(struct fs *fs);
+
 /* The watcher starts over: the database file was replaced (or is gone),
  * so every generated name, attribute, page and listing the kernel holds
  * is forgotten at its next pass. Lock held. */
