@@ -440,6 +440,7 @@ static void free_node(void *ctx, void *value) {
     close(n->fd);
   content_unref(n->cache);
   content_unref(n->served);
+  watch_names_free(n);
   vnode_release(&n->v);
   free(n->key);
   free(n->name);
