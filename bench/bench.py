@@ -6,7 +6,8 @@ tree in tmpfs, and (when libfuse's passthrough example can be built) on
 that copy through a FUSE passthrough filesystem, interleaved, several
 runs each. Prints the median of each and the ratios against tmpfs.
 
-Usage: bench.py [--build DIR] [--tasks N] [--groups G] [--runs R] [--json F]
+Usage: bench.py [--build DIR] [--tasks N] [--groups G] [--runs R]
+                [--latency N] [--json F] [--keep]
 """
 
 import argparse
@@ -186,6 +187,9 @@ def main():
     ap.add_argument("--tasks", type=int, default=100000)
     ap.add_argument("--groups", type=int, default=100)
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--latency", type=int, default=20,
+                    help="commits timed per run for the change-visibility "
+                    "latency (default 20)")
     ap.add_argument("--json", help="also write the figures here")
     ap.add_argument("--keep", action="store_true",
                     help="keep the work folder (databases, copies)")
@@ -274,8 +278,10 @@ def run(a, taskfs, work, tmpfs, daemons):
     sgfile = os.path.join("task_groups", "group-000.md")
     db = sqlite3.connect(big)
     sdb = sqlite3.connect(small)
+    ldb = sqlite3.connect(big, isolation_level=None)
 
     tab = Table()
+    lat = {}
     rnd = random.Random(1)
     for r in range(a.runs):
         say("run %d of %d" % (r + 1, a.runs))
@@ -327,6 +333,16 @@ def run(a, taskfs, work, tmpfs, daemons):
         if sdb.execute("SELECT status FROM tasks WHERE id = ?",
                        (tid,)).fetchone()[0] != "completed":
             raise SystemExit("sed -i on the small mount did not save")
+        # A commit by another program (plain sqlite3), and the time until
+        # stat, then cat, of the task's file shows it; nothing else uses
+        # the mount meanwhile.
+        for i in range(a.latency):
+            tid = rnd.choice(pending)
+            p = os.path.join(roots["taskfs"], "tasks", "planned", tid + ".md")
+            for kind in ("stat", "cat"):
+                ms = visible(ldb, p, tid, kind, "%s %d %d %s" %
+                             (kind, r, i, "x" * rnd.randrange(1, 40)))
+                lat.setdefault(kind, []).append(ms)
 
     # The whole session: cold (fresh mount, caches dropped) then warm.
     walk = [("ls -R", ["ls", "-R"]),
@@ -346,7 +362,37 @@ def run(a, taskfs, work, tmpfs, daemons):
                 tab.add(name + ", warm", side, timed(cmd, cwd=root))
         rss = fs.rss_kib()
 
-    report(a, tab, rss)
+    report(a, tab, rss, lat)
+
+
+def visible(db, path, tid, kind, title):
+    """Milliseconds from the commit of a new title of task tid (db is in
+    autocommit mode) to stat (its size and time) or cat (its text) of
+    path showing it. The file is read first, so that the kernel holds
+    it."""
+    def look():
+        if kind == "stat":
+            st = os.stat(path)
+            return (st.st_size, st.st_mtime_ns)
+        with open(path, "rb") as f:
+            return f.read()
+    before = look()
+    old = db.execute("SELECT title FROM tasks WHERE id = ?",
+                     (tid,)).fetchall()[0][0]
+    if len(title) == len(old):
+        title += "!"
+    db.execute("UPDATE tasks SET title = ? WHERE id = ?", (title, tid))
+    t0 = time.perf_counter()
+    want = title.encode()
+    while True:
+        now = look()
+        ms = (time.perf_counter() - t0) * 1000.0
+        if (now != before) if kind == "stat" else (want in now):
+            return ms
+        if ms > 10000:
+            raise SystemExit("%s of %s did not show a commit within 10 s" %
+                             (kind, path))
+        time.sleep(0.0005)
 
 
 def tick(path, tid):
@@ -356,7 +402,12 @@ def tick(path, tid):
     return timed(["sed", "-i", script, path])
 
 
-def report(a, tab, rss):
+def percentile(v, q):
+    v = sorted(v)
+    return v[min(len(v) - 1, int(round(q * (len(v) - 1))))] if v else 0.0
+
+
+def report(a, tab, rss, lat):
     rows = tab.medians()
     sides = ["tmpfs", "passthrough", "taskfs", "taskfs 1k db"]
     sides = [s for s in sides if any(s in d for _, d in rows)]
@@ -385,6 +436,13 @@ def report(a, tab, rss):
                 print("%s: %d-task db / %d-task db = %.2fx" %
                       (case, a.tasks, a.tasks // a.groups,
                        d["taskfs"] / d["taskfs 1k db"]))
+    out["latency_ms"] = {}
+    for kind, v in lat.items():
+        out["latency_ms"][kind] = {"median": median(v),
+                                   "p99": percentile(v, 0.99), "n": len(v)}
+        print("commit by sqlite3 to %s through the mount showing it: "
+              "median %.2f ms, p99 %.2f ms (%d commits)" %
+              (kind, median(v), percentile(v, 0.99), len(v)))
     print("daemon RSS after the walk: %.1f MiB (peak %.1f MiB)" %
           (rss.get("VmRSS", 0) / 1024, rss.get("VmHWM", 0) / 1024))
     if a.json:

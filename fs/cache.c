@@ -4,6 +4,7 @@
 #include "cache.h"
 #include "nodes.h"
 #include "util.h"
+#include "watch.h"
 
 #include <errno.h>
 
@@ -180,6 +181,7 @@ int cache_content(struct fs *fs, struct node *n, struct content **out) {
   if (n->cache && has_readers(n)) {
     node_detach(fs, n);
     n->frozen = true;
+    watch_node_frozen(fs, n);
     *out = n->cache;
     return 0;
   }

@@ -4,6 +4,7 @@
 #include "cache.h"
 #include "fs.h"
 #include "util.h"
+#include "watch.h"
 
 #include <errno.h>
 #include <string.h>
@@ -35,6 +36,8 @@ void fs_label(struct fs *fs, const struct vnode *v, struct buf *out) {
 void fs_refresh(struct fs *fs) {
   unsigned news = mount_refresh(fs->mount);
   const char *db = mount_path(fs->mount);
+  if (news & (MOUNT_REPLACED | MOUNT_DELETED | MOUNT_UNUSABLE))
+    watch_forget_all(fs);
   if (news & MOUNT_REPLACED)
     fuse_log(FUSE_LOG_WARNING,
              "taskfs: database %s was replaced; the mount now shows the new "

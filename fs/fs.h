@@ -12,6 +12,8 @@
  *   cache.c  renderings of generated files and their memory budget
  *   save.c   what a writer holds and how it is saved; .unsaved files
  *   tombs.c  managed names unlinked or renamed away, and their timer
+ *   watch.c  the watcher thread: commits by any program, and what the
+ *            kernel must forget of them
  *   nodes.c  the inode table and its keys, real paths, handles
  *   fs.c     the lock, the mount's news in the log, errors as errno
  *   hmap.c   the hash map of the node tables
@@ -50,6 +52,13 @@ struct content {
 
 enum node_type { NT_VIRT, NT_REAL };
 
+/* A name the kernel may hold for a node: name in directory parent. */
+struct kname {
+  struct kname *next;
+  fuse_ino_t parent;
+  char name[];
+};
+
 /*
  * One inode the kernel knows. NT_VIRT nodes stand for a directory or file
  * of the generated tree (a vnode); NT_REAL nodes for an ordinary file,
@@ -82,6 +91,14 @@ struct node {
   /* The content changed while readers held this inode open: it keeps
    * showing their snapshot, and the name has a new inode. */
   bool frozen;
+  /* The names the kernel was given for it (lookups, renames), forgotten
+   * when they are invalidated; the version the watcher last saw the
+   * kernel given (watch_known), and for a directory the watcher's pass
+   * that last invalidated its listing. */
+  struct kname *knames;
+  int64_t watch_version;
+  bool watch_known;
+  uint64_t listing_inval;
 
   struct content *served; /* what the last open of it read */
   struct handle *handles; /* open handles, linked by next */
@@ -128,9 +145,13 @@ struct handle {
   /* HT_REAL */
   int fd;
   bool wrote; /* written through this handle since the last flush */
-  /* HT_DIR: the listing taken at opendir. */
+  /* HT_DIR: the listing, taken at opendir for an ordinary directory and
+   * at the first readdir for a generated one (listed: the watcher's pass
+   * it was taken in). */
   struct dir_entry *entries;
   size_t nentries, capentries;
+  bool listed;
+  uint64_t listed_seq;
 };
 
 struct fs_options {
@@ -154,10 +175,11 @@ struct fs {
   struct fs_options opt;
   struct vnode root; /* VK_ROOT, or VK_SESSION with -o session */
   struct node *root_node;
-  char *realroot;     /* path of root's real directory relative to realfd */
-  struct hmap inodes; /* locked: ino -> node */
-  struct hmap virt;   /* locked: vnode key -> node */
-  struct hmap real;   /* locked: real device and inode -> node */
+  char *realroot;      /* path of root's real directory relative to realfd */
+  struct hmap inodes;  /* locked: ino -> node */
+  struct hmap virt;    /* locked: vnode key -> node */
+  struct hmap real;    /* locked: real device and inode -> node */
+  struct hmap watched; /* locked: ino -> the nodes of every pass, watch.h */
   /* locked: the key of a node freed while it still named its file -> its
    * inode number (uintptr_t), given back to the next node of that key */
   struct hmap inos;
@@ -181,6 +203,11 @@ struct fs {
   pthread_cond_t wake; /* signals the tomb timer */
   bool stopping;       /* locked */
   pthread_t timer;
+  /* The watcher runs (watch.h): generated names, attributes, pages and
+   * listings are cached by the kernel for long, and it tells the kernel
+   * what to forget. Set before the first request, then fixed. */
+  bool watching;
+  struct watch *watch;
 };
 
 /* The FUSE operations (ops.c). */
@@ -193,7 +220,8 @@ void fs_lock(struct fs *fs);
  * borrowed, so the render cache is trimmed to its budget only here. */
 void fs_unlock(struct fs *fs);
 /* Notices what other programs did to the database since the last call
- * (mount_refresh) and logs what the user should hear of. Lock held. */
+ * (mount_refresh) and logs what the user should hear of; a database
+ * replaced or gone is passed on to the watcher. Lock held. */
 void fs_refresh(struct fs *fs);
 /* 0 when a change other than a save (a rename, a deletion, a new record
  * from a file) may be written now; else -errno, with a log line naming

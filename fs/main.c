@@ -8,6 +8,7 @@
 #include "taskfs_version.h"
 #include "tombs.h"
 #include "util.h"
+#include "watch.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -427,7 +428,9 @@ static int run(struct fs *fs, struct fuse_args *args,
     goto out_session;
   daemon_ready(ready);
   tombs_start(fs);
+  watch_start(fs);
   ret = serve(se, opts);
+  watch_stop(fs);
   tombs_stop(fs);
   mount_syncops_flush(fs->mount);
   fuse_session_unmount(se);

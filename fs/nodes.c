@@ -5,6 +5,7 @@
 #include "nodes.h"
 #include "cache.h"
 #include "util.h"
+#include "watch.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,7 +16,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-static void ino_key(fuse_ino_t ino, char out[24]) {
+void node_ino_key(fuse_ino_t ino, char out[24]) {
   snprintf(out, 24, "%llu", (unsigned long long)ino);
 }
 
@@ -48,7 +49,7 @@ static struct node *node_new(struct fs *fs, int type, const char *key) {
   n->type = type;
   vnode_init(&n->v);
   char k[24];
-  ino_key(n->ino, k);
+  node_ino_key(n->ino, k);
   hmap_put(&fs->inodes, k, n);
   return n;
 }
@@ -57,7 +58,7 @@ struct node *node_get(struct fs *fs, fuse_ino_t ino) {
   if (ino == FUSE_ROOT_ID)
     return fs->root_node;
   char k[24];
-  ino_key(ino, k);
+  node_ino_key(ino, k);
   return hmap_get(&fs->inodes, k);
 }
 
@@ -78,6 +79,7 @@ struct node *node_virt(struct fs *fs, const struct vnode *v) {
                                         : 0444;
   n->key = buf_detach(&key, NULL);
   hmap_put(&fs->virt, n->key, n);
+  watch_node_new(fs, n);
   return n;
 }
 
@@ -138,6 +140,7 @@ struct node *node_real(struct fs *fs, struct node *dir, const char *name,
 void node_make_real(struct fs *fs, struct node *n, int fd,
                     const struct stat *st, struct node *dir, const char *name) {
   node_detach(fs, n);
+  watch_node_gone(fs, n);
   vnode_release(&n->v);
   n->type = NT_REAL;
   n->fd = fd;
@@ -150,6 +153,7 @@ void node_make_real(struct fs *fs, struct node *n, int fd,
 
 void node_make_virt(struct fs *fs, struct node *n, const struct vnode *v) {
   node_detach(fs, n);
+  watch_names_free(n);
   node_name(fs, n, NULL, NULL);
   if (n->fd >= 0)
     close(n->fd);
@@ -178,10 +182,11 @@ void node_maybe_free(struct fs *fs, struct node *n) {
     hmap_put(&fs->inos, n->key, (void *)(uintptr_t)n->ino);
   node_detach(fs, n);
   char k[24];
-  ino_key(n->ino, k);
+  node_ino_key(n->ino, k);
   hmap_del(&fs->inodes, k);
   cache_drop(fs, n);
   content_unref(n->served);
+  watch_node_gone(fs, n);
   vnode_release(&n->v);
   if (n->fd >= 0)
     close(n->fd);
@@ -365,6 +370,7 @@ struct handle *handle_new_dir(struct node *n) {
   struct handle *h = handle_new(HT_DIR, n);
   handle_add_entry(h, ".", S_IFDIR, n->ino);
   handle_add_entry(h, "..", S_IFDIR, UNKNOWN_INO);
+  h->listed = true;
   return h;
 }
 
@@ -424,6 +430,7 @@ void nodes_init(struct fs *fs) {
   hmap_init(&fs->virt);
   hmap_init(&fs->real);
   hmap_init(&fs->inos);
+  hmap_init(&fs->watched);
   fs->root_node = node_virt(fs, &fs->root); /* the first: inode 1 */
 }
 
@@ -433,6 +440,7 @@ static void free_node(void *ctx, void *value) {
     close(n->fd);
   content_unref(n->cache);
   content_unref(n->served);
+  watch_names_free(n);
   vnode_release(&n->v);
   free(n->key);
   free(n->name);
@@ -445,5 +453,6 @@ void nodes_free_all(struct fs *fs) {
   hmap_release(&fs->virt);
   hmap_release(&fs->real);
   hmap_release(&fs->inos);
+  hmap_release(&fs->watched);
   fs->root_node = NULL;
 }

@@ -12,6 +12,8 @@
  * it). */
 #define UNKNOWN_INO 0xffffffffu
 
+/* The key of inode number ino in fs->inodes (and fs->watched). */
+void node_ino_key(fuse_ino_t ino, char out[24]);
 /* The node of an inode number, or NULL. */
 struct node *node_get(struct fs *fs, fuse_ino_t ino);
 /* The node that shows v, made if needed (with nlookup 0). A task's file

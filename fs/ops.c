@@ -10,6 +10,7 @@
 #include "save.h"
 #include "util.h"
 #include "virt.h"
+#include "watch.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -27,17 +28,22 @@ static struct handle *handle_of(const struct fuse_file_info *fi) {
 
 /* ---- replies ---- */
 
+/* How long the kernel keeps generated names and attributes while the
+ * watcher runs: until it is told to forget them. */
+#define WATCHED_TIMEOUT 86400.0
+
 /*
  * Fills e with the attributes of n, how long the kernel may keep them
  * (attr_timeout) and how long its name in parent (entry_timeout; parent
  * is NULL when no name was looked up). An ordinary file's are cached as
- * on any file system (-o timeout). A generated file's still follow the
- * database at every path walk: its name is looked up again each time
- * (entry timeout 0), and the lookup's reply carries the current size and
- * time; while it is open they are not cached at all (a reader's size is
- * that of its snapshot and a writer's that of its buffer, and the kernel
- * must ask which). Generated directories are fixed names whose attributes
- * change only in their time stamps: cached like ordinary ones.
+ * on any file system (-o timeout). A generated file's name and
+ * attributes are cached for long while the watcher runs, which tells the
+ * kernel to forget them when a commit changes what they show; without
+ * it, the name is looked up again at every path walk (entry timeout 0).
+ * While a generated file is open its attributes are not cached at all (a
+ * reader's size is that of its snapshot and a writer's that of its
+ * buffer, and the kernel must ask which). Generated directories are
+ * fixed names whose attributes change only in their time stamps.
  */
 static int node_entry(struct fs *fs, const struct node *parent, struct node *n,
                       struct fuse_entry_param *e) {
@@ -50,21 +56,33 @@ static int node_entry(struct fs *fs, const struct node *parent, struct node *n,
       e->entry_timeout = 0;
     return real_attr(n, &e->attr);
   }
-  if (!view_is_dir(n->v.kind)) {
+  if (fs->watching)
+    e->attr_timeout = e->entry_timeout = WATCHED_TIMEOUT;
+  bool file = !view_is_dir(n->v.kind);
+  if (file && !fs->watching)
     e->entry_timeout = 0;
-    if (n->opens)
-      e->attr_timeout = 0;
+  if (file && n->opens)
+    e->attr_timeout = 0;
+  int rc = virt_attr(fs, n, &e->attr);
+  if (rc == 0 && file && !n->watch_known) {
+    /* What the kernel holds from now on, for the watcher to compare. */
+    n->watch_version = n->last_version;
+    n->watch_known = true;
   }
-  return virt_attr(fs, n, &e->attr);
+  return rc;
 }
 
-/* Fills e for node n found in parent, and counts the kernel's lookup. */
-static int fill_entry(struct fs *fs, struct node *parent, struct node *n,
-                      struct fuse_entry_param *e) {
+/* Fills e for node n found as name in parent, and counts the kernel's
+ * lookup. */
+static int fill_entry(struct fs *fs, struct node *parent, const char *name,
+                      struct node *n, struct fuse_entry_param *e) {
   int rc = node_entry(fs, parent, n, e);
-  if (rc == 0)
-    n->nlookup++;
-  return rc;
+  if (rc)
+    return rc;
+  n->nlookup++;
+  if (fs->watching && n->type == NT_VIRT && parent->type == NT_VIRT)
+    watch_name(n, parent->ino, name);
+  return 0;
 }
 
 static void reply_attr(fuse_req_t req, int rc,
@@ -147,7 +165,7 @@ static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
            : p->type == NT_VIRT ? virt_lookup(fs, p, name, &n)
                                 : real_lookup(fs, p, name, &n);
   if (rc == 0)
-    rc = fill_entry(fs, p, n, &e);
+    rc = fill_entry(fs, p, name, n, &e);
   fs_unlock(fs);
   reply_entry(req, rc, &e);
 }
@@ -259,7 +277,7 @@ static void make_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
            : p->type == NT_VIRT ? virt_make(fs, ctx, p, name, what, &n)
                                 : real_make(fs, ctx, p, name, what, &n);
   if (rc == 0)
-    rc = fill_entry(fs, p, n, &e);
+    rc = fill_entry(fs, p, name, n, &e);
   fs_unlock(fs);
   reply_entry(req, rc, &e);
 }
@@ -323,6 +341,8 @@ static void fs_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
   if (rc == 0)
     rc = p->type == NT_VIRT ? virt_rename(fs, p, name, np, newname, flags)
                             : save_rename_file(fs, p, name, np, newname, flags);
+  if (rc == 0 && fs->watching)
+    virt_renamed(fs, np, newname);
   fs_unlock(fs);
   fuse_reply_err(req, -rc);
 }
@@ -343,7 +363,7 @@ static void fs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
   if (rc == 0)
     rc = real_lookup(fs, np, newname, &linked);
   if (rc == 0)
-    rc = fill_entry(fs, np, linked, &e);
+    rc = fill_entry(fs, np, newname, linked, &e);
   fs_unlock(fs);
   reply_entry(req, rc, &e);
 }
@@ -387,7 +407,7 @@ static void fs_create(fuse_req_t req, fuse_ino_t parent, const char *name,
                ? virt_create(fs, ctx, p, name, mode, fi, &n, &h, &inval)
                : real_create_handle(fs, ctx, p, name, fi->flags, mode, &n, &h);
   fuse_ino_t ino = n ? n->ino : 0;
-  if (rc == 0 && (rc = fill_entry(fs, p, n, &e))) {
+  if (rc == 0 && (rc = fill_entry(fs, p, name, n, &e))) {
     handle_free(fs, h);
     h = NULL;
   }
@@ -471,8 +491,12 @@ static void fs_flush(fuse_req_t req, fuse_ino_t ino,
   struct handle *h = handle_of(fi);
   fs_lock(fs);
   fs_refresh(fs);
+  bool saves = h->type == HT_VIRT && h->writable && h->dirty;
   int rc = h->type == HT_REAL ? save_flush_real(fs, h) : save_flush(fs, h);
   fs_unlock(fs);
+  /* When close() returns, the other files the save changed show it. */
+  if (saves)
+    watch_sync(fs);
   fuse_reply_err(req, -rc);
 }
 
@@ -500,8 +524,11 @@ static void fs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
   } else {
     fs_lock(fs);
     fs_refresh(fs);
+    bool saves = h->writable && h->dirty;
     rc = save_handle(fs, h);
     fs_unlock(fs);
+    if (saves)
+      watch_sync(fs);
   }
   fuse_reply_err(req, -rc);
 }
@@ -527,6 +554,12 @@ static void fs_opendir(fuse_req_t req, fuse_ino_t ino,
     fuse_reply_err(req, -rc);
     return;
   }
+  /* A generated listing is kept by the kernel until the watcher tells it
+   * to forget it. */
+  if (fs->watching && !h->listed) {
+    fi->cache_readdir = 1;
+    fi->keep_cache = 1;
+  }
   fi->fh = (uintptr_t)h;
   reply_opened(fs, fuse_reply_open(req, fi), h);
 }
@@ -538,6 +571,19 @@ static void fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
   if (!h) {
     fuse_reply_err(req, EBADF);
     return;
+  }
+  if (!h->listed) {
+    /* A generated directory is listed when the kernel first asks: with
+     * its listing cached, it never does. */
+    struct fs *fs = FS(req);
+    fs_lock(fs);
+    fs_refresh(fs);
+    int rc = h->listed ? 0 : virt_list(fs, h);
+    fs_unlock(fs);
+    if (rc) {
+      fuse_reply_err(req, -rc);
+      return;
+    }
   }
   char *out = xmalloc(size);
   size_t used = 0;
@@ -560,6 +606,9 @@ static void fs_releasedir(fuse_req_t req, fuse_ino_t ino,
   struct fs *fs = FS(req);
   struct handle *h = handle_of(fi);
   fs_lock(fs);
+  struct node *n = h->node;
+  if (h->listed && n->type == NT_VIRT && h->listed_seq < n->listing_inval)
+    watch_stale_listing(fs, n);
   handle_free(fs, h);
   fs_unlock(fs);
   fuse_reply_err(req, 0);

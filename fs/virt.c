@@ -9,6 +9,7 @@
 #include "sync.h"
 #include "tombs.h"
 #include "util.h"
+#include "watch.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -148,7 +149,9 @@ static struct handle *open_reader(struct node *n, struct content *c,
     *inval = true;
     n->kernel_size = -1;
   }
-  if (n->kernel_cached && n->kernel_version == c->version) {
+  /* Version 0 is a file rendered afresh at every change (the sync
+   * status): its pages are never known to hold this rendering. */
+  if (n->kernel_cached && n->kernel_version == c->version && c->version != 0) {
     fi->keep_cache = 1;
   } else {
     fi->keep_cache = 0;
@@ -455,14 +458,31 @@ int virt_opendir(struct fs *fs, struct node *dir, struct handle **out) {
   int rc = node_check_dir(dir);
   if (rc)
     return rc;
-  struct handle *h = handle_new_dir(dir);
-  struct listing l = {fs, dir, h};
-  int erc = view_list(fs_store(fs), &dir->v, list_entry, &l);
-  rc = erc ? -fs_error(fs, erc, "list") : real_list(fs, dir, h);
+  *out = handle_new_dir(dir);
+  (*out)->listed = false;
+  return 0;
+}
+
+int virt_list(struct fs *fs, struct handle *h) {
+  struct listing l = {fs, h->node, h};
+  int erc = view_list(fs_store(fs), &h->node->v, list_entry, &l);
+  int rc = erc ? -fs_error(fs, erc, "list") : real_list(fs, h->node, h);
   if (rc) {
-    handle_free(fs, h);
+    /* Listed again at the next readdir: only "." and ".." stay. */
+    while (h->nentries > 2)
+      free(h->entries[--h->nentries].name);
     return rc;
   }
-  *out = h;
+  h->listed = true;
+  h->listed_seq = watch_seq(fs);
   return 0;
+}
+
+void virt_renamed(struct fs *fs, struct node *newdir, const char *newname) {
+  struct vnode v;
+  vnode_init(&v);
+  struct node *n;
+  if (virt_find(fs, newdir, newname, &v) && (n = node_virt_known(fs, &v)))
+    watch_name(n, newdir->ino, newname);
+  vnode_release(&v);
 }

@@ -69,8 +69,15 @@ int virt_unlink(struct fs *fs, struct node *dir, const char *name, bool is_dir);
  */
 int virt_rename(struct fs *fs, struct node *dir, const char *name,
                 struct node *newdir, const char *newname, unsigned flags);
-/* A directory handle of generated directory dir, listing the generated
- * names, then the ordinary files of its real directory. */
+/* A directory handle of generated directory dir, not listed yet
+ * (listed false): virt_list lists it when it is first read. */
 int virt_opendir(struct fs *fs, struct node *dir, struct handle **out);
+/* Lists the generated names of h's directory, then the ordinary files of
+ * its real directory, into h (listed, listed_seq). On failure h holds
+ * only "." and "..", and is listed again at the next call. */
+int virt_list(struct fs *fs, struct handle *h);
+/* After a rename onto newname in newdir: the kernel holds that name for
+ * the generated file now there, which the watcher is told of. */
+void virt_renamed(struct fs *fs, struct node *newdir, const char *newname);
 
 #endif

@@ -406,3 +406,15 @@ def read(path):
 def write(path, text):
     with open(path, "w", encoding="utf-8") as f:
         f.write(text)
+
+
+def eventually(check, what="the change", timeout=10.0):
+    """Polls check() until it is true, failing (naming what) after
+    timeout seconds. A commit by another program shows through the mount
+    within milliseconds, when the daemon's watcher has told the kernel
+    what to forget, not by the time that program exits."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError("not seen through the mount: " + what)
+        time.sleep(0.005)

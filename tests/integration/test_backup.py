@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from conftest import TASKFS, Taskctl, is_mounted, read, write
+from conftest import TASKFS, Taskctl, eventually, is_mounted, read, write
 
 DESC = "x" * 900
 
@@ -342,11 +342,11 @@ def test_restore_of_swapped_group_names_under_a_mount(demo, mount_factory,
                       ("backend_group_001", "frontend"),
                       ("frontend_group_001", "backend")):
         ctl.run("group", "set", gid, "--name", name)
-    assert "Backend API" in read(front)
+    eventually(lambda: "Backend API" in read(front))
     before = ctl.json("export")["revision"]
     ctl.run("restore", backup)
-    assert "Frontend Development" in read(front)
-    assert "Backend API" in read(back)
+    eventually(lambda: "Frontend Development" in read(front))
+    eventually(lambda: "Backend API" in read(back))
     # One change of name per group, straight back.
     db = sqlite3.connect(ctl.db)
     rows = db.execute("SELECT rec, old_value, new_value FROM history"

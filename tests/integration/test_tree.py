@@ -10,7 +10,7 @@ import sqlite3
 import subprocess
 import time
 
-from conftest import read, write
+from conftest import eventually, read, write
 
 
 def test_tree_shape(mounted):
@@ -100,9 +100,10 @@ def test_taskctl_change_shows(mounted):
     active = m.path(session, "tasks", "active", t["id"] + ".md")
     assert os.path.exists(active)
     ctl.run("task", "set", t["id"], "--status", "completed")
-    assert not os.path.exists(active)
+    eventually(lambda: not os.path.exists(active))
     done = m.path(session, "tasks", "completed", t["id"] + ".md")
     assert "- [x] **Status**: completed" in read(done)
+    eventually(lambda: read(gpath) != old)
     new = read(gpath)
     assert new != old
     assert os.stat(gpath).st_size == len(new.encode())
@@ -112,8 +113,9 @@ def test_taskctl_change_shows(mounted):
     # A new task's file appears.
     tid = ctl.run("task", "add", "--session", session, "--group",
                   group["id"], "--title", "Fresh work").stdout.strip()
-    assert tid + ".md" in os.listdir(m.path(session, "tasks", "planned"))
-    assert "`%s`" % tid in read(gpath)
+    eventually(lambda: tid + ".md" in os.listdir(
+        m.path(session, "tasks", "planned")))
+    eventually(lambda: "`%s`" % tid in read(gpath))
 
 
 def test_plain_sql_change_shows(mounted):
@@ -127,8 +129,8 @@ def test_plain_sql_change_shows(mounted):
                "WHERE id = ?", (t["id"],))
     db.commit()
     db.close()
+    eventually(lambda: "- **Progress**: 42%" in read(path))
     new = read(path)
-    assert "- **Progress**: 42%" in new
     assert "# Renamed by SQL `%s`" % t["id"] in new
     assert os.stat(path).st_size == len(new.encode())
     assert fh.read() == text
@@ -146,14 +148,15 @@ def test_mtime_follows_records(mounted):
     before = os.stat(path).st_mtime_ns
     time.sleep(0.05)
     ctl.run("task", "set", t["id"], "--priority", "critical")
+    eventually(lambda: os.stat(path).st_mtime_ns > before)
     after = os.stat(path).st_mtime_ns
-    assert after > before
     assert abs(after / 1e9 - time.time()) < 30
     # Another group's file did not change.
     other = [g for g in ctl.groups(session) if g["id"] != t["group"]][0]
     gp = m.path(session, "task_groups", other["name"] + ".md")
     m1 = os.stat(gp).st_mtime_ns
     ctl.run("task", "set", t["id"], "--priority", "low")
+    eventually(lambda: os.stat(path).st_mtime_ns > after)
     assert os.stat(gp).st_mtime_ns == m1
 
 
