@@ -27,5 +27,11 @@ if grep -rln --include='*.[ch]' '#include *[<"]sqlite3\.h' engine |
   echo "only the SQLite backend (engine/store/sqlite*) may use SQLite"
   fail=1
 fi
+# Likewise only the PostgreSQL backend (engine/store/pg*) uses libpq.
+if grep -rln --include='*.[ch]' '#include *[<"]libpq' engine fs tools |
+     grep -v '^engine/store/pg'; then
+  echo "only the PostgreSQL backend (engine/store/pg*) may use libpq"
+  fail=1
+fi
 [ $fail -eq 0 ] && echo "layers: ok"
 exit $fail
