@@ -925,7 +925,11 @@ static int pg_open(struct store *st, const char *target, int flags) {
     return store_fail(st, ENG_INVALID,
                       "%s is a PostgreSQL database, not a backup file",
                       st->path);
-  pg(st)->conn = PQconnectdb(target);
+  /* Servers list the connection as "taskfs" unless the target names
+   * itself otherwise. */
+  const char *const keys[] = {"dbname", "fallback_application_name", NULL};
+  const char *const values[] = {target, "taskfs", NULL};
+  pg(st)->conn = PQconnectdbParams(keys, values, 1);
   if (!pg(st)->conn)
     die("out of memory connecting to PostgreSQL");
   if (PQstatus(pg(st)->conn) != CONNECTION_OK) {
