@@ -311,18 +311,20 @@ static void forget_statements(struct store *st) {
 }
 
 /* A lost connection is made again before the next statement; what was
- * prepared on it is prepared again on first use. */
+ * prepared on it is prepared again on first use. Not inside a transaction
+ * of the lost connection: its statements fail until the caller ends it
+ * (its work is gone), and the next one begins on a new connection. */
 static int ensure_connection(struct store *st) {
   PGconn *c = pg(st)->conn;
   if (PQstatus(c) == CONNECTION_OK)
     return ENG_OK;
+  if (pg(st)->in_transaction)
+    return pg_fail(st, NULL);
   PQreset(c);
   forget_statements(st);
   if (PQstatus(c) != CONNECTION_OK)
     return pg_fail(st, NULL);
   pg(st)->reset = true;
-  st->in_write = false;
-  st->read_depth = 0;
   return session_setup(st);
 }
 
@@ -971,6 +973,7 @@ static void pg_rollback(struct store *st) {
   PGTransactionStatusType t = PQtransactionStatus(pg(st)->conn);
   if (t == PQTRANS_INTRANS || t == PQTRANS_INERROR)
     simple(st, PG_ROLLBACK, "ROLLBACK");
+  pg(st)->in_transaction = false;
 }
 
 /* One attempt: BEGIN, the source of the changes, and the row lock on the
@@ -980,6 +983,7 @@ static int begin_once(struct store *st) {
   int rc = simple(st, PG_BEGIN, "BEGIN");
   if (rc)
     return rc;
+  pg(st)->in_transaction = true;
   struct pg_params p = {0};
   pg_param_text(&p, st->source);
   if ((rc = pg_run(st, PG_SET_SOURCE,
@@ -1018,6 +1022,8 @@ static int pg_begin(struct store *st) {
 static int pg_commit(struct store *st) {
   PGresult *r = NULL;
   int rc = pg_run(st, PG_COMMIT, "COMMIT", NULL, &r);
+  if (rc == ENG_OK || PQstatus(pg(st)->conn) != CONNECTION_OK)
+    pg(st)->in_transaction = false;
   /* COMMIT of a transaction that failed rolls it back and says so. */
   if (rc == ENG_OK && strcmp(PQcmdStatus(r), "COMMIT") != 0)
     rc = store_fail(st, ENG_DB,
@@ -1032,8 +1038,9 @@ static int pg_commit(struct store *st) {
 }
 
 static int pg_read_begin(struct store *st) {
-  int rc = simple(st, PG_READ_BEGIN,
-                  "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+  int rc = simple(st, PG_READ_BEGIN, "BEGIN ISOLATION LEVEL REPEATABLE READ");
+  if (rc == ENG_OK)
+    pg(st)->in_transaction = true;
   /* Take the snapshot now, so that every later query sees it. */
   if (rc == ENG_OK &&
       (rc = simple(st, PG_REVISION, "SELECT rev FROM revision WHERE id = 1")))
@@ -1044,6 +1051,7 @@ static int pg_read_begin(struct store *st) {
 static void pg_read_end(struct store *st) {
   if (PQtransactionStatus(pg(st)->conn) != PQTRANS_IDLE)
     simple(st, PG_READ_END, "COMMIT");
+  pg(st)->in_transaction = false;
 }
 
 /* ---- change detection ---- */

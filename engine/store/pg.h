@@ -91,9 +91,10 @@ enum pg_slot {
 struct pg_store {
   struct store base;
   PGconn *conn;
-  char *conninfo;  /* the target as given, password included: never shown */
-  bool own_commit; /* a commit of this connection since store_poll */
-  bool reset;      /* the connection was lost and made again */
+  char *conninfo;      /* the target as given, password included: never shown */
+  bool own_commit;     /* a commit of this connection since store_poll */
+  bool reset;          /* the connection was lost and made again */
+  bool in_transaction; /* a BEGIN not yet ended by COMMIT or ROLLBACK */
   char *sql[PG_SLOT_COUNT]; /* the SQL of each prepared slot, or NULL */
 };
 

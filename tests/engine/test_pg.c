@@ -207,7 +207,6 @@ static void test_reconnect(const char *target) {
   PGresult *r = other(target, kill);
   INT_EQ(PQntuples(r), 1);
   PQclear(r);
-  free(kill);
   free(named);
   struct session s;
   session_init(&s);
@@ -217,6 +216,27 @@ static void test_reconnect(const char *target) {
   RC_OK(store_session_get(st, "s1", &s), st);
   STR_EQ(s.title, "S");
   OK(store_poll(st), "a new connection may have missed changes");
+
+  /* Lost inside a transaction: its statements fail until it is ended,
+   * and the next transaction runs on a new connection. */
+  RC_OK(store_begin(st), st);
+  PQclear(other(target, kill));
+  INT_EQ(store_field_set(st, "session", "s1", "title", "Lost"), ENG_DB);
+  INT_EQ(store_field_set(st, "session", "s1", "title", "Lost"), ENG_DB);
+  store_rollback(st);
+  RC_OK(store_begin(st), st);
+  RC_OK(store_field_set(st, "session", "s1", "title", "Found"), st);
+  RC_OK(store_commit(st), st);
+  /* And inside a read snapshot. */
+  RC_OK(store_read_begin(st), st);
+  PQclear(other(target, kill));
+  INT_EQ(store_session_get(st, "s1", &s), ENG_DB);
+  store_read_end(st);
+  RC_OK(store_read_begin(st), st);
+  RC_OK(store_session_get(st, "s1", &s), st);
+  STR_EQ(s.title, "Found");
+  store_read_end(st);
+  free(kill);
   session_release(&s);
   store_close(st);
 }
