@@ -287,6 +287,39 @@ char *pg_bytes(const PGresult *r, int row, int col, size_t *len) {
   return out;
 }
 
+int pg_rows(int rc, PGresult *r, size_t size, pg_read_fn *read, void **out,
+            size_t *n) {
+  *out = NULL;
+  *n = 0;
+  if (rc)
+    return rc;
+  size_t len = (size_t)PQntuples(r);
+  char *v = xcalloc(len + 1, size);
+  for (size_t i = 0; i < len; i++)
+    read(r, (int)i, v + i * size);
+  PQclear(r);
+  *out = v;
+  *n = len;
+  return ENG_OK;
+}
+
+int pg_select(struct store *st, int slot, const char *sql, struct pg_params *p,
+              size_t size, pg_read_fn *read, void **out, size_t *n) {
+  PGresult *r = NULL;
+  int rc = pg_run(st, slot, sql, p, &r);
+  return pg_rows(rc, r, size, read, out, n);
+}
+
+int pg_row(int rc, PGresult *r, pg_read_fn *read, void *out) {
+  if (rc)
+    return rc;
+  bool found = PQntuples(r) > 0;
+  if (found)
+    read(r, 0, out);
+  PQclear(r);
+  return found ? ENG_OK : ENG_NOTFOUND;
+}
+
 /* ---- the connection ---- */
 
 /* What every connection sets for itself: the wait for locks, read-only
@@ -577,6 +610,15 @@ static const char schema_base[] =
     "CREATE INDEX history_revision ON history(revision);\n"
     "CREATE INDEX history_record ON history(tbl, rec, revision);\n"
     "CREATE INDEX history_session ON history(session_id, revision);\n"
+    "CREATE FUNCTION taskfs_bump() RETURNS bigint LANGUAGE sql AS\n"
+    "  $$UPDATE revision SET rev = rev + 1 WHERE id = 1 RETURNING rev$$;\n"
+    "CREATE FUNCTION taskfs_log(r bigint, at text, tbl text, rec text,\n"
+    "    op text, field text, o text, n text, session_id text)\n"
+    "  RETURNS void LANGUAGE sql AS\n"
+    "  $$INSERT INTO history (revision, at, source, tbl, rec, op, field,\n"
+    "    old_value, new_value, session_id)\n"
+    "    VALUES (r, at, taskfs_source(), tbl, rec, op, field, o, n,"
+    " session_id)$$;\n"
     "CREATE TABLE drafts (\n"
     "  kind TEXT NOT NULL,\n"
     "  record TEXT NOT NULL,\n"
@@ -643,6 +685,28 @@ static bool in_snapshot(const char *f) {
            str_eq(f, "members_rev"));
 }
 
+/* The history row of a change of the row row (NEW or OLD) of t:
+ * "PERFORM taskfs_log(r, now_, table, id, <what>, session);", where what
+ * is the op, field, old and new value. */
+static void add_log(struct buf *b, const struct table_desc *t, const char *row,
+                    const char *what) {
+  buf_printf(b, "    PERFORM taskfs_log(r, now_, '%s', ",
+             record_kinds[t->kind].name);
+  add_expr(b, t->key, row);
+  buf_printf(b, ", %s, ", what);
+  add_expr(b, t->session_expr, row);
+  buf_adds(b, ");\n");
+}
+
+/* The group of a task that came or went (row NEW or OLD) changed its
+ * members. */
+static void add_members(struct buf *b, const char *row) {
+  buf_printf(b,
+             "    UPDATE task_groups SET members_rev = r"
+             " WHERE id = %s.group_id;\n",
+             row);
+}
+
 /*
  * The history and revision trigger of one versioned table, made from the
  * field table as the SQLite backend makes its triggers: an insert, each
@@ -663,28 +727,19 @@ static void add_trigger(struct buf *b, const struct table_desc *t) {
              "DECLARE\n"
              "  r bigint;\n"
              "  now_ text := taskfs_now();\n"
-             "  src text := taskfs_source();\n"
              "BEGIN\n",
              table);
 
   /* Insert: one revision, a history entry, the row stamped. */
   buf_adds(b, "  IF TG_OP = 'INSERT' THEN\n"
-              "    UPDATE revision SET rev = rev + 1 WHERE id = 1"
-              " RETURNING rev INTO r;\n"
+              "    r := taskfs_bump();\n"
               "    NEW.rev := r;\n"
               "    NEW.created_rev := r;\n"
               "    NEW.created_at := coalesce(NEW.created_at, now_);\n"
-              "    NEW.updated_at := now_;\n"
-              "    INSERT INTO history (revision, at, source, tbl, rec, op,"
-              " session_id)\n");
-  buf_printf(b, "      VALUES (r, now_, src, '%s', ", kind);
-  add_expr(b, t->key, "NEW");
-  buf_adds(b, ", 'insert', ");
-  add_expr(b, t->session_expr, "NEW");
-  buf_adds(b, ");\n");
+              "    NEW.updated_at := now_;\n");
+  add_log(b, t, "NEW", "'insert', NULL, NULL, NULL");
   if (tasks)
-    buf_adds(b, "    UPDATE task_groups SET members_rev = r"
-                " WHERE id = NEW.group_id;\n");
+    add_members(b, "NEW");
   buf_adds(b, "    RETURN NEW;\n  END IF;\n");
 
   /* Update of any versioned field: one revision for the row, one history
@@ -698,16 +753,15 @@ static void add_trigger(struct buf *b, const struct table_desc *t) {
   for (int i = 0; i < d->nversioned; i++)
     buf_printf(b, "%sOLD.%s IS DISTINCT FROM NEW.%s", i ? " OR " : "",
                d->fields[i].name, d->fields[i].name);
-  buf_adds(b, ") THEN\n      RETURN NEW;\n    END IF;\n"
-              "    UPDATE revision SET rev = rev + 1 WHERE id = 1"
-              " RETURNING rev INTO r;\n"
-              "    INSERT INTO history (revision, at, source, tbl, rec, op,"
-              " field, old_value, new_value, session_id)\n");
-  buf_printf(b, "      SELECT r, now_, src, '%s', ", kind);
+  buf_printf(b,
+             ") THEN\n      RETURN NEW;\n    END IF;\n"
+             "    r := taskfs_bump();\n"
+             "    PERFORM taskfs_log(r, now_, '%s', ",
+             kind);
   add_expr(b, t->key, "NEW");
   buf_adds(b, ", 'update', v.f, v.o, v.n, ");
   add_expr(b, t->session_expr, "NEW");
-  buf_adds(b, "\n      FROM (VALUES ");
+  buf_adds(b, ")\n      FROM (VALUES ");
   for (int i = 0; i < d->nversioned; i++) {
     const char *f = d->fields[i].name;
     buf_printf(b, "%s(%d, '%s', OLD.%s::text, NEW.%s::text)", i ? ", " : "", i,
@@ -727,24 +781,19 @@ static void add_trigger(struct buf *b, const struct table_desc *t) {
   /* Delete (only plain SQL deletes; taskfs deletes softly): the whole row
    * is kept in the history so it can be read back as of earlier
    * revisions, numbers as JSON numbers. */
-  buf_adds(b, "  UPDATE revision SET rev = rev + 1 WHERE id = 1"
-              " RETURNING rev INTO r;\n"
-              "  INSERT INTO history (revision, at, source, tbl, rec, op,"
-              " old_value, session_id)\n");
-  buf_printf(b, "    VALUES (r, now_, src, '%s', ", kind);
-  add_expr(b, t->key, "OLD");
-  buf_adds(b, ", 'delete', json_build_object(");
+  struct buf snapshot = BUF_INIT;
+  buf_adds(&snapshot, "'delete', NULL, json_build_object(");
   for (int i = 0, n = 0; i < d->nfields; i++) {
     const char *f = d->fields[i].name;
     if (in_snapshot(f))
-      buf_printf(b, "%s'%s', OLD.%s", n++ ? ", " : "", f, f);
+      buf_printf(&snapshot, "%s'%s', OLD.%s", n++ ? ", " : "", f, f);
   }
-  buf_adds(b, ")::text, ");
-  add_expr(b, t->session_expr, "OLD");
-  buf_adds(b, ");\n");
+  buf_adds(&snapshot, ")::text, NULL");
+  buf_adds(b, "  r := taskfs_bump();\n");
+  add_log(b, t, "OLD", snapshot.ptr);
+  buf_release(&snapshot);
   if (tasks)
-    buf_adds(b, "  UPDATE task_groups SET members_rev = r"
-                " WHERE id = OLD.group_id;\n");
+    add_members(b, "OLD");
   buf_printf(b,
              "  RETURN OLD;\n"
              "END\n$fn$;\n"
@@ -918,6 +967,8 @@ fail:
 
 static bool pg_accepts(const char *target) { return store_pg_target(target); }
 
+static bool pg_poll(struct store *st);
+
 static int pg_open(struct store *st, const char *target, int flags) {
   pg(st)->conninfo = xstrdup(target);
   /* What is shown of the target never holds its password. */
@@ -948,7 +999,8 @@ static int pg_open(struct store *st, const char *target, int flags) {
   int rc = session_setup(st);
   if (rc == ENG_OK)
     rc = migrate(st, (flags & STORE_CREATE) != 0);
-  pg(st)->own_commit = false;
+  if (rc == ENG_OK)
+    pg_poll(st);
   return rc;
 }
 
@@ -1068,10 +1120,13 @@ static int64_t pg_revision(struct store *st) {
 
 /*
  * Whether anything may have changed since the last call: a commit of this
- * connection, a notification on the channel "taskfs" (sent by the
- * triggers of every commit that changed records, drafts, backups or
- * conflicts, by any program), or a connection made again. Reads what the
- * server has sent without waiting and without a query.
+ * connection; a revision counter other than the last one seen, which a
+ * commit of any program makes visible before its COMMIT returns; a
+ * notification on the channel "taskfs" (sent by the triggers of every
+ * commit that changed records, drafts, backups or conflicts, and read
+ * from the socket without waiting, but delivered a moment after the
+ * commit); or a connection made again. Costs one small query, none inside
+ * a transaction (whose snapshot would not show the counter moving).
  */
 static bool pg_poll(struct store *st) {
   PGconn *c = pg(st)->conn;
@@ -1087,6 +1142,11 @@ static bool pg_poll(struct store *st) {
   while ((n = PQnotifies(c))) {
     changed = true;
     PQfreemem(n);
+  }
+  if (!pg(st)->in_transaction) {
+    int64_t rev = pg_revision(st);
+    changed |= rev != pg(st)->seen_rev;
+    pg(st)->seen_rev = rev;
   }
   return changed;
 }

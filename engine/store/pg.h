@@ -95,6 +95,7 @@ struct pg_store {
   bool own_commit;     /* a commit of this connection since store_poll */
   bool reset;          /* the connection was lost and made again */
   bool in_transaction; /* a BEGIN not yet ended by COMMIT or ROLLBACK */
+  int64_t seen_rev;    /* the revision store_poll saw last */
   char *sql[PG_SLOT_COUNT]; /* the SQL of each prepared slot, or NULL */
 };
 
@@ -153,6 +154,20 @@ char *pg_text_nn(const PGresult *r, int row, int col);
 int64_t pg_int(const PGresult *r, int row, int col);
 double pg_real(const PGresult *r, int row, int col);
 char *pg_bytes(const PGresult *r, int row, int col, size_t *len);
+
+/* Reads row of r into the element at elem. */
+typedef void pg_read_fn(const PGresult *r, int row, void *elem);
+/* When rc is ENG_OK, the rows of r read into a new array (*out, *n; one
+ * zeroed element more, so never NULL) of elements of size bytes; r is
+ * cleared. Returns rc. */
+int pg_rows(int rc, PGresult *r, size_t size, pg_read_fn *read, void **out,
+            size_t *n);
+/* pg_run, then pg_rows of its result. */
+int pg_select(struct store *st, int slot, const char *sql, struct pg_params *p,
+              size_t size, pg_read_fn *read, void **out, size_t *n);
+/* When rc is ENG_OK, the first row of r read into out, or ENG_NOTFOUND
+ * (with no message) for none; r is cleared. Returns rc otherwise. */
+int pg_row(int rc, PGresult *r, pg_read_fn *read, void *out);
 
 /* The operations of the backend's table (store_pg_ops), each as its
  * store_ function of store.h or its entry of backend.h says. */

@@ -18,7 +18,8 @@
   "revision, at, source, tbl, rec, op, field, old_value, new_value,"           \
   " session_id"
 
-static void read_change(const PGresult *r, int row, struct change *c) {
+static void read_change(const PGresult *r, int row, void *elem) {
+  struct change *c = elem;
   c->rev = pg_int(r, row, 0);
   c->at = pg_text(r, row, 1);
   c->source = pg_text(r, row, 2);
@@ -31,20 +32,9 @@ static void read_change(const PGresult *r, int row, struct change *c) {
   c->session_id = pg_text(r, row, 9);
 }
 
-static int collect_changes(struct store *st, int rc, PGresult *r,
-                           struct change **out, size_t *n) {
-  *out = NULL;
-  *n = 0;
-  if (rc)
-    return rc;
-  size_t len = (size_t)PQntuples(r);
-  struct change *v = xcalloc(len + 1, sizeof *v);
-  for (size_t i = 0; i < len; i++)
-    read_change(r, (int)i, &v[i]);
-  PQclear(r);
-  *out = v;
-  *n = len;
-  return ENG_OK;
+static int collect_changes(int rc, PGresult *r, struct change **out,
+                           size_t *n) {
+  return pg_rows(rc, r, sizeof **out, read_change, (void **)out, n);
 }
 
 /* A LIMIT: NULL for none. */
@@ -75,7 +65,7 @@ int pg_changes_since(struct store *st, int64_t rev, const char *session_id,
                 " WHERE revision > $1 ORDER BY revision, id LIMIT $2",
                 &p, &r);
   }
-  return collect_changes(st, rc, r, out, n);
+  return collect_changes(rc, r, out, n);
 }
 
 int pg_changes_recent(struct store *st, const char *session_id,
@@ -92,7 +82,7 @@ int pg_changes_recent(struct store *st, const char *session_id,
                   " AND ($2::text IS NULL OR source = $2)"
                   " ORDER BY revision DESC, id DESC LIMIT $3",
                   &p, &r);
-  return collect_changes(st, rc, r, out, n);
+  return collect_changes(rc, r, out, n);
 }
 
 int pg_last_change(struct store *st, const char *table, const char *record,
@@ -107,23 +97,17 @@ int pg_last_change(struct store *st, const char *table, const char *record,
                   " WHERE tbl = $1 AND rec = $2 AND field = $3"
                   " ORDER BY revision DESC, id DESC LIMIT 1",
                   &p, &r);
-  if (rc)
-    return rc;
-  if (PQntuples(r) == 0) {
-    PQclear(r);
-    return store_fail(st, ENG_NOTFOUND, "no change of %s of %s %s", field,
-                      table, record);
-  }
-  read_change(r, 0, out);
-  PQclear(r);
-  return ENG_OK;
+  if ((rc = pg_row(rc, r, read_change, out)) == ENG_NOTFOUND)
+    return store_fail(st, rc, "no change of %s of %s %s", field, table, record);
+  return rc;
 }
 
 /* ---- drafts ---- */
 
 #define DRAFT_COLS "kind, record, text, diagnostics, created_at"
 
-static void read_draft(const PGresult *r, int row, struct draft *d) {
+static void read_draft(const PGresult *r, int row, void *elem) {
+  struct draft *d = elem;
   d->kind = pg_text(r, row, 0);
   d->record = pg_text(r, row, 1);
   d->text = pg_bytes(r, row, 2, &d->len);
@@ -141,15 +125,9 @@ int pg_draft_get(struct store *st, const char *kind, const char *record,
                   "SELECT " DRAFT_COLS " FROM drafts"
                   " WHERE kind = $1 AND record = $2",
                   &p, &r);
-  if (rc)
-    return rc;
-  if (PQntuples(r) == 0) {
-    PQclear(r);
-    return store_fail(st, ENG_NOTFOUND, "no draft for %s %s", kind, record);
-  }
-  read_draft(r, 0, out);
-  PQclear(r);
-  return ENG_OK;
+  if ((rc = pg_row(rc, r, read_draft, out)) == ENG_NOTFOUND)
+    return store_fail(st, rc, "no draft for %s %s", kind, record);
+  return rc;
 }
 
 int pg_draft_put(struct store *st, const struct draft *d) {
@@ -187,24 +165,11 @@ int pg_draft_list(struct store *st, const char *session_id, struct draft **out,
                   size_t *n) {
   struct pg_params p = {0};
   pg_param_text(&p, session_id);
-  PGresult *r;
-  *out = NULL;
-  *n = 0;
-  int rc = pg_run(st, PG_DRAFT_LIST,
-                  "SELECT " DRAFT_COLS " FROM drafts"
-                  " WHERE $1::text IS NULL OR session_id = $1"
-                  " ORDER BY created_at, kind, record",
-                  &p, &r);
-  if (rc)
-    return rc;
-  size_t len = (size_t)PQntuples(r);
-  struct draft *v = xcalloc(len + 1, sizeof *v);
-  for (size_t i = 0; i < len; i++)
-    read_draft(r, (int)i, &v[i]);
-  PQclear(r);
-  *out = v;
-  *n = len;
-  return ENG_OK;
+  return pg_select(st, PG_DRAFT_LIST,
+                   "SELECT " DRAFT_COLS " FROM drafts"
+                   " WHERE $1::text IS NULL OR session_id = $1"
+                   " ORDER BY created_at, kind, record",
+                   &p, sizeof **out, read_draft, (void **)out, n);
 }
 
 /* ---- save memos ---- */
@@ -327,7 +292,8 @@ int pg_backup_value(struct store *st, const char *session_id,
   "id, session_id, kind, record, reason, created_at, target_kind,"             \
   " target_id, field, text"
 
-static void read_backup(const PGresult *r, int row, struct backup *b) {
+static void read_backup(const PGresult *r, int row, void *elem) {
+  struct backup *b = elem;
   memset(b, 0, sizeof *b);
   b->id = pg_int(r, row, 0);
   b->session_id = pg_text(r, row, 1);
@@ -347,39 +313,20 @@ int pg_backup_get(struct store *st, int64_t id, struct backup *out) {
   PGresult *r;
   int rc = pg_run(st, PG_BACKUP_GET,
                   "SELECT " BACKUP_COLS " FROM backups WHERE id = $1", &p, &r);
-  if (rc)
-    return rc;
-  if (PQntuples(r) == 0) {
-    PQclear(r);
-    return store_fail(st, ENG_NOTFOUND, "no backup %lld", (long long)id);
-  }
-  read_backup(r, 0, out);
-  PQclear(r);
-  return ENG_OK;
+  if ((rc = pg_row(rc, r, read_backup, out)) == ENG_NOTFOUND)
+    return store_fail(st, rc, "no backup %lld", (long long)id);
+  return rc;
 }
 
 int pg_backup_list(struct store *st, const char *session_id,
                    struct backup **out, size_t *n) {
   struct pg_params p = {0};
   pg_param_text(&p, session_id);
-  PGresult *r;
-  *out = NULL;
-  *n = 0;
-  int rc = pg_run(st, PG_BACKUP_LIST,
-                  "SELECT " BACKUP_COLS " FROM backups"
-                  " WHERE $1::text IS NULL OR session_id = $1"
-                  " ORDER BY id DESC",
-                  &p, &r);
-  if (rc)
-    return rc;
-  size_t len = (size_t)PQntuples(r);
-  struct backup *v = xcalloc(len + 1, sizeof *v);
-  for (size_t i = 0; i < len; i++)
-    read_backup(r, (int)i, &v[i]);
-  PQclear(r);
-  *out = v;
-  *n = len;
-  return ENG_OK;
+  return pg_select(st, PG_BACKUP_LIST,
+                   "SELECT " BACKUP_COLS " FROM backups"
+                   " WHERE $1::text IS NULL OR session_id = $1"
+                   " ORDER BY id DESC",
+                   &p, sizeof **out, read_backup, (void **)out, n);
 }
 
 /* ---- conflicts ---- */
@@ -390,7 +337,8 @@ int pg_backup_list(struct store *st, const char *session_id,
   " db_display, file_display, db_changed_at, db_source, detected_at,"          \
   " status, resolution, resolved_at, manual_task, note"
 
-static void read_conflict(const PGresult *r, int row, struct conflict *c) {
+static void read_conflict(const PGresult *r, int row, void *elem) {
+  struct conflict *c = elem;
   conflict_init(c);
   char **text[] = {&c->session_id,    &c->file_kind,   &c->file_record,
                    &c->type,          &c->target_kind, &c->target_id,
@@ -491,15 +439,9 @@ int pg_conflict_get(struct store *st, int64_t id, struct conflict *out) {
   int rc =
       pg_run(st, PG_CONFLICT_GET,
              "SELECT " CONFLICT_COLS " FROM conflicts WHERE id = $1", &p, &r);
-  if (rc)
-    return rc;
-  if (PQntuples(r) == 0) {
-    PQclear(r);
-    return store_fail(st, ENG_NOTFOUND, "no conflict %lld", (long long)id);
-  }
-  read_conflict(r, 0, out);
-  PQclear(r);
-  return ENG_OK;
+  if ((rc = pg_row(rc, r, read_conflict, out)) == ENG_NOTFOUND)
+    return store_fail(st, rc, "no conflict %lld", (long long)id);
+  return rc;
 }
 
 int pg_conflict_list(struct store *st, const char *session_id,
@@ -510,26 +452,13 @@ int pg_conflict_list(struct store *st, const char *session_id,
   pg_param_text(&p, file_kind);
   pg_param_text(&p, file_record);
   pg_param_bool(&p, open_only);
-  PGresult *r;
-  *out = NULL;
-  *n = 0;
-  int rc =
-      pg_run(st, PG_CONFLICT_LIST,
-             "SELECT " CONFLICT_COLS " FROM conflicts"
-             " WHERE ($1::text IS NULL OR session_id = $1)"
-             " AND ($2::text IS NULL OR (file_kind = $2 AND file_record = $3))"
-             " AND (NOT $4::boolean OR status != 'resolved') ORDER BY id",
-             &p, &r);
-  if (rc)
-    return rc;
-  size_t len = (size_t)PQntuples(r);
-  struct conflict *v = xcalloc(len + 1, sizeof *v);
-  for (size_t i = 0; i < len; i++)
-    read_conflict(r, (int)i, &v[i]);
-  PQclear(r);
-  *out = v;
-  *n = len;
-  return ENG_OK;
+  return pg_select(
+      st, PG_CONFLICT_LIST,
+      "SELECT " CONFLICT_COLS " FROM conflicts"
+      " WHERE ($1::text IS NULL OR session_id = $1)"
+      " AND ($2::text IS NULL OR (file_kind = $2 AND file_record = $3))"
+      " AND (NOT $4::boolean OR status != 'resolved') ORDER BY id",
+      &p, sizeof **out, read_conflict, (void **)out, n);
 }
 
 int pg_conflict_resolve(struct store *st, int64_t id, const char *resolution) {
@@ -725,36 +654,25 @@ int pg_sync_error_kinds(struct store *st, const char *session,
   return ENG_OK;
 }
 
+static void read_failure(const PGresult *r, int row, void *elem) {
+  struct sync_failure *f = elem;
+  f->at = pg_text(r, row, 0);
+  f->type = pg_text(r, row, 1);
+  f->file = pg_text(r, row, 2);
+  f->status = pg_text(r, row, 3);
+  f->kind = pg_text(r, row, 4);
+  f->error = pg_text(r, row, 5);
+}
+
 int pg_sync_failures(struct store *st, const char *session, size_t limit,
                      struct sync_failure **out, size_t *n) {
   struct pg_params p = {0};
   pg_param_text(&p, session);
   pg_param_int(&p, (int64_t)limit);
-  PGresult *r;
-  *out = NULL;
-  *n = 0;
-  int rc = pg_run(st, PG_SYNC_FAILURES,
-                  "SELECT started_at, type, file, status, error_kind, error"
-                  " FROM sync_ops WHERE ($1::text IS NULL OR session_id = $1)"
-                  " AND status IN ('error', 'held') ORDER BY id DESC"
-                  " LIMIT $2",
-                  &p, &r);
-  if (rc)
-    return rc;
-  size_t len = (size_t)PQntuples(r);
-  struct sync_failure *v = xcalloc(len + 1, sizeof *v);
-  for (size_t i = 0; i < len; i++) {
-    struct sync_failure *f = &v[i];
-    int row = (int)i;
-    f->at = pg_text(r, row, 0);
-    f->type = pg_text(r, row, 1);
-    f->file = pg_text(r, row, 2);
-    f->status = pg_text(r, row, 3);
-    f->kind = pg_text(r, row, 4);
-    f->error = pg_text(r, row, 5);
-  }
-  PQclear(r);
-  *out = v;
-  *n = len;
-  return ENG_OK;
+  return pg_select(st, PG_SYNC_FAILURES,
+                   "SELECT started_at, type, file, status, error_kind, error"
+                   " FROM sync_ops WHERE ($1::text IS NULL OR session_id = $1)"
+                   " AND status IN ('error', 'held') ORDER BY id DESC"
+                   " LIMIT $2",
+                   &p, sizeof **out, read_failure, (void **)out, n);
 }

@@ -281,30 +281,21 @@ int pg_next_position(struct store *st, int kind, const char *parent,
 
 /* ---- what files show ---- */
 
+static void read_id(const PGresult *r, int row, void *elem) {
+  *(char **)elem = pg_text_nn(r, row, 0);
+}
+
 int pg_task_ids(struct store *st, const char *session_id, int status,
                 char ***ids, size_t *n) {
   struct pg_params p = {0};
   pg_param_text(&p, session_id);
   pg_param_text(&p, status_name(status));
-  PGresult *r;
-  *ids = NULL;
-  *n = 0;
-  int rc = pg_run(st, PG_TASK_IDS,
-                  "SELECT t.id FROM tasks t JOIN task_groups g"
-                  " ON g.id = t.group_id"
-                  " WHERE t.session_id = $1 AND t.status = $2"
-                  " AND t.deleted = 0 AND g.deleted = 0 ORDER BY t.id",
-                  &p, &r);
-  if (rc)
-    return rc;
-  size_t len = (size_t)PQntuples(r);
-  char **v = xmalloc((len + 1) * sizeof *v);
-  for (size_t i = 0; i < len; i++)
-    v[i] = pg_text_nn(r, (int)i, 0);
-  PQclear(r);
-  *ids = v;
-  *n = len;
-  return ENG_OK;
+  return pg_select(st, PG_TASK_IDS,
+                   "SELECT t.id FROM tasks t JOIN task_groups g"
+                   " ON g.id = t.group_id"
+                   " WHERE t.session_id = $1 AND t.status = $2"
+                   " AND t.deleted = 0 AND g.deleted = 0 ORDER BY t.id",
+                   &p, sizeof **ids, read_id, (void **)ids, n);
 }
 
 int pg_owner_revision(struct store *st, int owner_kind, const char *id,
@@ -361,47 +352,47 @@ int pg_owner_revision(struct store *st, int owner_kind, const char *id,
 
 /* ---- aggregates ---- */
 
+static void read_group_stats(const PGresult *r, int row, void *elem) {
+  static const int order[STATUS_COUNT] = {STATUS_ACTIVE, STATUS_BLOCKED,
+                                          STATUS_PLANNED, STATUS_COMPLETED};
+  struct group_stats *g = elem;
+  g->group_id = pg_text(r, row, 0);
+  for (int s = 0; s < STATUS_COUNT; s++)
+    g->count[order[s]] = (int)pg_int(r, row, 1 + s);
+  g->progress_sum = (int)pg_int(r, row, 5);
+  g->estimate = pg_real(r, row, 6);
+  g->actual = pg_real(r, row, 7);
+}
+
 int pg_group_stats(struct store *st, const char *session_id,
                    struct group_stats **out, size_t *n) {
   struct pg_params p = {0};
   pg_param_text(&p, session_id);
-  PGresult *r;
-  *out = NULL;
-  *n = 0;
-  int rc = pg_run(st, PG_GROUP_STATS,
-                  "SELECT g.id,"
-                  " count(t.id) FILTER (WHERE t.status = 'active'),"
-                  " count(t.id) FILTER (WHERE t.status = 'blocked'),"
-                  " count(t.id) FILTER (WHERE t.status = 'planned'),"
-                  " count(t.id) FILTER (WHERE t.status = 'completed'),"
-                  " coalesce(sum(t.progress), 0), coalesce(sum(t.estimate), 0),"
-                  " coalesce(sum(t.actual), 0)"
-                  " FROM task_groups g LEFT JOIN tasks t"
-                  " ON t.group_id = g.id AND t.deleted = 0"
-                  " WHERE g.session_id = $1 AND g.deleted = 0"
-                  " GROUP BY g.id, g.position ORDER BY g.position, g.id",
-                  &p, &r);
-  if (rc)
-    return rc;
-  static const int order[STATUS_COUNT] = {STATUS_ACTIVE, STATUS_BLOCKED,
-                                          STATUS_PLANNED, STATUS_COMPLETED};
-  size_t len = (size_t)PQntuples(r);
-  struct group_stats *v = xmalloc((len + 1) * sizeof *v);
-  for (size_t i = 0; i < len; i++) {
-    struct group_stats *g = &v[i];
-    int row = (int)i;
-    memset(g, 0, sizeof *g);
-    g->group_id = pg_text(r, row, 0);
-    for (int s = 0; s < STATUS_COUNT; s++)
-      g->count[order[s]] = (int)pg_int(r, row, 1 + s);
-    g->progress_sum = (int)pg_int(r, row, 5);
-    g->estimate = pg_real(r, row, 6);
-    g->actual = pg_real(r, row, 7);
-  }
-  PQclear(r);
-  *out = v;
-  *n = len;
-  return ENG_OK;
+  return pg_select(
+      st, PG_GROUP_STATS,
+      "SELECT g.id,"
+      " count(t.id) FILTER (WHERE t.status = 'active'),"
+      " count(t.id) FILTER (WHERE t.status = 'blocked'),"
+      " count(t.id) FILTER (WHERE t.status = 'planned'),"
+      " count(t.id) FILTER (WHERE t.status = 'completed'),"
+      " coalesce(sum(t.progress), 0), coalesce(sum(t.estimate), 0),"
+      " coalesce(sum(t.actual), 0)"
+      " FROM task_groups g LEFT JOIN tasks t"
+      " ON t.group_id = g.id AND t.deleted = 0"
+      " WHERE g.session_id = $1 AND g.deleted = 0"
+      " GROUP BY g.id, g.position ORDER BY g.position, g.id",
+      &p, sizeof **out, read_group_stats, (void **)out, n);
+}
+
+static void read_event(const PGresult *r, int row, void *elem) {
+  struct task_event *e = elem;
+  e->rev = pg_int(r, row, 0);
+  e->at = pg_text(r, row, 1);
+  e->task_id = pg_text(r, row, 2);
+  e->title = pg_text_nn(r, row, 3);
+  e->group_name = pg_text_nn(r, row, 4);
+  e->op = pg_text_nn(r, row, 5);
+  e->status = pg_text_nn(r, row, 6);
 }
 
 int pg_task_events(struct store *st, const char *session_id, size_t limit,
@@ -409,37 +400,15 @@ int pg_task_events(struct store *st, const char *session_id, size_t limit,
   struct pg_params p = {0};
   pg_param_text(&p, session_id);
   pg_param_int(&p, (int64_t)limit);
-  PGresult *r;
-  *out = NULL;
-  *n = 0;
-  int rc = pg_run(st, PG_TASK_EVENTS,
-                  "SELECT h.revision, h.at, h.rec, t.title, g.name, h.op,"
-                  " CASE h.op WHEN 'insert' THEN t.status ELSE h.new_value"
-                  " END FROM history h"
-                  " JOIN tasks t ON t.id = h.rec"
-                  " JOIN task_groups g ON g.id = t.group_id"
-                  " WHERE h.session_id = $1 AND h.tbl = 'task'"
-                  " AND (h.op = 'insert' OR h.field = 'status')"
-                  " AND t.deleted = 0"
-                  " ORDER BY h.revision DESC, h.id DESC LIMIT $2",
-                  &p, &r);
-  if (rc)
-    return rc;
-  size_t len = (size_t)PQntuples(r);
-  struct task_event *v = xmalloc((len + 1) * sizeof *v);
-  for (size_t i = 0; i < len; i++) {
-    struct task_event *e = &v[i];
-    int row = (int)i;
-    e->rev = pg_int(r, row, 0);
-    e->at = pg_text(r, row, 1);
-    e->task_id = pg_text(r, row, 2);
-    e->title = pg_text_nn(r, row, 3);
-    e->group_name = pg_text_nn(r, row, 4);
-    e->op = pg_text_nn(r, row, 5);
-    e->status = pg_text_nn(r, row, 6);
-  }
-  PQclear(r);
-  *out = v;
-  *n = len;
-  return ENG_OK;
+  return pg_select(st, PG_TASK_EVENTS,
+                   "SELECT h.revision, h.at, h.rec, t.title, g.name, h.op,"
+                   " CASE h.op WHEN 'insert' THEN t.status ELSE h.new_value"
+                   " END FROM history h"
+                   " JOIN tasks t ON t.id = h.rec"
+                   " JOIN task_groups g ON g.id = t.group_id"
+                   " WHERE h.session_id = $1 AND h.tbl = 'task'"
+                   " AND (h.op = 'insert' OR h.field = 'status')"
+                   " AND t.deleted = 0"
+                   " ORDER BY h.revision DESC, h.id DESC LIMIT $2",
+                   &p, sizeof **out, read_event, (void **)out, n);
 }
