@@ -322,17 +322,30 @@ int pg_row(int rc, PGresult *r, pg_read_fn *read, void *out) {
 
 /* ---- the connection ---- */
 
+static int simple(struct store *st, int slot, const char *sql);
+
+/* How long a statement waits for a lock held by another program. */
+static int set_lock_timeout(struct store *st, int ms) {
+  struct pg_params p = {0};
+  pg_param_int(&p, ms > 0 ? ms : 1);
+  return pg_run(st, PG_SET_LOCK_TIMEOUT,
+                "SELECT set_config('lock_timeout', $1, false)", &p, NULL);
+}
+
 /* What every connection sets for itself: the wait for locks, read-only
  * transactions for a read-only store, and the channel of changes. */
 static int session_setup(struct store *st) {
-  char sql[160];
-  snprintf(sql, sizeof sql,
-           "SET lock_timeout = %d; SET client_min_messages = warning;"
-           " SET default_transaction_read_only = %s",
-           st->busy_ms > 0 ? st->busy_ms : 1, st->readonly ? "on" : "off");
-  int rc = pg_exec(st, sql);
+  int rc = set_lock_timeout(st, st->busy_ms);
+  struct pg_params p = {0};
+  pg_param_text(&p, st->readonly ? "on" : "off");
   if (rc == ENG_OK)
-    rc = pg_exec(st, "LISTEN taskfs");
+    rc = pg_run(st, PG_SET_READONLY,
+                "SELECT set_config('default_transaction_read_only', $1,"
+                " false), set_config('client_min_messages', 'warning',"
+                " false)",
+                &p, NULL);
+  if (rc == ENG_OK)
+    rc = simple(st, PG_LISTEN, "LISTEN taskfs");
   return rc;
 }
 
@@ -943,9 +956,10 @@ static int migrate(struct store *st, bool may_create) {
                       "database %s needs an upgrade of its schema; open it "
                       "once read-write",
                       st->path);
-  if ((rc = pg_exec(st, "BEGIN")))
+  if ((rc = simple(st, PG_BEGIN, "BEGIN")))
     return rc;
-  if ((rc = pg_exec(st, "SELECT pg_advisory_xact_lock(7461736)")))
+  if ((rc = simple(st, PG_MIGRATE_LOCK,
+                   "SELECT pg_advisory_xact_lock(7461736)")))
     goto fail;
   /* Another program may have migrated while we waited for the lock. */
   if ((rc = schema_version(st, &version, NULL)))
@@ -953,13 +967,15 @@ static int migrate(struct store *st, bool may_create) {
   for (int v = version; v < LATEST; v++)
     if ((rc = migrations[v](st)))
       goto fail;
-  char sql[64];
-  snprintf(sql, sizeof sql, "UPDATE taskfs_schema SET version = %d", LATEST);
-  if ((rc = pg_exec(st, sql)) || (rc = pg_exec(st, "COMMIT")))
+  struct pg_params p = {0};
+  pg_param_int(&p, LATEST);
+  if ((rc = pg_run(st, PG_SET_VERSION,
+                   "UPDATE taskfs_schema SET version = $1::int", &p, NULL)) ||
+      (rc = simple(st, PG_COMMIT, "COMMIT")))
     goto fail;
   return ENG_OK;
 fail:
-  pg_exec(st, "ROLLBACK");
+  simple(st, PG_ROLLBACK, "ROLLBACK");
   return rc;
 }
 
@@ -1012,11 +1028,17 @@ static void pg_close(struct store *st) {
   free(pg(st)->conninfo);
 }
 
+/* Takes effect now, or on the next connection made, which sets it. A
+ * failure (in a failed transaction) keeps the message of the failure
+ * the caller is about to read. */
 static void pg_set_busy_ms(struct store *st, int ms) {
-  char sql[64];
-  snprintf(sql, sizeof sql, "SET lock_timeout = %d", ms > 0 ? ms : 1);
-  if (PQstatus(pg(st)->conn) == CONNECTION_OK)
-    pg_exec(st, sql);
+  if (PQstatus(pg(st)->conn) != CONNECTION_OK)
+    return;
+  struct buf keep = BUF_INIT;
+  buf_adds(&keep, st->err.ptr);
+  if (set_lock_timeout(st, ms))
+    store_fail(st, ENG_DB, "%s", keep.ptr);
+  buf_release(&keep);
 }
 
 /* ---- transactions ---- */
@@ -1177,7 +1199,7 @@ static int64_t pg_revision_time(struct store *st, int64_t rev) {
 /* ---- the whole database ---- */
 
 /* The server keeps its own data safe; what can be checked from here is
- * that the schema is taskfs's and every table of it can be read. */
+ * that the schema is taskfs's and every row of its tables can be read. */
 static int pg_check(struct store *st) {
   int version;
   int rc = schema_version(st, &version, NULL);
@@ -1186,10 +1208,17 @@ static int pg_check(struct store *st) {
   if (version != LATEST)
     return store_fail(st, ENG_SCHEMA, "database %s has schema version %d",
                       st->path, version);
-  return pg_exec(st, "SELECT count(*) FROM sessions, (SELECT 1 FROM"
-                     " task_groups LIMIT 1) g, (SELECT 1 FROM tasks LIMIT 1)"
-                     " t, (SELECT 1 FROM sections LIMIT 1) x,"
-                     " (SELECT 1 FROM history LIMIT 1) h");
+  return simple(st, PG_CHECK,
+                "SELECT (SELECT count(*) FROM sessions),"
+                " (SELECT count(*) FROM task_groups),"
+                " (SELECT count(*) FROM tasks),"
+                " (SELECT count(*) FROM sections),"
+                " (SELECT count(*) FROM history),"
+                " (SELECT count(*) FROM drafts),"
+                " (SELECT count(*) FROM save_memos),"
+                " (SELECT count(*) FROM backups),"
+                " (SELECT count(*) FROM conflicts),"
+                " (SELECT count(*) FROM sync_ops)");
 }
 
 static int pg_dbbackup_write(struct store *st, const char *path, int flags,

@@ -74,7 +74,13 @@ enum pg_slot {
   PG_SYNC_PCT,
   PG_SYNC_ERRKINDS,
   PG_SYNC_FAILURES,
+  PG_SET_LOCK_TIMEOUT,
+  PG_SET_READONLY,
+  PG_SET_VERSION,
+  PG_LISTEN,
+  PG_MIGRATE_LOCK,
   PG_SCHEMA_TABLES,
+  PG_CHECK,
   PG_SCHEMA_VERSION,
   /* one slot per record kind or query */
   PG_GET,
@@ -141,7 +147,8 @@ int pg_run(struct store *st, int slot, const char *sql, struct pg_params *p,
 int pg_run_built(struct store *st, int slot, int arg,
                  void (*build)(struct buf *, int), struct pg_params *p,
                  PGresult **res);
-/* Runs sql, without parameters, unprepared (schema and session setup). */
+/* Runs sql unprepared: the schema's scripts of several statements, which
+ * hold no values. */
 int pg_exec(struct store *st, const char *sql);
 /* The eng_rc and message of a failed result (NULL: the connection). */
 int pg_fail(struct store *st, const PGresult *res);
