@@ -221,14 +221,6 @@ void pg_param_int(struct pg_params *p, int64_t v) {
   p->v[p->n - 1] = p->num[p->n - 1];
 }
 
-void pg_param_real(struct pg_params *p, double v) {
-  param_add(p, NULL, 0, 0);
-  if (!isnan(v)) {
-    snprintf(p->num[p->n - 1], sizeof p->num[0], "%.17g", v);
-    p->v[p->n - 1] = p->num[p->n - 1];
-  }
-}
-
 void pg_param_bool(struct pg_params *p, bool v) {
   param_add(p, v ? "t" : "f", 0, 0);
 }

@@ -125,11 +125,10 @@ struct pg_params {
 };
 
 /* Appends a parameter: text (NULL for SQL NULL), text the run frees, an
- * integer, a number (NAN for NULL), a boolean, bytes. */
+ * integer, a boolean, bytes. Records' fields go as their text forms. */
 void pg_param_text(struct pg_params *p, const char *v);
 void pg_param_take(struct pg_params *p, char *v);
 void pg_param_int(struct pg_params *p, int64_t v);
-void pg_param_real(struct pg_params *p, double v);
 void pg_param_bool(struct pg_params *p, bool v);
 void pg_param_bin(struct pg_params *p, const void *v, size_t len);
 
