@@ -487,6 +487,15 @@ static const struct table_desc tables[] = {
      " ELSE (SELECT session_id FROM tasks WHERE id = X.owner_id) END"},
 };
 
+/* The columns every versioned table ends with: its soft deletion and the
+ * store's record of its creation and last change. */
+#define STORE_COLUMNS                                                          \
+  "  deleted INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1)),\n"          \
+  "  created_at TEXT,\n"                                                       \
+  "  updated_at TEXT,\n"                                                       \
+  "  rev BIGINT NOT NULL DEFAULT 0,\n"                                         \
+  "  created_rev BIGINT NOT NULL DEFAULT 0"
+
 /* The same tables as the SQLite backend's, in PostgreSQL's types; times
  * are text in SQLite's format ('YYYY-MM-DD HH:MM:SS.SSS', UTC) so that
  * everything above the store sees the same values. */
@@ -518,13 +527,7 @@ static const char schema_base[] =
     "  status TEXT NOT NULL DEFAULT 'active'\n"
     "    CHECK (status IN ('active','paused','completed','archived')),\n"
     "  mode TEXT NOT NULL DEFAULT '',\n"
-    "  description TEXT NOT NULL DEFAULT '',\n"
-    "  deleted INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1)),\n"
-    "  created_at TEXT,\n"
-    "  updated_at TEXT,\n"
-    "  rev BIGINT NOT NULL DEFAULT 0,\n"
-    "  created_rev BIGINT NOT NULL DEFAULT 0\n"
-    ");\n"
+    "  description TEXT NOT NULL DEFAULT '',\n" STORE_COLUMNS ");\n"
     "CREATE TABLE task_groups (\n"
     "  id TEXT PRIMARY KEY,\n"
     "  session_id TEXT NOT NULL REFERENCES sessions(id),\n"
@@ -536,12 +539,7 @@ static const char schema_base[] =
     "  priority TEXT NOT NULL DEFAULT 'medium'\n"
     "    CHECK (priority IN ('low','medium','high','critical')),\n"
     "  specialist TEXT NOT NULL DEFAULT '',\n"
-    "  position DOUBLE PRECISION NOT NULL DEFAULT 0,\n"
-    "  deleted INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1)),\n"
-    "  created_at TEXT,\n"
-    "  updated_at TEXT,\n"
-    "  rev BIGINT NOT NULL DEFAULT 0,\n"
-    "  created_rev BIGINT NOT NULL DEFAULT 0,\n"
+    "  position DOUBLE PRECISION NOT NULL DEFAULT 0,\n" STORE_COLUMNS ",\n"
     "  members_rev BIGINT NOT NULL DEFAULT 0\n"
     ");\n"
     "CREATE UNIQUE INDEX task_groups_name ON task_groups(session_id, name)\n"
@@ -569,13 +567,7 @@ static const char schema_base[] =
     "  deliverables TEXT NOT NULL DEFAULT '[]'\n"
     "    CHECK (json_typeof(deliverables::json) = 'array'),\n"
     "  current_status TEXT NOT NULL DEFAULT '',\n"
-    "  position DOUBLE PRECISION NOT NULL DEFAULT 0,\n"
-    "  deleted INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1)),\n"
-    "  created_at TEXT,\n"
-    "  updated_at TEXT,\n"
-    "  rev BIGINT NOT NULL DEFAULT 0,\n"
-    "  created_rev BIGINT NOT NULL DEFAULT 0\n"
-    ");\n"
+    "  position DOUBLE PRECISION NOT NULL DEFAULT 0,\n" STORE_COLUMNS ");\n"
     "CREATE INDEX tasks_group ON tasks(group_id, position);\n"
     "CREATE INDEX tasks_group_rev ON tasks(group_id, rev);\n"
     "CREATE INDEX tasks_session_rev ON tasks(session_id, rev);\n"
@@ -589,13 +581,7 @@ static const char schema_base[] =
     "  key TEXT NOT NULL,\n"
     "  heading TEXT NOT NULL,\n"
     "  body TEXT NOT NULL DEFAULT '',\n"
-    "  position DOUBLE PRECISION NOT NULL DEFAULT 0,\n"
-    "  deleted INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1)),\n"
-    "  created_at TEXT,\n"
-    "  updated_at TEXT,\n"
-    "  rev BIGINT NOT NULL DEFAULT 0,\n"
-    "  created_rev BIGINT NOT NULL DEFAULT 0\n"
-    ");\n"
+    "  position DOUBLE PRECISION NOT NULL DEFAULT 0,\n" STORE_COLUMNS ");\n"
     "CREATE UNIQUE INDEX sections_key ON sections(owner_kind, owner_id, key)\n"
     "  WHERE deleted = 0;\n"
     "CREATE INDEX sections_owner ON sections(owner_kind, owner_id, rev);\n"
