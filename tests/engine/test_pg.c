@@ -2,12 +2,14 @@
 /* test_pg.c: what is particular to the PostgreSQL backend: targets shown
  * without their password, changes by plain SQL of another program seen
  * and versioned, the source of changes, a lost connection made again,
- * a lock held elsewhere. Needs TASKFS_TEST_PG but for the targets. */
+ * a lock held elsewhere, a libpq service with the password in
+ * PGPASSWORD. Needs TASKFS_TEST_PG but for the targets. */
 #include "fixture.h"
 #include "harness.h"
 #include "pg.h"
 #include "util.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -271,6 +273,50 @@ static void test_open_failures(const char *target) {
   store_close(st);
 }
 
+/* A libpq service naming the same database, and the password in
+ * PGPASSWORD: libpq's usual places, nothing of them in the target. */
+static void test_service(const char *target) {
+  char *err = NULL;
+  PQconninfoOption *opts = PQconninfoParse(target, &err);
+  OK(opts != NULL, "%s", err ? err : "");
+  if (!opts) {
+    PQfreemem(err);
+    return;
+  }
+  char dir[] = "/tmp/test_pg.XXXXXX";
+  OK(mkdtemp(dir) != NULL, "mkdtemp");
+  char *file = xasprintf("%s/pg_service.conf", dir);
+  FILE *f = fopen(file, "w");
+  fprintf(f, "[taskfs_test]\n");
+  for (PQconninfoOption *o = opts; o->keyword; o++) {
+    if (!o->val)
+      continue;
+    if (strcmp(o->keyword, "password") == 0)
+      setenv("PGPASSWORD", o->val, 1);
+    else
+      fprintf(f, "%s=%s\n", o->keyword, o->val);
+  }
+  fclose(f);
+  PQconninfoFree(opts);
+  setenv("PGSERVICEFILE", file, 1);
+
+  struct store *st;
+  RC_OK(store_open("service=taskfs_test", 0, &st), st);
+  STR_EQ(store_path(st), "service=taskfs_test");
+  struct session s;
+  session_init(&s);
+  RC_OK(store_session_get(st, "s1", &s), st);
+  STR_EQ(s.title, "Found");
+  session_release(&s);
+  store_close(st);
+
+  unsetenv("PGSERVICEFILE");
+  unsetenv("PGPASSWORD");
+  unlink(file);
+  rmdir(dir);
+  free(file);
+}
+
 int main(void) {
   test_targets();
   char *target = fixture_pg_target();
@@ -282,6 +328,7 @@ int main(void) {
   test_plain_sql(target);
   test_reconnect(target);
   test_busy(target);
+  test_service(target);
   test_open_failures(target);
   free(target);
   return harness_done("pg");
