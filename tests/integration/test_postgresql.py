@@ -2,7 +2,8 @@
 """taskfs and taskctl on a PostgreSQL database: the tree, a save through
 the mount, a change made with psql seen through the mount, a conflict
 between psql and a save, and the password of the database's URI never
-shown (/proc/mounts, ps, the log, taskctl's output).
+shown (/proc/mounts, ps, the log, taskctl's output); the same save, psql
+change and conflict through a plain folder (taskctl checkout and sync).
 
 Needs TASKFS_TEST_PG, the URI of a database whose user may create schemas
 (tools/run-tests starts a cluster and sets it); each test works in a
@@ -206,3 +207,81 @@ def test_password_never_shown(pg_mounted):
     assert secret not in ps
     read(m.path(session, "session.md"))
     assert secret not in m.stderr()
+
+
+# Without FUSE: taskctl checkout and sync keep a plain folder and the
+# database in step with the mount's rules (docs/folder.md); on PostgreSQL
+# they exercise the same saves, merges and conflicts as a mount.
+
+EXIT_CONFLICTS = 8
+
+
+def folder_sync(ctl, tree, want=0):
+    p = ctl.run("sync", tree, check=False)
+    assert p.returncode == want, p.stdout + p.stderr
+    return p
+
+
+@pytest.fixture
+def pg_checkout(pg_demo, workdir):
+    ctl, session = pg_demo
+    tree = os.path.join(workdir, "tree")
+    p = ctl.run("checkout", tree)
+    assert "checked out" in p.stdout, p.stdout
+    return ctl, session, os.path.join(tree, session), tree
+
+
+def frontend_task(ctl, session):
+    """An active task of the group frontend."""
+    g = [g for g in ctl.groups(session) if g["name"] == "frontend"][0]
+    return [t for t in ctl.json("task", "list", "--group", g["id"])
+            if t["status"] == "active"][0]
+
+
+def test_folder_save(pg_checkout):
+    ctl, session, top, tree = pg_checkout
+    task = frontend_task(ctl, session)
+    path = os.path.join(top, "tasks", "active", task["id"] + ".md")
+    old = "**Progress**: %d%%" % task["progress"]
+    write(path, read(path).replace(old, "**Progress**: 64%", 1))
+    folder_sync(ctl, tree)
+    assert ctl.task(task["id"])["progress"] == 64
+
+
+def test_folder_gets_psql_change(pg_checkout):
+    ctl, session, top, tree = pg_checkout
+    task = frontend_task(ctl, session)
+    psql(ctl.db, "UPDATE tasks SET title = 'Set by psql' WHERE id = '%s'"
+         % task["id"])
+    folder_sync(ctl, tree)
+    path = os.path.join(top, "tasks", "active", task["id"] + ".md")
+    assert "# Set by psql `%s`" % task["id"] in read(path)
+
+
+def test_folder_conflict_with_psql(pg_checkout):
+    ctl, session, top, tree = pg_checkout
+    task = frontend_task(ctl, session)
+    path = os.path.join(top, "task_groups", "frontend.md")
+    heading = "### %s `%s`" % (task["title"], task["id"])
+    text = read(path)
+    assert heading in text
+    psql(ctl.db, "UPDATE tasks SET title = 'Database title' WHERE id = '%s'"
+         % task["id"])
+    write(path, text.replace(heading, "### File title `%s`" % task["id"], 1))
+    folder_sync(ctl, tree, want=EXIT_CONFLICTS)
+    assert ctl.task(task["id"])["title"] == "Database title"
+    conflicts = ctl.json("conflicts")
+    assert [(c["field"], c["database"], c["file"]) for c in conflicts] == [
+        ("title", "Database title", "File title")]
+    assert os.path.exists(path[:-3] + ".conflict.md")
+
+
+@pytest.mark.xfail(strict=True, reason="taskctl checkout records the "
+                   "database argument as given (tools/cmd_folder.c)")
+def test_folder_state_holds_no_password(pg_checkout):
+    ctl, session, top, tree = pg_checkout
+    secret = password_of(ctl.db)
+    for root, dirs, names in os.walk(tree):
+        for n in names:
+            with open(os.path.join(root, n), "rb") as f:
+                assert secret.encode() not in f.read(), os.path.join(root, n)
