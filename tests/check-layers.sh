@@ -32,5 +32,11 @@ if grep -rnE --include='*.[ch]' '#include *[<"](store|backend|sqlite|sqlite3)\.h
   echo "engine/doc/ is pure: the store is read by engine/load.c"
   fail=1
 fi
+# Likewise only the PostgreSQL backend (engine/store/pg*) uses libpq.
+if grep -rln --include='*.[ch]' '#include *[<"]libpq' engine fs tools |
+     grep -v '^engine/store/pg'; then
+  echo "only the PostgreSQL backend (engine/store/pg*) may use libpq"
+  fail=1
+fi
 [ $fail -eq 0 ] && echo "layers: ok"
 exit $fail

@@ -6,10 +6,11 @@
 #   TASKFS_DEPS=test    also the editors and tools the tests drive (default)
 
 build_pkgs=(build-essential meson ninja-build pkg-config libfuse3-dev fuse3
-            libsqlite3-dev sqlite3 libcmark-dev libyaml-dev libjansson-dev)
+            libsqlite3-dev sqlite3 libcmark-dev libyaml-dev libjansson-dev
+            libpq-dev)
 test_pkgs=(python3-pytest vim neovim nano emacs-nox tmux rsync git perl
            nodejs clang libclang-rt-14-dev valgrind man-db strace
-           groff-base bsdextrautils mount)
+           groff-base bsdextrautils mount postgresql-15)
 
 taskfs_deps() {
   local want=("${build_pkgs[@]}")

@@ -11,7 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const struct store_ops *const backends[] = {&store_sqlite_ops};
+/* The PostgreSQL backend (pg*.c); its header brings libpq's along. */
+extern const struct store_ops store_pg_ops;
+
+static const struct store_ops *const backends[] = {&store_pg_ops,
+                                                   &store_sqlite_ops};
 
 int store_open(const char *target, int flags, struct store **out) {
   const struct store_ops *ops = NULL;
@@ -28,7 +32,8 @@ int store_open(const char *target, int flags, struct store **out) {
   if (!ops)
     return store_fail(st, ENG_INVALID,
                       "%s names no database this taskfs can open: give the "
-                      "path of an SQLite file",
+                      "path of an SQLite file or a PostgreSQL URI "
+                      "(postgresql://...) or service (service=NAME)",
                       target);
   st->ops = ops;
   int rc = ops->open(st, target, flags);

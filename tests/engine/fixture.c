@@ -3,7 +3,12 @@
 #include "fixture.h"
 #include "util.h"
 
+#include <libpq-fe.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 static void must(int rc, struct store *st, const char *what) {
   if (rc)
@@ -27,8 +32,61 @@ static void add_task(struct store *st, const char *id, const char *group,
   task_release(&t);
 }
 
+/* The connection that makes the schemas this process uses on
+ * PostgreSQL, and drops them at exit. */
+static PGconn *pg_admin_conn;
+static int pg_schemas;
+
+static void pg_admin(const char *sql) {
+  PGresult *r = PQexec(pg_admin_conn, sql);
+  if (PQresultStatus(r) != PGRES_COMMAND_OK)
+    die("fixture: %s: %s", sql, PQerrorMessage(pg_admin_conn));
+  PQclear(r);
+}
+
+static void pg_drop_schemas(void) {
+  for (int i = 0; i < pg_schemas; i++) {
+    char sql[96];
+    snprintf(sql, sizeof sql, "DROP SCHEMA fixture_%d_%d CASCADE",
+             (int)getpid(), i);
+    pg_admin(sql);
+  }
+  PQfinish(pg_admin_conn);
+}
+
+char *fixture_pg_target(void) {
+  const char *base = getenv("TASKFS_TEST_PG");
+  if (!base || !*base)
+    return NULL;
+  if (!pg_admin_conn) {
+    pg_admin_conn = PQconnectdb(base);
+    if (PQstatus(pg_admin_conn) != CONNECTION_OK)
+      die("fixture: cannot connect to TASKFS_TEST_PG: %s",
+          PQerrorMessage(pg_admin_conn));
+    /* After libpq's own exit handlers were registered, so that this one
+     * runs before them. */
+    atexit(pg_drop_schemas);
+    pg_admin("SET client_min_messages = warning");
+  }
+  char sql[96];
+  snprintf(sql, sizeof sql, "CREATE SCHEMA fixture_%d_%d", (int)getpid(),
+           pg_schemas);
+  pg_admin(sql);
+  return xasprintf("%s%soptions=-csearch_path%%3Dfixture_%d_%d", base,
+                   strchr(base, '?') ? "&" : "?", (int)getpid(), pg_schemas++);
+}
+
 struct store *fixture_open(void) {
-  return fixture_open_at(":memory:");
+  if (!getenv("TASKFS_FIXTURE_PG"))
+    return fixture_open_at(":memory:");
+  char *target = fixture_pg_target();
+  if (!target) {
+    printf("TASKFS_TEST_PG is not set: no PostgreSQL to test on\n");
+    exit(77);
+  }
+  struct store *st = fixture_open_at(target);
+  free(target);
+  return st;
 }
 
 struct store *fixture_open_at(const char *path) {
