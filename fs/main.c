@@ -176,7 +176,7 @@ static bool set_log_level(const char *name) {
 /* Opens the database for the mount, by its absolute path (the daemon
  * leaves the working directory). */
 static int open_database(const struct cmdline *c, struct fs *fs) {
-  char *db = realpath(c->db, NULL);
+  char *db = store_is_file(c->db) ? realpath(c->db, NULL) : xstrdup(c->db);
   if (!db) {
     fprintf(stderr,
             "taskfs: no database at %s: %s\n"
@@ -210,15 +210,45 @@ static int open_database(const struct cmdline *c, struct fs *fs) {
   return 0;
 }
 
+/* The command line as ps and /proc show it names the database without
+ * its password: the argument that gave a server's database is written
+ * over with what the store shows of it. */
+static void hide_password(int argc, char **argv, const char *db,
+                          const struct fs *fs) {
+  if (store_is_file(db))
+    return;
+  const char *shown = store_path(mount_store(fs->mount));
+  for (int i = 1; i < argc; i++)
+    if (strcmp(argv[i], db) == 0 && strlen(shown) <= strlen(argv[i])) {
+      size_t n = strlen(argv[i]);
+      memset(argv[i], 0, n);
+      memcpy(argv[i], shown, strlen(shown));
+    }
+}
+
 /* The conflict policies: -o config, else taskfs.yaml beside the
  * database, else the defaults. */
-static int load_policy(const struct cmdline *c, struct fs *fs) {
+/* name in the folder of the database file; for a database on a server,
+ * in the folder that holds the mount point. */
+static char *beside_db(const struct fs *fs, const char *mountpoint,
+                       const char *name) {
   const char *db = mount_path(fs->mount);
-  char *config = c->fs.config ? xstrdup(c->fs.config) : NULL;
-  if (!config) {
-    const char *slash = strrchr(db, '/');
-    config = xasprintf("%.*s/taskfs.yaml", (int)(slash - db), db);
+  char *mp = NULL;
+  if (!store_is_file(db)) {
+    mp = realpath(mountpoint, NULL);
+    db = mp ? mp : mountpoint;
   }
+  const char *slash = strrchr(db, '/');
+  char *path =
+      slash ? xasprintf("%.*s/%s", (int)(slash - db), db, name) : xstrdup(name);
+  free(mp);
+  return path;
+}
+
+static int load_policy(const struct cmdline *c, struct fs *fs,
+                       const char *mountpoint) {
+  char *config = c->fs.config ? xstrdup(c->fs.config)
+                              : beside_db(fs, mountpoint, "taskfs.yaml");
   struct buf err = BUF_INIT;
   int code = 0;
   int rc = policy_load(config, mount_policy(fs->mount), &err);
@@ -409,7 +439,7 @@ static int run(struct fs *fs, struct fuse_args *args,
   /* The source of the mount is the database, as mount(8) and fstab name
    * it. Inserted first, so that options given on the command line win. */
   char *db = NULL;
-  fuse_opt_add_opt_escaped(&db, mount_path(fs->mount));
+  fuse_opt_add_opt_escaped(&db, store_path(mount_store(fs->mount)));
   char *names = xasprintf("-odefault_permissions,subtype=taskfs,fsname=%s", db);
   fuse_opt_insert_arg(args, 1, names);
   free(names);
@@ -442,13 +472,10 @@ out_session:
 
 /* The log file of a background mount: -o logfile, else taskfs.log beside
  * the database. */
-static int open_log(const struct cmdline *c, const struct fs *fs) {
-  char *path = c->fs.logfile ? xstrdup(c->fs.logfile) : NULL;
-  if (!path) {
-    const char *db = mount_path(fs->mount);
-    const char *slash = strrchr(db, '/');
-    path = xasprintf("%.*s/taskfs.log", (int)(slash - db), db);
-  }
+static int open_log(const struct cmdline *c, const struct fs *fs,
+                    const char *mountpoint) {
+  char *path = c->fs.logfile ? xstrdup(c->fs.logfile)
+                             : beside_db(fs, mountpoint, "taskfs.log");
   int e = daemon_log_open(path);
   if (e)
     fprintf(stderr,
@@ -513,10 +540,12 @@ int main(int argc, char *argv[]) {
   }
   daemon_fatal_handlers();
   serving_process_limits();
-  if ((ret = open_database(&c, &fs)) || (ret = load_policy(&c, &fs)) ||
+  if ((ret = open_database(&c, &fs)) ||
+      (hide_password(argc, argv, c.db, &fs), 0) ||
+      (ret = load_policy(&c, &fs, opts.mountpoint)) ||
       (ret = set_root(&c, &fs)) ||
       (ret = open_mount_point(opts.mountpoint, &fs)) ||
-      (!opts.foreground && (ret = open_log(&c, &fs))))
+      (!opts.foreground && (ret = open_log(&c, &fs, opts.mountpoint))))
     goto out_store;
   init_fs(&fs, &c);
   ret = run(&fs, &args, &opts, ready);

@@ -592,7 +592,8 @@ void watch_start(struct fs *fs) {
     fuse_log(FUSE_LOG_WARNING,
              "taskfs: cannot watch %s for changes (%s): generated files "
              "are not cached by the kernel\n",
-             mount_path(fs->mount), w->st ? store_errmsg(w->st) : "");
+             store_path(mount_store(fs->mount)),
+             w->st ? store_errmsg(w->st) : "");
     store_close(w->st);
     free(w);
     return;

@@ -17,11 +17,19 @@ extern const struct store_ops store_pg_ops;
 static const struct store_ops *const backends[] = {&store_pg_ops,
                                                    &store_sqlite_ops};
 
-int store_open(const char *target, int flags, struct store **out) {
-  const struct store_ops *ops = NULL;
-  for (size_t i = 0; i < sizeof backends / sizeof *backends && !ops; i++)
+static const struct store_ops *backend_of(const char *target) {
+  for (size_t i = 0; i < sizeof backends / sizeof *backends; i++)
     if (backends[i]->accepts(target))
-      ops = backends[i];
+      return backends[i];
+  return NULL;
+}
+
+bool store_is_file(const char *target) {
+  return backend_of(target) == &store_sqlite_ops;
+}
+
+int store_open(const char *target, int flags, struct store **out) {
+  const struct store_ops *ops = backend_of(target);
   struct store *st = xcalloc(1, ops ? ops->size : sizeof *st);
   buf_init(&st->err);
   st->path = xstrdup(target);

@@ -71,6 +71,9 @@ const char *store_upgrade_backup(const struct store *st);
 void store_close(struct store *st);
 /* The version of the SQLite library in use. */
 const char *store_sqlite_version(void);
+/* Whether target names a database file (SQLite), rather than a server's
+ * database (a postgresql:// URI, a libpq service). */
+bool store_is_file(const char *target);
 /* The backend of st: "sqlite". */
 const char *store_backend(const struct store *st);
 const char *store_errmsg(const struct store *st);

@@ -24,24 +24,6 @@ BASE = os.environ.get("TASKFS_TEST_PG")
 pytestmark = pytest.mark.skipif(not BASE, reason="TASKFS_TEST_PG is not set")
 
 
-def daemon_opens_uris():
-    """Whether taskfs takes a database URI (rather than resolving it as a
-    file path, which fails with "no database at")."""
-    with tempfile.TemporaryDirectory() as mnt:
-        p = subprocess.run([TASKFS, "postgresql:///probe?host=/nonexistent",
-                            mnt], capture_output=True, text=True, timeout=30)
-    return "no database at" not in p.stderr
-
-
-# The daemon (fs/main.c) resolved its database with realpath() before it
-# opened it, which fails for a URI: the tests that mount are skipped, with
-# that reason, for as long as it does so.
-needs_uri_mounts = pytest.mark.skipif(
-    bool(BASE) and not daemon_opens_uris(),
-    reason="taskfs resolves its database argument as a file path, so it "
-           "cannot mount a PostgreSQL URI")
-
-
 def password_of(uri):
     return urllib.parse.urlsplit(uri).password
 
@@ -103,7 +85,6 @@ def test_taskctl_check_shows_no_password(pg_uri):
     assert password_of(pg_uri) not in p.stdout + p.stderr
 
 
-@needs_uri_mounts
 def test_tree(pg_mounted):
     m, ctl, session = pg_mounted
     assert os.listdir(m.mnt) == [session]
@@ -117,7 +98,6 @@ def test_tree(pg_mounted):
         len(text.encode())
 
 
-@needs_uri_mounts
 def test_save_through_the_mount(pg_mounted):
     m, ctl, session = pg_mounted
     task = [t for t in ctl.tasks(session) if t["status"] == "active"][0]
@@ -145,7 +125,6 @@ def wait_for(check, timeout=5.0):
         time.sleep(0.05)
 
 
-@needs_uri_mounts
 def test_psql_change_seen(pg_mounted):
     m, ctl, session = pg_mounted
     task = ctl.tasks(session)[0]
@@ -168,7 +147,6 @@ def test_psql_change_seen(pg_mounted):
     assert src == "sql"
 
 
-@needs_uri_mounts
 def test_conflict_between_psql_and_a_save(pg_demo, mount_factory, workdir):
     ctl, session = pg_demo
     conf = os.path.join(workdir, "taskfs.yaml")
@@ -193,7 +171,6 @@ def test_conflict_between_psql_and_a_save(pg_demo, mount_factory, workdir):
     assert "frontend.conflict.md" in os.listdir(os.path.dirname(path))
 
 
-@needs_uri_mounts
 def test_password_never_shown(pg_mounted):
     m, ctl, session = pg_mounted
     secret = password_of(ctl.db)
