@@ -181,6 +181,12 @@ int cache_content(struct fs *fs, struct node *n, struct content **out) {
   if (n->cache && has_readers(n)) {
     node_detach(fs, n);
     n->frozen = true;
+    /* The name's next inode keeps what the path served last: a text
+     * saved there without front matter is based on it, also when the
+     * reader's release had not come yet. */
+    struct node *next = node_virt(fs, &n->v);
+    if (!next->served && n->served)
+      next->served = content_ref(n->served);
     watch_node_frozen(fs, n);
     *out = n->cache;
     return 0;

@@ -162,6 +162,8 @@ struct fs_options {
   int busy_ms;
   int max_buffers_mb;  /* all write buffers together, at most */
   int render_cache_mb; /* renderings kept for nodes no handle holds */
+  int kernel_cache;    /* the kernel caches generated files; a watcher
+                          invalidates them */
   char *log;           /* error, warning, info or debug */
   char *logfile;       /* the log of a background mount */
 };

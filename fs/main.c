@@ -49,6 +49,7 @@ static const struct fuse_opt taskfs_opts[] = {
     OPT("busy_timeout=%d", fs.busy_ms),
     OPT("max_buffers=%d", fs.max_buffers_mb),
     OPT("render_cache=%d", fs.render_cache_mb),
+    OPT("kernel_cache", fs.kernel_cache),
     OPT("log=%s", fs.log),
     OPT("logfile=%s", fs.logfile),
     /* Options of mount(8) and fstab that mean something to mount(8)
@@ -120,6 +121,9 @@ static void usage(FILE *f, const char *prog) {
           "(1024)\n"
           "    -o render_cache=MB     memory for renderings kept for the "
           "next read (16)\n"
+          "    -o kernel_cache        let the kernel cache generated files, "
+          "a watcher\n"
+          "                           telling it what changed (experimental)\n"
           "    -o log=LEVEL           error, warning, info or debug (info; "
           "-d: debug)\n"
           "    -o logfile=PATH        the log of the background process "
@@ -458,7 +462,8 @@ static int run(struct fs *fs, struct fuse_args *args,
     goto out_session;
   daemon_ready(ready);
   tombs_start(fs);
-  watch_start(fs);
+  if (fs->opt.kernel_cache)
+    watch_start(fs);
   ret = serve(se, opts);
   watch_stop(fs);
   tombs_stop(fs);

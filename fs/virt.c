@@ -35,20 +35,14 @@ bool virt_find(struct fs *fs, struct node *dir, const char *name,
 }
 
 /* The node that shows v now: a node frozen for its readers is left to
- * them. What the path served last goes to the new node: a text saved
- * without front matter is based on what was read from the path, even by
- * a reader whose release the kernel had not sent yet. */
+ * them. */
 static struct node *current_node(struct fs *fs, const struct vnode *v) {
   struct node *n = node_virt(fs, v);
   if (view_is_dir(v->kind))
     return n;
   struct content *c;
-  if (cache_content(fs, n, &c) == 0 && n->frozen) {
-    struct node *now = node_virt(fs, v);
-    if (!now->served && n->served)
-      now->served = content_ref(n->served);
-    n = now;
-  }
+  if (cache_content(fs, n, &c) == 0 && n->frozen)
+    n = node_virt(fs, v);
   return n;
 }
 

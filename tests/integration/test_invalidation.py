@@ -10,7 +10,16 @@ import os
 import sqlite3
 import time
 
+import pytest
+
 from conftest import eventually, read, write
+
+
+@pytest.fixture
+def mounted(demo, mount_factory):
+    """The demo database mounted with the kernel's cache and its watcher."""
+    ctl, session = demo
+    return mount_factory(ctl.db, options=["-o", "kernel_cache"]), ctl, session
 
 
 def sql(db, statement, *args):
