@@ -182,9 +182,9 @@ struct fs {
   struct hmap virt;    /* locked: vnode key -> node */
   struct hmap real;    /* locked: real device and inode -> node */
   struct hmap watched; /* locked: ino -> the nodes of every pass, watch.h */
-  /* locked: the key of a node freed while it still named its file -> its
-   * inode number (uintptr_t), given back to the next node of that key */
-  struct hmap inos;
+  /* locked: the key of a node freed while it still named its file -> what
+   * it leaves to the next node of that key (struct past, nodes.c) */
+  struct hmap past;
   uint64_t next_ino; /* locked */
   uid_t uid;
   gid_t gid;

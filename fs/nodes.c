@@ -34,16 +34,38 @@ static void vnode_key(const struct vnode *v, struct buf *out) {
   buf_adds(out, v->record ? v->record : "");
 }
 
-_Static_assert(sizeof(uintptr_t) >= sizeof(fuse_ino_t),
-               "inode numbers are kept as pointer-sized values");
+/* What a node freed while it still named its file leaves to the next node
+ * of its key: its inode number, so that the file keeps its st_ino after
+ * the kernel forgot the inode (git's index, rsync and backup tools compare
+ * it), and the revision it last served, so that a text saved there
+ * without front matter is still based on what was read from that path. */
+struct past {
+  fuse_ino_t ino;
+  int64_t served_version, served_mtime_ns;
+};
 
-/* A node made again for a key whose node was freed gets that node's inode
- * number back: after the kernel forgot an inode, the same file keeps its
- * st_ino, which git's index, rsync and backup tools compare. */
+static void past_keep(struct fs *fs, const struct node *n) {
+  struct past *p = xcalloc(1, sizeof *p);
+  p->ino = n->ino;
+  if (n->served && n->served->version > 0) {
+    p->served_version = n->served->version;
+    p->served_mtime_ns = n->served->mtime_ns;
+  }
+  free(hmap_del(&fs->past, n->key));
+  hmap_put(&fs->past, n->key, p);
+}
+
 static struct node *node_new(struct fs *fs, int type, const char *key) {
   struct node *n = xcalloc(1, sizeof *n);
-  uintptr_t old = (uintptr_t)hmap_del(&fs->inos, key);
-  n->ino = old ? (fuse_ino_t)old : fs->next_ino++;
+  struct past *p = hmap_del(&fs->past, key);
+  n->ino = p ? p->ino : fs->next_ino++;
+  if (p && p->served_version > 0) {
+    /* Only the version: the base of a save is read as of it. */
+    n->served = content_new();
+    n->served->version = p->served_version;
+    n->served->mtime_ns = p->served_mtime_ns;
+  }
+  free(p);
   n->kernel_size = -1;
   n->fd = -1;
   n->type = type;
@@ -179,7 +201,7 @@ void node_maybe_free(struct fs *fs, struct node *n) {
   if (n == fs->root_node || n->nlookup || n->opens || n->children)
     return;
   if (n->key)
-    hmap_put(&fs->inos, n->key, (void *)(uintptr_t)n->ino);
+    past_keep(fs, n);
   node_detach(fs, n);
   char k[24];
   node_ino_key(n->ino, k);
@@ -429,7 +451,7 @@ void nodes_init(struct fs *fs) {
   hmap_init(&fs->inodes);
   hmap_init(&fs->virt);
   hmap_init(&fs->real);
-  hmap_init(&fs->inos);
+  hmap_init(&fs->past);
   hmap_init(&fs->watched);
   fs->root_node = node_virt(fs, &fs->root); /* the first: inode 1 */
 }
@@ -447,12 +469,18 @@ static void free_node(void *ctx, void *value) {
   free(n);
 }
 
+static void free_past(void *ctx, void *value) {
+  (void)ctx;
+  free(value);
+}
+
 void nodes_free_all(struct fs *fs) {
   hmap_each(&fs->inodes, free_node, NULL);
   hmap_release(&fs->inodes);
   hmap_release(&fs->virt);
   hmap_release(&fs->real);
-  hmap_release(&fs->inos);
+  hmap_each(&fs->past, free_past, NULL);
+  hmap_release(&fs->past);
   hmap_release(&fs->watched);
   fs->root_node = NULL;
 }

@@ -258,6 +258,32 @@ def test_no_front_matter_uses_last_read(scene):
     assert ctl.task(b["id"])["progress"] == 44
 
 
+def drop_kernel_caches():
+    """Makes the kernel forget every unused dentry and inode, as memory
+    pressure does: a FUSE daemon is told to FORGET them."""
+    os.sync()
+    with open("/proc/sys/vm/drop_caches", "w") as f:
+        f.write("2\n")
+
+
+def test_no_front_matter_after_forget(scene):
+    """The revision last read from a path stays its base after the kernel
+    forgot the file's inode: the name's next inode saves on it, and the
+    database's newer change is not undone."""
+    m, ctl, session, path, active = scene
+    a, b = active[0], active[1]
+    text = read(path)
+    body = text.split("\n---\n", 1)[1]
+    st = os.stat(path)
+    drop_kernel_caches()
+    ctl.run("task", "set", a["id"], "--priority", "low")
+    write(path, edit_block(body, b["id"], "- **Progress**: %d%%" %
+                           b["progress"], "- **Progress**: 44%"))
+    assert os.stat(path).st_ino == st.st_ino
+    assert ctl.task(a["id"])["priority"] == "low"
+    assert ctl.task(b["id"])["progress"] == 44
+
+
 def test_stress_nothing_lost(demo, mount_factory, workdir):
     """Editors and database writers change the same tasks at once for a
     while; afterwards every value either side wrote successfully is in the
