@@ -221,7 +221,7 @@ def main():
 
 
 def mount_taskfs(taskfs, db, mnt, daemons):
-    d = Daemon([taskfs, "-f", "-o", "kernel_cache", db, mnt], mnt)
+    d = Daemon([taskfs, "-f", db, mnt], mnt)
     daemons.append(d)
     return d
 

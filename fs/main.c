@@ -49,7 +49,8 @@ static const struct fuse_opt taskfs_opts[] = {
     OPT("busy_timeout=%d", fs.busy_ms),
     OPT("max_buffers=%d", fs.max_buffers_mb),
     OPT("render_cache=%d", fs.render_cache_mb),
-    OPT("kernel_cache", fs.kernel_cache),
+    {"kernel_cache", offsetof(struct cmdline, fs.kernel_cache), 1},
+    {"no_kernel_cache", offsetof(struct cmdline, fs.kernel_cache), 0},
     OPT("log=%s", fs.log),
     OPT("logfile=%s", fs.logfile),
     /* Options of mount(8) and fstab that mean something to mount(8)
@@ -121,9 +122,10 @@ static void usage(FILE *f, const char *prog) {
           "(1024)\n"
           "    -o render_cache=MB     memory for renderings kept for the "
           "next read (16)\n"
-          "    -o kernel_cache        let the kernel cache generated files, "
-          "a watcher\n"
-          "                           telling it what changed (experimental)\n"
+          "    -o no_kernel_cache     check the database at every request "
+          "instead of\n"
+          "                           letting the kernel cache what did not "
+          "change\n"
           "    -o log=LEVEL           error, warning, info or debug (info; "
           "-d: debug)\n"
           "    -o logfile=PATH        the log of the background process "
@@ -499,7 +501,8 @@ int main(int argc, char *argv[]) {
                              .grace = 2.0,
                              .busy_ms = 5000,
                              .max_buffers_mb = 1024,
-                             .render_cache_mb = 16}};
+                             .render_cache_mb = 16,
+                             .kernel_cache = 1}};
   struct fs fs = {.realfd = -1};
   int ret = MOUNT_OK, ready = -1;
   /* One malloc arena per worker thread would keep what each freed. */

@@ -8,14 +8,20 @@
 #include "nodes.h"
 #include "util.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
-/* PRAGMA data_version of its own connection, this often. */
-#define POLL_NS 10000000
-/* Without commits, the database file is looked at (a replacement) and
- * stale listings are invalidated again this often. */
+/* A store that sends no notifications is polled this often (SQLite:
+ * PRAGMA data_version of the watcher's own connection). */
+#define POLL_MS 10
+/* Without commits, the database file is looked at (a replacement), a
+ * store that notifies is polled all the same, and stale listings are
+ * invalidated again this often. */
 #define IDLE_PASS_NS 100000000
 /* The longest a save waits for the watcher's pass, in seconds. */
 #define SYNC_WAIT_S 1
@@ -33,7 +39,7 @@ struct note {
 struct watch {
   pthread_t thread;
   pthread_mutex_t mu;  /* guards stop, the counts of passes, kick */
-  pthread_cond_t cv;   /* wakes the watcher */
+  int wake;            /* an eventfd: written to wake the watcher */
   pthread_cond_t done; /* a pass ended */
   bool stop;
   bool kick;               /* watch_sync asks for a pass now */
@@ -516,18 +522,29 @@ static void run_pass(struct fs *fs, struct watch *w, bool commits) {
   free(p.gone);
 }
 
-/* Waits ns or until kicked; true when the watcher is to stop. *kicked
+/* Wakes the watcher from its wait. */
+static void wake(struct watch *w) {
+  uint64_t one = 1;
+  while (write(w->wake, &one, sizeof one) < 0 && errno == EINTR)
+    ;
+}
+
+/* Waits until the store may have a commit to tell of (its notification
+ * descriptor is readable, or POLL_MS passed for a store without one), at
+ * most ms, or until kicked; true when the watcher is to stop. *kicked
  * says whether watch_sync waits for this pass, which is then counted as
  * started. */
-static bool wait_stop(struct watch *w, int64_t ns, bool *kicked) {
-  struct timespec until;
-  clock_gettime(CLOCK_REALTIME, &until);
-  int64_t t = until.tv_nsec + ns;
-  until.tv_sec += (time_t)(t / 1000000000);
-  until.tv_nsec = t % 1000000000;
+static bool wait_stop(struct watch *w, int ms, bool *kicked) {
+  struct pollfd p[2] = {{.fd = w->wake, .events = POLLIN},
+                        {.fd = store_notify_fd(w->st), .events = POLLIN}};
+  if (p[1].fd < 0 && ms > POLL_MS)
+    ms = POLL_MS;
+  if (poll(p, 2, ms) > 0 && (p[0].revents & POLLIN)) {
+    uint64_t n;
+    if (read(w->wake, &n, sizeof n) < 0 && errno != EAGAIN)
+      die("watcher: cannot read its eventfd: %s", strerror(errno));
+  }
   pthread_mutex_lock(&w->mu);
-  if (!w->stop && !w->kick)
-    pthread_cond_timedwait(&w->cv, &w->mu, &until);
   bool stop = w->stop;
   *kicked = w->kick;
   w->kick = false;
@@ -540,10 +557,12 @@ static void *watch_main(void *arg) {
   struct fs *fs = arg;
   struct watch *w = fs->watch;
   int64_t last = time_mono_ns();
-  bool kicked;
-  while (!wait_stop(w, POLL_NS, &kicked)) {
+  bool kicked, commits = false;
+  /* After a pass for commits the store is asked again at once: what came
+   * during that pass may wait in the connection, not on its socket. */
+  while (!wait_stop(w, commits ? 0 : (int)(IDLE_PASS_NS / 1000000), &kicked)) {
     /* No lock: the connection is the watcher's own. */
-    bool commits = store_poll(w->st) || kicked;
+    commits = store_poll(w->st) || kicked;
     int64_t now = time_mono_ns();
     if (commits || now - last >= IDLE_PASS_NS ||
         __atomic_load_n(&w->poke, __ATOMIC_RELAXED)) {
@@ -576,7 +595,7 @@ void watch_sync(struct fs *fs) {
   /* A pass that starts from now on sees the commit just made. */
   uint64_t need = w->started + 1;
   w->kick = true;
-  pthread_cond_signal(&w->cv);
+  wake(w);
   while (w->ended < need &&
          pthread_cond_timedwait(&w->done, &w->mu, &until) == 0)
     ;
@@ -601,8 +620,10 @@ void watch_start(struct fs *fs) {
   store_poll(w->st);
   w->rev = store_revision(w->st);
   read_drafts(w, NULL);
+  w->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (w->wake < 0)
+    die("cannot make the watcher's eventfd: %s", strerror(errno));
   pthread_mutex_init(&w->mu, NULL);
-  pthread_cond_init(&w->cv, NULL);
   pthread_cond_init(&w->done, NULL);
   fs->watch = w;
   fs->watching = true;
@@ -616,7 +637,7 @@ void watch_stop(struct fs *fs) {
     return;
   pthread_mutex_lock(&w->mu);
   w->stop = true;
-  pthread_cond_signal(&w->cv);
+  wake(w);
   pthread_mutex_unlock(&w->mu);
   pthread_join(w->thread, NULL);
   fs_lock(fs);
@@ -628,8 +649,8 @@ void watch_stop(struct fs *fs) {
   free(w->stale);
   free_drafts(w);
   store_close(w->st);
+  close(w->wake);
   pthread_mutex_destroy(&w->mu);
-  pthread_cond_destroy(&w->cv);
   pthread_cond_destroy(&w->done);
   free(w);
 }
@@ -673,4 +694,5 @@ void watch_stale_listing(struct fs *fs, struct node *dir) {
   XGROW(w->stale, w->capstale, w->nstale + 1);
   w->stale[w->nstale++] = dir->ino;
   __atomic_store_n(&w->poke, 1, __ATOMIC_RELAXED);
+  wake(w);
 }

@@ -65,6 +65,7 @@ struct store_ops {
    * store.h. */
   int64_t (*revision)(struct store *st);
   bool (*poll)(struct store *st);
+  int (*notify_fd)(struct store *st);
   bool (*moved)(struct store *st);
   int (*schema_check)(struct store *st, bool *newer);
   int64_t (*revision_time)(struct store *st, int64_t rev);

@@ -973,9 +973,22 @@ static int pg_open(struct store *st, const char *target, int flags) {
                       "%s is a PostgreSQL database, not a backup file",
                       st->path);
   /* Servers list the connection as "taskfs" unless the target names
-   * itself otherwise. */
-  const char *const keys[] = {"dbname", "fallback_application_name", NULL};
-  const char *const values[] = {target, "taskfs", NULL};
+   * itself otherwise. A server that does not answer is given up on in
+   * seconds, not at TCP's minutes: a connection attempt after 10, an
+   * established connection after 10 without an acknowledgement or 15
+   * idle ones without a keepalive answer. The target may set any of
+   * these: its settings come after, and win. */
+  const char *const keys[] = {"connect_timeout",
+                              "keepalives",
+                              "keepalives_idle",
+                              "keepalives_interval",
+                              "keepalives_count",
+                              "tcp_user_timeout",
+                              "dbname",
+                              "fallback_application_name",
+                              NULL};
+  const char *const values[] = {"10",    "1",    "5",      "5", "2",
+                                "10000", target, "taskfs", NULL};
   pg(st)->conn = PQconnectdbParams(keys, values, 1);
   if (!pg(st)->conn)
     die("out of memory connecting to PostgreSQL");
@@ -1128,6 +1141,16 @@ static int64_t pg_revision(struct store *st) {
  * commit); or a connection made again. Costs one small query, none inside
  * a transaction (whose snapshot would not show the counter moving).
  */
+static bool drain_notifications(PGconn *c) {
+  bool any = false;
+  PGnotify *n;
+  while ((n = PQnotifies(c))) {
+    any = true;
+    PQfreemem(n);
+  }
+  return any;
+}
+
 static bool pg_poll(struct store *st) {
   PGconn *c = pg(st)->conn;
   bool changed = pg(st)->own_commit || pg(st)->reset;
@@ -1138,17 +1161,22 @@ static bool pg_poll(struct store *st) {
     pg(st)->reset = false;
     return true;
   }
-  PGnotify *n;
-  while ((n = PQnotifies(c))) {
-    changed = true;
-    PQfreemem(n);
-  }
+  changed |= drain_notifications(c) || pg(st)->notified;
+  pg(st)->notified = false;
   if (!pg(st)->in_transaction) {
     int64_t rev = pg_revision(st);
     changed |= rev != pg(st)->seen_rev;
     pg(st)->seen_rev = rev;
+    /* One that came with the answer may be of a commit the query did
+     * not see: the next call says so (the socket will not). */
+    pg(st)->notified = drain_notifications(c);
   }
   return changed;
+}
+
+static int pg_notify_fd(struct store *st) {
+  PGconn *c = pg(st)->conn;
+  return PQstatus(c) == CONNECTION_OK ? PQsocket(c) : -1;
 }
 
 static bool pg_moved(struct store *st) { return false; }
@@ -1229,6 +1257,7 @@ const struct store_ops store_pg_ops = {
     .read_end = pg_read_end,
     .revision = pg_revision,
     .poll = pg_poll,
+    .notify_fd = pg_notify_fd,
     .moved = pg_moved,
     .schema_check = pg_schema_check,
     .revision_time = pg_revision_time,

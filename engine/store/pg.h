@@ -100,6 +100,7 @@ struct pg_store {
   char *conninfo;      /* the target as given, password included: never shown */
   bool own_commit;     /* a commit of this connection since store_poll */
   bool reset;          /* the connection was lost and made again */
+  bool notified;       /* a notification read after the last revision */
   bool in_transaction; /* a BEGIN not yet ended by COMMIT or ROLLBACK */
   int64_t seen_rev;    /* the revision store_poll saw last */
   char *sql[PG_SLOT_COUNT]; /* the SQL of each prepared slot, or NULL */

@@ -957,6 +957,12 @@ static void sqlite_read_end(struct store *st) {
     sqlite3_exec(sq_db(st), "COMMIT", NULL, NULL, NULL);
 }
 
+/* SQLite tells nobody of commits: the file's data_version is polled. */
+static int sqlite_notify_fd(struct store *st) {
+  (void)st;
+  return -1;
+}
+
 static bool sqlite_moved(struct store *st) {
   int moved = 0;
   if (sqlite3_file_control(sq_db(st), "main", SQLITE_FCNTL_HAS_MOVED, &moved) !=
@@ -1030,6 +1036,7 @@ const struct store_ops store_sqlite_ops = {
     .read_end = sqlite_read_end,
     .revision = sqlite_revision,
     .poll = sqlite_poll,
+    .notify_fd = sqlite_notify_fd,
     .moved = sqlite_moved,
     .schema_check = sqlite_schema_check,
     .revision_time = sqlite_revision_time,

@@ -160,6 +160,8 @@ int64_t store_revision(struct store *st) { return st->ops->revision(st); }
 
 bool store_poll(struct store *st) { return st->ops->poll(st); }
 
+int store_notify_fd(struct store *st) { return st->ops->notify_fd(st); }
+
 int64_t store_revision_time(struct store *st, int64_t rev) {
   return st->ops->revision_time(st, rev);
 }

@@ -116,6 +116,11 @@ int64_t store_revision(struct store *st);
 /* True when the database changed (a commit by this or another connection)
  * since the previous call. Cheap: reads no table. */
 bool store_poll(struct store *st);
+/* A descriptor that becomes readable when another program may have
+ * committed (the connection's socket, on which the server sends its
+ * notifications), to wait on with poll(2) between calls of store_poll;
+ * -1 when the backend sends none and is to be polled on a timer. */
+int store_notify_fd(struct store *st);
 
 /* The time of revision rev in nanoseconds since the epoch, 0 if unknown. */
 int64_t store_revision_time(struct store *st, int64_t rev);
