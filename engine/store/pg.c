@@ -341,11 +341,10 @@ static int session_setup(struct store *st) {
   return rc;
 }
 
+/* A new connection has none of the old one's prepared statements; their
+ * SQL is kept, to prepare them again on first use. */
 static void forget_statements(struct store *st) {
-  for (int i = 0; i < PG_SLOT_COUNT; i++) {
-    free(pg(st)->sql[i]);
-    pg(st)->sql[i] = NULL;
-  }
+  memset(pg(st)->prepared, 0, sizeof pg(st)->prepared);
 }
 
 /* A lost connection is made again before the next statement; what was
@@ -379,14 +378,13 @@ int pg_exec(struct store *st, const char *sql) {
 static int prepare(struct store *st, int slot, const char *sql,
                    const struct pg_params *p) {
   char *have = pg(st)->sql[slot];
-  if (have) {
-    /* One slot, one statement: a slot reused for other SQL would run
-     * the wrong statement. */
-    if (sql && strcmp(have, sql) != 0)
-      die("statement slot %d holds other SQL than '%s'", slot, sql);
+  /* One slot, one statement: a slot reused for other SQL would run the
+   * wrong statement. */
+  if (have && sql && strcmp(have, sql) != 0)
+    die("statement slot %d holds other SQL than '%s'", slot, sql);
+  if (have && pg(st)->prepared[slot])
     return ENG_OK;
-  }
-  if (!sql)
+  if (!sql && !(sql = have))
     die("statement slot %d used before it was prepared", slot);
   char name[16];
   snprintf(name, sizeof name, "t%d", slot);
@@ -394,8 +392,11 @@ static int prepare(struct store *st, int slot, const char *sql,
       PQprepare(pg(st)->conn, name, sql, p ? p->n : 0, p ? p->type : NULL);
   int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? ENG_OK : pg_fail(st, r);
   PQclear(r);
-  if (rc == ENG_OK)
-    pg(st)->sql[slot] = xstrdup(sql);
+  if (rc == ENG_OK) {
+    if (!have)
+      pg(st)->sql[slot] = xstrdup(sql);
+    pg(st)->prepared[slot] = true;
+  }
   return rc;
 }
 
@@ -408,37 +409,34 @@ static int simple(struct store *st, int slot, const char *sql) {
   return pg_run(st, slot, sql, NULL, NULL);
 }
 
-int pg_run(struct store *st, int slot, const char *sql, struct pg_params *p,
-           PGresult **res) {
-  if (res)
-    *res = NULL;
+/* Runs the statement of slot once; *lost says whether the connection
+ * was found lost by it. p stays the caller's. */
+static int run_once(struct store *st, int slot, const char *sql,
+                    const struct pg_params *p, PGresult **res, bool *lost) {
+  *lost = false;
   int rc = ensure_connection(st);
   if (rc == ENG_OK)
     rc = prepare(st, slot, sql, p);
-  if (rc) {
-    params_release(p);
+  if (rc)
     return rc;
-  }
   const char *text = pg(st)->sql[slot];
   bool savepoint = st->in_write && is_write(text) &&
                    PQtransactionStatus(pg(st)->conn) == PQTRANS_INTRANS;
-  if (savepoint && (rc = simple(st, PG_SAVEPOINT, "SAVEPOINT taskfs_stmt"))) {
-    params_release(p);
+  if (savepoint && (rc = simple(st, PG_SAVEPOINT, "SAVEPOINT taskfs_stmt")))
     return rc;
-  }
   char name[16];
   snprintf(name, sizeof name, "t%d", slot);
   PGresult *r =
       PQexecPrepared(pg(st)->conn, name, p ? p->n : 0, p ? p->v : NULL,
                      p ? p->len : NULL, p ? p->fmt : NULL, 0);
-  params_release(p);
   ExecStatusType s = PQresultStatus(r);
   if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK) {
     if (savepoint)
       rc = simple(st, PG_RELEASE, "RELEASE SAVEPOINT taskfs_stmt");
   } else {
     rc = pg_fail(st, r);
-    if (savepoint && PQstatus(pg(st)->conn) == CONNECTION_OK) {
+    *lost = PQstatus(pg(st)->conn) != CONNECTION_OK;
+    if (savepoint && !*lost) {
       /* Keep the first message: the one of the statement. */
       struct buf keep = BUF_INIT;
       buf_adds(&keep, st->err.ptr);
@@ -451,6 +449,23 @@ int pg_run(struct store *st, int slot, const char *sql, struct pg_params *p,
     *res = r;
   else
     PQclear(r);
+  return rc;
+}
+
+int pg_run(struct store *st, int slot, const char *sql, struct pg_params *p,
+           PGresult **res) {
+  if (res)
+    *res = NULL;
+  /* Whether the statement may be sent again on a new connection if this
+   * one turns out lost (the server restarted, a connection killed): when
+   * no transaction of the lost connection had begun and it changes
+   * nothing (BEGIN, a read), so that nothing is applied twice. */
+  bool again = !pg(st)->in_transaction;
+  bool lost;
+  int rc = run_once(st, slot, sql, p, res, &lost);
+  if (rc && lost && again && pg(st)->sql[slot] && !is_write(pg(st)->sql[slot]))
+    rc = run_once(st, slot, NULL, p, res, &lost);
+  params_release(p);
   return rc;
 }
 
@@ -1012,7 +1027,8 @@ static int pg_open(struct store *st, const char *target, int flags) {
 }
 
 static void pg_close(struct store *st) {
-  forget_statements(st);
+  for (int i = 0; i < PG_SLOT_COUNT; i++)
+    free(pg(st)->sql[i]);
   if (pg(st)->conn)
     PQfinish(pg(st)->conn);
   pg(st)->conn = NULL;

@@ -103,7 +103,8 @@ struct pg_store {
   bool notified;       /* a notification read after the last revision */
   bool in_transaction; /* a BEGIN not yet ended by COMMIT or ROLLBACK */
   int64_t seen_rev;    /* the revision store_poll saw last */
-  char *sql[PG_SLOT_COUNT]; /* the SQL of each prepared slot, or NULL */
+  char *sql[PG_SLOT_COUNT];     /* the SQL of each slot, or NULL */
+  bool prepared[PG_SLOT_COUNT]; /* the slot's SQL is prepared on conn */
 };
 
 static inline struct pg_store *pg(struct store *st) {

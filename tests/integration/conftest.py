@@ -197,9 +197,10 @@ def install_helper(workdir):
 
 class Mount:
     """A taskfs daemon serving a folder, started in one of the MOUNT_MODE
-    ways (mode None: the run's MOUNT_MODE)."""
+    ways (mode None: the run's MOUNT_MODE); wrap is a command that runs
+    taskfs (nsenter into a network namespace, for one)."""
 
-    def __init__(self, db, mnt, options=(), mode=None):
+    def __init__(self, db, mnt, options=(), mode=None, wrap=()):
         self.db, self.mnt = db, mnt
         self.mode = mode or MOUNT_MODE
         self.options = list(options)
@@ -251,7 +252,7 @@ class Mount:
                 if VALGRIND:
                     raise AssertionError("mount(8) cannot start valgrind")
             else:
-                cmd = prefix + [TASKFS, db, mnt] + opts
+                cmd = list(wrap) + prefix + [TASKFS, db, mnt] + opts
             p = subprocess.run(cmd, stdout=subprocess.DEVNULL,
                                stderr=self.errlog, timeout=deadline - started)
             if p.returncode != 0:
@@ -360,8 +361,8 @@ def mount_factory(workdir):
     database passes SQLite's integrity and foreign key checks."""
     mounts = []
 
-    def start(db, name="mnt", options=(), mode=None):
-        m = Mount(db, os.path.join(workdir, name), options, mode)
+    def start(db, name="mnt", options=(), mode=None, wrap=()):
+        m = Mount(db, os.path.join(workdir, name), options, mode, wrap)
         mounts.append(m)
         return m
 
