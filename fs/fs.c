@@ -35,7 +35,8 @@ void fs_label(struct fs *fs, const struct vnode *v, struct buf *out) {
 
 void fs_refresh(struct fs *fs) {
   unsigned news = mount_refresh(fs->mount);
-  const char *db = mount_path(fs->mount);
+  /* The database as the store shows it: a URI without its password. */
+  const char *db = store_path(mount_store(fs->mount));
   if (news & (MOUNT_REPLACED | MOUNT_DELETED | MOUNT_UNUSABLE))
     watch_forget_all(fs);
   if (news & MOUNT_REPLACED)

@@ -1147,16 +1147,6 @@ static int64_t pg_revision(struct store *st) {
   return rev;
 }
 
-/*
- * Whether anything may have changed since the last call: a commit of this
- * connection; a revision counter other than the last one seen, which a
- * commit of any program makes visible before its COMMIT returns; a
- * notification on the channel "taskfs" (sent by the triggers of every
- * commit that changed records, drafts, backups or conflicts, and read
- * from the socket without waiting, but delivered a moment after the
- * commit); or a connection made again. Costs one small query, none inside
- * a transaction (whose snapshot would not show the counter moving).
- */
 static bool drain_notifications(PGconn *c) {
   bool any = false;
   PGnotify *n;
@@ -1167,6 +1157,18 @@ static bool drain_notifications(PGconn *c) {
   return any;
 }
 
+/*
+ * Whether anything may have changed since the last call: a commit of this
+ * connection; a revision counter or schema version other than the last
+ * one seen, which a commit of any program makes visible before its COMMIT
+ * returns (a newer taskfs that upgrades the schema changes the version,
+ * which no trigger reports); a notification on the channel "taskfs" (sent
+ * by the triggers of every commit that changed records, drafts, backups or
+ * conflicts, and read from the socket without waiting, but delivered a
+ * moment after the commit); or a connection made again. Costs one small
+ * query, none inside a transaction (whose snapshot would not show the
+ * counter moving).
+ */
 static bool pg_poll(struct store *st) {
   PGconn *c = pg(st)->conn;
   bool changed = pg(st)->own_commit || pg(st)->reset;
@@ -1180,9 +1182,20 @@ static bool pg_poll(struct store *st) {
   changed |= drain_notifications(c) || pg(st)->notified;
   pg(st)->notified = false;
   if (!pg(st)->in_transaction) {
-    int64_t rev = pg_revision(st);
-    changed |= rev != pg(st)->seen_rev;
+    int64_t rev = 0;
+    int version = 0;
+    PGresult *r;
+    if (pg_run(st, PG_POLL,
+               "SELECT (SELECT rev FROM revision WHERE id = 1),"
+               " (SELECT version FROM taskfs_schema WHERE id = 1)",
+               NULL, &r) == ENG_OK) {
+      rev = pg_int(r, 0, 0);
+      version = (int)pg_int(r, 0, 1);
+      PQclear(r);
+    }
+    changed |= rev != pg(st)->seen_rev || version != pg(st)->seen_version;
     pg(st)->seen_rev = rev;
+    pg(st)->seen_version = version;
     /* One that came with the answer may be of a commit the query did
      * not see: the next call says so (the socket will not). */
     pg(st)->notified = drain_notifications(c);

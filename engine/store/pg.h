@@ -38,6 +38,7 @@ enum pg_slot {
   PG_RELEASE,
   PG_ROLLBACK_TO,
   PG_REVISION,
+  PG_POLL,
   PG_REVISION_TIME,
   PG_TASK_IDS,
   PG_OWNER_REV_GROUP,
@@ -103,6 +104,7 @@ struct pg_store {
   bool notified;       /* a notification read after the last revision */
   bool in_transaction; /* a BEGIN not yet ended by COMMIT or ROLLBACK */
   int64_t seen_rev;    /* the revision store_poll saw last */
+  int seen_version;    /* the schema version store_poll saw last */
   char *sql[PG_SLOT_COUNT];     /* the SQL of each slot, or NULL */
   bool prepared[PG_SLOT_COUNT]; /* the slot's SQL is prepared on conn */
 };

@@ -247,6 +247,31 @@ static void test_busy(const char *target) {
   store_close(st);
 }
 
+/* A newer taskfs upgrading the schema under an open store changes no
+ * record and sends no notification: store_poll still reports it, so that
+ * a mount checks the schema and turns read-only. */
+static void test_schema_upgraded(const char *target) {
+  struct store *st;
+  RC_OK(store_open(target, 0, &st), st);
+  int polls = 0;
+  while (store_poll(st) && polls < 50) {
+    usleep(10000);
+    polls++;
+  }
+  OK(!store_poll(st), "nothing new");
+  bool newer = true;
+  RC_OK(store_schema_check(st, &newer), st);
+  OK(!newer, "the schema is this build's");
+  other_ok(target, "UPDATE taskfs_schema SET version = version + 1");
+  OK(store_poll(st), "poll sees the schema upgraded");
+  RC_OK(store_schema_check(st, &newer), st);
+  OK(newer, "the schema is newer than this build's");
+  OK(!store_poll(st), "nothing new after that");
+  other_ok(target, "UPDATE taskfs_schema SET version = version - 1");
+  OK(store_poll(st), "poll sees the schema changed back");
+  store_close(st);
+}
+
 static void test_open_failures(const char *target) {
   struct store *st;
   /* A schema with no taskfs tables, without STORE_CREATE. */
@@ -328,6 +353,7 @@ int main(void) {
   test_plain_sql(target);
   test_reconnect(target);
   test_busy(target);
+  test_schema_upgraded(target);
   test_service(target);
   test_open_failures(target);
   free(target);

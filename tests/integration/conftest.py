@@ -5,7 +5,13 @@ a real taskfs mount in a temporary folder that is always unmounted.
 Binaries come from TASKFS_BIN and TASKCTL_BIN, or from the build folder
 named by TASKFS_BUILD (default: <repo>/build). TASKFS_VALGRIND=1 runs the
 daemon under valgrind's memcheck and fails a test on any error it reports.
+
+TASKFS_TEST_BACKEND chooses where the tests' databases are: "sqlite" (the
+default), a file in the test's folder, or "postgresql", a fresh schema of
+the database TASKFS_TEST_PG names (a URI whose user may create schemas,
+as tests/pg-cluster.sh prints), dropped after the test.
 """
+import contextlib
 import ctypes
 import glob
 import json
@@ -18,8 +24,14 @@ import sqlite3
 import subprocess
 import tempfile
 import time
+import uuid
 
 import pytest
+
+try:
+    import psycopg2
+except ImportError:
+    psycopg2 = None
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.environ.get("TASKFS_BUILD", os.path.join(REPO, "build"))
@@ -31,12 +43,121 @@ VALGRIND = os.environ.get("TASKFS_VALGRIND") == "1"
 # tests check that it does.
 MOUNT_BASE = os.environ.get("TASKFS_TEST_DIR", "/var/tmp/taskfs-tests")
 
+BACKEND = os.environ.get("TASKFS_TEST_BACKEND", "sqlite")
+PG = os.environ.get("TASKFS_TEST_PG")
+if BACKEND not in ("sqlite", "postgresql"):
+    raise pytest.UsageError("TASKFS_TEST_BACKEND is sqlite or postgresql, "
+                            "not " + BACKEND)
+if BACKEND == "postgresql" and not PG:
+    raise pytest.UsageError("TASKFS_TEST_BACKEND=postgresql needs "
+                            "TASKFS_TEST_PG, the URI of a test database")
+
+
+def sqlite_only(reason):
+    """Marks a test about what is SQLite's own (its file, its locks), run
+    on the SQLite backend only; reason names it."""
+    return pytest.mark.skipif(BACKEND != "sqlite", reason=reason)
+
+
+def is_pg(db):
+    """Whether db names a PostgreSQL database rather than a file."""
+    return db.startswith(("postgresql://", "postgres://", "service="))
+
+
+def shown(db):
+    """The database as taskfs names it in its messages: the real path of a
+    file, a URI without its password."""
+    if is_pg(db):
+        return re.sub(r"^(postgres(?:ql)?://[^:@/]*):[^@/]*@", r"\1@", db)
+    return os.path.realpath(db)
+
+
+def psql(uri, sql):
+    """Runs sql with psql, as another program would; returns its output."""
+    p = subprocess.run(["psql", "-X", "-q", "-A", "-t", "-v",
+                        "ON_ERROR_STOP=1", "-d", uri, "-c", sql],
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    return p.stdout.strip()
+
+
+def pg_connect(uri):
+    if psycopg2 is None:
+        pytest.fail("python3-psycopg2 is needed for the tests on PostgreSQL")
+    return psycopg2.connect(uri)
+
+
+def sql(db, statement, params=()):
+    """Runs one statement on the database as another program would (the
+    sqlite3 module on a file, psycopg2 on PostgreSQL), in a transaction of
+    its own; returns the rows it gave, blobs as bytes. Parameters are
+    written ?, as sqlite3 takes them."""
+    if not is_pg(db):
+        con = sqlite3.connect(db)
+        try:
+            rows = con.execute(statement, params).fetchall()
+            con.commit()
+        finally:
+            con.close()
+        return rows
+    con = pg_connect(db)
+    try:
+        with con:
+            with con.cursor() as cur:
+                if params:
+                    statement = statement.replace("%", "%%").replace("?", "%s")
+                    cur.execute(statement, params)
+                else:
+                    cur.execute(statement)
+                rows = cur.fetchall() if cur.description else []
+    finally:
+        con.close()
+    return [tuple(bytes(v) if isinstance(v, memoryview) else v for v in r)
+            for r in rows]
+
 
 class Taskctl:
     """Runs taskctl on one database."""
 
     def __init__(self, db):
         self.db = db
+
+    def sql(self, statement, params=()):
+        return sql(self.db, statement, params)
+
+    def tables(self):
+        """The names of the database's tables."""
+        if is_pg(self.db):
+            q = ("SELECT table_name FROM information_schema.tables WHERE "
+                 "table_schema = current_schema() AND "
+                 "table_type = 'BASE TABLE'")
+        else:
+            q = ("SELECT name FROM sqlite_schema WHERE type = 'table' AND "
+                 "name NOT LIKE 'sqlite_%'")
+        return sorted(r[0] for r in self.sql(q))
+
+    @contextlib.contextmanager
+    def write_locked(self):
+        """Another program in a transaction holding the database's write
+        lock until the block ends (SQLite's BEGIN EXCLUSIVE; on PostgreSQL
+        the row lock of the revision counter that every writer takes)."""
+        if is_pg(self.db):
+            con = pg_connect(self.db)
+            try:
+                con.cursor().execute("SELECT rev FROM revision FOR UPDATE")
+                yield
+            finally:
+                con.rollback()
+                con.close()
+            return
+        con = sqlite3.connect(self.db, isolation_level=None, timeout=0)
+        try:
+            con.execute("BEGIN EXCLUSIVE")
+            yield
+        finally:
+            if con.in_transaction:
+                con.execute("ROLLBACK")
+            con.close()
 
     def run(self, *args, check=True, input=None, env=None):
         cmd = [TASKCTL, "-d", self.db] + [str(a) for a in args]
@@ -70,8 +191,38 @@ def workdir():
 
 
 @pytest.fixture
-def taskctl(workdir):
-    return Taskctl(os.path.join(workdir, "tasks.db"))
+def db_factory(workdir):
+    """Names fresh databases: make(name) is a file of that name in the
+    test's folder, or on PostgreSQL (the run's backend, or backend=
+    "postgresql") the URI of a fresh schema of TASKFS_TEST_PG's database.
+    The schemas are dropped after the test."""
+    schemas = []
+
+    def make(name="tasks.db", backend=None):
+        if (backend or BACKEND) == "sqlite":
+            return os.path.join(workdir, name)
+        if not PG:
+            pytest.skip("TASKFS_TEST_PG is not set")
+        schema = "it_" + uuid.uuid4().hex[:12]
+        psql(PG, "CREATE SCHEMA " + schema)
+        schemas.append(schema)
+        sep = "&" if "?" in PG else "?"
+        return PG + sep + "options=-csearch_path%3D" + schema
+
+    yield make
+    for schema in schemas:
+        psql(PG, "DROP SCHEMA %s CASCADE" % schema)
+
+
+@pytest.fixture
+def pg_uri(db_factory):
+    """The URI of a fresh schema of the PostgreSQL test database."""
+    return db_factory(backend="postgresql")
+
+
+@pytest.fixture
+def taskctl(db_factory):
+    return Taskctl(db_factory())
 
 
 @pytest.fixture
@@ -317,9 +468,59 @@ class Mount:
         return "\n".join(report)
 
 
+# Rows of a PostgreSQL schema whose foreign keys point nowhere: one query
+# per foreign key, made from the catalog.
+PG_FOREIGN_KEYS = """
+SELECT c.conname, c.conrelid::regclass::text, c.confrelid::regclass::text,
+       ARRAY(SELECT a.attname::text FROM unnest(c.conkey) WITH ORDINALITY
+             AS k(n, i) JOIN pg_attribute a ON a.attrelid = c.conrelid
+             AND a.attnum = k.n ORDER BY k.i),
+       ARRAY(SELECT a.attname::text FROM unnest(c.confkey) WITH ORDINALITY
+             AS k(n, i) JOIN pg_attribute a ON a.attrelid = c.confrelid
+             AND a.attnum = k.n ORDER BY k.i)
+FROM pg_constraint c
+WHERE c.contype = 'f' AND c.connamespace = current_schema()::regnamespace
+ORDER BY c.conname"""
+
+
+def pg_integrity(db):
+    """The foreign keys of a PostgreSQL database checked row by row, as
+    SQLite's foreign_key_check does, and every row of every table read."""
+    problems = []
+    con = pg_connect(db)
+    try:
+        cur = con.cursor()
+        cur.execute(PG_FOREIGN_KEYS)
+        for name, child, parent, cols, pcols in cur.fetchall():
+            cur.execute(
+                "SELECT count(*) FROM %s c WHERE %s AND NOT EXISTS "
+                "(SELECT 1 FROM %s p WHERE %s)" % (
+                    child, " AND ".join("c.%s IS NOT NULL" % c for c in cols),
+                    parent, " AND ".join("p.%s = c.%s" % (p, c)
+                                         for p, c in zip(pcols, cols))))
+            n = cur.fetchone()[0]
+            if n:
+                problems.append("foreign key %s: %d rows of %s point nowhere"
+                                % (name, n, child))
+        cur.execute("SELECT table_name FROM information_schema.tables "
+                    "WHERE table_schema = current_schema() AND "
+                    "table_type = 'BASE TABLE'")
+        for (table,) in cur.fetchall():
+            cur.execute("SELECT * FROM %s" % table)
+            cur.fetchall()
+    except psycopg2.Error as e:
+        problems.append(str(e).strip())
+    finally:
+        con.close()
+    return problems
+
+
 def integrity(db):
     """PRAGMA integrity_check and foreign_key_check of a database file, or
-    None when there is no SQLite database at db (a test replaced it)."""
+    None when there is no SQLite database at db (a test replaced it); the
+    foreign keys of a PostgreSQL database."""
+    if is_pg(db):
+        return pg_integrity(db)
     if not os.path.exists(db):
         return None
     try:
@@ -355,10 +556,11 @@ def valgrind_errors(log):
 
 
 @pytest.fixture
-def mount_factory(workdir):
+def mount_factory(workdir, db_factory):
     """Starts mounts; unmounts each at teardown, checking that the daemon
     exits 0, that no sanitizer or valgrind report was made, and that the
-    database passes SQLite's integrity and foreign key checks."""
+    database passes SQLite's integrity and foreign key checks (on
+    PostgreSQL, the foreign key checks). Its databases outlive it."""
     mounts = []
 
     def start(db, name="mnt", options=(), mode=None, wrap=()):

@@ -7,17 +7,16 @@ change and conflict through a plain folder (taskctl checkout and sync).
 
 Needs TASKFS_TEST_PG, the URI of a database whose user may create schemas
 (tools/run-tests starts a cluster and sets it); each test works in a
-schema of its own."""
+schema of its own (conftest's pg_uri)."""
 import os
 import subprocess
 import tempfile
 import time
 import urllib.parse
-import uuid
 
 import pytest
 
-from conftest import TASKFS, Taskctl, read, write
+from conftest import TASKFS, Taskctl, psql, read, write
 
 BASE = os.environ.get("TASKFS_TEST_PG")
 
@@ -26,25 +25,6 @@ pytestmark = pytest.mark.skipif(not BASE, reason="TASKFS_TEST_PG is not set")
 
 def password_of(uri):
     return urllib.parse.urlsplit(uri).password
-
-
-def psql(uri, sql):
-    """Runs sql with psql, as another program would; returns its output."""
-    p = subprocess.run(["psql", "-X", "-q", "-A", "-t", "-v",
-                        "ON_ERROR_STOP=1", "-d", uri, "-c", sql],
-                       capture_output=True, text=True, timeout=30)
-    assert p.returncode == 0, p.stderr
-    return p.stdout.strip()
-
-
-@pytest.fixture
-def pg_uri():
-    """The URI of a fresh schema of the test database, dropped after."""
-    schema = "it_" + uuid.uuid4().hex[:12]
-    psql(BASE, "CREATE SCHEMA " + schema)
-    sep = "&" if "?" in BASE else "?"
-    yield BASE + sep + "options=-csearch_path%3D" + schema
-    psql(BASE, "DROP SCHEMA %s CASCADE" % schema)
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import filecmp
 import os
 import re
 import shutil
-import sqlite3
 import subprocess
 import time
 
@@ -124,20 +123,17 @@ def test_plain_sql_change_shows(mounted):
     path = m.path(session, "tasks", "planned", t["id"] + ".md")
     text = read(path)
     fh = open(path)  # an open reader keeps its snapshot
-    db = sqlite3.connect(ctl.db)
-    db.execute("UPDATE tasks SET progress = 42, title = 'Renamed by SQL' "
-               "WHERE id = ?", (t["id"],))
-    db.commit()
-    db.close()
+    ctl.sql("UPDATE tasks SET progress = 42, title = 'Renamed by SQL' "
+            "WHERE id = ?", (t["id"],))
     eventually(lambda: "- **Progress**: 42%" in read(path))
     new = read(path)
     assert "# Renamed by SQL `%s`" % t["id"] in new
     assert os.stat(path).st_size == len(new.encode())
     assert fh.read() == text
     fh.close()
-    hist = sqlite3.connect(ctl.db).execute(
+    hist = ctl.sql(
         "SELECT source FROM history WHERE rec = ? AND field = 'progress'",
-        (t["id"],)).fetchall()
+        (t["id"],))
     assert hist == [("sql",)]
 
 

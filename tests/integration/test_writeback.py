@@ -5,7 +5,6 @@ the database checked after each."""
 import errno
 import os
 import re
-import sqlite3
 import subprocess
 import time
 
@@ -273,15 +272,13 @@ def test_bad_input_is_held(env):
                            "- **Progress**: %d%%" % t["progress"],
                            "- **Progress**: 140%"))
     assert bad != text
-    rev = sqlite3.connect(ctl.db).execute(
-        "SELECT rev FROM revision").fetchone()[0]
+    rev = ctl.sql("SELECT rev FROM revision")[0][0]
     f = open(p, "w")
     f.write(bad)
     with pytest.raises(OSError) as e:
         f.close()
     assert e.value.errno == errno.EBADMSG
-    assert sqlite3.connect(ctl.db).execute(
-        "SELECT rev FROM revision").fetchone()[0] == rev
+    assert ctl.sql("SELECT rev FROM revision")[0][0] == rev
     assert read(p) == bad
     err = gpath(m, session, "frontend.error")
     report = read(err)
