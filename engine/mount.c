@@ -17,7 +17,8 @@
 /* An operation waiting for the sync log. */
 struct pending_op {
   const char *type; /* a literal: "render", "save" */
-  char *file, *session;
+  struct vnode f;   /* its path is made when written: the store may not
+                       be able to name it when the operation fails */
   int64_t started_ns, ended_ns;
   int rc;
   char *error; /* what failed, or NULL */
@@ -195,9 +196,9 @@ int mount_save(struct mount *m, const struct vnode *f, const char *text,
   if (rc != ENG_OK && rc != ENG_PARSE) {
     str_set(&m->msg, store_errmsg(m->st));
     *why = m->msg;
-    /* A database that cannot be written could not take the engine's
-     * record of the save either: it goes to the sync log later. */
-    if (rc == ENG_BUSY || rc == ENG_FULL || rc == ENG_READONLY)
+    /* A save the engine could not record (a database that cannot be
+     * written, a server out of reach) goes to the sync log later. */
+    if (res->unrecorded)
       mount_syncop_queue(m, "save", f, t0, rc, m->msg);
   }
   m->gen++;
@@ -209,11 +210,9 @@ void mount_syncop_queue(struct mount *m, const char *type,
                         const char *error) {
   XGROW(m->ops, m->capops, m->nops + 1);
   struct pending_op *o = &m->ops[m->nops++];
-  struct buf path = BUF_INIT;
-  view_path(m->st, f, &path);
   o->type = type;
-  o->file = buf_detach(&path, NULL);
-  o->session = xstrdup(f->session);
+  vnode_init(&o->f);
+  vnode_copy(&o->f, f);
   o->started_ns = started_ns;
   o->ended_ns = time_now_ns();
   o->rc = rc;
@@ -231,11 +230,14 @@ void mount_syncops_flush(struct mount *m) {
   /* Renders are never held up by a locked database. */
   store_set_busy_ms(m->st, SYNCOPS_BUSY_MS);
   int rc = store_begin(m->st);
+  struct buf path = BUF_INIT;
   for (size_t i = 0; i < m->nops && rc == ENG_OK; i++) {
     struct pending_op *o = &m->ops[i];
+    buf_truncate(&path, 0);
+    view_path(m->st, &o->f, &path);
     struct syncop op = {.type = o->type,
-                        .file = o->file,
-                        .session_id = o->session,
+                        .file = path.ptr,
+                        .session_id = o->f.session,
                         .started_ns = o->started_ns,
                         .ended_ns = o->ended_ns,
                         .status = o->rc ? "error" : "ok",
@@ -243,6 +245,7 @@ void mount_syncops_flush(struct mount *m) {
                         .error = o->error};
     rc = store_syncop_add(m->st, &op);
   }
+  buf_release(&path);
   if (rc == ENG_OK && (m->written += (int64_t)m->nops) >= SYNCOPS_PRUNE_EVERY) {
     rc = store_syncops_prune(m->st, SYNCOPS_MAX_ROWS, SYNCOPS_MAX_DAYS);
     m->written = 0;
@@ -262,8 +265,7 @@ size_t mount_syncops_pending(const struct mount *m) { return m->nops; }
 
 void mount_syncops_drop(struct mount *m) {
   for (size_t i = 0; i < m->nops; i++) {
-    free(m->ops[i].file);
-    free(m->ops[i].session);
+    vnode_release(&m->ops[i].f);
     free(m->ops[i].error);
   }
   m->nops = 0;

@@ -121,36 +121,43 @@ static bool stem(const char *name, const char *suffix, struct buf *out) {
   return true;
 }
 
-/* Finds the session whose directory is called name. */
+/* A session whose id is not a safe name: the made names compared. */
+static int lookup_session_made(struct store *st, const char *name,
+                               struct vnode *out) {
+  struct session *v;
+  size_t n;
+  int rc = store_session_list(st, false, &v, &n);
+  if (rc)
+    return rc;
+  rc = ENG_NOTFOUND;
+  struct buf b = BUF_INIT;
+  for (size_t i = 0; i < n && rc; i++) {
+    buf_truncate(&b, 0);
+    name_for_file(v[i].id, &b);
+    if (strcmp(b.ptr, name) == 0) {
+      make(out, VK_SESSION, v[i].id, NULL);
+      rc = ENG_OK;
+    }
+  }
+  buf_release(&b);
+  store_sessions_free(v, n);
+  return rc;
+}
+
+/* The session whose directory is called name. A store that fails is
+ * that failure, not "no such file". */
 static int lookup_session(struct store *st, const char *name,
                           struct vnode *out) {
   struct session s;
   session_init(&s);
-  int rc = ENG_NOTFOUND;
-  if (name_is_safe(name) && store_session_get(st, name, &s) == ENG_OK &&
-      !s.deleted) {
+  int rc = name_is_safe(name) ? store_session_get(st, name, &s) : ENG_NOTFOUND;
+  if (rc == ENG_OK && !s.deleted) {
     make(out, VK_SESSION, s.id, NULL);
-    rc = ENG_OK;
-  } else if (strchr(name, '~')) {
-    /* A session whose id is not a safe name: compare the made names. */
-    struct session *v;
-    size_t n;
-    if ((rc = store_session_list(st, false, &v, &n)))
-      goto out;
+  } else if (rc == ENG_OK || rc == ENG_NOTFOUND) {
     rc = ENG_NOTFOUND;
-    struct buf b = BUF_INIT;
-    for (size_t i = 0; i < n && rc; i++) {
-      buf_truncate(&b, 0);
-      name_for_file(v[i].id, &b);
-      if (strcmp(b.ptr, name) == 0) {
-        make(out, VK_SESSION, v[i].id, NULL);
-        rc = ENG_OK;
-      }
-    }
-    buf_release(&b);
-    store_sessions_free(v, n);
+    if (strchr(name, '~'))
+      rc = lookup_session_made(st, name, out);
   }
-out:
   session_release(&s);
   return rc;
 }
@@ -159,11 +166,13 @@ static int lookup_group(struct store *st, const char *session,
                         const char *stem_name, struct vnode *out) {
   struct group g;
   group_init(&g);
-  int rc = ENG_NOTFOUND;
-  if (name_is_safe(stem_name) &&
-      store_group_find(st, session, stem_name, &g) == ENG_OK) {
+  int rc = name_is_safe(stem_name)
+               ? store_group_find(st, session, stem_name, &g)
+               : ENG_NOTFOUND;
+  if (rc == ENG_OK) {
     make(out, VK_GROUP_MD, session, g.id);
-    rc = ENG_OK;
+  } else if (rc != ENG_NOTFOUND) {
+    goto out;
   } else if (strchr(stem_name, '~')) {
     struct group *v;
     size_t n;
@@ -191,17 +200,25 @@ static int lookup_task(struct store *st, const char *session, int status,
                        const char *stem_name, struct vnode *out) {
   struct task t;
   task_init(&t);
-  int rc = ENG_NOTFOUND;
-  if (id_is_valid(stem_name) && store_task_get(st, stem_name, &t) == ENG_OK) {
+  int rc =
+      id_is_valid(stem_name) ? store_task_get(st, stem_name, &t) : ENG_NOTFOUND;
+  if (rc == ENG_OK) {
     struct group g;
     group_init(&g);
-    if (!t.deleted && t.status == status && str_eq(t.session_id, session) &&
-        store_group_get(st, t.group_id, &g) == ENG_OK && !g.deleted) {
-      make(out, VK_TASK_MD, session, t.id);
-      out->status = status;
-      rc = ENG_OK;
+    rc = ENG_NOTFOUND;
+    if (!t.deleted && t.status == status && str_eq(t.session_id, session)) {
+      int grc = store_group_get(st, t.group_id, &g);
+      if (grc == ENG_OK && !g.deleted) {
+        make(out, VK_TASK_MD, session, t.id);
+        out->status = status;
+        rc = ENG_OK;
+      } else if (grc != ENG_OK && grc != ENG_NOTFOUND) {
+        rc = grc;
+      }
     }
     group_release(&g);
+  } else if (rc != ENG_NOTFOUND) {
+    goto out;
   } else if (strchr(stem_name, '~')) {
     char **ids;
     size_t n;

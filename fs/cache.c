@@ -170,10 +170,14 @@ int cache_content(struct fs *fs, struct node *n, struct content **out) {
   }
   int64_t version = 0;
   int rc = cache_version(fs, n, &version);
-  if (rc)
+  if (rc && (rc == -ENOENT || !n->cache))
     return rc;
-  if (n->cache && n->cache->version == version && version > 0) {
-    n->cache_gen = gen;
+  if (rc || (n->cache && n->cache->version == version && version > 0)) {
+    /* The same rendering; or the store cannot be read now (a server out
+     * of reach), and what the mount holds is served, as the kernel serves
+     * the pages it holds, until the store answers again. */
+    if (!rc)
+      n->cache_gen = gen;
     cache_touch(fs, n);
     *out = n->cache;
     return 0;
@@ -205,8 +209,10 @@ int cache_stat(struct fs *fs, struct node *n, off_t *size, int64_t *mtime_ns) {
     int64_t version = n->last_version;
     if (n->cache_gen != mount_gen(fs->mount)) {
       int rc = cache_version(fs, n, &version);
-      if (rc)
+      if (rc == -ENOENT)
         return rc;
+      if (rc)
+        version = n->last_version; /* unread: what the mount holds */
     }
     if (version == n->last_version) {
       n->cache_gen = mount_gen(fs->mount);

@@ -93,7 +93,17 @@ static void keep_unsaved(struct fs *fs, struct node *n, const char *text,
              : kind == VK_NOTES_MD ? VK_NOTES
                                    : VK_SESSION;
   struct buf name = BUF_INIT;
-  view_name(fs_store(fs), &n->v, &name);
+  if (view_name(fs_store(fs), &n->v, &name) != ENG_OK || name.len == 0) {
+    /* The store cannot name it now (a server out of reach): the name
+     * the kernel looked it up by, else its record's. */
+    buf_truncate(&name, 0);
+    if (n->knames) {
+      buf_adds(&name, n->knames->name);
+    } else if (n->v.record) {
+      name_for_file(n->v.record, &name);
+      buf_adds(&name, ".md");
+    }
+  }
   int dfd = node_open_vdir(fs, &dir, true);
   int rc = dfd < 0 ? dfd : write_unsaved(dfd, &name, text, len);
   if (dfd >= 0)

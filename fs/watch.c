@@ -43,6 +43,7 @@ struct watch {
   pthread_cond_t done; /* a pass ended */
   bool stop;
   bool kick;               /* watch_sync asks for a pass now */
+  bool unreachable;        /* the last pass could not read the store */
   uint64_t started, ended; /* passes */
   /* Only the watcher's thread uses these. */
   struct store *st;
@@ -236,11 +237,16 @@ static void mark(struct pass *p, const struct change *c) {
 }
 
 /* The changes committed since the last pass. */
-static void read_changes(struct pass *p) {
+/* Reads what changed since the last pass; false when the store cannot be
+ * read now (a server out of reach): nothing is known to have changed,
+ * and the kernel keeps what it holds until the store answers again. */
+static bool read_changes(struct pass *p) {
   struct watch *w = p->w;
   int64_t rev = store_revision(w->st);
+  if (rev == 0 && w->rev > 0)
+    return false;
   if (rev == w->rev)
-    return;
+    return true;
   struct change *c = NULL;
   size_t n = 0;
   if (rev < w->rev || store_changes_since(w->st, w->rev, NULL, CHANGES_MAX + 1,
@@ -254,6 +260,7 @@ static void read_changes(struct pass *p) {
   }
   store_changes_free(c, n);
   w->rev = rev;
+  return true;
 }
 
 static int cmp_str(const void *a, const void *b) {
@@ -494,10 +501,11 @@ static void run_pass(struct fs *fs, struct watch *w, bool commits) {
   hmap_init(&p.tasks);
   hmap_init(&p.groups);
   hmap_init(&p.sessions);
-  if (commits) {
-    read_changes(&p);
+  w->unreachable = commits && !read_changes(&p);
+  if (w->unreachable)
+    goto out;
+  if (commits)
     read_drafts(w, &p);
-  }
   fs_lock(fs);
   fs_refresh(fs);
   p.all = w->all;
@@ -514,6 +522,7 @@ static void run_pass(struct fs *fs, struct watch *w, bool commits) {
   w->nstale = 0;
   fs_unlock(fs);
   send_notes(fs, w);
+out:;
   struct hmap *maps[] = {&p.tasks, &p.groups, &p.sessions};
   for (size_t i = 0; i < 3; i++) {
     hmap_each(maps[i], free_mark, NULL);
@@ -537,7 +546,7 @@ static void wake(struct watch *w) {
 static bool wait_stop(struct watch *w, int ms, bool *kicked) {
   struct pollfd p[2] = {{.fd = w->wake, .events = POLLIN},
                         {.fd = store_notify_fd(w->st), .events = POLLIN}};
-  if (p[1].fd < 0 && ms > POLL_MS)
+  if (p[1].fd < 0 && ms > POLL_MS && !w->unreachable)
     ms = POLL_MS;
   if (poll(p, 2, ms) > 0 && (p[0].revents & POLLIN)) {
     uint64_t n;
@@ -560,7 +569,10 @@ static void *watch_main(void *arg) {
   bool kicked, commits = false;
   /* After a pass for commits the store is asked again at once: what came
    * during that pass may wait in the connection, not on its socket. */
-  while (!wait_stop(w, commits ? 0 : (int)(IDLE_PASS_NS / 1000000), &kicked)) {
+  /* A store out of reach is tried again at the idle pace. */
+  while (!wait_stop(
+      w, commits && !w->unreachable ? 0 : (int)(IDLE_PASS_NS / 1000000),
+      &kicked)) {
     /* No lock: the connection is the watcher's own. */
     commits = store_poll(w->st) || kicked;
     int64_t now = time_mono_ns();

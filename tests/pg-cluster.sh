@@ -7,6 +7,7 @@
 #   tests/pg-cluster.sh start DIR [ADDR,...]   prints the URI of its test
 #                                              database (on the socket)
 #   tests/pg-cluster.sh restart DIR            stops and starts it again
+#   tests/pg-cluster.sh resume DIR             starts it again after stop
 #   tests/pg-cluster.sh stop DIR               stops it (the folder stays)
 #
 # The database "taskfs_test" belongs to the role "taskfs", which logs in
@@ -15,8 +16,8 @@
 # the addresses listened on. The tests give the
 # password in URIs to check that it is never shown.
 set -eu
-cmd=${1:?usage: pg-cluster.sh start|restart|stop DIR}
-dir=${2:?usage: pg-cluster.sh start|restart|stop DIR}
+cmd=${1:?usage: pg-cluster.sh start|restart|resume|stop DIR}
+dir=${2:?usage: pg-cluster.sh start|restart|resume|stop DIR}
 bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 [ -x "$bin/initdb" ] || { echo "pg-cluster.sh: no PostgreSQL server installed" >&2; exit 1; }
 as_pg() {
@@ -49,6 +50,10 @@ EOF
   chmod 711 "$dir"
   echo "postgresql://taskfs:taskfs-secret@/taskfs_test?host=$dir&port=$port"
   ;;
+resume)
+  as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
+    -o "$(cat "$dir/options")" start >/dev/null
+  ;;
 restart)
   as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -m fast -w \
     -o "$(cat "$dir/options")" restart >/dev/null
@@ -58,7 +63,7 @@ stop)
   as_pg "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
   ;;
 *)
-  echo "usage: pg-cluster.sh start|restart|stop DIR" >&2
+  echo "usage: pg-cluster.sh start|restart|resume|stop DIR" >&2
   exit 2
   ;;
 esac

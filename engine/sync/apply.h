@@ -36,9 +36,10 @@ struct ctx {
   struct buf path;       /* of the file, for labels */
 };
 
-/* Records an operation in the sync log (see sync.c). */
+/* Records an operation in the sync log (see sync.c); res->unrecorded says
+ * whether the log could not take it. */
 void sync_record(struct store *st, const char *type, const struct vnode *f,
-                 int64_t t0, int rc, const struct save_result *res);
+                 int64_t t0, int rc, struct save_result *res);
 
 char *apply_norm_text(const char *s);
 char *apply_norm_line(const char *s);

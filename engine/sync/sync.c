@@ -39,17 +39,17 @@ static int64_t now_ns(void) {
  * is what failed) is not the operation's failure. */
 static void record_in(struct store *st, const char *type,
                       const char *session_id, const struct vnode *f, int64_t t0,
-                      int rc, const struct save_result *res);
+                      int rc, struct save_result *res);
 
 void sync_record(struct store *st, const char *type, const struct vnode *f,
-                 int64_t t0, int rc, const struct save_result *res) {
+                 int64_t t0, int rc, struct save_result *res) {
   record_in(st, type, f ? f->session : NULL, f, t0, rc, res);
 }
 
 /* The same for an operation of a session that no file names. */
 static void record_in(struct store *st, const char *type,
                       const char *session_id, const struct vnode *f, int64_t t0,
-                      int rc, const struct save_result *res) {
+                      int rc, struct save_result *res) {
   struct buf path = BUF_INIT;
   if (f)
     view_path(st, f, &path);
@@ -79,8 +79,9 @@ static void record_in(struct store *st, const char *type,
     op.error = err;
   }
   char *msg = xstrdup(store_errmsg(st)); /* keep the caller's message */
-  if (!store_in_transaction(st))
-    store_syncop_add(st, &op);
+  bool added = !store_in_transaction(st) && store_syncop_add(st, &op) == ENG_OK;
+  if (res)
+    res->unrecorded = !added;
   store_fail(st, rc, "%s", msg);
   free(msg);
   free(err);

@@ -28,9 +28,10 @@ struct save_result {
   struct vnode file; /* the file the text was saved as */
   struct buf report; /* "line N: error|warning: ..." lines */
   int errors, warnings;
-  int changes;   /* fields and records changed */
-  int conflicts; /* conflicts recorded for a person to resolve */
-  int64_t rev;   /* the file's revision after the save */
+  int changes;     /* fields and records changed */
+  int conflicts;   /* conflicts recorded for a person to resolve */
+  int64_t rev;     /* the file's revision after the save */
+  bool unrecorded; /* the sync log could not take the save's record */
 };
 
 void save_result_init(struct save_result *r);

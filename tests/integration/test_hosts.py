@@ -11,6 +11,7 @@ kept beside its file, and the server's indexes pass amcheck.
 Needs root (network namespaces, veth pairs) and a PostgreSQL server
 installed (tests/pg-cluster.sh starts a cluster of this module's own that
 listens on the hosts' links)."""
+import errno
 import glob
 import os
 import random
@@ -125,6 +126,12 @@ class Server:
 
     def restart(self):
         sh(CLUSTER, "restart", self.dir)
+
+    def down(self):
+        sh(CLUSTER, "stop", self.dir)
+
+    def up(self):
+        sh(CLUSTER, "resume", self.dir)
 
     def stop(self):
         sh(CLUSTER, "stop", self.dir, check=False)
@@ -422,3 +429,47 @@ def test_saves_through_restarts_kills_and_a_link_down(team, net):
     gone = [w for w in failed if (w[1], w[2]) not in values and
             not any("### %s `%s`" % (w[2], w[1]) in t for t in kept)]
     assert not gone, "failed and not kept: %s" % gone[:10]
+
+
+def test_server_down(team):
+    """With the server stopped, what a host has read stays readable; a
+    save fails with EIO and its text is kept beside the file; once the
+    server is back the daemon connects by itself, the next save is
+    stored, and the failed one is in meta/sync_status.md and taskctl
+    stats."""
+    server, schema, ctl, session, mounts = team
+    m = mounts[1]
+    t = group_tasks(ctl, session, "frontend")[0]
+    path = m.path(session, "task_groups", "frontend.md")
+    text = read(path)
+    head = block_of(text, t["id"]).split("\n", 1)[0]
+    server.down()
+    try:
+        assert read(path) == text
+        assert os.stat(path).st_size == len(text.encode())
+        with pytest.raises(OSError) as e:
+            write(path, text.replace(head, "### While down `%s`" % t["id"]))
+        assert e.value.errno == errno.EIO
+        assert "failed" in m.log() and "the text is kept in" in m.log()
+    finally:
+        server.up()
+    kept = [f for f in os.listdir(os.path.dirname(path))
+            if f.startswith("frontend.md.unsaved-")]
+    assert len(kept) == 1, (os.listdir(os.path.dirname(path)), m.log()[-1500:])
+    assert "### While down `%s`" % t["id"] in read(
+        os.path.join(os.path.dirname(path), kept[0]))
+
+    def saved():
+        try:
+            write(path, read(path).replace(
+                block_of(read(path), t["id"]).split("\n", 1)[0],
+                "### Back up `%s`" % t["id"]))
+        except OSError:
+            return False
+        return ctl.task(t["id"])["title"] == "Back up"
+    eventually(saved, "a save once the server is back", timeout=30)
+    status = read(m.path(session, "meta", "sync_status.md"))
+    errors = status.split("Last Errors", 1)[1]
+    assert "frontend.md" in errors, status
+    stats = ctl.run("stats", "--session", session).stdout
+    assert "error" in stats.lower(), stats
