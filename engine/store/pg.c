@@ -420,7 +420,7 @@ int pg_run(struct store *st, int slot, const char *sql, struct pg_params *p,
     return rc;
   }
   const char *text = pg(st)->sql[slot];
-  bool savepoint = st->in_write && is_write(text) &&
+  bool savepoint = st->in_write && !pg(st)->bulk && is_write(text) &&
                    PQtransactionStatus(pg(st)->conn) == PQTRANS_INTRANS;
   if (savepoint && (rc = simple(st, PG_SAVEPOINT, "SAVEPOINT taskfs_stmt"))) {
     params_release(p);
@@ -1026,6 +1026,7 @@ static void pg_rollback(struct store *st) {
   if (t == PQTRANS_INTRANS || t == PQTRANS_INERROR)
     simple(st, PG_ROLLBACK, "ROLLBACK");
   pg(st)->in_transaction = false;
+  pg(st)->bulk = false;
 }
 
 /* One attempt: BEGIN, the source of the changes, and the row lock on the
@@ -1270,4 +1271,10 @@ const struct store_ops store_pg_ops = {
     .check = pg_check,
     .dbbackup_write = pg_dbbackup_write,
     .restore = pg_restore,
+    .raw_count = pg_raw_count,
+    .raw_read = pg_raw_read,
+    .raw_begin = pg_raw_begin,
+    .raw_insert = pg_raw_insert,
+    .raw_set_revision = pg_raw_set_revision,
+    .raw_end = pg_raw_end,
 };
