@@ -49,6 +49,8 @@ enum opt {
   O_LIST,
   O_WATCH,
   O_GRACE,
+  O_FROM,
+  O_TO,
   O_COUNT
 };
 #define OPT_BIT(o) (1u << (o))
@@ -187,6 +189,8 @@ int cmd_export(struct ctl *c);
 int cmd_backup(struct ctl *c);
 int cmd_restore(struct ctl *c);
 int cmd_check(struct ctl *c);
+int cmd_copy(struct ctl *c);
+int check_copy(struct ctl *c);
 int cmd_session_create(struct ctl *c);
 int cmd_session_list(struct ctl *c);
 int cmd_session_show(struct ctl *c);
