@@ -804,6 +804,7 @@ int ctl_open(struct ctl *c, enum open_mode mode) {
 static void ctl_release(struct ctl *c, struct cmdline *cl) {
   ops_release(&c->ops);
   store_close(c->st);
+  free(c->db_alloc);
   for (int o = 0; o < O_COUNT; o++)
     strlist_clear(&c->opt[o]);
   strlist_clear(&cl->words);

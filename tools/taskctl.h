@@ -68,6 +68,7 @@ enum open_mode {
 struct ctl {
   const char *db_path; /* -d, else $TASKFS_DB, else the default path */
   bool db_default;     /* db_path is the default under the cwd */
+  char *db_alloc;      /* what db_path points to when a command set it */
   bool json;           /* --json */
   int busy_ms;         /* --busy-timeout */
   const char **pos;    /* positional arguments after the command words */

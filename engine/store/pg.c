@@ -986,7 +986,17 @@ static int pg_open(struct store *st, const char *target, int flags) {
              : strstr(msg.ptr, "password") || strstr(msg.ptr, "authentication")
                  ? ENG_PERM
                  : ENG_DB;
-    store_fail(st, rc, "cannot connect to database %s: %s", st->path, msg.ptr);
+    if (strstr(msg.ptr, "no password supplied"))
+      store_fail(st, rc,
+                 "cannot connect to database %s: the server asks for a "
+                 "password and none was given; give it in the environment "
+                 "(PGPASSWORD), in ~/.pgpass (or the file PGPASSFILE "
+                 "names), in a service file (service=NAME), or in the URI "
+                 "given with -d",
+                 st->path);
+    else
+      store_fail(st, rc, "cannot connect to database %s: %s", st->path,
+                 msg.ptr);
     buf_release(&msg);
     return rc;
   }

@@ -17,7 +17,7 @@ import uuid
 
 import pytest
 
-from conftest import TASKFS, Taskctl, read, write
+from conftest import TASKCTL, TASKFS, Taskctl, read, write
 
 BASE = os.environ.get("TASKFS_TEST_PG")
 
@@ -75,8 +75,6 @@ def test_taskctl_init_and_no_password(pg_uri):
     assert "not-the-password" not in p.stdout + p.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="taskctl check prints the database "
-                   "argument as given (tools/cmd_db.c), not store_path()")
 def test_taskctl_check_shows_no_password(pg_uri):
     ctl = Taskctl(pg_uri)
     ctl.run("init")
@@ -253,8 +251,6 @@ def test_folder_conflict_with_psql(pg_checkout):
     assert os.path.exists(path[:-3] + ".conflict.md")
 
 
-@pytest.mark.xfail(strict=True, reason="taskctl checkout records the "
-                   "database argument as given (tools/cmd_folder.c)")
 def test_folder_state_holds_no_password(pg_checkout):
     ctl, session, top, tree = pg_checkout
     secret = password_of(ctl.db)
@@ -262,3 +258,33 @@ def test_folder_state_holds_no_password(pg_checkout):
         for n in names:
             with open(os.path.join(root, n), "rb") as f:
                 assert secret.encode() not in f.read(), os.path.join(root, n)
+
+
+def test_folder_sync_with_libpq_credentials(pg_checkout):
+    """The state names the database without its password: a sync without
+    -d connects with libpq's credentials, and says how to give them when
+    there are none; -d with the password works as well."""
+    ctl, session, top, tree = pg_checkout
+    secret = password_of(ctl.db)
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("TASKFS_DB", "PGPASSWORD", "PGPASSFILE",
+                        "PGSERVICEFILE")}
+    env["PGPASSFILE"] = os.path.join(tree, "no-such-pgpass")
+    p = subprocess.run([TASKCTL, "sync", tree], capture_output=True,
+                       text=True, env=env, timeout=60)
+    assert p.returncode != 0
+    assert "asks for a password and none was given" in p.stderr, p.stderr
+    assert "PGPASSWORD" in p.stderr and "~/.pgpass" in p.stderr
+    assert secret not in p.stdout + p.stderr
+    env["PGPASSWORD"] = secret
+    p = subprocess.run([TASKCTL, "sync", tree], capture_output=True,
+                       text=True, env=env, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert secret not in p.stdout + p.stderr
+    folder_sync(ctl, tree)
+    # Another database is refused, without showing either password.
+    other = ctl.db.replace("options=", "application_name=x&options=")
+    p = subprocess.run([TASKCTL, "-d", other, "sync", tree],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 4 and "is a checkout of the database" in p.stderr
+    assert secret not in p.stdout + p.stderr
