@@ -344,17 +344,23 @@ static void test_into_initialised(void) {
   free(dst_path);
 }
 
+/* The source with a row every target refuses: a task of no group,
+ * written by plain SQL past the checks. */
+static struct store *make_bad_source(const char *path) {
+  store_close(make_source(path));
+  sql(path, "PRAGMA foreign_keys = OFF; DROP TRIGGER tasks_session_insert;"
+            " INSERT INTO tasks (id, session_id, group_id, title)"
+            " VALUES ('zz_orphan', 's1', 'no_such_group', 'Orphan')");
+  return open_at(path);
+}
+
 /* A row the target refuses (a task of no group, written into the source
  * by plain SQL) fails the copy at the tasks: a new file is removed, an
  * initialised one keeps no row and its triggers. */
 static void test_failure_half_way(void) {
   char *src_path = tmp_path("bad-src.db"), *dst_path = tmp_path("bad.db");
   char *init_path = tmp_path("bad-init.db");
-  store_close(make_source(src_path));
-  sql(src_path, "PRAGMA foreign_keys = OFF; DROP TRIGGER tasks_session_insert;"
-                " INSERT INTO tasks (id, session_id, group_id, title)"
-                " VALUES ('zz_orphan', 's1', 'no_such_group', 'Orphan')");
-  struct store *src = open_at(src_path);
+  struct store *src = make_bad_source(src_path);
   struct store_copy_stats s;
   int rc = store_copy(src, dst_path, &s);
   OK(rc != ENG_OK, "the copy fails");
@@ -419,10 +425,34 @@ static void test_pg(void) {
   store_close(back);
   store_close(p1);
   store_close(src);
+
+  /* A failure half-way leaves the schema empty, its triggers on. */
+  char *pg3 = fixture_pg_target(), *bad_path = tmp_path("pg-bad.db");
+  src = make_bad_source(bad_path);
+  OK(store_copy(src, pg3, &s) != ENG_OK, "the copy fails");
+  OK(strstr(store_errmsg(src), "tasks"), "%s", store_errmsg(src));
+  struct store *p3 = open_at(pg3);
+  INT_EQ(store_revision(p3), 0);
+  struct session *v;
+  size_t n;
+  RC_OK(store_session_list(p3, true, &v, &n), p3);
+  INT_EQ(n, 0);
+  store_sessions_free(v, n);
+  struct session x;
+  session_init(&x);
+  x.id = xstrdup("s9");
+  x.title = xstrdup("After");
+  RC_OK(store_session_insert(p3, &x), p3);
+  session_release(&x);
+  INT_EQ(store_revision(p3), 1);
+  store_close(p3);
+  store_close(src);
   free(pg1);
   free(pg2);
+  free(pg3);
   free(src_path);
   free(back_path);
+  free(bad_path);
 }
 
 int main(void) {

@@ -86,6 +86,26 @@ def test_taskctl_check_shows_no_password(pg_uri):
     assert password_of(pg_uri) not in p.stdout + p.stderr
 
 
+def test_taskctl_whole_database_commands_on_a_server(pg_uri, workdir):
+    """backup --list and restore know a server's database: they say what
+    to use instead, without the password, and make no file of the URI."""
+    ctl = Taskctl(pg_uri)
+    ctl.run("init")
+    secret = password_of(pg_uri)
+    p = ctl.run("backup", "--list", check=False)
+    assert p.returncode == 4 and "pg_dump" in p.stderr, p.stderr
+    assert secret not in p.stdout + p.stderr
+    f = Taskctl(os.path.join(workdir, "file.db"))
+    f.run("demo")
+    f.run("backup", os.path.join(workdir, "b.db"))
+    before = set(os.listdir(workdir))
+    p = ctl.run("restore", os.path.join(workdir, "b.db"), check=False)
+    assert p.returncode == 4 and "pg_restore" in p.stderr, p.stderr
+    assert secret not in p.stdout + p.stderr
+    assert set(os.listdir(workdir)) == before
+    assert ctl.json("session", "list") == []
+
+
 def test_tree(pg_mounted):
     m, ctl, session = pg_mounted
     assert os.listdir(m.mnt) == [session]
