@@ -33,6 +33,9 @@ static const struct eng_result results[] = {
     [ENG_TOOBIG] = {"too_big", "too large", EFBIG, EXIT_INVALID, ""},
     [ENG_PERM] = {"not_permitted", "not permitted", EPERM, EXIT_FAIL, ""},
     [ENG_GONE] = {"gone", "database file is gone", ESTALE, EXIT_NODB, ""},
+    [ENG_NOTEMPTY] = {"not_empty", "target database is not empty", ENOTEMPTY,
+                      EXIT_NOTEMPTY,
+                      "copy into a new database or an empty one"},
 };
 
 const struct eng_result *eng_result(int rc) {

@@ -31,6 +31,7 @@ enum eng_rc {
   ENG_TOOBIG,   /* a file or value beyond a documented limit */
   ENG_PERM,     /* the operation is not allowed on this file */
   ENG_GONE,     /* the database file was deleted or is unusable */
+  ENG_NOTEMPTY, /* a copy's target database already holds data */
 };
 
 /* The exit statuses of the command-line tools (taskctl). */
@@ -46,6 +47,7 @@ enum eng_exit {
   /* sync of a checkout: the pass ran, and ... */
   EXIT_CONFLICTS = 8, /* conflict files are open in the checkout */
   EXIT_HELD = 9,      /* texts are held with an error file beside them */
+  EXIT_NOTEMPTY = 10, /* copy: the target database is not empty */
 };
 
 /* What each result means to the ones who report it: the one table from

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* cmd_db.c: the commands on the database as a whole: init, export, backup,
- * restore and check. (demo is in demo.c with its data.) The copies, the
- * restore and the check are the store's; this file asks and reports. */
+ * restore, check and copy. (demo is in demo.c with its data.) The copies,
+ * the restore and the check are the store's; this file asks and reports. */
 #include "taskctl.h"
 #include "util.h"
 
@@ -31,9 +31,12 @@ int cmd_export(struct ctl *c) {
   return 0;
 }
 
-/* The absolute form of an existing path, else the path as given. The
+/* The absolute form of an existing path, else the path as given; a
+ * server's database as messages show it, without its password. The
  * caller frees it. */
 static char *abs_path(const char *path) {
+  if (!store_is_file(path))
+    return store_target_shown(path);
   char *abs = realpath(path, NULL);
   return abs ? abs : xstrdup(path);
 }
@@ -52,6 +55,16 @@ int check_backup(struct ctl *c) {
 }
 
 static int backup_list(struct ctl *c) {
+  if (!store_is_file(c->db_path)) {
+    char *shown = store_target_shown(c->db_path);
+    int code = ctl_fail(EXIT_INVALID,
+                        "database %s is on a PostgreSQL server: it has no "
+                        "automatic backup files (taskfs makes them of "
+                        "SQLite databases); back it up with pg_dump",
+                        shown);
+    free(shown);
+    return code;
+  }
   char *db = ctl_absolute_path(c->db_path);
   char *dir = store_dbbackup_dir(db);
   struct dbbackup *v = NULL;
@@ -235,6 +248,15 @@ int cmd_restore(struct ctl *c) {
     goto out;
   }
   store_set_busy_ms(from, c->busy_ms);
+  if (!store_is_file(c->db_path)) {
+    /* The server's database: the store says how it is restored. */
+    struct store_restore_stats stats;
+    if ((code = ctl_open(c, OPEN_WRITE)))
+      goto out;
+    if ((rc = store_restore(c->st, from, &saved, &stats)))
+      code = ctl_fail_store(c, rc);
+    goto out;
+  }
   if (access(c->db_path, F_OK) != 0 && errno == ENOENT) {
     code = restore_by_copy(c, from, file);
     goto out;
@@ -304,4 +326,51 @@ int cmd_check(struct ctl *c) {
   }
   free(db);
   return code;
+}
+
+/* ---- copy ---- */
+
+int check_copy(struct ctl *c) {
+  if (!ctl_opt(c, O_TO))
+    return ctl_usage_error("'copy' needs the database to copy into: --to DB");
+  return 0;
+}
+
+int cmd_copy(struct ctl *c) {
+  const char *from = ctl_opt(c, O_FROM);
+  const char *to = ctl_opt(c, O_TO);
+  if (from) {
+    c->db_path = from;
+    c->db_default = false;
+  }
+  int code = ctl_open(c, OPEN_READ);
+  if (code)
+    return code;
+  struct store_copy_stats s;
+  int rc = store_copy(c->st, to, &s);
+  if (rc == ENG_NOTEMPTY)
+    return ctl_fail(EXIT_NOTEMPTY, "%s", store_errmsg(c->st));
+  if (rc)
+    return ctl_fail(ctl_exit_code(rc, false), "%s; nothing was copied",
+                    store_errmsg(c->st));
+  char *src = abs_path(c->db_path);
+  char *dst = abs_path(to);
+  if (c->json) {
+    json_t *rows = json_object();
+    for (size_t i = 0; i < s.ntables; i++)
+      json_object_set_new(rows, s.tables[i].name,
+                          json_integer((json_int_t)s.tables[i].rows));
+    json_print(json_pack("{s:o,s:o,s:I,s:b,s:o,s:b}", "from", json_str(src),
+                         "to", json_str(dst), "revision", (json_int_t)s.rev,
+                         "created", s.created, "rows", rows, "verified", true));
+  } else {
+    printf("copied %s to %s: revision %" PRId64 ",", src, dst, s.rev);
+    for (size_t i = 0; i < s.ntables; i++)
+      printf(" %s %" PRId64 "%s", s.tables[i].name, s.tables[i].rows,
+             i + 1 < s.ntables ? "," : ";");
+    printf(" verified\n");
+  }
+  free(src);
+  free(dst);
+  return 0;
 }

@@ -18,6 +18,28 @@ static bool same_file(const char *a, const char *b) {
          sa.st_ino == sb.st_ino;
 }
 
+/* The database as a checkout records it: a file by its absolute path, a
+ * server's database without its password (sync then connects with
+ * libpq's usual credentials, or a -d that names the same database). The
+ * caller frees it. */
+static char *recorded_form(const char *db) {
+  return store_is_file(db) ? ctl_absolute_path(db) : store_target_shown(db);
+}
+
+/* Whether the target db names the database recorded: the same file, or
+ * the same server's database but for the password. */
+static bool same_database(const char *db, const char *recorded) {
+  if (store_is_file(db) != store_is_file(recorded))
+    return false;
+  if (store_is_file(db))
+    return same_file(db, recorded);
+  char *a = store_target_shown(db), *b = store_target_shown(recorded);
+  bool same = strcmp(a, b) == 0;
+  free(a);
+  free(b);
+  return same;
+}
+
 int cmd_checkout(struct ctl *c) {
   const char *dir = c->pos[0];
   const char *session = ctl_opt(c, O_SESSION);
@@ -41,7 +63,7 @@ int cmd_checkout(struct ctl *c) {
   if (mkdir(dir, 0777) && errno != EEXIST)
     return ctl_fail(errno == EACCES || errno == EROFS ? EXIT_RDONLY : EXIT_FAIL,
                     "cannot make folder %s: %s", dir, strerror(errno));
-  char *db = ctl_absolute_path(c->db_path);
+  char *db = recorded_form(c->db_path);
   struct fstate *fs;
   struct buf err = BUF_INIT;
   int rc = fstate_create(dir, db, session, &fs, &err);
@@ -91,29 +113,43 @@ int check_sync(struct ctl *c) {
 }
 
 /* The database of the checkout: the one it was made from, or the one
- * given with -d when that is the same file (or the recorded one is gone,
- * the database having moved). */
+ * given with -d when that is the same database (its URI may hold the
+ * password the recorded one lacks), or when the recorded file is gone,
+ * the database having moved. A state that still holds a password, as
+ * checkouts of earlier versions recorded it, is rewritten without it. */
 static int pick_database(struct ctl *c, struct fstate *fs) {
   const char *recorded = fstate_db(fs);
+  char *shown = store_target_shown(recorded);
+  int code = 0;
   if (c->db_default) {
-    c->db_path = recorded;
-    return 0;
-  }
-  if (same_file(c->db_path, recorded))
-    return 0;
-  if (access(recorded, F_OK) == 0)
-    return ctl_fail(EXIT_INVALID,
+    free(c->db_alloc);
+    c->db_alloc = xstrdup(recorded);
+    c->db_path = c->db_alloc;
+  } else if (same_database(c->db_path, recorded)) {
+    /* -d wins: it may carry credentials the state does not keep. */
+  } else if (!store_is_file(recorded) || access(recorded, F_OK) == 0) {
+    char *given = store_target_shown(c->db_path);
+    code = ctl_fail(EXIT_INVALID,
                     "%s is a checkout of the database %s, not of %s; its "
                     "revisions are that database's",
-                    fstate_dir(fs), recorded, c->db_path);
-  char *abs = ctl_absolute_path(c->db_path);
-  fprintf(stderr,
-          "taskctl: the database of %s moved from %s to %s; the checkout "
-          "now follows it\n",
-          fstate_dir(fs), recorded, abs);
-  fstate_set_db(fs, abs);
-  free(abs);
-  return 0;
+                    fstate_dir(fs), shown, given);
+    free(given);
+    goto out;
+  } else {
+    char *now = recorded_form(c->db_path);
+    fprintf(stderr,
+            "taskctl: the database of %s moved from %s to %s; the checkout "
+            "now follows it\n",
+            fstate_dir(fs), shown, now);
+    fstate_set_db(fs, now);
+    free(now);
+    goto out;
+  }
+  if (strcmp(shown, recorded) != 0)
+    fstate_set_db(fs, shown);
+out:
+  free(shown);
+  return code;
 }
 
 static void summary(const struct folder *f) {
@@ -156,7 +192,7 @@ int cmd_sync(struct ctl *c) {
     code = ctl_fail(EXIT_INVALID,
                     "%s was checked out at revision %lld, but the database "
                     "%s is at %lld: it is not the database of the checkout",
-                    dir, (long long)fstate_rev(fs), c->db_path,
+                    dir, (long long)fstate_rev(fs), store_path(c->st),
                     (long long)store_revision(c->st));
     goto close;
   }

@@ -881,9 +881,15 @@ int ops_backups_json(struct ops *o, const char *session_id, json_t **out) {
 }
 
 /* The policies the mount would use by default: taskfs.yaml beside the
- * database, else the defaults. (A mount started with -o config=FILE may
- * use others, which this cannot know.) */
+ * database file, else the defaults (also for a server's database, whose
+ * mount looks beside its mount point, which this cannot know, as it
+ * cannot know a mount's -o config=FILE). */
 int ops_load_policy(struct ops *o, struct policy *p) {
+  /* A server's database has no folder to hold the file. */
+  if (!store_is_file(o->db_path)) {
+    policy_default(p);
+    return ENG_OK;
+  }
   const char *slash = strrchr(o->db_path, '/');
   char *path = slash ? xasprintf("%.*s/taskfs.yaml", (int)(slash - o->db_path),
                                  o->db_path)

@@ -100,6 +100,27 @@ static const struct command commands[] = {
      "Checks the database with PRAGMA quick_check. A damaged database is\n"
      "exit 6, with a message that names the first problems, the newest\n"
      "automatic backups and the command that restores one.\n"},
+    {NULL, "copy", 0, 0, OPEN_NONE, B(O_FROM) | B(O_TO), cmd_copy,
+     "copy [--from DB] --to DB",
+     "Copies the whole database into another, of either kind: an SQLite\n"
+     "file or a PostgreSQL database (postgresql://... or service=NAME),\n"
+     "to move from a file to a server and back. Everything is copied as it\n"
+     "is: sessions, groups, tasks and sections, the history with its\n"
+     "revisions, times and sources, drafts, backups, conflicts, the sync\n"
+     "log and the revision counter, so that reads as of any revision and\n"
+     "the next revision are the same on the copy. The source is read in\n"
+     "one snapshot, also while other programs write to it; the target is\n"
+     "written in one transaction and verified before its commit (rows of\n"
+     "every table and the revision equal on both sides, and the check of\n"
+     "'taskctl check'): a failed copy leaves it as it was, and removes a\n"
+     "file it created. Prints one line: what was copied and verified.\n"
+     "\n"
+     "  --from DB            the database to copy (default: the one -d,\n"
+     "                       $TASKFS_DB or the default path names)\n"
+     "  --to DB              the target: missing (it is created), or empty\n"
+     "                       as 'taskctl init' makes it; a target that\n"
+     "                       holds anything is refused (exit 10) and left\n"
+     "                       as it is\n"},
 
     {"session", "create", 0, 0, OPEN_WRITE,
      B(O_TITLE) | B(O_ID) | B(O_MODE) | B(O_STATUS) | B(O_DESCRIPTION),
@@ -343,6 +364,7 @@ static const struct {
     {cmd_restore_backup, check_restore_backup},
     {cmd_log, check_log},
     {cmd_backup, check_backup},
+    {cmd_copy, check_copy},
     {cmd_checkout, check_checkout},
     {cmd_sync, check_sync},
 };
@@ -378,6 +400,8 @@ static const struct {
     [O_LIST] = {"list", false, false},
     [O_WATCH] = {"watch", false, false},
     [O_GRACE] = {"grace", true, false},
+    [O_FROM] = {"from", true, false},
+    [O_TO] = {"to", true, false},
 };
 
 static const char global_help[] =
@@ -404,7 +428,8 @@ static const char exit_help[] =
     "  7  database cannot be written (permissions, read-only, disk full)\n"
     "  8  sync: the pass ran; conflict files are open in the checkout\n"
     "  9  sync: the pass ran; texts are held with an .error.md file beside\n"
-    "     them (takes precedence over 8)\n";
+    "     them (takes precedence over 8)\n"
+    " 10  copy: the target database is not empty\n";
 
 /* The command being run, for usage messages; NULL before it is known.
  * current_group: the group word when only that matched ("task bogus"). */
@@ -768,7 +793,7 @@ int ctl_open(struct ctl *c, enum open_mode mode) {
     fprintf(stderr,
             "taskctl: upgraded the schema of database %s; the file as it "
             "was is saved as %s\n",
-            c->db_path, store_upgrade_backup(c->st));
+            store_path(c->st), store_upgrade_backup(c->st));
   store_set_source(c->st, "taskctl");
   store_set_busy_ms(c->st, c->busy_ms);
   ops_release(&c->ops);
@@ -779,6 +804,7 @@ int ctl_open(struct ctl *c, enum open_mode mode) {
 static void ctl_release(struct ctl *c, struct cmdline *cl) {
   ops_release(&c->ops);
   store_close(c->st);
+  free(c->db_alloc);
   for (int o = 0; o < O_COUNT; o++)
     strlist_clear(&c->opt[o]);
   strlist_clear(&cl->words);

@@ -49,6 +49,8 @@ enum opt {
   O_LIST,
   O_WATCH,
   O_GRACE,
+  O_FROM,
+  O_TO,
   O_COUNT
 };
 #define OPT_BIT(o) (1u << (o))
@@ -66,6 +68,7 @@ enum open_mode {
 struct ctl {
   const char *db_path; /* -d, else $TASKFS_DB, else the default path */
   bool db_default;     /* db_path is the default under the cwd */
+  char *db_alloc;      /* what db_path points to when a command set it */
   bool json;           /* --json */
   int busy_ms;         /* --busy-timeout */
   const char **pos;    /* positional arguments after the command words */
@@ -187,6 +190,8 @@ int cmd_export(struct ctl *c);
 int cmd_backup(struct ctl *c);
 int cmd_restore(struct ctl *c);
 int cmd_check(struct ctl *c);
+int cmd_copy(struct ctl *c);
+int check_copy(struct ctl *c);
 int cmd_session_create(struct ctl *c);
 int cmd_session_list(struct ctl *c);
 int cmd_session_show(struct ctl *c);

@@ -32,6 +32,53 @@ struct store {
 };
 
 /*
+ * Whole tables as rows of values, for a copy of a database into another
+ * (copy.c, store_copy). Both backends have the same tables and columns;
+ * a copy takes every row as it is, stamps and ids included.
+ */
+
+/* How a column keeps its values: the same on every backend, but for
+ * RAW_ANY, a column SQLite keeps without a type (the values of the
+ * history and of conflicts: a number stays a number there) and
+ * PostgreSQL as text. */
+enum raw_kind { RAW_TEXT, RAW_INT, RAW_REAL, RAW_BLOB, RAW_ANY };
+
+/* One value as the backend that read it holds it. */
+enum raw_type { RV_NULL, RV_INT, RV_REAL, RV_TEXT, RV_BLOB };
+struct raw_value {
+  int type;      /* enum raw_type */
+  int64_t i;     /* RV_INT */
+  double r;      /* RV_REAL */
+  const char *s; /* NUL-terminated: the reading backend's text of an
+                  * RV_INT, RV_REAL or RV_TEXT; the bytes of an RV_BLOB */
+  size_t len;    /* of s */
+};
+
+#define RAW_MAX_COLUMNS 32
+#define RAW_MAX_TABLES 16
+
+/* A table of the schema, as a copy takes it. */
+struct raw_table {
+  int id;            /* its index in store_raw_tables() */
+  const char *name;  /* "tasks" */
+  const char *order; /* the columns its rows are read in the order of */
+  bool serial;       /* its integer id is one the database hands out */
+  bool versioned;    /* its triggers keep the history and the revision */
+  int ncols;
+  const char *cols[RAW_MAX_COLUMNS];
+  int kinds[RAW_MAX_COLUMNS]; /* enum raw_kind */
+};
+
+/* The tables a copy takes, parents before the rows that refer to them:
+ * fills out (RAW_MAX_TABLES of them) and returns how many. The revision
+ * counter is not among them (raw_set_revision). */
+size_t store_raw_tables(struct raw_table *out);
+
+/* Called with each row read (t->ncols values, valid during the call);
+ * an eng_rc other than ENG_OK stops the read and is its result. */
+typedef int raw_row_fn(void *arg, const struct raw_value *row);
+
+/*
  * The operations. Each takes the connection first and, unless said
  * otherwise, returns an eng_rc with the message left by store_fail().
  * What an operation fills belongs to the caller. Records are pointers to
@@ -158,6 +205,23 @@ struct store_ops {
                         int64_t *rev);
   int (*restore)(struct store *st, struct store *from, char **snapshot,
                  struct store_restore_stats *stats);
+
+  /* Whole tables as rows (above; store_copy drives them). raw_count: the
+   * rows of t. raw_read: each row of t in t->order, to row, in the read
+   * snapshot the caller holds. Inside a write transaction: raw_begin
+   * stops the triggers that stamp rows and keep the history, so that
+   * raw_insert adds a row exactly as given; raw_set_revision sets the
+   * revision counter; raw_end puts the triggers back and makes the ids
+   * the database hands out next follow those given. A transaction rolled
+   * back after raw_begin undoes all of it. */
+  int (*raw_count)(struct store *st, const struct raw_table *t, int64_t *n);
+  int (*raw_read)(struct store *st, const struct raw_table *t, raw_row_fn *row,
+                  void *arg);
+  int (*raw_begin)(struct store *st);
+  int (*raw_insert)(struct store *st, const struct raw_table *t,
+                    const struct raw_value *row);
+  int (*raw_set_revision)(struct store *st, int64_t rev);
+  int (*raw_end)(struct store *st);
 };
 
 /* ENG_OK when st may begin a write transaction now; ENG_READONLY (with

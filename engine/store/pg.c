@@ -420,7 +420,7 @@ static int run_once(struct store *st, int slot, const char *sql,
   if (rc)
     return rc;
   const char *text = pg(st)->sql[slot];
-  bool savepoint = st->in_write && is_write(text) &&
+  bool savepoint = st->in_write && !pg(st)->bulk && is_write(text) &&
                    PQtransactionStatus(pg(st)->conn) == PQTRANS_INTRANS;
   if (savepoint && (rc = simple(st, PG_SAVEPOINT, "SAVEPOINT taskfs_stmt")))
     return rc;
@@ -1014,7 +1014,17 @@ static int pg_open(struct store *st, const char *target, int flags) {
              : strstr(msg.ptr, "password") || strstr(msg.ptr, "authentication")
                  ? ENG_PERM
                  : ENG_DB;
-    store_fail(st, rc, "cannot connect to database %s: %s", st->path, msg.ptr);
+    if (strstr(msg.ptr, "no password supplied"))
+      store_fail(st, rc,
+                 "cannot connect to database %s: the server asks for a "
+                 "password and none was given; give it in the environment "
+                 "(PGPASSWORD), in ~/.pgpass (or the file PGPASSFILE "
+                 "names), in a service file (service=NAME), or in the URI "
+                 "given with -d",
+                 st->path);
+    else
+      store_fail(st, rc, "cannot connect to database %s: %s", st->path,
+                 msg.ptr);
     buf_release(&msg);
     return rc;
   }
@@ -1055,6 +1065,7 @@ static void pg_rollback(struct store *st) {
   if (t == PQTRANS_INTRANS || t == PQTRANS_INERROR)
     simple(st, PG_ROLLBACK, "ROLLBACK");
   pg(st)->in_transaction = false;
+  pg(st)->bulk = false;
 }
 
 /* One attempt: BEGIN, the source of the changes, and the row lock on the
@@ -1328,4 +1339,10 @@ const struct store_ops store_pg_ops = {
     .check = pg_check,
     .dbbackup_write = pg_dbbackup_write,
     .restore = pg_restore,
+    .raw_count = pg_raw_count,
+    .raw_read = pg_raw_read,
+    .raw_begin = pg_raw_begin,
+    .raw_insert = pg_raw_insert,
+    .raw_set_revision = pg_raw_set_revision,
+    .raw_end = pg_raw_end,
 };

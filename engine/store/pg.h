@@ -91,7 +91,11 @@ enum pg_slot {
   PG_ID_MAX = PG_EXISTS + RK_COUNT,
   PG_NEXT_POSITION = PG_ID_MAX + RK_COUNT,
   PG_QUERY = PG_NEXT_POSITION + RK_COUNT,
-  PG_SLOT_COUNT = PG_QUERY + SQ_COUNT
+  /* one slot per table of a copy (store_raw_tables) */
+  PG_RAW_COUNT = PG_QUERY + SQ_COUNT,
+  PG_RAW_INSERT = PG_RAW_COUNT + RAW_MAX_TABLES,
+  PG_RAW_REVISION = PG_RAW_INSERT + RAW_MAX_TABLES,
+  PG_SLOT_COUNT
 };
 
 /* A connection of the PostgreSQL backend. */
@@ -104,6 +108,9 @@ struct pg_store {
   bool notified;       /* a notification read after the last revision */
   bool in_transaction; /* a BEGIN not yet ended by COMMIT or ROLLBACK */
   int64_t seen_rev;    /* the revision store_poll saw last */
+  /* Inside a copy (raw_begin to raw_end): writes run without a savepoint
+   * each, as a failed one fails the whole copy. */
+  bool bulk;
   int seen_version;    /* the schema version store_poll saw last */
   char *sql[PG_SLOT_COUNT];     /* the SQL of each slot, or NULL */
   bool prepared[PG_SLOT_COUNT]; /* the slot's SQL is prepared on conn */
@@ -115,7 +122,7 @@ static inline struct pg_store *pg(struct store *st) {
 
 /* The parameters of one statement, all sent as text but those added with
  * pg_param_bin. */
-#define PG_MAX_PARAMS 24
+#define PG_MAX_PARAMS 32
 struct pg_params {
   int n;
   const char *v[PG_MAX_PARAMS];
@@ -241,5 +248,13 @@ int pg_sync_error_kinds(struct store *st, const char *session_id,
                         struct strlist *kinds, struct strlist *counts);
 int pg_sync_failures(struct store *st, const char *session_id, size_t limit,
                      struct sync_failure **out, size_t *n);
+int pg_raw_count(struct store *st, const struct raw_table *t, int64_t *n);
+int pg_raw_read(struct store *st, const struct raw_table *t, raw_row_fn *row,
+                void *arg);
+int pg_raw_begin(struct store *st);
+int pg_raw_insert(struct store *st, const struct raw_table *t,
+                  const struct raw_value *row);
+int pg_raw_set_revision(struct store *st, int64_t rev);
+int pg_raw_end(struct store *st);
 
 #endif

@@ -195,21 +195,15 @@ static void add_expr(struct buf *b, const char *tmpl, const char *prefix) {
   }
 }
 
-/* The history and revision triggers of one versioned table. */
-static void add_triggers(struct buf *b, const struct table_desc *t) {
+/* The trigger that versions the rows inserted into a versioned table:
+ * one revision, a history entry, the row stamped. */
+static void add_insert_trigger(struct buf *b, const struct table_desc *t) {
   const struct record_kind_desc *d = &record_kinds[t->kind];
   bool tasks = t->kind == RK_TASK;
   const char *table = d->table, *kind = d->name;
   const char *rev = "(SELECT rev FROM revision)";
   const char *src = "(SELECT source FROM change_source)";
 
-  buf_printf(b,
-             "CREATE TRIGGER %s_immutable_id BEFORE UPDATE OF id ON %s\n"
-             "WHEN old.id IS NOT new.id\n"
-             "BEGIN SELECT RAISE(ABORT, 'record ids cannot change'); END;\n",
-             table, table);
-
-  /* Insert: one revision, a history entry, the row stamped. */
   buf_printf(b,
              "CREATE TRIGGER %s_insert AFTER INSERT ON %s BEGIN\n"
              "  UPDATE revision SET rev = rev + 1;\n"
@@ -230,6 +224,23 @@ static void add_triggers(struct buf *b, const struct table_desc *t) {
                " WHERE id = new.group_id;\n",
                rev);
   buf_adds(b, "END;\n");
+}
+
+/* The history and revision triggers of one versioned table. */
+static void add_triggers(struct buf *b, const struct table_desc *t) {
+  const struct record_kind_desc *d = &record_kinds[t->kind];
+  bool tasks = t->kind == RK_TASK;
+  const char *table = d->table, *kind = d->name;
+  const char *rev = "(SELECT rev FROM revision)";
+  const char *src = "(SELECT source FROM change_source)";
+
+  buf_printf(b,
+             "CREATE TRIGGER %s_immutable_id BEFORE UPDATE OF id ON %s\n"
+             "WHEN old.id IS NOT new.id\n"
+             "BEGIN SELECT RAISE(ABORT, 'record ids cannot change'); END;\n",
+             table, table);
+
+  add_insert_trigger(b, t);
 
   /* Update of any versioned field: one revision for the row, one history
    * entry per changed field. Stamping rev and updated_at changes no
@@ -844,6 +855,7 @@ static int sqlite_open(struct store *st, const char *path, int flags) {
 static void sqlite_close(struct store *st) {
   for (int i = 0; i < STMT_COUNT; i++)
     sqlite3_finalize(sq(st)->stmts[i]);
+  sqlite3_finalize(sq(st)->raw_insert);
   if (sq_db(st))
     sqlite3_close_v2(sq_db(st));
 }
@@ -1022,6 +1034,11 @@ static int64_t sqlite_revision_time(struct store *st, int64_t rev) {
   return ns;
 }
 
+void sqlite_insert_triggers(struct buf *b) {
+  for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++)
+    add_insert_trigger(b, &tables[i]);
+}
+
 const struct store_ops store_sqlite_ops = {
     .name = "sqlite",
     .accepts = sqlite_accepts,
@@ -1078,4 +1095,10 @@ const struct store_ops store_sqlite_ops = {
     .check = sqlite_check,
     .dbbackup_write = sqlite_dbbackup_write,
     .restore = sqlite_restore,
+    .raw_count = sqlite_raw_count,
+    .raw_read = sqlite_raw_read,
+    .raw_begin = sqlite_raw_begin,
+    .raw_insert = sqlite_raw_insert,
+    .raw_set_revision = sqlite_raw_set_revision,
+    .raw_end = sqlite_raw_end,
 };

@@ -89,6 +89,9 @@ struct sqlite_store {
   bool backup_file; /* opened with STORE_BACKUP_FILE */
   unsigned data_version;
   sqlite3_stmt *stmts[STMT_COUNT];
+  /* The insert of a copy's rows (sqlite_copy.c), of table raw_table. */
+  sqlite3_stmt *raw_insert;
+  int raw_table;
 };
 
 static inline struct sqlite_store *sq(struct store *st) {
@@ -203,5 +206,18 @@ int sqlite_dbbackup_write(struct store *st, const char *path, int flags,
                           int64_t *rev);
 int sqlite_restore(struct store *st, struct store *from, char **snapshot,
                    struct store_restore_stats *stats);
+int sqlite_raw_count(struct store *st, const struct raw_table *t, int64_t *n);
+int sqlite_raw_read(struct store *st, const struct raw_table *t,
+                    raw_row_fn *row, void *arg);
+int sqlite_raw_begin(struct store *st);
+int sqlite_raw_insert(struct store *st, const struct raw_table *t,
+                      const struct raw_value *row);
+int sqlite_raw_set_revision(struct store *st, int64_t rev);
+int sqlite_raw_end(struct store *st);
+
+/* Appends the SQL that creates the triggers versioning the rows inserted
+ * into each versioned table, "<table>_insert" (sqlite_raw_end puts them
+ * back). */
+void sqlite_insert_triggers(struct buf *b);
 
 #endif

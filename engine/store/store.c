@@ -13,6 +13,7 @@
 
 /* The PostgreSQL backend (pg*.c); its header brings libpq's along. */
 extern const struct store_ops store_pg_ops;
+char *store_pg_redact(const char *target);
 
 static const struct store_ops *const backends[] = {&store_pg_ops,
                                                    &store_sqlite_ops};
@@ -26,6 +27,11 @@ static const struct store_ops *backend_of(const char *target) {
 
 bool store_is_file(const char *target) {
   return backend_of(target) == &store_sqlite_ops;
+}
+
+char *store_target_shown(const char *target) {
+  return backend_of(target) == &store_pg_ops ? store_pg_redact(target)
+                                             : xstrdup(target);
 }
 
 int store_open(const char *target, int flags, struct store **out) {

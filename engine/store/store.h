@@ -74,6 +74,10 @@ const char *store_sqlite_version(void);
 /* Whether target names a database file (SQLite), rather than a server's
  * database (a postgresql:// URI, a libpq service). */
 bool store_is_file(const char *target);
+/* target as messages show it: a server's target without its password
+ * (as store_path() of a store opened on it), a file as given. The caller
+ * frees the result with free(). */
+char *store_target_shown(const char *target);
 /* The backend of st: "sqlite". */
 const char *store_backend(const struct store *st);
 const char *store_errmsg(const struct store *st);
@@ -680,5 +684,47 @@ int store_restore(struct store *st, struct store *from, char **snapshot,
  */
 int store_dbbackup_install(struct store *from, const char *db_path,
                            struct strlist *moved);
+
+/* ---- a whole database copied into another, of either backend ---- */
+
+/* The tables store_copy takes. */
+#define STORE_COPY_TABLES 10
+
+/* What store_copy copied. */
+struct store_copy_stats {
+  int64_t rev; /* the revision of the copy, the same as the source's */
+  size_t ntables;
+  struct {
+    const char *name; /* "sessions", "history", ... (static) */
+    int64_t rows;
+  } tables[STORE_COPY_TABLES];
+  bool created; /* the target did not exist before (a new file) */
+};
+
+/*
+ * Copies the whole database of from into the database target (a file or
+ * a server's database, as store_open takes it; created when missing,
+ * with the schema 'taskctl init' makes): sessions, groups, tasks and
+ * sections with every field and stamp, the history with its revisions,
+ * times and sources, drafts, save memos, backups, conflicts, the sync
+ * log and the revision counter. Reads of the copy, as of any revision,
+ * give what reads of from give, and its next change gets the revision
+ * from's next change would get.
+ *
+ * from is read in one snapshot (store_read_begin): a consistent copy
+ * while other programs write to it. The target is written in one
+ * transaction (source "copy") in which no trigger adds history or
+ * stamps the copied rows. Before its commit the copy is verified: the
+ * rows of every table and the revision are the same on both sides, and
+ * store_check passes on the target. On any failure the transaction is
+ * rolled back, and a database file this call created is removed.
+ *
+ * The target must hold no rows and be at revision 0 (new, or made by
+ * 'taskctl init'): ENG_NOTEMPTY otherwise, with nothing changed. Other
+ * failures are those of store_open on target, of reads of from and of
+ * writes. Messages are on from; targets show without their passwords.
+ */
+int store_copy(struct store *from, const char *target,
+               struct store_copy_stats *stats);
 
 #endif

@@ -537,6 +537,13 @@ def test_taskctl_completion(demo):
         session]
     assert complete("taskctl", "taskctl task set x --priority h") == ["high"]
     assert complete("taskctl", "taskctl resolve 3 --keep ") == ["db", "file"]
+    # copy names its databases as files.
+    assert {"--from", "--to"} <= set(complete("taskctl", "taskctl copy --"))
+    here = os.path.dirname(ctl.db)
+    assert complete("taskctl", "taskctl copy --from tasks.d", cwd=here) == [
+        "tasks.db"]
+    assert complete("taskctl", "taskctl copy --to=tasks.d", cwd=here) == [
+        "tasks.db"]
 
 
 def test_taskfs_completion(demo, workdir):

@@ -992,3 +992,41 @@ def test_stats_and_log_without_a_mount(session):
     top = ctl.run("--help").stdout
     assert "  stats [--session S]\n" in top
     assert "  log [--session S] [--limit N]\n" in top
+
+
+def test_copy_between_files(demo, workdir):
+    ctl, session = demo
+    task = ctl.tasks(session)[0]["id"]
+    ctl.run("task", "set", task, "--progress", "42")
+    ctl.run("task", "set", task, "--title", "Copied title")
+    dst = Taskctl(os.path.join(workdir, "copy.db"))
+    p = ctl.run("copy", "--to", dst.db)
+    rev = ctl.json("check")["revision"]
+    assert p.stdout.startswith("copied %s to %s: revision %d," %
+                               (os.path.realpath(ctl.db),
+                                os.path.realpath(dst.db), rev))
+    assert p.stdout.rstrip().endswith("; verified")
+    assert dst.json("export") == ctl.json("export")
+    assert dst.json("check")["revision"] == rev
+    # History rows are the source's, none added by the copy.
+    db = [sqlite3.connect(x) for x in (ctl.db, dst.db)]
+    rows = [c.execute("SELECT * FROM history ORDER BY id").fetchall()
+            for c in db]
+    assert rows[0] == rows[1] and len(rows[0]) > 40
+    for c in db:
+        c.close()
+    # A target that holds anything is refused (exit 10) and left as it is.
+    before = os.stat(dst.db).st_mtime_ns, dst.json("export")
+    p = ctl.run("copy", "--from", ctl.db, "--to", dst.db, check=False)
+    assert p.returncode == 10, p.stderr
+    assert "is not empty" in p.stderr and "nothing was changed" in p.stderr
+    assert (os.stat(dst.db).st_mtime_ns, dst.json("export")) == before
+    p = ctl.run("copy", "--json", "--to", os.path.join(workdir, "j.db"))
+    out = json.loads(p.stdout)
+    assert out["revision"] == rev and out["verified"] and out["created"]
+    assert out["rows"]["tasks"] == len(ctl.json("task", "list", "--deleted"))
+    p = ctl.run("copy", check=False)
+    assert p.returncode == 2 and "--to DB" in p.stderr
+    p = ctl.run("copy", "--to", os.path.join(workdir, "no", "such.db"),
+                check=False)
+    assert p.returncode != 0 and "nothing was copied" in p.stderr
