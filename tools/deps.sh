@@ -10,7 +10,8 @@ build_pkgs=(build-essential meson ninja-build pkg-config libfuse3-dev fuse3
             libpq-dev)
 test_pkgs=(python3-pytest vim neovim nano emacs-nox tmux rsync git perl
            nodejs clang libclang-rt-14-dev valgrind man-db strace
-           groff-base bsdextrautils mount postgresql-15 python3-psycopg2)
+           groff-base bsdextrautils mount postgresql-15 python3-psycopg2
+           iproute2)
 
 taskfs_deps() {
   local want=("${build_pkgs[@]}")
