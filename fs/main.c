@@ -216,22 +216,6 @@ static int open_database(const struct cmdline *c, struct fs *fs) {
   return 0;
 }
 
-/* The command line as ps and /proc show it names the database without
- * its password: the argument that gave a server's database is written
- * over with what the store shows of it. */
-static void hide_password(int argc, char **argv, const char *db,
-                          const struct fs *fs) {
-  if (store_is_file(db))
-    return;
-  const char *shown = store_path(mount_store(fs->mount));
-  for (int i = 1; i < argc; i++)
-    if (strcmp(argv[i], db) == 0 && strlen(shown) <= strlen(argv[i])) {
-      size_t n = strlen(argv[i]);
-      memset(argv[i], 0, n);
-      memcpy(argv[i], shown, strlen(shown));
-    }
-}
-
 /* The conflict policies: -o config, else taskfs.yaml beside the
  * database, else the defaults. */
 /* name in the folder of the database file; for a database on a server,
@@ -505,6 +489,8 @@ int main(int argc, char *argv[]) {
                              .kernel_cache = 1}};
   struct fs fs = {.realfd = -1};
   int ret = MOUNT_OK, ready = -1;
+  /* ps and /proc/PID/cmdline show no password of a server's database. */
+  store_hide_passwords(argc, argv);
   /* One malloc arena per worker thread would keep what each freed. */
   mallopt(M_ARENA_MAX, 2);
 
@@ -549,7 +535,6 @@ int main(int argc, char *argv[]) {
   daemon_fatal_handlers();
   serving_process_limits();
   if ((ret = open_database(&c, &fs)) ||
-      (hide_password(argc, argv, c.db, &fs), 0) ||
       (ret = load_policy(&c, &fs, opts.mountpoint)) ||
       (ret = set_root(&c, &fs)) ||
       (ret = open_mount_point(opts.mountpoint, &fs)) ||

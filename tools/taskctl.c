@@ -817,6 +817,8 @@ int main(int argc, char **argv) {
   memset(&c, 0, sizeof c);
   memset(&cl, 0, sizeof cl);
   c.busy_ms = 5000;
+  /* ps and /proc/PID/cmdline show no password of a server's database. */
+  store_hide_passwords(argc, argv);
   c.db_path = getenv("TASKFS_DB");
   if (!c.db_path || !*c.db_path) {
     c.db_path = DEFAULT_DB;

@@ -34,6 +34,31 @@ char *store_target_shown(const char *target) {
                                              : xstrdup(target);
 }
 
+/* The arguments as given, for the life of the process. */
+static char **given_args;
+
+void store_hide_passwords(int argc, char **argv) {
+  for (int i = 1; i < argc; i++) {
+    char *target = argv[i];
+    char *eq = strchr(target, '=');
+    if (strncmp(target, "--", 2) == 0 && eq)
+      target = eq + 1;
+    if (backend_of(target) != &store_pg_ops)
+      continue;
+    char *shown = store_pg_redact(target);
+    size_t n = strlen(target), m = strlen(shown);
+    if (strcmp(shown, target) != 0) {
+      if (!given_args)
+        given_args = xcalloc((size_t)argc, sizeof *given_args);
+      given_args[i] = xstrdup(argv[i]);
+      memset(target, 0, n);
+      memcpy(target, shown, m < n ? m : n);
+      argv[i] = given_args[i];
+    }
+    free(shown);
+  }
+}
+
 int store_open(const char *target, int flags, struct store **out) {
   const struct store_ops *ops = backend_of(target);
   struct store *st = xcalloc(1, ops ? ops->size : sizeof *st);

@@ -78,6 +78,12 @@ bool store_is_file(const char *target);
  * (as store_path() of a store opened on it), a file as given. The caller
  * frees the result with free(). */
 char *store_target_shown(const char *target);
+/* Writes every server target with a password among the arguments (as
+ * the argument, or the value of a "--option=") over with what
+ * store_target_shown gives of it, as far as it fits, so that ps and
+ * /proc/PID/cmdline never show the password; argv[i] then points to a
+ * copy of the argument as given, for the program to parse. */
+void store_hide_passwords(int argc, char **argv);
 /* The backend of st: "sqlite". */
 const char *store_backend(const struct store *st);
 const char *store_errmsg(const struct store *st);

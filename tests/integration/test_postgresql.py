@@ -187,6 +187,32 @@ def test_password_never_shown(pg_mounted):
     assert secret not in m.stderr()
 
 
+@pytest.mark.parametrize("form", ["-d", "--db="])
+def test_taskctl_command_line_shows_no_password(pg_demo, form):
+    """A running taskctl (here the MCP server, which waits on its input)
+    names its database without the password in ps and /proc."""
+    ctl, session = pg_demo
+    secret = password_of(ctl.db)
+    args = [form, ctl.db] if form == "-d" else [form + ctl.db]
+    p = subprocess.Popen([TASKCTL] + args + ["mcp"], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        time.sleep(0.3)
+        assert p.poll() is None, p.stderr.read()
+        with open("/proc/%d/cmdline" % p.pid, "rb") as f:
+            cmdline = f.read()
+        assert b"postgresql://" in cmdline
+        assert secret.encode() not in cmdline
+        ps = subprocess.run(["ps", "-o", "args=", "-p", str(p.pid)],
+                            capture_output=True, text=True).stdout
+        assert "taskctl" in ps and secret not in ps
+    finally:
+        p.stdin.close()
+        p.wait(timeout=10)
+        p.stdout.close()
+        p.stderr.close()
+
+
 # Without FUSE: taskctl checkout and sync keep a plain folder and the
 # database in step with the mount's rules (docs/folder.md); on PostgreSQL
 # they exercise the same saves, merges and conflicts as a mount.
