@@ -7,7 +7,10 @@
 #include "watch.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 void fs_lock(struct fs *fs) { pthread_mutex_lock(&fs->lock); }
 
@@ -77,4 +80,71 @@ int fs_may_change(struct fs *fs, const char *what, const struct vnode *v) {
            strerror(err), why);
   buf_release(&label);
   return -err;
+}
+
+/* The file the check waits for while it exists, for tests that need a
+ * save to come while the check runs (TASKFS_TEST_HOLD_CHECK). */
+static void hold_check(void) {
+  const char *hold = getenv("TASKFS_TEST_HOLD_CHECK");
+  struct stat st;
+  while (hold && *hold && stat(hold, &st) == 0)
+    usleep(10000);
+}
+
+static void *check_main(void *arg) {
+  struct fs *fs = arg;
+  fs_lock(fs);
+  uint64_t begun = mount_check_begin(fs->mount);
+  char *path = xstrdup(mount_path(fs->mount));
+  fs_unlock(fs);
+  hold_check();
+  int64_t t0 = time_mono_ns();
+  char *msg = NULL;
+  int rc = mount_check_run(path, &msg);
+  fs_lock(fs);
+  if (mount_check_done(fs->mount, begun, rc))
+    fuse_log(FUSE_LOG_ERR,
+             "taskfs: %s; the mount is read-only: saves fail with EROFS and "
+             "their text is kept beside the file\n",
+             msg);
+  else if (rc == ENG_OK)
+    fuse_log(FUSE_LOG_INFO, "taskfs: database check passed in %.1f s\n",
+             (double)(time_mono_ns() - t0) / 1e9);
+  fs->checking = false;
+  pthread_cond_broadcast(&fs->checked);
+  fs_unlock(fs);
+  free(msg);
+  free(path);
+  return NULL;
+}
+
+void fs_check_start(struct fs *fs) {
+  pthread_cond_init(&fs->checked, NULL);
+  fs_lock(fs);
+  fs->checking = mount_checking(fs->mount);
+  fs_unlock(fs);
+  if (!fs->checking)
+    return;
+  if (pthread_create(&fs->checker, NULL, check_main, fs) == 0) {
+    fs->check_started = true;
+    return;
+  }
+  /* No thread: the check runs now, before the first request. */
+  check_main(fs);
+}
+
+void fs_check_stop(struct fs *fs) {
+  if (fs->check_started)
+    pthread_join(fs->checker, NULL);
+  fs->check_started = false;
+}
+
+void fs_wait_check(struct fs *fs) {
+  while (fs->checking)
+    pthread_cond_wait(&fs->checked, &fs->lock);
+}
+
+void fs_lock_write(struct fs *fs) {
+  fs_lock(fs);
+  fs_wait_check(fs);
 }

@@ -210,6 +210,12 @@ struct fs {
    * what to forget. Set before the first request, then fixed. */
   bool watching;
   struct watch *watch;
+  /* The database check of the mount runs on a thread of its own
+   * (fs_check_start); changes wait for it (fs_wait_check). checking is
+   * locked; checked is signalled when it ends. */
+  bool checking, check_started;
+  pthread_t checker;
+  pthread_cond_t checked;
 };
 
 /* The FUSE operations (ops.c). */
@@ -221,6 +227,23 @@ void fs_lock(struct fs *fs);
 /* Lets go of fs->lock. Renderings handed out while it is held are
  * borrowed, so the render cache is trimmed to its budget only here. */
 void fs_unlock(struct fs *fs);
+/* Runs the database check (PRAGMA quick_check) on a thread of its own
+ * while the mount serves reads. Until it reports, changes wait
+ * (fs_wait_check); when it fails, the log says so as a failed check at
+ * mount would, and the mount is read-only (EROFS). */
+void fs_check_start(struct fs *fs);
+/* Waits for the check thread to end (at unmount). Without the lock. */
+void fs_check_stop(struct fs *fs);
+/* Takes fs->lock once the check has reported: the start of every
+ * request that may write to the database (saves, renames, removals,
+ * new files). */
+void fs_lock_write(struct fs *fs);
+/* The same with the lock held, for a request that learns only once it
+ * holds the lock whether it may write (a flush). Lets go of the lock
+ * while it waits: whatever was read under it before must be read
+ * again. */
+void fs_wait_check(struct fs *fs);
+
 /* Notices what other programs did to the database since the last call
  * (mount_refresh) and logs what the user should hear of; a database
  * replaced or gone is passed on to the watcher. Lock held. */
