@@ -7,6 +7,7 @@
 #include "watch.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -14,10 +15,20 @@
 
 void fs_lock(struct fs *fs) { pthread_mutex_lock(&fs->lock); }
 
+/* Bytes freed (renderings, nodes) after which the heap's free pages are
+ * given back to the system. */
+#define TRIM_AFTER (8u << 20)
+
 void fs_unlock(struct fs *fs) {
   if (fs->cached > (size_t)fs->opt.render_cache_mb << 20)
     cache_trim(fs);
+  bool trim = fs->freed >= TRIM_AFTER;
+  if (trim)
+    fs->freed = 0;
   pthread_mutex_unlock(&fs->lock);
+  /* Freed memory in the middle of the heap stays resident otherwise. */
+  if (trim)
+    malloc_trim(0);
 }
 
 int fs_errno(int rc) { return eng_result(rc)->err; }

@@ -511,6 +511,11 @@ int main(int argc, char *argv[]) {
   int ret = MOUNT_OK, ready = -1;
   /* One malloc arena per worker thread would keep what each freed. */
   mallopt(M_ARENA_MAX, 2);
+  /* Big blocks (renderings of group files, libfuse's request buffers) are
+   * mapped and unmapped on their own: glibc would otherwise raise the
+   * threshold after the first such free and keep them in the heap, where
+   * they stay resident and split it. */
+  mallopt(M_MMAP_THRESHOLD, 256 << 10);
 
   if (fuse_opt_parse(&args, &c, taskfs_opts, option_proc) != 0 ||
       fuse_parse_cmdline(&args, &opts) != 0) {

@@ -333,7 +333,7 @@ static bool always_checked(int kind) {
 /* A generated file whose version may have moved: the kernel forgets it
  * when it did, or when it is gone. */
 static void check_file(struct pass *p, struct node *n) {
-  if (!n || n->type != NT_VIRT || !n->key || view_is_dir(n->v.kind))
+  if (!n || n->type != NT_VIRT || !n->keyed || view_is_dir(n->v.kind))
     return;
   int64_t version = 0;
   int rc = cache_version(p->fs, n, &version);
@@ -361,7 +361,7 @@ static void check_vnode(struct pass *p, int kind, const char *session,
 static void sweep_watched(void *ctx, void *value) {
   struct pass *p = ctx;
   struct node *n = value;
-  if (!n->key) {
+  if (!n->keyed) {
     forget_node(p->w, n, true);
     XGROW(p->gone, p->capgone, p->ngone + 1);
     p->gone[p->ngone++] = n->ino;
@@ -419,10 +419,9 @@ static void sweep_session(void *ctx, void *value) {
 }
 
 /* Every node, when the changes could not be told one by one. */
-static void sweep_any(void *ctx, void *value) {
+static void sweep_any(void *ctx, struct node *n) {
   struct pass *p = ctx;
-  struct node *n = value;
-  if (n->type != NT_VIRT || !n->key || view_is_dir(n->v.kind) ||
+  if (n->type != NT_VIRT || !n->keyed || view_is_dir(n->v.kind) ||
       always_checked(n->v.kind))
     return;
   bool task = n->v.kind == VK_TASK_MD;
@@ -431,9 +430,8 @@ static void sweep_any(void *ctx, void *value) {
     check_file(p, n);
 }
 
-static void forget_any(void *ctx, void *value) {
+static void forget_any(void *ctx, struct node *n) {
   struct pass *p = ctx;
-  struct node *n = value;
   if (n->type != NT_VIRT)
     return;
   n->watch_known = false;
@@ -451,7 +449,7 @@ static void any_tasks(void *ctx, void *value) {
 static void sweep(struct pass *p) {
   struct fs *fs = p->fs;
   if (p->all) {
-    hmap_each(&fs->inodes, forget_any, p);
+    nodes_each(fs, forget_any, p);
     return;
   }
   hmap_each(&fs->watched, sweep_watched, p);
@@ -466,7 +464,7 @@ static void sweep(struct pass *p) {
   bool tasks = p->every_file;
   hmap_each(&p->sessions, any_tasks, &tasks);
   if (tasks || p->non_tasks)
-    hmap_each(&fs->inodes, sweep_any, p);
+    nodes_each(fs, sweep_any, p);
 }
 
 /* The watcher's own connection, read-only when the mount's is. */
