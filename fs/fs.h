@@ -90,6 +90,9 @@ struct node {
    * showing their snapshot, and the name has a new inode. */
   bool frozen : 1;
   bool watch_known : 1;
+  /* The kernel was given the task file's own name ("<id>.md") in
+   * directory kparent: kept here rather than in knames. */
+  bool kname_own : 1;
   int fd; /* NT_REAL: an O_PATH descriptor of the real file */
 
   /* NT_VIRT */
@@ -118,6 +121,7 @@ struct node {
    * kernel given (watch_known), and for a directory the watcher's pass
    * that last invalidated its listing. */
   struct kname *knames;
+  fuse_ino_t kparent;
   int64_t watch_version;
   uint64_t listing_inval;
 

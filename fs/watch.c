@@ -5,6 +5,7 @@
  * kernel to forget only after fs->lock is let go. */
 #include "watch.h"
 #include "cache.h"
+#include "names.h"
 #include "nodes.h"
 #include "util.h"
 
@@ -88,7 +89,29 @@ struct pass {
 
 /* ---- the kernel's names of a node ---- */
 
+/* The name of a task file by its id, which the kernel is given unless
+ * the file was renamed: kept without a copy (kname_own). */
+static bool own_name(const struct node *n, const char *name,
+                     struct buf *scratch) {
+  if (n->type != NT_VIRT || n->v.kind != VK_TASK_MD || !n->v.record)
+    return false;
+  buf_truncate(scratch, 0);
+  name_for_file(n->v.record, scratch);
+  buf_adds(scratch, ".md");
+  return strcmp(scratch->ptr, name) == 0;
+}
+
 void watch_name(struct node *n, fuse_ino_t parent, const char *name) {
+  if (!n->kname_own || n->kparent == parent) {
+    struct buf own = BUF_INIT;
+    bool is_own = own_name(n, name, &own);
+    buf_release(&own);
+    if (is_own) {
+      n->kname_own = true;
+      n->kparent = parent;
+      return;
+    }
+  }
   for (struct kname *k = n->knames; k; k = k->next)
     if (k->parent == parent && str_eq(k->name, name))
       return;
@@ -101,6 +124,8 @@ void watch_name(struct node *n, fuse_ino_t parent, const char *name) {
 }
 
 void watch_names_free(struct node *n) {
+  n->kname_own = false;
+  n->kparent = 0;
   while (n->knames) {
     struct kname *k = n->knames;
     n->knames = k->next;
@@ -123,6 +148,13 @@ static void forget_node(struct watch *w, struct node *n, bool names) {
   note(w, 0, n->ino, NULL);
   if (!names)
     return;
+  if (n->kname_own) {
+    struct buf own = BUF_INIT;
+    name_for_file(n->v.record, &own);
+    buf_adds(&own, ".md");
+    note(w, n->kparent, 0, own.ptr);
+    buf_release(&own);
+  }
   for (struct kname *k = n->knames; k; k = k->next)
     note(w, k->parent, 0, k->name);
   watch_names_free(n);
