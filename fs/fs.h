@@ -227,8 +227,8 @@ struct fs {
     ino_t ino;
   } db_files[3];
   size_t buffered; /* locked: bytes in all write buffers */
-  /* locked: nodes freed and bytes of renderings dropped since the heap
-   * was last given back to the system (fs_unlock) */
+  /* locked: bytes of nodes, renderings, listings and write buffers
+   * freed since the heap was last given back to the system (fs_unlock) */
   size_t freed;
   /* locked: nodes with a cached rendering, most recently used first, and
    * the bytes those hold */

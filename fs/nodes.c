@@ -576,6 +576,7 @@ void handle_free(struct fs *fs, struct handle *h) {
     close(h->fd);
   content_unref(h->snap);
   content_unref(h->base);
+  fs->freed += h->wbuf.cap + h->capentries * (sizeof *h->entries + 32);
   buf_release(&h->wbuf);
   for (size_t i = 0; i < h->nentries; i++)
     free(h->entries[i].name);
