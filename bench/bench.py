@@ -7,7 +7,7 @@ that copy through a FUSE passthrough filesystem, interleaved, several
 runs each. Prints the median of each and the ratios against tmpfs.
 
 Usage: bench.py [--build DIR] [--tasks N] [--groups G] [--runs R]
-                [--latency N] [--json F] [--keep]
+                [--latency N] [--json F] [--keep] [--million]
 """
 
 import argparse
@@ -193,6 +193,15 @@ def main():
     ap.add_argument("--json", help="also write the figures here")
     ap.add_argument("--keep", action="store_true",
                     help="keep the work folder (databases, copies)")
+    ap.add_argument("--million", action="store_true",
+                    help="also a 1,000,000-task database (1,000 groups): "
+                    "mount time, one file's read and save against the "
+                    "1,000-task database, RSS after find of the tree")
+    ap.add_argument("--million-only", action="store_true",
+                    help="only the 1,000,000-task case")
+    ap.add_argument("--million-size", type=int, default=1000000,
+                    help="tasks of the --million database, 1,000 a group "
+                    "(default 1,000,000)")
     a = ap.parse_args()
     if os.geteuid() != 0:
         say("note: not root: caches cannot be dropped; cold runs are "
@@ -208,7 +217,14 @@ def main():
         tmpfs = tempfile.mkdtemp(prefix="taskfs-bench-", dir="/dev/shm")
     daemons = []
     try:
-        run(a, taskfs, work, tmpfs, daemons)
+        if a.million_only:
+            extra = {}
+            million(a, taskfs, work, daemons, extra)
+            if a.json:
+                with open(a.json, "w") as f:
+                    json.dump(dict(extra, machine=machine()), f, indent=2)
+        else:
+            run(a, taskfs, work, tmpfs, daemons)
     finally:
         for d in daemons:
             d.stop()
@@ -333,16 +349,25 @@ def run(a, taskfs, work, tmpfs, daemons):
         if sdb.execute("SELECT status FROM tasks WHERE id = ?",
                        (tid,)).fetchone()[0] != "completed":
             raise SystemExit("sed -i on the small mount did not save")
-        # A commit by another program (plain sqlite3), and the time until
-        # stat, then cat, of the task's file shows it; nothing else uses
-        # the mount meanwhile.
+        # A commit by another program (plain sqlite3, taskctl), and the
+        # time until stat, then cat, of the task's file shows it; nothing
+        # else uses the mount meanwhile.
         for i in range(a.latency):
             tid = rnd.choice(pending)
             p = os.path.join(roots["taskfs"], "tasks", "planned", tid + ".md")
-            for kind in ("stat", "cat"):
-                ms = visible(ldb, p, tid, kind, "%s %d %d %s" %
-                             (kind, r, i, "x" * rnd.randrange(1, 40)))
-                lat.setdefault(kind, []).append(ms)
+            for who in ("sqlite3", "taskctl"):
+                for kind in ("stat", "cat"):
+                    title = "%s %s %d %d %s" % (who, kind, r, i,
+                                                "x" * rnd.randrange(1, 40))
+                    ms = visible(ldb if who == "sqlite3" else ctl, p, tid,
+                                 kind, title)
+                    lat.setdefault("%s to %s" % (who, kind), []).append(ms)
+        # Readers while 1,000-task files are saved in a loop: cat of a
+        # small file, each timed.
+        busy = [pending.pop() for _ in range(10)]
+        for side, root in roots.items():
+            for ms in read_during_saves(root, gfile, busy):
+                tab.add("cat small file during saves", side, ms)
 
     # The whole session: cold (fresh mount, caches dropped) then warm.
     walk = [("ls -R", ["ls", "-R"]),
@@ -362,7 +387,146 @@ def run(a, taskfs, work, tmpfs, daemons):
                 tab.add(name + ", warm", side, timed(cmd, cwd=root))
         rss = fs.rss_kib()
 
-    report(a, tab, rss, lat)
+    extra = {}
+    if a.million:
+        for d in (fs, sfs):
+            unmount(d, daemons)
+        million(a, taskfs, work, daemons, extra)
+    report(a, tab, rss, lat, extra)
+
+
+def read_during_saves(root, gfile, tids, n=300):
+    """Milliseconds of each of n cats of a small file (session.md) while
+    another thread saves the 1,000-task file gfile over and over: the box
+    of one of tids ticked, then unticked, each a rewrite of the file as it
+    reads then."""
+    import threading
+    path = os.path.join(root, gfile)
+    small = os.path.join(root, "session.md")
+    stop = threading.Event()
+    saves = [0]
+
+    def saver():
+        boxes = ("- [ ] **Status**: planned", "- [x] **Status**: completed")
+        i = 0
+        while not stop.is_set():
+            tid = tids[i % len(tids)]
+            for old, new in (boxes, boxes[::-1]):
+                with open(path) as f:
+                    text = f.read()
+                k = text.find("`%s`" % tid)
+                j = text.find(old, k)
+                if k < 0 or j < 0:
+                    return
+                with open(path, "w") as f:
+                    f.write(text[:j] + new + text[j + len(old):])
+                saves[0] += 1
+            i += 1
+
+    th = threading.Thread(target=saver)
+    th.start()
+    time.sleep(0.2)
+    out = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        with open(small, "rb") as f:
+            f.read()
+        out.append((time.perf_counter() - t0) * 1000.0)
+        time.sleep(0.002)
+    stop.set()
+    th.join()
+    if saves[0] < 2:
+        raise SystemExit("no saves ran beside the readers on %s" % root)
+    return out
+
+
+def mount_time(taskfs, db, mnt):
+    """Milliseconds for taskfs DB MNT (in the background) to return with
+    the file system mounted and serving (a listing of the session
+    directory through it)."""
+    os.makedirs(mnt, exist_ok=True)
+    t0 = time.perf_counter()
+    subprocess.run([taskfs, db, mnt, "-o", "logfile=" + db + ".log"],
+                   check=True)
+    os.listdir(os.path.join(mnt, "session_bench"))
+    ms = (time.perf_counter() - t0) * 1000.0
+    pid = subprocess.run(["pgrep", "-f", "^%s %s %s" % (taskfs, db, mnt)],
+                         capture_output=True, text=True).stdout.split()
+    return ms, int(pid[0]) if pid else None
+
+
+def bg_unmount(mnt, pid):
+    subprocess.run(["fusermount3", "-u", mnt])
+    for _ in range(600):
+        if pid is None or not os.path.exists("/proc/%d" % pid):
+            return
+        time.sleep(0.05)
+
+
+def million(a, taskfs, work, daemons, extra):
+    """The 1,000,000-task database (1,000 groups) against a 1,000-task
+    one: mount time, a cold read and a save of one group file, and the
+    daemon's RSS after find of the whole tree."""
+    big = os.path.join(work, "million.db")
+    small = os.path.join(work, "k.db")
+    t0 = time.time()
+    n = a.million_size
+    say("building a %d-task database (%d groups)..." % (n, n // 1000))
+    make_db(a.build, big, n, n // 1000)
+    make_db(a.build, small, 1000, 1)
+    say("built in %.0f s" % (time.time() - t0))
+    tab = Table()
+    mnt = {big: os.path.join(work, "m1m"), small: os.path.join(work, "m1k")}
+    ctls = {big: Ctl(a.build, big), small: Ctl(a.build, small)}
+    name = {big: "1M-task db", small: "1k-task db"}
+    group = {big: "group-%03d" % (a.million_size // 2000), small: "group-000"}
+    rss = {}
+    for r in range(a.runs):
+        say("million run %d of %d" % (r + 1, a.runs))
+        for db in (big, small):
+            drop_caches()
+            ms, pid = mount_time(taskfs, db, mnt[db])
+            tab.add("mount (taskfs DB MNT returns)", name[db], ms)
+            try:
+                root = os.path.join(mnt[db], "session_bench")
+                p = os.path.join(root, "task_groups", group[db] + ".md")
+                gid = json.loads(ctls[db].run("group", "show", group[db],
+                                              "--session", "session_bench",
+                                              "--json"))["id"]
+                tasks = json.loads(ctls[db].run("task", "list", "--group",
+                                                gid, "--json"))
+                pend = [t["id"] for t in tasks if t["status"] == "planned"]
+                tab.add("stat session.md (a whole-session render)", name[db],
+                        timed(["stat", os.path.join(root, "session.md")]))
+                timed(["cat", p])
+                ctls[db].run("task", "set", pend[0], "--title", "Cold %d" % r)
+                tab.add("cat group file, cold", name[db], timed(["cat", p]))
+                tab.add("cat group file, warm", name[db], timed(["cat", p]))
+                tab.add("sed -i tick one box", name[db], tick(p, pend[-1]))
+                if db == big and r == a.runs - 1:
+                    tab.add("find of the whole tree", name[db],
+                            timed(["find", root]))
+                    if pid:
+                        with open("/proc/%d/status" % pid) as f:
+                            for line in f:
+                                k, _, v = line.partition(":")
+                                if k in ("VmRSS", "VmHWM"):
+                                    rss[k] = int(v.split()[0])
+            finally:
+                bg_unmount(mnt[db], pid)
+    extra["million"] = {"cases": dict(tab.medians()), "rss_kib": rss}
+    print()
+    print("%d tasks in %d groups against 1,000 tasks in 1 group, "
+          "%d runs, medians (ms)" % (n, n // 1000, a.runs))
+    for case, d in tab.medians():
+        b, s_ = d.get("1M-task db"), d.get("1k-task db")
+        print("%-32s%14s%14s%10s" % (
+            case, "%.2f" % b if b is not None else "-",
+            "%.2f" % s_ if s_ is not None else "-",
+            "%.2fx" % (b / s_) if b and s_ else "-"))
+    print("daemon RSS after find of the %d-task tree: %.1f MiB "
+          "(peak %.1f MiB)" % (n, rss.get("VmRSS", 0) / 1024,
+                               rss.get("VmHWM", 0) / 1024))
 
 
 def visible(db, path, tid, kind, title):
@@ -377,11 +541,18 @@ def visible(db, path, tid, kind, title):
         with open(path, "rb") as f:
             return f.read()
     before = look()
-    old = db.execute("SELECT title FROM tasks WHERE id = ?",
-                     (tid,)).fetchall()[0][0]
-    if len(title) == len(old):
-        title += "!"
-    db.execute("UPDATE tasks SET title = ? WHERE id = ?", (title, tid))
+    if isinstance(db, Ctl):
+        # taskctl has committed when it exits.
+        old = json.loads(db.run("task", "show", tid, "--json"))["title"]
+        if len(title) == len(old):
+            title += "!"
+        db.run("task", "set", tid, "--title", title)
+    else:
+        old = db.execute("SELECT title FROM tasks WHERE id = ?",
+                         (tid,)).fetchall()[0][0]
+        if len(title) == len(old):
+            title += "!"
+        db.execute("UPDATE tasks SET title = ? WHERE id = ?", (title, tid))
     t0 = time.perf_counter()
     want = title.encode()
     while True:
@@ -407,7 +578,7 @@ def percentile(v, q):
     return v[min(len(v) - 1, int(round(q * (len(v) - 1))))] if v else 0.0
 
 
-def report(a, tab, rss, lat):
+def report(a, tab, rss, lat, extra):
     rows = tab.medians()
     sides = ["tmpfs", "passthrough", "taskfs", "taskfs 1k db"]
     sides = [s for s in sides if any(s in d for _, d in rows)]
@@ -415,7 +586,7 @@ def report(a, tab, rss, lat):
            "machine": machine(), "cases": {}, "rss_kib": rss}
     w = max(len(c) for c, _ in rows)
     head = "%-*s" % (w, "median ms") + "".join("%14s" % s for s in sides)
-    head += "%14s%14s" % ("taskfs/tmpfs", "fuse/tmpfs")
+    head += "%14s%14s%14s" % ("taskfs/tmpfs", "taskfs/fuse", "fuse/tmpfs")
     print()
     print("taskfs benchmark: %d tasks in %d groups, %d runs, %s" %
           (a.tasks, a.groups, a.runs, out["machine"]))
@@ -424,10 +595,9 @@ def report(a, tab, rss, lat):
         line = "%-*s" % (w, case)
         for s in sides:
             line += "%14s" % ("%.2f" % d[s] if s in d else "-")
-        base = d.get("tmpfs")
-        for s in ("taskfs", "passthrough"):
-            line += "%14s" % ("%.2fx" % (d[s] / base)
-                              if base and s in d else "-")
+        base, pt = d.get("tmpfs"), d.get("passthrough")
+        for s, b in (("taskfs", base), ("taskfs", pt), ("passthrough", base)):
+            line += "%14s" % ("%.2fx" % (d[s] / b) if b and s in d else "-")
         print(line)
         out["cases"][case] = d
     if "taskfs 1k db" in sides:
@@ -440,9 +610,17 @@ def report(a, tab, rss, lat):
     for kind, v in lat.items():
         out["latency_ms"][kind] = {"median": median(v),
                                    "p99": percentile(v, 0.99), "n": len(v)}
-        print("commit by sqlite3 to %s through the mount showing it: "
+        print("commit by %s through the mount showing it: "
               "median %.2f ms, p99 %.2f ms (%d commits)" %
               (kind, median(v), percentile(v, 0.99), len(v)))
+    for case, d in tab.rows:
+        if case == "cat small file during saves":
+            out["reader_p99_ms"] = {s: percentile(v, 0.99)
+                                    for s, v in d.items()}
+            print("cat of a small file while 1,000-task files are saved: "
+                  "p99 " + ", ".join("%s %.2f ms" % (s, percentile(v, 0.99))
+                                      for s, v in d.items()))
+    out.update(extra)
     print("daemon RSS after the walk: %.1f MiB (peak %.1f MiB)" %
           (rss.get("VmRSS", 0) / 1024, rss.get("VmHWM", 0) / 1024))
     if a.json:

@@ -36,6 +36,10 @@ struct mount {
   bool schema_newer; /* a newer taskfs upgraded the schema */
   bool readonly;     /* opened read-only */
   char *readonly_why;
+  /* The check of the file opened at mount (mount_open_unchecked) has not
+   * reported yet, or it found the file damaged: nothing is written. */
+  bool checking, damaged;
+  uint64_t opened;    /* moves when another file is opened at the path */
   char *msg;          /* mount_errmsg() */
   int64_t checked_ns; /* CLOCK_MONOTONIC of the last look at the file */
   struct pending_op *ops;
@@ -53,7 +57,8 @@ static void prune(struct store *st) {
     store_rollback(st);
 }
 
-int mount_open(const char *path, int busy_ms, struct mount **out) {
+static int open_store(const char *path, int busy_ms, bool check,
+                      struct mount **out) {
   struct mount *m = xcalloc(1, sizeof *m);
   *out = m;
   m->path = xstrdup(path);
@@ -68,7 +73,7 @@ int mount_open(const char *path, int busy_ms, struct mount **out) {
     m->readonly = rc == ENG_OK;
   }
   /* A damaged database is not mounted: the message names its backups. */
-  if (rc == ENG_OK)
+  if (rc == ENG_OK && check)
     rc = store_check(m->st);
   if (rc) {
     str_set(&m->msg, store_errmsg(m->st));
@@ -76,12 +81,49 @@ int mount_open(const char *path, int busy_ms, struct mount **out) {
     m->st = NULL;
     return rc;
   }
-  if (!m->readonly)
+  m->checking = !check;
+  if (!m->readonly && check)
     prune(m->st);
   store_set_busy_ms(m->st, busy_ms);
   store_set_source(m->st, "taskfs");
   return ENG_OK;
 }
+
+int mount_open(const char *path, int busy_ms, struct mount **out) {
+  return open_store(path, busy_ms, true, out);
+}
+
+int mount_open_unchecked(const char *path, int busy_ms, struct mount **out) {
+  return open_store(path, busy_ms, false, out);
+}
+
+uint64_t mount_check_begin(const struct mount *m) { return m->opened; }
+
+int mount_check_run(const char *path, char **msg) {
+  struct store *st = NULL;
+  int rc = store_open(path, STORE_READONLY, &st);
+  if (rc == ENG_OK)
+    rc = store_check(st);
+  *msg = rc ? xstrdup(store_errmsg(st)) : NULL;
+  store_close(st);
+  return rc;
+}
+
+bool mount_check_done(struct mount *m, uint64_t begun, int rc) {
+  if (!m->checking)
+    return false;
+  m->checking = false;
+  /* Another file was opened at the path meanwhile: the check was of the
+   * one it replaced. */
+  if (begun != m->opened)
+    return false;
+  m->damaged = rc != ENG_OK;
+  if (!m->damaged && !m->readonly)
+    prune(m->st);
+  return m->damaged;
+}
+
+bool mount_checking(const struct mount *m) { return m->checking; }
 
 void mount_close(struct mount *m) {
   if (!m)
@@ -138,7 +180,8 @@ static unsigned check_file(struct mount *m) {
     store_close(m->st);
     m->st = nst;
     m->gen++;
-    m->gone = m->schema_newer = m->readonly = false;
+    m->gone = m->schema_newer = m->readonly = m->damaged = false;
+    m->opened++;
     return MOUNT_REPLACED;
   }
   unsigned news = 0;
@@ -180,6 +223,14 @@ int mount_can_write(const struct mount *m, const char **why) {
   if (m->readonly) {
     *why = "the database is read-only";
     return ENG_READONLY;
+  }
+  if (m->damaged) {
+    *why = "the database is damaged (PRAGMA quick_check failed)";
+    return ENG_READONLY;
+  }
+  if (m->checking) {
+    *why = "the database check has not finished";
+    return ENG_BUSY;
   }
   return ENG_OK;
 }
@@ -223,6 +274,9 @@ void mount_syncop_queue(struct mount *m, const char *type,
 
 void mount_syncops_flush(struct mount *m) {
   if (m->nops == 0)
+    return;
+  /* Nothing is written before the check has passed. */
+  if (m->checking && m->nops < SYNCOPS_KEEP_MAX)
     return;
   const char *why;
   if (mount_can_write(m, &why) || store_in_transaction(m->st))

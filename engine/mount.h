@@ -50,6 +50,35 @@ struct mount;
  * do (ENG_NOTFOUND, ENG_SCHEMA, ENG_CORRUPT, ENG_BUSY, ...).
  */
 int mount_open(const char *path, int busy_ms, struct mount **out);
+/*
+ * As mount_open(), without the check and the pruning: the mount may read
+ * at once, and nothing is written (mount_can_write() says ENG_BUSY, the
+ * sync log waits) until mount_check_done() reports the check's result.
+ * The caller runs the check with mount_check_run(), on a thread of its
+ * own if it likes.
+ */
+int mount_open_unchecked(const char *path, int busy_ms, struct mount **out);
+/* A token of the file opened now, for mount_check_done(). */
+uint64_t mount_check_begin(const struct mount *m);
+/*
+ * Checks the database at path (PRAGMA quick_check) on a connection of its
+ * own, read-only; touches no mount, so it may run on any thread while
+ * the mount serves. Returns ENG_OK, or the failure of store_check() or
+ * store_open() (ENG_CORRUPT, ...) with *msg the store's message (it
+ * names the backups and how to restore), which the caller frees; *msg is
+ * NULL on success.
+ */
+int mount_check_run(const char *path, char **msg);
+/*
+ * Reports the result rc of mount_check_run() for the file that was open
+ * at mount_check_begin() (begun). On success the sync log is pruned and
+ * changes may be written; on failure every change is refused with
+ * ENG_READONLY from now on. A check of a file replaced meanwhile changes
+ * nothing. Returns true when the mount became read-only by it.
+ */
+bool mount_check_done(struct mount *m, uint64_t begun, int rc);
+/* Whether the check of mount_open_unchecked() has not reported yet. */
+bool mount_checking(const struct mount *m);
 /* Closes the store and frees the mount; operations still queued for the
  * sync log are lost (flush them first). NULL is ignored. */
 void mount_close(struct mount *m);
@@ -114,7 +143,8 @@ unsigned mount_refresh(struct mount *m);
 /*
  * Whether a change may be written to the database now: ENG_OK, ENG_GONE
  * when the database file is deleted or unusable, ENG_READONLY when it is
- * read-only or of a newer schema. *why is then a fixed sentence for the
+ * read-only, of a newer schema or failed the check, ENG_BUSY while the
+ * check of mount_open_unchecked() runs. *why is then a fixed sentence for the
  * log ("the database is read-only").
  */
 int mount_can_write(const struct mount *m, const char **why);

@@ -56,6 +56,16 @@ static bool has_readers(const struct node *n) {
   return false;
 }
 
+struct content *node_served(struct node *n) {
+  if (!n->served && n->served_version) {
+    n->served = content_new();
+    n->served->version = n->served_version;
+    n->served->mtime_ns = n->served_mtime_ns;
+    n->served_version = n->served_mtime_ns = 0;
+  }
+  return n->served;
+}
+
 /* ---- the budget: nodes with a rendering, most recently used first ---- */
 
 static void lru_push(struct fs *fs, struct node *n) {
@@ -114,12 +124,12 @@ void cache_trim(struct fs *fs) {
     struct node *prev = n->lru_prev;
     if (cache_idle(n)) {
       if (n->served == n->cache) {
-        struct content *stub = content_new();
-        stub->version = n->served->version;
-        stub->mtime_ns = n->served->mtime_ns;
+        n->served_version = n->served->version;
+        n->served_mtime_ns = n->served->mtime_ns;
         content_unref(n->served);
-        n->served = stub;
+        n->served = NULL;
       }
+      fs->freed += n->cache->data.len;
       cache_drop(fs, n);
     }
     n = prev;
@@ -155,6 +165,11 @@ static int render(struct fs *fs, struct node *n, int64_t version,
     content_unref(c);
     return rc == ENG_NOTFOUND ? -ENOENT : -fs_error(fs, rc, "render");
   }
+  /* Kept for long: without the slack of its growth (up to half). */
+  if (c->data.cap > c->data.len + 1) {
+    c->data.ptr = xrealloc(c->data.ptr, c->data.len + 1);
+    c->data.cap = c->data.len + 1;
+  }
   c->version = version;
   c->mtime_ns = info.mtime_ns ? info.mtime_ns : fs->mount_ns;
   *out = c;
@@ -189,7 +204,7 @@ int cache_content(struct fs *fs, struct node *n, struct content **out) {
      * saved there without front matter is based on it, also when the
      * reader's release had not come yet. */
     struct node *next = node_virt(fs, &n->v);
-    if (!next->served && n->served)
+    if (!node_served(next) && node_served(n))
       next->served = content_ref(n->served);
     watch_node_frozen(fs, n);
     *out = n->cache;

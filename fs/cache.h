@@ -42,6 +42,11 @@ int cache_content(struct fs *fs, struct node *n, struct content **out);
  * holds, or rendered afresh. */
 int cache_stat(struct fs *fs, struct node *n, off_t *size, int64_t *mtime_ns);
 
+/* What generated file n served last (struct node, served): a content
+ * holding only the version and time when the text was dropped, made
+ * now. Borrowed: n keeps it; NULL when it served nothing. */
+struct content *node_served(struct node *n);
+
 /* Drops n's cached rendering: out of the LRU list, its bytes uncounted. */
 void cache_drop(struct fs *fs, struct node *n);
 /* Drops the least recently used renderings nothing else holds while the

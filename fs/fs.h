@@ -52,6 +52,13 @@ struct content {
 
 enum node_type { NT_VIRT, NT_REAL };
 
+/* A hash table of nodes linked through a field of their own (nodes.c):
+ * no allocation per node. */
+struct node_table {
+  struct node **slots;
+  size_t nslots, count;
+};
+
 /* A name the kernel may hold for a node: name in directory parent. */
 struct kname {
   struct kname *next;
@@ -70,43 +77,64 @@ struct kname {
 struct node {
   fuse_ino_t ino;
   uint64_t nlookup;
+  struct node *ino_next; /* in fs->inodes */
+  struct node *key_next; /* in fs->keys, while keyed */
+  uint32_t key_hash;     /* of what it shows (nodes.c), while keyed */
   unsigned opens, children;
-  int type;
-  char *key; /* its key in fs->virt or fs->real, NULL when detached */
+  uint16_t mode; /* permission bits; chmod is kept while mounted */
+  uint8_t type;
+  /* It is in fs->keys: it names its file (or real inode). */
+  bool keyed : 1;
+  bool kernel_cached : 1;
+  /* The content changed while readers held this inode open: it keeps
+   * showing their snapshot, and the name has a new inode. */
+  bool frozen : 1;
+  bool watch_known : 1;
+  /* The kernel was given the task file's own name ("<id>.md") in
+   * directory kparent: kept here rather than in knames. */
+  bool kname_own : 1;
+  int fd; /* NT_REAL: an O_PATH descriptor of the real file */
 
   /* NT_VIRT */
   struct vnode v;
   struct content *cache; /* the last rendering, valid at cache_gen */
   uint64_t cache_gen;
-  /* The size, time and version of the last rendering, kept when the
-   * rendering itself is dropped from the cache (attributes need no
-   * render while the version holds). */
-  int64_t last_version, last_mtime_ns;
-  off_t last_size;
+  union {
+    /* NT_VIRT: the size, time and version of the last rendering, kept
+     * when the rendering itself is dropped from the cache (attributes
+     * need no render while the version holds). */
+    struct {
+      int64_t last_version, last_mtime_ns;
+      off_t last_size;
+    };
+    /* NT_REAL: the device and inode of the real file, its key. */
+    struct {
+      dev_t real_dev;
+      ino_t real_ino;
+    };
+  };
   struct node *lru_prev, *lru_next; /* in fs->lru while cache is set */
   int64_t kernel_version; /* what the kernel may hold in its page cache */
-  bool kernel_cached;
-  off_t kernel_size; /* the size last given to the kernel, -1 for none */
-  mode_t mode;       /* permission bits; chmod is kept while mounted */
-  /* The content changed while readers held this inode open: it keeps
-   * showing their snapshot, and the name has a new inode. */
-  bool frozen;
+  off_t kernel_size;      /* the size last given to the kernel, -1 for none */
   /* The names the kernel was given for it (lookups, renames), forgotten
    * when they are invalidated; the version the watcher last saw the
    * kernel given (watch_known), and for a directory the watcher's pass
    * that last invalidated its listing. */
   struct kname *knames;
+  fuse_ino_t kparent;
   int64_t watch_version;
-  bool watch_known;
   uint64_t listing_inval;
 
-  struct content *served; /* what the last open of it read */
+  /* What the last open of it read: the content, or, once its text was
+   * dropped from the cache, only its version and time (served NULL;
+   * node_served() makes a content of them when asked). */
+  struct content *served;
+  int64_t served_version, served_mtime_ns;
   struct handle *handles; /* open handles, linked by next */
   struct handle *writer;  /* the handle whose buffer is newest */
 
-  /* NT_REAL: an O_PATH descriptor of the real file, whatever names it
-   * has now, and the name it was last reached by (node_name). */
-  int fd;
+  /* NT_REAL: the directory and name it was last reached by (node_name);
+   * its descriptor (fd) stands for it whatever names it has now. */
   struct node *parent;
   char *name;
 };
@@ -177,10 +205,11 @@ struct fs {
   struct fs_options opt;
   struct vnode root; /* VK_ROOT, or VK_SESSION with -o session */
   struct node *root_node;
-  char *realroot;      /* path of root's real directory relative to realfd */
-  struct hmap inodes;  /* locked: ino -> node */
-  struct hmap virt;    /* locked: vnode key -> node */
-  struct hmap real;    /* locked: real device and inode -> node */
+  char *realroot; /* path of root's real directory relative to realfd */
+  /* locked: the nodes by inode number (chained by ino_next), and by
+   * what they show, a generated file or a real inode (by key_next):
+   * tables of the nodes' own links, nodes.c */
+  struct node_table inodes, keys;
   struct hmap watched; /* locked: ino -> the nodes of every pass, watch.h */
   /* locked: the key of a node freed while it still named its file -> what
    * it leaves to the next node of that key (struct past, nodes.c) */
@@ -198,6 +227,9 @@ struct fs {
     ino_t ino;
   } db_files[3];
   size_t buffered; /* locked: bytes in all write buffers */
+  /* locked: bytes of nodes, renderings, listings and write buffers
+   * freed since the heap was last given back to the system (fs_unlock) */
+  size_t freed;
   /* locked: nodes with a cached rendering, most recently used first, and
    * the bytes those hold */
   struct node *lru_head, *lru_tail;
@@ -210,6 +242,12 @@ struct fs {
    * what to forget. Set before the first request, then fixed. */
   bool watching;
   struct watch *watch;
+  /* The database check of the mount runs on a thread of its own
+   * (fs_check_start); changes wait for it (fs_wait_check). checking is
+   * locked; checked is signalled when it ends. */
+  bool checking, check_started;
+  pthread_t checker;
+  pthread_cond_t checked;
 };
 
 /* The FUSE operations (ops.c). */
@@ -221,6 +259,23 @@ void fs_lock(struct fs *fs);
 /* Lets go of fs->lock. Renderings handed out while it is held are
  * borrowed, so the render cache is trimmed to its budget only here. */
 void fs_unlock(struct fs *fs);
+/* Runs the database check (PRAGMA quick_check) on a thread of its own
+ * while the mount serves reads. Until it reports, changes wait
+ * (fs_wait_check); when it fails, the log says so as a failed check at
+ * mount would, and the mount is read-only (EROFS). */
+void fs_check_start(struct fs *fs);
+/* Waits for the check thread to end (at unmount). Without the lock. */
+void fs_check_stop(struct fs *fs);
+/* Takes fs->lock once the check has reported: the start of every
+ * request that may write to the database (saves, renames, removals,
+ * new files). */
+void fs_lock_write(struct fs *fs);
+/* The same with the lock held, for a request that learns only once it
+ * holds the lock whether it may write (a flush). Lets go of the lock
+ * while it waits: whatever was read under it before must be read
+ * again. */
+void fs_wait_check(struct fs *fs);
+
 /* Notices what other programs did to the database since the last call
  * (mount_refresh) and logs what the user should hear of; a database
  * replaced or gone is passed on to the watcher. Lock held. */

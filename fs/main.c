@@ -190,7 +190,9 @@ static int open_database(const struct cmdline *c, struct fs *fs) {
             c->db, strerror(errno), c->db);
     return MOUNT_DB;
   }
-  int rc = mount_open(db, c->fs.busy_ms, &fs->mount);
+  /* The check (PRAGMA quick_check, which reads every page) runs once the
+   * mount serves: fs_check_start. */
+  int rc = mount_open_unchecked(db, c->fs.busy_ms, &fs->mount);
   free(db);
   if (mount_readonly_why(fs->mount))
     fprintf(stderr,
@@ -447,10 +449,12 @@ static int run(struct fs *fs, struct fuse_args *args,
   if (fuse_session_mount(se, opts->mountpoint) != 0)
     goto out_session;
   daemon_ready(ready);
+  fs_check_start(fs);
   tombs_start(fs);
   if (fs->opt.kernel_cache)
     watch_start(fs);
   ret = serve(se, opts);
+  fs_check_stop(fs);
   watch_stop(fs);
   tombs_stop(fs);
   mount_syncops_flush(fs->mount);
@@ -493,6 +497,11 @@ int main(int argc, char *argv[]) {
   store_hide_passwords(argc, argv);
   /* One malloc arena per worker thread would keep what each freed. */
   mallopt(M_ARENA_MAX, 2);
+  /* Big blocks (renderings of group files, libfuse's request buffers) are
+   * mapped and unmapped on their own: glibc would otherwise raise the
+   * threshold after the first such free and keep them in the heap, where
+   * they stay resident and split it. */
+  mallopt(M_MMAP_THRESHOLD, 256 << 10);
 
   if (fuse_opt_parse(&args, &c, taskfs_opts, option_proc) != 0 ||
       fuse_parse_cmdline(&args, &opts) != 0) {

@@ -50,6 +50,10 @@ void node_maybe_free(struct fs *fs, struct node *n);
  * call (an ordinary node is checked by the system call made on it). */
 int node_check_dir(const struct node *n);
 
+/* Calls fn for every node; fn must not free or add nodes. */
+void nodes_each(struct fs *fs, void (*fn)(void *ctx, struct node *n),
+                void *ctx);
+
 /* Makes the tables and the node of fs->root, inode 1. */
 void nodes_init(struct fs *fs);
 /* Frees every node and the tables, at unmount (handles are gone by then:

@@ -135,7 +135,7 @@ static void fs_init(void *userdata, struct fuse_conn_info *conn) {
  * requests. Handles the kernel never released are saved and freed here. */
 static void fs_destroy(void *userdata) {
   struct fs *fs = userdata;
-  fs_lock(fs);
+  fs_lock_write(fs);
   fs_refresh(fs);
   save_at_unmount(fs);
   /* The last chance for the sync log: what a database still locked (or
@@ -309,7 +309,7 @@ static void fs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
 static void remove_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
                          bool is_dir) {
   struct fs *fs = FS(req);
-  fs_lock(fs);
+  fs_lock_write(fs);
   fs_refresh(fs);
   struct node *p = node_get(fs, parent);
   int rc = !p                   ? -ENOENT
@@ -334,7 +334,7 @@ static void fs_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
                       unsigned int flags) {
   daemon_trace("rename", NULL);
   struct fs *fs = FS(req);
-  fs_lock(fs);
+  fs_lock_write(fs);
   fs_refresh(fs);
   struct node *p = node_get(fs, parent), *np = node_get(fs, newparent);
   int rc = !p || !np ? -ENOENT : node_check_dir(np);
@@ -352,7 +352,7 @@ static void fs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
   daemon_trace("link", NULL);
   struct fs *fs = FS(req);
   struct fuse_entry_param e;
-  fs_lock(fs);
+  fs_lock_write(fs);
   fs_refresh(fs);
   struct node *n = node_get(fs, ino), *np = node_get(fs, newparent);
   struct node *linked = NULL;
@@ -490,6 +490,8 @@ static void fs_flush(fuse_req_t req, fuse_ino_t ino,
   struct fs *fs = FS(req);
   struct handle *h = handle_of(fi);
   fs_lock(fs);
+  if (h->type == HT_VIRT ? h->writable : h->wrote)
+    fs_wait_check(fs);
   fs_refresh(fs);
   bool saves = h->type == HT_VIRT && h->writable && h->dirty;
   int rc = h->type == HT_REAL ? save_flush_real(fs, h) : save_flush(fs, h);
@@ -506,6 +508,8 @@ static void fs_release(fuse_req_t req, fuse_ino_t ino,
   struct fs *fs = FS(req);
   struct handle *h = handle_of(fi);
   fs_lock(fs);
+  if (h->type == HT_VIRT && h->writable)
+    fs_wait_check(fs);
   if (h->type == HT_VIRT)
     save_release(fs, h);
   handle_free(fs, h);
@@ -522,7 +526,7 @@ static void fs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
   if (h->type == HT_REAL) {
     rc = (datasync ? fdatasync(h->fd) : fsync(h->fd)) ? -errno : 0;
   } else {
-    fs_lock(fs);
+    fs_lock_write(fs);
     fs_refresh(fs);
     bool saves = h->writable && h->dirty;
     rc = save_handle(fs, h);

@@ -379,7 +379,7 @@ static void become_virt(struct fs *fs, struct node *n, struct node *dir,
   struct node *old = node_virt_known(fs, v);
   struct content *served = NULL;
   if (old && old != n) {
-    served = content_ref(old->served);
+    served = content_ref(node_served(old));
     node_detach(fs, old);
     node_maybe_free(fs, old);
   }
@@ -387,6 +387,7 @@ static void become_virt(struct fs *fs, struct node *n, struct node *dir,
   node_make_virt(fs, n, v);
   content_unref(n->served);
   n->served = served;
+  n->served_version = n->served_mtime_ns = 0;
   for (struct handle *h = n->handles; h; h = h->next) {
     if (h->type != HT_REAL)
       continue;
@@ -467,7 +468,7 @@ static void adopt(struct fs *fs, struct node *n) {
 
 int save_flush_real(struct fs *fs, struct handle *h) {
   int rc = real_flush(h->fd);
-  if (rc == 0 && h->wrote && h->node->type == NT_REAL && h->node->key) {
+  if (rc == 0 && h->wrote && h->node->type == NT_REAL && h->node->keyed) {
     h->wrote = false;
     adopt(fs, h->node);
   }
@@ -485,7 +486,7 @@ static int rename_over(struct fs *fs, struct node *src, struct node *dir,
   int rc = real_read_all(fs, src, &text, PARSE_MAX_BYTES);
   if (rc == 0) {
     struct node *dst = node_virt(fs, v);
-    struct content *sv = content_ref(served ? served : dst->served);
+    struct content *sv = content_ref(served ? served : node_served(dst));
     rc = save_text(fs, dst, text.ptr, text.len, sv, false);
     content_unref(sv);
     if (rc == 0 || rc == -EBADMSG) {

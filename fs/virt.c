@@ -176,7 +176,7 @@ int virt_open(struct fs *fs, struct node *n, struct fuse_file_info *fi,
   /* What this path served: a handle that can read sees this text; one
    * that only writes (or truncates) builds on what was last read. */
   bool reads = (fi->flags & O_ACCMODE) != O_WRONLY && !(fi->flags & O_TRUNC);
-  if (reads || !n->served) {
+  if (reads || !node_served(n)) {
     content_unref(n->served);
     n->served = content_ref(c);
   }
@@ -214,6 +214,7 @@ int virt_create(struct fs *fs, const struct fuse_ctx *ctx, struct node *dir,
     *n = node_virt(fs, &t->v);
     content_unref((*n)->served);
     (*n)->served = content_ref(t->served);
+    (*n)->served_version = (*n)->served_mtime_ns = 0;
     *out = save_open(fs, *n, t->served, NULL);
     (*out)->replaces = t->unlinked;
     fi->direct_io = 1;
@@ -267,7 +268,7 @@ static int unlink_file(struct fs *fs, struct node *dir, const char *name,
   struct node *n = node_virt(fs, v);
   struct content *shown = NULL;
   if (cache_content(fs, n, &shown))
-    shown = n->served;
+    shown = node_served(n);
   tomb_add(fs, dir->ino, name, v, shown, true);
   node_detach(fs, n);
   node_maybe_free(fs, n);
@@ -343,7 +344,7 @@ static int become_real(struct fs *fs, struct node *n, struct node *parent,
 static int rename_away(struct fs *fs, struct node *n, struct node *dir,
                        const char *name, const struct vnode *v,
                        struct node *newdir, const char *newname) {
-  struct content *served = content_ref(n->served);
+  struct content *served = content_ref(node_served(n));
   int rc = become_real(fs, n, newdir, newname);
   if (rc == 0)
     tomb_add(fs, dir->ino, name, v, served, false);

@@ -5,6 +5,7 @@
  * kernel to forget only after fs->lock is let go. */
 #include "watch.h"
 #include "cache.h"
+#include "names.h"
 #include "nodes.h"
 #include "util.h"
 
@@ -88,7 +89,29 @@ struct pass {
 
 /* ---- the kernel's names of a node ---- */
 
+/* The name of a task file by its id, which the kernel is given unless
+ * the file was renamed: kept without a copy (kname_own). */
+static bool own_name(const struct node *n, const char *name,
+                     struct buf *scratch) {
+  if (n->type != NT_VIRT || n->v.kind != VK_TASK_MD || !n->v.record)
+    return false;
+  buf_truncate(scratch, 0);
+  name_for_file(n->v.record, scratch);
+  buf_adds(scratch, ".md");
+  return strcmp(scratch->ptr, name) == 0;
+}
+
 void watch_name(struct node *n, fuse_ino_t parent, const char *name) {
+  if (!n->kname_own || n->kparent == parent) {
+    struct buf own = BUF_INIT;
+    bool is_own = own_name(n, name, &own);
+    buf_release(&own);
+    if (is_own) {
+      n->kname_own = true;
+      n->kparent = parent;
+      return;
+    }
+  }
   for (struct kname *k = n->knames; k; k = k->next)
     if (k->parent == parent && str_eq(k->name, name))
       return;
@@ -101,6 +124,8 @@ void watch_name(struct node *n, fuse_ino_t parent, const char *name) {
 }
 
 void watch_names_free(struct node *n) {
+  n->kname_own = false;
+  n->kparent = 0;
   while (n->knames) {
     struct kname *k = n->knames;
     n->knames = k->next;
@@ -123,6 +148,13 @@ static void forget_node(struct watch *w, struct node *n, bool names) {
   note(w, 0, n->ino, NULL);
   if (!names)
     return;
+  if (n->kname_own) {
+    struct buf own = BUF_INIT;
+    name_for_file(n->v.record, &own);
+    buf_adds(&own, ".md");
+    note(w, n->kparent, 0, own.ptr);
+    buf_release(&own);
+  }
   for (struct kname *k = n->knames; k; k = k->next)
     note(w, k->parent, 0, k->name);
   watch_names_free(n);
@@ -333,7 +365,7 @@ static bool always_checked(int kind) {
 /* A generated file whose version may have moved: the kernel forgets it
  * when it did, or when it is gone. */
 static void check_file(struct pass *p, struct node *n) {
-  if (!n || n->type != NT_VIRT || !n->key || view_is_dir(n->v.kind))
+  if (!n || n->type != NT_VIRT || !n->keyed || view_is_dir(n->v.kind))
     return;
   int64_t version = 0;
   int rc = cache_version(p->fs, n, &version);
@@ -361,7 +393,7 @@ static void check_vnode(struct pass *p, int kind, const char *session,
 static void sweep_watched(void *ctx, void *value) {
   struct pass *p = ctx;
   struct node *n = value;
-  if (!n->key) {
+  if (!n->keyed) {
     forget_node(p->w, n, true);
     XGROW(p->gone, p->capgone, p->ngone + 1);
     p->gone[p->ngone++] = n->ino;
@@ -419,10 +451,9 @@ static void sweep_session(void *ctx, void *value) {
 }
 
 /* Every node, when the changes could not be told one by one. */
-static void sweep_any(void *ctx, void *value) {
+static void sweep_any(void *ctx, struct node *n) {
   struct pass *p = ctx;
-  struct node *n = value;
-  if (n->type != NT_VIRT || !n->key || view_is_dir(n->v.kind) ||
+  if (n->type != NT_VIRT || !n->keyed || view_is_dir(n->v.kind) ||
       always_checked(n->v.kind))
     return;
   bool task = n->v.kind == VK_TASK_MD;
@@ -431,9 +462,8 @@ static void sweep_any(void *ctx, void *value) {
     check_file(p, n);
 }
 
-static void forget_any(void *ctx, void *value) {
+static void forget_any(void *ctx, struct node *n) {
   struct pass *p = ctx;
-  struct node *n = value;
   if (n->type != NT_VIRT)
     return;
   n->watch_known = false;
@@ -451,7 +481,7 @@ static void any_tasks(void *ctx, void *value) {
 static void sweep(struct pass *p) {
   struct fs *fs = p->fs;
   if (p->all) {
-    hmap_each(&fs->inodes, forget_any, p);
+    nodes_each(fs, forget_any, p);
     return;
   }
   hmap_each(&fs->watched, sweep_watched, p);
@@ -466,7 +496,7 @@ static void sweep(struct pass *p) {
   bool tasks = p->every_file;
   hmap_each(&p->sessions, any_tasks, &tasks);
   if (tasks || p->non_tasks)
-    hmap_each(&fs->inodes, sweep_any, p);
+    nodes_each(fs, sweep_any, p);
 }
 
 /* The watcher's own connection, read-only when the mount's is. */

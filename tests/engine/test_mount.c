@@ -104,6 +104,39 @@ static void test_open(void) {
   free(path);
 }
 
+/* The check after the mount serves: nothing is written before its
+ * result; a failed one makes the mount read-only. */
+static void test_check_later(void) {
+  char *path = fixture_file("later.db");
+  struct mount *m;
+  RC_OK(mount_open_unchecked(path, 1000, &m), NULL);
+  OK(mount_checking(m), "the check is waited for");
+  const char *why = NULL;
+  INT_EQ(mount_can_write(m, &why), ENG_BUSY);
+  uint64_t begun = mount_check_begin(m);
+  char *msg = NULL;
+  INT_EQ(mount_check_run(path, &msg), ENG_OK);
+  OK(msg == NULL, "no message for a good check");
+  OK(!mount_check_done(m, begun, ENG_OK), "a passed check changes nothing");
+  OK(!mount_checking(m), "reported");
+  INT_EQ(mount_can_write(m, &why), ENG_OK);
+  mount_close(m);
+
+  RC_OK(mount_open_unchecked(path, 1000, &m), NULL);
+  begun = mount_check_begin(m);
+  OK(mount_check_done(m, begun, ENG_CORRUPT), "a failed check: read-only");
+  INT_EQ(mount_can_write(m, &why), ENG_READONLY);
+  STR_EQ(why, "the database is damaged (PRAGMA quick_check failed)");
+  mount_close(m);
+
+  char *missing = tmp_path("gone.db");
+  OK(mount_check_run(missing, &msg) != ENG_OK, "a missing file fails");
+  OK(msg && msg[0], "and says why");
+  free(msg);
+  free(missing);
+  free(path);
+}
+
 static void test_commits_by_others(void) {
   char *path = fixture_file("others.db");
   struct mount *m;
@@ -309,6 +342,7 @@ int main(void) {
   if (!mkdtemp(tmpdir))
     die("mkdtemp");
   test_open();
+  test_check_later();
   test_commits_by_others();
   test_file_deleted_replaced();
   test_save();

@@ -362,9 +362,10 @@ def test_restore_of_swapped_group_names_under_a_mount(demo, mount_factory,
             if g["name"] == "frontend"][0]["status"] == "blocked"
 
 
-def test_damaged_database_is_not_mounted(demo, workdir):
-    """taskfs checks the database before it mounts: a damaged one is
-    refused, and the message names the backups and how to restore."""
+def test_damaged_database_is_mounted_read_only(demo, workdir):
+    """taskfs checks the database once the mount serves: a damaged one
+    turns the mount read-only, and the log names the backups and how to
+    restore."""
     ctl, session = demo
     tasks = [{"session": session, "group": "backend",
               "title": "Filler task %d" % i, "description": DESC}
@@ -374,9 +375,18 @@ def test_damaged_database_is_not_mounted(demo, workdir):
     damage(ctl.db)
     mnt = os.path.join(workdir, "mnt")
     os.mkdir(mnt)
-    p = subprocess.run([TASKFS, ctl.db, mnt], capture_output=True,
-                       text=True, timeout=30)
-    assert p.returncode == 3, p.stderr
-    assert "is damaged" in p.stderr
-    assert "restore" in p.stderr
+    log = os.path.join(workdir, "damaged.log")
+    p = subprocess.run([TASKFS, ctl.db, mnt, "-o", "logfile=" + log],
+                       capture_output=True, text=True, timeout=30)
+    try:
+        assert p.returncode == 0, p.stderr
+        deadline = time.time() + 20
+        while "read-only" not in (open(log).read()
+                                  if os.path.exists(log) else ""):
+            assert time.time() < deadline, "the check did not fail"
+            time.sleep(0.05)
+        text = open(log).read()
+        assert "is damaged" in text and "restore" in text
+    finally:
+        subprocess.run(["fusermount3", "-u", mnt])
     assert not is_mounted(mnt)

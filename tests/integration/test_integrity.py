@@ -4,11 +4,14 @@ whole: it holds SQLite's locks itself, sees other programs' commits and
 they see its saves, and the database checks clean afterwards. Where the
 database may live, the log of the background process, and what a fatal
 signal leaves in it."""
+import errno
+import json
 import os
 import re
 import signal
 import sqlite3
 import subprocess
+import threading
 import time
 
 import pytest
@@ -255,3 +258,119 @@ def test_hard_link_to_the_database_is_not_served(demo, mount_factory,
         assert "is the task database" in m.stderr()
     finally:
         os.unlink(os.path.join(real_dir, realfd[0], session + "-db"))
+
+
+def damage(path):
+    """Overwrites a page in the middle of the file, as a disk might."""
+    size = os.path.getsize(path)
+    with open(path, "r+b") as f:
+        f.seek((size // 2) & ~4095)
+        f.write(b"\x5a" * 4096)
+
+
+def clean_log(log):
+    """The log of a background daemon holds no sanitizer report."""
+    text = read(log) if os.path.exists(log) else ""
+    assert "Sanitizer" not in text and "runtime error" not in text, text
+
+
+def background_mount(db, mnt, log):
+    os.makedirs(mnt, exist_ok=True)
+    p = subprocess.run([TASKFS, db, mnt, "-o", "logfile=" + log],
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    return Daemon(find_daemon(mnt))
+
+
+def wait_for_log(log, words, timeout=20):
+    deadline = time.time() + timeout
+    while True:
+        text = read(log) if os.path.exists(log) else ""
+        if all(w in text for w in words):
+            return text
+        assert time.time() < deadline, "not logged: %s: %s" % (words, text)
+        time.sleep(0.05)
+
+
+def test_failed_check_makes_the_mount_read_only(demo, workdir):
+    """The check (PRAGMA quick_check) runs once the mount serves; a
+    damaged database then refuses every save with EROFS, logged as a
+    failed check at mount would be, and the text is kept beside the
+    file."""
+    ctl, session = demo
+    filler = [{"session": session, "group": "backend",
+               "title": "Filler task %d" % i, "description": "x" * 900}
+              for i in range(300)]
+    ctl.run("task", "import", input=json.dumps(filler))
+    # The demo's groups and tasks come first in the file, the filler in
+    # its middle, where the damage goes.
+    damage(ctl.db)
+    mnt = os.path.join(workdir, "mnt")
+    log = os.path.join(workdir, "taskfs.log")
+    daemon = background_mount(ctl.db, mnt, log)
+    try:
+        text = wait_for_log(log, ["is damaged", "read-only"])
+        assert "taskctl -d %s restore" % ctl.db in text
+        notes = os.path.join(mnt, session, "notes", "decisions.md")
+        mine = "# Decisions\n\nKept though the database is damaged\n"
+        with pytest.raises(OSError) as e:
+            with open(notes, "w") as f:
+                f.write(mine)
+        assert e.value.errno == errno.EROFS
+        kept = [n for n in os.listdir(os.path.dirname(notes))
+                if n.startswith("decisions.md.unsaved-")]
+        assert len(kept) == 1, os.listdir(os.path.dirname(notes))
+        assert read(os.path.join(os.path.dirname(notes), kept[0])) == mine
+    finally:
+        subprocess.run(["fusermount3", "-u", mnt])
+        assert daemon.wait(timeout=30) == 0
+        clean_log(log)
+
+
+def test_save_during_the_check_waits_for_it(demo, workdir, monkeypatch):
+    """Reads are served while the check runs; a save issued meanwhile
+    waits for its result, then is applied."""
+    ctl, session = demo
+    hold = os.path.join(workdir, "hold")
+    open(hold, "w").close()
+    monkeypatch.setenv("TASKFS_TEST_HOLD_CHECK", hold)
+    mnt = os.path.join(workdir, "mnt")
+    log = os.path.join(workdir, "taskfs.log")
+    daemon = background_mount(ctl.db, mnt, log)
+    try:
+        path = os.path.join(mnt, session, "tasks", "active",
+                            "dashboard_layout_001.md")
+        text = read(path)
+        assert "**Progress**: 60%" in text
+        done = {}
+
+        def save():
+            try:
+                write(path, text.replace("**Progress**: 60%",
+                                         "**Progress**: 75%", 1))
+                done["ok"] = True
+            except OSError as e:
+                done["error"] = e
+
+        writer = threading.Thread(target=save)
+        writer.start()
+        writer.join(1.0)
+        # Still waiting for the check: nothing written, reads served.
+        assert writer.is_alive() and not done
+        assert ctl.task("dashboard_layout_001")["progress"] == 60
+        assert "Frontend" in read(os.path.join(mnt, session, "task_groups",
+                                               "frontend.md"))
+        assert "check passed" not in (read(log) if os.path.exists(log)
+                                      else "")
+        os.unlink(hold)
+        writer.join(30)
+        assert done == {"ok": True}
+        assert ctl.task("dashboard_layout_001")["progress"] == 75
+        assert "database check passed" in read(log)
+    finally:
+        if os.path.exists(hold):
+            os.unlink(hold)
+        subprocess.run(["fusermount3", "-u", mnt])
+        assert daemon.wait(timeout=30) == 0
+        clean_log(log)
+    assert integrity(ctl.db) == []
