@@ -2,6 +2,7 @@
 /* folder_state.c: the manifest, the kept texts, the lock and the atomic
  * writes of a checkout's state folder. Knows nothing of the database. */
 #include "folder_state.h"
+#include "hmap.h"
 #include "model.h"
 #include "util.h"
 
@@ -21,12 +22,6 @@
  * system is synced at once instead of file by file. */
 #define SYNC_EACH_MAX 16
 
-struct ref {
-  char hash[SHA256_HEX];
-  size_t count;
-  struct ref *next;
-};
-
 struct fstate {
   char *dir;
   int dirfd;  /* the checkout */
@@ -34,23 +29,15 @@ struct fstate {
   int lockfd; /* flock()ed */
   char *db, *session;
   int64_t rev;
-  struct fentry **slots; /* by path */
-  size_t nslots, count;
-  struct ref **refs; /* texts named by entries, by hash */
-  size_t nrefs, refcount;
+  struct hmap entries; /* path -> struct fentry */
+  /* hash of a text -> how many entries name it (a size_t, malloc'd) */
+  struct hmap refs;
   struct strlist dropped; /* texts no entry names since the commit */
   struct strlist written; /* files written since, relative to dirfd */
   size_t nwritten;        /* and how many (written stops at the max) */
   unsigned long tmp_seq;
   struct buf manifest; /* as last read or written: unchanged, not written */
 };
-
-static uint64_t str_hash(const char *s) {
-  uint64_t h = 1469598103934665603ull;
-  for (; *s; s++)
-    h = (h ^ (unsigned char)*s) * 1099511628211ull;
-  return h;
-}
 
 static int64_t now_ns(void) {
   struct timespec ts;
@@ -142,77 +129,31 @@ static void entry_free(struct fentry *e) {
   free(e);
 }
 
-static void grow_slots(struct fstate *s) {
-  size_t n = s->nslots ? s->nslots * 2 : 1024;
-  struct fentry **slots = xcalloc(n, sizeof *slots);
-  for (size_t i = 0; i < s->nslots; i++)
-    for (struct fentry *e = s->slots[i], *next; e; e = next) {
-      next = e->next;
-      size_t k = str_hash(e->path) & (n - 1);
-      e->next = slots[k];
-      slots[k] = e;
-    }
-  free(s->slots);
-  s->slots = slots;
-  s->nslots = n;
-}
-
 struct fentry *fstate_get(const struct fstate *s, const char *path) {
-  if (!s->nslots)
-    return NULL;
-  for (struct fentry *e = s->slots[str_hash(path) & (s->nslots - 1)]; e;
-       e = e->next)
-    if (strcmp(e->path, path) == 0)
-      return e;
-  return NULL;
-}
-
-static void grow_refs(struct fstate *s) {
-  size_t n = s->nrefs ? s->nrefs * 2 : 1024;
-  struct ref **refs = xcalloc(n, sizeof *refs);
-  for (size_t i = 0; i < s->nrefs; i++)
-    for (struct ref *r = s->refs[i], *next; r; r = next) {
-      next = r->next;
-      size_t k = str_hash(r->hash) & (n - 1);
-      r->next = refs[k];
-      refs[k] = r;
-    }
-  free(s->refs);
-  s->refs = refs;
-  s->nrefs = n;
-}
-
-static struct ref **ref_find(struct fstate *s, const char *hash) {
-  if (s->refcount + 1 > s->nrefs)
-    grow_refs(s);
-  struct ref **p = &s->refs[str_hash(hash) & (s->nrefs - 1)];
-  while (*p && strcmp((*p)->hash, hash) != 0)
-    p = &(*p)->next;
-  return p;
+  return hmap_get(&s->entries, path);
 }
 
 static void ref_add(struct fstate *s, const char *hash) {
   if (!*hash)
     return;
-  struct ref **p = ref_find(s, hash);
-  if (!*p) {
-    *p = xcalloc(1, sizeof **p);
-    memcpy((*p)->hash, hash, SHA256_HEX);
-    s->refcount++;
+  size_t *count = hmap_get(&s->refs, hash);
+  if (!count) {
+    count = xcalloc(1, sizeof *count);
+    hmap_put(&s->refs, hash, count);
   }
-  (*p)->count++;
+  (*count)++;
 }
 
 static bool ref_named(struct fstate *s, const char *hash) {
-  struct ref **p = ref_find(s, hash);
-  return *p && (*p)->count > 0;
+  size_t *count = hmap_get(&s->refs, hash);
+  return count && *count > 0;
 }
 
 static void ref_drop(struct fstate *s, const char *hash) {
   if (!*hash)
     return;
-  struct ref **p = ref_find(s, hash);
-  if (*p && (*p)->count && --(*p)->count == 0)
+  size_t *count = hmap_get(&s->refs, hash);
+  if (count && *count && --*count == 0)
     strlist_add(&s->dropped, hash);
 }
 
@@ -220,15 +161,10 @@ struct fentry *fstate_put(struct fstate *s, const char *path) {
   struct fentry *e = fstate_get(s, path);
   if (e)
     return e;
-  if (s->count + 1 > s->nslots)
-    grow_slots(s);
   e = xcalloc(1, sizeof *e);
   e->path = xstrdup(path);
   e->type = FE_FILE;
-  size_t k = str_hash(path) & (s->nslots - 1);
-  e->next = s->slots[k];
-  s->slots[k] = e;
-  s->count++;
+  hmap_put(&s->entries, path, e);
   return e;
 }
 
@@ -247,19 +183,12 @@ void fstate_set_hash(struct fstate *s, struct fentry *e, const char *hash) {
 }
 
 void fstate_remove(struct fstate *s, const char *path) {
-  if (!s->nslots)
+  struct fentry *e = hmap_del(&s->entries, path);
+  if (!e)
     return;
-  for (struct fentry **p = &s->slots[str_hash(path) & (s->nslots - 1)]; *p;
-       p = &(*p)->next)
-    if (strcmp((*p)->path, path) == 0) {
-      struct fentry *e = *p;
-      *p = e->next;
-      if (e->type == FE_FILE)
-        ref_drop(s, e->hash);
-      entry_free(e);
-      s->count--;
-      return;
-    }
+  if (e->type == FE_FILE)
+    ref_drop(s, e->hash);
+  entry_free(e);
 }
 
 static int cmp_entry(const void *a, const void *b) {
@@ -267,19 +196,28 @@ static int cmp_entry(const void *a, const void *b) {
                 (*(struct fentry *const *)b)->path);
 }
 
+struct entries_out {
+  struct fentry **v;
+  size_t n;
+};
+
+static void collect_entry(void *ctx, void *value) {
+  struct entries_out *o = ctx;
+  o->v[o->n++] = value;
+}
+
 struct fentry **fstate_entries(const struct fstate *s, bool sorted, size_t *n) {
-  struct fentry **v = xcalloc(s->count + 1, sizeof *v);
-  size_t k = 0;
-  for (size_t i = 0; i < s->nslots; i++)
-    for (struct fentry *e = s->slots[i]; e; e = e->next)
-      v[k++] = e;
+  struct entries_out o = {xcalloc(s->entries.count + 1, sizeof *o.v), 0};
+  hmap_each(&s->entries, collect_entry, &o);
+  struct fentry **v = o.v;
+  size_t k = o.n;
   if (sorted)
     xsort(v, k, sizeof *v, cmp_entry);
   *n = k;
   return v;
 }
 
-size_t fstate_count(const struct fstate *s) { return s->count; }
+size_t fstate_count(const struct fstate *s) { return s->entries.count; }
 
 /* ---- accessors ---- */
 
@@ -419,24 +357,28 @@ static struct fstate *state_new(const char *dir) {
   struct fstate *s = xcalloc(1, sizeof *s);
   s->dir = xstrdup(dir);
   s->dirfd = s->sfd = s->lockfd = -1;
+  hmap_init(&s->entries);
+  hmap_init(&s->refs);
   return s;
+}
+
+static void free_entry(void *ctx, void *value) {
+  (void)ctx;
+  entry_free(value);
+}
+
+static void free_ref(void *ctx, void *value) {
+  (void)ctx;
+  free(value);
 }
 
 void fstate_close(struct fstate *s) {
   if (!s)
     return;
-  for (size_t i = 0; i < s->nslots; i++)
-    for (struct fentry *e = s->slots[i], *next; e; e = next) {
-      next = e->next;
-      entry_free(e);
-    }
-  for (size_t i = 0; i < s->nrefs; i++)
-    for (struct ref *r = s->refs[i], *next; r; r = next) {
-      next = r->next;
-      free(r);
-    }
-  free(s->slots);
-  free(s->refs);
+  hmap_each(&s->entries, free_entry, NULL);
+  hmap_release(&s->entries);
+  hmap_each(&s->refs, free_ref, NULL);
+  hmap_release(&s->refs);
   strlist_clear(&s->dropped);
   strlist_clear(&s->written);
   buf_release(&s->manifest);

@@ -70,9 +70,8 @@ struct fentry {
   char hash[SHA256_HEX]; /* of the bytes written or read; "" unknown */
   struct fmark mark;
   /* Kept in memory only, for the caller. */
-  int64_t due_ns;      /* when to act on it; 0: not waiting */
-  unsigned pass;       /* caller's marks for one pass */
-  struct fentry *next; /* in its hash chain */
+  int64_t due_ns; /* when to act on it; 0: not waiting */
+  unsigned pass;  /* caller's marks for one pass */
 };
 
 struct fstate;

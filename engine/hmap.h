@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* hmap.h: a string-keyed hash map of pointers, for the node tables.
+/* hmap.h: a string-keyed hash map of pointers.
  * Not thread-safe; the map owns copies of its keys, not the values. */
 #ifndef TASKFS_HMAP_H
 #define TASKFS_HMAP_H
