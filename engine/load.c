@@ -178,16 +178,98 @@ out:
   return rc;
 }
 
+/* The full rows of the tasks of ts (read with SQ_TASK_STATES) for which
+ * need is true, in their place: one query per row when few are needed,
+ * the group's list when many are. Same read snapshot, so the list has the
+ * same tasks in the same order. */
+static int load_full_rows(struct store *st, const char *group_id,
+                          struct task *ts, size_t nt, const bool *need,
+                          size_t nneed) {
+  if (nneed > 16 + nt / 8) {
+    struct task *full = NULL;
+    size_t nfull = 0;
+    int rc = store_task_list_group(st, group_id, false, &full, &nfull);
+    if (rc == ENG_OK && nfull != nt)
+      rc = store_fail(st, ENG_DB, "the tasks of %s changed in a snapshot",
+                      group_id);
+    for (size_t i = 0; rc == ENG_OK && i < nt; i++) {
+      if (!str_eq(full[i].id, ts[i].id)) {
+        rc = store_fail(st, ENG_DB, "the tasks of %s changed in a snapshot",
+                        group_id);
+        break;
+      }
+      struct task t = ts[i];
+      ts[i] = full[i];
+      full[i] = t;
+    }
+    store_tasks_free(full, nfull);
+    return rc;
+  }
+  for (size_t i = 0; i < nt; i++) {
+    if (!need[i])
+      continue;
+    struct task t;
+    task_init(&t);
+    int rc = store_task_get(st, ts[i].id, &t);
+    if (rc) {
+      task_release(&t);
+      return rc;
+    }
+    task_release(&ts[i]);
+    ts[i] = t;
+  }
+  return ENG_OK;
+}
+
+/* A group file's tasks through the cache: their states first, the full
+ * rows only of those whose pieces it does not hold. */
+static int load_group_tasks(struct store *st, const char *group_id,
+                            struct doc *d, struct blocks *cache,
+                            struct buf *out) {
+  static const int parts[] = {RENDER_ROW, RENDER_BLOCK, -1};
+  struct store_query q = {
+      .what = SQ_TASK_STATES, .group_id = group_id, .status = -1};
+  struct task *ts = NULL;
+  size_t nt = 0, nneed = 0;
+  int rc = store_query(st, &q, (void **)&ts, &nt);
+  if (rc)
+    return rc;
+  struct pieces pc;
+  pieces_init(&pc, cache, nt);
+  bool *need = xcalloc(nt ? nt : 1, sizeof *need);
+  for (size_t i = 0; i < nt; i++)
+    if ((need[i] = !pieces_fetch(&pc, i, &ts[i], parts)))
+      nneed++;
+  if (nneed)
+    rc = load_full_rows(st, group_id, ts, nt, need, nneed);
+  for (size_t i = 0; rc == ENG_OK && i < nt; i++) {
+    struct ptask *p = doc_add_task(d);
+    pc.rows[i] = &ts[i];
+    if (need[i])
+      ptask_from_task(p, &ts[i], true, NULL);
+    else
+      ptask_placed(p, &ts[i]);
+  }
+  if (rc == ENG_OK)
+    render_with(d, &pc, out);
+  free(need);
+  pieces_release(&pc);
+  store_tasks_free(ts, nt);
+  return rc;
+}
+
 static int load_group(struct store *st, const char *group_id, struct doc *d,
                       int64_t *rev, struct blocks *cache, struct buf *out) {
   struct group g;
   struct task *ts = NULL;
   struct section *xs = NULL;
   size_t nt = 0, nx = 0;
+  bool cached = cache && out;
   group_init(&g);
   int rc;
   if ((rc = store_group_get(st, group_id, &g)) ||
-      (rc = store_task_list_group(st, group_id, false, &ts, &nt)) ||
+      (!cached &&
+       (rc = store_task_list_group(st, group_id, false, &ts, &nt))) ||
       (rc = store_section_list(st, OWNER_GROUP, group_id, false, &xs, &nx)) ||
       (rc = store_owner_revision(st, OWNER_GROUP, group_id, NULL, rev)))
     goto out;
@@ -200,28 +282,15 @@ static int load_group(struct store *st, const char *group_id, struct doc *d,
   d->created = shown_time(g.created_at);
   d->description = xstrdup(g.description ? g.description : "");
   add_sections(&d->sections, &d->nsections, xs, nx);
-  if (!out || !cache) {
-    for (size_t i = 0; i < nt; i++)
-      ptask_from_task(doc_add_task(d), &ts[i], true, NULL);
-    if (out) {
-      d->revision = *rev;
-      render_doc(d, out);
-    }
+  d->revision = *rev;
+  if (cached) {
+    rc = load_group_tasks(st, group_id, d, cache, out);
     goto out;
   }
-  static const int parts[] = {RENDER_ROW, RENDER_BLOCK, -1};
-  struct pieces pc;
-  pieces_init(&pc, cache, nt);
-  for (size_t i = 0; i < nt; i++) {
-    struct ptask *p = doc_add_task(d);
-    if (pieces_fetch(&pc, i, &ts[i], parts))
-      ptask_placed(p, &ts[i]);
-    else
-      ptask_from_task(p, &ts[i], true, NULL);
-  }
-  d->revision = *rev;
-  render_with(d, &pc, out);
-  pieces_release(&pc);
+  for (size_t i = 0; i < nt; i++)
+    ptask_from_task(doc_add_task(d), &ts[i], true, NULL);
+  if (out)
+    render_doc(d, out);
 out:
   store_tasks_free(ts, nt);
   store_sections_free(xs, nx);
