@@ -13,7 +13,7 @@
 #define SYNCOPS_BATCH 256        /* queued operations that make a flush */
 #define SYNCOPS_KEEP_MAX 10000   /* kept while the database refuses them */
 #define SYNCOPS_BUSY_MS 100      /* the wait of a flush for a locked file */
-#define BLOCKS_BUDGET (8u << 20) /* bytes of task pieces kept (load.c) */
+#define BLOCKS_BUDGET (4u << 20) /* bytes of task pieces kept (load.c) */
 
 /* An operation waiting for the sync log. */
 struct pending_op {
