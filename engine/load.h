@@ -6,6 +6,7 @@
 #ifndef TASKFS_LOAD_H
 #define TASKFS_LOAD_H
 
+#include "blocks.h"
 #include "buf.h"
 #include "doc.h"
 #include "render.h"
@@ -26,6 +27,17 @@ int load_doc(struct store *st, int kind, const char *id, int notes,
  * nothing on failure. */
 int load_render(struct store *st, int kind, const char *id, int notes,
                 struct buf *out, struct render_info *info);
+
+/*
+ * load_render, with the pieces of group and task files that show one
+ * task (render.h, enum render_part) taken from cache when it holds them
+ * for that state of the task, and kept there when rendered. The text is
+ * the same bytes as load_render's. cache NULL: load_render. The cache is
+ * not used inside a write transaction of st.
+ */
+int load_render_cached(struct store *st, struct blocks *cache, int kind,
+                       const char *id, int notes, struct buf *out,
+                       struct render_info *info);
 
 /* info, when not NULL, for revision rev: rev and the time of that
  * change in the store. */

@@ -13,6 +13,7 @@
 #define SYNCOPS_BATCH 256        /* queued operations that make a flush */
 #define SYNCOPS_KEEP_MAX 10000   /* kept while the database refuses them */
 #define SYNCOPS_BUSY_MS 100      /* the wait of a flush for a locked file */
+#define BLOCKS_BUDGET (4u << 20) /* bytes of task pieces kept (load.c) */
 
 /* An operation waiting for the sync log. */
 struct pending_op {
@@ -44,7 +45,8 @@ struct mount {
   int64_t checked_ns; /* CLOCK_MONOTONIC of the last look at the file */
   struct pending_op *ops;
   size_t nops, capops;
-  int64_t written; /* operations written since the last pruning */
+  int64_t written;       /* operations written since the last pruning */
+  struct blocks *blocks; /* pieces of this database's files; own lock */
 };
 
 /* Prunes the sync log to its bounds in a transaction of its own. */
@@ -63,6 +65,7 @@ static int open_store(const char *path, int busy_ms, bool check,
   *out = m;
   m->path = xstrdup(path);
   m->busy_ms = busy_ms;
+  m->blocks = blocks_new(BLOCKS_BUDGET);
   policy_default(&m->policy);
   int rc = store_open(path, 0, &m->st);
   if (rc == ENG_READONLY) {
@@ -135,6 +138,7 @@ void mount_close(struct mount *m) {
   free(m->path);
   free(m->readonly_why);
   free(m->msg);
+  blocks_free(m->blocks);
   free(m);
 }
 
@@ -160,6 +164,10 @@ struct policy *mount_policy(struct mount *m) {
 
 uint64_t mount_gen(const struct mount *m) { return m->gen; }
 
+struct blocks *mount_blocks(const struct mount *m) {
+  return m->blocks;
+}
+
 void mount_changed(struct mount *m) { m->gen++; }
 
 /* The database file deleted or replaced under the mount: a replacement is
@@ -179,6 +187,8 @@ static unsigned check_file(struct mount *m) {
     store_set_source(nst, "taskfs");
     store_close(m->st);
     m->st = nst;
+    /* Another database: its revisions name other states of its tasks. */
+    blocks_clear(m->blocks);
     m->gen++;
     m->gone = m->schema_newer = m->readonly = m->damaged = false;
     m->opened++;

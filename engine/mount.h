@@ -109,6 +109,11 @@ struct policy *mount_policy(struct mount *m);
  * commit by any program, a save, the database replaced. What was read at
  * an earlier value must be checked again. */
 uint64_t mount_gen(const struct mount *m);
+
+/* The cache of rendered task pieces of this mount's database
+ * (view_read_cached), emptied when the file is replaced. It has a lock of
+ * its own; valid until mount_close. */
+struct blocks *mount_blocks(const struct mount *m);
 /* The caller changed the store itself (sync_rename, sync_delete, ...):
  * moves the counter. */
 void mount_changed(struct mount *m);

@@ -733,6 +733,12 @@ int view_revision(struct store *st, const struct vnode *f, int64_t *rev) {
 
 int view_read(struct store *st, const struct vnode *f, struct buf *out,
               struct render_info *info) {
+  return view_read_cached(st, NULL, f, out, info);
+}
+
+int view_read_cached(struct store *st, struct blocks *cache,
+                     const struct vnode *f, struct buf *out,
+                     struct render_info *info) {
   if (view_is_editable(f->kind)) {
     struct buf rec = BUF_INIT;
     const char *kind = view_draft_key(f, &rec);
@@ -752,9 +758,9 @@ int view_read(struct store *st, const struct vnode *f, struct buf *out,
   case VK_SESSION_MD:
     return load_render(st, DOC_SESSION, f->session, 0, out, info);
   case VK_GROUP_MD:
-    return load_render(st, DOC_GROUP, f->record, 0, out, info);
+    return load_render_cached(st, cache, DOC_GROUP, f->record, 0, out, info);
   case VK_TASK_MD:
-    return load_render(st, DOC_TASK, f->record, 0, out, info);
+    return load_render_cached(st, cache, DOC_TASK, f->record, 0, out, info);
   case VK_NOTES_MD:
     return load_render(st, DOC_NOTES, f->session, f->notes, out, info);
   case VK_SYNC_STATUS:

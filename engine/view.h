@@ -19,6 +19,7 @@
 
 #include <stdbool.h>
 
+#include "blocks.h"
 #include "buf.h"
 #include "render.h"
 #include "store.h"
@@ -82,6 +83,11 @@ int view_list(struct store *st, const struct vnode *dir, view_list_fn fn,
  * save of it could not be applied (info->rev is then 0). */
 int view_read(struct store *st, const struct vnode *file, struct buf *out,
               struct render_info *info);
+/* view_read, with the pieces of group and task files that show one task
+ * kept in cache (load_render_cached; NULL: view_read). */
+int view_read_cached(struct store *st, struct blocks *cache,
+                     const struct vnode *file, struct buf *out,
+                     struct render_info *info);
 
 /* The revision of what a file shows, without rendering it. */
 int view_revision(struct store *st, const struct vnode *file, int64_t *rev);

@@ -158,7 +158,8 @@ static int render(struct fs *fs, struct node *n, int64_t version,
   if (n->v.kind == VK_SYNC_STATUS)
     mount_syncops_flush(fs->mount);
   int64_t t0 = time_now_ns();
-  int rc = view_read(fs_store(fs), &n->v, &c->data, &info);
+  int rc = view_read_cached(fs_store(fs), mount_blocks(fs->mount), &n->v,
+                            &c->data, &info);
   if (n->v.kind != VK_SYNC_STATUS && rc != ENG_NOTFOUND)
     mount_syncop_queue(fs->mount, "render", &n->v, t0, rc, NULL);
   if (rc) {

@@ -319,37 +319,68 @@ static void add_task_heading(struct buf *out, const char *marks,
   buf_adds(out, "`\n");
 }
 
-static void render_task_file(const struct doc *d, struct buf *out) {
+/* ---- pieces that show one task ---- */
+
+static void write_part(struct buf *out, int part, const struct ptask *t) {
+  switch (part) {
+  case RENDER_ROW:
+    buf_adds(out, "| `");
+    add_cell(out, t->id ? t->id : "");
+    buf_adds(out, "` | ");
+    add_cell(out, t->title);
+    buf_printf(out, " | %s | %d%% |\n", status_name(t->status), t->progress);
+    break;
+  case RENDER_BLOCK:
+    buf_addc(out, '\n');
+    add_task_heading(out, "###", t);
+    buf_addc(out, '\n');
+    add_task_body(out, t);
+    break;
+  case RENDER_TASK:
+    add_task_heading(out, "#", t);
+    buf_addc(out, '\n');
+    add_task_body(out, t);
+    break;
+  }
+}
+
+/* Piece part of task i: from parts when they hold it, else written from
+ * the document and handed to them. */
+static void add_part(struct buf *out, const struct doc *d, size_t i, int part,
+                     const struct render_parts *parts) {
+  if (parts && parts->get && parts->get(parts->ctx, i, part, out))
+    return;
+  size_t at = out->len;
+  write_part(out, part, &d->tasks[i]);
+  if (parts && parts->put)
+    parts->put(parts->ctx, i, part, out->ptr + at, out->len - at);
+}
+
+static void render_task_file(const struct doc *d, struct buf *out,
+                             const struct render_parts *parts) {
   const struct ptask *t = &d->tasks[0];
   render_front_matter(out, d->session, "task", d->task, d->revision);
   buf_addc(out, '\n');
-  add_task_heading(out, "#", t);
-  buf_addc(out, '\n');
-  add_task_body(out, t);
+  add_part(out, d, 0, RENDER_TASK, parts);
   add_sections(out, t->sections, t->nsections, HEADING_NOTES);
 }
 
 /* ---- groups ---- */
 
-static void add_overview(struct buf *out, const struct doc *d) {
+static void add_overview(struct buf *out, const struct doc *d,
+                         const struct render_parts *parts) {
   if (!d->ntasks)
     return;
   add_heading(out, HEADING_OVERVIEW);
   buf_adds(out, "\n| Task | Title | Status | Progress |\n|---|---|---|---|\n");
   for (int s = 0; s < STATUS_COUNT; s++)
-    for (size_t i = 0; i < d->ntasks; i++) {
-      const struct ptask *t = &d->tasks[i];
-      if (t->status != s)
-        continue;
-      buf_adds(out, "| `");
-      add_cell(out, t->id ? t->id : "");
-      buf_adds(out, "` | ");
-      add_cell(out, t->title);
-      buf_printf(out, " | %s | %d%% |\n", status_name(s), t->progress);
-    }
+    for (size_t i = 0; i < d->ntasks; i++)
+      if (d->tasks[i].status == s)
+        add_part(out, d, i, RENDER_ROW, parts);
 }
 
-static void render_group_file(const struct doc *d, struct buf *out) {
+static void render_group_file(const struct doc *d, struct buf *out,
+                              const struct render_parts *parts) {
   struct doc_stats stats = {0};
   for (size_t i = 0; i < d->ntasks; i++) {
     const struct ptask *t = &d->tasks[i];
@@ -369,17 +400,12 @@ static void render_group_file(const struct doc *d, struct buf *out) {
   add_progress_field(out, &stats);
   add_text_block(out, d->description);
   add_metrics(out, &stats);
-  add_overview(out, d);
+  add_overview(out, d, parts);
   for (int s = 0; s < STATUS_COUNT; s++) {
     buf_printf(out, "\n## %s %s\n", status_emoji(s), status_title(s));
-    for (size_t i = 0; i < d->ntasks; i++) {
-      if (d->tasks[i].status != s)
-        continue;
-      buf_addc(out, '\n');
-      add_task_heading(out, "###", &d->tasks[i]);
-      buf_addc(out, '\n');
-      add_task_body(out, &d->tasks[i]);
-    }
+    for (size_t i = 0; i < d->ntasks; i++)
+      if (d->tasks[i].status == s)
+        add_part(out, d, i, RENDER_BLOCK, parts);
   }
   add_sections(out, d->sections, d->nsections, HEADING_NOTES);
 }
@@ -548,16 +574,21 @@ static void render_notes_file(const struct doc *d, struct buf *out) {
 }
 
 void render_doc(const struct doc *d, struct buf *out) {
+  render_doc_parts(d, NULL, out);
+}
+
+void render_doc_parts(const struct doc *d, const struct render_parts *parts,
+                      struct buf *out) {
   switch (d->kind) {
   case DOC_SESSION:
     render_session_file(d, out);
     break;
   case DOC_GROUP:
-    render_group_file(d, out);
+    render_group_file(d, out, parts);
     break;
   case DOC_TASK:
     if (d->ntasks)
-      render_task_file(d, out);
+      render_task_file(d, out, parts);
     break;
   case DOC_NOTES:
     render_notes_file(d, out);

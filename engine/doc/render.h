@@ -35,6 +35,34 @@ void render_info_set(struct render_info *info, int64_t rev,
  * task document shows its first task. Appends nothing for other kinds. */
 void render_doc(const struct doc *d, struct buf *out);
 
+/* The pieces of a file that show one task and nothing else of the
+ * document: a group file's overview row and block of a task, and a task
+ * file's title heading and task body. */
+enum render_part { RENDER_ROW, RENDER_BLOCK, RENDER_TASK, RENDER_PARTS };
+
+/*
+ * Where the pieces of a file may come from instead of being written from
+ * the document: a cache above the store (load.c). For each piece of task
+ * i, render_doc_parts asks get; when get appends the piece and returns
+ * true, that text is used and the task's fields are not read for it;
+ * otherwise the piece is written from d->tasks[i] and handed to put
+ * (when not NULL). The bytes are then the same as render_doc's as long
+ * as get gives back what put was given for the same task fields.
+ *
+ * A task whose pieces get gives needs only its id, status, estimate and
+ * actual in the document (a group file's sections and metrics are
+ * placed and counted from them).
+ */
+struct render_parts {
+  bool (*get)(void *ctx, size_t task, int part, struct buf *out);
+  void (*put)(void *ctx, size_t task, int part, const char *text, size_t len);
+  void *ctx;
+};
+
+/* render_doc, with pieces from parts (NULL: render_doc). */
+void render_doc_parts(const struct doc *d, const struct render_parts *parts,
+                      struct buf *out);
+
 /* Front matter: "---", taskfs: 1, session (when non-NULL), key: value when key
  * is non-NULL, revision, "---". Values are quoted by libyaml's emitter as YAML
  * needs. */

@@ -118,10 +118,21 @@ static const char *const query_where[SQ_COUNT] = {
     [SQ_SECTION_KEYED] = " WHERE owner_kind = $3 AND owner_id = $4"
                          " AND key = $6 AND deleted = 0",
     [SQ_SECTIONS_ALL] = " ORDER BY id",
+    [SQ_TASK_STATES] = " WHERE group_id = $2 AND ($8 OR deleted = 0)"
+                       " ORDER BY position, id",
 };
 
+/* The columns of the fields the query reads, NULL for the others. */
 static void query_sql(struct buf *b, int what) {
-  select_cols(b, store_query_record_kind(what));
+  const struct record_kind_desc *k =
+      &record_kinds[store_query_record_kind(what)];
+  buf_adds(b, "SELECT ");
+  for (int i = 0; i < k->nfields; i++)
+    if (store_query_reads(what, i))
+      buf_printf(b, "%s%s.%s", i ? ", " : "", k->table, k->fields[i].name);
+    else
+      buf_printf(b, "%sNULL", i ? ", " : "");
+  buf_printf(b, " FROM %s", k->table);
   buf_adds(b, query_where[what]);
 }
 

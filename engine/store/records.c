@@ -20,9 +20,29 @@ static const int query_kinds[SQ_COUNT] = {
     [SQ_GROUP_NAMED] = RK_GROUP,     [SQ_TASKS] = RK_TASK,
     [SQ_TASKS_OF_GROUP] = RK_TASK,   [SQ_SECTIONS] = RK_SECTION,
     [SQ_SECTION_KEYED] = RK_SECTION, [SQ_SECTIONS_ALL] = RK_SECTION,
+    [SQ_TASK_STATES] = RK_TASK,
 };
 
 int store_query_record_kind(int what) { return query_kinds[what]; }
+
+bool store_query_reads(int what, int i) {
+  if (what != SQ_TASK_STATES)
+    return true;
+  switch (i) {
+  case TF_ID:
+  case TF_GROUP:
+  case TF_SESSION:
+  case TF_STATUS:
+  case TF_ESTIMATE:
+  case TF_ACTUAL:
+  case TF_POSITION:
+  case TF_DELETED:
+  case TF_REV:
+  case TF_UPDATED_AT:
+    return true;
+  }
+  return false;
+}
 
 static int bad_kind(struct store *st, int kind) {
   return store_fail(st, ENG_INVALID, "no record kind %d", kind);

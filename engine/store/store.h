@@ -181,6 +181,8 @@ enum store_query_kind {
   SQ_SECTIONS,       /* the sections of owner_kind, owner_id */
   SQ_SECTION_KEYED,  /* the live section of the owner with this key */
   SQ_SECTIONS_ALL,   /* every section, deleted ones included */
+  SQ_TASK_STATES,    /* the tasks of group_id, as SQ_TASKS_OF_GROUP, with
+                        only the fields store_query_reads names */
   SQ_COUNT
 };
 struct store_query {
@@ -192,6 +194,11 @@ struct store_query {
 };
 /* The record kind a query lists. */
 int store_query_record_kind(int what);
+/* Whether a query reads field i of its kind; the others are left empty
+ * (NULL, "", 0, NAN). SQ_TASK_STATES reads what places a task in its
+ * group file and names its state: id, group, session, status, estimate,
+ * actual, position, deleted, revision and time of change. */
+bool store_query_reads(int what, int i);
 /* The records q names into *out, a malloc'd array of *n structs of its
  * kind; free with store_records_free. */
 int store_query(struct store *st, const struct store_query *q, void **out,
