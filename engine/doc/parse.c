@@ -1765,6 +1765,9 @@ void parse_memo_free(struct parse_memo *m) {
 void parse_memo_stats(const struct parse_memo *m,
                       struct parse_memo_stats *out) {
   *out = m->stats;
+  out->bytes = 0;
+  for (size_t k = 0; k < m->n; k++)
+    out->bytes += m->v[k].len;
 }
 
 void parse_doc(const char *text, size_t len, int hint, struct doc *doc) {

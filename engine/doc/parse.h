@@ -52,6 +52,7 @@ struct parse_memo_stats {
   size_t reused; /* task blocks taken from the memo */
   size_t parsed; /* task blocks parsed */
   bool whole;    /* the text was parsed whole */
+  size_t bytes;  /* of text the memo holds now */
 };
 void parse_memo_stats(const struct parse_memo *m, struct parse_memo_stats *out);
 
