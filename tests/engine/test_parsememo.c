@@ -96,6 +96,8 @@ static const char *const inserts[] = {
     "|a|b|\n",
     "### `t0_1`\n",
     "\r\n",
+    "[x]: /url\n",
+    "[x]\n",
     "\xff\n",
     "#\n",
 };
