@@ -28,7 +28,7 @@ struct pending_op {
 
 /* How many group files keep a parse memo, and the most text one keeps. */
 #define MOUNT_MEMO_FILES 4
-#define MOUNT_MEMO_BYTES (16u << 20)
+#define MOUNT_MEMO_BYTES (8u << 20)
 
 struct memo_slot {
   char *record; /* the group's id; NULL: unused */
