@@ -4,6 +4,8 @@
 #include "mount.h"
 #include "util.h"
 
+#include <string.h>
+
 /* The file is looked at (stat) at most this often for a replacement. */
 #define CHECK_EVERY_NS 100000000
 /* The bounds of the sync log, as docs/reliability.md gives them. */
@@ -23,6 +25,16 @@ struct pending_op {
   int64_t started_ns, ended_ns;
   int rc;
   char *error; /* what failed, or NULL */
+};
+
+/* How many group files keep a parse memo, and the most text one keeps. */
+#define MOUNT_MEMO_FILES 4
+#define MOUNT_MEMO_BYTES (8u << 20)
+
+struct memo_slot {
+  char *record; /* the group's id; NULL: unused */
+  struct parse_memo *memo;
+  uint64_t used;
 };
 
 struct mount {
@@ -47,6 +59,11 @@ struct mount {
   size_t nops, capops;
   int64_t written;       /* operations written since the last pruning */
   struct blocks *blocks; /* pieces of this database's files; own lock */
+  /* The task blocks of the group files saved last, for parsing their
+   * next saves (parse_doc_memo); used as m->st is, by one save at a
+   * time. */
+  struct memo_slot memos[MOUNT_MEMO_FILES];
+  uint64_t memo_clock;
 };
 
 /* Prunes the sync log to its bounds in a transaction of its own. */
@@ -133,6 +150,10 @@ void mount_close(struct mount *m) {
     return;
   mount_syncops_drop(m);
   free(m->ops);
+  for (int i = 0; i < MOUNT_MEMO_FILES; i++) {
+    free(m->memos[i].record);
+    parse_memo_free(m->memos[i].memo);
+  }
   if (m->st)
     store_close(m->st);
   free(m->path);
@@ -245,6 +266,28 @@ int mount_can_write(const struct mount *m, const char **why) {
   return ENG_OK;
 }
 
+/* The memo of group file f: its own, or the least recently used one,
+ * emptied; NULL for other files. */
+static struct memo_slot *memo_slot(struct mount *m, const struct vnode *f) {
+  if (f->kind != VK_GROUP_MD || !f->record)
+    return NULL;
+  struct memo_slot *lru = &m->memos[0];
+  for (int i = 0; i < MOUNT_MEMO_FILES; i++) {
+    struct memo_slot *s = &m->memos[i];
+    if (s->record && strcmp(s->record, f->record) == 0) {
+      s->used = ++m->memo_clock;
+      return s;
+    }
+    if (s->used < lru->used)
+      lru = s;
+  }
+  str_set(&lru->record, f->record);
+  parse_memo_free(lru->memo);
+  lru->memo = parse_memo_new();
+  lru->used = ++m->memo_clock;
+  return lru;
+}
+
 int mount_save(struct mount *m, const struct vnode *f, const char *text,
                size_t len, const struct served *served, struct save_result *res,
                const char **why) {
@@ -252,8 +295,19 @@ int mount_save(struct mount *m, const struct vnode *f, const char *text,
   int rc = mount_can_write(m, why);
   if (rc)
     return rc;
-  struct served none = {0};
-  rc = sync_save(m->st, f, text, len, served ? served : &none, &m->policy, res);
+  struct served sv = served ? *served : (struct served){0};
+  struct memo_slot *slot = memo_slot(m, f);
+  if (slot)
+    sv.memo = slot->memo;
+  rc = sync_save(m->st, f, text, len, &sv, &m->policy, res);
+  if (slot) {
+    struct parse_memo_stats ms;
+    parse_memo_stats(slot->memo, &ms);
+    if (ms.bytes > MOUNT_MEMO_BYTES) {
+      parse_memo_free(slot->memo);
+      slot->memo = parse_memo_new();
+    }
+  }
   if (rc != ENG_OK && rc != ENG_PARSE) {
     str_set(&m->msg, store_errmsg(m->st));
     *why = m->msg;

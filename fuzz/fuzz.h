@@ -18,6 +18,12 @@ void fuzz_parse_one(const uint8_t *data, size_t size);
  * of a fresh fixture database. */
 void fuzz_merge_one(const uint8_t *data, size_t size);
 
+/* The input split at its first NUL into a text and an edit of it (no
+ * NUL: the edit ticks the first box): parse_doc_memo of each, with the
+ * memo of the other, against parse_doc; then both saved in turn with and
+ * without a memo on two fixture databases, with the same results. */
+void fuzz_memo_one(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #endif

@@ -132,6 +132,55 @@ void doc_add_section(struct psection **v, size_t *n, struct psection x) {
   (*v)[(*n)++] = x;
 }
 
+static char *dup_opt(const char *s) { return s ? xstrdup(s) : NULL; }
+
+static void psection_copy(struct psection *dst, const struct psection *src) {
+  *dst = *src;
+  dst->key = dup_opt(src->key);
+  dst->heading = dup_opt(src->heading);
+  dst->body = dup_opt(src->body);
+}
+
+void ptask_copy(struct ptask *dst, const struct ptask *src) {
+  *dst = *src;
+  dst->id = dup_opt(src->id);
+  dst->title = dup_opt(src->title);
+  dst->specialist = dup_opt(src->specialist);
+  dst->group_name = dup_opt(src->group_name);
+  dst->started = dup_opt(src->started);
+  dst->completed = dup_opt(src->completed);
+  dst->description = dup_opt(src->description);
+  dst->current_status = dup_opt(src->current_status);
+  dst->table_title = dup_opt(src->table_title);
+  memset(&dst->dependencies, 0, sizeof dst->dependencies);
+  memset(&dst->deliverables, 0, sizeof dst->deliverables);
+  strlist_copy(&dst->dependencies, &src->dependencies);
+  strlist_copy(&dst->deliverables, &src->deliverables);
+  dst->sections = NULL;
+  dst->nsections = 0;
+  if (src->nsections) {
+    dst->sections = xmalloc(src->nsections * sizeof *dst->sections);
+    for (size_t i = 0; i < src->nsections; i++)
+      psection_copy(&dst->sections[i], &src->sections[i]);
+    dst->nsections = src->nsections;
+  }
+}
+
+static int shifted(int line, int delta) {
+  return line > 0 ? line + delta : line;
+}
+
+void ptask_shift(struct ptask *t, int delta) {
+  t->line = shifted(t->line, delta);
+  t->end_line = shifted(t->end_line, delta);
+  t->status_line = shifted(t->status_line, delta);
+  t->progress_line = shifted(t->progress_line, delta);
+  t->group_line = shifted(t->group_line, delta);
+  t->table_line = shifted(t->table_line, delta);
+  for (size_t i = 0; i < t->nsections; i++)
+    t->sections[i].line = shifted(t->sections[i].line, delta);
+}
+
 /* ---- from stored records ---- */
 
 static char *dup_or_empty(const char *s) { return xstrdup(s ? s : ""); }
@@ -283,4 +332,73 @@ bool doc_eq(const struct doc *a, const struct doc *b, struct buf *why) {
   }
   return sections_eq_at(a->sections, a->nsections, b->sections, b->nsections,
                         "", why);
+}
+
+/* ---- everything parse found ---- */
+
+static bool sections_lines_at(const struct psection *v,
+                              const struct psection *w, size_t n,
+                              const char *at, struct buf *why) {
+  for (size_t i = 0; i < n; i++)
+    if (v[i].line != w[i].line) {
+      if (why)
+        buf_printf(why, "%ssections[%zu].line", at, i);
+      return false;
+    }
+  return true;
+}
+
+static bool task_found_at(const struct ptask *a, const struct ptask *b,
+                          const char *at, struct buf *why) {
+  SAME_INT(line);
+  SAME_INT(end_line);
+  SAME_INT(status_line);
+  SAME_INT(progress_line);
+  SAME_INT(group_line);
+  SAME_INT(table_status);
+  SAME_INT(table_progress);
+  SAME_INT(table_line);
+  SAME_STR(table_title);
+  return sections_lines_at(a->sections, b->sections, a->nsections, at, why);
+}
+
+bool doc_identical(const struct doc *a, const struct doc *b, struct buf *why) {
+  if (!doc_eq(a, b, why))
+    return false;
+  const char *at = "";
+  SAME_INT(has_front_matter);
+  SAME_INT(fm_end_line);
+  SAME_INT(title_line);
+  SAME(a->len == b->len && memcmp(a->text, b->text, a->len) == 0, "text");
+  for (size_t i = 0; i < a->ntasks; i++) {
+    char sub[64];
+    snprintf(sub, sizeof sub, "tasks[%zu].", i);
+    if (!task_found_at(&a->tasks[i], &b->tasks[i], sub, why))
+      return false;
+  }
+  if (!sections_lines_at(a->sections, b->sections, a->nsections, "", why))
+    return false;
+  SAME_INT(ngenerated);
+  for (size_t i = 0; i < a->ngenerated; i++) {
+    const struct pgenerated *x = &a->generated[i], *y = &b->generated[i];
+    if (!str_eq(x->name, y->name) || x->line != y->line ||
+        x->start != y->start || x->end != y->end) {
+      if (why)
+        buf_printf(why, "generated[%zu]", i);
+      return false;
+    }
+  }
+  SAME_INT(diags.n);
+  SAME_INT(diags.errors);
+  SAME_INT(diags.warnings);
+  for (size_t i = 0; i < a->diags.n; i++) {
+    const struct diag *x = &a->diags.v[i], *y = &b->diags.v[i];
+    if (x->line != y->line || x->level != y->level || !str_eq(x->msg, y->msg)) {
+      if (why)
+        buf_printf(why, "diags[%zu]: %d: %s | %d: %s", i, x->line, x->msg,
+                   y->line, y->msg);
+      return false;
+    }
+  }
+  return true;
 }

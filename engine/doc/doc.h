@@ -157,6 +157,11 @@ void doc_add_section(struct psection **v, size_t *n, struct psection x);
 
 void ptask_init(struct ptask *t);
 void ptask_release(struct ptask *t);
+/* dst (uninitialised) becomes an independent copy of src. */
+void ptask_copy(struct ptask *dst, const struct ptask *src);
+/* Moves every line number t holds (its own, its fields', its sections')
+ * by delta; absent ones (0) stay absent. */
+void ptask_shift(struct ptask *t, int delta);
 void psection_release(struct psection *x);
 
 /* A stored task as a block shows it: every field written, the times as
@@ -174,5 +179,9 @@ bool psection_eq(const struct psection *a, const struct psection *b,
                  struct buf *why);
 bool ptask_eq(const struct ptask *a, const struct ptask *b, struct buf *why);
 bool doc_eq(const struct doc *a, const struct doc *b, struct buf *why);
+/* doc_eq and everything else a parse fills: line numbers, the overview
+ * table's signals, generated parts, the normalised text and the
+ * diagnostics in their order. Two parses of one text must be identical. */
+bool doc_identical(const struct doc *a, const struct doc *b, struct buf *why);
 
 #endif

@@ -25,11 +25,44 @@ struct parser {
   size_t len;
   size_t *ls; /* ls[i]: offset of line i+1; ls[nlines] == len */
   int nlines;
-  int body_line; /* first line of the body (after the front matter) */
-  cmark_node *root;
+  int body_line;      /* first line of the body (after the front matter) */
+  cmark_node **roots; /* the trees cmark made: one, or one per run */
+  size_t nroots, caproots;
   struct block *blocks;
-  size_t nblocks;
+  size_t nblocks, capblocks;
   int *block_at_line; /* line -> index of the block starting there, or -1 */
+  /* With a memo: the task blocks it gave and the diagnostics each task
+   * block made, by index in doc->tasks. */
+  const struct parse_memo *memo;
+  struct task_span *spans;
+  size_t capspans;
+};
+
+/* The diagnostics [d0, d1) a task block made; memo: the entry it was
+ * taken from, or -1. */
+struct task_span {
+  size_t d0, d1;
+  long memo;
+};
+
+/* A task block of an earlier text: its text, what it parsed to with
+ * line 1 at its heading, and the diagnostics it made. */
+struct memo_entry {
+  uint64_t hash;
+  char *text;
+  size_t len;
+  bool at_eof; /* it ended the text (no heading after it) */
+  struct ptask task;
+  struct diag *diags;
+  size_t ndiags;
+};
+
+struct parse_memo {
+  struct memo_entry *v;
+  size_t n, cap;
+  long *slots; /* open addressing by hash: index into v, or -1 */
+  size_t nslots;
+  struct parse_memo_stats stats;
 };
 
 enum btype { B_HEADING, B_PARAGRAPH, B_LIST, B_CODE, B_OTHER };
@@ -37,6 +70,8 @@ enum btype { B_HEADING, B_PARAGRAPH, B_LIST, B_CODE, B_OTHER };
 struct block {
   int type, level;
   int line, end; /* file lines, inclusive */
+  int offset;    /* the file line of the node's line 1, less one */
+  long memo;     /* a task block the memo gave (no node): its entry; or -1 */
   cmark_node *node;
 };
 
@@ -347,69 +382,82 @@ static void parse_front_matter(struct parser *p) {
 
 /* ---- blocks ---- */
 
-static void collect_blocks(struct parser *p) {
-  size_t s = line_start(p, p->body_line);
-  int offset = p->body_line - 1;
-  p->root = cmark_parse_document(p->t + s, p->len - s, CMARK_OPT_SOURCEPOS);
-  size_t cap = 0;
-  for (cmark_node *n = cmark_node_first_child(p->root); n;
-       n = cmark_node_next(n)) {
-    struct block b = {.node = n};
-    switch (cmark_node_get_type(n)) {
-    case CMARK_NODE_HEADING:
-      b.type = B_HEADING;
-      b.level = cmark_node_get_heading_level(n);
-      break;
-    case CMARK_NODE_PARAGRAPH:
-      b.type = B_PARAGRAPH;
-      break;
-    case CMARK_NODE_LIST:
-      b.type = B_LIST;
-      break;
-    case CMARK_NODE_CODE_BLOCK:
-      b.type = B_CODE;
-      break;
-    default:
-      b.type = B_OTHER;
-    }
-    b.line = cmark_node_get_start_line(n) + offset;
-    b.end = cmark_node_get_end_line(n) + offset;
-    if (b.type == B_HEADING) {
-      /* A setext heading ends at its underline (cmark can report one
-       * line more). */
-      size_t ln;
-      const char *ls = line_at(p, b.line, &ln);
-      size_t i = 0;
-      while (i < ln && i < 3 && ls[i] == ' ')
-        i++;
-      if (i >= ln || ls[i] != '#') {
-        for (int l = b.line + 1; l <= b.end; l++) {
-          const char *us = line_at(p, l, &ln);
-          size_t j = 0;
-          while (j < ln && j < 3 && us[j] == ' ')
-            j++;
-          char c = j < ln ? us[j] : 0;
-          size_t k = j;
-          while (k < ln && us[k] == c)
-            k++;
-          while (k < ln && (us[k] == ' ' || us[k] == '\t'))
-            k++;
-          if ((c == '=' || c == '-') && k == ln) {
-            b.end = l;
-            break;
-          }
+/* Appends the block of cmark's top-level node n, whose line 1 is file line
+ * offset + 1. */
+static void add_block(struct parser *p, cmark_node *n, int offset) {
+  struct block b = {.node = n, .offset = offset, .memo = -1};
+  switch (cmark_node_get_type(n)) {
+  case CMARK_NODE_HEADING:
+    b.type = B_HEADING;
+    b.level = cmark_node_get_heading_level(n);
+    break;
+  case CMARK_NODE_PARAGRAPH:
+    b.type = B_PARAGRAPH;
+    break;
+  case CMARK_NODE_LIST:
+    b.type = B_LIST;
+    break;
+  case CMARK_NODE_CODE_BLOCK:
+    b.type = B_CODE;
+    break;
+  default:
+    b.type = B_OTHER;
+  }
+  b.line = cmark_node_get_start_line(n) + offset;
+  b.end = cmark_node_get_end_line(n) + offset;
+  if (b.type == B_HEADING) {
+    /* A setext heading ends at its underline (cmark can report one
+     * line more). */
+    size_t ln;
+    const char *ls = line_at(p, b.line, &ln);
+    size_t i = 0;
+    while (i < ln && i < 3 && ls[i] == ' ')
+      i++;
+    if (i >= ln || ls[i] != '#') {
+      for (int l = b.line + 1; l <= b.end; l++) {
+        const char *us = line_at(p, l, &ln);
+        size_t j = 0;
+        while (j < ln && j < 3 && us[j] == ' ')
+          j++;
+        char c = j < ln ? us[j] : 0;
+        size_t k = j;
+        while (k < ln && us[k] == c)
+          k++;
+        while (k < ln && (us[k] == ' ' || us[k] == '\t'))
+          k++;
+        if ((c == '=' || c == '-') && k == ln) {
+          b.end = l;
+          break;
         }
       }
     }
-    XGROW(p->blocks, cap, p->nblocks + 1);
-    p->blocks[p->nblocks++] = b;
   }
+  XGROW(p->blocks, p->capblocks, p->nblocks + 1);
+  p->blocks[p->nblocks++] = b;
+}
+
+static cmark_node *cmark_run(struct parser *p, const char *s, size_t n) {
+  cmark_node *root = cmark_parse_document(s, n, CMARK_OPT_SOURCEPOS);
+  XGROW(p->roots, p->caproots, p->nroots + 1);
+  p->roots[p->nroots++] = root;
+  return root;
+}
+
+static void index_blocks(struct parser *p) {
   p->block_at_line = xmalloc(((size_t)p->nlines + 2) * sizeof(int));
   for (int l = 0; l <= p->nlines + 1; l++)
     p->block_at_line[l] = -1;
   for (size_t i = 0; i < p->nblocks; i++)
     if (p->blocks[i].line >= 0 && p->blocks[i].line <= p->nlines + 1)
       p->block_at_line[p->blocks[i].line] = (int)i;
+}
+
+static void collect_blocks(struct parser *p) {
+  size_t s = line_start(p, p->body_line);
+  cmark_node *root = cmark_run(p, p->t + s, p->len - s);
+  for (cmark_node *n = cmark_node_first_child(root); n; n = cmark_node_next(n))
+    add_block(p, n, p->body_line - 1);
+  index_blocks(p);
 }
 
 /* The text of a heading block, without its marks. */
@@ -632,7 +680,7 @@ static void read_list_items(const struct parser *p, const struct block *b,
                             struct strlist *out) {
   for (cmark_node *it = cmark_node_first_child(b->node); it;
        it = cmark_node_next(it)) {
-    int offset = p->body_line - 1;
+    int offset = b->offset;
     int from = cmark_node_get_start_line(it) + offset;
     int to = cmark_node_get_end_line(it) + offset;
     struct buf item = BUF_INIT;
@@ -1155,6 +1203,19 @@ static void parse_overview(struct parser *p, int from, int to,
   strlist_clear(&cells);
 }
 
+/* The task block the memo gave for heading h, as a new ptask with its
+ * lines and diagnostics where h puts them. */
+static struct ptask *memo_task(struct parser *p, const struct block *h) {
+  const struct memo_entry *e = &p->memo->v[h->memo];
+  struct ptask *t = doc_add_task(p->doc);
+  ptask_copy(t, &e->task);
+  ptask_shift(t, h->line - 1);
+  for (size_t i = 0; i < e->ndiags; i++)
+    diags_add(&p->doc->diags, e->diags[i].level, e->diags[i].line + h->line - 1,
+              "%s", e->diags[i].msg);
+  return t;
+}
+
 /* Reads a task heading block into a new ptask. */
 static struct ptask *task_heading(struct parser *p, const struct block *h) {
   struct ptask *t = doc_add_task(p->doc);
@@ -1206,10 +1267,20 @@ static void parse_status_section(struct parser *p, size_t from, size_t to,
              !(p->blocks[q].type == B_HEADING && p->blocks[q].level <= 3))
         q++;
       int tend = q < to ? p->blocks[q].line : end;
-      t = task_heading(p, tb);
+      size_t d0 = p->doc->diags.n;
+      if (tb->memo >= 0) {
+        t = memo_task(p, tb);
+      } else {
+        t = task_heading(p, tb);
+        t->end_line = tend - 1;
+        parse_task_body(p, t, tb->end + 1, tend);
+      }
       t->section_status = status;
-      t->end_line = tend - 1;
-      parse_task_body(p, t, tb->end + 1, tend);
+      if (p->memo) {
+        size_t i = p->doc->ntasks - 1;
+        XGROW(p->spans, p->capspans, i + 1);
+        p->spans[i] = (struct task_span){d0, p->doc->diags.n, tb->memo};
+      }
     } else if (!t) {
       diags_add(&p->doc->diags, DIAG_WARNING, tb->line,
                 "text in section '%s' before its first task is not "
@@ -1415,11 +1486,312 @@ static void parse_notes(struct parser *p) {
   d->notes_body = xstrndup(p->t + from, p->len - from);
 }
 
+/* ---- the memo: task blocks of an earlier text ---- */
+
+/*
+ * CommonMark starts afresh after a top-level ATX heading: when a line is
+ * one, the blocks after it do not depend on what came before, and the
+ * blocks before it were all closed by it. So a text splits into segments
+ * at its lines that start with one to three '#' and a space (the headings
+ * of sections and task blocks), and a segment parses the same on its own,
+ * followed by a heading, as within the text, provided that the lines
+ * that split really are headings there: no open fence or HTML block
+ * swallowed one. Runs of segments are given to cmark together with a
+ * heading line after them, and every split line must come back as the
+ * heading it looks like, or the whole text is parsed at once. A task
+ * block is a pure function of its segment's text, so a task block whose
+ * text the memo holds is taken from it.
+ */
+
+/* The level of a heading line that splits segments: one to three '#' at
+ * the start of the line, then a space, a tab or the end; else 0. */
+static int split_level(const struct parser *p, int line) {
+  size_t n;
+  const char *s = line_at(p, line, &n);
+  size_t k = 0;
+  while (k < n && k < 4 && s[k] == '#')
+    k++;
+  if (k < 1 || k > 3 || (k < n && s[k] != ' ' && s[k] != '\t'))
+    return 0;
+  return (int)k;
+}
+
+/* Eight bytes at a step: the whole text of every task block is hashed at
+ * each save, and a byte at a time showed in profiles. Equality is always
+ * checked on the bytes. */
+static uint64_t text_hash(const char *s, size_t n) {
+  uint64_t h = 0xcbf29ce484222325ULL ^ n;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    memcpy(&w, s + i, 8);
+    h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+    h ^= h >> 32;
+  }
+  for (; i < n; i++)
+    h = (h ^ (unsigned char)s[i]) * 0x100000001b3ULL;
+  return h ^ (h >> 29);
+}
+
+static long memo_find(const struct parse_memo *m, uint64_t h, const char *s,
+                      size_t n, bool at_eof) {
+  if (!m->nslots)
+    return -1;
+  for (size_t i = h & (m->nslots - 1);; i = (i + 1) & (m->nslots - 1)) {
+    long k = m->slots[i];
+    if (k < 0)
+      return -1;
+    const struct memo_entry *e = &m->v[k];
+    if (e->hash == h && e->len == n && e->at_eof == at_eof &&
+        memcmp(e->text, s, n) == 0)
+      return k;
+  }
+}
+
+/* Takes e into m unless m holds its text already (then frees it). */
+static void memo_add(struct parse_memo *m, struct memo_entry *e) {
+  if (memo_find(m, e->hash, e->text, e->len, e->at_eof) >= 0) {
+    free(e->text);
+    ptask_release(&e->task);
+    for (size_t i = 0; i < e->ndiags; i++)
+      free(e->diags[i].msg);
+    free(e->diags);
+    return;
+  }
+  if ((m->n + 1) * 2 > m->nslots) {
+    size_t ns = m->nslots ? m->nslots * 2 : 64;
+    free(m->slots);
+    m->slots = xmalloc(ns * sizeof *m->slots);
+    m->nslots = ns;
+    for (size_t i = 0; i < ns; i++)
+      m->slots[i] = -1;
+    for (size_t k = 0; k < m->n; k++) {
+      size_t i = m->v[k].hash & (ns - 1);
+      while (m->slots[i] >= 0)
+        i = (i + 1) & (ns - 1);
+      m->slots[i] = (long)k;
+    }
+  }
+  XGROW(m->v, m->cap, m->n + 1);
+  m->v[m->n] = *e;
+  size_t i = e->hash & (m->nslots - 1);
+  while (m->slots[i] >= 0)
+    i = (i + 1) & (m->nslots - 1);
+  m->slots[i] = (long)m->n++;
+}
+
+static void memo_clear(struct parse_memo *m) {
+  for (size_t k = 0; k < m->n; k++) {
+    struct memo_entry *e = &m->v[k];
+    free(e->text);
+    ptask_release(&e->task);
+    for (size_t i = 0; i < e->ndiags; i++)
+      free(e->diags[i].msg);
+    free(e->diags);
+  }
+  free(m->v);
+  free(m->slots);
+  m->v = NULL;
+  m->slots = NULL;
+  m->n = m->cap = m->nslots = 0;
+}
+
+/*
+ * Parses the lines [from, to) as one cmark document, followed by a
+ * heading line when close, and appends their blocks. The split lines in
+ * it (levels in split[], by line) must be exactly its headings of levels
+ * 1 to 3, and the closing line a heading; false otherwise.
+ */
+static bool parse_run(struct parser *p, int from, int to, bool close,
+                      const int *split) {
+  size_t s = line_start(p, from), e = line_start(p, to);
+  cmark_node *root;
+  if (close) {
+    char *text = xmalloc(e - s + 3);
+    memcpy(text, p->t + s, e - s);
+    memcpy(text + (e - s), "#\n", 3);
+    root = cmark_run(p, text, e - s + 2);
+    free(text);
+  } else {
+    root = cmark_run(p, p->t + s, e - s);
+  }
+  int next = from; /* the next split line expected */
+  while (next < to && !split[next])
+    next++;
+  for (cmark_node *n = cmark_node_first_child(root); n;
+       n = cmark_node_next(n)) {
+    int line = cmark_node_get_start_line(n) + from - 1;
+    bool heading = cmark_node_get_type(n) == CMARK_NODE_HEADING;
+    if (line >= to) {
+      if (!close || !heading || line != to || cmark_node_next(n))
+        return false;
+      return next >= to;
+    }
+    if (heading && cmark_node_get_heading_level(n) <= 3) {
+      if (line != next || cmark_node_get_heading_level(n) != split[line])
+        return false;
+      next++;
+      while (next < to && !split[next])
+        next++;
+    }
+    add_block(p, n, from - 1);
+  }
+  return !close && next >= to;
+}
+
+/* A heading block that the memo gives, at a split line. */
+static void add_memo_block(struct parser *p, int line, long entry) {
+  XGROW(p->blocks, p->capblocks, p->nblocks + 1);
+  p->blocks[p->nblocks++] = (struct block){.type = B_HEADING,
+                                           .level = 3,
+                                           .line = line,
+                                           .end = line,
+                                           .offset = line - 1,
+                                           .memo = entry};
+}
+
+/*
+ * The blocks of a group file, segment by segment: the task blocks of
+ * status sections that the memo holds are taken from it, the rest is
+ * parsed in runs. Which sections are status sections is read from their
+ * heading lines as parse_group reads them. False when the text does not
+ * split as it looks (the caller then parses it whole).
+ */
+static bool collect_memo(struct parser *p) {
+  const struct parse_memo *m = p->memo;
+  int end = p->nlines + 1;
+  int *split = xcalloc((size_t)end + 1, sizeof *split);
+  for (int l = p->body_line; l < end; l++)
+    split[l] = split_level(p, l);
+  bool ok = true, seen_heading = false, in_status = false;
+  int run = p->body_line; /* the first line not yet parsed */
+  int l = p->body_line;
+  /* The lines before the first split line: a heading among them is the
+   * first heading of the file, which decides what the title is. */
+  while (l < end && !split[l])
+    l++;
+  if (l > run) {
+    ok = parse_run(p, run, l, l < end, split);
+    for (size_t i = 0; i < p->nblocks; i++)
+      seen_heading |= p->blocks[i].type == B_HEADING;
+    run = l;
+  }
+  while (ok && l < end) {
+    int next = l + 1;
+    while (next < end && !split[next])
+      next++;
+    long hit = -1;
+    if (split[l] <= 2) {
+      if (!seen_heading && split[l] == 1) {
+        in_status = false;
+      } else {
+        struct block h = {.type = B_HEADING, .line = l, .end = l};
+        char *text = heading_text(p, &h);
+        int status;
+        in_status = classify(p, text, &status) == S_STATUS;
+        free(text);
+      }
+    } else if (in_status) {
+      size_t s = line_start(p, l), e = line_start(p, next);
+      hit = memo_find(m, text_hash(p->t + s, e - s), p->t + s, e - s,
+                      next == end);
+    }
+    seen_heading = true;
+    if (hit >= 0) {
+      if (run < l)
+        ok = parse_run(p, run, l, true, split);
+      add_memo_block(p, l, hit);
+      run = next;
+    }
+    l = next;
+  }
+  if (ok && run < end)
+    ok = parse_run(p, run, end, false, split);
+  free(split);
+  return ok;
+}
+
+/* The task blocks of the text just parsed become the memo's: those the
+ * old memo gave move over, the others are copied with their lines
+ * counted from their heading. A block is kept only when it is a segment:
+ * its heading and the line after it (if any) split. */
+static void memo_update(struct parser *p, struct parse_memo *m) {
+  struct parse_memo next = {.stats = m->stats};
+  const struct doc *d = p->doc;
+  for (size_t i = 0; i < d->ntasks; i++) {
+    const struct ptask *t = &d->tasks[i];
+    const struct task_span *sp = &p->spans[i];
+    if (t->section_status < 0 || split_level(p, t->line) != 3 ||
+        (t->end_line < p->nlines && !split_level(p, t->end_line + 1)))
+      continue;
+    struct memo_entry e;
+    if (sp->memo >= 0) {
+      struct memo_entry *old = &m->v[sp->memo];
+      if (!old->text)
+        continue; /* the same text twice: moved already */
+      e = *old;
+      old->text = NULL;
+      memset(&old->task, 0, sizeof old->task);
+      old->diags = NULL;
+      old->ndiags = 0;
+    } else {
+      size_t s = line_start(p, t->line), en = line_start(p, t->end_line + 1);
+      e = (struct memo_entry){.hash = text_hash(p->t + s, en - s),
+                              .text = xstrndup(p->t + s, en - s),
+                              .len = en - s,
+                              .at_eof = t->end_line >= p->nlines};
+      ptask_copy(&e.task, t);
+      ptask_shift(&e.task, 1 - t->line);
+      free(e.task.table_title);
+      e.task.table_title = NULL;
+      e.task.table_status = e.task.table_progress = -1;
+      e.task.table_line = 0;
+      e.task.section_status = -1;
+      e.ndiags = sp->d1 - sp->d0;
+      e.diags = e.ndiags ? xmalloc(e.ndiags * sizeof *e.diags) : NULL;
+      for (size_t k = 0; k < e.ndiags; k++) {
+        const struct diag *g = &d->diags.v[sp->d0 + k];
+        e.diags[k] =
+            (struct diag){g->line + 1 - t->line, g->level, xstrdup(g->msg)};
+      }
+    }
+    memo_add(&next, &e);
+  }
+  memo_clear(m);
+  *m = next;
+}
+
+struct parse_memo *parse_memo_new(void) {
+  return xcalloc(1, sizeof(struct parse_memo));
+}
+
+void parse_memo_free(struct parse_memo *m) {
+  if (!m)
+    return;
+  memo_clear(m);
+  free(m);
+}
+
+void parse_memo_stats(const struct parse_memo *m,
+                      struct parse_memo_stats *out) {
+  *out = m->stats;
+  out->bytes = 0;
+  for (size_t k = 0; k < m->n; k++)
+    out->bytes += m->v[k].len;
+}
+
 void parse_doc(const char *text, size_t len, int hint, struct doc *doc) {
+  parse_doc_memo(text, len, hint, NULL, doc);
+}
+
+void parse_doc_memo(const char *text, size_t len, int hint,
+                    struct parse_memo *memo, struct doc *doc) {
   doc_init(doc, hint);
   struct parser p = {.doc = doc};
   if (!normalise(&p, text, len)) {
     doc->text = xstrdup("");
+    if (memo)
+      memo->stats = (struct parse_memo_stats){.whole = true};
     return;
   }
   parse_front_matter(&p);
@@ -1432,7 +1804,25 @@ void parse_doc(const char *text, size_t len, int hint, struct doc *doc) {
     if (kind != DOC_UNKNOWN)
       doc->kind = kind;
   }
-  collect_blocks(&p);
+  if (memo && doc->kind == DOC_GROUP) {
+    p.memo = memo;
+    memo->stats = (struct parse_memo_stats){0};
+    if (!collect_memo(&p)) {
+      for (size_t i = 0; i < p.nroots; i++)
+        cmark_node_free(p.roots[i]);
+      p.nroots = p.nblocks = 0;
+      collect_blocks(&p);
+      memo->stats.whole = true;
+    } else {
+      index_blocks(&p);
+    }
+  } else {
+    if (memo) {
+      memo_clear(memo);
+      memo->stats = (struct parse_memo_stats){.whole = true};
+    }
+    collect_blocks(&p);
+  }
   switch (doc->kind) {
   case DOC_GROUP:
     parse_group(&p);
@@ -1464,7 +1854,18 @@ void parse_doc(const char *text, size_t len, int hint, struct doc *doc) {
                 b->id, a->line);
   }
   free(byid);
-  cmark_node_free(p.root);
+  if (p.memo) {
+    for (size_t i = 0; i < doc->ntasks; i++)
+      if (p.spans[i].memo >= 0)
+        memo->stats.reused++;
+      else
+        memo->stats.parsed++;
+    memo_update(&p, memo);
+  }
+  for (size_t i = 0; i < p.nroots; i++)
+    cmark_node_free(p.roots[i]);
+  free(p.roots);
+  free(p.spans);
   free(p.blocks);
   free(p.block_at_line);
   free(p.ls);

@@ -29,6 +29,33 @@
  */
 void parse_doc(const char *text, size_t len, int hint, struct doc *doc);
 
+/*
+ * A memo of the task blocks of the last group file parsed with it, by
+ * their text: a later text of the file parses its task blocks that did
+ * not change by taking them from the memo, and only the rest with cmark.
+ * parse_doc_memo gives the same document as parse_doc, line numbers and
+ * diagnostics included (doc_identical); when the text does not split
+ * into segments as it looks, it is parsed whole. Not thread-safe: one
+ * parse at a time per memo. parse_memo_free(NULL) does nothing.
+ */
+struct parse_memo;
+struct parse_memo *parse_memo_new(void);
+void parse_memo_free(struct parse_memo *m);
+
+/* Like parse_doc, with memo (may be NULL): afterwards the memo holds
+ * the task blocks of this text (of a group file; otherwise nothing). */
+void parse_doc_memo(const char *text, size_t len, int hint,
+                    struct parse_memo *memo, struct doc *doc);
+
+/* What the last parse with a memo did. */
+struct parse_memo_stats {
+  size_t reused; /* task blocks taken from the memo */
+  size_t parsed; /* task blocks parsed */
+  bool whole;    /* the text was parsed whole */
+  size_t bytes;  /* of text the memo holds now */
+};
+void parse_memo_stats(const struct parse_memo *m, struct parse_memo_stats *out);
+
 /* The text of a generated part by name in a text of the same kind, for
  * comparing what was served with what came back; false if absent. */
 bool parse_find_generated(const char *text, size_t len, const char *name,

@@ -334,7 +334,8 @@ static int save_parse(struct save_ctx *s) {
   c->env.file_kind = s->dkind;
   c->env.file_record = s->rec.ptr;
   c->env.file_path = c->path.ptr;
-  parse_doc(s->text, s->len, doc_kind_of(c->f->kind), &s->doc);
+  parse_doc_memo(s->text, s->len, doc_kind_of(c->f->kind),
+                 s->served ? s->served->memo : NULL, &s->doc);
   if (!s->doc.diags.errors)
     check_identity(c);
   return ENG_OK;

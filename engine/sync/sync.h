@@ -46,6 +46,9 @@ struct served {
   /* The text replaces what was served (a file made again after an
    * unlink): rev is the base, whatever revision the text names. */
   bool replaces;
+  /* The task blocks of earlier texts of this file (parse_doc_memo), or
+   * NULL; the save updates it. */
+  struct parse_memo *memo;
 };
 
 /*

@@ -21,6 +21,7 @@ static const struct {
 } targets[] = {
     {"parse", fuzz_parse_one},
     {"merge", fuzz_merge_one},
+    {"memo", fuzz_memo_one},
 };
 
 static char *slurp(const char *path, size_t *len) {
