@@ -123,7 +123,7 @@ static void *check_main(void *arg) {
              "their text is kept beside the file\n",
              msg);
   else if (rc == ENG_OK)
-    fuse_log(FUSE_LOG_INFO, "taskfs: database check passed in %.1f s\n",
+    fuse_log(FUSE_LOG_DEBUG, "taskfs: database check passed in %.1f s\n",
              (double)(time_mono_ns() - t0) / 1e9);
   fs->checking = false;
   pthread_cond_broadcast(&fs->checked);

@@ -274,9 +274,10 @@ def clean_log(log):
     assert "Sanitizer" not in text and "runtime error" not in text, text
 
 
-def background_mount(db, mnt, log):
+def background_mount(db, mnt, log, *options):
     os.makedirs(mnt, exist_ok=True)
-    p = subprocess.run([TASKFS, db, mnt, "-o", "logfile=" + log],
+    p = subprocess.run([TASKFS, db, mnt, "-o", "logfile=" + log] +
+                       list(options),
                        capture_output=True, text=True, timeout=30)
     assert p.returncode == 0, p.stderr
     return Daemon(find_daemon(mnt))
@@ -336,7 +337,8 @@ def test_save_during_the_check_waits_for_it(demo, workdir, monkeypatch):
     monkeypatch.setenv("TASKFS_TEST_HOLD_CHECK", hold)
     mnt = os.path.join(workdir, "mnt")
     log = os.path.join(workdir, "taskfs.log")
-    daemon = background_mount(ctl.db, mnt, log)
+    # The check's passing is logged at the debug level.
+    daemon = background_mount(ctl.db, mnt, log, "-o", "log=debug")
     try:
         path = os.path.join(mnt, session, "tasks", "active",
                             "dashboard_layout_001.md")
