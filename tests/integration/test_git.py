@@ -193,9 +193,10 @@ def test_taskctl_change_shows_as_diff(repo):
     group = group_name(repo, task["group"])
     tpath = "tasks/%s/%s.md" % (task["status"], task["id"])
     # The task's file and its group's file show the title; session.md
-    # shows the session's revision.
-    assert repo.status() == [" M session.md", " M task_groups/%s.md" % group,
-                             " M " + tpath]
+    # shows the session's revision (once the daemon's watcher has told the
+    # kernel: a moment after taskctl's commit).
+    want = [" M session.md", " M task_groups/%s.md" % group, " M " + tpath]
+    eventually(lambda: repo.status() == want, "git status to show the change")
     rev = repo.ctl.task(task["id"])["revision"]
     lines = changed_lines(repo.run("diff", "--", tpath).stdout)
     assert lines[0].startswith("-revision: ")
