@@ -111,7 +111,7 @@ struct pg_store {
   /* Inside a copy (raw_begin to raw_end): writes run without a savepoint
    * each, as a failed one fails the whole copy. */
   bool bulk;
-  int seen_version;    /* the schema version store_poll saw last */
+  int seen_version;             /* the schema version store_poll saw last */
   char *sql[PG_SLOT_COUNT];     /* the SQL of each slot, or NULL */
   bool prepared[PG_SLOT_COUNT]; /* the slot's SQL is prepared on conn */
 };
