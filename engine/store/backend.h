@@ -231,4 +231,8 @@ int store_may_write(struct store *st);
 /* The backends. */
 extern const struct store_ops store_sqlite_ops;
 
+/* "SELECT <the columns of the fields query what reads, NULL for the
+ * others> FROM <its table>": the same in every backend's dialect. */
+void store_query_select(struct buf *b, int what);
+
 #endif

@@ -122,17 +122,9 @@ static const char *const query_where[SQ_COUNT] = {
                        " ORDER BY position, id",
 };
 
-/* The columns of the fields the query reads, NULL for the others. */
+/* The query's statement: its columns, then its conditions. */
 static void query_sql(struct buf *b, int what) {
-  const struct record_kind_desc *k =
-      &record_kinds[store_query_record_kind(what)];
-  buf_adds(b, "SELECT ");
-  for (int i = 0; i < k->nfields; i++)
-    if (store_query_reads(what, i))
-      buf_printf(b, "%s%s.%s", i ? ", " : "", k->table, k->fields[i].name);
-    else
-      buf_printf(b, "%sNULL", i ? ", " : "");
-  buf_printf(b, " FROM %s", k->table);
+  store_query_select(b, what);
   buf_adds(b, query_where[what]);
 }
 

@@ -25,6 +25,17 @@ static const int query_kinds[SQ_COUNT] = {
 
 int store_query_record_kind(int what) { return query_kinds[what]; }
 
+void store_query_select(struct buf *b, int what) {
+  const struct record_kind_desc *k = &record_kinds[query_kinds[what]];
+  buf_adds(b, "SELECT ");
+  for (int i = 0; i < k->nfields; i++)
+    if (store_query_reads(what, i))
+      buf_printf(b, "%s%s.%s", i ? ", " : "", k->table, k->fields[i].name);
+    else
+      buf_printf(b, "%sNULL", i ? ", " : "");
+  buf_printf(b, " FROM %s", k->table);
+}
+
 bool store_query_reads(int what, int i) {
   if (what != SQ_TASK_STATES)
     return true;
