@@ -39,6 +39,11 @@ struct memo_slot {
 
 struct mount {
   struct store *st; /* NULL only after a failed mount_open */
+  /* The connection of saves (mount_save_*), opened at the first one; used
+   * by one save at a time, which the caller serialises, apart from st. */
+  struct store *wr;
+  uint64_t wr_opened; /* the file it was opened on (opened) */
+  bool saving;        /* a save runs on wr */
   char *path;
   int busy_ms;
   struct policy policy;
@@ -60,7 +65,7 @@ struct mount {
   int64_t written;       /* operations written since the last pruning */
   struct blocks *blocks; /* pieces of this database's files; own lock */
   /* The task blocks of the group files saved last, for parsing their
-   * next saves (parse_doc_memo); used as m->st is, by one save at a
+   * next saves (parse_doc_memo); used as m->wr is, by one save at a
    * time. */
   struct memo_slot memos[MOUNT_MEMO_FILES];
   uint64_t memo_clock;
@@ -156,6 +161,8 @@ void mount_close(struct mount *m) {
   }
   if (m->st)
     store_close(m->st);
+  if (m->wr)
+    store_close(m->wr);
   free(m->path);
   free(m->readonly_why);
   free(m->msg);
@@ -288,35 +295,104 @@ static struct memo_slot *memo_slot(struct mount *m, const struct vnode *f) {
   return lru;
 }
 
-int mount_save(struct mount *m, const struct vnode *f, const char *text,
-               size_t len, const struct served *served, struct save_result *res,
-               const char **why) {
+struct save_job {
+  struct vnode f;
+  struct store *st;
+  struct memo_slot *slot;
+  int64_t t0;
+  char *msg; /* the store's message of a failure */
+};
+
+/* The connection of saves, on the file st reads now. */
+static int writer(struct mount *m) {
+  if (m->wr && m->wr_opened == m->opened)
+    return ENG_OK;
+  if (m->wr)
+    store_close(m->wr);
+  m->wr = NULL;
+  struct store *wr = NULL;
+  int rc = store_open(m->path, 0, &wr);
+  if (rc) {
+    str_set(&m->msg, store_errmsg(wr));
+    store_close(wr);
+    return rc;
+  }
+  store_set_busy_ms(wr, m->busy_ms);
+  store_set_source(wr, "taskfs");
+  m->wr = wr;
+  m->wr_opened = m->opened;
+  return ENG_OK;
+}
+
+int mount_save_begin(struct mount *m, const struct vnode *f,
+                     struct save_job **out, const char **why) {
+  *out = NULL;
   int64_t t0 = time_now_ns();
   int rc = mount_can_write(m, why);
   if (rc)
     return rc;
+  if ((rc = writer(m))) {
+    *why = m->msg;
+    mount_syncop_queue(m, "save", f, t0, rc, m->msg);
+    return rc;
+  }
+  struct save_job *j = xcalloc(1, sizeof *j);
+  vnode_init(&j->f);
+  vnode_copy(&j->f, f);
+  j->st = m->wr;
+  j->slot = memo_slot(m, f);
+  j->t0 = t0;
+  m->saving = true;
+  *out = j;
+  return ENG_OK;
+}
+
+int mount_save_run(struct mount *m, struct save_job *j, const char *text,
+                   size_t len, const struct served *served,
+                   struct save_result *res) {
   struct served sv = served ? *served : (struct served){0};
-  struct memo_slot *slot = memo_slot(m, f);
-  if (slot)
-    sv.memo = slot->memo;
-  rc = sync_save(m->st, f, text, len, &sv, &m->policy, res);
-  if (slot) {
+  if (j->slot)
+    sv.memo = j->slot->memo;
+  int rc = sync_save(j->st, &j->f, text, len, &sv, &m->policy, res);
+  if (j->slot) {
     struct parse_memo_stats ms;
-    parse_memo_stats(slot->memo, &ms);
+    parse_memo_stats(j->slot->memo, &ms);
     if (ms.bytes > MOUNT_MEMO_BYTES) {
-      parse_memo_free(slot->memo);
-      slot->memo = parse_memo_new();
+      parse_memo_free(j->slot->memo);
+      j->slot->memo = parse_memo_new();
     }
   }
+  if (rc != ENG_OK && rc != ENG_PARSE)
+    j->msg = xstrdup(store_errmsg(j->st));
+  return rc;
+}
+
+void mount_save_end(struct mount *m, struct save_job *j, int rc,
+                    const struct save_result *res, const char **why) {
   if (rc != ENG_OK && rc != ENG_PARSE) {
-    str_set(&m->msg, store_errmsg(m->st));
+    str_set(&m->msg, j->msg);
     *why = m->msg;
     /* A save the engine could not record (a database that cannot be
      * written, a server out of reach) goes to the sync log later. */
     if (res->unrecorded)
-      mount_syncop_queue(m, "save", f, t0, rc, m->msg);
+      mount_syncop_queue(m, "save", &j->f, j->t0, rc, m->msg);
   }
+  m->saving = false;
   m->gen++;
+  vnode_release(&j->f);
+  free(j->msg);
+  free(j);
+}
+
+int mount_save(struct mount *m, const struct vnode *f, const char *text,
+               size_t len, const struct served *served, struct save_result *res,
+               const char **why) {
+  struct save_job *j;
+  int rc = mount_save_begin(m, f, &j, why);
+  if (rc)
+    return rc;
+  rc = mount_save_run(m, j, text, len, served, res);
+  mount_save_end(m, j, rc, res, why);
   return rc;
 }
 
@@ -339,8 +415,9 @@ void mount_syncop_queue(struct mount *m, const char *type,
 void mount_syncops_flush(struct mount *m) {
   if (m->nops == 0)
     return;
-  /* Nothing is written before the check has passed. */
-  if (m->checking && m->nops < SYNCOPS_KEEP_MAX)
+  /* Nothing is written before the check has passed, nor while a save
+   * holds the database: a render does not wait for it. */
+  if ((m->checking || m->saving) && m->nops < SYNCOPS_KEEP_MAX)
     return;
   const char *why;
   if (mount_can_write(m, &why) || store_in_transaction(m->st))

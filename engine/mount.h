@@ -8,8 +8,8 @@
  * system maps results to errno with eng_result(rc)->err.
  *
  * A mount is not thread-safe. The file system calls every function here
- * with its lock (fs->lock) held, and never keeps mount_store()'s pointer
- * across a mount_refresh().
+ * with its lock (fs->lock) held, except mount_save_run (below), and never
+ * keeps mount_store()'s pointer across a mount_refresh().
  *
  * Usage:
  *
@@ -173,6 +173,32 @@ int mount_can_write(const struct mount *m, const char **why);
 int mount_save(struct mount *m, const struct vnode *f, const char *text,
                size_t len, const struct served *served, struct save_result *res,
                const char **why);
+
+/*
+ * mount_save in three steps, so that the work of a save runs while the
+ * caller's other requests go on. Saves have their own connection to the
+ * database (opened at the first one), so reads on the mount's store are
+ * never held up by them; the caller runs one save at a time.
+ *
+ *   mount_save_begin   under the caller's lock: what mount_can_write
+ *                      says, or the store's failure to open the
+ *                      connection (queued for the sync log); ENG_OK
+ *                      with *out, the job;
+ *   mount_save_run     without it: parses, merges and applies, as
+ *                      mount_save (the text is the caller's until it
+ *                      returns);
+ *   mount_save_end     under the lock again, with run's result: *why as
+ *                      mount_save gives it, the generation moves, and
+ *                      the job is freed.
+ */
+struct save_job;
+int mount_save_begin(struct mount *m, const struct vnode *f,
+                     struct save_job **out, const char **why);
+int mount_save_run(struct mount *m, struct save_job *j, const char *text,
+                   size_t len, const struct served *served,
+                   struct save_result *res);
+void mount_save_end(struct mount *m, struct save_job *j, int rc,
+                    const struct save_result *res, const char **why);
 
 /* ---- the sync log of renders ---- */
 

@@ -51,9 +51,28 @@ int cache_version(struct fs *fs, struct node *n, int64_t *out) {
 
 static bool has_readers(const struct node *n) {
   for (const struct handle *h = n->handles; h; h = h->next)
-    if (h->snap)
+    if (h->snap || h->held)
       return true;
   return false;
+}
+
+bool cache_held_readers(const struct node *n) {
+  for (const struct handle *h = n->handles; h; h = h->next)
+    if (h->held && !h->snap)
+      return true;
+  return false;
+}
+
+void cache_freeze(struct fs *fs, struct node *n) {
+  node_detach(fs, n);
+  n->frozen = true;
+  /* The name's next inode keeps what the path served last: a text saved
+   * there without front matter is based on it, also when the reader's
+   * release had not come yet. */
+  struct node *next = node_virt(fs, &n->v);
+  if (!node_served(next) && node_served(n))
+    next->served = content_ref(n->served);
+  watch_node_frozen(fs, n);
 }
 
 struct content *node_served(struct node *n) {
@@ -198,18 +217,15 @@ int cache_content(struct fs *fs, struct node *n, struct content **out) {
     *out = n->cache;
     return 0;
   }
-  if (n->cache && has_readers(n)) {
-    node_detach(fs, n);
-    n->frozen = true;
-    /* The name's next inode keeps what the path served last: a text
-     * saved there without front matter is based on it, also when the
-     * reader's release had not come yet. */
-    struct node *next = node_virt(fs, &n->v);
-    if (!node_served(next) && node_served(n))
-      next->served = content_ref(n->served);
-    watch_node_frozen(fs, n);
-    *out = n->cache;
-    return 0;
+  if (!n->frozen && has_readers(n)) {
+    cache_freeze(fs, n);
+    if (n->cache) {
+      *out = n->cache;
+      return 0;
+    }
+    /* Its readers opened on pages the kernel held, and their text was
+     * not kept: they read what the kernel still holds, and the text of
+     * now for any page it let go. */
   }
   struct content *c = NULL;
   if ((rc = render(fs, n, version, &c)))

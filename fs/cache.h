@@ -37,6 +37,13 @@ int cache_version(struct fs *fs, struct node *n, int64_t *out);
  */
 int cache_content(struct fs *fs, struct node *n, struct content **out);
 
+/* The inode n keeps showing what its readers read: it leaves its name,
+ * which gets a new inode at the next lookup. */
+void cache_freeze(struct fs *fs, struct node *n);
+/* Some reader of n opened on pages the kernel held and took no snapshot
+ * yet: those pages are its only copy of the text it opened. */
+bool cache_held_readers(const struct node *n);
+
 /* Size and time of what generated file n shows now: from its cached
  * rendering, or from the last rendering's figures while its version
  * holds, or rendered afresh. */

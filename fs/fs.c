@@ -160,6 +160,12 @@ void fs_wait_check(struct fs *fs) {
 }
 
 void fs_lock_write(struct fs *fs) {
+  pthread_mutex_lock(&fs->save_lock);
   fs_lock(fs);
   fs_wait_check(fs);
+}
+
+void fs_unlock_write(struct fs *fs) {
+  fs_unlock(fs);
+  pthread_mutex_unlock(&fs->save_lock);
 }

@@ -152,10 +152,14 @@ struct handle {
   int type;
   struct node *node;
   struct handle *next; /* in node->handles */
-  /* HT_VIRT: a read snapshot, or a private write buffer. */
+  /* HT_VIRT: a read snapshot, or a private write buffer. A reader
+   * opened on pages the kernel holds (held) takes its snapshot only
+   * when a read comes: snap is then set under fs->lock and read with
+   * atomic loads. */
   struct content *snap;
   struct buf wbuf;
-  bool writable, dirty;
+  bool writable, dirty, held;
+  uint64_t wseq; /* moves at every write or truncation of wbuf */
   /* Bytes were written through it: a writer that only truncated (an
    * O_TRUNC open) holds no text of its own yet. */
   bool written;
@@ -198,6 +202,11 @@ struct fs_options {
 
 struct fs {
   pthread_mutex_t lock;
+  /* Saves run one at a time on the mount's connection for saves: taken
+   * before lock by every request that may save (fs_lock_write), and by a
+   * flush, release or fsync, which let go of lock while their save
+   * works (save_handle), so that reads go on meanwhile. */
+  pthread_mutex_t save_lock;
   /* locked: the store and what the engine knows of the mount (the
    * database replaced, read-only, the sync log waiting), engine/mount.h */
   struct mount *mount;
@@ -266,10 +275,11 @@ void fs_unlock(struct fs *fs);
 void fs_check_start(struct fs *fs);
 /* Waits for the check thread to end (at unmount). Without the lock. */
 void fs_check_stop(struct fs *fs);
-/* Takes fs->lock once the check has reported: the start of every
- * request that may write to the database (saves, renames, removals,
- * new files). */
+/* Takes fs->save_lock and fs->lock once the check has reported: the
+ * start of every request that may write to the database (renames,
+ * removals, new files, truncations); fs_unlock_write lets go of both. */
 void fs_lock_write(struct fs *fs);
+void fs_unlock_write(struct fs *fs);
 /* The same with the lock held, for a request that learns only once it
  * holds the lock whether it may write (a flush). Lets go of the lock
  * while it waits: whatever was read under it before must be read

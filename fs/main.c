@@ -374,6 +374,7 @@ static void init_fs(struct fs *fs, const struct cmdline *c) {
   fs->gid = getgid();
   fs->mount_ns = time_now_ns();
   pthread_mutex_init(&fs->lock, NULL);
+  pthread_mutex_init(&fs->save_lock, NULL);
   nodes_init(fs);
 }
 

@@ -40,11 +40,20 @@ static struct handle *handle_of(const struct fuse_file_info *fi) {
  * attributes are cached for long while the watcher runs, which tells the
  * kernel to forget them when a commit changes what they show; without
  * it, the name is looked up again at every path walk (entry timeout 0).
- * While a generated file is open its attributes are not cached at all (a
- * reader's size is that of its snapshot and a writer's that of its
- * buffer, and the kernel must ask which). Generated directories are
- * fixed names whose attributes change only in their time stamps.
+ * While a generated file is open for writing its attributes are not
+ * cached at all (a writer's size is that of its buffer, a reader's that
+ * of its snapshot, and the kernel must ask which); readers alone read
+ * what the node shows (a node whose text changed under its readers is
+ * frozen with their snapshot). Generated directories are fixed names
+ * whose attributes change only in their time stamps.
  */
+static bool has_writers(const struct node *n) {
+  for (const struct handle *h = n->handles; h; h = h->next)
+    if (h->type != HT_VIRT || h->writable)
+      return true;
+  return false;
+}
+
 static int node_entry(struct fs *fs, const struct node *parent, struct node *n,
                       struct fuse_entry_param *e) {
   memset(e, 0, sizeof *e);
@@ -61,7 +70,7 @@ static int node_entry(struct fs *fs, const struct node *parent, struct node *n,
   bool file = !view_is_dir(n->v.kind);
   if (file && !fs->watching)
     e->entry_timeout = 0;
-  if (file && n->opens)
+  if (file && has_writers(n))
     e->attr_timeout = 0;
   int rc = virt_attr(fs, n, &e->attr);
   if (rc == 0 && file && !n->watch_known) {
@@ -149,7 +158,7 @@ static void fs_destroy(void *userdata) {
              lost, lost == 1 ? "" : "s");
     mount_syncops_drop(fs->mount);
   }
-  fs_unlock(fs);
+  fs_unlock_write(fs);
 }
 
 /* ---- names and attributes ---- */
@@ -226,7 +235,13 @@ static void fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
   struct fs *fs = FS(req);
   struct fuse_entry_param e;
   struct handle *h = handle_of(fi);
-  fs_lock(fs);
+  /* A truncation not through a writer's buffer may be a save. */
+  bool saves = (to_set & FUSE_SET_ATTR_SIZE) &&
+               !(h && h->type == HT_VIRT && h->writable);
+  if (saves)
+    fs_lock_write(fs);
+  else
+    fs_lock(fs);
   fs_refresh(fs);
   struct node *n = node_get(fs, ino);
   int rc;
@@ -242,7 +257,10 @@ static void fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
   }
   if (rc == 0)
     rc = node_entry(fs, NULL, n, &e);
-  fs_unlock(fs);
+  if (saves)
+    fs_unlock_write(fs);
+  else
+    fs_unlock(fs);
   reply_attr(req, rc, &e);
 }
 
@@ -315,7 +333,7 @@ static void remove_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
   int rc = !p                   ? -ENOENT
            : p->type == NT_VIRT ? virt_unlink(fs, p, name, is_dir)
                                 : real_unlink(fs, p, name, is_dir);
-  fs_unlock(fs);
+  fs_unlock_write(fs);
   fuse_reply_err(req, -rc);
 }
 
@@ -343,7 +361,7 @@ static void fs_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
                             : save_rename_file(fs, p, name, np, newname, flags);
   if (rc == 0 && fs->watching)
     virt_renamed(fs, np, newname);
-  fs_unlock(fs);
+  fs_unlock_write(fs);
   fuse_reply_err(req, -rc);
 }
 
@@ -364,7 +382,7 @@ static void fs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
     rc = real_lookup(fs, np, newname, &linked);
   if (rc == 0)
     rc = fill_entry(fs, np, newname, linked, &e);
-  fs_unlock(fs);
+  fs_unlock_write(fs);
   reply_entry(req, rc, &e);
 }
 
@@ -434,11 +452,24 @@ static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
     fuse_reply_data(req, &buf, FUSE_BUF_SPLICE_MOVE);
     return;
   }
-  if (h->snap) {
+  struct content *snap = __atomic_load_n(&h->snap, __ATOMIC_ACQUIRE);
+  if (!snap && h->held) {
+    /* The kernel let go of pages it held when this handle opened. */
+    fs_lock(fs);
+    fs_refresh(fs);
+    int rc = virt_read_snap(fs, h);
+    snap = h->snap;
+    fs_unlock(fs);
+    if (rc) {
+      fuse_reply_err(req, -rc);
+      return;
+    }
+  }
+  if (snap) {
     /* A snapshot never changes: no lock needed to copy from it. It is
      * held until the reply is written: the kernel may release the handle
      * as soon as it has the bytes. */
-    struct content *c = content_ref(h->snap);
+    struct content *c = content_ref(snap);
     const struct buf *b = &c->data;
     size_t n = (size_t)off >= b->len ? 0 : b->len - (size_t)off;
     fuse_reply_buf(req, n ? b->ptr + off : NULL, n < size ? n : size);
@@ -526,10 +557,11 @@ static void fs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
   if (h->type == HT_REAL) {
     rc = (datasync ? fdatasync(h->fd) : fsync(h->fd)) ? -errno : 0;
   } else {
-    fs_lock_write(fs);
+    fs_lock(fs);
+    fs_wait_check(fs);
     fs_refresh(fs);
     bool saves = h->writable && h->dirty;
-    rc = save_handle(fs, h);
+    rc = save_handle(fs, h, true);
     fs_unlock(fs);
     if (saves)
       watch_sync(fs);

@@ -135,8 +135,42 @@ static void save_refused(struct fs *fs, struct node *n, const char *text,
 
 /* ---- saving ---- */
 
+/* mount_save with fs->lock let go while the engine parses, merges and
+ * applies, under fs->save_lock: other requests, reads above all, go on
+ * meanwhile. The lock is held on entry and on return; the text, what
+ * was served and the file's name are copied or held first. */
+static int save_apart(struct fs *fs, const struct vnode *f, const char *text,
+                      size_t len, struct content *served,
+                      const struct served *sv, struct save_result *res,
+                      const char **why) {
+  char *copy = xmalloc(len + 1);
+  memcpy(copy, text, len);
+  copy[len] = '\0';
+  struct content *held = content_ref(served);
+  struct vnode v;
+  vnode_init(&v);
+  vnode_copy(&v, f);
+  fs_unlock(fs);
+  pthread_mutex_lock(&fs->save_lock);
+  fs_lock(fs);
+  fs_refresh(fs);
+  struct save_job *j;
+  int rc = mount_save_begin(fs->mount, &v, &j, why);
+  if (rc == ENG_OK) {
+    fs_unlock(fs);
+    rc = mount_save_run(fs->mount, j, copy, len, sv, res);
+    fs_lock(fs);
+    mount_save_end(fs->mount, j, rc, res, why);
+  }
+  pthread_mutex_unlock(&fs->save_lock);
+  vnode_release(&v);
+  content_unref(held);
+  free(copy);
+  return rc;
+}
+
 int save_text(struct fs *fs, struct node *n, const char *text, size_t len,
-              struct content *served, bool replaces) {
+              struct content *served, bool replaces, bool apart) {
   struct save_result res;
   save_result_init(&res);
   struct served sv = {0};
@@ -151,7 +185,8 @@ int save_text(struct fs *fs, struct node *n, const char *text, size_t len,
   daemon_trace("save", label.ptr);
   uint64_t gen = mount_gen(fs->mount);
   const char *why = NULL;
-  int rc = mount_save(fs->mount, &n->v, text, len, &sv, &res, &why);
+  int rc = apart ? save_apart(fs, &n->v, text, len, served, &sv, &res, &why)
+                 : mount_save(fs->mount, &n->v, text, len, &sv, &res, &why);
   int err = 0;
   if (rc == ENG_OK) {
     fuse_log(FUSE_LOG_INFO, "taskfs: saved %s: %d change%s, revision %lld\n",
@@ -182,7 +217,7 @@ int save_text(struct fs *fs, struct node *n, const char *text, size_t len,
   return err;
 }
 
-int save_handle(struct fs *fs, struct handle *h) {
+int save_handle(struct fs *fs, struct handle *h, bool apart) {
   if (h->type != HT_VIRT || !h->writable)
     return 0;
   if (h->werr) {
@@ -199,10 +234,13 @@ int save_handle(struct fs *fs, struct handle *h) {
   }
   if (!h->dirty)
     return 0;
-  int rc =
-      save_text(fs, h->node, h->wbuf.ptr, h->wbuf.len, h->base, h->replaces);
-  if (rc == 0 || rc == -EBADMSG)
-    h->dirty = false; /* stored (applied, or held at the path) */
+  uint64_t wseq = h->wseq;
+  int rc = save_text(fs, h->node, h->wbuf.ptr, h->wbuf.len, h->base,
+                     h->replaces, apart);
+  /* Stored (applied, or held at the path), unless a write came through
+   * the handle while the save went on without the lock. */
+  if ((rc == 0 || rc == -EBADMSG) && h->wseq == wseq)
+    h->dirty = false;
   h->failed = rc != 0 && rc != -EBADMSG;
   return rc;
 }
@@ -213,14 +251,14 @@ int save_flush(struct fs *fs, struct handle *h) {
    * text is saved at release if nothing comes. */
   if (!h->written && h->wbuf.len == 0)
     return 0;
-  return save_handle(fs, h);
+  return save_handle(fs, h, true);
 }
 
 void save_release(struct fs *fs, struct handle *h) {
   if (!h->dirty || h->failed)
     return;
   fs_refresh(fs);
-  save_handle(fs, h);
+  save_handle(fs, h, true);
 }
 
 /* A generated file still open for writing when the filesystem goes away
@@ -244,7 +282,7 @@ static void save_one_at_unmount(struct fs *fs, struct handle *h) {
              "taskfs: %s was still open for writing at unmount; saving the "
              "%zu bytes written to it\n",
              label.ptr, h->wbuf.len);
-    save_handle(fs, h);
+    save_handle(fs, h, false);
   }
   buf_release(&label);
 }
@@ -317,6 +355,7 @@ ssize_t save_write(struct fs *fs, struct handle *h, const char *data,
   buf_write_at(&h->wbuf, (size_t)off, data, len);
   fs->buffered += h->wbuf.len - before;
   h->dirty = true;
+  h->wseq++;
   h->written = true;
   h->failed = false;
   h->node->writer = h;
@@ -348,6 +387,7 @@ int save_truncate(struct fs *fs, struct node *n, struct handle *h, off_t size) {
     buf_resize(&h->wbuf, (size_t)size);
     fs->buffered = fs->buffered - before + h->wbuf.len;
     h->dirty = true;
+    h->wseq++;
     n->writer = h;
     n->kernel_cached = false;
     return 0;
@@ -361,7 +401,7 @@ int save_truncate(struct fs *fs, struct node *n, struct handle *h, off_t size) {
   buf_add(&t, c->data.ptr, c->data.len);
   buf_resize(&t, (size_t)size);
   struct content *served = content_ref(c);
-  rc = save_text(fs, n, t.ptr, t.len, served, false);
+  rc = save_text(fs, n, t.ptr, t.len, served, false, false);
   content_unref(served);
   buf_release(&t);
   return rc == -EBADMSG ? 0 : rc;
@@ -487,7 +527,7 @@ static int rename_over(struct fs *fs, struct node *src, struct node *dir,
   if (rc == 0) {
     struct node *dst = node_virt(fs, v);
     struct content *sv = content_ref(served ? served : node_served(dst));
-    rc = save_text(fs, dst, text.ptr, text.len, sv, false);
+    rc = save_text(fs, dst, text.ptr, text.len, sv, false, false);
     content_unref(sv);
     if (rc == 0 || rc == -EBADMSG) {
       /* The bytes are at the path, applied or held: the rename happened.

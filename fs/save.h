@@ -50,13 +50,18 @@ int save_truncate(struct fs *fs, struct node *n, struct handle *h, off_t size);
  * the text was held with a diagnostic beside the file, or another -errno
  * when nothing could be stored (the text is then kept in an .unsaved file
  * beside the file). Every outcome is logged.
+ *
+ * The caller holds fs->lock. Without apart it holds fs->save_lock too
+ * (fs_lock_write) and the save runs under both; with apart it does not,
+ * and the save lets go of fs->lock while it works (whatever was read
+ * under it must be read again).
  */
 int save_text(struct fs *fs, struct node *n, const char *text, size_t len,
-              struct content *served, bool replaces);
+              struct content *served, bool replaces, bool apart);
 /* Saves the buffer of writer h if it changed (save_text); a buffer a
  * write was refused for is kept beside the file instead, and fails with
  * that write's errno. */
-int save_handle(struct fs *fs, struct handle *h);
+int save_handle(struct fs *fs, struct handle *h, bool apart);
 /* A writer's flush (close of one of its descriptors): its buffer is saved
  * when it was written to or holds bytes; a truncation with nothing
  * written yet (a shell's "> file") waits for the release. */

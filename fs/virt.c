@@ -113,6 +113,8 @@ int virt_attr(struct fs *fs, struct node *n, struct stat *st) {
   return 0;
 }
 
+static void readers_keep(struct fs *fs, struct node *n);
+
 int virt_setattr(struct fs *fs, struct node *n, const struct stat *attr,
                  int to_set, struct handle *h) {
   if (to_set & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) {
@@ -125,6 +127,7 @@ int virt_setattr(struct fs *fs, struct node *n, const struct stat *attr,
       return -EISDIR;
     if (!view_is_writable(n->v.kind))
       return -EACCES;
+    readers_keep(fs, n);
     int rc = save_truncate(fs, n, h, attr->st_size);
     if (rc)
       return rc;
@@ -162,6 +165,62 @@ static struct handle *open_reader(struct node *n, struct content *c,
   return h;
 }
 
+/* A reader of what the kernel holds: when the kernel was given the
+ * version n shows now, and its size, the open needs no rendering. The
+ * kernel keeps its pages (keep_cache) and the handle renders only when a
+ * read comes for a page the kernel let go. NULL when that is not so. */
+static struct handle *open_held(struct fs *fs, struct node *n,
+                                struct fuse_file_info *fi) {
+  int64_t version = n->last_version;
+  if (!n->kernel_cached || n->frozen || version == 0 ||
+      n->kernel_version != version || n->kernel_size != n->last_size)
+    return NULL;
+  uint64_t gen = mount_gen(fs->mount);
+  if (n->cache_gen != gen) {
+    int64_t now = 0;
+    if (cache_version(fs, n, &now) || now != version)
+      return NULL;
+    n->cache_gen = gen;
+  }
+  /* What this path served: this version, with its text while the cache
+   * holds it. */
+  struct content *served = node_served(n);
+  if (n->cache) {
+    content_unref(n->served);
+    n->served = content_ref(n->cache);
+  } else if (!served || served->version != version) {
+    content_unref(n->served);
+    n->served = NULL;
+    n->served_version = version;
+    n->served_mtime_ns = n->last_mtime_ns;
+  }
+  struct handle *h = handle_new(HT_VIRT, n);
+  h->held = true;
+  fi->keep_cache = 1;
+  fi->noflush = 1;
+  return h;
+}
+
+int virt_read_snap(struct fs *fs, struct handle *h) {
+  if (h->snap)
+    return 0;
+  struct node *n = h->node;
+  struct content *c = NULL;
+  int rc = n->type == NT_VIRT ? cache_content(fs, n, &c) : -EIO;
+  if (rc)
+    return rc;
+  __atomic_store_n(&h->snap, content_ref(c), __ATOMIC_RELEASE);
+  return 0;
+}
+
+/* The readers of n that took no snapshot yet take the text n shows now,
+ * before n stops showing it (renamed away, unlinked). */
+static void readers_keep(struct fs *fs, struct node *n) {
+  for (struct handle *h = n->handles; h; h = h->next)
+    if (h->type == HT_VIRT && h->held && !h->snap && virt_read_snap(fs, h) != 0)
+      break;
+}
+
 int virt_open(struct fs *fs, struct node *n, struct fuse_file_info *fi,
               struct handle **out, bool *inval) {
   if (view_is_dir(n->v.kind))
@@ -169,6 +228,12 @@ int virt_open(struct fs *fs, struct node *n, struct fuse_file_info *fi,
   bool write = (fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC);
   if (write && !view_is_writable(n->v.kind))
     return -EACCES;
+  if (!write && (*out = open_held(fs, n, fi)))
+    return 0;
+  /* A writer may truncate the kernel's pages: the readers that read
+   * them take their snapshot first. */
+  if (write)
+    readers_keep(fs, n);
   struct content *c;
   int rc = cache_content(fs, n, &c);
   if (rc)
@@ -266,6 +331,7 @@ static int unlink_file(struct fs *fs, struct node *dir, const char *name,
   if (!view_is_writable(v->kind))
     return view_is_dir(v->kind) ? -EISDIR : -EPERM;
   struct node *n = node_virt(fs, v);
+  readers_keep(fs, n);
   struct content *shown = NULL;
   if (cache_content(fs, n, &shown))
     shown = node_served(n);
@@ -311,6 +377,7 @@ static void writers_to_real(struct node *n, int dfd, const char *name) {
  * current text (it was renamed away from its managed name). */
 static int become_real(struct fs *fs, struct node *n, struct node *parent,
                        const char *name) {
+  readers_keep(fs, n);
   const struct buf *text =
       n->writer && n->writer->dirty ? &n->writer->wbuf : NULL;
   struct content *c = NULL;

@@ -45,6 +45,9 @@ int virt_open(struct fs *fs, struct node *n, struct fuse_file_info *fi,
  * appeared meanwhile is opened (-EEXIST with O_EXCL); a name in its grace
  * time is made again, its text a save of the same record; any other name
  * is an ordinary file. *n gets the node, *out the handle. */
+/* Gives reader h, opened on what the kernel held, its snapshot: the
+ * text its file shows now. 0 or -errno. */
+int virt_read_snap(struct fs *fs, struct handle *h);
 int virt_create(struct fs *fs, const struct fuse_ctx *ctx, struct node *dir,
                 const char *name, mode_t mode, struct fuse_file_info *fi,
                 struct node **n, struct handle **out, bool *inval);

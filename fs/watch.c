@@ -85,6 +85,10 @@ struct pass {
   struct hmap sessions; /* id -> struct mark */
   fuse_ino_t *gone;     /* detached nodes whose names were forgotten */
   size_t ngone, capgone;
+  /* Changed files whose readers read the kernel's pages: frozen after
+   * the sweep, which must not add nodes while it walks them. */
+  struct node **freeze;
+  size_t nfreeze, capfreeze;
 };
 
 /* ---- the kernel's names of a node ---- */
@@ -145,7 +149,8 @@ static void note(struct watch *w, fuse_ino_t parent, fuse_ino_t ino,
 /* The kernel forgets what it holds of n: its attributes and pages, and
  * with names, the names it was given for it. */
 static void forget_node(struct watch *w, struct node *n, bool names) {
-  note(w, 0, n->ino, NULL);
+  if (!cache_held_readers(n))
+    note(w, 0, n->ino, NULL);
   if (!names)
     return;
   if (n->kname_own) {
@@ -373,6 +378,11 @@ static void check_file(struct pass *p, struct node *n) {
     return;
   n->watch_known = rc == 0;
   n->watch_version = version;
+  if (rc == 0 && cache_held_readers(n)) {
+    XGROW(p->freeze, p->capfreeze, p->nfreeze + 1);
+    p->freeze[p->nfreeze++] = n;
+    return;
+  }
   forget_node(p->w, n, true);
 }
 
@@ -468,6 +478,11 @@ static void forget_any(void *ctx, struct node *n) {
     return;
   n->watch_known = false;
   n->listing_inval = p->w->seq;
+  if (n->keyed && !view_is_dir(n->v.kind) && cache_held_readers(n)) {
+    XGROW(p->freeze, p->capfreeze, p->nfreeze + 1);
+    p->freeze[p->nfreeze++] = n;
+    return;
+  }
   forget_node(p->w, n, true);
 }
 
@@ -546,6 +561,12 @@ static void run_pass(struct fs *fs, struct watch *w, bool commits) {
     w->seq++;
     sweep(&p);
   }
+  for (size_t i = 0; i < p.nfreeze; i++) {
+    struct node *n = p.freeze[i];
+    if (n->keyed && !n->frozen)
+      cache_freeze(fs, n);
+    forget_node(w, n, true);
+  }
   __atomic_store_n(&w->poke, 0, __ATOMIC_RELAXED);
   for (size_t i = 0; i < w->nstale; i++)
     note(w, 0, w->stale[i], NULL);
@@ -559,6 +580,7 @@ out:;
     hmap_release(maps[i]);
   }
   free(p.gone);
+  free(p.freeze);
 }
 
 /* Wakes the watcher from its wait. */

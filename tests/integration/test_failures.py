@@ -10,6 +10,7 @@ import random
 import re
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -91,6 +92,39 @@ def group(ctl, session, name="frontend"):
 
 
 # ---- a database locked by another program ----
+
+def test_reads_go_on_while_a_save_waits(demo, mount_factory):
+    """A save waiting for the database's write lock holds up no reader:
+    other files, the session's overview and the file being saved read
+    (its last text) and stat while the save waits, and the save lands
+    once the lock is gone."""
+    ctl, s = demo
+    m = mount_factory(ctl.db, options=["-o", "busy_timeout=20000"])
+    p = gpath(m, s)
+    text = read(p)
+    edited = retitle(text, "Frontend saved after the lock")
+    others = [gpath(m, s, g["name"]) for g in ctl.groups(s)
+              if g["name"] != "frontend"]
+    others.append(m.path(s, "session.md"))
+    before = {o: read(o) for o in others}
+    result = {}
+    with ctl.write_locked():
+        writer = threading.Thread(
+            target=lambda: result.setdefault("rc", save(p, edited)))
+        writer.start()
+        time.sleep(0.5)  # the save reaches the lock and waits
+        assert writer.is_alive()
+        for o in others:
+            assert read(o) == before[o]
+            assert os.stat(o).st_size == len(before[o].encode())
+        assert read(p) == text
+        # Every read came back while the save still waited.
+        assert writer.is_alive()
+    writer.join(60)
+    assert result == {"rc": 0}
+    assert group(ctl, s)["title"] == "Frontend saved after the lock"
+    assert "# Frontend saved after the lock" in read(p)
+
 
 def test_database_busy(demo, mount_factory):
     ctl, s = demo

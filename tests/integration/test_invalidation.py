@@ -234,3 +234,81 @@ def test_repeated_changes_never_stale(mounted):
             text = read(p)
             assert title in text
             assert os.stat(p).st_size == len(text.encode())
+
+
+def drop_page_cache():
+    if not os.access("/proc/sys/vm/drop_caches", os.W_OK):
+        pytest.skip("needs root to drop the page cache")
+    os.sync()
+    with open("/proc/sys/vm/drop_caches", "w") as f:
+        f.write("1\n")
+
+
+@pytest.fixture
+def uncached(demo, mount_factory):
+    """A mount that keeps no rendering (-o render_cache=0): an open of a
+    file whose pages the kernel holds renders nothing, and the text comes
+    from the kernel alone."""
+    ctl, session = demo
+    m = mount_factory(ctl.db, options=["-o", "render_cache=0"])
+    return m, ctl, session
+
+
+def test_reader_of_kernel_pages_reads_after_they_are_dropped(uncached):
+    """A reader opened on pages the kernel held reads its whole text when
+    the kernel lets them go while it reads."""
+    m, ctl, session = uncached
+    g = m.path(session, "task_groups", ctl.groups(session)[0]["name"] + ".md")
+    t = planned_task(ctl, session)
+    p = m.path(session, "tasks", "planned", t["id"] + ".md")
+    for f in (g, p):
+        hold(f)
+        text = read(f).encode()
+        with open(f, "rb") as r:
+            first = r.read(100)
+            drop_page_cache()
+            rest = r.read()
+            assert first + rest == text
+            drop_page_cache()
+            assert os.pread(r.fileno(), len(text) + 10, 0) == text
+            assert os.fstat(r.fileno()).st_size == len(text)
+
+
+def test_reader_of_kernel_pages_keeps_text_renamed_away(uncached):
+    """A reader opened on the kernel's pages keeps the text it opened when
+    the file is renamed away from its managed name (its text becomes an
+    ordinary file) or removed, also once the kernel let the pages go."""
+    m, ctl, session = uncached
+    ts = [t for t in ctl.tasks(session) if t["status"] == "planned"][:2]
+    for t, how in zip(ts, ("rename", "unlink")):
+        p = m.path(session, "tasks", "planned", t["id"] + ".md")
+        hold(p)
+        text = read(p).encode()
+        with open(p, "rb") as r:
+            if how == "rename":
+                os.rename(p, m.path(session, "notes", "kept.md"))
+            else:
+                os.unlink(p)
+            drop_page_cache()
+            assert os.pread(r.fileno(), len(text) + 10, 0) == text
+
+
+def test_reader_of_kernel_pages_keeps_snapshot_of_change(uncached):
+    """A change by another program while a reader holds the kernel's
+    pages: the reader keeps reading what it opened, new opens read the
+    change, and stat agrees with them."""
+    m, ctl, session = uncached
+    t = planned_task(ctl, session)
+    p = m.path(session, "tasks", "planned", t["id"] + ".md")
+    hold(p)
+    text = read(p).encode()
+    with open(p, "rb") as r:
+        first = r.read(10)
+        sql(ctl.db, "UPDATE tasks SET title = 'Changed under a reader' "
+            "WHERE id = ?", t["id"])
+        eventually(lambda: "Changed under a reader" in read(p), "a new open")
+        assert first + r.read() == text
+        new = read(p)
+        assert os.stat(p).st_size == len(new.encode())
+    hold(p)
+    assert read(p) == new
