@@ -157,6 +157,9 @@ static struct handle *open_reader(struct node *n, struct content *c,
   if (n->kernel_cached && n->kernel_version == c->version && c->version != 0) {
     fi->keep_cache = 1;
   } else {
+    /* Another version: its time too is news to the kernel. */
+    if (n->kernel_cached && n->kernel_version != c->version)
+      *inval = true;
     fi->keep_cache = 0;
     n->kernel_cached = true;
     n->kernel_version = c->version;

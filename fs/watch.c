@@ -149,8 +149,9 @@ static void note(struct watch *w, fuse_ino_t parent, fuse_ino_t ino,
 /* The kernel forgets what it holds of n: its attributes and pages, and
  * with names, the names it was given for it. */
 static void forget_node(struct watch *w, struct node *n, bool names) {
-  if (!cache_held_readers(n))
+  if (!cache_held_readers(n) && !n->kernel_current)
     note(w, 0, n->ino, NULL);
+  n->kernel_current = false;
   if (!names)
     return;
   if (n->kname_own) {
@@ -378,7 +379,12 @@ static void check_file(struct pass *p, struct node *n) {
     return;
   n->watch_known = rc == 0;
   n->watch_version = version;
-  if (rc == 0 && cache_held_readers(n)) {
+  /* An open gave the kernel this version already (pages, size and time):
+   * only its names may be stale (a task file moved). */
+  n->kernel_current =
+      rc == 0 && n->kernel_cached && n->kernel_version == version &&
+      n->last_version == version && n->kernel_size == n->last_size;
+  if (rc == 0 && !n->kernel_current && cache_held_readers(n)) {
     XGROW(p->freeze, p->capfreeze, p->nfreeze + 1);
     p->freeze[p->nfreeze++] = n;
     return;

@@ -11,6 +11,7 @@
 #include "view.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <string.h>
 #include <stdio.h>
@@ -171,13 +172,21 @@ static void test_file_deleted_replaced(void) {
   RC_OK(mount_open(path, 1000, &m), NULL);
   struct vnode f = group_file("frontend_group_001");
   char *text = retitled(mount_store(m), &f, "Frontend kept");
+  /* A save before: the connection of saves is open on this file. */
+  char *first = retitled(mount_store(m), &f, "Frontend of the old file");
+  struct save_result res;
+  save_result_init(&res);
+  const char *why = NULL;
+  RC_OK(mount_save(m, &f, first, strlen(first), NULL, &res, &why),
+        mount_store(m));
+  save_result_release(&res);
+  free(first);
 
   remove_db(path);
   after_check_interval();
   INT_EQ(mount_refresh(m), MOUNT_DELETED);
   after_check_interval();
   INT_EQ(mount_refresh(m), 0);
-  const char *why = NULL;
   INT_EQ(mount_can_write(m, &why), ENG_GONE);
   INT_EQ(eng_result(ENG_GONE)->err, ESTALE);
   STR_EQ(why, "the database file was deleted or replaced by one that "
@@ -187,7 +196,6 @@ static void test_file_deleted_replaced(void) {
   RC_OK(view_read(mount_store(m), &f, &b, NULL), mount_store(m));
   buf_release(&b);
   /* Nothing is tried. */
-  struct save_result res;
   save_result_init(&res);
   why = NULL;
   INT_EQ(mount_save(m, &f, text, strlen(text), NULL, &res, &why), ENG_GONE);
@@ -210,6 +218,8 @@ static void test_file_deleted_replaced(void) {
   INT_EQ(mount_refresh(m), MOUNT_REPLACED);
   OK(mount_gen(m) > gen, "a replacement moves the generation");
   INT_EQ(mount_can_write(m, &why), ENG_OK);
+  /* The save lands in the new file, not in the one its connection had
+   * open before. */
   save_result_init(&res);
   RC_OK(mount_save(m, &f, text, strlen(text), NULL, &res, &why),
         mount_store(m));
@@ -290,6 +300,77 @@ static void test_save(void) {
   free(path);
 }
 
+struct apart {
+  struct mount *m;
+  struct save_job *job;
+  const char *text;
+  struct save_result res;
+  int rc;
+};
+
+static void *run_apart(void *arg) {
+  struct apart *a = arg;
+  a->rc = mount_save_run(a->m, a->job, a->text, strlen(a->text), NULL, &a->res);
+  return NULL;
+}
+
+/* A save in steps runs on a connection of its own: while it waits for a
+ * database another program holds locked, the mount's store reads (the
+ * last committed state), and the save lands once the lock is gone. */
+static void test_save_apart(void) {
+  char *path = fixture_file("apart.db");
+  struct mount *m;
+  RC_OK(mount_open(path, 10000, &m), NULL);
+  struct vnode f = group_file("frontend_group_001");
+  char *text = retitled(mount_store(m), &f, "Frontend saved apart");
+  struct buf before = BUF_INIT;
+  RC_OK(view_read(mount_store(m), &f, &before, NULL), mount_store(m));
+
+  struct store *locker;
+  RC_OK(store_open(path, 0, &locker), locker);
+  RC_OK(store_begin(locker), locker);
+  struct apart a = {.m = m, .text = text};
+  save_result_init(&a.res);
+  const char *why = NULL;
+  RC_OK(mount_save_begin(m, &f, &a.job, &why), mount_store(m));
+  pthread_t th;
+  OK(pthread_create(&th, NULL, run_apart, &a) == 0, "thread");
+  /* The save waits for the lock; the mount's store reads meanwhile, and
+   * a render's sync log record waits for the save (no write meanwhile). */
+  usleep(200 * 1000);
+  for (int i = 0; i < 3; i++) {
+    struct buf now = BUF_INIT;
+    RC_OK(view_read(mount_store(m), &f, &now, NULL), mount_store(m));
+    STR_EQ(now.ptr, before.ptr);
+    buf_release(&now);
+  }
+  mount_syncop_queue(m, "render", &f, time_now_ns(), ENG_OK, NULL);
+  mount_syncops_flush(m);
+  INT_EQ(mount_syncops_pending(m), 1);
+  store_rollback(locker);
+  store_close(locker);
+  pthread_join(th, NULL);
+  RC_OK(a.rc, mount_store(m));
+  uint64_t gen = mount_gen(m);
+  mount_save_end(m, a.job, a.rc, &a.res, &why);
+  OK(mount_gen(m) > gen, "the end of a save moves the generation");
+  save_result_release(&a.res);
+  struct group g;
+  group_init(&g);
+  RC_OK(store_group_get(mount_store(m), "frontend_group_001", &g),
+        mount_store(m));
+  STR_EQ(g.title, "Frontend saved apart");
+  group_release(&g);
+  mount_syncops_flush(m);
+  INT_EQ(mount_syncops_pending(m), 0);
+
+  buf_release(&before);
+  vnode_release(&f);
+  free(text);
+  mount_close(m);
+  free(path);
+}
+
 static void test_syncops(void) {
   char *path = fixture_file("syncops.db");
   struct mount *m;
@@ -346,6 +427,7 @@ int main(void) {
   test_commits_by_others();
   test_file_deleted_replaced();
   test_save();
+  test_save_apart();
   test_syncops();
   char *cmd = xasprintf("rm -rf %s", tmpdir);
   if (system(cmd) != 0)

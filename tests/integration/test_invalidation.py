@@ -133,6 +133,32 @@ def test_status_change_moves_the_file(mounted):
                "the file back in planned/")
 
 
+def test_moved_file_read_at_once_through_its_old_name(mounted):
+    """A task file read through its old name right after its status
+    changed (the open gives the kernel the new text before the watcher's
+    pass): the old name still goes, the new one comes, and both the text
+    and the attributes are the new ones."""
+    m, ctl, session = mounted
+    t = planned_task(ctl, session)
+    name = t["id"] + ".md"
+    old = m.path(session, "tasks", "planned", name)
+    new = m.path(session, "tasks", "active", name)
+    hold(old)
+    hold(old)
+    sql(ctl.db, "UPDATE tasks SET status = 'active', title = 'Moved and "
+        "read at once' WHERE id = ?", t["id"])
+    with open(old, "rb") as f:
+        text = f.read().decode()
+    eventually(lambda: not os.path.exists(old), "lookup of the old name")
+    eventually(lambda: os.path.exists(new), "lookup of the new name")
+    now = read(new)
+    assert "**Status**: active" in now and "Moved and read at once" in now
+    assert os.stat(new).st_size == len(now.encode())
+    assert text == now
+    hold(new)
+    assert read(new) == now
+
+
 def test_group_rename_and_removal(mounted):
     m, ctl, session = mounted
     g = ctl.groups(session)[0]
