@@ -51,6 +51,7 @@ struct watch {
   int64_t rev;   /* the revision of the last pass */
   char **drafts; /* "kind\trecord\tcreated_at" of the drafts held, sorted */
   size_t ndrafts;
+  int64_t listing[3]; /* store_listing_mark at the last pass */
   struct note *notes;
   size_t nnotes, capnotes;
   /* locked by fs->lock */
@@ -77,8 +78,11 @@ struct mark {
 struct pass {
   struct fs *fs;
   struct watch *w;
-  bool all;             /* every generated node, unconditionally */
-  bool every_file;      /* every generated file is checked */
+  bool all;        /* every generated node, unconditionally */
+  bool every_file; /* every generated file is checked */
+  /* Every directory's listing may differ: a draft, backup or conflict
+   * came or went (their files have no revision of their own). */
+  bool listings;
   bool non_tasks;       /* every file other than task files is checked */
   struct hmap tasks;    /* id -> struct mark: tasks whose file may differ */
   struct hmap groups;   /* id -> struct mark: groups changed */
@@ -258,6 +262,11 @@ static void mark(struct pass *p, const struct change *c) {
     return;
   }
   unsigned flags = S_FILES;
+  /* A record that moved to another group or session left a listing of
+   * a session the change does not name. */
+  if (c->field &&
+      (str_eq(c->field, "group_id") || str_eq(c->field, "session_id")))
+    p->listings = true;
   if (str_eq(c->table, "task")) {
     add_task(p, c->record, c->session_id);
   } else if (str_eq(c->table, "group")) {
@@ -351,8 +360,10 @@ static void read_drafts(struct watch *w, struct pass *p) {
       i++;
     if (c >= 0)
       j++;
-    if (c)
+    if (c) {
       mark_draft(p, c < 0 ? w->drafts[i - 1] : keys[j - 1]);
+      p->listings = true;
+    }
   }
   free_drafts(w);
   w->drafts = keys;
@@ -403,9 +414,28 @@ static void check_vnode(struct pass *p, int kind, const char *session,
   check_file(p, node_virt_known(p->fs, &v));
 }
 
-/* Directories (listings are cheap to take again; conflict, error and
- * backup files come and go without a revision), files without a
- * revision, and frozen nodes whose names lead to another inode now. */
+static void any_named(void *ctx, void *value) {
+  bool *yes = ctx;
+  if (((const struct mark *)value)->flags & S_NAME)
+    *yes = true;
+}
+
+/* Whether directory n's listing may have changed in this pass: a change
+ * in its session (or, for the top directory, a session that came or
+ * went), or a file without a revision that came or went anywhere. */
+static bool listing_changed(struct pass *p, const struct node *n) {
+  if (p->listings || p->every_file)
+    return true;
+  if (n->v.session)
+    return session_flags(p, n->v.session) != 0;
+  bool named = false;
+  hmap_each(&p->sessions, any_named, &named);
+  return named;
+}
+
+/* Directories whose listing may have changed, files without a revision
+ * (conflict, error and backup files come and go without one), and
+ * frozen nodes whose names lead to another inode now. */
 static void sweep_watched(void *ctx, void *value) {
   struct pass *p = ctx;
   struct node *n = value;
@@ -414,6 +444,8 @@ static void sweep_watched(void *ctx, void *value) {
     XGROW(p->gone, p->capgone, p->ngone + 1);
     p->gone[p->ngone++] = n->ino;
   } else if (view_is_dir(n->v.kind)) {
+    if (!listing_changed(p, n))
+      return;
     n->listing_inval = p->w->seq;
     forget_node(p->w, n,
                 n->v.kind == VK_SESSION &&
@@ -555,8 +587,14 @@ static void run_pass(struct fs *fs, struct watch *w, bool commits) {
   w->unreachable = commits && !read_changes(&p);
   if (w->unreachable)
     goto out;
-  if (commits)
+  if (commits) {
     read_drafts(w, &p);
+    int64_t mark[3];
+    if (store_listing_mark(w->st, mark) != ENG_OK ||
+        memcmp(mark, w->listing, sizeof mark) != 0)
+      p.listings = true;
+    memcpy(w->listing, mark, sizeof mark);
+  }
   fs_lock(fs);
   fs_refresh(fs);
   p.all = w->all;

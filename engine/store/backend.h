@@ -176,6 +176,7 @@ struct store_ops {
   int (*backup_get)(struct store *st, int64_t id, struct backup *out);
   int (*backup_list)(struct store *st, const char *session_id,
                      struct backup **out, size_t *n);
+  int (*listing_mark)(struct store *st, int64_t mark[3]);
 
   /* Conflicts. */
   int (*conflict_add)(struct store *st, struct conflict *c);

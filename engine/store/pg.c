@@ -1158,6 +1158,21 @@ static int64_t pg_revision(struct store *st) {
   return rev;
 }
 
+static int pg_listing_mark(struct store *st, int64_t mark[3]) {
+  PGresult *r;
+  int rc = pg_run(st, PG_LISTING_MARK,
+                  "SELECT (SELECT coalesce(max(id), 0) FROM backups),"
+                  " count(*), coalesce(sum(id), 0) FROM conflicts"
+                  " WHERE status <> 'resolved'",
+                  NULL, &r);
+  if (rc)
+    return rc;
+  for (int i = 0; i < 3; i++)
+    mark[i] = PQntuples(r) ? pg_int(r, 0, i) : 0;
+  PQclear(r);
+  return ENG_OK;
+}
+
 static bool drain_notifications(PGconn *c) {
   bool any = false;
   PGnotify *n;
@@ -1296,6 +1311,7 @@ const struct store_ops store_pg_ops = {
     .read_begin = pg_read_begin,
     .read_end = pg_read_end,
     .revision = pg_revision,
+    .listing_mark = pg_listing_mark,
     .poll = pg_poll,
     .notify_fd = pg_notify_fd,
     .moved = pg_moved,

@@ -1003,6 +1003,21 @@ static int64_t sqlite_revision(struct store *st) {
   return rev;
 }
 
+static int sqlite_listing_mark(struct store *st, int64_t mark[3]) {
+  sqlite3_stmt *s =
+      store_stmt(st, STMT_LISTING_MARK,
+                 "SELECT (SELECT coalesce(max(id), 0) FROM backups),"
+                 " count(*), coalesce(sum(id), 0) FROM conflicts"
+                 " WHERE status != 'resolved'");
+  if (!s)
+    return ENG_DB;
+  int rc = sqlite3_step(s);
+  for (int i = 0; i < 3; i++)
+    mark[i] = rc == SQLITE_ROW ? sqlite3_column_int64(s, i) : 0;
+  sqlite3_reset(s);
+  return rc == SQLITE_ROW ? ENG_OK : store_sqlfail(st, rc);
+}
+
 static bool sqlite_poll(struct store *st) {
   sqlite3_stmt *s = store_stmt(st, STMT_DATA_VERSION, "PRAGMA data_version");
   if (!s)
@@ -1052,6 +1067,7 @@ const struct store_ops store_sqlite_ops = {
     .read_begin = sqlite_read_begin,
     .read_end = sqlite_read_end,
     .revision = sqlite_revision,
+    .listing_mark = sqlite_listing_mark,
     .poll = sqlite_poll,
     .notify_fd = sqlite_notify_fd,
     .moved = sqlite_moved,

@@ -305,6 +305,10 @@ int store_backup_get(struct store *st, int64_t id, struct backup *out) {
   return st->ops->backup_get(st, id, out);
 }
 
+int store_listing_mark(struct store *st, int64_t mark[3]) {
+  return st->ops->listing_mark(st, mark);
+}
+
 int store_backup_list(struct store *st, const char *session_id,
                       struct backup **out, size_t *n) {
   return st->ops->backup_list(st, session_id, out, n);

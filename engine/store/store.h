@@ -470,6 +470,11 @@ int store_backup_get(struct store *st, int64_t id, struct backup *out);
 int store_backup_list(struct store *st, const char *session_id,
                       struct backup **out, size_t *n);
 void store_backup_release(struct backup *b);
+/* What moves whenever a backup is added or a conflict is recorded,
+ * resolved or reopened (the backup and conflict files of the tree come
+ * and go without a revision of their own): the newest backup's id, and
+ * the count and sum of the ids of the unresolved conflicts. */
+int store_listing_mark(struct store *st, int64_t mark[3]);
 void store_backups_free(struct backup *v, size_t n);
 
 /* ---- single fields in text form (the form history and backups keep) ---- */

@@ -338,3 +338,37 @@ def test_reader_of_kernel_pages_keeps_snapshot_of_change(uncached):
         assert os.stat(p).st_size == len(new.encode())
     hold(p)
     assert read(p) == new
+
+
+def test_conflict_file_comes_and_goes_in_a_held_listing(demo, mount_factory,
+                                                       workdir):
+    """A conflict file has no revision of its own: it shows in a listing
+    the kernel holds when a save records the conflict, and leaves it when
+    taskctl resolves it keeping the database's value (which changes no
+    record)."""
+    ctl, session = demo
+    config = os.path.join(workdir, "taskfs.yaml")
+    write(config, "auto_merge_window: 0s\n")
+    m = mount_factory(ctl.db, options=["-o", "config=" + config])
+    groups = m.path(session, "task_groups")
+    path = os.path.join(groups, "frontend.md")
+    task = [t for t in ctl.json("task", "list", "--session", session,
+                                "--group", "frontend")
+            if t["status"] == "active"][0]
+    hold(groups)
+    hold(groups)
+    text = read(path)
+    line = "- **Progress**: %d%%" % task["progress"]
+    assert text.count(line) >= 1
+    ctl.run("task", "set", task["id"], "--progress", 11)
+    start = text.index("`%s`" % task["id"])
+    at = text.index(line, start)
+    write(path, text[:at] + "- **Progress**: 77%" + text[at + len(line):])
+    (c,) = ctl.json("conflicts")
+    eventually(lambda: "frontend.conflict.md" in os.listdir(groups),
+               "the conflict file listed")
+    hold(groups)
+    ctl.run("resolve", c["id"], "--keep", "db")
+    assert ctl.task(task["id"])["progress"] == 11
+    eventually(lambda: "frontend.conflict.md" not in os.listdir(groups),
+               "the conflict file gone from the listing")
