@@ -93,9 +93,6 @@ struct node {
   /* The kernel was given the task file's own name ("<id>.md") in
    * directory kparent: kept here rather than in knames. */
   bool kname_own : 1;
-  /* Set by the watcher's pass for the forget_node that follows: the
-   * kernel holds the version n shows now. */
-  bool kernel_current : 1;
   int fd; /* NT_REAL: an O_PATH descriptor of the real file */
 
   /* NT_VIRT */

@@ -186,12 +186,12 @@ static struct handle *open_held(struct fs *fs, struct node *n,
     n->cache_gen = gen;
   }
   /* What this path served: this version, with its text while the cache
-   * holds it. */
-  struct content *served = node_served(n);
+   * holds it (only its version and time otherwise: node_served). */
+  int64_t served = n->served ? n->served->version : n->served_version;
   if (n->cache) {
     content_unref(n->served);
     n->served = content_ref(n->cache);
-  } else if (!served || served->version != version) {
+  } else if (served != version) {
     content_unref(n->served);
     n->served = NULL;
     n->served_version = version;

@@ -41,13 +41,13 @@ int virt_setattr(struct fs *fs, struct node *n, const struct stat *attr,
  */
 int virt_open(struct fs *fs, struct node *n, struct fuse_file_info *fi,
               struct handle **out, bool *inval);
+/* Gives reader h, opened on what the kernel held, its snapshot: the
+ * text its file shows now. 0 or -errno. */
+int virt_read_snap(struct fs *fs, struct handle *h);
 /* create(2) of name in generated directory dir: a generated file that
  * appeared meanwhile is opened (-EEXIST with O_EXCL); a name in its grace
  * time is made again, its text a save of the same record; any other name
  * is an ordinary file. *n gets the node, *out the handle. */
-/* Gives reader h, opened on what the kernel held, its snapshot: the
- * text its file shows now. 0 or -errno. */
-int virt_read_snap(struct fs *fs, struct handle *h);
 int virt_create(struct fs *fs, const struct fuse_ctx *ctx, struct node *dir,
                 const char *name, mode_t mode, struct fuse_file_info *fi,
                 struct node **n, struct handle **out, bool *inval);

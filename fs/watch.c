@@ -150,12 +150,13 @@ static void note(struct watch *w, fuse_ino_t parent, fuse_ino_t ino,
       (struct note){parent, ino, name ? xstrdup(name) : NULL};
 }
 
-/* The kernel forgets what it holds of n: its attributes and pages, and
- * with names, the names it was given for it. */
-static void forget_node(struct watch *w, struct node *n, bool names) {
-  if (!cache_held_readers(n) && !n->kernel_current)
+/* The kernel forgets what it holds of n: with pages, its attributes and
+ * pages (never those readers read as their only copy), and with names,
+ * the names it was given for it. */
+static void forget_node(struct watch *w, struct node *n, bool pages,
+                        bool names) {
+  if (pages && !cache_held_readers(n))
     note(w, 0, n->ino, NULL);
-  n->kernel_current = false;
   if (!names)
     return;
   if (n->kname_own) {
@@ -379,6 +380,17 @@ static bool always_checked(int kind) {
          kind == VK_CONFLICT_MD || kind == VK_BACKUP_MD;
 }
 
+/* Changed file n, whose readers read the kernel's pages, is frozen for
+ * them after the sweep (true), which must not add nodes while it walks
+ * them; the kernel then forgets its names only. */
+static bool freeze_later(struct pass *p, struct node *n) {
+  if (!n->keyed || view_is_dir(n->v.kind) || !cache_held_readers(n))
+    return false;
+  XGROW(p->freeze, p->capfreeze, p->nfreeze + 1);
+  p->freeze[p->nfreeze++] = n;
+  return true;
+}
+
 /* A generated file whose version may have moved: the kernel forgets it
  * when it did, or when it is gone. */
 static void check_file(struct pass *p, struct node *n) {
@@ -392,15 +404,11 @@ static void check_file(struct pass *p, struct node *n) {
   n->watch_version = version;
   /* An open gave the kernel this version already (pages, size and time):
    * only its names may be stale (a task file moved). */
-  n->kernel_current =
-      rc == 0 && n->kernel_cached && n->kernel_version == version &&
-      n->last_version == version && n->kernel_size == n->last_size;
-  if (rc == 0 && !n->kernel_current && cache_held_readers(n)) {
-    XGROW(p->freeze, p->capfreeze, p->nfreeze + 1);
-    p->freeze[p->nfreeze++] = n;
+  bool current = rc == 0 && n->kernel_cached && n->kernel_version == version &&
+                 n->last_version == version && n->kernel_size == n->last_size;
+  if (rc == 0 && !current && freeze_later(p, n))
     return;
-  }
-  forget_node(p->w, n, true);
+  forget_node(p->w, n, !current, true);
 }
 
 static void check_vnode(struct pass *p, int kind, const char *session,
@@ -440,18 +448,18 @@ static void sweep_watched(void *ctx, void *value) {
   struct pass *p = ctx;
   struct node *n = value;
   if (!n->keyed) {
-    forget_node(p->w, n, true);
+    forget_node(p->w, n, true, true);
     XGROW(p->gone, p->capgone, p->ngone + 1);
     p->gone[p->ngone++] = n->ino;
   } else if (view_is_dir(n->v.kind)) {
     if (!listing_changed(p, n))
       return;
     n->listing_inval = p->w->seq;
-    forget_node(p->w, n,
+    forget_node(p->w, n, true,
                 n->v.kind == VK_SESSION &&
                     (session_flags(p, n->v.session) & S_NAME));
   } else {
-    forget_node(p->w, n, true);
+    forget_node(p->w, n, true, true);
   }
 }
 
@@ -516,12 +524,8 @@ static void forget_any(void *ctx, struct node *n) {
     return;
   n->watch_known = false;
   n->listing_inval = p->w->seq;
-  if (n->keyed && !view_is_dir(n->v.kind) && cache_held_readers(n)) {
-    XGROW(p->freeze, p->capfreeze, p->nfreeze + 1);
-    p->freeze[p->nfreeze++] = n;
-    return;
-  }
-  forget_node(p->w, n, true);
+  if (!freeze_later(p, n))
+    forget_node(p->w, n, true, true);
 }
 
 static void any_tasks(void *ctx, void *value) {
@@ -590,10 +594,12 @@ static void run_pass(struct fs *fs, struct watch *w, bool commits) {
   if (commits) {
     read_drafts(w, &p);
     int64_t mark[3];
-    if (store_listing_mark(w->st, mark) != ENG_OK ||
-        memcmp(mark, w->listing, sizeof mark) != 0)
+    if (store_listing_mark(w->st, mark) != ENG_OK) {
       p.listings = true;
-    memcpy(w->listing, mark, sizeof mark);
+    } else if (memcmp(mark, w->listing, sizeof mark) != 0) {
+      p.listings = true;
+      memcpy(w->listing, mark, sizeof mark);
+    }
   }
   fs_lock(fs);
   fs_refresh(fs);
@@ -609,7 +615,7 @@ static void run_pass(struct fs *fs, struct watch *w, bool commits) {
     struct node *n = p.freeze[i];
     if (n->keyed && !n->frozen)
       cache_freeze(fs, n);
-    forget_node(w, n, true);
+    forget_node(w, n, true, true);
   }
   __atomic_store_n(&w->poke, 0, __ATOMIC_RELAXED);
   for (size_t i = 0; i < w->nstale; i++)

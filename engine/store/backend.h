@@ -232,6 +232,11 @@ int store_may_write(struct store *st);
 /* The backends. */
 extern const struct store_ops store_sqlite_ops;
 
+/* store_listing_mark's statement, the same in every backend's dialect. */
+#define STORE_LISTING_MARK_SQL                                                 \
+  "SELECT (SELECT coalesce(max(id), 0) FROM backups),"                         \
+  " count(*), coalesce(sum(id), 0) FROM conflicts WHERE status <> 'resolved'"
+
 /* "SELECT <the columns of the fields query what reads, NULL for the
  * others> FROM <its table>": the same in every backend's dialect. */
 void store_query_select(struct buf *b, int what);

@@ -1160,11 +1160,7 @@ static int64_t pg_revision(struct store *st) {
 
 static int pg_listing_mark(struct store *st, int64_t mark[3]) {
   PGresult *r;
-  int rc = pg_run(st, PG_LISTING_MARK,
-                  "SELECT (SELECT coalesce(max(id), 0) FROM backups),"
-                  " count(*), coalesce(sum(id), 0) FROM conflicts"
-                  " WHERE status <> 'resolved'",
-                  NULL, &r);
+  int rc = pg_run(st, PG_LISTING_MARK, STORE_LISTING_MARK_SQL, NULL, &r);
   if (rc)
     return rc;
   for (int i = 0; i < 3; i++)

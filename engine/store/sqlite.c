@@ -1004,11 +1004,7 @@ static int64_t sqlite_revision(struct store *st) {
 }
 
 static int sqlite_listing_mark(struct store *st, int64_t mark[3]) {
-  sqlite3_stmt *s =
-      store_stmt(st, STMT_LISTING_MARK,
-                 "SELECT (SELECT coalesce(max(id), 0) FROM backups),"
-                 " count(*), coalesce(sum(id), 0) FROM conflicts"
-                 " WHERE status != 'resolved'");
+  sqlite3_stmt *s = store_stmt(st, STMT_LISTING_MARK, STORE_LISTING_MARK_SQL);
   if (!s)
     return ENG_DB;
   int rc = sqlite3_step(s);
