@@ -340,8 +340,57 @@ static void load_events(struct doc *d, const struct task_event *v, size_t n) {
   d->nevents = n;
 }
 
+/* The counts of a group at a revision, as a cache entry holds them. */
+struct stats_piece {
+  int count[STATUS_COUNT];
+  int progress_sum;
+  double estimate, actual;
+};
+
+/*
+ * The session's per-group stats through the cache: each group's stats
+ * are keyed by its id and its rev (store_group_revs), so only the groups
+ * whose tasks changed since they were last counted are counted again.
+ * The same rules as the pieces' keep the key's meaning: revisions only
+ * grow in a database, the cache is emptied when the file is replaced,
+ * and inside a write transaction the cache is not used.
+ */
+static int load_stats_cached(struct store *st, const char *session_id,
+                             struct blocks *cache, struct group_stats **out,
+                             size_t *n) {
+  int rc = store_group_revs(st, session_id, out, n);
+  struct buf key = BUF_INIT, held = BUF_INIT;
+  for (size_t i = 0; rc == ENG_OK && i < *n; i++) {
+    struct group_stats *g = &(*out)[i];
+    const char *id = g->group_id ? g->group_id : "";
+    struct stats_piece sp;
+    buf_truncate(&key, 0);
+    buf_truncate(&held, 0);
+    buf_printf(&key, "stats %lld %zu:%s", (long long)g->rev, strlen(id), id);
+    if (blocks_get(cache, key.ptr, key.len, &held) && held.len == sizeof sp) {
+      memcpy(&sp, held.ptr, sizeof sp);
+      memcpy(g->count, sp.count, sizeof g->count);
+      g->progress_sum = sp.progress_sum;
+      g->estimate = sp.estimate;
+      g->actual = sp.actual;
+      continue;
+    }
+    if ((rc = store_group_stats_of(st, id, g)))
+      break;
+    memset(&sp, 0, sizeof sp);
+    memcpy(sp.count, g->count, sizeof sp.count);
+    sp.progress_sum = g->progress_sum;
+    sp.estimate = g->estimate;
+    sp.actual = g->actual;
+    blocks_put(cache, key.ptr, key.len, (const char *)&sp, sizeof sp);
+  }
+  buf_release(&key);
+  buf_release(&held);
+  return rc;
+}
+
 static int load_session(struct store *st, const char *session_id, struct doc *d,
-                        int64_t *rev) {
+                        int64_t *rev, struct blocks *cache) {
   struct session s;
   struct group *gs = NULL;
   struct group_stats *stats = NULL;
@@ -352,7 +401,8 @@ static int load_session(struct store *st, const char *session_id, struct doc *d,
   int rc;
   if ((rc = store_session_get(st, session_id, &s)) ||
       (rc = store_group_list(st, session_id, false, &gs, &ng)) ||
-      (rc = store_group_stats(st, session_id, &stats, &nstats)) ||
+      (rc = cache ? load_stats_cached(st, session_id, cache, &stats, &nstats)
+                  : store_group_stats(st, session_id, &stats, &nstats)) ||
       (rc = store_section_list(st, OWNER_SESSION, session_id, false, &xs,
                                &nx)) ||
       (rc = store_task_events(st, session_id, 10, &ev, &nev)) ||
@@ -425,7 +475,7 @@ static int load(struct store *st, struct blocks *cache, int kind,
     return rc;
   switch (kind) {
   case DOC_SESSION:
-    rc = load_session(st, id, d, &rev);
+    rc = load_session(st, id, d, &rev, out ? cache : NULL);
     break;
   case DOC_GROUP:
     rc = load_group(st, id, d, &rev, cache, out);

@@ -756,7 +756,7 @@ int view_read_cached(struct store *st, struct blocks *cache,
   }
   switch (f->kind) {
   case VK_SESSION_MD:
-    return load_render(st, DOC_SESSION, f->session, 0, out, info);
+    return load_render_cached(st, cache, DOC_SESSION, f->session, 0, out, info);
   case VK_GROUP_MD:
     return load_render_cached(st, cache, DOC_GROUP, f->record, 0, out, info);
   case VK_TASK_MD:

@@ -142,6 +142,10 @@ struct store_ops {
                         const char *section_key, int64_t *rev);
   int (*group_stats)(struct store *st, const char *session_id,
                      struct group_stats **out, size_t *n);
+  int (*group_revs)(struct store *st, const char *session_id,
+                    struct group_stats **out, size_t *n);
+  int (*group_stats_of)(struct store *st, const char *group_id,
+                        struct group_stats *out);
   int (*task_events)(struct store *st, const char *session_id, size_t limit,
                      struct task_event **out, size_t *n);
 

@@ -47,6 +47,8 @@ enum pg_slot {
   PG_OWNER_REV_SESSION,
   PG_OWNER_REV_SECTION,
   PG_GROUP_STATS,
+  PG_GROUP_REVS,
+  PG_GROUP_STATS_OF,
   PG_TASK_EVENTS,
   PG_CHANGES_SINCE,
   PG_CHANGES_SINCE_SESSION,
@@ -204,6 +206,10 @@ int pg_owner_revision(struct store *st, int owner_kind, const char *id,
                       const char *section_key, int64_t *rev);
 int pg_group_stats(struct store *st, const char *session_id,
                    struct group_stats **out, size_t *n);
+int pg_group_revs(struct store *st, const char *session_id,
+                  struct group_stats **out, size_t *n);
+int pg_group_stats_of(struct store *st, const char *group_id,
+                      struct group_stats *out);
 int pg_task_events(struct store *st, const char *session_id, size_t limit,
                    struct task_event **out, size_t *n);
 int pg_changes_since(struct store *st, int64_t rev, const char *session_id,

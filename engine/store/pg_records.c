@@ -387,6 +387,53 @@ int pg_group_stats(struct store *st, const char *session_id,
       &p, sizeof **out, read_group_stats, (void **)out, n);
 }
 
+static void read_group_rev(const PGresult *r, int row, void *elem) {
+  struct group_stats *g = elem;
+  g->group_id = pg_text(r, row, 0);
+  g->rev = pg_int(r, row, 1);
+}
+
+int pg_group_revs(struct store *st, const char *session_id,
+                  struct group_stats **out, size_t *n) {
+  struct pg_params p = {0};
+  pg_param_text(&p, session_id);
+  return pg_select(st, PG_GROUP_REVS,
+                   "SELECT g.id, greatest(g.members_rev, coalesce((SELECT"
+                   " max(t.rev) FROM tasks t WHERE t.group_id = g.id), 0))"
+                   " FROM task_groups g"
+                   " WHERE g.session_id = $1 AND g.deleted = 0"
+                   " ORDER BY g.position, g.id",
+                   &p, sizeof **out, read_group_rev, (void **)out, n);
+}
+
+static void read_group_stats_of(const PGresult *r, int row, void *elem) {
+  static const int order[STATUS_COUNT] = {STATUS_ACTIVE, STATUS_BLOCKED,
+                                          STATUS_PLANNED, STATUS_COMPLETED};
+  struct group_stats *g = elem;
+  for (int s = 0; s < STATUS_COUNT; s++)
+    g->count[order[s]] = (int)pg_int(r, row, s);
+  g->progress_sum = (int)pg_int(r, row, 4);
+  g->estimate = pg_real(r, row, 5);
+  g->actual = pg_real(r, row, 6);
+}
+
+int pg_group_stats_of(struct store *st, const char *group_id,
+                      struct group_stats *out) {
+  struct pg_params p = {0};
+  pg_param_text(&p, group_id);
+  PGresult *r;
+  int rc = pg_run(st, PG_GROUP_STATS_OF,
+                  "SELECT count(*) FILTER (WHERE status = 'active'),"
+                  " count(*) FILTER (WHERE status = 'blocked'),"
+                  " count(*) FILTER (WHERE status = 'planned'),"
+                  " count(*) FILTER (WHERE status = 'completed'),"
+                  " coalesce(sum(progress), 0), coalesce(sum(estimate), 0),"
+                  " coalesce(sum(actual), 0)"
+                  " FROM tasks WHERE group_id = $1 AND deleted = 0",
+                  &p, &r);
+  return pg_row(rc, r, read_group_stats_of, out);
+}
+
 static void read_event(const PGresult *r, int row, void *elem) {
   struct task_event *e = elem;
   e->rev = pg_int(r, row, 0);

@@ -45,6 +45,8 @@ enum stmt_slot {
   STMT_BACKUP_ADD,
   STMT_JSON_APPEND_PAIR,
   STMT_GROUP_STATS,
+  STMT_GROUP_REVS,
+  STMT_GROUP_STATS_OF,
   STMT_TASK_EVENTS,
   STMT_LAST_CHANGE,
   STMT_BACKUP_VALUE,
@@ -156,6 +158,10 @@ int sqlite_owner_revision(struct store *st, int owner_kind, const char *id,
                           const char *section_key, int64_t *rev);
 int sqlite_group_stats(struct store *st, const char *session_id,
                        struct group_stats **out, size_t *n);
+int sqlite_group_revs(struct store *st, const char *session_id,
+                      struct group_stats **out, size_t *n);
+int sqlite_group_stats_of(struct store *st, const char *group_id,
+                          struct group_stats *out);
 int sqlite_task_events(struct store *st, const char *session_id, size_t limit,
                        struct task_event **out, size_t *n);
 int sqlite_changes_since(struct store *st, int64_t rev, const char *session_id,

@@ -514,6 +514,60 @@ int sqlite_group_stats(struct store *st, const char *session_id,
   return rc == SQLITE_DONE ? ENG_OK : store_sqlfail(st, rc);
 }
 
+int sqlite_group_revs(struct store *st, const char *session_id,
+                      struct group_stats **out, size_t *n) {
+  sqlite3_stmt *s =
+      store_stmt(st, STMT_GROUP_REVS,
+                 "SELECT g.id, max(g.members_rev, coalesce((SELECT max(t.rev)"
+                 " FROM tasks t WHERE t.group_id = g.id), 0))"
+                 " FROM task_groups g WHERE g.session_id = ?1 AND g.deleted = 0"
+                 " ORDER BY g.position, g.id");
+  if (!s)
+    return ENG_DB;
+  bind_text(s, 1, session_id);
+  struct group_stats *v = NULL;
+  size_t len = 0, cap = 0;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    XGROW(v, cap, len + 1);
+    struct group_stats *g = &v[len++];
+    memset(g, 0, sizeof *g);
+    g->group_id = col_text(s, 0);
+    g->rev = sqlite3_column_int64(s, 1);
+  }
+  sqlite3_reset(s);
+  *out = v;
+  *n = len;
+  return rc == SQLITE_DONE ? ENG_OK : store_sqlfail(st, rc);
+}
+
+int sqlite_group_stats_of(struct store *st, const char *group_id,
+                          struct group_stats *out) {
+  sqlite3_stmt *s =
+      store_stmt(st, STMT_GROUP_STATS_OF,
+                 "SELECT count(*) FILTER (WHERE status = 'active'),"
+                 " count(*) FILTER (WHERE status = 'blocked'),"
+                 " count(*) FILTER (WHERE status = 'planned'),"
+                 " count(*) FILTER (WHERE status = 'completed'),"
+                 " coalesce(sum(progress), 0), total(estimate), total(actual)"
+                 " FROM tasks WHERE group_id = ?1 AND deleted = 0");
+  if (!s)
+    return ENG_DB;
+  bind_text(s, 1, group_id);
+  static const int order[STATUS_COUNT] = {STATUS_ACTIVE, STATUS_BLOCKED,
+                                          STATUS_PLANNED, STATUS_COMPLETED};
+  int rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW) {
+    for (int i = 0; i < STATUS_COUNT; i++)
+      out->count[order[i]] = sqlite3_column_int(s, i);
+    out->progress_sum = sqlite3_column_int(s, 4);
+    out->estimate = sqlite3_column_double(s, 5);
+    out->actual = sqlite3_column_double(s, 6);
+  }
+  sqlite3_reset(s);
+  return rc == SQLITE_ROW ? ENG_OK : store_sqlfail(st, rc);
+}
+
 int sqlite_task_events(struct store *st, const char *session_id, size_t limit,
                        struct task_event **out, size_t *n) {
   sqlite3_stmt *s =

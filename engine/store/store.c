@@ -214,6 +214,16 @@ int store_group_stats(struct store *st, const char *session_id,
   return st->ops->group_stats(st, session_id, out, n);
 }
 
+int store_group_revs(struct store *st, const char *session_id,
+                     struct group_stats **out, size_t *n) {
+  return st->ops->group_revs(st, session_id, out, n);
+}
+
+int store_group_stats_of(struct store *st, const char *group_id,
+                         struct group_stats *out) {
+  return st->ops->group_stats_of(st, group_id, out);
+}
+
 void store_group_stats_free(struct group_stats *v, size_t n) {
   for (size_t i = 0; i < n; i++)
     free(v[i].group_id);

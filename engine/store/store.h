@@ -352,10 +352,21 @@ struct group_stats {
   int count[STATUS_COUNT];
   int progress_sum;        /* sum of the progress of its live tasks */
   double estimate, actual; /* sums of the set values, in hours */
+  /* The newest revision of its tasks and of which tasks it holds (a
+   * task's change, arrival or departure moves it): a group's stats at
+   * one rev are the same stats. Set by store_group_revs only. */
+  int64_t rev;
 };
 /* One entry per live group of the session, in group order. */
 int store_group_stats(struct store *st, const char *session_id,
                       struct group_stats **out, size_t *n);
+/* One entry per live group of the session, in group order, with only
+ * its id and rev: an indexed look-up a group, none of its tasks read. */
+int store_group_revs(struct store *st, const char *session_id,
+                     struct group_stats **out, size_t *n);
+/* The stats of one group, into out (group_id and rev left as they are). */
+int store_group_stats_of(struct store *st, const char *group_id,
+                         struct group_stats *out);
 void store_group_stats_free(struct group_stats *v, size_t n);
 
 /* A task creation or status change, for activity lists. */

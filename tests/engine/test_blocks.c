@@ -4,11 +4,11 @@
  * connection through the store and by plain SQL as any other program
  * would: task fields, dependencies, sections, groups and sessions
  * renamed, tasks moved between groups and statuses, deleted, restored,
- * deleted by SQL and inserted by SQL. After every change each group file
- * and task file is rendered through one long-lived cache and without it,
- * and the two must be the same bytes. Also: the cache's own bound and
- * its use from several threads, and that a cold read after one task
- * changed renders that task's pieces only. */
+ * deleted by SQL and inserted by SQL. After every change each session,
+ * group and task file is rendered through one long-lived cache and
+ * without it, and the two must be the same bytes. Also: the cache's own bound
+ * and its use from several threads, and that a cold read after one task changed
+ * renders that task's pieces only. */
 #include "blocks.h"
 #include "fixture.h"
 #include "harness.h"
@@ -402,8 +402,11 @@ static void check_file(struct db *db, struct blocks *cache, int kind,
       fprintf(stderr,
               "step %d, %s %s: cached rendering differs:\n"
               "--- cached\n%s\n--- fresh\n%s\n",
-              step, kind == DOC_GROUP ? "group" : "task", id, cached.ptr,
-              fresh.ptr);
+              step,
+              kind == DOC_GROUP  ? "group"
+              : kind == DOC_TASK ? "task"
+                                 : "session",
+              id, cached.ptr, fresh.ptr);
     OK(false, "step %d: %s differs", step, id);
   }
   INT_EQ(ci.rev, fi.rev);
@@ -412,6 +415,8 @@ static void check_file(struct db *db, struct blocks *cache, int kind,
 }
 
 static void check_all(struct db *db, struct blocks *cache, int step) {
+  check_file(db, cache, DOC_SESSION, "s1", step);
+  check_file(db, cache, DOC_SESSION, "s2", step);
   for (int g = 0; g < db->ngroups; g++) {
     char *id = group_id(g);
     check_file(db, cache, DOC_GROUP, id, step);

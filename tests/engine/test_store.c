@@ -377,6 +377,102 @@ static void test_lists(void) {
   store_close(st);
 }
 
+/* The groups' stats one at a time agree with the session's, and a
+ * group's rev moves with its tasks' changes, arrivals and departures
+ * only. */
+static void same_stats(struct store *st, const char *session) {
+  struct group_stats *all, *revs;
+  size_t n, nr;
+  RC_OK(store_group_stats(st, session, &all, &n), st);
+  RC_OK(store_group_revs(st, session, &revs, &nr), st);
+  INT_EQ(nr, n);
+  for (size_t i = 0; i < n && i < nr; i++) {
+    STR_EQ(revs[i].group_id, all[i].group_id);
+    struct group_stats one;
+    memset(&one, 0xff, sizeof one);
+    RC_OK(store_group_stats_of(st, revs[i].group_id, &one), st);
+    for (int k = 0; k < STATUS_COUNT; k++)
+      INT_EQ(one.count[k], all[i].count[k]);
+    INT_EQ(one.progress_sum, all[i].progress_sum);
+    OK(one.estimate == all[i].estimate && one.actual == all[i].actual,
+       "%s: estimate %g/%g, actual %g/%g", all[i].group_id, one.estimate,
+       all[i].estimate, one.actual, all[i].actual);
+  }
+  store_group_stats_free(all, n);
+  store_group_stats_free(revs, nr);
+}
+
+static void group_revs(struct store *st, int64_t *front, int64_t *back) {
+  struct group_stats *v;
+  size_t n;
+  RC_OK(store_group_revs(st, "s1", &v, &n), st);
+  INT_EQ(n, 2);
+  *front = *back = -1;
+  for (size_t i = 0; i < n; i++) {
+    if (str_eq(v[i].group_id, "frontend_group_001"))
+      *front = v[i].rev;
+    else if (str_eq(v[i].group_id, "backend_group_001"))
+      *back = v[i].rev;
+  }
+  OK(*front > 0 && *back > 0, "revs %lld, %lld", (long long)*front,
+     (long long)*back);
+  store_group_stats_free(v, n);
+}
+
+static void change_task(struct store *st, const char *id, int field,
+                        const char *value) {
+  struct task t;
+  task_init(&t);
+  RC_OK(store_task_get(st, id, &t), st);
+  RC_OK(store_begin(st), st);
+  if (field == TF_GROUP) {
+    free(t.group_id);
+    t.group_id = xstrdup(value);
+  } else if (field == TF_DELETED) {
+    t.deleted = true;
+  } else {
+    free(t.title);
+    t.title = xstrdup(value);
+  }
+  RC_OK(store_task_update(st, &t), st);
+  RC_OK(store_commit(st), st);
+  task_release(&t);
+}
+
+static void test_group_stats(void) {
+  struct store *st = fixture_open();
+  int64_t f0, b0, f1, b1, f2, b2, f3, b3;
+  same_stats(st, "s1");
+  group_revs(st, &f0, &b0);
+  /* t5 is the backend group's: only its rev moves. */
+  change_task(st, "t5", TF_TITLE, "Renamed");
+  group_revs(st, &f1, &b1);
+  INT_EQ(f1, f0);
+  OK(b1 > b0, "backend rev %lld after %lld", (long long)b1, (long long)b0);
+  /* t4 leaves frontend for backend: both move. */
+  change_task(st, "t4", TF_GROUP, "backend_group_001");
+  group_revs(st, &f2, &b2);
+  OK(f2 > f1 && b2 > b1, "both revs move with a departure");
+  same_stats(st, "s1");
+  /* A task deleted: its group's rev moves and it is no longer counted. */
+  struct group_stats one;
+  RC_OK(store_group_stats_of(st, "frontend_group_001", &one), st);
+  int before = 0;
+  for (int k = 0; k < STATUS_COUNT; k++)
+    before += one.count[k];
+  change_task(st, "t1", TF_DELETED, NULL);
+  group_revs(st, &f3, &b3);
+  OK(f3 > f2, "frontend rev moves with a deletion");
+  INT_EQ(b3, b2);
+  RC_OK(store_group_stats_of(st, "frontend_group_001", &one), st);
+  int after = 0;
+  for (int k = 0; k < STATUS_COUNT; k++)
+    after += one.count[k];
+  INT_EQ(after, before - 1);
+  same_stats(st, "s1");
+  store_close(st);
+}
+
 /* The failed operations of the sync log and the newest changes, of one
  * session and of all, read back as records. */
 static void test_sync_failures_and_recent(void) {
@@ -507,6 +603,7 @@ int main(void) {
   test_open_failures();
   test_constraints();
   test_lists();
+  test_group_stats();
   test_drafts_and_memos();
   test_sync_failures_and_recent();
   char *cmd = xasprintf("rm -rf %s", tmpdir);
