@@ -198,25 +198,17 @@ out:
 
 static int lookup_task(struct store *st, const char *session, int status,
                        const char *stem_name, struct vnode *out) {
-  struct task t;
-  task_init(&t);
-  int rc =
-      id_is_valid(stem_name) ? store_task_get(st, stem_name, &t) : ENG_NOTFOUND;
+  struct task_place t = {0};
+  int rc = id_is_valid(stem_name) ? store_task_place(st, stem_name, &t)
+                                  : ENG_NOTFOUND;
   if (rc == ENG_OK) {
-    struct group g;
-    group_init(&g);
     rc = ENG_NOTFOUND;
-    if (!t.deleted && t.status == status && str_eq(t.session_id, session)) {
-      int grc = store_group_get(st, t.group_id, &g);
-      if (grc == ENG_OK && !g.deleted) {
-        make(out, VK_TASK_MD, session, t.id);
-        out->status = status;
-        rc = ENG_OK;
-      } else if (grc != ENG_OK && grc != ENG_NOTFOUND) {
-        rc = grc;
-      }
+    if (t.live && t.group_live && t.status == status &&
+        str_eq(t.session_id, session)) {
+      make(out, VK_TASK_MD, session, stem_name);
+      out->status = status;
+      rc = ENG_OK;
     }
-    group_release(&g);
   } else if (rc != ENG_NOTFOUND) {
     goto out;
   } else if (strchr(stem_name, '~')) {
@@ -240,7 +232,7 @@ static int lookup_task(struct store *st, const char *session, int status,
     buf_release(&b);
   }
 out:
-  task_release(&t);
+  store_task_place_release(&t);
   return rc;
 }
 

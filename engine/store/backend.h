@@ -138,6 +138,7 @@ struct store_ops {
                        double *pos);
   int (*task_ids)(struct store *st, const char *session_id, int status,
                   char ***ids, size_t *n);
+  int (*task_place)(struct store *st, const char *id, struct task_place *out);
   int (*owner_revision)(struct store *st, int owner_kind, const char *id,
                         const char *section_key, int64_t *rev);
   int (*group_stats)(struct store *st, const char *session_id,

@@ -1321,6 +1321,7 @@ const struct store_ops store_pg_ops = {
     .id_max = pg_id_max,
     .next_position = pg_next_position,
     .task_ids = pg_task_ids,
+    .task_place = pg_task_place,
     .owner_revision = pg_owner_revision,
     .group_stats = pg_group_stats,
     .group_revs = pg_group_revs,

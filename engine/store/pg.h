@@ -47,6 +47,7 @@ enum pg_slot {
   PG_OWNER_REV_SESSION,
   PG_OWNER_REV_SECTION,
   PG_GROUP_STATS,
+  PG_TASK_PLACE,
   PG_GROUP_REVS,
   PG_GROUP_STATS_OF,
   PG_TASK_EVENTS,
@@ -202,6 +203,7 @@ int pg_next_position(struct store *st, int kind, const char *parent,
                      double *pos);
 int pg_task_ids(struct store *st, const char *session_id, int status,
                 char ***ids, size_t *n);
+int pg_task_place(struct store *st, const char *id, struct task_place *out);
 int pg_owner_revision(struct store *st, int owner_kind, const char *id,
                       const char *section_key, int64_t *rev);
 int pg_group_stats(struct store *st, const char *session_id,

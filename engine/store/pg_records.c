@@ -387,6 +387,29 @@ int pg_group_stats(struct store *st, const char *session_id,
       &p, sizeof **out, read_group_stats, (void **)out, n);
 }
 
+static void read_task_place(const PGresult *r, int row, void *elem) {
+  struct task_place *p = elem;
+  p->session_id = pg_text(r, row, 0);
+  char *status = pg_text_nn(r, row, 1);
+  p->status = status_parse(status);
+  free(status);
+  p->live = pg_int(r, row, 2) != 0;
+  p->group_live = pg_int(r, row, 3) != 0;
+}
+
+int pg_task_place(struct store *st, const char *id, struct task_place *out) {
+  struct pg_params p = {0};
+  pg_param_text(&p, id);
+  PGresult *r;
+  int rc = pg_run(st, PG_TASK_PLACE,
+                  "SELECT t.session_id, t.status, (t.deleted = 0)::int,"
+                  " coalesce((g.deleted = 0)::int, 0) FROM tasks t"
+                  " LEFT JOIN task_groups g ON g.id = t.group_id"
+                  " WHERE t.id = $1",
+                  &p, &r);
+  return pg_row(rc, r, read_task_place, out);
+}
+
 static void read_group_rev(const PGresult *r, int row, void *elem) {
   struct group_stats *g = elem;
   g->group_id = pg_text(r, row, 0);

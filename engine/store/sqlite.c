@@ -1077,6 +1077,7 @@ const struct store_ops store_sqlite_ops = {
     .id_max = sqlite_id_max,
     .next_position = sqlite_next_position,
     .task_ids = sqlite_task_ids,
+    .task_place = sqlite_task_place,
     .owner_revision = sqlite_owner_revision,
     .group_stats = sqlite_group_stats,
     .group_revs = sqlite_group_revs,

@@ -45,6 +45,7 @@ enum stmt_slot {
   STMT_BACKUP_ADD,
   STMT_JSON_APPEND_PAIR,
   STMT_GROUP_STATS,
+  STMT_TASK_PLACE,
   STMT_GROUP_REVS,
   STMT_GROUP_STATS_OF,
   STMT_TASK_EVENTS,
@@ -154,6 +155,7 @@ int sqlite_next_position(struct store *st, int kind, const char *parent,
                          double *pos);
 int sqlite_task_ids(struct store *st, const char *session_id, int status,
                     char ***ids, size_t *n);
+int sqlite_task_place(struct store *st, const char *id, struct task_place *out);
 int sqlite_owner_revision(struct store *st, int owner_kind, const char *id,
                           const char *section_key, int64_t *rev);
 int sqlite_group_stats(struct store *st, const char *session_id,

@@ -422,6 +422,29 @@ int sqlite_task_ids(struct store *st, const char *session_id, int status,
   return ENG_OK;
 }
 
+int sqlite_task_place(struct store *st, const char *id,
+                      struct task_place *out) {
+  sqlite3_stmt *s = store_stmt(st, STMT_TASK_PLACE,
+                               "SELECT t.session_id, t.status, t.deleted = 0,"
+                               " coalesce(g.deleted = 0, 0) FROM tasks t"
+                               " LEFT JOIN task_groups g ON g.id = t.group_id"
+                               " WHERE t.id = ?1");
+  if (!s)
+    return ENG_DB;
+  bind_text(s, 1, id);
+  int rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW) {
+    out->session_id = col_text(s, 0);
+    out->status = status_parse((const char *)sqlite3_column_text(s, 1));
+    out->live = sqlite3_column_int(s, 2) != 0;
+    out->group_live = sqlite3_column_int(s, 3) != 0;
+  }
+  sqlite3_reset(s);
+  if (rc == SQLITE_DONE)
+    return ENG_NOTFOUND;
+  return rc == SQLITE_ROW ? ENG_OK : store_sqlfail(st, rc);
+}
+
 /* ---- revisions of files ---- */
 
 int sqlite_owner_revision(struct store *st, int owner_kind, const char *id,

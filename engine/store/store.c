@@ -204,6 +204,16 @@ int store_task_ids(struct store *st, const char *session_id, int status,
   return st->ops->task_ids(st, session_id, status, ids, n);
 }
 
+int store_task_place(struct store *st, const char *id, struct task_place *out) {
+  *out = (struct task_place){.status = -1};
+  return st->ops->task_place(st, id, out);
+}
+
+void store_task_place_release(struct task_place *p) {
+  free(p->session_id);
+  p->session_id = NULL;
+}
+
 int store_owner_revision(struct store *st, int owner_kind, const char *id,
                          const char *section_key, int64_t *rev) {
   return st->ops->owner_revision(st, owner_kind, id, section_key, rev);

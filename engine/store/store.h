@@ -300,6 +300,17 @@ static inline bool store_task_exists(struct store *st, const char *id) {
  * caller frees each string and the array. Cheaper than store_task_list. */
 int store_task_ids(struct store *st, const char *session_id, int status,
                    char ***ids, size_t *n);
+/* Where a task shows: its session, its status, and whether it and its
+ * group are live; ENG_NOTFOUND when there is no such task. One indexed
+ * look-up, none of its text read. */
+struct task_place {
+  char *session_id;
+  int status;
+  bool live;       /* the task is not deleted */
+  bool group_live; /* its group exists and is not deleted */
+};
+int store_task_place(struct store *st, const char *id, struct task_place *out);
+void store_task_place_release(struct task_place *p);
 
 static inline int store_section_list(struct store *st, int owner_kind,
                                      const char *owner_id, bool include_deleted,
