@@ -136,23 +136,32 @@ static bool cache_idle(const struct node *n) {
 /* A dropped rendering that was also what its file served stays known by
  * its version (the base of a save without a revision line), without its
  * bytes. */
+static void cache_let_go(struct fs *fs, struct node *n) {
+  if (n->served == n->cache) {
+    n->served_version = n->served->version;
+    n->served_mtime_ns = n->served->mtime_ns;
+    content_unref(n->served);
+    n->served = NULL;
+  }
+  fs->freed += n->cache->data.len;
+  cache_drop(fs, n);
+}
+
 void cache_trim(struct fs *fs) {
   size_t budget = (size_t)fs->opt.render_cache_mb << 20;
   struct node *n = fs->lru_tail;
   while (n && fs->cached > budget) {
     struct node *prev = n->lru_prev;
-    if (cache_idle(n)) {
-      if (n->served == n->cache) {
-        n->served_version = n->served->version;
-        n->served_mtime_ns = n->served->mtime_ns;
-        content_unref(n->served);
-        n->served = NULL;
-      }
-      fs->freed += n->cache->data.len;
-      cache_drop(fs, n);
-    }
+    if (cache_idle(n))
+      cache_let_go(fs, n);
     n = prev;
   }
+}
+
+void cache_read_whole(struct fs *fs, struct node *n, const struct content *c) {
+  if (c && n->cache == c && n->opens == 1 && n->kernel_cached && !n->frozen &&
+      n->kernel_version == c->version && n->kernel_size == (off_t)c->data.len)
+    cache_let_go(fs, n);
 }
 
 /* Makes c (a new reference) n's cached rendering. */

@@ -181,9 +181,14 @@ static struct handle *open_held(struct fs *fs, struct node *n,
   uint64_t gen = mount_gen(fs->mount);
   if (n->cache_gen != gen) {
     int64_t now = 0;
-    if (cache_version(fs, n, &now) || now != version)
+    int rc = cache_version(fs, n, &now);
+    /* A store that cannot be read now (a server out of reach): the pages
+     * the kernel holds are served, as cache_content serves its copy,
+     * until the store answers again. */
+    if (rc == -ENOENT || (!rc && now != version))
       return NULL;
-    n->cache_gen = gen;
+    if (!rc)
+      n->cache_gen = gen;
   }
   /* What this path served: this version, with its text while the cache
    * holds it (only its version and time otherwise: node_served). */
@@ -233,13 +238,29 @@ int virt_open(struct fs *fs, struct node *n, struct fuse_file_info *fi,
     return -EACCES;
   if (!write && (*out = open_held(fs, n, fi)))
     return 0;
+  /* The text changed under readers of the kernel's pages, whose old text
+   * was not kept: this inode goes on showing them those pages, and an
+   * open of it now (it raced the watcher's pass, which gives the name a
+   * new inode) is told ESTALE, on which the kernel looks the name up
+   * again and opens the new inode. Rendering the new text here would
+   * have the kernel drop the pages those readers read. */
+  if (n->frozen && cache_held_readers(n))
+    return -ESTALE;
   /* A writer may truncate the kernel's pages: the readers that read
    * them take their snapshot first. */
   if (write)
     readers_keep(fs, n);
-  struct content *c;
+  bool frozen = n->frozen;
+  struct content *c = NULL;
   int rc = cache_content(fs, n, &c);
-  if (rc)
+  if (rc == 0 && !frozen && n->frozen && cache_held_readers(n))
+    return -ESTALE;
+  /* A writer that truncates builds on what was served, not on the text
+   * of now: it opens while the store cannot be read (a server out of
+   * reach), and its save tells whether the store is back. */
+  bool trunc_only = write && (fi->flags & O_TRUNC) &&
+                    (fi->flags & O_ACCMODE) == O_WRONLY && node_served(n);
+  if (rc && (rc == -ENOENT || !trunc_only))
     return rc;
   /* What this path served: a handle that can read sees this text; one
    * that only writes (or truncates) builds on what was last read. */

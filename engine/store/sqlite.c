@@ -575,7 +575,7 @@ static int has_user_tables(struct store *st, bool *yes) {
 }
 
 static int migrate(struct store *st, bool may_write) {
-  int version, rc;
+  int version = 0, rc;
   bool tables_exist = false;
   int latest = (int)(sizeof migrations / sizeof migrations[0]);
 

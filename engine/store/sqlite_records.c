@@ -398,11 +398,18 @@ int sqlite_next_position(struct store *st, int kind, const char *parent,
 
 int sqlite_task_ids(struct store *st, const char *session_id, int status,
                     char ***ids, size_t *n) {
-  sqlite3_stmt *s = store_stmt(
-      st, STMT_TASK_IDS,
-      "SELECT t.id FROM tasks t JOIN task_groups g ON g.id = t.group_id"
-      " WHERE t.session_id = ?1 AND t.status = ?2 AND t.deleted = 0"
-      " AND g.deleted = 0 ORDER BY t.id");
+  /* The ids come from the index on (session, status, id) alone: a row's
+   * group is read (SQLite seeks the table only when a column of it is
+   * used) only when the session has deleted groups to leave out. */
+  sqlite3_stmt *s =
+      store_stmt(st, STMT_TASK_IDS,
+                 "SELECT t.id FROM tasks t"
+                 " WHERE t.session_id = ?1 AND t.status = ?2 AND t.deleted = 0"
+                 " AND (NOT EXISTS (SELECT 1 FROM task_groups"
+                 " WHERE session_id = ?1 AND deleted = 1)"
+                 " OR t.group_id IN (SELECT id FROM task_groups"
+                 " WHERE session_id = ?1 AND deleted = 0))"
+                 " ORDER BY t.id");
   if (!s)
     return ENG_DB;
   bind_text(s, 1, session_id);

@@ -270,6 +270,26 @@ static void test_groups_and_tasks(void) {
   STR_EQ(v.record, g.id);
   group_release(&g);
 
+  /* A live task of a deleted group is not shown; it is again when the
+   * group comes back. */
+  task_init(&t);
+  must(store_task_get(st, "t5", &t), st, "t5");
+  t.deleted = false;
+  must(store_task_update(st, &t), st, "t5");
+  task_release(&t);
+  LIST_EQ(st, &active, "t5.md");
+  LOOKUP(st, &active, "t5.md", &v);
+  group_init(&g);
+  must(store_group_get(st, "backend_group_001", &g), st, "backend");
+  g.deleted = true;
+  must(store_group_update(st, &g), st, "backend");
+  LIST_EQ(st, &active, "");
+  INT_EQ(view_lookup(st, &active, "t5.md", &v), ENG_NOTFOUND);
+  g.deleted = false;
+  must(store_group_update(st, &g), st, "backend");
+  group_release(&g);
+  LIST_EQ(st, &active, "t5.md");
+
   vnode_release(&v);
   vnode_release(&groups);
   vnode_release(&active);

@@ -376,3 +376,19 @@ def test_conflict_file_comes_and_goes_in_a_held_listing(demo, mount_factory,
     assert ctl.task(task["id"])["progress"] == 11
     eventually(lambda: "frontend.conflict.md" not in os.listdir(groups),
                "the conflict file gone from the listing")
+
+
+def test_open_at_once_after_change_leaves_held_readers_alone(mounted):
+    """A file read whole (the daemon lets go of its copy: the kernel holds
+    the pages) and held open by a reader; plain SQL changes it, and at
+    once, before the watcher's pass, the path is opened again: that open
+    reads the new text, and the reader still reads the old."""
+    m, ctl, session = mounted
+    for i, t in enumerate(ctl.tasks(session)[:6]):
+        path = m.path(session, "tasks", t["status"], t["id"] + ".md")
+        text = read(path)
+        with open(path) as fh:
+            sql(ctl.db, "UPDATE tasks SET title = ? WHERE id = ?",
+                "Raced %d" % i, t["id"])
+            assert "# Raced %d `%s`" % (i, t["id"]) in read(path)
+            assert fh.read() == text
