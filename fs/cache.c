@@ -158,12 +158,6 @@ void cache_trim(struct fs *fs) {
   }
 }
 
-void cache_read_whole(struct fs *fs, struct node *n, const struct content *c) {
-  if (c && n->cache == c && n->opens == 1 && n->kernel_cached && !n->frozen &&
-      n->kernel_version == c->version && n->kernel_size == (off_t)c->data.len)
-    cache_let_go(fs, n);
-}
-
 /* Makes c (a new reference) n's cached rendering. */
 static void cache_set(struct fs *fs, struct node *n, struct content *c) {
   cache_drop(fs, n);

@@ -59,9 +59,5 @@ void cache_drop(struct fs *fs, struct node *n);
 /* Drops the least recently used renderings nothing else holds while the
  * cache is over its budget (fs_unlock calls it). */
 void cache_trim(struct fs *fs);
-/* A reader read the whole of c, n's rendering: the kernel holds it in
- * its pages, and the next open of that version renders nothing
- * (open_held). The cache lets go of its copy. */
-void cache_read_whole(struct fs *fs, struct node *n, const struct content *c);
 
 #endif

@@ -159,9 +159,6 @@ struct handle {
   struct content *snap;
   struct buf wbuf;
   bool writable, dirty, held;
-  /* A read reached the end of snap (set with an atomic store): the
-   * kernel was given the whole text. */
-  bool read_all;
   uint64_t wseq; /* moves at every write or truncation of wbuf */
   /* Bytes were written through it: a writer that only truncated (an
    * O_TRUNC open) holds no text of its own yet. */

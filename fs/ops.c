@@ -472,8 +472,6 @@ static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
     struct content *c = content_ref(snap);
     const struct buf *b = &c->data;
     size_t n = (size_t)off >= b->len ? 0 : b->len - (size_t)off;
-    if (n <= size)
-      __atomic_store_n(&h->read_all, true, __ATOMIC_RELAXED);
     fuse_reply_buf(req, n ? b->ptr + off : NULL, n < size ? n : size);
     content_unref(c);
     return;
@@ -545,9 +543,6 @@ static void fs_release(fuse_req_t req, fuse_ino_t ino,
     fs_wait_check(fs);
   if (h->type == HT_VIRT)
     save_release(fs, h);
-  if (h->type == HT_VIRT && !h->writable &&
-      __atomic_load_n(&h->read_all, __ATOMIC_RELAXED))
-    cache_read_whole(fs, h->node, h->snap);
   handle_free(fs, h);
   fs_unlock(fs);
   fuse_reply_err(req, 0);

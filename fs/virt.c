@@ -181,14 +181,9 @@ static struct handle *open_held(struct fs *fs, struct node *n,
   uint64_t gen = mount_gen(fs->mount);
   if (n->cache_gen != gen) {
     int64_t now = 0;
-    int rc = cache_version(fs, n, &now);
-    /* A store that cannot be read now (a server out of reach): the pages
-     * the kernel holds are served, as cache_content serves its copy,
-     * until the store answers again. */
-    if (rc == -ENOENT || (!rc && now != version))
+    if (cache_version(fs, n, &now) || now != version)
       return NULL;
-    if (!rc)
-      n->cache_gen = gen;
+    n->cache_gen = gen;
   }
   /* What this path served: this version, with its text while the cache
    * holds it (only its version and time otherwise: node_served). */
@@ -251,17 +246,12 @@ int virt_open(struct fs *fs, struct node *n, struct fuse_file_info *fi,
   if (write)
     readers_keep(fs, n);
   bool frozen = n->frozen;
-  struct content *c = NULL;
+  struct content *c;
   int rc = cache_content(fs, n, &c);
-  if (rc == 0 && !frozen && n->frozen && cache_held_readers(n))
-    return -ESTALE;
-  /* A writer that truncates builds on what was served, not on the text
-   * of now: it opens while the store cannot be read (a server out of
-   * reach), and its save tells whether the store is back. */
-  bool trunc_only = write && (fi->flags & O_TRUNC) &&
-                    (fi->flags & O_ACCMODE) == O_WRONLY && node_served(n);
-  if (rc && (rc == -ENOENT || !trunc_only))
+  if (rc)
     return rc;
+  if (!frozen && n->frozen && cache_held_readers(n))
+    return -ESTALE;
   /* What this path served: a handle that can read sees this text; one
    * that only writes (or truncates) builds on what was last read. */
   bool reads = (fi->flags & O_ACCMODE) != O_WRONLY && !(fi->flags & O_TRUNC);
