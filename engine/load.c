@@ -340,13 +340,6 @@ static void load_events(struct doc *d, const struct task_event *v, size_t n) {
   d->nevents = n;
 }
 
-/* The counts of a group at a revision, as a cache entry holds them. */
-struct stats_piece {
-  int count[STATUS_COUNT];
-  int progress_sum;
-  double estimate, actual;
-};
-
 /*
  * The session's per-group stats through the cache: each group's stats
  * are keyed by its id and its rev (store_group_revs), so only the groups
@@ -363,25 +356,24 @@ static int load_stats_cached(struct store *st, const char *session_id,
   for (size_t i = 0; rc == ENG_OK && i < *n; i++) {
     struct group_stats *g = &(*out)[i];
     const char *id = g->group_id ? g->group_id : "";
-    struct stats_piece sp;
+    /* A cache entry is the group's stats with no id and no rev: both
+     * are in its key. */
+    struct group_stats sp;
     buf_truncate(&key, 0);
     buf_truncate(&held, 0);
     buf_printf(&key, "stats %lld %zu:%s", (long long)g->rev, strlen(id), id);
     if (blocks_get(cache, key.ptr, key.len, &held) && held.len == sizeof sp) {
       memcpy(&sp, held.ptr, sizeof sp);
-      memcpy(g->count, sp.count, sizeof g->count);
-      g->progress_sum = sp.progress_sum;
-      g->estimate = sp.estimate;
-      g->actual = sp.actual;
+      sp.group_id = g->group_id;
+      sp.rev = g->rev;
+      *g = sp;
       continue;
     }
     if ((rc = store_group_stats_of(st, id, g)))
       break;
-    memset(&sp, 0, sizeof sp);
-    memcpy(sp.count, g->count, sizeof sp.count);
-    sp.progress_sum = g->progress_sum;
-    sp.estimate = g->estimate;
-    sp.actual = g->actual;
+    memcpy(&sp, g, sizeof sp);
+    sp.group_id = NULL;
+    sp.rev = 0;
     blocks_put(cache, key.ptr, key.len, (const char *)&sp, sizeof sp);
   }
   buf_release(&key);

@@ -136,24 +136,21 @@ static bool cache_idle(const struct node *n) {
 /* A dropped rendering that was also what its file served stays known by
  * its version (the base of a save without a revision line), without its
  * bytes. */
-static void cache_let_go(struct fs *fs, struct node *n) {
-  if (n->served == n->cache) {
-    n->served_version = n->served->version;
-    n->served_mtime_ns = n->served->mtime_ns;
-    content_unref(n->served);
-    n->served = NULL;
-  }
-  fs->freed += n->cache->data.len;
-  cache_drop(fs, n);
-}
-
 void cache_trim(struct fs *fs) {
   size_t budget = (size_t)fs->opt.render_cache_mb << 20;
   struct node *n = fs->lru_tail;
   while (n && fs->cached > budget) {
     struct node *prev = n->lru_prev;
-    if (cache_idle(n))
-      cache_let_go(fs, n);
+    if (cache_idle(n)) {
+      if (n->served == n->cache) {
+        n->served_version = n->served->version;
+        n->served_mtime_ns = n->served->mtime_ns;
+        content_unref(n->served);
+        n->served = NULL;
+      }
+      fs->freed += n->cache->data.len;
+      cache_drop(fs, n);
+    }
     n = prev;
   }
 }

@@ -355,16 +355,22 @@ int pg_owner_revision(struct store *st, int owner_kind, const char *id,
 
 /* ---- aggregates ---- */
 
-static void read_group_stats(const PGresult *r, int row, void *elem) {
+/* The counts, progress and sums of a stats row, from column col on. */
+static void read_stats(const PGresult *r, int row, int col,
+                       struct group_stats *g) {
   static const int order[STATUS_COUNT] = {STATUS_ACTIVE, STATUS_BLOCKED,
                                           STATUS_PLANNED, STATUS_COMPLETED};
+  for (int s = 0; s < STATUS_COUNT; s++)
+    g->count[order[s]] = (int)pg_int(r, row, col + s);
+  g->progress_sum = (int)pg_int(r, row, col + STATUS_COUNT);
+  g->estimate = pg_real(r, row, col + STATUS_COUNT + 1);
+  g->actual = pg_real(r, row, col + STATUS_COUNT + 2);
+}
+
+static void read_group_stats(const PGresult *r, int row, void *elem) {
   struct group_stats *g = elem;
   g->group_id = pg_text(r, row, 0);
-  for (int s = 0; s < STATUS_COUNT; s++)
-    g->count[order[s]] = (int)pg_int(r, row, 1 + s);
-  g->progress_sum = (int)pg_int(r, row, 5);
-  g->estimate = pg_real(r, row, 6);
-  g->actual = pg_real(r, row, 7);
+  read_stats(r, row, 1, g);
 }
 
 int pg_group_stats(struct store *st, const char *session_id,
@@ -430,14 +436,7 @@ int pg_group_revs(struct store *st, const char *session_id,
 }
 
 static void read_group_stats_of(const PGresult *r, int row, void *elem) {
-  static const int order[STATUS_COUNT] = {STATUS_ACTIVE, STATUS_BLOCKED,
-                                          STATUS_PLANNED, STATUS_COMPLETED};
-  struct group_stats *g = elem;
-  for (int s = 0; s < STATUS_COUNT; s++)
-    g->count[order[s]] = (int)pg_int(r, row, s);
-  g->progress_sum = (int)pg_int(r, row, 4);
-  g->estimate = pg_real(r, row, 5);
-  g->actual = pg_real(r, row, 6);
+  read_stats(r, row, 0, elem);
 }
 
 int pg_group_stats_of(struct store *st, const char *group_id,

@@ -505,6 +505,45 @@ int sqlite_owner_revision(struct store *st, int owner_kind, const char *id,
 
 /* ---- aggregates ---- */
 
+/* The counts, progress and sums of a stats row, from column col on. */
+static void read_stats(sqlite3_stmt *s, int col, struct group_stats *g) {
+  static const int order[STATUS_COUNT] = {STATUS_ACTIVE, STATUS_BLOCKED,
+                                          STATUS_PLANNED, STATUS_COMPLETED};
+  for (int i = 0; i < STATUS_COUNT; i++)
+    g->count[order[i]] = sqlite3_column_int(s, col + i);
+  g->progress_sum = sqlite3_column_int(s, col + STATUS_COUNT);
+  g->estimate = sqlite3_column_double(s, col + STATUS_COUNT + 1);
+  g->actual = sqlite3_column_double(s, col + STATUS_COUNT + 2);
+}
+
+static void read_group_stats(sqlite3_stmt *s, struct group_stats *g) {
+  read_stats(s, 1, g);
+}
+
+static void read_group_rev(sqlite3_stmt *s, struct group_stats *g) {
+  g->rev = sqlite3_column_int64(s, 1);
+}
+
+/* One entry per row of s: the group's id in column 0, the rest by read. */
+static int group_rows(struct store *st, sqlite3_stmt *s,
+                      void (*read)(sqlite3_stmt *, struct group_stats *),
+                      struct group_stats **out, size_t *n) {
+  struct group_stats *v = NULL;
+  size_t len = 0, cap = 0;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    XGROW(v, cap, len + 1);
+    struct group_stats *g = &v[len++];
+    memset(g, 0, sizeof *g);
+    g->group_id = col_text(s, 0);
+    read(s, g);
+  }
+  sqlite3_reset(s);
+  *out = v;
+  *n = len;
+  return rc == SQLITE_DONE ? ENG_OK : store_sqlfail(st, rc);
+}
+
 int sqlite_group_stats(struct store *st, const char *session_id,
                        struct group_stats **out, size_t *n) {
   sqlite3_stmt *s = store_stmt(
@@ -522,26 +561,7 @@ int sqlite_group_stats(struct store *st, const char *session_id,
   if (!s)
     return ENG_DB;
   bind_text(s, 1, session_id);
-  struct group_stats *v = NULL;
-  size_t len = 0, cap = 0;
-  int rc;
-  static const int order[STATUS_COUNT] = {STATUS_ACTIVE, STATUS_BLOCKED,
-                                          STATUS_PLANNED, STATUS_COMPLETED};
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    XGROW(v, cap, len + 1);
-    struct group_stats *g = &v[len++];
-    memset(g, 0, sizeof *g);
-    g->group_id = col_text(s, 0);
-    for (int i = 0; i < STATUS_COUNT; i++)
-      g->count[order[i]] = sqlite3_column_int(s, 1 + i);
-    g->progress_sum = sqlite3_column_int(s, 5);
-    g->estimate = sqlite3_column_double(s, 6);
-    g->actual = sqlite3_column_double(s, 7);
-  }
-  sqlite3_reset(s);
-  *out = v;
-  *n = len;
-  return rc == SQLITE_DONE ? ENG_OK : store_sqlfail(st, rc);
+  return group_rows(st, s, read_group_stats, out, n);
 }
 
 int sqlite_group_revs(struct store *st, const char *session_id,
@@ -555,20 +575,7 @@ int sqlite_group_revs(struct store *st, const char *session_id,
   if (!s)
     return ENG_DB;
   bind_text(s, 1, session_id);
-  struct group_stats *v = NULL;
-  size_t len = 0, cap = 0;
-  int rc;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    XGROW(v, cap, len + 1);
-    struct group_stats *g = &v[len++];
-    memset(g, 0, sizeof *g);
-    g->group_id = col_text(s, 0);
-    g->rev = sqlite3_column_int64(s, 1);
-  }
-  sqlite3_reset(s);
-  *out = v;
-  *n = len;
-  return rc == SQLITE_DONE ? ENG_OK : store_sqlfail(st, rc);
+  return group_rows(st, s, read_group_rev, out, n);
 }
 
 int sqlite_group_stats_of(struct store *st, const char *group_id,
@@ -584,16 +591,9 @@ int sqlite_group_stats_of(struct store *st, const char *group_id,
   if (!s)
     return ENG_DB;
   bind_text(s, 1, group_id);
-  static const int order[STATUS_COUNT] = {STATUS_ACTIVE, STATUS_BLOCKED,
-                                          STATUS_PLANNED, STATUS_COMPLETED};
   int rc = sqlite3_step(s);
-  if (rc == SQLITE_ROW) {
-    for (int i = 0; i < STATUS_COUNT; i++)
-      out->count[order[i]] = sqlite3_column_int(s, i);
-    out->progress_sum = sqlite3_column_int(s, 4);
-    out->estimate = sqlite3_column_double(s, 5);
-    out->actual = sqlite3_column_double(s, 6);
-  }
+  if (rc == SQLITE_ROW)
+    read_stats(s, 0, out);
   sqlite3_reset(s);
   return rc == SQLITE_ROW ? ENG_OK : store_sqlfail(st, rc);
 }
