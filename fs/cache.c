@@ -197,6 +197,8 @@ static int render(struct fs *fs, struct node *n, int64_t version,
 }
 
 int cache_content(struct fs *fs, struct node *n, struct content **out) {
+  if (n->frozen && cache_held_readers(n))
+    return -ESTALE;
   uint64_t gen = mount_gen(fs->mount);
   if (n->cache && (n->frozen || n->cache_gen == gen)) {
     cache_touch(fs, n);
@@ -219,13 +221,12 @@ int cache_content(struct fs *fs, struct node *n, struct content **out) {
   }
   if (!n->frozen && has_readers(n)) {
     cache_freeze(fs, n);
+    if (cache_held_readers(n))
+      return -ESTALE;
     if (n->cache) {
       *out = n->cache;
       return 0;
     }
-    /* Its readers opened on pages the kernel held, and their text was
-     * not kept: they read what the kernel still holds, and the text of
-     * now for any page it let go. */
   }
   struct content *c = NULL;
   if ((rc = render(fs, n, version, &c)))
@@ -255,9 +256,37 @@ int cache_stat(struct fs *fs, struct node *n, off_t *size, int64_t *mtime_ns) {
   }
   struct content *c;
   int rc = cache_content(fs, n, &c);
+  if (rc == -ESTALE) {
+    /* Frozen for readers of the kernel's pages: the size and time of
+     * what they opened. */
+    *size = n->cache ? (off_t)n->cache->data.len : n->last_size;
+    *mtime_ns = n->cache ? n->cache->mtime_ns : n->last_mtime_ns;
+    return 0;
+  }
   if (rc)
     return rc;
   *size = (off_t)c->data.len;
   *mtime_ns = c->mtime_ns;
   return 0;
+}
+
+int cache_snapshot(struct fs *fs, struct node *n, struct content **out) {
+  struct content *c;
+  int rc = cache_content(fs, n, &c);
+  if (rc == 0) {
+    *out = content_ref(c);
+    return 0;
+  }
+  if (rc != -ESTALE)
+    return rc;
+  if (n->cache) {
+    *out = content_ref(n->cache);
+    return 0;
+  }
+  /* Its text was not kept: the reader reads what the kernel still holds,
+   * and the text of now for any page the kernel let go. */
+  int64_t version = 0;
+  if ((rc = cache_version(fs, n, &version)))
+    return rc;
+  return render(fs, n, version, out);
 }

@@ -33,9 +33,16 @@ int cache_version(struct fs *fs, struct node *n, int64_t *out);
  * open, the inode is frozen with their snapshot (the kernel's size and
  * pages of it stay true to what they read) and detached from its name,
  * which gets a new inode at the next lookup, as when a file is replaced
- * by rename on any filesystem.
+ * by rename on any filesystem. -ESTALE when n is frozen for readers that
+ * opened on the kernel's pages and took no snapshot: n renders nothing
+ * more (a new text would have the kernel drop the pages they read); its
+ * name leads to the inode of now, and its readers take cache_snapshot.
  */
 int cache_content(struct fs *fs, struct node *n, struct content **out);
+/* A new reference to the text a reader of n reads from now on: n's
+ * rendering, or for an inode frozen for readers of the kernel's pages,
+ * the text it kept, else the text of now rendered for that reader. */
+int cache_snapshot(struct fs *fs, struct node *n, struct content **out);
 
 /* The inode n keeps showing what its readers read: it leaves its name,
  * which gets a new inode at the next lookup. */

@@ -41,7 +41,8 @@ static struct node *current_node(struct fs *fs, const struct vnode *v) {
   if (view_is_dir(v->kind))
     return n;
   struct content *c;
-  if (cache_content(fs, n, &c) == 0 && n->frozen)
+  cache_content(fs, n, &c);
+  if (n->frozen)
     n = node_virt(fs, v);
   return n;
 }
@@ -209,10 +210,10 @@ int virt_read_snap(struct fs *fs, struct handle *h) {
     return 0;
   struct node *n = h->node;
   struct content *c = NULL;
-  int rc = n->type == NT_VIRT ? cache_content(fs, n, &c) : -EIO;
+  int rc = n->type == NT_VIRT ? cache_snapshot(fs, n, &c) : -EIO;
   if (rc)
     return rc;
-  __atomic_store_n(&h->snap, content_ref(c), __ATOMIC_RELEASE);
+  __atomic_store_n(&h->snap, c, __ATOMIC_RELEASE);
   return 0;
 }
 
@@ -233,25 +234,19 @@ int virt_open(struct fs *fs, struct node *n, struct fuse_file_info *fi,
     return -EACCES;
   if (!write && (*out = open_held(fs, n, fi)))
     return 0;
-  /* The text changed under readers of the kernel's pages, whose old text
-   * was not kept: this inode goes on showing them those pages, and an
-   * open of it now (it raced the watcher's pass, which gives the name a
-   * new inode) is told ESTALE, on which the kernel looks the name up
-   * again and opens the new inode. Rendering the new text here would
-   * have the kernel drop the pages those readers read. */
-  if (n->frozen && cache_held_readers(n))
-    return -ESTALE;
-  /* A writer may truncate the kernel's pages: the readers that read
-   * them take their snapshot first. */
-  if (write)
-    readers_keep(fs, n);
-  bool frozen = n->frozen;
+  /* When the text changed under readers of the kernel's pages, this
+   * inode goes on showing them those pages, and an open of it now (it
+   * raced the watcher's pass, which gives the name a new inode) is told
+   * ESTALE, on which the kernel looks the name up again and opens the
+   * new inode. */
   struct content *c;
   int rc = cache_content(fs, n, &c);
   if (rc)
     return rc;
-  if (!frozen && n->frozen && cache_held_readers(n))
-    return -ESTALE;
+  /* A writer may truncate the kernel's pages: the readers that read
+   * them take their snapshot first. */
+  if (write)
+    readers_keep(fs, n);
   /* What this path served: a handle that can read sees this text; one
    * that only writes (or truncates) builds on what was last read. */
   bool reads = (fi->flags & O_ACCMODE) != O_WRONLY && !(fi->flags & O_TRUNC);
