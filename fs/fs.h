@@ -40,6 +40,14 @@
 #include "store.h"
 #include "view.h"
 
+/* The block size files report (st_blksize): the size of the kernel's
+ * largest WRITE request. Programs writing through stdio (sed, awk,
+ * Python) buffer that much a write(2), and every write is a round trip
+ * through /dev/fuse (two: the kernel asks for security.capability
+ * before each), so the 4 KiB of a disk file system would cost 256 round
+ * trips a 512 KiB file where this costs 8. */
+#define IO_BLOCK (128 * 1024)
+
 /* An immutable rendering of a generated file, shared by the handles that
  * read it. refs is atomic (a read replies from a content without the
  * lock); data never changes once made. */

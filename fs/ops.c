@@ -63,7 +63,9 @@ static int node_entry(struct fs *fs, const struct node *parent, struct node *n,
   if (n->type == NT_REAL) {
     if (!parent || parent->type != NT_REAL)
       e->entry_timeout = 0;
-    return real_attr(n, &e->attr);
+    int rc = real_attr(n, &e->attr);
+    e->attr.st_blksize = IO_BLOCK;
+    return rc;
   }
   if (fs->watching)
     e->attr_timeout = e->entry_timeout = WATCHED_TIMEOUT;

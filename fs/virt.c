@@ -88,7 +88,7 @@ int virt_attr(struct fs *fs, struct node *n, struct stat *st) {
   st->st_ino = n->ino;
   st->st_uid = fs->uid;
   st->st_gid = fs->gid;
-  st->st_blksize = 4096;
+  st->st_blksize = IO_BLOCK;
   if (view_is_dir(n->v.kind)) {
     dir_attr(fs, n, st);
     return 0;

@@ -254,3 +254,29 @@ def test_read_only_files(mounted):
         assert False
     except PermissionError:
         pass
+
+
+def test_block_size_takes_writes_whole(mounted):
+    """Files report a block size of 128 KiB, the largest write the kernel
+    sends in one request, so programs that buffer by it (Python; stdio
+    takes up to 8 KiB of it) write a big file in a few requests instead
+    of one per 4 KiB."""
+    m, ctl, session = mounted
+    sd = m.path(session)
+    own = os.path.join(sd, "big.txt")
+    write(own, "x\n")
+    for p in (m.path(session, "session.md"), own, m.path(session, "tasks")):
+        assert os.stat(p).st_blksize == 128 * 1024, p
+    text = "a line of an ordinary file\n" * 12000
+    script = ("import sys\n"
+              "with open(sys.argv[1], 'w') as f:\n"
+              "    for i in range(12000):\n"
+              "        f.write('a line of an ordinary file\\n')\n")
+    out = subprocess.run(
+        ["strace", "-f", "-e", "trace=write", "-e", "signal=none",
+         "/usr/bin/python3", "-c", script, own],
+        capture_output=True, text=True, check=True).stderr
+    sizes = [int(n) for n in re.findall(r"write\(\d+, .*\) += (\d+)", out)]
+    assert sum(sizes) == len(text)
+    assert len(sizes) <= 3, sizes
+    assert read(own) == text
