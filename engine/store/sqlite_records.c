@@ -400,16 +400,20 @@ int sqlite_task_ids(struct store *st, const char *session_id, int status,
                     char ***ids, size_t *n) {
   /* The ids come from the index on (session, status, id) alone: a row's
    * group is read (SQLite seeks the table only when a column of it is
-   * used) only when the session has deleted groups to leave out. */
-  sqlite3_stmt *s =
-      store_stmt(st, STMT_TASK_IDS,
-                 "SELECT t.id FROM tasks t"
-                 " WHERE t.session_id = ?1 AND t.status = ?2 AND t.deleted = 0"
-                 " AND (NOT EXISTS (SELECT 1 FROM task_groups"
-                 " WHERE session_id = ?1 AND deleted = 1)"
-                 " OR t.group_id IN (SELECT id FROM task_groups"
-                 " WHERE session_id = ?1 AND deleted = 0))"
-                 " ORDER BY t.id");
+   * used) only when the session has groups to leave out, deleted (soft)
+   * or deleted by plain SQL with the foreign keys off, which leaves their
+   * tasks behind (the history records each such delete). */
+  sqlite3_stmt *s = store_stmt(
+      st, STMT_TASK_IDS,
+      "SELECT t.id FROM tasks t"
+      " WHERE t.session_id = ?1 AND t.status = ?2 AND t.deleted = 0"
+      " AND ((NOT EXISTS (SELECT 1 FROM task_groups"
+      " WHERE session_id = ?1 AND deleted = 1)"
+      " AND NOT EXISTS (SELECT 1 FROM history INDEXED BY history_record"
+      " WHERE tbl = 'group' AND op = 'delete' AND session_id = ?1))"
+      " OR t.group_id IN (SELECT id FROM task_groups"
+      " WHERE session_id = ?1 AND deleted = 0))"
+      " ORDER BY t.id");
   if (!s)
     return ENG_DB;
   bind_text(s, 1, session_id);

@@ -9,7 +9,7 @@ import shutil
 import subprocess
 import time
 
-from conftest import eventually, read, write
+from conftest import eventually, is_pg, read, write
 
 
 def test_tree_shape(mounted):
@@ -136,6 +136,37 @@ def test_plain_sql_change_shows(mounted):
         (t["id"],))
     assert hist == [("sql",)]
 
+
+
+def test_plain_sql_group_delete(mounted):
+    """A group deleted by plain SQL takes its tasks out of the status
+    folders, also when the foreign keys were off and its task rows stay
+    behind: every name a folder lists opens."""
+    m, ctl, session = mounted
+    g = ctl.groups(session)[0]
+    gone = {t["id"] for t in ctl.tasks(session) if t["group"] == g["id"]}
+    assert gone
+    for s in ("active", "blocked", "completed", "planned"):
+        os.listdir(m.path(session, "tasks", s))
+    if not is_pg(ctl.db):
+        # Python's sqlite3 leaves foreign keys off, as the sqlite3 shell.
+        ctl.sql("DELETE FROM task_groups WHERE id = ?", (g["id"],))
+        assert ctl.sql("SELECT count(*) FROM tasks WHERE group_id = ?",
+                       (g["id"],))[0][0] == len(gone)
+    else:
+        ctl.sql("DELETE FROM tasks WHERE group_id = ?", (g["id"],))
+        ctl.sql("DELETE FROM task_groups WHERE id = ?", (g["id"],))
+    eventually(lambda: g["name"] + ".md" not in os.listdir(
+        m.path(session, "task_groups")))
+    shown = set()
+    for s in ("active", "blocked", "completed", "planned"):
+        d = m.path(session, "tasks", s)
+        for name in os.listdir(d):
+            assert read(os.path.join(d, name)), name
+            shown.add(name[:-3])
+    assert shown and not shown & gone
+    # The database checked after the unmount keeps its foreign keys.
+    ctl.sql("DELETE FROM tasks WHERE group_id = ?", (g["id"],))
 
 def test_mtime_follows_records(mounted):
     m, ctl, session = mounted
