@@ -428,6 +428,26 @@ void bind_real(sqlite3_stmt *s, int i, double v) {
     sqlite3_bind_double(s, i, v);
 }
 
+int sqlite_rows(struct store *st, sqlite3_stmt *s, size_t size,
+                sqlite_read_fn *read, void **out, size_t *n) {
+  char *v = NULL;
+  size_t len = 0, cap = 0;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    if (len == cap) {
+      cap = cap ? cap * 2 : 16;
+      v = xrealloc(v, cap * size);
+    }
+    void *elem = v + len++ * size;
+    memset(elem, 0, size);
+    read(s, elem);
+  }
+  sqlite3_reset(s);
+  *out = v;
+  *n = len;
+  return rc == SQLITE_DONE ? ENG_OK : store_sqlfail(st, rc);
+}
+
 char *col_text(sqlite3_stmt *s, int i) {
   if (sqlite3_column_type(s, i) == SQLITE_NULL)
     return NULL;

@@ -139,6 +139,13 @@ char *col_text_nn(sqlite3_stmt *s, int i);
 /* NAN for SQL NULL. */
 double col_real(sqlite3_stmt *s, int i);
 
+/* Reads the current row of s into elem, a zeroed element. */
+typedef void sqlite_read_fn(sqlite3_stmt *s, void *elem);
+/* Steps s to its end, each row read into a new array (*out, *n) of
+ * elements of size bytes; s is reset. */
+int sqlite_rows(struct store *st, sqlite3_stmt *s, size_t size,
+                sqlite_read_fn *read, void **out, size_t *n);
+
 /* Splits a NUL-separated group_concat column into l (NULL: empty). */
 void col_list(sqlite3_stmt *s, int i, struct strlist *l);
 

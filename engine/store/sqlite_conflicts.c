@@ -38,7 +38,8 @@ int sqlite_backup_value(struct store *st, const char *session_id,
   "id, session_id, kind, record, reason, created_at, target_kind,"             \
   " target_id, field, text"
 
-static void read_backup(sqlite3_stmt *s, struct backup *b) {
+static void read_backup(sqlite3_stmt *s, void *elem) {
+  struct backup *b = elem;
   memset(b, 0, sizeof *b);
   b->id = sqlite3_column_int64(s, 0);
   b->session_id = col_text(s, 1);
@@ -80,17 +81,7 @@ int sqlite_backup_list(struct store *st, const char *session_id,
   if (!s)
     return ENG_DB;
   bind_text(s, 1, session_id);
-  struct backup *v = NULL;
-  size_t len = 0, cap = 0;
-  int rc;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    XGROW(v, cap, len + 1);
-    read_backup(s, &v[len++]);
-  }
-  sqlite3_reset(s);
-  *out = v;
-  *n = len;
-  return rc == SQLITE_DONE ? ENG_OK : store_sqlfail(st, rc);
+  return sqlite_rows(st, s, sizeof **out, read_backup, (void **)out, n);
 }
 
 /* ---- conflicts ---- */
@@ -101,7 +92,8 @@ int sqlite_backup_list(struct store *st, const char *session_id,
   " db_display, file_display, db_changed_at, db_source, detected_at,"          \
   " status, resolution, resolved_at, manual_task, note"
 
-static void read_conflict(sqlite3_stmt *s, struct conflict *c) {
+static void read_conflict(sqlite3_stmt *s, void *elem) {
+  struct conflict *c = elem;
   conflict_init(c);
   c->id = sqlite3_column_int64(s, 0);
   c->session_id = col_text(s, 1);
@@ -235,17 +227,7 @@ int sqlite_conflict_list(struct store *st, const char *session_id,
   bind_text(s, 2, file_kind);
   bind_text(s, 3, file_record);
   sqlite3_bind_int(s, 4, open_only);
-  struct conflict *v = NULL;
-  size_t len = 0, cap = 0;
-  int rc;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    XGROW(v, cap, len + 1);
-    read_conflict(s, &v[len++]);
-  }
-  sqlite3_reset(s);
-  *out = v;
-  *n = len;
-  return rc == SQLITE_DONE ? ENG_OK : store_sqlfail(st, rc);
+  return sqlite_rows(st, s, sizeof **out, read_conflict, (void **)out, n);
 }
 
 int sqlite_conflict_resolve(struct store *st, int64_t id,

@@ -13,7 +13,8 @@
   "revision, at, source, tbl, rec, op, field, old_value, new_value,"           \
   " session_id"
 
-static void read_change(sqlite3_stmt *s, struct change *c) {
+static void read_change(sqlite3_stmt *s, void *elem) {
+  struct change *c = elem;
   c->rev = sqlite3_column_int64(s, 0);
   c->at = col_text(s, 1);
   c->source = col_text(s, 2);
@@ -24,23 +25,6 @@ static void read_change(sqlite3_stmt *s, struct change *c) {
   c->old_value = col_text(s, 7);
   c->new_value = col_text(s, 8);
   c->session_id = col_text(s, 9);
-}
-
-static int collect_changes(struct store *st, sqlite3_stmt *s,
-                           struct change **out, size_t *n) {
-  struct change *v = NULL;
-  size_t len = 0, cap = 0;
-  int rc;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    XGROW(v, cap, len + 1);
-    read_change(s, &v[len++]);
-  }
-  sqlite3_reset(s);
-  *out = v;
-  *n = len;
-  if (rc != SQLITE_DONE)
-    return store_sqlfail(st, rc);
-  return ENG_OK;
 }
 
 int sqlite_changes_since(struct store *st, int64_t rev, const char *session_id,
@@ -62,7 +46,7 @@ int sqlite_changes_since(struct store *st, int64_t rev, const char *session_id,
     return ENG_DB;
   sqlite3_bind_int64(s, 2, rev);
   sqlite3_bind_int64(s, 3, limit ? (int64_t)limit : -1);
-  return collect_changes(st, s, out, n);
+  return sqlite_rows(st, s, sizeof **out, read_change, (void **)out, n);
 }
 
 int sqlite_changes_recent(struct store *st, const char *session_id,
@@ -96,7 +80,7 @@ int sqlite_changes_recent(struct store *st, const char *session_id,
   if (source)
     bind_text(s, 2, source);
   sqlite3_bind_int64(s, 3, limit ? (int64_t)limit : -1);
-  return collect_changes(st, s, out, n);
+  return sqlite_rows(st, s, sizeof **out, read_change, (void **)out, n);
 }
 
 int sqlite_last_change(struct store *st, const char *table, const char *record,
@@ -122,7 +106,8 @@ int sqlite_last_change(struct store *st, const char *table, const char *record,
 
 /* ---- drafts ---- */
 
-static void read_draft(sqlite3_stmt *s, struct draft *d) {
+static void read_draft(sqlite3_stmt *s, void *elem) {
+  struct draft *d = elem;
   d->kind = col_text(s, 0);
   d->record = col_text(s, 1);
   d->len = (size_t)sqlite3_column_bytes(s, 2);
@@ -195,18 +180,7 @@ int sqlite_draft_list(struct store *st, const char *session_id,
   if (!s)
     return ENG_DB;
   bind_text(s, 1, session_id);
-  struct draft *v = NULL;
-  size_t len = 0, cap = 0;
-  int rc;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    XGROW(v, cap, len + 1);
-    memset(&v[len], 0, sizeof v[len]);
-    read_draft(s, &v[len++]);
-  }
-  sqlite3_reset(s);
-  *out = v;
-  *n = len;
-  return rc == SQLITE_DONE ? ENG_OK : store_sqlfail(st, rc);
+  return sqlite_rows(st, s, sizeof **out, read_draft, (void **)out, n);
 }
 
 /* ---- save memos ---- */

@@ -396,6 +396,10 @@ int sqlite_next_position(struct store *st, int kind, const char *parent,
 
 /* ---- what files show ---- */
 
+static void read_id(sqlite3_stmt *s, void *elem) {
+  *(char **)elem = col_text_nn(s, 0);
+}
+
 int sqlite_task_ids(struct store *st, const char *session_id, int status,
                     char ***ids, size_t *n) {
   /* The ids come from the index on (session, status, id) alone: a row's
@@ -418,19 +422,7 @@ int sqlite_task_ids(struct store *st, const char *session_id, int status,
     return ENG_DB;
   bind_text(s, 1, session_id);
   bind_text(s, 2, status_name(status));
-  char **v = NULL;
-  size_t len = 0, cap = 0;
-  int rc;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    XGROW(v, cap, len + 1);
-    v[len++] = col_text_nn(s, 0);
-  }
-  sqlite3_reset(s);
-  *ids = v;
-  *n = len;
-  if (rc != SQLITE_DONE)
-    return store_sqlfail(st, rc);
-  return ENG_OK;
+  return sqlite_rows(st, s, sizeof **ids, read_id, (void **)ids, n);
 }
 
 int sqlite_task_place(struct store *st, const char *id,
@@ -520,32 +512,16 @@ static void read_stats(sqlite3_stmt *s, int col, struct group_stats *g) {
   g->actual = sqlite3_column_double(s, col + STATUS_COUNT + 2);
 }
 
-static void read_group_stats(sqlite3_stmt *s, struct group_stats *g) {
+static void read_group_stats(sqlite3_stmt *s, void *elem) {
+  struct group_stats *g = elem;
+  g->group_id = col_text(s, 0);
   read_stats(s, 1, g);
 }
 
-static void read_group_rev(sqlite3_stmt *s, struct group_stats *g) {
+static void read_group_rev(sqlite3_stmt *s, void *elem) {
+  struct group_stats *g = elem;
+  g->group_id = col_text(s, 0);
   g->rev = sqlite3_column_int64(s, 1);
-}
-
-/* One entry per row of s: the group's id in column 0, the rest by read. */
-static int group_rows(struct store *st, sqlite3_stmt *s,
-                      void (*read)(sqlite3_stmt *, struct group_stats *),
-                      struct group_stats **out, size_t *n) {
-  struct group_stats *v = NULL;
-  size_t len = 0, cap = 0;
-  int rc;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    XGROW(v, cap, len + 1);
-    struct group_stats *g = &v[len++];
-    memset(g, 0, sizeof *g);
-    g->group_id = col_text(s, 0);
-    read(s, g);
-  }
-  sqlite3_reset(s);
-  *out = v;
-  *n = len;
-  return rc == SQLITE_DONE ? ENG_OK : store_sqlfail(st, rc);
 }
 
 int sqlite_group_stats(struct store *st, const char *session_id,
@@ -565,7 +541,7 @@ int sqlite_group_stats(struct store *st, const char *session_id,
   if (!s)
     return ENG_DB;
   bind_text(s, 1, session_id);
-  return group_rows(st, s, read_group_stats, out, n);
+  return sqlite_rows(st, s, sizeof **out, read_group_stats, (void **)out, n);
 }
 
 int sqlite_group_revs(struct store *st, const char *session_id,
@@ -579,7 +555,7 @@ int sqlite_group_revs(struct store *st, const char *session_id,
   if (!s)
     return ENG_DB;
   bind_text(s, 1, session_id);
-  return group_rows(st, s, read_group_rev, out, n);
+  return sqlite_rows(st, s, sizeof **out, read_group_rev, (void **)out, n);
 }
 
 int sqlite_group_stats_of(struct store *st, const char *group_id,
@@ -602,6 +578,17 @@ int sqlite_group_stats_of(struct store *st, const char *group_id,
   return rc == SQLITE_ROW ? ENG_OK : store_sqlfail(st, rc);
 }
 
+static void read_event(sqlite3_stmt *s, void *elem) {
+  struct task_event *e = elem;
+  e->rev = sqlite3_column_int64(s, 0);
+  e->at = col_text(s, 1);
+  e->task_id = col_text(s, 2);
+  e->title = col_text_nn(s, 3);
+  e->group_name = col_text_nn(s, 4);
+  e->op = col_text_nn(s, 5);
+  e->status = col_text_nn(s, 6);
+}
+
 int sqlite_task_events(struct store *st, const char *session_id, size_t limit,
                        struct task_event **out, size_t *n) {
   sqlite3_stmt *s =
@@ -619,22 +606,5 @@ int sqlite_task_events(struct store *st, const char *session_id, size_t limit,
     return ENG_DB;
   bind_text(s, 1, session_id);
   sqlite3_bind_int64(s, 2, (int64_t)limit);
-  struct task_event *v = NULL;
-  size_t len = 0, cap = 0;
-  int rc;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    XGROW(v, cap, len + 1);
-    struct task_event *e = &v[len++];
-    e->rev = sqlite3_column_int64(s, 0);
-    e->at = col_text(s, 1);
-    e->task_id = col_text(s, 2);
-    e->title = col_text_nn(s, 3);
-    e->group_name = col_text_nn(s, 4);
-    e->op = col_text_nn(s, 5);
-    e->status = col_text_nn(s, 6);
-  }
-  sqlite3_reset(s);
-  *out = v;
-  *n = len;
-  return rc == SQLITE_DONE ? ENG_OK : store_sqlfail(st, rc);
+  return sqlite_rows(st, s, sizeof **out, read_event, (void **)out, n);
 }

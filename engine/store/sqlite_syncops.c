@@ -169,6 +169,16 @@ int sqlite_sync_error_kinds(struct store *st, const char *session,
   return rc == SQLITE_DONE ? ENG_OK : store_sqlfail(st, rc);
 }
 
+static void read_failure(sqlite3_stmt *s, void *elem) {
+  struct sync_failure *f = elem;
+  f->at = col_text(s, 0);
+  f->type = col_text(s, 1);
+  f->file = col_text(s, 2);
+  f->status = col_text(s, 3);
+  f->kind = col_text(s, 4);
+  f->error = col_text(s, 5);
+}
+
 int sqlite_sync_failures(struct store *st, const char *session, size_t limit,
                          struct sync_failure **out, size_t *n) {
   sqlite3_stmt *s = store_stmt(
@@ -180,21 +190,5 @@ int sqlite_sync_failures(struct store *st, const char *session, size_t limit,
     return ENG_DB;
   bind_text(s, 1, session);
   sqlite3_bind_int64(s, 2, (int64_t)limit);
-  struct sync_failure *v = NULL;
-  size_t len = 0, cap = 0;
-  int rc;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    XGROW(v, cap, len + 1);
-    struct sync_failure *f = &v[len++];
-    f->at = col_text(s, 0);
-    f->type = col_text(s, 1);
-    f->file = col_text(s, 2);
-    f->status = col_text(s, 3);
-    f->kind = col_text(s, 4);
-    f->error = col_text(s, 5);
-  }
-  sqlite3_reset(s);
-  *out = v;
-  *n = len;
-  return rc == SQLITE_DONE ? ENG_OK : store_sqlfail(st, rc);
+  return sqlite_rows(st, s, sizeof **out, read_failure, (void **)out, n);
 }
