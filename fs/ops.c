@@ -63,9 +63,7 @@ static int node_entry(struct fs *fs, const struct node *parent, struct node *n,
   if (n->type == NT_REAL) {
     if (!parent || parent->type != NT_REAL)
       e->entry_timeout = 0;
-    int rc = real_attr(n, &e->attr);
-    e->attr.st_blksize = IO_BLOCK;
-    return rc;
+    return real_attr(n, &e->attr);
   }
   if (fs->watching)
     e->attr_timeout = e->entry_timeout = WATCHED_TIMEOUT;

@@ -24,6 +24,7 @@ static void proc_path(const struct node *n, char out[64]) {
 int real_attr(const struct node *n, struct stat *st) {
   int rc = fstatat(n->fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW);
   st->st_ino = n->ino;
+  st->st_blksize = IO_BLOCK;
   return rc ? -errno : 0;
 }
 

@@ -11,7 +11,8 @@
 /* The node of name in directory dir, made if needed. */
 int real_lookup(struct fs *fs, struct node *dir, const char *name,
                 struct node **out);
-/* The attributes of the real file, with the node's inode number. */
+/* The attributes of the real file, with the node's inode number and the
+ * mount's block size (IO_BLOCK). */
 int real_attr(const struct node *n, struct stat *st);
 
 /* What real_make makes: a symbolic link to link, else a directory or

@@ -114,7 +114,7 @@ int virt_attr(struct fs *fs, struct node *n, struct stat *st) {
   return 0;
 }
 
-static void readers_keep(struct fs *fs, struct node *n);
+static int readers_keep(struct fs *fs, struct node *n);
 
 int virt_setattr(struct fs *fs, struct node *n, const struct stat *attr,
                  int to_set, struct handle *h) {
@@ -205,24 +205,28 @@ static struct handle *open_held(struct fs *fs, struct node *n,
   return h;
 }
 
+/* The readers of n that took no snapshot yet take the text n shows now
+ * (one text for all: they opened on the same pages), before n stops
+ * showing it (renamed away, unlinked) or when the kernel let go of a
+ * page they read. */
+static int readers_keep(struct fs *fs, struct node *n) {
+  struct content *c = NULL;
+  int rc = 0;
+  for (struct handle *h = n->handles; h; h = h->next) {
+    if (h->type != HT_VIRT || !h->held || h->snap)
+      continue;
+    if (!c && (rc = cache_snapshot(fs, n, &c)))
+      break;
+    __atomic_store_n(&h->snap, content_ref(c), __ATOMIC_RELEASE);
+  }
+  content_unref(c);
+  return rc;
+}
+
 int virt_read_snap(struct fs *fs, struct handle *h) {
   if (h->snap)
     return 0;
-  struct node *n = h->node;
-  struct content *c = NULL;
-  int rc = n->type == NT_VIRT ? cache_snapshot(fs, n, &c) : -EIO;
-  if (rc)
-    return rc;
-  __atomic_store_n(&h->snap, c, __ATOMIC_RELEASE);
-  return 0;
-}
-
-/* The readers of n that took no snapshot yet take the text n shows now,
- * before n stops showing it (renamed away, unlinked). */
-static void readers_keep(struct fs *fs, struct node *n) {
-  for (struct handle *h = n->handles; h; h = h->next)
-    if (h->type == HT_VIRT && h->held && !h->snap && virt_read_snap(fs, h) != 0)
-      break;
+  return h->node->type == NT_VIRT ? readers_keep(fs, h->node) : -EIO;
 }
 
 int virt_open(struct fs *fs, struct node *n, struct fuse_file_info *fi,

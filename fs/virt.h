@@ -42,7 +42,8 @@ int virt_setattr(struct fs *fs, struct node *n, const struct stat *attr,
 int virt_open(struct fs *fs, struct node *n, struct fuse_file_info *fi,
               struct handle **out, bool *inval);
 /* Gives reader h, opened on what the kernel held, its snapshot: the
- * text its file shows now. 0 or -errno. */
+ * text its file shows now, which its file's other such readers take
+ * too. 0 or -errno. */
 int virt_read_snap(struct fs *fs, struct handle *h);
 /* create(2) of name in generated directory dir: a generated file that
  * appeared meanwhile is opened (-EEXIST with O_EXCL); a name in its grace
