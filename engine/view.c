@@ -72,14 +72,16 @@ const char *view_draft_key(const struct vnode *f, struct buf *rec) {
   return NULL;
 }
 
-static bool has_draft(struct store *st, const struct vnode *f) {
+/* *yes: whether f holds a draft (a text that could not be applied). */
+static int has_draft(struct store *st, const struct vnode *f, bool *yes) {
   struct buf rec = BUF_INIT;
   const char *kind = view_draft_key(f, &rec);
   struct draft d = {0};
-  bool yes = kind && store_draft_get(st, kind, rec.ptr, &d) == ENG_OK;
+  int rc = kind ? store_draft_get(st, kind, rec.ptr, &d) : ENG_NOTFOUND;
+  *yes = rc == ENG_OK;
   store_draft_release(&d);
   buf_release(&rec);
-  return yes;
+  return rc == ENG_NOTFOUND ? ENG_OK : rc;
 }
 
 /* The file name of a backup: "<id>-<what it holds>.md". */
@@ -98,18 +100,18 @@ static void backup_name(const struct backup *b, struct buf *out) {
   buf_release(&what);
 }
 
-static bool has_conflicts(struct store *st, const struct vnode *f) {
+/* *yes: whether f has conflicts left to resolve. */
+static int has_conflicts(struct store *st, const struct vnode *f, bool *yes) {
   struct buf rec = BUF_INIT;
   const char *kind = view_draft_key(f, &rec);
   struct conflict *v = NULL;
   size_t n = 0;
-  bool yes =
-      kind &&
-      store_conflict_list(st, NULL, kind, rec.ptr, true, &v, &n) == ENG_OK &&
-      n > 0;
+  int rc =
+      kind ? store_conflict_list(st, NULL, kind, rec.ptr, true, &v, &n) : 0;
+  *yes = rc == ENG_OK && n > 0;
   store_conflicts_free(v, n);
   buf_release(&rec);
-  return yes;
+  return rc;
 }
 
 /* Strips suffix from name into out; false when name does not end so. */
@@ -256,18 +258,23 @@ static int lookup_beside(struct store *st, const struct vnode *dir,
   struct vnode target;
   vnode_init(&target);
   int rc = ENG_NOTFOUND;
+  bool yes = false;
   if (!stem(name, suffix, &s))
     goto out;
   buf_adds(&s, ".md");
-  if (view_lookup(st, dir, s.ptr, &target) == ENG_OK &&
-      view_is_editable(target.kind) &&
-      (kind == VK_ERROR_MD ? has_draft(st, &target)
-                           : has_conflicts(st, &target))) {
+  rc = view_lookup(st, dir, s.ptr, &target);
+  if (rc == ENG_OK && !view_is_editable(target.kind))
+    rc = ENG_NOTFOUND;
+  if (rc == ENG_OK)
+    rc = kind == VK_ERROR_MD ? has_draft(st, &target, &yes)
+                             : has_conflicts(st, &target, &yes);
+  if (rc == ENG_OK && !yes)
+    rc = ENG_NOTFOUND;
+  if (rc == ENG_OK) {
     make(out, kind, target.session, target.record);
     out->target = target.kind;
     out->status = target.status;
     out->notes = target.notes;
-    rc = ENG_OK;
   }
 out:
   vnode_release(&target);
@@ -351,46 +358,54 @@ int view_lookup(struct store *st, const struct vnode *dir, const char *name,
   return rc;
 }
 
-/* The file of a draft or conflict key (kind, record) if it lives in dir. */
-static bool file_in_dir(struct store *st, const struct vnode *dir,
-                        const char *kind, const char *record, struct vnode *f) {
+/* The file of a draft or conflict key (kind, record) if it lives in dir:
+ * ENG_OK with f made, ENG_NOTFOUND when it lives elsewhere or no more, or
+ * the store's failure. */
+static int file_in_dir(struct store *st, const struct vnode *dir,
+                       const char *kind, const char *record, struct vnode *f) {
+  int rc = ENG_NOTFOUND;
   if (strcmp(kind, "session") == 0 && dir->kind == VK_SESSION) {
     make(f, VK_SESSION_MD, dir->session, NULL);
+    rc = ENG_OK;
   } else if (strcmp(kind, "group") == 0 && dir->kind == VK_GROUPS) {
     struct group g;
     group_init(&g);
-    bool live = store_group_get(st, record, &g) == ENG_OK && !g.deleted &&
-                str_eq(g.session_id, dir->session);
+    rc = store_group_get(st, record, &g);
+    if (rc == ENG_OK && (g.deleted || !str_eq(g.session_id, dir->session)))
+      rc = ENG_NOTFOUND;
     group_release(&g);
-    if (!live)
-      return false;
-    make(f, VK_GROUP_MD, dir->session, record);
+    if (rc == ENG_OK)
+      make(f, VK_GROUP_MD, dir->session, record);
   } else if (strcmp(kind, "task") == 0 && dir->kind == VK_STATUS) {
     struct task t;
     task_init(&t);
     struct group g;
     group_init(&g);
-    bool here = store_task_get(st, record, &t) == ENG_OK &&
-                t.status == dir->status && !t.deleted &&
-                str_eq(t.session_id, dir->session) &&
-                store_group_get(st, t.group_id, &g) == ENG_OK && !g.deleted;
+    rc = store_task_get(st, record, &t);
+    if (rc == ENG_OK && (t.status != dir->status || t.deleted ||
+                         !str_eq(t.session_id, dir->session)))
+      rc = ENG_NOTFOUND;
+    if (rc == ENG_OK)
+      rc = store_group_get(st, t.group_id, &g);
+    if (rc == ENG_OK && g.deleted)
+      rc = ENG_NOTFOUND;
     task_release(&t);
     group_release(&g);
-    if (!here)
-      return false;
-    make(f, VK_TASK_MD, dir->session, record);
-    f->status = dir->status;
+    if (rc == ENG_OK) {
+      make(f, VK_TASK_MD, dir->session, record);
+      f->status = dir->status;
+    }
   } else if (strcmp(kind, "notes") == 0 && dir->kind == VK_NOTES) {
     const char *slash = strchr(record, '/');
     int idx = slash ? notes_index(slash + 1) : -1;
-    if (idx < 0 || strncmp(record, dir->session, (size_t)(slash - record)))
-      return false;
-    make(f, VK_NOTES_MD, dir->session, NULL);
-    f->notes = idx;
-  } else {
-    return false;
+    if (idx >= 0 &&
+        strncmp(record, dir->session, (size_t)(slash - record)) == 0) {
+      make(f, VK_NOTES_MD, dir->session, NULL);
+      f->notes = idx;
+      rc = ENG_OK;
+    }
   }
-  return true;
+  return rc;
 }
 
 /* Calls fn for the file beside f named with suffix, of kind. */
@@ -398,8 +413,8 @@ static int list_one_beside(struct store *st, const struct vnode *f,
                            const char *suffix, int kind, view_list_fn fn,
                            void *ctx) {
   struct buf name = BUF_INIT;
-  int rc = ENG_OK;
-  if (view_name(st, f, &name) == ENG_OK && str_ends(name.ptr, ".md")) {
+  int rc = view_name(st, f, &name);
+  if (rc == ENG_OK && str_ends(name.ptr, ".md")) {
     buf_truncate(&name, name.len - 3);
     buf_adds(&name, suffix);
     struct vnode e;
@@ -426,8 +441,11 @@ static int list_beside(struct store *st, const struct vnode *dir,
   for (size_t i = 0; i < n && rc == ENG_OK; i++) {
     struct vnode f;
     vnode_init(&f);
-    if (file_in_dir(st, dir, ds[i].kind, ds[i].record, &f))
+    rc = file_in_dir(st, dir, ds[i].kind, ds[i].record, &f);
+    if (rc == ENG_OK)
       rc = list_one_beside(st, &f, ".error.md", VK_ERROR_MD, fn, ctx);
+    else if (rc == ENG_NOTFOUND)
+      rc = ENG_OK;
     vnode_release(&f);
   }
   store_drafts_free(ds, n);
@@ -445,8 +463,11 @@ static int list_beside(struct store *st, const struct vnode *dir,
       continue;
     struct vnode f;
     vnode_init(&f);
-    if (file_in_dir(st, dir, cs[i].file_kind, cs[i].file_record, &f))
+    rc = file_in_dir(st, dir, cs[i].file_kind, cs[i].file_record, &f);
+    if (rc == ENG_OK)
       rc = list_one_beside(st, &f, ".conflict.md", VK_CONFLICT_MD, fn, ctx);
+    else if (rc == ENG_NOTFOUND)
+      rc = ENG_OK;
     vnode_release(&f);
   }
   store_conflicts_free(cs, nc);

@@ -673,15 +673,23 @@ static int add_section(struct store *st, int kind, const char *owner,
 }
 
 /* The first free "<key>_NNN" task id, so that the demo loads again into
- * the same database with ids of the same form. */
-static char *free_task_id(struct store *st, const char *key) {
+ * the same database with ids of the same form; NULL when none is free
+ * (the store then makes one from the title). */
+static int free_task_id(struct store *st, const char *key, char **out) {
+  *out = NULL;
   for (int n = 1; n < 100000; n++) {
     char *id = xasprintf("%s_%03d", key, n);
-    if (!store_task_exists(st, id))
-      return id;
+    bool taken;
+    int rc = store_task_exists(st, id, &taken);
+    if (rc == ENG_OK && !taken) {
+      *out = id;
+      return ENG_OK;
+    }
     free(id);
+    if (rc)
+      return rc;
   }
-  return NULL; /* the store then makes one from the title */
+  return ENG_OK;
 }
 
 static const char *id_of(const char *key, char *const *ids) {
@@ -771,8 +779,8 @@ int demo_load(struct store *st, char **session_id) {
   }
 
   /* Every id first: a task may depend on one listed after it. */
-  for (size_t i = 0; i < NTASKS; i++)
-    ids[i] = free_task_id(st, tasks[i].key);
+  for (size_t i = 0; i < NTASKS && !rc; i++)
+    rc = free_task_id(st, tasks[i].key, &ids[i]);
   for (size_t i = 0; i < NTASKS && !rc; i++) {
     const char *group_id = NULL;
     for (size_t k = 0; k < NGROUPS; k++)

@@ -370,13 +370,18 @@ int ops_group_change(struct ops *o, const char *session_id, const char *ref,
 /* Checks the dependencies: a typo should fail here, not leave a
  * dependency on nothing. */
 static int check_deps(struct ops *o, const struct strlist *deps) {
-  for (size_t i = 0; i < deps->n; i++)
-    if (!store_task_exists(o->st, deps->v[i])) {
+  for (size_t i = 0; i < deps->n; i++) {
+    bool yes;
+    int rc = store_task_exists(o->st, deps->v[i], &yes);
+    if (rc)
+      return rc;
+    if (!yes) {
       ops_fail(o, ENG_NOTFOUND, "no task with id '%s' to depend on",
                deps->v[i]);
       add_hint(o, HINT_TASK_LIST, NULL);
       return ENG_NOTFOUND;
     }
+  }
   return ENG_OK;
 }
 
@@ -753,11 +758,14 @@ static int import_all(struct ops *o, void *arg) {
   int rc = ENG_OK;
   for (size_t i = 0; rc == ENG_OK && i < json_array_size(run->tasks); i++)
     rc = import_element(im, json_array_get(run->tasks, i), i);
-  for (size_t k = 0; rc == ENG_OK && k < im->dependencies.n; k++)
-    if (!store_task_exists(o->st, im->dependencies.v[k]))
+  for (size_t k = 0; rc == ENG_OK && k < im->dependencies.n; k++) {
+    bool yes;
+    rc = store_task_exists(o->st, im->dependencies.v[k], &yes);
+    if (rc == ENG_OK && !yes)
       rc = refuse(im, im->dep_elem[k], ENG_INVALID,
                   "dependency '%s' is no task of the database or the input",
                   im->dependencies.v[k]);
+  }
   if (rc == ENG_OK)
     return ENG_OK;
   buf_adds(&o->err, "; nothing was imported");

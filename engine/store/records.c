@@ -65,9 +65,11 @@ int store_get(struct store *st, int kind, const char *id, void *out) {
   return st->ops->get(st, kind, id, out);
 }
 
-bool store_exists(struct store *st, int kind, const char *id) {
-  bool yes = false;
-  return st->ops->exists(st, kind, id, &yes) == ENG_OK && yes;
+int store_exists(struct store *st, int kind, const char *id, bool *yes) {
+  *yes = false;
+  if (kind < 0 || kind >= RK_COUNT)
+    return bad_kind(st, kind);
+  return st->ops->exists(st, kind, id, yes);
 }
 
 int store_query(struct store *st, const struct store_query *q, void **out,
@@ -188,14 +190,18 @@ static int check(struct store *st, int kind, const void *rec) {
 static int next_id(struct store *st, int kind, const char *base,
                    const char *infix, char **out) {
   char *id = xasprintf("%s%s001", base, infix);
-  if (!store_exists(st, kind, id)) {
+  bool taken;
+  int rc = store_exists(st, kind, id, &taken);
+  if (rc == ENG_OK && !taken) {
     *out = id;
     return ENG_OK;
   }
   free(id);
+  if (rc)
+    return rc;
   char *prefix = xasprintf("%s%s", base, infix);
   int64_t max = 0;
-  int rc = st->ops->id_max(st, kind, prefix, &max);
+  rc = st->ops->id_max(st, kind, prefix, &max);
   if (rc == ENG_OK)
     *out = xasprintf("%s%03lld", prefix, (long long)max + 1);
   free(prefix);
@@ -209,7 +215,11 @@ static int new_session_id(struct store *st, struct session *s) {
       die("getrandom failed");
     char id[32];
     snprintf(id, sizeof id, "session_%02x%02x%02x%02x", r[0], r[1], r[2], r[3]);
-    if (!store_exists(st, RK_SESSION, id)) {
+    bool taken;
+    int rc = store_exists(st, RK_SESSION, id, &taken);
+    if (rc)
+      return rc;
+    if (!taken) {
       s->id = xstrdup(id);
       return ENG_OK;
     }
@@ -247,8 +257,12 @@ static int prepare_session(struct store *st, struct session *s) {
 }
 
 static int prepare_group(struct store *st, struct group *g) {
-  int rc;
-  if (!g->session_id || !store_exists(st, RK_SESSION, g->session_id))
+  bool known = false;
+  int rc = g->session_id ? store_exists(st, RK_SESSION, g->session_id, &known)
+                         : ENG_OK;
+  if (rc)
+    return rc;
+  if (!known)
     return store_fail(st, ENG_NOTFOUND, "no session with id '%s'",
                       g->session_id ? g->session_id : "");
   if (!g->title || !*g->title)

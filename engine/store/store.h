@@ -165,8 +165,9 @@ int store_insert(struct store *st, int kind, void *rec);
  * and cleared when it leaves that status.
  */
 int store_update(struct store *st, int kind, const void *rec);
-/* True when a live or deleted record of kind with this id exists. */
-bool store_exists(struct store *st, int kind, const char *id);
+/* *yes: whether a live or deleted record of kind with this id exists.
+ * A failure of the store is returned, never taken for "no". */
+int store_exists(struct store *st, int kind, const char *id, bool *yes);
 
 /* What store_query() lists. Orders: sessions by creation; groups by
  * position, then id; tasks of a session by group position, group id,
@@ -293,8 +294,9 @@ static inline int store_task_insert(struct store *st, struct task *t) {
 static inline int store_task_update(struct store *st, const struct task *t) {
   return store_update(st, RK_TASK, t);
 }
-static inline bool store_task_exists(struct store *st, const char *id) {
-  return store_exists(st, RK_TASK, id);
+static inline int store_task_exists(struct store *st, const char *id,
+                                    bool *yes) {
+  return store_exists(st, RK_TASK, id, yes);
 }
 /* Ids of the live tasks of a session with a status, sorted by id; the
  * caller frees each string and the array. Cheaper than store_task_list. */

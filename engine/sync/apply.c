@@ -666,14 +666,21 @@ static int task_bases(struct ctx *c, const char *id, const struct task *cur,
   return rc;
 }
 
-/* Checks the ids a block depends on. */
-static void check_deps(struct ctx *c, const struct ptask *p,
-                       const struct task *f) {
-  for (size_t i = 0; i < f->dependencies.n; i++)
-    if (!store_task_exists(c->st, f->dependencies.v[i]))
+/* Checks the ids a block depends on: one that is no task is a diagnostic
+ * at the block; a failure of the store is returned. */
+static int check_deps(struct ctx *c, const struct ptask *p,
+                      const struct task *f) {
+  for (size_t i = 0; i < f->dependencies.n; i++) {
+    bool yes;
+    int rc = store_task_exists(c->st, f->dependencies.v[i], &yes);
+    if (rc)
+      return rc;
+    if (!yes)
       diags_add(c->dg, DIAG_ERROR, p->line,
                 "task '%s' depends on '%s', which is not a task id",
                 f->id ? f->id : p->title, f->dependencies.v[i]);
+  }
+  return ENG_OK;
 }
 
 /* A store failure on one block becomes a diagnostic there when it is a
@@ -739,14 +746,14 @@ static void move_to_named_group(struct ctx *c, const struct ptask *p,
   group_release(&bg);
 }
 
-/* Did a save of a file (not the orchestrator) delete task id last? */
-static bool deleted_by_save(struct ctx *c, const char *id) {
+/* *ours: whether a save of a file (not the orchestrator) deleted task id
+ * last. */
+static int deleted_by_save(struct ctx *c, const char *id, bool *ours) {
   struct change last = {0};
-  bool ours =
-      store_last_change(c->st, "task", id, "deleted", &last) == ENG_OK &&
-      str_eq(last.source, "taskfs");
+  int rc = store_last_change(c->st, "task", id, "deleted", &last);
+  *ours = rc == ENG_OK && str_eq(last.source, "taskfs");
   store_change_release(&last);
-  return ours;
+  return rc == ENG_NOTFOUND ? ENG_OK : rc;
 }
 
 /* A block f that edits a task the database deleted since the base b: a
@@ -793,8 +800,11 @@ static int settle_deleted_task(struct ctx *c, const char *id,
 static int deleted_task(struct ctx *c, const char *id, const char *group,
                         const struct task *f, struct task *cur, struct task *b,
                         bool *revived) {
-  bool moved = group && !str_eq(cur->group_id, group);
-  if (deleted_by_save(c, id) && (moved || b->deleted)) {
+  bool moved = group && !str_eq(cur->group_id, group), ours;
+  int rc = deleted_by_save(c, id, &ours);
+  if (rc)
+    return rc;
+  if (ours && (moved || b->deleted)) {
     cur->deleted = false;
     *revived = true;
     c->changes++;
@@ -826,7 +836,8 @@ static int save_task(struct ctx *c, const struct ptask *p, const char *id,
     str_set(&f.group_id, group);
   else if (p->group_name)
     move_to_named_group(c, p, &b, &f);
-  check_deps(c, p, &f);
+  if ((rc = check_deps(c, p, &f)))
+    goto out;
   if (cur.deleted) {
     rc = deleted_task(c, id, group, &f, &cur, &b, &revived);
     if (rc || !revived)
@@ -884,9 +895,8 @@ int apply_new_task(struct ctx *c, const struct ptask *p, const char *group,
   t.description = apply_norm_text(p->description);
   t.current_status = apply_norm_text(p->current_status);
   t.position = pos;
-  check_deps(c, p, &t);
-  int rc = ENG_OK;
-  if (!c->dg->errors) {
+  int rc = check_deps(c, p, &t);
+  if (rc == ENG_OK && !c->dg->errors) {
     rc = store_task_insert(c->st, &t);
     if (rc == ENG_OK) {
       c->changes++;

@@ -534,13 +534,16 @@ static bool is_candidate(const char *name, struct buf *stem) {
   return name_is_safe(stem->ptr);
 }
 
-/* Does any task block name an existing task? (Then the text is a copy of
- * a file, not a new one.) */
-static bool names_existing_task(struct store *st, const struct doc *d) {
-  for (size_t i = 0; i < d->ntasks; i++)
-    if (d->tasks[i].id && store_task_exists(st, d->tasks[i].id))
-      return true;
-  return false;
+/* *yes: whether any task block names an existing task (then the text is
+ * a copy of a file, not a new one). */
+static int names_existing_task(struct store *st, const struct doc *d,
+                               bool *yes) {
+  *yes = false;
+  int rc = ENG_OK;
+  for (size_t i = 0; i < d->ntasks && rc == ENG_OK && !*yes; i++)
+    if (d->tasks[i].id)
+      rc = store_task_exists(st, d->tasks[i].id, yes);
+  return rc;
 }
 
 /* The new file f holds what the text made: changes records. */
@@ -637,9 +640,11 @@ static int create_group(const struct new_file *nf) {
   bool group = !doc.diags.errors && doc.kind == DOC_GROUP && doc.title &&
                (!doc.session || str_eq(doc.session, nf->dir->session));
   int rc = ENG_OK;
+  bool copy = false;
   if (group && doc.group)
     rc = resave_group(nf, doc.group);
-  else if (group && !names_existing_task(nf->st, &doc))
+  else if (group && (rc = names_existing_task(nf->st, &doc, &copy)) == ENG_OK &&
+           !copy)
     rc = new_group(nf, &doc);
   doc_release(&doc);
   return rc;
@@ -652,9 +657,12 @@ static int new_task_in(struct ctx *c, const struct new_file *nf,
                        const struct ptask *p, const struct group *g,
                        struct vnode *f, char **new_id) {
   const char *stem = nf->stem;
-  const char *want =
-      id_is_valid(stem) && !store_task_exists(nf->st, stem) ? stem : NULL;
-  int rc = apply_new_task(c, p, g->id, nf->dir->status, 0, want, new_id);
+  bool taken = true;
+  int rc = id_is_valid(stem) ? store_task_exists(nf->st, stem, &taken) : ENG_OK;
+  if (rc)
+    return rc;
+  rc = apply_new_task(c, p, g->id, nf->dir->status, 0, taken ? NULL : stem,
+                      new_id);
   if (rc == ENG_OK && !c->dg->errors) {
     f->record = xstrdup(*new_id);
     rc = apply_sections(c, OWNER_TASK, *new_id, p->sections, p->nsections,

@@ -2,6 +2,7 @@
 /* test_sync.c: saving edited files back into the store: every edit kind,
  * every view, the stale-buffer rule, conflicts refused, bad input held,
  * new files, renames and deletions. */
+#include "backend.h"
 #include "conflict.h"
 #include "fixture.h"
 #include "harness.h"
@@ -993,6 +994,80 @@ static void test_mass_deletion(void) {
   store_close(st);
 }
 
+/* A store that cannot answer whether a record exists (a connection lost
+ * in the middle of a save): the save fails with the store's error, and
+ * nothing is decided from the missing answer. */
+static int exists_fails(struct store *st, int kind, const char *id, bool *yes) {
+  (void)kind;
+  (void)id;
+  *yes = false;
+  return store_fail(st, ENG_DB, "lost the connection to the database");
+}
+
+static void test_store_failure_is_no_answer(void) {
+  struct store *st = fixture_open();
+  const struct store_ops *real = st->ops;
+  struct store_ops failing = *real;
+  failing.exists = exists_fails;
+  struct vnode f = group_file("frontend_group_001");
+  char *text = read_file(st, &f);
+  char *p3 = strstr(text, "### Charts `t3`");
+  char *deps = edit(p3, "- **Estimate**: 4h",
+                    "- **Estimate**: 4h\n- **Depends on**: `t1`");
+  char *t = xasprintf("%.*s%s", (int)(p3 - text), text, deps);
+  int64_t rev = store_revision(st);
+  struct save_result r;
+  save_result_init(&r);
+
+  /* Not "t1 is not a task id": the text is not held, nothing applied. */
+  st->ops = &failing;
+  INT_EQ(sync_save(st, &f, t, strlen(t), NULL, NULL, &r), ENG_DB);
+  st->ops = real;
+  OK(r.outcome != SAVE_HELD, "held: %s", r.report.ptr);
+  INT_EQ(store_revision(st), rev);
+  struct draft d = {0};
+  INT_EQ(store_draft_get(st, "group", "frontend_group_001", &d), ENG_NOTFOUND);
+  struct task t3 = get_task(st, "t3");
+  INT_EQ(t3.dependencies.n, 0);
+  task_release(&t3);
+
+  /* A new group file naming an existing task is a copy: not made into a
+   * group while the store cannot tell. */
+  struct vnode dir;
+  vnode_init(&dir);
+  dir.kind = VK_GROUPS;
+  dir.session = xstrdup("s1");
+  const char *copy = "# Copy\n\n## Planned\n\n### Charts `t3`\n";
+  save_result_release(&r);
+  save_result_init(&r);
+  st->ops = &failing;
+  INT_EQ(sync_create(st, &dir, "copy.md", copy, strlen(copy), NULL, NULL, &r),
+         ENG_DB);
+  st->ops = real;
+  struct group g;
+  group_init(&g);
+  INT_EQ(store_group_find(st, "s1", "copy", &g), ENG_NOTFOUND);
+  group_release(&g);
+  INT_EQ(store_revision(st), rev);
+
+  /* The store answering again, the same save applies. */
+  save_result_release(&r);
+  save_result_init(&r);
+  RC_OK(sync_save(st, &f, t, strlen(t), NULL, NULL, &r), st);
+  INT_EQ(r.outcome, SAVE_APPLIED);
+  t3 = get_task(st, "t3");
+  INT_EQ(t3.dependencies.n, 1);
+  task_release(&t3);
+
+  save_result_release(&r);
+  vnode_release(&dir);
+  free(t);
+  free(deps);
+  free(text);
+  vnode_release(&f);
+  store_close(st);
+}
+
 int main(void) {
   test_round_trip();
   test_group_edits();
@@ -1000,6 +1075,7 @@ int main(void) {
   test_concurrent();
   test_replacement();
   test_bad_input();
+  test_store_failure_is_no_answer();
   test_crlf_bom();
   test_lone_cr();
   test_unclosed_fence();

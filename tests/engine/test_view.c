@@ -3,6 +3,7 @@
  * directory lists, what each name means, the names and paths of every
  * vnode kind, what each file reads and its revision; deleted records,
  * held drafts with their error files, and names made safe. */
+#include "backend.h"
 #include "fixture.h"
 #include "harness.h"
 #include "load.h"
@@ -776,12 +777,76 @@ static void test_unsafe_names(void) {
   free(path);
 }
 
+/* A store that fails (a connection lost) is not a store without the
+ * record: looking up an error or conflict file, and listing the folder
+ * that has one, fail with the store's error instead of answering that
+ * there is no such file. */
+static int fails_get(struct store *st, int kind, const char *id, void *out) {
+  (void)kind;
+  (void)id;
+  (void)out;
+  return store_fail(st, ENG_DB, "lost the connection to the database");
+}
+
+static int fails_draft_get(struct store *st, const char *kind,
+                           const char *record, struct draft *out) {
+  (void)kind;
+  (void)record;
+  (void)out;
+  return store_fail(st, ENG_DB, "lost the connection to the database");
+}
+
+static int fails_conflict_list(struct store *st, const char *session_id,
+                               const char *file_kind, const char *file_record,
+                               bool unresolved, struct conflict **out,
+                               size_t *n) {
+  (void)session_id;
+  (void)file_kind;
+  (void)file_record;
+  (void)unresolved;
+  *out = NULL;
+  *n = 0;
+  return store_fail(st, ENG_DB, "lost the connection to the database");
+}
+
+static void test_failure_is_not_absence(void) {
+  struct store *st = fixture_open();
+  put_draft(st, "group", "frontend_group_001", "held group text\n");
+  struct vnode groups = node(VK_GROUPS, "s1", NULL);
+  struct vnode v;
+  vnode_init(&v);
+  const struct store_ops *real = st->ops;
+  struct store_ops failing = *real;
+  failing.draft_get = fails_draft_get;
+  failing.conflict_list = fails_conflict_list;
+  st->ops = &failing;
+  INT_EQ(view_lookup(st, &groups, "frontend.error.md", &v), ENG_DB);
+  INT_EQ(view_lookup(st, &groups, "frontend.conflict.md", &v), ENG_DB);
+  st->ops = real;
+  LOOKUP(st, &groups, "frontend.error.md", &v);
+  INT_EQ(view_lookup(st, &groups, "frontend.conflict.md", &v), ENG_NOTFOUND);
+
+  /* The listing reads the drafts' records to place their error files. */
+  failing = *real;
+  failing.get = fails_get;
+  st->ops = &failing;
+  struct listing l = {.names = BUF_INIT};
+  INT_EQ(view_list(st, &groups, collect, &l), ENG_DB);
+  st->ops = real;
+  listing_release(&l);
+  LIST_EQ(st, &groups, "frontend.md backend.md frontend.error.md");
+  vnode_release(&v);
+  vnode_release(&groups);
+  store_close(st);
+}
+
 int main(void) {
   test_fixed_dirs();
   test_groups_and_tasks();
   test_files();
   test_vnode_helpers();
   test_drafts();
+  test_failure_is_not_absence();
   test_draft_of_deleted();
   test_unsafe_names();
   return harness_done("view");

@@ -251,7 +251,7 @@ def test_saves_through_restarts_kills_and_a_link_down(team, net):
     server, schema, ctl, session, mounts = team
     names = {1: "frontend", 2: "backend", 3: "testing"}
     groups = {n: group_tasks(ctl, session, names[n]) for n in names}
-    stored, failed = [], []  # (host, task, title)
+    stored, failed = [], []  # (host, task, title), and the error of failed
     lock = threading.Lock()
     stop = threading.Event()
 
@@ -283,11 +283,12 @@ def test_saves_through_restarts_kills_and_a_link_down(team, net):
             try:
                 with f:
                     f.write(new)
-                ok = True
-            except OSError:
-                ok = False
-            with lock:
-                (stored if ok else failed).append((n, tid, value))
+            except OSError as e:
+                with lock:
+                    failed.append((n, tid, value, e.strerror))
+            else:
+                with lock:
+                    stored.append((n, tid, value))
             time.sleep(rnd.random() * 0.05)
 
     threads = [threading.Thread(target=host, args=(n,)) for n in names]
@@ -312,7 +313,7 @@ def test_saves_through_restarts_kills_and_a_link_down(team, net):
     assert not any(t.is_alive() for t in threads), "a save never returned"
     assert len(stored) > 30, (len(stored), len(failed))
     for n in names:
-        assert any(h == n for h, _, _ in stored), "host %d saved nothing" % n
+        assert any(w[0] == n for w in stored), "host %d saved nothing" % n
 
     # Every host saves again once the faults are over.
     for n in names:
@@ -336,7 +337,10 @@ def test_saves_through_restarts_kills_and_a_link_down(team, net):
     kept = unsaved_texts(mounts, session)
     gone = [w for w in failed if (w[1], w[2]) not in values and
             not any("### %s `%s`" % (w[2], w[1]) in t for t in kept)]
-    assert not gone, "failed and not kept: %s" % gone[:10]
+    assert not gone, "failed and not kept: %s\n%s" % (gone[:10], "\n".join(
+        "host %d: %s" % (n, line) for n in sorted(mounts)
+        for line in mounts[n].log().splitlines()
+        if "failed" in line or "could not be applied" in line))
 
 
 def test_server_down(team):
