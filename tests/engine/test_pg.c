@@ -211,6 +211,10 @@ static void test_reconnect(const char *target) {
   PQclear(other(target, kill));
   INT_EQ(store_field_set(st, "session", "s1", "title", "Lost"), ENG_DB);
   INT_EQ(store_field_set(st, "session", "s1", "title", "Lost"), ENG_DB);
+  /* Whether a record exists is not answered either: no "no". */
+  bool yes = true;
+  INT_EQ(store_exists(st, RK_SESSION, "s1", &yes), ENG_DB);
+  OK(!yes, "no answer given");
   store_rollback(st);
   RC_OK(store_begin(st), st);
   RC_OK(store_field_set(st, "session", "s1", "title", "Found"), st);
