@@ -155,7 +155,8 @@ static int load_task(struct store *st, const char *task_id, struct doc *d,
   if ((rc = store_task_get(st, task_id, &t)) ||
       (rc = store_group_get(st, t.group_id, &g)) ||
       (rc = store_section_list(st, OWNER_TASK, task_id, false, &xs, &nx)) ||
-      (rc = store_owner_revision(st, OWNER_TASK, task_id, NULL, rev)))
+      (!*rev &&
+       (rc = store_owner_revision(st, OWNER_TASK, task_id, NULL, rev))))
     goto out;
   d->session = t.session_id ? xstrdup(t.session_id) : NULL;
   d->task = xstrdup(t.id);
@@ -271,7 +272,8 @@ static int load_group(struct store *st, const char *group_id, struct doc *d,
       (!cached &&
        (rc = store_task_list_group(st, group_id, false, &ts, &nt))) ||
       (rc = store_section_list(st, OWNER_GROUP, group_id, false, &xs, &nx)) ||
-      (rc = store_owner_revision(st, OWNER_GROUP, group_id, NULL, rev)))
+      (!*rev &&
+       (rc = store_owner_revision(st, OWNER_GROUP, group_id, NULL, rev))))
     goto out;
   d->session = g.session_id ? xstrdup(g.session_id) : NULL;
   d->group = xstrdup(g.id);
@@ -398,7 +400,8 @@ static int load_session(struct store *st, const char *session_id, struct doc *d,
       (rc = store_section_list(st, OWNER_SESSION, session_id, false, &xs,
                                &nx)) ||
       (rc = store_task_events(st, session_id, 10, &ev, &nev)) ||
-      (rc = store_owner_revision(st, OWNER_SESSION, session_id, NULL, rev)))
+      (!*rev &&
+       (rc = store_owner_revision(st, OWNER_SESSION, session_id, NULL, rev))))
     goto out;
   d->session = xstrdup(s.id);
   d->title = xstrdup(s.title);
@@ -431,7 +434,8 @@ static int load_notes(struct store *st, const char *session_id, int notes,
   section_init(&x);
   int rc;
   if ((rc = store_session_get(st, session_id, &s)) ||
-      (rc = store_owner_revision(st, OWNER_SESSION, session_id, key, rev)))
+      (!*rev &&
+       (rc = store_owner_revision(st, OWNER_SESSION, session_id, key, rev))))
     goto out;
   rc = store_section_get(st, OWNER_SESSION, session_id, key, &x);
   if (rc && rc != ENG_NOTFOUND)
@@ -450,7 +454,7 @@ out:
 /* load_doc, and with out the rendering of d into out (through cache when
  * not NULL and no write transaction is open). */
 static int load(struct store *st, struct blocks *cache, int kind,
-                const char *id, int notes, struct doc *d,
+                const char *id, int notes, int64_t known_rev, struct doc *d,
                 struct render_info *info, struct buf *out) {
   doc_init(d, kind);
   if (kind == DOC_NOTES && (notes < 0 || notes >= NOTES_COUNT))
@@ -460,7 +464,7 @@ static int load(struct store *st, struct blocks *cache, int kind,
     return ENG_NOTFOUND;
   if (cache && store_in_transaction(st))
     cache = NULL;
-  int64_t rev = 0;
+  int64_t rev = known_rev;
   size_t at = out ? out->len : 0;
   int rc = store_read_begin(st);
   if (rc)
@@ -497,19 +501,19 @@ static int load(struct store *st, struct blocks *cache, int kind,
 
 int load_doc(struct store *st, int kind, const char *id, int notes,
              struct doc *d, struct render_info *info) {
-  return load(st, NULL, kind, id, notes, d, info, NULL);
+  return load(st, NULL, kind, id, notes, 0, d, info, NULL);
 }
 
 int load_render(struct store *st, int kind, const char *id, int notes,
                 struct buf *out, struct render_info *info) {
-  return load_render_cached(st, NULL, kind, id, notes, out, info);
+  return load_render_cached(st, NULL, kind, id, notes, 0, out, info);
 }
 
 int load_render_cached(struct store *st, struct blocks *cache, int kind,
-                       const char *id, int notes, struct buf *out,
-                       struct render_info *info) {
+                       const char *id, int notes, int64_t known_rev,
+                       struct buf *out, struct render_info *info) {
   struct doc d;
-  int rc = load(st, cache, kind, id, notes, &d, info, out);
+  int rc = load(st, cache, kind, id, notes, known_rev, &d, info, out);
   doc_release(&d);
   return rc;
 }

@@ -33,11 +33,13 @@ int load_render(struct store *st, int kind, const char *id, int notes,
  * task (render.h, enum render_part) taken from cache when it holds them
  * for that state of the task, and kept there when rendered. The text is
  * the same bytes as load_render's. cache NULL: load_render. The cache is
- * not used inside a write transaction of st.
+ * not used inside a write transaction of st. known_rev: the document's
+ * revision, as the caller read it in the read transaction it renders in
+ * (store_read_begin); 0: read here.
  */
 int load_render_cached(struct store *st, struct blocks *cache, int kind,
-                       const char *id, int notes, struct buf *out,
-                       struct render_info *info);
+                       const char *id, int notes, int64_t known_rev,
+                       struct buf *out, struct render_info *info);
 
 /* info, when not NULL, for revision rev: rev and the time of that
  * change in the store. */

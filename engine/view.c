@@ -746,13 +746,13 @@ int view_revision(struct store *st, const struct vnode *f, int64_t *rev) {
 
 int view_read(struct store *st, const struct vnode *f, struct buf *out,
               struct render_info *info) {
-  return view_read_cached(st, NULL, f, out, info);
+  return view_read_cached(st, NULL, f, 0, out, info);
 }
 
 int view_read_cached(struct store *st, struct blocks *cache,
-                     const struct vnode *f, struct buf *out,
+                     const struct vnode *f, int64_t known_rev, struct buf *out,
                      struct render_info *info) {
-  if (view_is_editable(f->kind)) {
+  if (view_is_editable(f->kind) && !known_rev) {
     struct buf rec = BUF_INIT;
     const char *kind = view_draft_key(f, &rec);
     struct draft d = {0};
@@ -769,11 +769,14 @@ int view_read_cached(struct store *st, struct blocks *cache,
   }
   switch (f->kind) {
   case VK_SESSION_MD:
-    return load_render_cached(st, cache, DOC_SESSION, f->session, 0, out, info);
+    return load_render_cached(st, cache, DOC_SESSION, f->session, 0, known_rev,
+                              out, info);
   case VK_GROUP_MD:
-    return load_render_cached(st, cache, DOC_GROUP, f->record, 0, out, info);
+    return load_render_cached(st, cache, DOC_GROUP, f->record, 0, known_rev,
+                              out, info);
   case VK_TASK_MD:
-    return load_render_cached(st, cache, DOC_TASK, f->record, 0, out, info);
+    return load_render_cached(st, cache, DOC_TASK, f->record, 0, known_rev, out,
+                              info);
   case VK_NOTES_MD:
     return load_render(st, DOC_NOTES, f->session, f->notes, out, info);
   case VK_SYNC_STATUS:

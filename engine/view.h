@@ -84,10 +84,13 @@ int view_list(struct store *st, const struct vnode *dir, view_list_fn fn,
 int view_read(struct store *st, const struct vnode *file, struct buf *out,
               struct render_info *info);
 /* view_read, with the pieces of group and task files that show one task
- * kept in cache (load_render_cached; NULL: view_read). */
+ * kept in cache (load_render_cached; NULL: view_read). known_rev: what
+ * the caller read in the read transaction it renders in (store_read_begin)
+ * as the file's revision (view_revision), having found no draft held for
+ * it; 0: both are read here. */
 int view_read_cached(struct store *st, struct blocks *cache,
-                     const struct vnode *file, struct buf *out,
-                     struct render_info *info);
+                     const struct vnode *file, int64_t known_rev,
+                     struct buf *out, struct render_info *info);
 
 /* The revision of what a file shows, without rendering it. */
 int view_revision(struct store *st, const struct vnode *file, int64_t *rev);

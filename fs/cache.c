@@ -37,7 +37,8 @@ int cache_version(struct fs *fs, struct node *n, int64_t *out) {
   const char *dkind = view_draft_key(&n->v, &rec);
   if (dkind) {
     struct draft d = {0};
-    if (store_draft_get(fs_store(fs), dkind, rec.ptr, &d) == ENG_OK) {
+    rc = store_draft_get(fs_store(fs), dkind, rec.ptr, &d);
+    if (rc == ENG_OK) {
       int64_t ns = 0;
       time_parse(d.created_at, &ns);
       rev = -ns;
@@ -45,6 +46,8 @@ int cache_version(struct fs *fs, struct node *n, int64_t *out) {
     store_draft_release(&d);
   }
   buf_release(&rec);
+  if (rc && rc != ENG_NOTFOUND)
+    return -fs_error(fs, rc, "draft");
   *out = rev;
   return 0;
 }
@@ -168,8 +171,12 @@ static void cache_set(struct fs *fs, struct node *n, struct content *c) {
 
 /* ---- renderings ---- */
 
-/* Renders n afresh into a new content (with one reference). */
-static int render(struct fs *fs, struct node *n, int64_t version,
+/* Renders n afresh into a new content (with one reference). version is
+ * what cache_version gave; *snap (when snap is not NULL): it was read in
+ * the read transaction still open, in which the render takes the
+ * revision from it instead of reading it again, and which it ends (the
+ * sync log may be written next). */
+static int render(struct fs *fs, struct node *n, int64_t version, bool *snap,
                   struct content **out) {
   struct content *c = content_new();
   struct render_info info = {0};
@@ -177,8 +184,13 @@ static int render(struct fs *fs, struct node *n, int64_t version,
   if (n->v.kind == VK_SYNC_STATUS)
     mount_syncops_flush(fs->mount);
   int64_t t0 = time_now_ns();
+  bool known = snap && *snap && version > 0;
   int rc = view_read_cached(fs_store(fs), mount_blocks(fs->mount), &n->v,
-                            &c->data, &info);
+                            known ? version : 0, &c->data, &info);
+  if (snap && *snap) {
+    store_read_end(fs_store(fs));
+    *snap = false;
+  }
   if (n->v.kind != VK_SYNC_STATUS && rc != ENG_NOTFOUND)
     mount_syncop_queue(fs->mount, "render", &n->v, t0, rc, NULL);
   if (rc) {
@@ -196,15 +208,11 @@ static int render(struct fs *fs, struct node *n, int64_t version,
   return 0;
 }
 
-int cache_content(struct fs *fs, struct node *n, struct content **out) {
-  if (n->frozen && cache_held_readers(n))
-    return -ESTALE;
-  uint64_t gen = mount_gen(fs->mount);
-  if (n->cache && (n->frozen || n->cache_gen == gen)) {
-    cache_touch(fs, n);
-    *out = n->cache;
-    return 0;
-  }
+/* cache_content's work once the rendering it holds is not known to be
+ * current; *snap: inside a read transaction of the store (render ends
+ * it). */
+static int content_of(struct fs *fs, struct node *n, uint64_t gen, bool *snap,
+                      struct content **out) {
   int64_t version = 0;
   int rc = cache_version(fs, n, &version);
   if (rc && (rc == -ENOENT || !n->cache))
@@ -229,12 +237,31 @@ int cache_content(struct fs *fs, struct node *n, struct content **out) {
     }
   }
   struct content *c = NULL;
-  if ((rc = render(fs, n, version, &c)))
+  if ((rc = render(fs, n, version, snap, &c)))
     return rc;
   cache_set(fs, n, c);
   n->cache_gen = mount_gen(fs->mount);
   *out = c;
   return 0;
+}
+
+int cache_content(struct fs *fs, struct node *n, struct content **out) {
+  if (n->frozen && cache_held_readers(n))
+    return -ESTALE;
+  uint64_t gen = mount_gen(fs->mount);
+  if (n->cache && (n->frozen || n->cache_gen == gen)) {
+    cache_touch(fs, n);
+    *out = n->cache;
+    return 0;
+  }
+  /* The version and the rendering of a file the store makes from its
+   * records are read in one read transaction: its revision is read once. */
+  struct store *st = fs_store(fs);
+  bool snap = view_is_editable(n->v.kind) && store_read_begin(st) == ENG_OK;
+  int rc = content_of(fs, n, gen, &snap, out);
+  if (snap)
+    store_read_end(st);
+  return rc;
 }
 
 int cache_stat(struct fs *fs, struct node *n, off_t *size, int64_t *mtime_ns) {
@@ -288,5 +315,5 @@ int cache_snapshot(struct fs *fs, struct node *n, struct content **out) {
   int64_t version = 0;
   if ((rc = cache_version(fs, n, &version)))
     return rc;
-  return render(fs, n, version, out);
+  return render(fs, n, version, NULL, out);
 }

@@ -373,9 +373,10 @@ static void render_in_rollback(struct db *db, struct blocks *cache) {
     t.title = xstrdup("Rolled back");
     if (store_task_update(db->reader, &t) == ENG_OK) {
       struct buf b = BUF_INIT;
-      load_render_cached(db->reader, cache, DOC_GROUP, t.group_id, 0, &b, NULL);
+      load_render_cached(db->reader, cache, DOC_GROUP, t.group_id, 0, 0, &b,
+                         NULL);
       buf_truncate(&b, 0);
-      load_render_cached(db->reader, cache, DOC_TASK, id, 0, &b, NULL);
+      load_render_cached(db->reader, cache, DOC_TASK, id, 0, 0, &b, NULL);
       buf_release(&b);
     }
   }
@@ -393,7 +394,7 @@ static void check_file(struct db *db, struct blocks *cache, int kind,
                        const char *id, int step) {
   struct buf cached = BUF_INIT, fresh = BUF_INIT;
   struct render_info ci = {0}, fi = {0};
-  int rc1 = load_render_cached(db->reader, cache, kind, id, 0, &cached, &ci);
+  int rc1 = load_render_cached(db->reader, cache, kind, id, 0, 0, &cached, &ci);
   int rc2 = load_render(db->reader, kind, id, 0, &fresh, &fi);
   INT_EQ(rc1, rc2);
   compared++;
@@ -410,6 +411,19 @@ static void check_file(struct db *db, struct blocks *cache, int kind,
     OK(false, "step %d: %s differs", step, id);
   }
   INT_EQ(ci.rev, fi.rev);
+  /* Given the revision (as a mount read it in the same transaction), the
+   * same bytes again. */
+  if (rc1 == ENG_OK && fi.rev > 0) {
+    struct buf known = BUF_INIT;
+    struct render_info ki = {0};
+    RC_OK(
+        load_render_cached(db->reader, cache, kind, id, 0, fi.rev, &known, &ki),
+        db->reader);
+    OK(known.len == fresh.len && memcmp(known.ptr, fresh.ptr, fresh.len) == 0,
+       "step %d: %s differs with its revision given", step, id);
+    INT_EQ(ki.rev, fi.rev);
+    buf_release(&known);
+  }
   buf_release(&cached);
   buf_release(&fresh);
 }
@@ -480,7 +494,7 @@ static void test_one_change(void) {
   must(store_commit(db.other), db.other, "commit");
   struct blocks *cache = blocks_new(64 << 20);
   struct buf b = BUF_INIT;
-  RC_OK(load_render_cached(db.reader, cache, DOC_GROUP, "g0", 0, &b, NULL),
+  RC_OK(load_render_cached(db.reader, cache, DOC_GROUP, "g0", 0, 0, &b, NULL),
         db.reader);
   struct task *ts = NULL;
   size_t nt = 0;
@@ -492,7 +506,7 @@ static void test_one_change(void) {
   struct blocks_stats before, after;
   blocks_stats(cache, &before);
   buf_truncate(&b, 0);
-  RC_OK(load_render_cached(db.reader, cache, DOC_GROUP, "g0", 0, &b, NULL),
+  RC_OK(load_render_cached(db.reader, cache, DOC_GROUP, "g0", 0, 0, &b, NULL),
         db.reader);
   blocks_stats(cache, &after);
   INT_EQ(after.misses - before.misses, 2);
@@ -523,11 +537,11 @@ static void test_rollback(void) {
   task_init(&t);
   RC_OK(store_task_get(db.reader, "k0", &t), db.reader);
   struct buf b = BUF_INIT;
-  RC_OK(
-      load_render_cached(db.reader, cache, DOC_GROUP, t.group_id, 0, &b, NULL),
-      db.reader);
+  RC_OK(load_render_cached(db.reader, cache, DOC_GROUP, t.group_id, 0, 0, &b,
+                           NULL),
+        db.reader);
   buf_truncate(&b, 0);
-  RC_OK(load_render_cached(db.reader, cache, DOC_TASK, "k0", 0, &b, NULL),
+  RC_OK(load_render_cached(db.reader, cache, DOC_TASK, "k0", 0, 0, &b, NULL),
         db.reader);
   OK(strstr(b.ptr, "Rolled back") != NULL, "rendered in the transaction");
   store_rollback(db.reader);

@@ -3,6 +3,7 @@
 database by taskctl or plain SQL showing on the next read; ordinary files
 kept in the real directory underneath."""
 import filecmp
+import json
 import os
 import re
 import shutil
@@ -315,3 +316,37 @@ def test_block_size_takes_writes_whole(mounted):
     assert sum(sizes) == len(text)
     assert len(sizes) <= 3, sizes
     assert read(own) == text
+
+
+def test_renders_past_a_batch_of_the_sync_log(mounted):
+    """Reading more files than one batch of the sync log (256 renders)
+    takes the daemon through flushes of the log between renders: every
+    file reads, the daemon stays up, and the log counts every render."""
+    m, ctl, session = mounted
+    data = [{"session": session, "group": "testing", "title": "Bulk %d" % i,
+             "status": "active" if i % 3 else "planned"} for i in range(600)]
+    ids = set(ctl.run("task", "import", input=json.dumps(data)).stdout.split())
+    assert len(ids) == 600
+    before = ctl.json("stats", "--session", session)["renders"]
+    seen = 0
+    for status in ("planned", "active"):
+        d = m.path(session, "tasks", status)
+        for name in os.listdir(d):
+            if name[:-3] in ids:
+                text = read(os.path.join(d, name))
+                assert "`%s`" % name[:-3] in text, name
+                seen += 1
+    assert seen == 600
+    assert m.proc.poll() is None, m.stderr()
+    assert wait_for_renders(ctl, session, before + 600)
+
+
+def wait_for_renders(ctl, session, want):
+    """Whether the sync log comes to count want renders of the session
+    (the mount writes it in batches, and at the latest when idle)."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if ctl.json("stats", "--session", session)["renders"] >= want:
+            return True
+        time.sleep(0.2)
+    return False
