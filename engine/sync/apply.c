@@ -724,26 +724,31 @@ static int current_task(struct ctx *c, const struct ptask *p, const char *id,
 }
 
 /* A task file's Group line, when it names another group than the base's
- * (b): the task moves to it. */
-static void move_to_named_group(struct ctx *c, const struct ptask *p,
-                                const struct task *b, struct task *f) {
+ * (b): the task moves to it. A name that is no group is a diagnostic; a
+ * failure of the store is returned. */
+static int move_to_named_group(struct ctx *c, const struct ptask *p,
+                               const struct task *b, struct task *f) {
   struct group g, bg;
   group_init(&g);
   group_init(&bg);
-  int grc = store_group_get(c->st, b->group_id, &bg);
-  if (grc == ENG_OK && line_same(p->group_name, bg.name)) {
-    /* unchanged */
-  } else if (store_group_find(c->st, c->f->session, p->group_name, &g) ==
-             ENG_OK) {
+  int rc = store_group_get(c->st, b->group_id, &bg);
+  if (rc == ENG_OK && line_same(p->group_name, bg.name))
+    goto out; /* unchanged */
+  if (rc == ENG_OK || rc == ENG_NOTFOUND)
+    rc = store_group_find(c->st, c->f->session, p->group_name, &g);
+  if (rc == ENG_OK) {
     str_set(&f->group_id, g.id);
-  } else {
+  } else if (rc == ENG_NOTFOUND) {
     diags_add(c->dg, DIAG_ERROR, p->group_line,
               "no group named '%s' in this session: use the name of a "
               "file in task_groups/",
               p->group_name);
+    rc = ENG_OK;
   }
+out:
   group_release(&g);
   group_release(&bg);
+  return rc;
 }
 
 /* *ours: whether a save of a file (not the orchestrator) deleted task id
@@ -834,8 +839,8 @@ static int save_task(struct ctx *c, const struct ptask *p, const char *id,
   resolve_task(c, p, &b, has_alt ? &a : NULL, &f);
   if (group)
     str_set(&f.group_id, group);
-  else if (p->group_name)
-    move_to_named_group(c, p, &b, &f);
+  else if (p->group_name && (rc = move_to_named_group(c, p, &b, &f)))
+    goto out;
   if ((rc = check_deps(c, p, &f)))
     goto out;
   if (cur.deleted) {

@@ -181,11 +181,12 @@ static int group_value(struct store *st, const char *session, const char *t,
                        char **out) {
   struct group g;
   group_init(&g);
-  int rc = ENG_OK;
-  if (store_group_find(st, session, t, &g) == ENG_OK ||
-      store_group_get(st, t, &g) == ENG_OK)
+  int rc = store_group_find(st, session, t, &g);
+  if (rc == ENG_NOTFOUND)
+    rc = store_group_get(st, t, &g);
+  if (rc == ENG_OK)
     *out = xstrdup(g.id);
-  else
+  else if (rc == ENG_NOTFOUND)
     rc = store_fail(st, ENG_INVALID, "no group named '%s'", t);
   group_release(&g);
   return rc;
@@ -889,10 +890,12 @@ int conflict_apply_file(struct store *st, const char *file_kind,
   for (size_t i = 0; i < nans && rc == ENG_OK; i++) {
     struct conflict c;
     conflict_init(&c);
-    if (store_conflict_get(st, ans[i].id, &c) == ENG_OK &&
-        str_eq(c.file_kind, file_kind) && str_eq(c.file_record, file_record) &&
-        !str_eq(c.status, "resolved"))
+    rc = store_conflict_get(st, ans[i].id, &c);
+    if (rc == ENG_OK && str_eq(c.file_kind, file_kind) &&
+        str_eq(c.file_record, file_record) && !str_eq(c.status, "resolved"))
       rc = apply_answer(st, &ans[i], &c, report, &problems);
+    else if (rc == ENG_NOTFOUND)
+      rc = ENG_OK; /* resolved and gone, or not of this file */
     conflict_release(&c);
   }
   answers_free(ans, nans);

@@ -343,8 +343,8 @@ static int save_parse(struct save_ctx *s) {
 
 /* The base: the text's revision, or what this path served last. When the
  * same old text was saved before, that save's memo gives the alternative
- * base. */
-static void save_choose_base(struct save_ctx *s) {
+ * base; a store that cannot tell fails the save. */
+static int save_choose_base(struct save_ctx *s) {
   struct ctx *c = &s->c;
   const struct served *sv = s->served;
   int64_t base = s->doc.revision;
@@ -360,11 +360,14 @@ static void save_choose_base(struct save_ctx *s) {
   }
   c->base_rev = base;
   c->env.base_rev = base;
-  if (!s->doc.diags.errors && base > 0 && s->use_memo &&
-      store_memo_get(c->st, s->dkind, s->rec.ptr, &c->memo) == ENG_OK) {
+  if (s->doc.diags.errors || base <= 0 || !s->use_memo)
+    return ENG_OK;
+  int rc = store_memo_get(c->st, s->dkind, s->rec.ptr, &c->memo);
+  if (rc == ENG_OK) {
     c->has_memo = c->memo.text_rev == base && c->memo.applied_rev > base;
     c->memo_used = xcalloc(c->memo.created_ids.n + 1, sizeof *c->memo_used);
   }
+  return rc == ENG_NOTFOUND ? ENG_OK : rc;
 }
 
 /* Opens the database as of the base and the alternative base. Within the
@@ -485,8 +488,9 @@ static int save(struct store *st, const struct vnode *f, const char *text,
   ctx_init(&s.c, st, f, &s.doc, policy);
   buf_init(&s.rec);
   int rc = save_parse(&s);
+  if (rc == ENG_OK)
+    rc = save_choose_base(&s);
   if (rc == ENG_OK) {
-    save_choose_base(&s);
     if (s.doc.diags.errors) {
       rc = hold(st, f, text, len, s.c.dg, res);
     } else {

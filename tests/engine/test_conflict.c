@@ -2,6 +2,7 @@
 /* test_conflict.c: fields a save and the database both changed, for every
  * kind of field and every strategy (the time window included); conflict
  * records, conflict files, resolutions and backups; taskfs.yaml. */
+#include "backend.h"
 #include "config.h"
 #include "conflict.h"
 #include "fixture.h"
@@ -469,9 +470,64 @@ static void test_config(void) {
   buf_release(&err);
 }
 
+/* A store that cannot give a ticked conflict back (a connection lost):
+ * the save of the conflict file fails with the store's error, the
+ * conflict stays open and nothing of it is applied; not a save that did
+ * nothing and said it worked. */
+static int conflict_get_fails(struct store *st, int64_t id,
+                              struct conflict *out) {
+  (void)id;
+  (void)out;
+  return store_fail(st, ENG_DB, "lost the connection to the database");
+}
+
+static void test_store_failure_resolving(void) {
+  struct store *st = fixture_open();
+  struct policy p;
+  policy_default(&p);
+  p.window_ns = 0;
+  struct vnode f = file_of(VK_GROUP_MD, "frontend_group_001");
+  struct save_result r;
+  save_result_init(&r);
+  char *text = read_file(st, &f);
+  agent_sets(st, "t2", "progress", "70");
+  char *mine = edit(text, "- **Progress**: 60%", "- **Progress**: 65%");
+  RC_OK(save(st, &f, mine, &p, &r), st);
+  INT_EQ(r.conflicts, 1);
+  struct vnode cf = file_of(VK_CONFLICT_MD, "frontend_group_001");
+  cf.target = VK_GROUP_MD;
+  char *c = read_file(st, &cf);
+  char *ticked =
+      edit(c, "- [ ] Keep the file version", "- [x] Keep the file version");
+  const struct store_ops *real = st->ops;
+  struct store_ops failing = *real;
+  failing.conflict_get = conflict_get_fails;
+  st->ops = &failing;
+  INT_EQ(save(st, &cf, ticked, &p, &r), ENG_DB);
+  st->ops = real;
+  INT_EQ(open_conflicts(st), 1);
+  struct task t = get(st, "t2");
+  INT_EQ(t.progress, 70);
+  task_release(&t);
+  RC_OK(save(st, &cf, ticked, &p, &r), st);
+  INT_EQ(open_conflicts(st), 0);
+  t = get(st, "t2");
+  INT_EQ(t.progress, 65);
+  task_release(&t);
+  free(ticked);
+  free(c);
+  free(mine);
+  free(text);
+  vnode_release(&cf);
+  vnode_release(&f);
+  save_result_release(&r);
+  store_close(st);
+}
+
 int main(void) {
   test_user_choice_by_ticking();
   test_manual_and_problems();
+  test_store_failure_resolving();
   test_manual_task();
   test_user_content();
   test_structural();

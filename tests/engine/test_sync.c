@@ -1004,6 +1004,22 @@ static int exists_fails(struct store *st, int kind, const char *id, bool *yes) {
   return store_fail(st, ENG_DB, "lost the connection to the database");
 }
 
+static int query_fails(struct store *st, const struct store_query *q,
+                       void **out, size_t *n) {
+  (void)q;
+  *out = NULL;
+  *n = 0;
+  return store_fail(st, ENG_DB, "lost the connection to the database");
+}
+
+static int memo_fails(struct store *st, const char *kind, const char *record,
+                      struct save_memo *out) {
+  (void)kind;
+  (void)record;
+  (void)out;
+  return store_fail(st, ENG_DB, "lost the connection to the database");
+}
+
 static void test_store_failure_is_no_answer(void) {
   struct store *st = fixture_open();
   const struct store_ops *real = st->ops;
@@ -1050,7 +1066,35 @@ static void test_store_failure_is_no_answer(void) {
   group_release(&g);
   INT_EQ(store_revision(st), rev);
 
-  /* The store answering again, the same save applies. */
+  /* A task file moved to another group by its Group line: the group is
+   * looked up by name; not "no group named". */
+  struct vnode tf = task_file("t2", STATUS_ACTIVE);
+  char *ttext = read_file(st, &tf);
+  char *moved = edit(ttext, "- **Group**: frontend", "- **Group**: backend");
+  failing = *real;
+  failing.query = query_fails;
+  save_result_release(&r);
+  save_result_init(&r);
+  st->ops = &failing;
+  INT_EQ(sync_save(st, &tf, moved, strlen(moved), NULL, NULL, &r), ENG_DB);
+  st->ops = real;
+  OK(r.outcome != SAVE_HELD, "held: %s", r.report.ptr);
+  INT_EQ(store_draft_get(st, "task", "t2", &d), ENG_NOTFOUND);
+  INT_EQ(store_revision(st), rev);
+
+  /* The memo of earlier saves of the same old text cannot be read: the
+   * save fails instead of going on without it (it could make again the
+   * tasks that an earlier save made). */
+  failing = *real;
+  failing.memo_get = memo_fails;
+  save_result_release(&r);
+  save_result_init(&r);
+  st->ops = &failing;
+  INT_EQ(sync_save(st, &f, t, strlen(t), NULL, NULL, &r), ENG_DB);
+  st->ops = real;
+  INT_EQ(store_revision(st), rev);
+
+  /* The store answering again, the same saves apply. */
   save_result_release(&r);
   save_result_init(&r);
   RC_OK(sync_save(st, &f, t, strlen(t), NULL, NULL, &r), st);
@@ -1058,6 +1102,15 @@ static void test_store_failure_is_no_answer(void) {
   t3 = get_task(st, "t3");
   INT_EQ(t3.dependencies.n, 1);
   task_release(&t3);
+  save_result_release(&r);
+  save_result_init(&r);
+  RC_OK(sync_save(st, &tf, moved, strlen(moved), NULL, NULL, &r), st);
+  struct task t2 = get_task(st, "t2");
+  STR_EQ(t2.group_id, "backend_group_001");
+  task_release(&t2);
+  free(moved);
+  free(ttext);
+  vnode_release(&tf);
 
   save_result_release(&r);
   vnode_release(&dir);
