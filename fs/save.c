@@ -569,7 +569,10 @@ int save_rename_file(struct fs *fs, struct node *dir, const char *name,
   struct vnode over;
   vnode_init(&over);
   struct tomb *t = tomb_find(fs, newdir->ino, newname);
-  if (virt_find(fs, newdir, newname, &over) || t) {
+  int found = t ? 0 : virt_find(fs, newdir, newname, &over);
+  if (found < 0) {
+    rc = found;
+  } else if (found || t) {
     const struct vnode *target = t ? &t->v : &over;
     rc = may_rename_over(src, target, t != NULL, flags);
     if (rc == 0)

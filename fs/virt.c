@@ -20,18 +20,20 @@
 
 /* ---- names ---- */
 
-bool virt_find(struct fs *fs, struct node *dir, const char *name,
-               struct vnode *out) {
+int virt_find(struct fs *fs, struct node *dir, const char *name,
+              struct vnode *out) {
   if (dir->type != NT_VIRT || !view_is_dir(dir->v.kind) ||
       tomb_find(fs, dir->ino, name))
-    return false;
+    return 0;
   struct vnode v;
   vnode_init(&v);
-  bool yes = view_lookup(fs_store(fs), &dir->v, name, &v) == ENG_OK;
-  if (yes && out)
+  int rc = view_lookup(fs_store(fs), &dir->v, name, &v);
+  if (rc == ENG_OK && out)
     vnode_copy(out, &v);
   vnode_release(&v);
-  return yes;
+  return rc == ENG_OK         ? 1
+         : rc == ENG_NOTFOUND ? 0
+                              : -fs_error(fs, rc, "lookup");
 }
 
 /* The node that shows v now: a node frozen for its readers is left to
@@ -278,7 +280,10 @@ int virt_create(struct fs *fs, const struct fuse_ctx *ctx, struct node *dir,
   struct vnode v;
   vnode_init(&v);
   struct tomb *t = NULL;
-  if (virt_find(fs, dir, name, &v)) {
+  int found = virt_find(fs, dir, name, &v);
+  if (found < 0) {
+    rc = found;
+  } else if (found) {
     /* It appeared since the kernel looked: open it as asked. */
     if (fi->flags & O_EXCL) {
       rc = -EEXIST;
@@ -309,7 +314,9 @@ int virt_create(struct fs *fs, const struct fuse_ctx *ctx, struct node *dir,
 int virt_make(struct fs *fs, const struct fuse_ctx *ctx, struct node *dir,
               const char *name, const struct real_new *what,
               struct node **out) {
-  int rc = virt_find(fs, dir, name, NULL)          ? -EEXIST
+  int found = virt_find(fs, dir, name, NULL);
+  int rc = found < 0                               ? found
+           : found                                 ? -EEXIST
            : tomb_find(fs, dir->ino, name) != NULL ? -EPERM
                                                    : node_check_dir(dir);
   return rc ? rc : real_make(fs, ctx, dir, name, what, out);
@@ -317,8 +324,10 @@ int virt_make(struct fs *fs, const struct fuse_ctx *ctx, struct node *dir,
 
 int virt_link(struct fs *fs, struct node *n, struct node *newdir,
               const char *newname) {
-  if (virt_find(fs, newdir, newname, NULL) ||
-      tomb_find(fs, newdir->ino, newname))
+  int found = virt_find(fs, newdir, newname, NULL);
+  if (found < 0)
+    return found;
+  if (found || tomb_find(fs, newdir->ino, newname))
     return -EPERM;
   return real_link(fs, n, newdir, newname);
 }
@@ -358,10 +367,10 @@ int virt_unlink(struct fs *fs, struct node *dir, const char *name,
                 bool is_dir) {
   struct vnode v;
   vnode_init(&v);
-  int rc;
-  if (!virt_find(fs, dir, name, &v))
+  int rc = virt_find(fs, dir, name, &v);
+  if (rc == 0)
     rc = real_unlink(fs, dir, name, is_dir);
-  else
+  else if (rc > 0)
     rc = is_dir ? -EPERM : unlink_file(fs, dir, name, &v);
   vnode_release(&v);
   return rc;
@@ -472,8 +481,11 @@ static int rename_file(struct fs *fs, struct node *dir, const char *name,
     return -EPERM;
   struct vnode over;
   vnode_init(&over);
-  bool is_over = virt_find(fs, newdir, newname, &over);
-  int rc = 0;
+  int rc = virt_find(fs, newdir, newname, &over);
+  if (rc < 0)
+    goto out;
+  bool is_over = rc > 0;
+  rc = 0;
   if (is_over && (flags & RENAME_NOREPLACE)) {
     rc = -EEXIST;
     goto out;
@@ -506,12 +518,12 @@ int virt_rename(struct fs *fs, struct node *dir, const char *name,
                 struct node *newdir, const char *newname, unsigned flags) {
   struct vnode v;
   vnode_init(&v);
-  int rc;
-  if (!virt_find(fs, dir, name, &v))
+  int rc = virt_find(fs, dir, name, &v);
+  if (rc == 0)
     rc = save_rename_file(fs, dir, name, newdir, newname, flags);
-  else if (view_is_dir(v.kind))
+  else if (rc > 0 && view_is_dir(v.kind))
     rc = -EPERM;
-  else
+  else if (rc > 0)
     rc = rename_file(fs, dir, name, &v, newdir, newname, flags);
   vnode_release(&v);
   return rc;
@@ -563,7 +575,7 @@ void virt_renamed(struct fs *fs, struct node *newdir, const char *newname) {
   struct vnode v;
   vnode_init(&v);
   struct node *n;
-  if (virt_find(fs, newdir, newname, &v) && (n = node_virt_known(fs, &v)))
+  if (virt_find(fs, newdir, newname, &v) > 0 && (n = node_virt_known(fs, &v)))
     watch_name(n, newdir->ino, newname);
   vnode_release(&v);
 }

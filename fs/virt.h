@@ -15,9 +15,10 @@
 #include "real.h"
 
 /* Whether name in dir is a generated file or directory (not hidden by a
- * tomb); its vnode is copied to out when out is not NULL. */
-bool virt_find(struct fs *fs, struct node *dir, const char *name,
-               struct vnode *out);
+ * tomb): 1, its vnode copied to out when out is not NULL; 0 when it is
+ * not; a negative errno when the store cannot tell. */
+int virt_find(struct fs *fs, struct node *dir, const char *name,
+              struct vnode *out);
 /* The node of name in generated directory dir: the generated entry, else
  * the ordinary file of that name. Made if needed, not counted. */
 int virt_lookup(struct fs *fs, struct node *dir, const char *name,

@@ -345,10 +345,10 @@ def test_saves_through_restarts_kills_and_a_link_down(team, net):
 
 def test_server_down(team):
     """With the server stopped, what a host has read stays readable; a
-    save fails with EIO and its text is kept beside the file; once the
-    server is back the daemon connects by itself, the next save is
-    stored, and the failed one is in meta/sync_status.md and taskctl
-    stats."""
+    save, a removal and a rename fail with EIO, and the text of the save
+    is kept beside the file; once the server is back the daemon connects
+    by itself, the next save is stored, and the failed one is in
+    meta/sync_status.md and taskctl stats."""
     server, schema, ctl, session, mounts = team
     m = mounts[1]
     t = group_tasks(ctl, session, "frontend")[0]
@@ -363,6 +363,13 @@ def test_server_down(team):
             write(path, text.replace(head, "### While down `%s`" % t["id"]))
         assert e.value.errno == errno.EIO
         assert "failed" in m.log() and "the text is kept in" in m.log()
+        # A name the store cannot tell about is not taken for an ordinary
+        # file: removing or renaming it fails with the store's error.
+        for change in (lambda: os.unlink(path),
+                       lambda: os.rename(path, path + "~")):
+            with pytest.raises(OSError) as e:
+                change()
+            assert e.value.errno == errno.EIO
     finally:
         server.up()
     kept = [f for f in os.listdir(os.path.dirname(path))
