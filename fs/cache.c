@@ -254,10 +254,13 @@ int cache_content(struct fs *fs, struct node *n, struct content **out) {
     *out = n->cache;
     return 0;
   }
-  /* The version and the rendering of a file the store makes from its
-   * records are read in one read transaction: its revision is read once. */
+  /* A file the store makes from its records and that holds no rendering
+   * renders now: its version and its rendering are read in one read
+   * transaction, so its revision is read once. One that holds a
+   * rendering usually only checks its version (no transaction added). */
   struct store *st = fs_store(fs);
-  bool snap = view_is_editable(n->v.kind) && store_read_begin(st) == ENG_OK;
+  bool snap = !n->cache && view_is_editable(n->v.kind) &&
+              store_read_begin(st) == ENG_OK;
   int rc = content_of(fs, n, gen, &snap, out);
   if (snap)
     store_read_end(st);

@@ -1020,6 +1020,20 @@ static int memo_fails(struct store *st, const char *kind, const char *record,
   return store_fail(st, ENG_DB, "lost the connection to the database");
 }
 
+/* sync_save of text as f through a store whose calls are ops's (some of
+ * them failing); r is emptied first. */
+static int save_through(struct store *st, const struct store_ops *ops,
+                        const struct vnode *f, const char *text,
+                        struct save_result *r) {
+  const struct store_ops *real = st->ops;
+  save_result_release(r);
+  save_result_init(r);
+  st->ops = ops;
+  int rc = sync_save(st, f, text, strlen(text), NULL, NULL, r);
+  st->ops = real;
+  return rc;
+}
+
 static void test_store_failure_is_no_answer(void) {
   struct store *st = fixture_open();
   const struct store_ops *real = st->ops;
@@ -1036,9 +1050,7 @@ static void test_store_failure_is_no_answer(void) {
   save_result_init(&r);
 
   /* Not "t1 is not a task id": the text is not held, nothing applied. */
-  st->ops = &failing;
-  INT_EQ(sync_save(st, &f, t, strlen(t), NULL, NULL, &r), ENG_DB);
-  st->ops = real;
+  INT_EQ(save_through(st, &failing, &f, t, &r), ENG_DB);
   OK(r.outcome != SAVE_HELD, "held: %s", r.report.ptr);
   INT_EQ(store_revision(st), rev);
   struct draft d = {0};
@@ -1073,11 +1085,7 @@ static void test_store_failure_is_no_answer(void) {
   char *moved = edit(ttext, "- **Group**: frontend", "- **Group**: backend");
   failing = *real;
   failing.query = query_fails;
-  save_result_release(&r);
-  save_result_init(&r);
-  st->ops = &failing;
-  INT_EQ(sync_save(st, &tf, moved, strlen(moved), NULL, NULL, &r), ENG_DB);
-  st->ops = real;
+  INT_EQ(save_through(st, &failing, &tf, moved, &r), ENG_DB);
   OK(r.outcome != SAVE_HELD, "held: %s", r.report.ptr);
   INT_EQ(store_draft_get(st, "task", "t2", &d), ENG_NOTFOUND);
   INT_EQ(store_revision(st), rev);
@@ -1087,24 +1095,16 @@ static void test_store_failure_is_no_answer(void) {
    * tasks that an earlier save made). */
   failing = *real;
   failing.memo_get = memo_fails;
-  save_result_release(&r);
-  save_result_init(&r);
-  st->ops = &failing;
-  INT_EQ(sync_save(st, &f, t, strlen(t), NULL, NULL, &r), ENG_DB);
-  st->ops = real;
+  INT_EQ(save_through(st, &failing, &f, t, &r), ENG_DB);
   INT_EQ(store_revision(st), rev);
 
   /* The store answering again, the same saves apply. */
-  save_result_release(&r);
-  save_result_init(&r);
-  RC_OK(sync_save(st, &f, t, strlen(t), NULL, NULL, &r), st);
+  RC_OK(save_through(st, real, &f, t, &r), st);
   INT_EQ(r.outcome, SAVE_APPLIED);
   t3 = get_task(st, "t3");
   INT_EQ(t3.dependencies.n, 1);
   task_release(&t3);
-  save_result_release(&r);
-  save_result_init(&r);
-  RC_OK(sync_save(st, &tf, moved, strlen(moved), NULL, NULL, &r), st);
+  RC_OK(save_through(st, real, &tf, moved, &r), st);
   struct task t2 = get_task(st, "t2");
   STR_EQ(t2.group_id, "backend_group_001");
   task_release(&t2);
